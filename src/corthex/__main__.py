@@ -1,0 +1,3 @@
+from corthex.cli import main
+
+main()

@@ -1,0 +1,269 @@
+"""The `corthex` command line: a thin, synchronous edge over the async engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from corthex.config import Settings
+from corthex.domain.jobs import JobStatus, JobSummary
+from corthex.engine.engine import Engine
+from corthex.errors import CorthexError, InvalidInput
+from corthex.progress import JobProgress, summary_table
+
+app = typer.Typer(help="CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+queue_app = typer.Typer(help="The durable queue: add files now, send them together later.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()
+
+
+def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
+    """Run one engine operation; user errors become a message and exit code 2."""
+
+    async def go() -> T:
+        async with Engine(Settings()) as engine:
+            return await factory(engine)
+
+    try:
+        return asyncio.run(go())
+    except InvalidInput as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except CorthexError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSONL file of requests")]
+
+
+@app.command()
+def submit(
+    file: FileArg,
+    wait: Annotated[bool, typer.Option("--wait", help="Stay until every request has its result")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="With --wait: write results (JSONL) here")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")] = False,
+) -> None:
+    """Validate FILE, record it as a job and send its batches."""
+
+    async def go(engine: Engine) -> None:
+        report = await engine.submit_file(file, skip_invalid=skip_invalid)
+        _report_skipped(report.skipped)
+        console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
+        if not wait:
+            await engine.step()  # create the batches now; any worker or later command collects
+            console.print(f"follow it with: corthex status {report.job_id}", highlight=False)
+            return
+        summary = await _wait_with_progress(engine, report.job_id)
+        console.print(summary_table(summary))
+        if out is not None:
+            count = await _write_results(engine, report.job_id, out)
+            console.print(f"{count} results written to {out}", highlight=False)
+
+    _run(go)
+
+
+async def _wait_with_progress(engine: Engine, job_id: str) -> JobSummary:
+    with JobProgress(console) as progress:
+        return await engine.wait(job_id, on_progress=progress.update)
+
+
+async def _write_results(engine: Engine, job_id: str, out: Path) -> int:
+    count = 0
+    with out.open("wb") as fh:
+        async for line in engine.results(job_id):
+            fh.write(orjson.dumps(line) + b"\n")
+            count += 1
+    return count
+
+
+def _report_skipped(problems: list[Any]) -> None:
+    for problem in problems:
+        err.print(f"skipped {problem}", highlight=False)
+    if problems:
+        err.print(f"{len(problems)} invalid line(s) skipped", highlight=False)
+
+
+@app.command()
+def status(job_id: Annotated[str | None, typer.Argument(help="A job id; all recent jobs when omitted")] = None) -> None:
+    """Show one job in detail, or the recent jobs."""
+
+    async def go(engine: Engine) -> None:
+        if job_id is None:
+            console.print(_jobs_table(await engine.jobs()))
+            return
+        summary = await engine.status(job_id)
+        console.print(summary_table(summary))
+        console.print(_batches_table(await engine.batches(job_id)))
+
+    _run(go)
+
+
+@app.command()
+def results(
+    job_id: str,
+    out: Annotated[Path | None, typer.Option("--out", help="Write JSONL here instead of stdout")] = None,
+) -> None:
+    """Write a job's results, one JSON line per request, in input order."""
+
+    async def go(engine: Engine) -> None:
+        if out is not None:
+            count = await _write_results(engine, job_id, out)
+            summary = await engine.status(job_id)
+            err.print(f"{count} of {summary.total} results written to {out}", highlight=False)
+            return
+        async for line in engine.results(job_id):
+            sys.stdout.buffer.write(orjson.dumps(line) + b"\n")
+
+    _run(go)
+
+
+@app.command()
+def cancel(job_id: str) -> None:
+    """Cancel a job: unsent requests are canceled, its batches stopped; results in are kept."""
+
+    async def go(engine: Engine) -> None:
+        summary = await engine.cancel(job_id)
+        console.print(f"job {job_id}: {summary.status.value}", highlight=False)
+
+    _run(go)
+
+
+@queue_app.command("add")
+def queue_add(
+    file: FileArg,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+) -> None:
+    """Validate FILE and put its requests in the queue (sent by `corthex flush` or automatically)."""
+
+    async def go(engine: Engine) -> None:
+        report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True)
+        _report_skipped(report.skipped)
+        count, _ = await engine.store.queue_stats()
+        console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests queued "
+                      f"({count} in the queue)", highlight=False)
+
+    _run(go)
+
+
+@queue_app.command("list")
+def queue_list() -> None:
+    """List the jobs waiting in the queue."""
+
+    async def go(engine: Engine) -> None:
+        queued = await engine.jobs(status=JobStatus.QUEUED, limit=1000)
+        count, _ = await engine.store.queue_stats()
+        console.print(_jobs_table(queued, title=f"queue: {count} requests"))
+
+    _run(go)
+
+
+@app.command()
+def flush() -> None:
+    """Send everything in the queue now: one batch per provider (and model where needed)."""
+
+    async def go(engine: Engine) -> None:
+        released = await engine.flush()
+        await engine.step()
+        console.print(f"{released} requests sent", highlight=False)
+
+    _run(go)
+
+
+@app.command()
+def worker() -> None:
+    """Poll, collect, retry and flush until interrupted (any number may share a database)."""
+
+    async def go(engine: Engine) -> None:
+        err.print(f"worker {engine.ctx.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
+        await engine.run()
+
+    try:
+        _run(go)
+    except KeyboardInterrupt:
+        err.print("worker stopped")
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1")] = 8765,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option("--speed", help="Multiplies every processing time")] = 1.0,
+) -> None:
+    """Serve the OpenAI, Anthropic and Gemini Batch APIs locally and print the variables that
+    point the SDKs at them."""
+    import uvicorn
+
+    from corthex.emulator import EmulatorConfig, create_app
+
+    for key, value in sdk_env(f"http://{host}:{port}").items():
+        print(f"export {key}={value}")
+    sys.stdout.flush()
+    uvicorn.run(create_app(EmulatorConfig(speed=speed)), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    requests_per_provider: Annotated[int, typer.Option("--requests", help="Requests per provider")] = 20,
+) -> None:
+    """Start the emulator, submit a sample job across the three providers, follow it to the end
+    and print the summary."""
+    from corthex.demo import run_demo
+
+    run_demo(console, requests_per_provider)
+
+
+def sdk_env(base_url: str) -> dict[str, str]:
+    """The variables that point the official SDKs at an emulator on `base_url` (dummy keys)."""
+    return {
+        "OPENAI_BASE_URL": f"{base_url}/openai/v1", "OPENAI_API_KEY": "emulator-openai-key",
+        "ANTHROPIC_BASE_URL": f"{base_url}/anthropic", "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+        "GOOGLE_GEMINI_BASE_URL": f"{base_url}/gemini", "GEMINI_API_KEY": "emulator-gemini-key",
+    }
+
+
+def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
+    table = Table(title=title)
+    for column in ("job", "status", "source", "requests", "done", "failed", "cost $", "label"):
+        table.add_column(column)
+    for job in jobs:
+        table.add_row(job.id, job.status.value, job.source, str(job.total), str(job.finished),
+                      str(job.failed), f"{job.cost_usd:.6f}", job.label or "")
+    return table
+
+
+def _batches_table(batches: list[Any]) -> Table:
+    table = Table(title="batches")
+    for column in ("batch", "provider", "model", "status", "remote", "requests", "polls", "error"):
+        table.add_column(column)
+    for b in batches:
+        table.add_row(b.id, b.provider.value, b.model or "(mixed)", b.raw_status or b.status.value,
+                      b.remote.remote_id if b.remote else "", str(b.request_count), str(b.poll_count),
+                      (b.error or "")[:60])
+    return table
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

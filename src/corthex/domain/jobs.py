@@ -1,0 +1,103 @@
+"""Jobs: one submission of requests, done when every request has its final result."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"  #: waiting in the queue for a flush
+    RUNNING = "running"  #: requests going out or in flight
+    COMPLETED = "completed"  #: every request has its final result
+    CANCELED = "canceled"  #: canceled by the user; results so far are kept
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.CANCELED)
+
+
+class RequestState(enum.StrEnum):
+    QUEUED = "queued"  #: waiting to go out (first time or retry)
+    IN_BATCH = "in_batch"  #: assigned to a batch
+    DONE = "done"  #: has its final result
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCounts:
+    requests: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    realtime_cost_usd: float = 0.0
+    unpriced: int = 0  #: results whose model has no known price
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def saving_usd(self) -> float:
+        return self.realtime_cost_usd - self.cost_usd
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    id: str
+    status: JobStatus
+    source: str
+    total: int
+    created_at: float
+    completed_at: float | None
+    label: str | None
+    by_provider: dict[str, ProviderCounts] = field(default_factory=dict)
+    batches: int = 0
+
+    @property
+    def finished(self) -> int:
+        return sum(c.finished for c in self.by_provider.values())
+
+    @property
+    def succeeded(self) -> int:
+        return sum(c.succeeded for c in self.by_provider.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c.failed for c in self.by_provider.values())
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(c.cost_usd for c in self.by_provider.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "source": self.source,
+            "total": self.total,
+            "finished": self.finished,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "cost_usd": round(self.cost_usd, 8),
+            "batches": self.batches,
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "label": self.label,
+            "by_provider": {k: _counts_dict(v) for k, v in self.by_provider.items()},
+        }
+
+
+def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
+    return {
+        "requests": c.requests,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "input_tokens": c.input_tokens,
+        "output_tokens": c.output_tokens,
+        "cost_usd": round(c.cost_usd, 8),
+        "realtime_cost_usd": round(c.realtime_cost_usd, 8),
+        "saving_usd": round(c.saving_usd, 8),
+    }

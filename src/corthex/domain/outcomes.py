@@ -1,0 +1,50 @@
+"""What becomes of a provider's row: a final result, or another attempt (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corthex.domain.polling import RetryPolicy
+from corthex.domain.pricing import batch_cost, realtime_cost
+from corthex.domain.requests import ProviderName
+from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    request_id: str
+    reason: str
+
+
+def settle(
+    row: ProviderResult, *, provider: ProviderName, model: str, attempts: int, job_canceled: bool,
+    policy: RetryPolicy,
+) -> FinalResult | Retry:
+    """Decide one row: a retryable failure goes out again while attempts remain (never for a
+    canceled job); anything else is final, priced at the batch rate when it succeeded."""
+    if row.retryable and not job_canceled and policy.may_retry(attempts):
+        error = row.error
+        return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
+    if row.status is not ResultStatus.SUCCEEDED or row.usage is None:
+        return FinalResult(row.wire_id, row.status, row.content, row.model or model, row.usage, error=row.error)
+    return FinalResult(
+        row.wire_id, row.status, row.content, row.model or model, row.usage,
+        cost_usd=batch_cost(provider, model, row.usage),
+        realtime_cost_usd=realtime_cost(provider, model, row.usage),
+    )
+
+
+def missing_row(
+    wire_id: str, *, ended_as: ResultStatus | None, batch_error: str | None, retryable: bool
+) -> ProviderResult:
+    """The stand-in for a request that the ended batch returned nothing for."""
+    if ended_as is ResultStatus.EXPIRED:
+        return ProviderResult(wire_id, ResultStatus.EXPIRED,
+                              error=ResultError("batch_expired", "the batch expired before this request ran", True))
+    if ended_as is ResultStatus.CANCELED:
+        return ProviderResult(wire_id, ResultStatus.CANCELED,
+                              error=ResultError("batch_cancelled", "the batch was cancelled before this request ran", True))
+    if batch_error:
+        return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError("batch_failed", batch_error, retryable))
+    return ProviderResult(wire_id, ResultStatus.FAILED,
+                          error=ResultError("missing_result", "the provider returned no result for this request", True))

@@ -1,0 +1,186 @@
+"""Parsing and validation of request lines (JSONL files, API bodies, queue items).
+
+Pure: lines in, requests or problems out. Every problem names its line and field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from corthex.domain.limits import LIMITS
+from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
+from corthex.errors import InputProblem
+
+_KNOWN_FIELDS = frozenset(
+    {
+        "custom_id", "model", "provider", "prompt", "messages", "system", "max_output_tokens",
+        "max_tokens", "temperature", "json_schema", "cache_system", "metadata",
+    }
+)
+
+
+class _Bad(Exception):
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        self.reason, self.field = reason, field
+
+
+def parse_lines(
+    lines: Iterable[str | bytes], *, seen: set[str] | None = None, first_line: int = 1
+) -> Iterator[LLMRequest | InputProblem]:
+    """Yield one request or one problem per non-blank line, in order.
+
+    `seen` collects custom_ids so duplicates are caught across calls (pass the same set).
+    """
+    seen = set() if seen is None else seen
+    for number, raw in enumerate(lines, start=first_line):
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not text.strip():
+            continue
+        yield _parse_one(number, text, seen)
+
+
+def _parse_one(number: int, text: str, seen: set[str]) -> LLMRequest | InputProblem:
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return InputProblem(number, f"invalid JSON ({exc.args[0].split(':')[0]})")
+    try:
+        request = parse_request(data)
+    except _Bad as bad:
+        return InputProblem(number, bad.reason, bad.field)
+    if request.custom_id in seen:
+        return InputProblem(number, f"duplicate custom_id {request.custom_id!r}", "custom_id")
+    seen.add(request.custom_id)
+    size = len(text.encode())
+    limit = LIMITS[request.provider].max_request_bytes
+    if size > limit:
+        return InputProblem(number, f"request is {size} bytes, over {request.provider}'s limit of {limit}")
+    return request
+
+
+def parse_request(data: Any) -> LLMRequest:
+    """Build a request from one decoded JSON value; raises _Bad naming the field."""
+    if not isinstance(data, dict):
+        raise _Bad("a request must be a JSON object")
+    unknown = sorted(set(data) - _KNOWN_FIELDS)
+    if unknown:
+        raise _Bad(f"unknown field {unknown[0]!r}", unknown[0])
+    custom_id = _required_str(data, "custom_id")
+    model = _required_str(data, "model")
+    return LLMRequest(
+        custom_id=custom_id,
+        model=model,
+        provider=_provider(data, model),
+        messages=_messages(data),
+        system=_optional_str(data, "system"),
+        max_output_tokens=_max_tokens(data),
+        temperature=_temperature(data),
+        json_schema=_optional_obj(data, "json_schema"),
+        cache_system=_optional_bool(data, "cache_system"),
+        metadata=_metadata(data),
+    )
+
+
+def _required_str(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if value is None:
+        raise _Bad(f"missing '{name}'", name)
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"'{name}' must be a non-empty string", name)
+    return value
+
+
+def _optional_str(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _Bad(f"'{name}' must be a string", name)
+    return value
+
+
+def _optional_obj(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise _Bad(f"'{name}' must be an object", name)
+    return value
+
+
+def _optional_bool(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise _Bad(f"'{name}' must be true or false", name)
+    return value
+
+
+def _provider(data: dict[str, Any], model: str) -> ProviderName:
+    explicit = data.get("provider")
+    if explicit is not None:
+        try:
+            return ProviderName(explicit)
+        except ValueError:
+            names = ", ".join(p.value for p in ProviderName)
+            raise _Bad(f"unknown provider {explicit!r} (one of {names})", "provider") from None
+    provider = provider_for_model(model)
+    if provider is None:
+        raise _Bad(f"no provider serves model {model!r}; set 'provider' explicitly", "model")
+    return provider
+
+
+def _messages(data: dict[str, Any]) -> tuple[Message, ...]:
+    prompt, messages = data.get("prompt"), data.get("messages")
+    if (prompt is None) == (messages is None):
+        raise _Bad("give exactly one of 'prompt' or 'messages'", "prompt")
+    if prompt is not None:
+        if not isinstance(prompt, str) or not prompt:
+            raise _Bad("'prompt' must be a non-empty string", "prompt")
+        return (Message("user", prompt),)
+    if not isinstance(messages, list) or not messages:
+        raise _Bad("'messages' must be a non-empty list", "messages")
+    return tuple(_message(i, m) for i, m in enumerate(messages))
+
+
+def _message(index: int, item: Any) -> Message:
+    where = f"messages[{index}]"
+    if not isinstance(item, dict):
+        raise _Bad("must be an object with 'role' and 'content'", where)
+    role, content = item.get("role"), item.get("content")
+    if role not in ("user", "assistant"):
+        raise _Bad("'role' must be 'user' or 'assistant' (put system prompts in 'system')", where)
+    if not isinstance(content, str) or not content:
+        raise _Bad("'content' must be a non-empty string", where)
+    return Message(role, content)
+
+
+def _max_tokens(data: dict[str, Any]) -> int | None:
+    name = "max_output_tokens" if "max_output_tokens" in data else "max_tokens"
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Bad(f"'{name}' must be a positive integer", name)
+    return value
+
+
+def _temperature(data: dict[str, Any]) -> float | None:
+    value = data.get("temperature")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Bad("'temperature' must be a number", "temperature")
+    if not 0 <= value <= 2:
+        raise _Bad("'temperature' must be between 0 and 2", "temperature")
+    return float(value)
+
+
+def _metadata(data: dict[str, Any]) -> dict[str, str]:
+    value = data.get("metadata") or {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _Bad("'metadata' must be an object of string values", "metadata")
+    return value
+
+
+def provider_names() -> list[str]:
+    return [p.value for p in ProviderName]

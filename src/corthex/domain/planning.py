@@ -1,0 +1,57 @@
+"""Batch planning: which requests go out together (pure).
+
+Group by provider, and by model where the provider takes one model per batch; then split each
+group so no batch breaks the provider's request-count or byte limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from corthex.domain.limits import LIMITS, ProviderLimits
+from corthex.domain.requests import ProviderName
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """What planning needs to know of a request: its id, where it goes, its size."""
+
+    request_id: str
+    provider: ProviderName
+    model: str
+    size: int
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    provider: ProviderName
+    model: str | None  #: None when the provider mixes models in one batch
+    request_ids: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+def group_key(item: PlanItem, limits: dict[ProviderName, ProviderLimits]) -> tuple[ProviderName, str | None]:
+    model = item.model if limits[item.provider].one_model_per_batch else None
+    return item.provider, model
+
+
+def plan_batches(
+    items: Iterable[PlanItem], limits: dict[ProviderName, ProviderLimits] = LIMITS
+) -> list[BatchPlan]:
+    """Every item lands in exactly one plan; no plan breaks its provider's limits."""
+    open_plans: dict[tuple[ProviderName, str | None], BatchPlan] = {}
+    done: list[BatchPlan] = []
+    for item in items:
+        key = group_key(item, limits)
+        plan = open_plans.get(key)
+        if plan is not None and not limits[item.provider].fits(
+            len(plan.request_ids) + 1, plan.size + item.size
+        ):
+            done.append(plan)
+            plan = None
+        if plan is None:
+            plan = open_plans[key] = BatchPlan(*key)
+        plan.request_ids.append(item.request_id)
+        plan.size += item.size
+    return done + list(open_plans.values())

@@ -1,0 +1,46 @@
+"""When to poll a batch next, and when to give up on it (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    initial: float = 1.0  #: seconds before the first poll after submission
+    factor: float = 1.5  #: each quiet poll waits this much longer
+    maximum: float = 60.0  #: cap on the interval
+    max_failures: int = 8  #: consecutive failed status calls before the batch is given up
+    max_age: float = 50 * 3600.0  #: a batch older than this is given up (Gemini expires at 48 h)
+
+    def next_interval(self, current: float | None) -> float:
+        if current is None or current <= 0:
+            return self.initial
+        return min(self.maximum, current * self.factor)
+
+    def failure_delay(self, failures: int) -> float:
+        """Backoff after a failed status call: doubles, capped at the maximum interval."""
+        return min(self.maximum, self.initial * (2 ** max(0, failures - 1)))
+
+    def gives_up(self, *, failures: int, submitted_at: datetime, now: datetime) -> str | None:
+        """A reason to give the batch up, or None to keep polling."""
+        if failures >= self.max_failures:
+            return f"provider unreachable after {failures} failed status calls"
+        if now - submitted_at > timedelta(seconds=self.max_age):
+            return f"batch still open after {self.max_age / 3600:.1f} h"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 3  #: attempts per request, counting the first
+    submit_backoff: float = 2.0  #: seconds before a failed submission is tried again (doubles)
+    submit_backoff_max: float = 300.0
+    max_submit_failures: int = 6  #: failed creations before the requests fail for good
+
+    def may_retry(self, attempts: int) -> bool:
+        return attempts < self.max_attempts
+
+    def submit_delay(self, failures: int) -> float:
+        return min(self.submit_backoff_max, self.submit_backoff * (2 ** max(0, failures - 1)))

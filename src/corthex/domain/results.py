@@ -1,0 +1,73 @@
+"""Per-request outcomes, as providers report them and as the store keeps them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ResultStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"  #: the model answered
+    FAILED = "failed"  #: the provider refused or failed this request
+    CANCELED = "canceled"  #: canceled before it ran
+    EXPIRED = "expired"  #: the batch's window ran out before it ran
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts. `input_tokens` includes cached ones; the cache counts are parts of it."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0  #: cache reads
+    cache_write_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultError:
+    type: str  #: e.g. rate_limit, server_error, invalid_request, batch_expired, batch_cancelled
+    message: str
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderResult:
+    """One row of a provider's results, keyed by the wire id we sent."""
+
+    wire_id: str
+    status: ResultStatus
+    content: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    error: ResultError | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is not ResultStatus.SUCCEEDED and bool(self.error and self.error.retryable)
+
+
+def retryable_status_code(code: int) -> bool:
+    """HTTP codes worth another attempt: rate limits, timeouts, server errors."""
+    return code in (408, 409, 429) or code >= 500
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResult:
+    """A request's one final outcome, as the store records it."""
+
+    request_id: str
+    status: ResultStatus
+    content: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    cost_usd: float | None = None
+    realtime_cost_usd: float | None = None
+    error: ResultError | None = None

@@ -1,0 +1,79 @@
+"""Result collection: stream an ended batch's rows into the store, a chunk per transaction.
+
+Replaying a collection after a crash is harmless: a request takes a result only while it is
+still assigned to this batch, so each ends with exactly one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from corthex.domain.outcomes import Retry, missing_row, settle
+from corthex.domain.results import FinalResult, ProviderResult, ResultStatus
+from corthex.engine.context import EngineContext
+from corthex.store.sql import BatchRow, RequestMeta
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+
+
+async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, error: str | None = None) -> None:
+    """Give every request of the ended batch its result (or another attempt), then close it.
+
+    :param fetch: read the provider's results (False when the batch was given up).
+    :param error: why results could not be read, for the requests left without one.
+    """
+    pending = await ctx.store.request_meta(batch.id)
+    written = retried = 0
+    if fetch and batch.remote is not None and batch.error is None:
+        buffer: list[ProviderResult] = []
+        async with ctx.limit(batch.provider.value):
+            async for row in ctx.provider(batch.provider).results(batch.remote):
+                buffer.append(row)
+                if len(buffer) >= CHUNK:
+                    w, r = await _write(ctx, batch, buffer, pending)
+                    written, retried, buffer = written + w, retried + r, []
+        w, r = await _write(ctx, batch, buffer, pending)
+        written, retried = written + w, retried + r
+    leftovers = [_missing(batch, wire_id, error) for wire_id in list(pending)]
+    w, r = await _write(ctx, batch, leftovers, pending)
+    written, retried = written + w, retried + r
+    now = time.time()
+    await ctx.store.close_batch(batch.id, now)
+    log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
+    await ctx.bus.publish("batch.collected", batch_id=batch.id, provider=batch.provider.value,
+                          results=written, retried=retried)
+    for job_id in await ctx.store.finish_jobs(now):
+        await ctx.bus.publish("job.completed", job_id=job_id)
+    if retried:
+        ctx.wake.set()
+
+
+def _missing(batch: BatchRow, wire_id: str, error: str | None) -> ProviderResult:
+    ended_as = ResultStatus(batch.ended_as) if batch.ended_as else None
+    batch_error = error or batch.error
+    retryable = error is not None or ended_as is not None or batch.error_retryable
+    return missing_row(wire_id, ended_as=ended_as, batch_error=batch_error, retryable=retryable)
+
+
+async def _write(
+    ctx: EngineContext, batch: BatchRow, rows: list[ProviderResult], pending: dict[str, RequestMeta]
+) -> tuple[int, int]:
+    finals: list[FinalResult] = []
+    retries: list[tuple[str, str]] = []
+    for row in rows:
+        meta = pending.pop(row.wire_id, None)
+        if meta is None:  # a row for a request that is not ours (or already settled)
+            continue
+        outcome = settle(row, provider=batch.provider, model=meta.model, attempts=meta.attempts,
+                         job_canceled=meta.job_canceled, policy=ctx.retry_policy)
+        if isinstance(outcome, Retry):
+            retries.append((outcome.request_id, outcome.reason))
+        else:
+            finals.append(outcome)
+    if not finals and not retries:
+        return 0, 0
+    written = await ctx.store.record_results(batch.id, finals, retries, time.time())
+    return written, len(retries)

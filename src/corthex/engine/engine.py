@@ -1,0 +1,235 @@
+"""The engine: the async API over store, providers and the worker loop.
+
+    async with Engine(Settings()) as engine:
+        report = await engine.submit_file(Path("requests.jsonl"))
+        await engine.wait(report.job_id)
+        async for line in engine.results(report.job_id):
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from corthex.config import Settings
+from corthex.domain.jobs import JobStatus, JobSummary
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.engine.context import EngineContext
+from corthex.engine.dispatch import dispatch_once
+from corthex.engine.events import EventBus
+from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
+from corthex.engine.poller import poll_once
+from corthex.errors import InputProblem, ProviderError
+from corthex.providers.base import Provider
+from corthex.store.sql import BatchRow, SqlStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    job_id: str
+    total: int  #: requests accepted
+    queued: bool  #: waiting in the queue for a flush
+    skipped: list[InputProblem] = field(default_factory=list)  #: lines left out (--skip-invalid)
+
+
+class Engine:
+    def __init__(
+        self, settings: Settings | None = None, *,
+        providers: dict[ProviderName, Provider] | None = None, store: SqlStore | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._providers, self._store = providers, store
+        self._ctx: EngineContext | None = None
+        self._own_providers = providers is None
+        self._own_store = store is None
+
+    async def __aenter__(self) -> Engine:
+        store = self._store or await SqlStore.open(self.settings.database_url)
+        providers = self._providers
+        if providers is None:
+            from corthex.providers import build_providers
+
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            providers = build_providers(self.settings.data_dir, max_retries=self.settings.provider_max_retries)
+        self._ctx = EngineContext(self.settings, store, providers)
+        return self
+
+    async def __aexit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
+        ctx, self._ctx = self.ctx, None
+        if self._own_providers:
+            for provider in ctx.providers.values():
+                with contextlib.suppress(Exception):
+                    await provider.aclose()
+        if self._own_store:
+            await ctx.store.close()
+
+    @property
+    def ctx(self) -> EngineContext:
+        if self._ctx is None:
+            raise RuntimeError("use the engine inside `async with Engine(...)`")
+        return self._ctx
+
+    @property
+    def store(self) -> SqlStore:
+        return self.ctx.store
+
+    @property
+    def bus(self) -> EventBus:
+        return self.ctx.bus
+
+    # -- submitting ---------------------------------------------------------------------------
+
+    async def submit_file(
+        self, path: Path, *, skip_invalid: bool = False, queue: bool = False, label: str | None = None
+    ) -> SubmitReport:
+        """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
+        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid)
+        return await self._record(intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name)
+
+    async def submit(
+        self, requests: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool = False,
+        queue: bool = False, source: str = "api", label: str | None = None,
+    ) -> SubmitReport:
+        """Validate request objects (dicts in the input-line format, or LLMRequest) and record them."""
+        intake = read_objects(requests, skip_invalid=skip_invalid)
+        return await self._record(intake, queue=queue, source=source, label=label)
+
+    async def _record(self, intake: Intake, *, queue: bool, source: str, label: str | None) -> SubmitReport:
+        job_id, prefix = new_job_id()
+        status = JobStatus.QUEUED if queue else JobStatus.RUNNING
+        await self.store.add_job(job_id, source=source, status=status, label=label,
+                                 total=intake.total, chunks=intake.chunks(prefix))
+        await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
+        self.ctx.wake.set()
+        return SubmitReport(job_id, intake.total, queue, intake.skipped)
+
+    async def flush(self) -> int:
+        """Send everything waiting in the queue now. Returns the number of requests released."""
+        released = await self.store.release_queued()
+        if released:
+            await self.bus.publish("queue.flushed", requests=released)
+            self.ctx.wake.set()
+        return released
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def status(self, job_id: str) -> JobSummary:
+        return await self.store.get_job(job_id)
+
+    async def jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
+        return await self.store.list_jobs(limit=limit, status=status)
+
+    async def batches(self, job_id: str | None = None) -> list[BatchRow]:
+        return await self.store.list_batches(job_id=job_id)
+
+    async def results(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
+        """The job's results so far, in input order, one output-line dict each."""
+        await self.store.get_job(job_id)  # NotFound for an unknown id
+        async for chunk in self.store.iter_results(job_id):
+            for row in chunk:
+                yield output_line(row)
+
+    async def cancel(self, job_id: str) -> JobSummary:
+        """Cancel a job: unsent requests are canceled at once, its batches at their providers;
+        results already in are kept, and nothing of it is retried."""
+        for batch_id in await self.store.cancel_job(job_id, time.time()):
+            await self._cancel_remote(batch_id)
+        await self.store.finish_jobs(time.time())
+        await self.bus.publish("job.canceled", job_id=job_id)
+        self.ctx.wake.set()
+        return await self.status(job_id)
+
+    async def _cancel_remote(self, batch_id: str) -> None:
+        batch = await self.store.get_batch(batch_id)
+        if batch.remote is None:
+            return
+        try:
+            await self.ctx.provider(batch.provider).cancel(batch.remote)
+        except ProviderError as exc:  # it will still end; its rows are then not retried
+            log.warning("cancel of batch %s failed: %s", batch_id, exc)
+        await self.store.record_poll(batch_id, next_poll_at=time.time())
+
+    # -- working ------------------------------------------------------------------------------
+
+    async def step(self) -> None:
+        """One round of work: auto-flush the queue if due, send ready requests, poll due batches."""
+        await self._auto_flush()
+        await dispatch_once(self.ctx)
+        await poll_once(self.ctx)
+
+    async def _auto_flush(self) -> None:
+        count, oldest = await self.store.queue_stats()
+        if count == 0:
+            return
+        too_old = oldest is not None and time.time() - oldest >= self.settings.queue_max_age
+        if count >= self.settings.queue_max_requests or too_old:
+            log.info("auto-flushing the queue (%d requests)", count)
+            await self.flush()
+
+    async def _sleep_until_due(self) -> None:
+        """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check."""
+        now = time.time()
+        candidates = [await self.store.next_poll_at(), await self.store.next_dispatch_at()]
+        _, oldest = await self.store.queue_stats()
+        if oldest is not None:
+            candidates.append(oldest + self.settings.queue_max_age)
+        due = [c - now for c in candidates if c is not None]
+        delay = min([self.settings.idle_recheck, *due])
+        self.ctx.wake.clear()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ctx.wake.wait(), timeout=delay)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.step()
+            except Exception:
+                log.exception("worker step failed; retrying")
+            await self._sleep_until_due()
+
+    async def wait(
+        self, job_id: str, *, on_progress: Callable[[JobSummary], Any] | None = None,
+        timeout: float | None = None,
+    ) -> JobSummary:
+        """Work in-process until the job is complete (or canceled); returns its final summary."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            summary = await self.status(job_id)
+            if on_progress is not None:
+                on_progress(summary)
+            if summary.status.is_final and summary.completed_at is not None:
+                return summary
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} not complete after {timeout}s")
+            await self.step()
+            await self._sleep_until_due()
+
+
+def output_line(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored result in the output-line format of DESIGN.md §7."""
+    usage = None
+    if row["input_tokens"] is not None:
+        usage = {"input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
+                 "cached_tokens": row["cached_tokens"] or 0}
+    error = None
+    if row["error_type"] is not None:
+        error = {"type": row["error_type"], "message": row["error_message"]}
+    return {
+        "custom_id": row["custom_id"], "status": row["status"], "content": row["content"],
+        "model": row["model"], "provider": row["provider"], "usage": usage,
+        "cost_usd": row["cost_usd"], "error": error, "attempts": row["attempts"],
+    }

@@ -1,0 +1,100 @@
+"""Turning input (a JSONL file, or request objects) into store rows, validated first."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from corthex.domain.parsing import parse_lines, parse_request
+from corthex.domain.requests import LLMRequest
+from corthex.errors import InputProblem, InvalidInput
+
+ROWS_PER_CHUNK = 2000
+
+
+@dataclass
+class Intake:
+    """Validated input, ready to be stored: `chunks()` yields store rows."""
+
+    total: int
+    skipped: list[InputProblem] = field(default_factory=list)
+    _source: Any = None
+
+    def chunks(self, prefix: str) -> Iterator[list[dict[str, Any]]]:
+        chunk: list[dict[str, Any]] = []
+        for seq, request in enumerate(self._source()):
+            chunk.append(request_row(prefix, seq, request))
+            if len(chunk) >= ROWS_PER_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def new_job_id() -> tuple[str, str]:
+    """(job id, the short prefix of its requests' wire ids)."""
+    short = uuid.uuid4().hex[:12]
+    return "job_" + short, short
+
+
+def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
+    body = orjson.dumps(request.to_dict()).decode()
+    return {
+        "id": f"{prefix}-{seq}",  # provider-safe: [0-9a-f-], at most 23 characters
+        "seq": seq, "custom_id": request.custom_id, "provider": request.provider.value,
+        "model": request.model, "body": body, "size": len(body),
+    }
+
+
+def read_file(path: Path, *, skip_invalid: bool) -> Intake:
+    """Validate the whole file first (streaming, keeping only ids); the rows are read again
+    when stored, so a large file is never held in memory."""
+    total, problems = 0, []
+    with path.open("rb") as fh:
+        for item in parse_lines(fh):
+            if isinstance(item, InputProblem):
+                problems.append(item)
+            else:
+                total += 1
+    _check(total, problems, skip_invalid, source=path.name)
+
+    def source() -> Iterator[LLMRequest]:
+        with path.open("rb") as fh:
+            yield from (r for r in parse_lines(fh) if isinstance(r, LLMRequest))
+
+    return Intake(total, problems if skip_invalid else [], source)
+
+
+def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool) -> Intake:
+    """Validate request objects (API bodies, chain steps): item N is reported as line N."""
+    requests: list[LLMRequest] = []
+    problems: list[InputProblem] = []
+    seen: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, LLMRequest):
+            parsed: LLMRequest | InputProblem = item
+        else:
+            parsed = next(parse_lines([orjson.dumps(item)], seen=seen, first_line=number))
+        if isinstance(parsed, LLMRequest) and isinstance(item, LLMRequest):
+            if parsed.custom_id in seen:
+                parsed = InputProblem(number, f"duplicate custom_id {parsed.custom_id!r}", "custom_id")
+            seen.add(item.custom_id)
+        (problems if isinstance(parsed, InputProblem) else requests).append(parsed)  # type: ignore[arg-type]
+    _check(len(requests), problems, skip_invalid, source="item")
+    return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests))
+
+
+def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:
+    if problems and not skip_invalid:
+        raise InvalidInput(problems, source)
+    if total == 0:
+        reason = "no valid request (every line is invalid)" if problems else "the input is empty: no requests"
+        raise InvalidInput([*problems, InputProblem(0, reason)], source)
+
+
+__all__ = ["Intake", "new_job_id", "parse_request", "read_file", "read_objects", "request_row"]

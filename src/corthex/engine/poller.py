@@ -1,0 +1,150 @@
+"""The durable poller: polls due batches only, collects ended ones, recovers unconfirmed
+creations, and gives up on batches that stay unreachable or never end."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
+from corthex.domain.results import ResultStatus
+from corthex.engine.collect import collect
+from corthex.engine.context import EngineContext
+from corthex.engine.dispatch import create_remote
+from corthex.errors import ProviderError
+from corthex.store.sql import BatchRow
+
+log = logging.getLogger(__name__)
+
+
+async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
+    """Handle every batch due now, with bounded concurrency per provider. Returns how many."""
+    due = await ctx.store.due_batches(time.time(), limit=limit)
+    await asyncio.gather(*(_handle(ctx, batch) for batch in due))
+    return len(due)
+
+
+async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
+    now = time.time()
+    if not await ctx.store.claim(batch.id, ctx.worker_id, now, ctx.settings.lease_seconds):
+        return
+    try:
+        if batch.status is BatchStatus.INTENT:
+            await _recover_intent(ctx, batch)
+        elif batch.status is BatchStatus.SUBMITTED:
+            await _poll(ctx, batch)
+        else:
+            await _collect(ctx, batch)
+    finally:
+        await ctx.store.release(batch.id, ctx.worker_id)
+
+
+async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
+    """A batch recorded but not confirmed: adopt it if the provider has it, else create it."""
+    provider = ctx.provider(batch.provider)
+    try:
+        async with ctx.limit(batch.provider.value):
+            ref = await provider.find(batch.id, _utc(batch.created_at - 300))
+    except ProviderError as exc:
+        log.warning("cannot look for batch %s at %s yet: %s", batch.id, batch.provider, exc)
+        return
+    if ref is None:
+        log.info("batch %s was never created at %s: creating it now", batch.id, batch.provider)
+        await create_remote(ctx, batch.id, batch.provider.value, batch.model)
+        return
+    log.info("adopting batch %s found at %s as %s", batch.id, batch.provider, ref.remote_id)
+    await ctx.store.mark_submitted(batch.id, ref, time.time(), 0.0)
+
+
+async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
+    assert batch.remote is not None
+    now = time.time()
+    try:
+        async with ctx.limit(batch.provider.value):
+            status = await ctx.provider(batch.provider).poll(batch.remote)
+    except ProviderError as exc:
+        await _poll_failed(ctx, batch, exc, now)
+        return
+    if status.state is RemoteState.RUNNING:
+        await _still_running(ctx, batch, status, now)
+        return
+    await _mark_ended(ctx, batch, status, now)
+    await _collect(ctx, await ctx.store.get_batch(batch.id))
+
+
+async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
+    reason = ctx.poll_policy.gives_up(failures=0, submitted_at=_utc(batch.submitted_at or now), now=_utc(now))
+    if reason is not None:
+        await _give_up(ctx, batch, reason, now)
+        return
+    interval = ctx.poll_policy.next_interval(batch.poll_interval)
+    await ctx.store.record_poll(
+        batch.id, raw_status=status.raw_status, done_count=status.done, failed_count=status.failed,
+        poll_failures=0, poll_count=batch.poll_count + 1, poll_interval=interval, next_poll_at=now + interval,
+    )
+    if (status.done, status.failed) != (batch.done_count, batch.failed_count):
+        await ctx.bus.publish("batch.progress", batch_id=batch.id, provider=batch.provider.value,
+                              done=status.done, failed=status.failed, total=batch.request_count)
+
+
+async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, now: float) -> None:
+    failures = batch.poll_failures + 1
+    reason = ctx.poll_policy.gives_up(
+        failures=failures if exc.retryable else ctx.poll_policy.max_failures,
+        submitted_at=_utc(batch.submitted_at or now), now=_utc(now),
+    )
+    if reason is not None:
+        await _give_up(ctx, batch, f"{reason}: {exc}", now)
+        return
+    delay = ctx.poll_policy.failure_delay(failures)
+    log.warning("status of batch %s failed (%s); next try in %.1fs", batch.id, exc, delay)
+    await ctx.store.record_poll(batch.id, poll_failures=failures, poll_count=batch.poll_count + 1,
+                                next_poll_at=now + delay, error=str(exc))
+
+
+async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float) -> None:
+    """End a batch we can no longer wait for; its requests expire (and may go out again)."""
+    log.error("giving up batch %s: %s", batch.id, reason)
+    if batch.remote is not None:
+        try:
+            await ctx.provider(batch.provider).cancel(batch.remote)
+        except ProviderError as exc:
+            log.warning("could not cancel abandoned batch %s: %s", batch.id, exc)
+    await ctx.store.record_poll(batch.id, status=BatchStatus.ENDED.value, ended_as=ResultStatus.EXPIRED.value,
+                                error=f"given up: {reason}", raw_status="given_up", next_poll_at=now,
+                                ended_at=now)
+    await _collect(ctx, await ctx.store.get_batch(batch.id), fetch=False)
+
+
+async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
+    ended_as = status.ended_as.value if status.ended_as else None
+    await ctx.store.record_poll(
+        batch.id, status=BatchStatus.ENDED.value, raw_status=status.raw_status, ended_as=ended_as,
+        done_count=status.done, failed_count=status.failed, ended_at=now, next_poll_at=now,
+        error=status.error if status.state is RemoteState.FAILED else None,
+        error_retryable=status.retryable,
+        poll_count=batch.poll_count + 1, poll_failures=0,
+    )
+    await ctx.bus.publish("batch.ended", batch_id=batch.id, provider=batch.provider.value,
+                          status=status.raw_status, error=status.error)
+
+
+async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:
+    now = time.time()
+    try:
+        await collect(ctx, batch, fetch=fetch and batch.raw_status != "given_up")
+    except ProviderError as exc:
+        failures = batch.poll_failures + 1
+        if failures >= ctx.poll_policy.max_failures:
+            log.error("results of batch %s unreadable after %d tries: %s", batch.id, failures, exc)
+            await collect(ctx, batch, fetch=False, error=f"results unreadable: {exc}")
+            return
+        delay = ctx.poll_policy.failure_delay(failures)
+        log.warning("results of batch %s not read (%s); next try in %.1fs", batch.id, exc, delay)
+        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=now + delay, error=str(exc))
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

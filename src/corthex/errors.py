@@ -1,0 +1,80 @@
+"""Exceptions raised by CORTHEX Batch.
+
+    CorthexError
+    ├── UsageError                 the caller asked for something that cannot be done
+    │   ├── InvalidInput           a request file or body failed validation (carries every problem)
+    │   └── NotFound               an id that the store does not know (also a LookupError)
+    ├── ProviderError              a provider call failed (provider, op, status code, retryable)
+    └── BudgetExceeded             a submission would go over the daily budget
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class CorthexError(Exception):
+    """CORTHEX Batch failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__)
+
+
+class UsageError(CorthexError):
+    """The request cannot be carried out as given."""
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem in the input: where it is and what is wrong."""
+
+    line: int  #: 1-based line number (or item index + 1 for API bodies)
+    reason: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = (f"line {self.line}" if self.line else "file") + (f", field '{self.field}'" if self.field else "")
+        return f"{where}: {self.reason}"
+
+
+class InvalidInput(UsageError):
+    """The input failed validation; nothing was submitted."""
+
+    def __init__(self, problems: Sequence[InputProblem], source: str = "input") -> None:
+        self.problems = list(problems)
+        self.source = source
+        shown = "\n".join(f"  {source} {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        tail = f"\n  … and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.problems)} invalid line(s), nothing submitted:\n{shown}{tail}")
+
+
+class NotFound(UsageError, LookupError):
+    """No such object."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        self.kind, self.ident = kind, ident
+        super().__init__(f"no {kind} with id {ident!r}")
+
+
+class ProviderError(CorthexError):
+    """A provider call failed."""
+
+    def __init__(
+        self,
+        provider: str,
+        op: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.provider, self.op = provider, op
+        self.status_code, self.retryable = status_code, retryable
+        code = f" ({status_code})" if status_code else ""
+        super().__init__(f"{provider} {op} failed{code}: {message}")
+
+
+class BudgetExceeded(CorthexError):
+    """The daily budget would be exceeded."""

@@ -1,0 +1,69 @@
+"""The provider port: four async verbs over one provider's Batch API.
+
+Each adapter keeps its wire mapping in pure functions (`to_wire`, `from_wire`) apart from the
+thin class that calls the official SDK, and translates every SDK error into `ProviderError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from corthex.domain.batches import RemoteRef, RemoteStatus
+from corthex.domain.limits import LIMITS, ProviderLimits
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import ProviderResult
+
+
+@dataclass(frozen=True, slots=True)
+class WireItem:
+    """A request as it goes out: `wire_id` is provider-safe (^[A-Za-z0-9_-]{1,64}$) and unique in
+    its batch; results come back keyed by it."""
+
+    wire_id: str
+    request: LLMRequest
+
+
+class Provider(ABC):
+    name: ClassVar[ProviderName]
+
+    @property
+    def limits(self) -> ProviderLimits:
+        return LIMITS[self.name]
+
+    @abstractmethod
+    async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
+        """Create one provider batch holding `items`.
+
+        :param key: our batch id; stored with the provider batch (metadata / display name) so
+            that `find` can adopt a batch whose creation was not recorded.
+        :param model: the batch's single model, or None where the provider mixes models.
+        :raises ProviderError: the provider refused or could not be reached.
+        """
+
+    @abstractmethod
+    async def find(self, key: str, created_after: datetime) -> RemoteRef | None:
+        """The provider batch created with `key`, if one exists (orphan adoption)."""
+
+    @abstractmethod
+    async def poll(self, ref: RemoteRef) -> RemoteStatus:
+        """The batch's state now. :raises ProviderError:"""
+
+    @abstractmethod
+    def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        """Stream the ended batch's results, one per request, in any order. :raises ProviderError:"""
+
+    @abstractmethod
+    async def cancel(self, ref: RemoteRef) -> None:
+        """Ask the provider to stop the batch. :raises ProviderError:"""
+
+    @abstractmethod
+    async def complete(self, request: LLMRequest) -> ProviderResult:
+        """Run one request through the realtime API (urgent chains). Never raises for a
+        per-request failure: that is a failed result. :raises ProviderError: on transport failure."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release the SDK client."""

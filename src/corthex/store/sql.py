@@ -1,0 +1,551 @@
+"""The store: SQLAlchemy 2 (async) over SQLite (default, WAL) or PostgreSQL, in domain verbs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Integer, Row, and_, event, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestState
+from corthex.domain.planning import PlanItem
+from corthex.domain.requests import ProviderName
+from corthex.domain.results import FinalResult
+from corthex.errors import NotFound
+from corthex.store import migrate
+from corthex.store.tables import batches, jobs, requests, results
+
+CHUNK = 2000  # rows per statement: well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    id: str
+    provider: ProviderName
+    model: str | None
+    status: BatchStatus
+    remote: RemoteRef | None
+    raw_status: str | None
+    request_count: int
+    done_count: int
+    failed_count: int
+    created_at: float
+    submitted_at: float | None
+    ended_at: float | None
+    next_poll_at: float | None
+    poll_interval: float | None
+    poll_failures: int
+    poll_count: int
+    ended_as: str | None
+    error: str | None
+    error_retryable: bool
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> BatchRow:
+        m = row._mapping
+        remote = RemoteRef.from_dict(orjson.loads(m["remote"])) if m["remote"] else None
+        fields = {k: m[k] for k in cls.__slots__ if k not in ("provider", "status", "remote")}
+        return cls(provider=ProviderName(m["provider"]), status=BatchStatus(m["status"]), remote=remote, **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["provider"], data["status"] = self.provider.value, self.status.value
+        data["remote_id"] = self.remote.remote_id if self.remote else None
+        del data["remote"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What collection needs to decide a request's fate."""
+
+    attempts: int
+    job_canceled: bool
+    model: str
+
+
+def _now() -> float:
+    return time.time()
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str) -> SqlStore:
+        """Connect and bring the schema up to date."""
+        engine = create_async_engine(url, **_engine_options(url))
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        await migrate.upgrade(engine)
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    async def add_job(
+        self, job_id: str, *, source: str, status: JobStatus, label: str | None,
+        total: int, chunks: Iterable[Sequence[dict[str, Any]]],
+    ) -> None:
+        """Record a job and its requests in one transaction (all or nothing)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(jobs).values(
+                id=job_id, status=status.value, source=source, total=total, label=label,
+                created_at=_now(),
+            ))
+            for chunk in chunks:
+                rows = [
+                    {**row, "job_id": job_id, "state": RequestState.QUEUED.value, "attempts": 0,
+                     "submit_failures": 0}
+                    for row in chunk
+                ]
+                if rows:
+                    await conn.execute(insert(requests), rows)
+
+    async def get_job(self, job_id: str) -> JobSummary:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).first()
+            if row is None:
+                raise NotFound("job", job_id)
+            return await _summary(conn, row)
+
+    async def list_jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
+        query = select(jobs).order_by(jobs.c.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(jobs.c.status == status.value)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            return [await _summary(conn, row) for row in rows]
+
+    async def release_queued(self) -> int:
+        """Flush: every queued job starts running. Returns the number of requests released."""
+        async with self.engine.begin() as conn:
+            count = await _queued_request_count(conn)
+            await conn.execute(
+                update(jobs).where(jobs.c.status == JobStatus.QUEUED.value)
+                .values(status=JobStatus.RUNNING.value)
+            )
+            return count
+
+    async def queue_stats(self) -> tuple[int, float | None]:
+        """(requests waiting in queued jobs, creation time of the oldest queued job)."""
+        async with self.engine.connect() as conn:
+            count = await _queued_request_count(conn)
+            oldest = (await conn.execute(
+                select(func.min(jobs.c.created_at)).where(jobs.c.status == JobStatus.QUEUED.value)
+            )).scalar()
+            return count, oldest
+
+    async def cancel_job(self, job_id: str, now: float) -> list[str]:
+        """Mark the job canceled; requests not yet sent get `canceled` results.
+
+        Returns the ids of open batches that hold only this job's requests (to cancel remotely).
+        """
+        async with self.engine.begin() as conn:
+            found = await conn.execute(
+                update(jobs).where(jobs.c.id == job_id).values(status=JobStatus.CANCELED.value)
+            )
+            if found.rowcount == 0:
+                raise NotFound("job", job_id)
+            queued = (await conn.execute(
+                update(requests)
+                .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                .values(state=RequestState.DONE.value)
+                .returning(*_RETURNED)
+            )).all()
+            if queued:
+                rows = [_canceled_row(r, now) for r in queued]
+                await conn.execute(self._insert(results).on_conflict_do_nothing(), rows)
+            return await _batches_only_of(conn, job_id)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    async def dispatchable(self, now: float, limit: int = 200_000) -> list[PlanItem]:
+        """Requests ready to go out: queued, in a running job, past any backoff."""
+        query = (
+            select(requests.c.id, requests.c.provider, requests.c.model, requests.c.size)
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(
+                requests.c.state == RequestState.QUEUED.value,
+                jobs.c.status == JobStatus.RUNNING.value,
+                or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
+            )
+            .order_by(requests.c.job_id, requests.c.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PlanItem(r.id, ProviderName(r.provider), r.model, r.size) for r in rows]
+
+    async def next_dispatch_at(self) -> float | None:
+        """When the earliest backed-off request becomes ready (None if nothing waits)."""
+        query = (
+            select(func.min(requests.c.not_before))
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar()
+
+    async def open_batch(
+        self, batch_id: str, provider: ProviderName, model: str | None, request_ids: Sequence[str],
+        *, now: float, owner: str, lease: float,
+    ) -> int:
+        """Record the intent to create a batch, leased to `owner`, and assign the requests still
+        queued to it. Returns how many it took (another worker may have taken some first)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(batches).values(
+                id=batch_id, provider=provider.value, model=model, status=BatchStatus.INTENT.value,
+                request_count=0, done_count=0, failed_count=0, poll_failures=0, poll_count=0,
+                error_retryable=False,
+                created_at=now, lease_owner=owner, lease_until=now + lease,
+            ))
+            taken = 0
+            for chunk in _chunks(request_ids):
+                result = await conn.execute(
+                    update(requests)
+                    .where(requests.c.id.in_(chunk), requests.c.state == RequestState.QUEUED.value)
+                    .values(state=RequestState.IN_BATCH.value, batch_id=batch_id,
+                            attempts=requests.c.attempts + 1)
+                )
+                taken += result.rowcount
+            await conn.execute(update(batches).where(batches.c.id == batch_id).values(request_count=taken))
+            return taken
+
+    async def batch_bodies(self, batch_id: str) -> list[tuple[str, bytes]]:
+        """(wire id, canonical request JSON) of every request assigned to the batch."""
+        query = (
+            select(requests.c.id, requests.c.body)
+            .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+            .order_by(requests.c.job_id, requests.c.seq)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.id, r.body.encode()) for r in (await conn.execute(query)).all()]
+
+    async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> None:
+        await self._update_batch(
+            batch_id, status=BatchStatus.SUBMITTED.value, remote=orjson.dumps(ref.to_dict()).decode(),
+            submitted_at=now, next_poll_at=now + first_poll, poll_interval=first_poll,
+        )
+
+    async def submission_failed(
+        self, batch_id: str, error: str, *, retry_at: float, max_failures: int, now: float
+    ) -> list[str]:
+        """Creation failed: the batch is abandoned and its requests go back to the queue after a
+        backoff. Requests that failed creation `max_failures` times get a failed result; their
+        ids are returned."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(batches).where(batches.c.id == batch_id).values(
+                status=BatchStatus.ABANDONED.value, error=error, ended_at=now))
+            base = and_(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+            given_up = (await conn.execute(
+                update(requests)
+                .where(base, requests.c.submit_failures + 1 >= max_failures)
+                .values(state=RequestState.DONE.value, submit_failures=requests.c.submit_failures + 1)
+                .returning(*_RETURNED)
+            )).all()
+            if given_up:
+                await conn.execute(self._insert(results).on_conflict_do_nothing(), [
+                    _failed_row(r, "submission_failed", error, now, batch_id) for r in given_up
+                ])
+            await conn.execute(update(requests).where(base).values(
+                state=RequestState.QUEUED.value, batch_id=None, not_before=retry_at,
+                attempts=requests.c.attempts - 1, submit_failures=requests.c.submit_failures + 1,
+                last_error=error,
+            ))
+            return [r.id for r in given_up]
+
+    async def max_submit_failures(self, batch_id: str) -> int:
+        """How many times the batch's requests have already failed creation."""
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(
+                select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id)
+            )).scalar()
+        return int(value or 0)
+
+    # -- polling ------------------------------------------------------------------------------
+
+    async def due_batches(self, now: float, limit: int = 100) -> list[BatchRow]:
+        """Open batches that need attention now: polls due, results to collect, unconfirmed
+        creations."""
+        polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
+        due = or_(
+            and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
+            batches.c.status == BatchStatus.INTENT.value,  # unleased: its creator died mid-way
+        )
+        unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
+        query = select(batches).where(due, unleased).order_by(batches.c.next_poll_at).limit(limit)
+        async with self.engine.connect() as conn:
+            return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
+
+    async def next_poll_at(self) -> float | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(
+                select(func.min(batches.c.next_poll_at))
+                .where(batches.c.status.in_([BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]))
+            )).scalar()
+
+    async def has_open_work(self) -> bool:
+        async with self.engine.connect() as conn:
+            open_batch = (await conn.execute(
+                select(batches.c.id).where(batches.c.status.in_(_OPEN)).limit(1))).first()
+            running = (await conn.execute(
+                select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value).limit(1))).first()
+            return open_batch is not None or running is not None
+
+    async def claim(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
+        """Take the batch for `lease` seconds unless another worker holds it."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, or_(
+                    batches.c.lease_until.is_(None), batches.c.lease_until < now,
+                    batches.c.lease_owner == owner))
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            return result.rowcount == 1
+
+    async def release(self, batch_id: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(batches).where(
+                batches.c.id == batch_id, batches.c.lease_owner == owner
+            ).values(lease_owner=None, lease_until=None))
+
+    async def record_poll(self, batch_id: str, **values: Any) -> None:
+        await self._update_batch(batch_id, **values)
+
+    async def get_batch(self, batch_id: str) -> BatchRow:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(batches).where(batches.c.id == batch_id))).first()
+        if row is None:
+            raise NotFound("batch", batch_id)
+        return BatchRow.from_row(row)
+
+    async def list_batches(self, *, job_id: str | None = None, limit: int = 200) -> list[BatchRow]:
+        query = select(batches).order_by(batches.c.created_at.desc()).limit(limit)
+        if job_id is not None:
+            ids = select(requests.c.batch_id).where(requests.c.job_id == job_id).distinct()
+            in_results = select(results.c.batch_id).where(results.c.job_id == job_id).distinct()
+            query = query.where(or_(batches.c.id.in_(ids), batches.c.id.in_(in_results)))
+        async with self.engine.connect() as conn:
+            return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
+
+    # -- results ------------------------------------------------------------------------------
+
+    async def request_meta(self, batch_id: str) -> dict[str, RequestMeta]:
+        query = (
+            select(requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status)
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {r.id: RequestMeta(r.attempts, r.status == JobStatus.CANCELED.value, r.model) for r in rows}
+
+    async def record_results(
+        self, batch_id: str, finals: Sequence[FinalResult], retries: Sequence[tuple[str, str]], now: float
+    ) -> int:
+        """Write one chunk in one transaction: final results (once per request, whatever is
+        replayed after a crash) and requests sent back to the queue (id, reason).
+        Returns the number of results written."""
+        by_id = {f.request_id: f for f in finals}
+        written = 0
+        async with self.engine.begin() as conn:
+            for chunk in _chunks(list(by_id)):
+                taken = (await conn.execute(
+                    update(requests)
+                    .where(requests.c.id.in_(chunk), requests.c.batch_id == batch_id,
+                           requests.c.state == RequestState.IN_BATCH.value)
+                    .values(state=RequestState.DONE.value)
+                    .returning(*_RETURNED)
+                )).all()
+                if taken:
+                    rows = [_result_row(r, by_id[r.id], now, batch_id) for r in taken]
+                    await conn.execute(self._insert(results).on_conflict_do_nothing(), rows)
+                    written += len(rows)
+            for chunk in _chunks(retries):
+                await conn.execute(
+                    update(requests)
+                    .where(requests.c.id.in_([i for i, _ in chunk]), requests.c.batch_id == batch_id,
+                           requests.c.state == RequestState.IN_BATCH.value)
+                    .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None,
+                            last_error=chunk[0][1])
+                )
+        return written
+
+    async def close_batch(self, batch_id: str, now: float) -> None:
+        await self._update_batch(batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None,
+                                 lease_until=None, ended_at=now)
+
+    async def finish_jobs(self, now: float) -> list[str]:
+        """Mark running jobs whose every request is done as completed; return their ids."""
+        open_requests = select(requests.c.id).where(
+            requests.c.job_id == jobs.c.id, requests.c.state != RequestState.DONE.value
+        ).exists()
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(
+                update(jobs)
+                .where(jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELED.value]),
+                       jobs.c.completed_at.is_(None), ~open_requests)
+                .values(completed_at=now)
+                .returning(jobs.c.id, jobs.c.status)
+            )).all()
+            done = [r.id for r in rows if r.status == JobStatus.RUNNING.value]
+            if done:
+                await conn.execute(update(jobs).where(jobs.c.id.in_(done)).values(
+                    status=JobStatus.COMPLETED.value))
+            return [r.id for r in rows]
+
+    async def iter_results(self, job_id: str, chunk: int = CHUNK) -> AsyncIterator[list[dict[str, Any]]]:
+        """The job's results in input order, a chunk at a time (keyset pagination)."""
+        last = -1
+        while True:
+            query = (
+                select(results).where(results.c.job_id == job_id, results.c.seq > last)
+                .order_by(results.c.seq).limit(chunk)
+            )
+            async with self.engine.connect() as conn:
+                rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["seq"]
+
+    async def result_count(self, job_id: str) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(
+                select(func.count()).select_from(results).where(results.c.job_id == job_id))).scalar_one()
+
+    async def _update_batch(self, batch_id: str, **values: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
+
+
+_OPEN = [s.value for s in BatchStatus if s.is_open]
+_RETURNED = (requests.c.id, requests.c.job_id, requests.c.seq, requests.c.custom_id,
+             requests.c.provider, requests.c.model, requests.c.attempts)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 60}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
+    return {
+        "request_id": r.id, "job_id": r.job_id, "seq": r.seq, "custom_id": r.custom_id,
+        "provider": r.provider, "attempts": r.attempts, "batch_id": batch_id, "created_at": now,
+        "content": None, "model": r.model, "input_tokens": None, "output_tokens": None,
+        "cached_tokens": None, "cache_write_tokens": None, "cost_usd": None,
+        "realtime_cost_usd": None, "error_type": None, "error_message": None,
+    }
+
+
+def _result_row(r: Row[Any], final: FinalResult, now: float, batch_id: str) -> dict[str, Any]:
+    row = _base_row(r, now, batch_id)
+    row.update(status=final.status.value, content=final.content, model=final.model or r.model,
+               cost_usd=final.cost_usd, realtime_cost_usd=final.realtime_cost_usd)
+    if final.usage is not None:
+        row.update(input_tokens=final.usage.input_tokens, output_tokens=final.usage.output_tokens,
+                   cached_tokens=final.usage.cached_tokens,
+                   cache_write_tokens=final.usage.cache_write_tokens)
+    if final.error is not None:
+        row.update(error_type=final.error.type, error_message=final.error.message)
+    return row
+
+
+def _failed_row(r: Row[Any], kind: str, message: str, now: float, batch_id: str | None) -> dict[str, Any]:
+    row = _base_row(r, now, batch_id)
+    row.update(status="failed", error_type=kind, error_message=message)
+    return row
+
+
+def _canceled_row(r: Row[Any], now: float) -> dict[str, Any]:
+    row = _base_row(r, now, None)
+    row.update(status="canceled", error_type="canceled", error_message="job canceled before submission")
+    return row
+
+
+async def _queued_request_count(conn: AsyncConnection) -> int:
+    query = (
+        select(func.count()).select_from(requests).join(jobs, jobs.c.id == requests.c.job_id)
+        .where(jobs.c.status == JobStatus.QUEUED.value)
+    )
+    return (await conn.execute(query)).scalar_one()
+
+
+async def _batches_only_of(conn: AsyncConnection, job_id: str) -> list[str]:
+    mine = select(requests.c.batch_id).where(
+        requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value).distinct()
+    others = select(requests.c.batch_id).where(
+        requests.c.job_id != job_id, requests.c.state == RequestState.IN_BATCH.value,
+        requests.c.batch_id.in_(mine)).distinct()
+    query = select(batches.c.id).where(
+        batches.c.id.in_(mine), batches.c.id.not_in(others), batches.c.status == BatchStatus.SUBMITTED.value)
+    return list((await conn.execute(query)).scalars())
+
+
+async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
+    per_provider = (
+        select(
+            requests.c.provider,
+            func.count(requests.c.id).label("requests"),
+        ).where(requests.c.job_id == job.id).group_by(requests.c.provider)
+    )
+    counts = {r.provider: r.requests for r in (await conn.execute(per_provider)).all()}
+    agg = (
+        select(
+            results.c.provider,
+            func.sum((results.c.status == "succeeded").cast(Integer)).label("succeeded"),
+            func.count().label("finished"),
+            func.coalesce(func.sum(results.c.input_tokens), 0).label("input_tokens"),
+            func.coalesce(func.sum(results.c.output_tokens), 0).label("output_tokens"),
+            func.coalesce(func.sum(results.c.cost_usd), 0.0).label("cost"),
+            func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0).label("realtime"),
+            func.sum(and_(results.c.cost_usd.is_(None), results.c.status == "succeeded").cast(Integer)).label("unpriced"),
+        ).where(results.c.job_id == job.id).group_by(results.c.provider)
+    )
+    by_provider = {p: ProviderCounts(requests=n) for p, n in counts.items()}
+    for r in (await conn.execute(agg)).all():
+        succeeded = int(r.succeeded or 0)
+        by_provider[r.provider] = ProviderCounts(
+            requests=counts.get(r.provider, 0), succeeded=succeeded, failed=r.finished - succeeded,
+            input_tokens=int(r.input_tokens), output_tokens=int(r.output_tokens),
+            cost_usd=float(r.cost), realtime_cost_usd=float(r.realtime), unpriced=int(r.unpriced or 0),
+        )
+    batch_ids = select(func.count(func.distinct(results.c.batch_id))).where(results.c.job_id == job.id)
+    n_batches = (await conn.execute(batch_ids)).scalar_one()
+    return JobSummary(
+        id=job.id, status=JobStatus(job.status), source=job.source, total=job.total,
+        created_at=job.created_at, completed_at=job.completed_at, label=job.label,
+        by_provider=by_provider, batches=int(n_batches),
+    )
+

@@ -1,0 +1,95 @@
+"""SQLAlchemy table definitions. Times are Unix seconds (floats): portable across SQLite and
+PostgreSQL, and cheap to compare in the poller's queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("status", String(16), nullable=False),  # queued | running | completed | canceled
+    Column("source", String(16), nullable=False),  # cli | api | queue | chain
+    Column("total", Integer, nullable=False),
+    Column("label", Text),
+    Column("created_at", Float, nullable=False),
+    Column("completed_at", Float),
+    Index("ix_jobs_status", "status"),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the provider-safe wire id
+    Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("custom_id", Text, nullable=False),  # the user's own id
+    Column("provider", String(16), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("body", Text, nullable=False),  # canonical request JSON
+    Column("size", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | in_batch | done
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("submit_failures", Integer, nullable=False, default=0),
+    Column("not_before", Float),
+    Column("batch_id", String(40)),
+    Column("last_error", Text),
+    Index("ix_requests_job_seq", "job_id", "seq", unique=True),
+    Index("ix_requests_state", "state", "provider"),
+    Index("ix_requests_batch", "batch_id"),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("request_id", String(64), ForeignKey("requests.id"), primary_key=True),
+    Column("job_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("custom_id", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content", Text),
+    Column("model", Text),
+    Column("provider", String(16), nullable=False),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    Column("cached_tokens", Integer),
+    Column("cache_write_tokens", Integer),
+    Column("cost_usd", Float),
+    Column("realtime_cost_usd", Float),
+    Column("error_type", Text),
+    Column("error_message", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("batch_id", String(40)),
+    Column("created_at", Float, nullable=False),
+    Index("ix_results_job_seq", "job_id", "seq"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(40), primary_key=True),  # our id; also the key stored at the provider
+    Column("provider", String(16), nullable=False),
+    Column("model", Text),
+    Column("status", String(16), nullable=False),  # intent | submitted | ended | collected | abandoned
+    Column("remote", Text),  # RemoteRef JSON
+    Column("raw_status", Text),
+    Column("request_count", Integer, nullable=False),
+    Column("done_count", Integer, nullable=False, default=0),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("submitted_at", Float),
+    Column("ended_at", Float),
+    Column("next_poll_at", Float),
+    Column("poll_interval", Float),
+    Column("poll_failures", Integer, nullable=False, default=0),
+    Column("poll_count", Integer, nullable=False, default=0),
+    Column("ended_as", String(16)),
+    Column("error", Text),
+    Column("error_retryable", Boolean, nullable=False, default=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Index("ix_batches_due", "status", "next_poll_at"),
+)

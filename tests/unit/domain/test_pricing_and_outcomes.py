@@ -1,0 +1,86 @@
+"""Cost with the batch discount from genai-prices; the fate of each provider row."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from corthex.domain.outcomes import Retry, missing_row, settle
+from corthex.domain.polling import PollPolicy, RetryPolicy
+from corthex.domain.pricing import batch_cost, realtime_cost
+from corthex.domain.requests import ProviderName
+from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus, Usage
+
+OPENAI, ANTHROPIC = ProviderName.OPENAI, ProviderName.ANTHROPIC
+
+
+def test_batch_cost_is_half_the_realtime_list_price_for_every_provider() -> None:
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    for provider, model in [(OPENAI, "gpt-5-mini"), (ANTHROPIC, "claude-sonnet-4-6"),
+                            (ProviderName.GEMINI, "gemini-2.5-flash")]:
+        full = realtime_cost(provider, model, usage)
+        assert full is not None and full > 0
+        assert batch_cost(provider, model, usage) == pytest.approx(full / 2)
+
+
+def test_cache_reads_are_cheaper_than_fresh_input() -> None:
+    fresh = realtime_cost(ANTHROPIC, "claude-sonnet-4-6", Usage(input_tokens=1_000_000))
+    cached = realtime_cost(ANTHROPIC, "claude-sonnet-4-6", Usage(input_tokens=1_000_000, cached_tokens=1_000_000))
+    assert fresh is not None and cached is not None and cached < fresh / 5
+
+
+def test_unknown_model_has_no_cost_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert batch_cost(OPENAI, "gpt-imaginary-9", Usage(10, 10)) is None
+    assert "gpt-imaginary-9" in caplog.text
+
+
+def ok_row(wire_id: str = "r1") -> ProviderResult:
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, "hi", "claude-sonnet-4-6", Usage(100, 50))
+
+
+def failed_row(retryable: bool, status: ResultStatus = ResultStatus.FAILED) -> ProviderResult:
+    return ProviderResult("r1", status, error=ResultError("rate_limit", "slow down", retryable))
+
+
+def decide(row: ProviderResult, attempts: int = 1, canceled: bool = False) -> FinalResult | Retry:
+    return settle(row, provider=ANTHROPIC, model="claude-sonnet-4-6", attempts=attempts,
+                  job_canceled=canceled, policy=RetryPolicy(max_attempts=3))
+
+
+def test_success_is_final_and_priced() -> None:
+    outcome = decide(ok_row())
+    assert isinstance(outcome, FinalResult) and outcome.cost_usd and outcome.realtime_cost_usd
+    assert outcome.cost_usd == pytest.approx(outcome.realtime_cost_usd / 2)
+
+
+def test_retryable_failure_goes_out_again_until_attempts_run_out() -> None:
+    assert isinstance(decide(failed_row(True), attempts=2), Retry)
+    final = decide(failed_row(True), attempts=3)
+    assert isinstance(final, FinalResult) and final.status is ResultStatus.FAILED and final.error
+
+
+def test_permanent_failure_and_canceled_jobs_are_not_retried() -> None:
+    assert isinstance(decide(failed_row(False)), FinalResult)
+    assert isinstance(decide(failed_row(True, ResultStatus.CANCELED), canceled=True), FinalResult)
+
+
+def test_missing_rows_take_the_batch_end_state() -> None:
+    expired = missing_row("r1", ended_as=ResultStatus.EXPIRED, batch_error=None, retryable=True)
+    assert expired.status is ResultStatus.EXPIRED and expired.retryable
+    failed = missing_row("r1", ended_as=None, batch_error="model_mismatch", retryable=False)
+    assert failed.status is ResultStatus.FAILED and not failed.retryable
+
+
+def test_poll_interval_backs_off_to_a_cap_and_gives_up_on_stuck_batches_W6_W7() -> None:
+    policy = PollPolicy(initial=1, factor=2, maximum=5, max_failures=3, max_age=3600)
+    intervals = [None]
+    for _ in range(5):
+        intervals.append(policy.next_interval(intervals[-1]))
+    assert intervals[1:] == [1, 2, 4, 5, 5]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert policy.gives_up(failures=0, submitted_at=start, now=start + timedelta(minutes=5)) is None
+    assert "unreachable" in (policy.gives_up(failures=3, submitted_at=start, now=start) or "")
+    assert "still open" in (policy.gives_up(failures=0, submitted_at=start, now=start + timedelta(hours=2)) or "")
