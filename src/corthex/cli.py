@@ -108,6 +108,7 @@ def status(job_id: Annotated[str | None, typer.Argument(help="A job id; all rece
     """Show one job in detail, or the recent jobs."""
 
     async def go(engine: Engine) -> None:
+        await engine.step()  # catch up with the providers first: no worker needs to be running
         if job_id is None:
             console.print(_jobs_table(await engine.jobs()))
             return
@@ -126,6 +127,7 @@ def results(
     """Write a job's results, one JSON line per request, in input order."""
 
     async def go(engine: Engine) -> None:
+        await engine.step()
         if out is not None:
             count = await _write_results(engine, job_id, out)
             summary = await engine.status(job_id)

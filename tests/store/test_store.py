@@ -1,0 +1,116 @@
+"""The store's verbs on a real database: exactly-once results, retries, leases, job completion."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.jobs import JobStatus
+from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.domain.results import FinalResult, ResultStatus, Usage
+from corthex.engine.intake import request_row
+from corthex.errors import NotFound
+from corthex.store.sql import SqlStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqlStore:
+    s = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    yield s
+    await s.close()
+
+
+def rows(prefix: str, n: int, model: str = "claude-sonnet-4-6") -> list[dict]:
+    provider = ProviderName.ANTHROPIC if model.startswith("claude") else ProviderName.OPENAI
+    return [request_row(prefix, i, LLMRequest(f"u{i}", model, provider, (Message("user", f"q{i}"),)))
+            for i in range(n)]
+
+
+async def add(store: SqlStore, job: str, n: int, status: JobStatus = JobStatus.RUNNING) -> None:
+    await store.add_job(job, source="api", status=status, label=None, total=n, chunks=[rows(job, n)])
+
+
+async def test_unknown_job_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFound, match="no job with id 'nope'"):
+        await store.get_job("nope")
+
+
+async def test_queued_jobs_wait_for_a_flush(store: SqlStore) -> None:
+    await add(store, "jq", 3, JobStatus.QUEUED)
+    assert await store.dispatchable(time.time()) == []
+    assert (await store.queue_stats())[0] == 3
+    assert await store.release_queued() == 3
+    assert len(await store.dispatchable(time.time())) == 3
+
+
+async def test_results_are_recorded_once_even_when_replayed(store: SqlStore) -> None:
+    await add(store, "j1", 4)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    assert await store.open_batch("b1", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=60) == 4
+    await store.mark_submitted("b1", RemoteRef("msgbatch_1"), now, 1.0)
+    finals = [FinalResult(i, ResultStatus.SUCCEEDED, "ok", usage=Usage(1, 1), cost_usd=0.1) for i in ids[:3]]
+    assert await store.record_results("b1", finals, [(ids[3], "rate_limit")], now) == 3
+    # a crash replays the same chunk: nothing is written twice, the retry is not re-applied
+    assert await store.record_results("b1", finals, [(ids[3], "rate_limit")], now) == 0
+    assert await store.result_count("j1") == 3
+    again = await store.dispatchable(time.time())
+    assert [i.request_id for i in again] == [ids[3]]
+    assert await store.finish_jobs(now) == []
+
+
+async def test_job_completes_when_every_request_has_a_result(store: SqlStore) -> None:
+    await add(store, "j2", 2)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("b2", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=60)
+    await store.record_results("b2", [FinalResult(i, ResultStatus.FAILED) for i in ids], [], now)
+    assert await store.finish_jobs(now) == ["j2"]
+    summary = await store.get_job("j2")
+    assert summary.status is JobStatus.COMPLETED and summary.failed == 2
+
+
+async def test_a_second_worker_cannot_take_requests_already_in_a_batch(store: SqlStore) -> None:
+    await add(store, "j3", 3)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    assert await store.open_batch("b3", ProviderName.ANTHROPIC, None, ids, now=now, owner="w1", lease=60) == 3
+    assert await store.open_batch("b4", ProviderName.ANTHROPIC, None, ids, now=now, owner="w2", lease=60) == 0
+
+
+async def test_leases_keep_other_workers_off_until_they_expire(store: SqlStore) -> None:
+    await add(store, "j4", 1)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("b5", ProviderName.ANTHROPIC, None, ids, now=now, owner="w1", lease=60)
+    assert await store.due_batches(now) == []  # leased intent: its creator is still at work
+    assert not await store.claim("b5", "w2", now, 60)
+    assert await store.claim("b5", "w2", now + 61, 60)
+    [due] = await store.due_batches(now + 200)
+    assert due.status is BatchStatus.INTENT
+
+
+async def test_failed_creation_requeues_with_backoff_then_gives_up(store: SqlStore) -> None:
+    await add(store, "j5", 2)
+    now = time.time()
+    for attempt in range(1, 4):
+        ids = [i.request_id for i in await store.dispatchable(now + 1000 * attempt)]
+        assert len(ids) == 2
+        await store.open_batch(f"bf{attempt}", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=1)
+        given_up = await store.submission_failed(f"bf{attempt}", "503", retry_at=now + 1000 * attempt + 5,
+                                                 max_failures=3, now=now)
+        assert await store.dispatchable(now + 1000 * attempt) == []  # backing off
+    assert sorted(given_up) == sorted(ids)
+    assert await store.finish_jobs(now) == ["j5"]
+    assert (await store.get_job("j5")).failed == 2
+
+
+async def test_cancel_gives_unsent_requests_a_canceled_result(store: SqlStore) -> None:
+    await add(store, "j6", 3, JobStatus.QUEUED)
+    assert await store.cancel_job("j6", time.time()) == []
+    await store.finish_jobs(time.time())
+    summary = await store.get_job("j6")
+    assert summary.status is JobStatus.CANCELED and summary.failed == 3
