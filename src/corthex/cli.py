@@ -191,6 +191,26 @@ def flush() -> None:
     _run(go)
 
 
+@app.command(context_settings={"allow_interspersed_args": True})
+def chain(
+    words: Annotated[list[str], typer.Argument(help='"the command" | list | show CHAIN_ID')],
+    broadcast: Annotated[bool, typer.Option("--broadcast", help="Run every department")] = False,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Use the realtime APIs (urgent)")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the chain live and print the report")] = False,
+) -> None:
+    """Run a command through the delegation chain: classify, delegate, specialists, synthesis,
+    delivery. `corthex chain list` and `corthex chain show ID` show past chains."""
+    from corthex import chain_cli
+
+    if words[0] == "list" and len(words) == 1:
+        _run(chain_cli.list_chains(console))
+    elif words[0] == "show" and len(words) == 2:
+        _run(chain_cli.show_chain(console, words[1]))
+    else:
+        command = " ".join(words)
+        _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait))
+
+
 @app.command()
 def worker() -> None:
     """Poll, collect, retry and flush until interrupted (any number may share a database)."""

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     provider_max_retries: int = 2  #: SDK-level retries per call
     lease_seconds: float = 120.0
 
+    org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
+    archive_dir: Path = Field(default=Path("archive"))  #: one Markdown file per delivered chain
+    daily_budget_usd: float | None = None  #: no limit when unset
+    timezone: str = "Asia/Seoul"  #: where the budget's day starts and ends
+
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(
             initial=self.poll_initial, factor=self.poll_factor, maximum=self.poll_max,

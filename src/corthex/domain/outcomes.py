@@ -18,19 +18,20 @@ class Retry:
 
 def settle(
     row: ProviderResult, *, provider: ProviderName, model: str, attempts: int, job_canceled: bool,
-    policy: RetryPolicy,
+    policy: RetryPolicy, realtime: bool = False,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
-    canceled job); anything else is final, priced at the batch rate when it succeeded."""
+    canceled job); anything else is final, priced at the batch rate (or the realtime rate for
+    a realtime call) when it succeeded."""
     if row.retryable and not job_canceled and policy.may_retry(attempts):
         error = row.error
         return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
     if row.status is not ResultStatus.SUCCEEDED or row.usage is None:
         return FinalResult(row.wire_id, row.status, row.content, row.model or model, row.usage, error=row.error)
+    full = realtime_cost(provider, model, row.usage)
     return FinalResult(
         row.wire_id, row.status, row.content, row.model or model, row.usage,
-        cost_usd=batch_cost(provider, model, row.usage),
-        realtime_cost_usd=realtime_cost(provider, model, row.usage),
+        cost_usd=full if realtime else batch_cost(provider, model, row.usage), realtime_cost_usd=full,
     )
 
 

@@ -22,6 +22,8 @@ from typing import Any
 from corthex.config import Settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.chain import ChainStatus
+from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
@@ -46,10 +48,13 @@ class Engine:
     def __init__(
         self, settings: Settings | None = None, *,
         providers: dict[ProviderName, Provider] | None = None, store: SqlStore | None = None,
+        deliveries: list[Delivery] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._providers, self._store = providers, store
+        self._deliveries = list(deliveries or [])
         self._ctx: EngineContext | None = None
+        self._chains: ChainRunner | None = None
         self._own_providers = providers is None
         self._own_store = store is None
 
@@ -78,6 +83,17 @@ class Engine:
         if self._ctx is None:
             raise RuntimeError("use the engine inside `async with Engine(...)`")
         return self._ctx
+
+    @property
+    def chains(self) -> ChainRunner:
+        """The chain orchestrator (the org is loaded on first use)."""
+        if self._chains is None:
+            from corthex.archive import ArchiveDelivery
+            from corthex.org import load_org
+
+            archive = ArchiveDelivery(self.settings.archive_dir, self.store.chains)
+            self._chains = ChainRunner(self.ctx, load_org(self.settings.org_path), [archive, *self._deliveries])
+        return self._chains
 
     @property
     def store(self) -> SqlStore:
@@ -167,6 +183,8 @@ class Engine:
         await self._auto_flush()
         await dispatch_once(self.ctx)
         await poll_once(self.ctx)
+        if await self.store.chains.list(status=ChainStatus.RUNNING, limit=1):
+            await self.chains.tick()
 
     async def _auto_flush(self) -> None:
         count, oldest = await self.store.queue_stats()

@@ -46,7 +46,7 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
     provider = ctx.provider(batch.provider)
     try:
         async with ctx.limit(batch.provider.value):
-            ref = await provider.find(batch.id, _utc(batch.created_at - 300))
+            ref = await provider.find(batch.id, _utc(batch.created_at), expected_count=batch.request_count)
     except ProviderError as exc:
         log.warning("cannot look for batch %s at %s yet: %s", batch.id, batch.provider, exc)
         return

@@ -45,8 +45,11 @@ class Provider(ABC):
         """
 
     @abstractmethod
-    async def find(self, key: str, created_after: datetime) -> RemoteRef | None:
-        """The provider batch created with `key`, if one exists (orphan adoption)."""
+    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+        """The provider batch created with `key`, if one exists (orphan adoption).
+
+        :param expected_count: the batch's request count, for providers that cannot store a key
+            (Anthropic matches on creation window and count)."""
 
     @abstractmethod
     async def poll(self, ref: RemoteRef) -> RemoteStatus:

@@ -19,6 +19,7 @@ from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
 from corthex.errors import NotFound
 from corthex.store import migrate
+from corthex.store.chains import ChainStore
 from corthex.store.tables import batches, jobs, requests, results
 
 CHUNK = 2000  # rows per statement: well under SQLite's bound-parameter limit
@@ -78,6 +79,7 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        self.chains = ChainStore(engine, lambda table: self._insert(table).on_conflict_do_nothing())
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:
@@ -100,13 +102,13 @@ class SqlStore:
 
     async def add_job(
         self, job_id: str, *, source: str, status: JobStatus, label: str | None,
-        total: int, chunks: Iterable[Sequence[dict[str, Any]]],
+        total: int, chunks: Iterable[Sequence[dict[str, Any]]], realtime: bool = False,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing)."""
         async with self.engine.begin() as conn:
             await conn.execute(insert(jobs).values(
                 id=job_id, status=status.value, source=source, total=total, label=label,
-                created_at=_now(),
+                created_at=_now(), realtime=realtime,
             ))
             for chunk in chunks:
                 rows = [
@@ -183,6 +185,7 @@ class SqlStore:
             .where(
                 requests.c.state == RequestState.QUEUED.value,
                 jobs.c.status == JobStatus.RUNNING.value,
+                jobs.c.realtime.is_(False),
                 or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
             )
             .order_by(requests.c.job_id, requests.c.seq)
@@ -277,6 +280,15 @@ class SqlStore:
                 select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id)
             )).scalar()
         return int(value or 0)
+
+    async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
+        """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(requests).where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
+            )
+        return await self.batch_bodies(batch_id)
 
     # -- polling ------------------------------------------------------------------------------
 

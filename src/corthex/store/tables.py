@@ -3,7 +3,19 @@ PostgreSQL, and cheap to compare in the poller's queries."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 metadata = MetaData()
 
@@ -17,6 +29,7 @@ jobs = Table(
     Column("label", Text),
     Column("created_at", Float, nullable=False),
     Column("completed_at", Float),
+    Column("realtime", Boolean, nullable=False, default=False, server_default=false()),  # realtime APIs
     Index("ix_jobs_status", "status"),
 )
 
@@ -92,4 +105,44 @@ batches = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
     Index("ix_batches_due", "status", "next_poll_at"),
+)
+
+chains = Table(
+    "chains",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("command", Text, nullable=False),
+    Column("broadcast", Boolean, nullable=False),
+    Column("realtime", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # running | completed | stopped | failed
+    Column("step", String(16), nullable=False),
+    Column("departments", Text, nullable=False),  # JSON list; empty until classified
+    Column("route_method", String(16)),  # keyword | model | fallback | broadcast
+    Column("route_detail", Text),
+    Column("origin", String(16), nullable=False),  # cli | api | web | telegram
+    Column("origin_ref", Text),  # e.g. the Telegram chat id to report progress to
+    Column("report", Text),
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("completed_at", Float),
+    Index("ix_chains_status", "status"),
+)
+
+chain_steps = Table(
+    "chain_steps",
+    metadata,
+    Column("chain_id", String(40), ForeignKey("chains.id"), primary_key=True),
+    Column("step", String(16), primary_key=True),
+    Column("job_id", String(40)),  # null for a step with nothing to send
+    Column("created_at", Float, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("chain_id", String(40), ForeignKey("chains.id"), primary_key=True),
+    Column("sink", String(32), primary_key=True),
+    Column("delivered_at", Float),
+    Column("error", Text),
 )

@@ -1,0 +1,126 @@
+"""Terminal views of chains: live steps while one runs, the list, and one chain in detail."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from corthex.domain.chain import ChainStatus
+from corthex.engine.engine import Engine
+from corthex.engine.events import Event
+from corthex.store.chains import ChainRow
+
+Op = Callable[[Engine], Awaitable[Any]]
+
+
+def run_chain(console: Console, command: str, *, broadcast: bool, realtime: bool, wait: bool) -> Op:
+    async def go(engine: Engine) -> None:
+        started = time.monotonic()
+        engine.bus.subscribe(lambda event: _show_event(console, event, started))
+        chain = await engine.chains.start(command, broadcast=broadcast, realtime=realtime)
+        if not wait:
+            await engine.step()
+            console.print(f"chain {chain.id} started; follow it with: corthex chain show {chain.id}", highlight=False)
+            return
+        while chain.status is ChainStatus.RUNNING:
+            await engine.step()
+            await engine._sleep_until_due()
+            chain = await engine.store.chains.get(chain.id)
+        await _print_report(console, engine, chain)
+
+    return go
+
+
+def _show_event(console: Console, event: Event, started: float) -> None:
+    line = _describe(event)
+    if line:
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {line}", highlight=False)
+
+
+def _describe(event: Event) -> str | None:
+    d = event.data
+    if event.type == "chain.started":
+        route = f"{d['route']} ({d['detail']})" if d.get("route") else "to be classified"
+        return f"[bold]chain {d['chain_id']}[/bold] started: route {route}, first step {d['step']}"
+    if event.type == "chain.step" and d["status"] == "submitted":
+        return f"▶ {d['step']}: {len(d['agents'])} request(s) sent ({', '.join(d['models'])})"
+    if event.type == "chain.step" and d["status"] == "done":
+        extra = f" → departments {', '.join(d['departments'])}" if d.get("departments") else ""
+        return f"✔ {d['step']} done{extra}; next: {d['next']}"
+    if event.type == "chain.item":
+        mark = "✔" if d["status"] == "succeeded" else "✘"
+        return f"  {mark} {d['agent']} ({d['model']}) {d['status']}" + (f": {d['error']}" if d.get("error") else "")
+    if event.type == "batch.submitted":
+        return f"  ⧗ {d['provider']} batch {d['remote_id']} ({d['requests']} requests)"
+    if event.type == "chain.done":
+        return f"[bold]chain {d['chain_id']} {d['status']}[/bold]"
+    return None
+
+
+async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> None:
+    console.rule(f"report of {chain.id}")
+    console.print(Markdown(chain.report or "(no report)"))
+    cost, realtime_cost = await engine.store.chains.cost(chain.id)
+    saving = realtime_cost - cost
+    console.rule()
+    console.print(f"cost ${cost:.6f} — realtime price ${realtime_cost:.6f} — saving ${saving:.6f}"
+                  + (f" ({saving / realtime_cost:.0%})" if realtime_cost else ""), highlight=False)
+
+
+def list_chains(console: Console) -> Op:
+    async def go(engine: Engine) -> None:
+        await engine.step()
+        table = Table(title="chains")
+        for column in ("chain", "status", "step", "mode", "departments", "route", "cost $", "command"):
+            table.add_column(column)
+        for c in await engine.store.chains.list():
+            cost, _ = await engine.store.chains.cost(c.id)
+            mode = ("broadcast" if c.broadcast else "single") + ("/realtime" if c.realtime else "")
+            table.add_row(c.id, c.status.value, c.step.value, mode, ", ".join(c.departments),
+                          c.route_method or "", f"{cost:.6f}", c.command[:50])
+        console.print(table)
+
+    return go
+
+
+def show_chain(console: Console, chain_id: str) -> Op:
+    async def go(engine: Engine) -> None:
+        await engine.step()
+        chain = await engine.store.chains.get(chain_id)
+        console.print(f"[bold]{chain.id}[/bold] {chain.status.value} at step {chain.step.value}: {chain.command}",
+                      highlight=False)
+        for step in await engine.store.chains.steps(chain_id):
+            console.print(_step_table(step.step.value, await _step_rows(engine, step.job_id)))
+        if chain.report:
+            await _print_report(console, engine, chain)
+
+    return go
+
+
+async def _step_rows(engine: Engine, job_id: str | None) -> list[dict[str, Any]]:
+    if job_id is None:
+        return []
+    batches = {b.id: b for b in await engine.store.list_batches(job_id=job_id)}
+    rows = []
+    async for chunk in engine.store.iter_results(job_id):
+        for r in chunk:
+            batch = batches.get(r["batch_id"] or "")
+            r["remote"] = batch.remote.remote_id if batch and batch.remote else (r["batch_id"] or "")
+            rows.append(r)
+    return rows
+
+
+def _step_table(step: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"step {step}")
+    for column in ("agent", "model", "status", "batch", "tokens in/out", "cost $", "content"):
+        table.add_column(column)
+    for r in rows:
+        content = (r["content"] or r["error_message"] or "").replace("\n", " ")[:60]
+        table.add_row(r["custom_id"].rsplit(":", 1)[-1], r["model"] or "", r["status"], r["remote"],
+                      f"{r['input_tokens'] or 0}/{r['output_tokens'] or 0}", f"{r['cost_usd'] or 0:.6f}", content)
+    return table

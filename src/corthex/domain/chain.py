@@ -1,0 +1,273 @@
+"""The delegation chain's logic, pure: which requests each step sends, what comes next, and
+the final report. The orchestrator (engine/chains.py) only stores, submits and delivers.
+
+classify → delegate → specialists → synthesize → (broadcast: summary) → deliver
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from corthex.domain.org import Agent, Department, Org
+from corthex.domain.requests import LLMRequest, Message, provider_for_model
+from corthex.domain.routing import classification_prompt, classification_schema, parse_classification
+
+TEXT_ONLY = ("\n\nAnswer in plain text (Markdown allowed). You have no tools: never write tool or "
+             "function calls, code that pretends to run, or placeholders for data you do not have.")
+TOKENS = {"classify": 512, "delegate": 1024, "specialists": 8192, "synthesize": 8192, "summary": 8192}
+
+
+class Step(enum.StrEnum):
+    CLASSIFY = "classify"
+    DELEGATE = "delegate"
+    SPECIALISTS = "specialists"
+    SYNTHESIZE = "synthesize"
+    SUMMARY = "summary"  #: broadcast only: the chief of staff over every department's report
+    DELIVER = "deliver"
+    DONE = "done"
+
+
+class ChainStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"  #: report delivered
+    STOPPED = "stopped"  #: stopped before the end (budget); what it had is kept
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A step's result for one request, as the chain sees it."""
+
+    ok: bool
+    content: str | None = None
+    error: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainPlan:
+    """What a chain works on: the command and the departments it runs."""
+
+    command: str
+    departments: tuple[str, ...]  #: one for a single chain, every broadcast department otherwise
+    broadcast: bool
+
+
+StepResults = Mapping[str, Outcome]  # custom_id -> outcome, for one step
+
+
+# -- custom ids: the chain's own labels, unique within a step job (wire ids are derived apart) ----
+
+def delegate_id(dept: str) -> str:
+    return f"delegate:{dept}"
+
+
+def specialist_id(dept: str, agent: str) -> str:
+    return f"spec:{dept}:{agent}"
+
+
+def synth_id(dept: str) -> str:
+    return f"synth:{dept}"
+
+
+def agent_of(custom_id: str) -> str:
+    """The agent a step request belongs to, for display."""
+    return custom_id.rsplit(":", 1)[-1]
+
+
+# -- requests per step --------------------------------------------------------------------------
+
+def classify_requests(org: Org, command: str) -> list[LLMRequest]:
+    return [_request("classify", org.classifier_model, classification_prompt(org), command,
+                     TOKENS["classify"], schema=classification_schema(org))]
+
+
+def delegate_requests(org: Org, plan: ChainPlan) -> list[LLMRequest]:
+    return [_delegate_request(org.department(d), plan.command) for d in plan.departments
+            if org.department(d).specialists]
+
+
+def _delegate_request(dept: Department, command: str) -> LLMRequest:
+    roster = "\n".join(f"- {a.id}: {a.name}" for a in dept.specialists)
+    user = (f"The CEO's command:\n{command}\n\nYour specialists:\n{roster}\n\n"
+            "Write one concrete instruction for each specialist: what to examine and what to "
+            "deliver. Answer with a JSON object mapping each specialist id to its instruction.")
+    schema = {
+        "type": "object",
+        "properties": {a.id: {"type": "string"} for a in dept.specialists},
+        "required": [a.id for a in dept.specialists],
+        "additionalProperties": False,
+    }
+    return _request(delegate_id(dept.id), dept.manager.model, dept.manager.prompt, user,
+                    TOKENS["delegate"], schema=schema)
+
+
+def specialist_requests(org: Org, plan: ChainPlan, delegations: StepResults) -> list[LLMRequest]:
+    requests = []
+    for dept_id in plan.departments:
+        dept = org.department(dept_id)
+        instructions = parse_instructions(delegations.get(delegate_id(dept_id)))
+        for agent in dept.specialists:
+            requests.append(_specialist_request(dept, agent, plan.command, instructions.get(agent.id)))
+    return requests
+
+
+def _specialist_request(dept: Department, agent: Agent, command: str, instruction: str | None) -> LLMRequest:
+    user = command if not instruction else (
+        f"## Instruction from {dept.manager.name}\n{instruction}\n\n## The CEO's original command\n{command}")
+    return _request(specialist_id(dept.id, agent.id), agent.model, agent.prompt + TEXT_ONLY, user,
+                    TOKENS["specialists"], cache=True)
+
+
+def parse_instructions(outcome: Outcome | None) -> dict[str, str]:
+    """The manager's instructions; {} when delegation failed (specialists work from the command)."""
+    if outcome is None or not outcome.ok or not outcome.content:
+        return {}
+    match = re.search(r"\{.*\}", outcome.content, re.DOTALL)
+    try:
+        data = orjson.loads(match.group(0)) if match else None
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str) and v.strip()}
+
+
+def synthesize_requests(org: Org, plan: ChainPlan, specialists: StepResults) -> list[LLMRequest]:
+    return [_synthesis_request(org.department(d), plan.command, specialists) for d in plan.departments]
+
+
+def _synthesis_request(dept: Department, command: str, specialists: StepResults) -> LLMRequest:
+    if not dept.specialists:  # a manager without specialists answers the command itself
+        user = command
+    else:
+        sections = [_specialist_section(dept, a, specialists.get(specialist_id(dept.id, a.id)))
+                    for a in dept.specialists]
+        missing = failed_specialists(dept, specialists)
+        note = f"\n\nNo report came from: {', '.join(missing)}. Say so in your report." if missing else ""
+        user = (f"The CEO's command:\n{command}\n\nYour specialists' reports:\n\n" + "\n\n".join(sections)
+                + note + "\n\nReview them, correct what is wrong, fill the gaps, and write your "
+                "department's report to the CEO in Markdown.")
+    return _request(synth_id(dept.id), dept.manager.model, dept.manager.prompt + TEXT_ONLY, user,
+                    TOKENS["synthesize"])
+
+
+def _specialist_section(dept: Department, agent: Agent, outcome: Outcome | None) -> str:
+    if outcome is not None and outcome.ok and outcome.content:
+        return f"### {agent.name}\n{outcome.content}"
+    why = outcome.error if outcome is not None and outcome.error else "no response"
+    return f"### {agent.name}\n(failed: {why})"
+
+
+def failed_specialists(dept: Department, specialists: StepResults) -> list[str]:
+    return [a.name for a in dept.specialists
+            if not _ok(specialists.get(specialist_id(dept.id, a.id)))]
+
+
+def summary_requests(org: Org, plan: ChainPlan, reports: Mapping[str, str]) -> list[LLMRequest]:
+    chief = org.department(org.chief_of_staff).manager
+    body = "\n\n".join(f"## {org.department(d).name}\n{reports[d]}" for d in plan.departments if d in reports)
+    user = (f"The CEO's command:\n{plan.command}\n\nEvery department's report:\n\n{body}\n\n"
+            "Write the executive summary for the CEO: the key findings across departments, "
+            "conflicts between them, and the decisions needed.")
+    return [_request("summary", chief.model, chief.prompt + TEXT_ONLY, user, TOKENS["summary"])]
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+def department_report(org: Org, dept_id: str, synthesis: StepResults, specialists: StepResults) -> str:
+    """The manager's synthesis, or, when it failed, the specialists' reports as they are."""
+    dept = org.department(dept_id)
+    outcome = synthesis.get(synth_id(dept_id))
+    if _ok(outcome):
+        assert outcome is not None and outcome.content is not None
+        return outcome.content
+    parts = [f"_{dept.manager.name}'s synthesis failed ({_why(outcome)}); the specialists' reports follow as written._"]
+    for agent in dept.specialists:
+        parts.append(_specialist_section(dept, agent, specialists.get(specialist_id(dept_id, agent.id))))
+    return "\n\n".join(parts)
+
+
+def final_report(org: Org, plan: ChainPlan, reports: Mapping[str, str], summary: StepResults | None) -> str:
+    if not plan.broadcast:
+        dept = org.department(plan.departments[0])
+        return f"# {dept.name} report\n\n{reports.get(dept.id, '(no report)')}"
+    parts = ["# All-department report"]
+    outcome = (summary or {}).get("summary")
+    if _ok(outcome):
+        assert outcome is not None
+        parts.append(f"## Chief of staff's summary\n\n{outcome.content}")
+    else:
+        parts.append(f"_The chief of staff's summary failed ({_why(outcome)}); the department reports follow._")
+    for dept_id in plan.departments:
+        parts.append(f"## {org.department(dept_id).name}\n\n{reports.get(dept_id, '(no report)')}")
+    return "\n\n".join(parts)
+
+
+def _ok(outcome: Outcome | None) -> bool:
+    return outcome is not None and outcome.ok and bool(outcome.content and outcome.content.strip())
+
+
+def _why(outcome: Outcome | None) -> str:
+    if outcome is None:
+        return "no response"
+    return outcome.error or ("empty answer" if outcome.ok else "failed")
+
+
+def _request(custom_id: str, model: str, system: str, user: str, max_tokens: int, *,
+             schema: dict | None = None, cache: bool = False) -> LLMRequest:
+    provider = provider_for_model(model)
+    if provider is None:  # the org loader refuses such models; this guards hand-built orgs
+        raise ValueError(f"no provider serves model {model!r}")
+    return LLMRequest(custom_id=custom_id, model=model, provider=provider,
+                      messages=(Message("user", user),), system=system, max_output_tokens=max_tokens,
+                      json_schema=schema, cache_system=cache)
+
+
+def route_after_classify(org: Org, results: StepResults) -> tuple[str, str]:
+    """(department, method) from the classifier's answer; anything unusable → chief of staff."""
+    outcome = results.get("classify")
+    if not _ok(outcome):
+        return org.chief_of_staff, "fallback"
+    assert outcome is not None and outcome.content is not None
+    route = parse_classification(org, outcome.content)
+    return route.department_id, route.method
+
+
+_ORDER = [Step.CLASSIFY, Step.DELEGATE, Step.SPECIALISTS, Step.SYNTHESIZE, Step.SUMMARY, Step.DELIVER, Step.DONE]
+
+
+def next_step(step: Step, broadcast: bool) -> Step:
+    following = _ORDER[_ORDER.index(step) + 1]
+    if following is Step.SUMMARY and not broadcast:
+        return Step.DELIVER
+    return following
+
+
+def step_requests(org: Org, plan: ChainPlan, step: Step, done: Mapping[Step, StepResults]) -> list[LLMRequest]:
+    """The requests `step` sends, given the results of the steps before it."""
+    empty: StepResults = {}
+    if step is Step.DELEGATE:
+        return delegate_requests(org, plan)
+    if step is Step.SPECIALISTS:
+        return specialist_requests(org, plan, done.get(Step.DELEGATE, empty))
+    if step is Step.SYNTHESIZE:
+        return synthesize_requests(org, plan, done.get(Step.SPECIALISTS, empty))
+    if step is Step.SUMMARY:
+        return summary_requests(org, plan, department_reports(org, plan, done))
+    raise ValueError(f"step {step} sends no model requests")
+
+
+def department_reports(org: Org, plan: ChainPlan, done: Mapping[Step, StepResults]) -> dict[str, str]:
+    synthesis, specialists = done.get(Step.SYNTHESIZE, {}), done.get(Step.SPECIALISTS, {})
+    return {d: department_report(org, d, synthesis, specialists) for d in plan.departments}
+
+
+def compose(org: Org, plan: ChainPlan, done: Mapping[Step, StepResults]) -> str:
+    """The report delivered at the end of the chain."""
+    return final_report(org, plan, department_reports(org, plan, done), done.get(Step.SUMMARY))

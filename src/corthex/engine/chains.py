@@ -1,0 +1,220 @@
+"""The chain orchestrator: starts chains, submits each step once, advances a chain as soon as
+its step's job is complete, resumes every chain after a restart, and delivers exactly once.
+
+The logic (which requests, what next, the report) is pure, in domain/chain.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from corthex.domain import chain as logic
+from corthex.domain.budget import day_start, estimate
+from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
+from corthex.domain.jobs import JobStatus
+from corthex.domain.org import Org
+from corthex.domain.requests import LLMRequest
+from corthex.domain.routing import classify_by_keywords, is_broadcast
+from corthex.engine.context import EngineContext
+from corthex.engine.events import Event
+from corthex.engine.intake import request_row
+from corthex.engine.realtime import run_realtime
+from corthex.errors import UsageError
+from corthex.store.chains import ChainRow
+
+log = logging.getLogger(__name__)
+
+MAX_COMMAND_CHARS = 20_000
+
+
+class Delivery(Protocol):
+    """Where a finished chain's report goes (archive, WebSocket, Telegram, …)."""
+
+    name: str
+
+    async def deliver(self, chain: ChainRow, report: str) -> None: ...
+
+
+class ChainRunner:
+    def __init__(self, ctx: EngineContext, org: Org, deliveries: list[Delivery] | None = None) -> None:
+        self.ctx, self.org = ctx, org
+        self.deliveries: list[Delivery] = list(deliveries or [])
+        ctx.bus.subscribe(self._on_event)
+
+    @property
+    def store(self):  # noqa: ANN201 - the chain verbs of the store
+        return self.ctx.store.chains
+
+    # -- starting -----------------------------------------------------------------------------
+
+    async def start(self, command: str, *, broadcast: bool = False, realtime: bool = False,
+                    origin: str = "cli", origin_ref: str | None = None) -> ChainRow:
+        """Route the command (keywords first, else a classify step) and submit the first step."""
+        command = _checked(command)
+        short = uuid.uuid4().hex[:12]
+        chain_id = "ch_" + short
+        departments, step, method, detail = self._route(command, broadcast)
+        await self.store.create(chain_id, command=command, broadcast=method == "broadcast", realtime=realtime,
+                                step=step, departments=departments, route_method=method, route_detail=detail,
+                                origin=origin, origin_ref=origin_ref)
+        chain = await self.store.get(chain_id)
+        await self.ctx.bus.publish("chain.started", chain_id=chain_id, command=command, step=step.value,
+                                   departments=list(departments), route=method, detail=detail,
+                                   broadcast=chain.broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref)
+        await self._enter(chain, step)
+        return await self.store.get(chain_id)
+
+    def _route(self, command: str, broadcast: bool) -> tuple[tuple[str, ...], Step, str | None, str | None]:
+        keyword = is_broadcast(self.org, command)
+        if broadcast or keyword:
+            return tuple(self.org.broadcast_departments), Step.DELEGATE, "broadcast", keyword
+        route = classify_by_keywords(self.org, command)
+        if route is not None:
+            return (route.department_id,), Step.DELEGATE, "keyword", route.keyword
+        return (), Step.CLASSIFY, None, None
+
+    # -- advancing ----------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Advance every running chain whose step is complete (also resumes after a restart)."""
+        for chain in await self.store.list(status=ChainStatus.RUNNING, limit=10_000):
+            try:
+                await self.advance(chain.id)
+            except Exception:
+                log.exception("chain %s could not advance; retrying later", chain.id)
+
+    async def advance(self, chain_id: str) -> None:
+        chain = await self.store.get(chain_id)
+        if chain.status is not ChainStatus.RUNNING:
+            return
+        if chain.step is Step.DELIVER:
+            await self._deliver(chain, ChainStatus.COMPLETED)
+            return
+        row = next((s for s in await self.store.steps(chain.id) if s.step is chain.step), None)
+        if row is None or (row.job_id is not None and not await self.store.job_exists(row.job_id)):
+            await self._enter(chain, chain.step)  # a crash came between claiming and recording
+            return
+        if row.job_id is not None and not await self.store.job_done(row.job_id):
+            if chain.realtime:
+                await run_realtime(self.ctx, row.job_id)  # resume an interrupted realtime step
+            return
+        await self._complete(chain, chain.step, await self.store.step_results(row.job_id))
+
+    async def _complete(self, chain: ChainRow, step: Step, results: StepResults) -> None:
+        updates: dict[str, object] = {}
+        if step is Step.CLASSIFY:
+            department, method = logic.route_after_classify(self.org, results)
+            updates = {"departments": (department,), "route_method": method, "route_detail": department}
+        following = logic.next_step(step, chain.broadcast)
+        if not await self.store.move(chain.id, from_step=step, to_step=following, **updates):
+            return  # another worker advanced it
+        await self.ctx.bus.publish("chain.step", chain_id=chain.id, step=step.value, status="done",
+                                   next=following.value, **({"departments": list(updates["departments"])}
+                                                            if "departments" in updates else {}))
+        await self._enter(await self.store.get(chain.id), following)
+
+    async def _enter(self, chain: ChainRow, step: Step) -> None:
+        """Submit `step` once: the step row and the job id are both keyed on chain + step."""
+        if step is Step.DELIVER:
+            await self._deliver(chain, ChainStatus.COMPLETED)
+            return
+        requests = self._requests(chain, step, await self._done(chain))
+        if not requests:
+            await self.store.record_step(chain.id, step, None)
+            await self._complete(chain, step, {})
+            return
+        if await self._over_budget(chain, requests):
+            return
+        job_id = f"job_{chain.id[3:]}_{step.value}"
+        await self.store.record_step(chain.id, step, job_id)
+        await self._submit(chain, step, job_id, requests)
+        if chain.realtime:
+            await run_realtime(self.ctx, job_id)
+            await self.advance(chain.id)
+
+    def _requests(self, chain: ChainRow, step: Step, done: Mapping[Step, StepResults]) -> list[LLMRequest]:
+        if step is Step.CLASSIFY:
+            return logic.classify_requests(self.org, chain.command)
+        return logic.step_requests(self.org, _plan(chain), step, done)
+
+    async def _submit(self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest]) -> None:
+        if await self.store.job_exists(job_id):
+            return
+        prefix = f"{chain.id[3:]}-{step.value[:4]}"
+        rows = [request_row(prefix, seq, r) for seq, r in enumerate(requests)]
+        try:
+            await self.ctx.store.add_job(job_id, source="chain", status=JobStatus.RUNNING, label=chain.id,
+                                         total=len(rows), chunks=[rows], realtime=chain.realtime)
+        except IntegrityError:
+            return  # submitted concurrently by another worker
+        agents = [logic.agent_of(r.custom_id) for r in requests]
+        await self.ctx.bus.publish("chain.step", chain_id=chain.id, step=step.value, status="submitted",
+                                   job_id=job_id, agents=agents, models=sorted({r.model for r in requests}))
+        self.ctx.wake.set()
+
+    async def _done(self, chain: ChainRow) -> dict[Step, StepResults]:
+        return {s.step: await self.store.step_results(s.job_id) for s in await self.store.steps(chain.id)}
+
+    # -- budget -------------------------------------------------------------------------------
+
+    async def _over_budget(self, chain: ChainRow, requests: list[LLMRequest]) -> bool:
+        budget = self.ctx.settings.daily_budget_usd
+        if budget is None:
+            return False
+        spent = await self.store.spent_since(day_start(time.time(), self.ctx.settings.timezone))
+        needed = estimate(requests, realtime=chain.realtime)
+        if spent + needed <= budget:
+            return False
+        notice = (f"Stopped before the {chain.step.value} step: the daily budget of ${budget:.2f} "
+                  f"({self.ctx.settings.timezone}) would be exceeded (spent today ${spent:.4f}, "
+                  f"this step ~${needed:.4f}). What the chain had is kept below.")
+        await self._deliver(chain, ChainStatus.STOPPED, notice=notice)
+        return True
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    async def _deliver(self, chain: ChainRow, status: ChainStatus, notice: str | None = None) -> None:
+        """Compose the report, hand it to every delivery not yet done, then close the chain."""
+        report = logic.compose(self.org, _plan(chain), await self._done(chain))
+        if notice:
+            report = f"> **{notice}**\n\n{report}"
+        cost, realtime_cost = await self.store.cost(chain.id)
+        for name in await self.store.undelivered(chain.id, [d.name for d in self.deliveries]):
+            delivery = next(d for d in self.deliveries if d.name == name)
+            try:
+                await delivery.deliver(chain, report)
+                await self.store.mark_delivered(chain.id, name)
+            except Exception as exc:  # one failing channel must not block the others
+                log.exception("delivery of chain %s to %s failed", chain.id, name)
+                await self.store.mark_delivered(chain.id, name, error=str(exc))
+        await self.store.finish(chain.id, status, report=report, error=notice)
+        await self.ctx.bus.publish("chain.done", chain_id=chain.id, status=status.value, cost_usd=cost,
+                                   realtime_cost_usd=realtime_cost, report=report, notice=notice,
+                                   origin=chain.origin, origin_ref=chain.origin_ref)
+
+    # -- live items ---------------------------------------------------------------------------
+
+    async def _on_event(self, event: Event) -> None:
+        if event.type != "batch.collected":
+            return
+        for item in await self.store.items_of_batch(event.data["batch_id"]):
+            await self.ctx.bus.publish("chain.item", **item)
+
+
+def _plan(chain: ChainRow) -> ChainPlan:
+    return ChainPlan(chain.command, chain.departments, chain.broadcast)
+
+
+def _checked(command: str) -> str:
+    command = command.strip()
+    if not command:
+        raise UsageError("the command is empty")
+    if len(command) > MAX_COMMAND_CHARS:
+        raise UsageError(f"the command is {len(command)} characters long; the limit is {MAX_COMMAND_CHARS}")
+    return command

@@ -1,0 +1,58 @@
+"""The realtime transport: a job's requests through the providers' realtime APIs, for urgent
+chains. Results land in the store exactly as batch results do."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+
+from corthex.domain.outcomes import Retry, settle
+from corthex.domain.requests import LLMRequest
+from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
+from corthex.engine.context import EngineContext
+from corthex.errors import ProviderError
+
+log = logging.getLogger(__name__)
+
+
+def realtime_batch_id(job_id: str) -> str:
+    return "rt_" + job_id
+
+
+async def run_realtime(ctx: EngineContext, job_id: str) -> None:
+    """Send every unsettled request of a realtime job and record the results. Safe to call
+    again after a crash: only requests without a result go out."""
+    batch_id = realtime_batch_id(job_id)
+    bodies = await ctx.store.take_realtime(job_id, batch_id)
+    finals = await asyncio.gather(*(_one(ctx, wire_id, body) for wire_id, body in bodies))
+    await ctx.store.record_results(batch_id, finals, [], time.time())
+    await ctx.bus.publish("batch.collected", batch_id=batch_id, provider="realtime", results=len(finals), retried=0)
+    for done in await ctx.store.finish_jobs(time.time()):
+        await ctx.bus.publish("job.completed", job_id=done)
+
+
+async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
+    request = LLMRequest.from_dict(orjson.loads(body))
+    provider = request.provider.value
+    for attempt in range(1, ctx.retry_policy.max_attempts + 1):
+        row = await _call(ctx, wire_id, request)
+        outcome = settle(row, provider=request.provider, model=request.model, attempts=attempt,
+                         job_canceled=False, policy=ctx.retry_policy, realtime=True)
+        if not isinstance(outcome, Retry):
+            return outcome
+        await asyncio.sleep(min(ctx.retry_policy.submit_backoff * attempt, 10))
+        log.warning("realtime %s call for %s retried: %s", provider, wire_id, outcome.reason)
+    raise AssertionError("settle() returns a final result once attempts run out")
+
+
+async def _call(ctx: EngineContext, wire_id: str, request: LLMRequest) -> ProviderResult:
+    try:
+        async with ctx.limit(request.provider.value):
+            row = await ctx.provider(request.provider).complete(request)
+    except ProviderError as exc:
+        error = ResultError("provider_error", str(exc), exc.retryable)
+        return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
+    return ProviderResult(wire_id, row.status, row.content, row.model, row.usage, row.error)

@@ -1,0 +1,277 @@
+"""Anthropic Message Batches over `anthropic.AsyncAnthropic` (PROVIDERS.md §2).
+
+Requests go inline; models may be mixed. Results are one JSONL row per request, out of order,
+in four kinds: succeeded, errored, canceled, expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anthropic
+from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
+
+from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
+from corthex.errors import ProviderError
+from corthex.providers._common import (
+    MALFORMED_ERRORS,
+    TRANSPORT_ERRORS,
+    JsonlSpool,
+    check_items,
+    is_request_error,
+    new_temp_path,
+    read_jsonl,
+    redact,
+    remove,
+    status_error,
+    transient_error,
+    translated,
+    window_start,
+)
+from corthex.providers.base import Provider, WireItem
+
+NAME = ProviderName.ANTHROPIC.value
+DEFAULT_MAX_TOKENS = 4096  #: `max_tokens` is required; used when the request sets none
+
+_RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def params(request: LLMRequest) -> dict[str, Any]:
+    """Messages API parameters, for batch rows and realtime calls alike.
+
+    `request.temperature` is not sent: SDK 2.13.0's Messages API (version 2026-10-21) has no
+    sampling parameters, and `messages.create` refuses unknown keywords.
+    """
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+    }
+    if request.system:
+        body["system"] = _system(request)
+    if request.json_schema is not None:
+        # SDK 2.13.0's structured output: `output_config.format` (types/output_config_param.py).
+        body["output_config"] = {"format": {"type": "json_schema", "schema": request.json_schema}}
+    return body
+
+
+def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
+    if not request.cache_system:
+        return request.system or ""
+    return [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}]
+
+
+def to_wire(item: WireItem) -> dict[str, Any]:
+    return {"custom_id": item.wire_id, "params": params(item.request)}
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def from_wire(row: dict[str, Any]) -> ProviderResult:
+    """One `MessageBatchIndividualResponse` in its JSON form.
+
+    :raises ProviderError: (retryable) when the row has no `custom_id`.
+    """
+    wire_id = row.get("custom_id")
+    if not isinstance(wire_id, str):
+        raise transient_error(NAME, "results", "result row without custom_id")
+    result = row.get("result") or {}
+    kind = result.get("type")
+    if kind == "succeeded":
+        return from_message(wire_id, result.get("message") or {})
+    if kind == "errored":
+        return _errored(wire_id, result.get("error") or {})
+    if kind == "canceled":
+        error = ResultError("batch_cancelled", "the batch was canceled before it ran", True)
+        return ProviderResult(wire_id, ResultStatus.CANCELED, error=error)
+    if kind == "expired":
+        error = ResultError("batch_expired", "the batch expired before it ran", True)
+        return ProviderResult(wire_id, ResultStatus.EXPIRED, error=error)
+    error = ResultError("unknown_result", f"unknown result type {kind!r}", True)
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
+
+
+def from_message(wire_id: str, message: dict[str, Any]) -> ProviderResult:
+    """A Message (batch result or realtime response) as a succeeded result: its text blocks."""
+    blocks = message.get("content") or []
+    text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
+    usage = usage_from(message.get("usage") or {})
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, message.get("model"), usage)
+
+
+def usage_from(usage: dict[str, Any]) -> Usage:
+    """Anthropic's `input_tokens` leaves out cache reads and writes; ours includes them."""
+    reads = usage.get("cache_read_input_tokens") or 0
+    writes = usage.get("cache_creation_input_tokens") or 0
+    return Usage(
+        input_tokens=(usage.get("input_tokens") or 0) + reads + writes,
+        output_tokens=usage.get("output_tokens") or 0,
+        cached_tokens=reads,
+        cache_write_tokens=writes,
+    )
+
+
+def _errored(wire_id: str, response: dict[str, Any]) -> ProviderResult:
+    """`response` is an ErrorResponse: `{"type": "error", "error": {"type", "message"}}`."""
+    inner = response.get("error") or {}
+    kind = inner.get("type") or "api_error"
+    message = inner.get("message") or kind
+    error = ResultError(kind, message, kind in _RETRYABLE_ERROR_TYPES)
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
+
+
+# --- batch status ---------------------------------------------------------------------------
+
+
+def request_total(counts: MessageBatchRequestCounts) -> int:
+    return counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+
+
+def map_status(batch: MessageBatch) -> RemoteStatus:
+    """Only `processing` is live; the other counts stay 0 until the batch ends (§2.3)."""
+    counts = batch.request_counts
+    total = request_total(counts)
+    done, failed = total - counts.processing, counts.errored + counts.canceled + counts.expired
+    if batch.processing_status != "ended":  # in_progress, canceling
+        return RemoteStatus(RemoteState.RUNNING, batch.processing_status, total, done, failed)
+    return RemoteStatus(RemoteState.ENDED, batch.processing_status, total, done, failed, ended_as=_ended_as(batch))
+
+
+def _ended_as(batch: MessageBatch) -> ResultStatus | None:
+    # Every request gets a row, so this only covers rows the provider failed to send.
+    if batch.cancel_initiated_at is not None:
+        return ResultStatus.CANCELED
+    return ResultStatus.EXPIRED if batch.request_counts.expired else None
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+_CATCH = (anthropic.AnthropicError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+
+
+def to_provider_error(op: str, exc: Exception) -> ProviderError:
+    if isinstance(exc, anthropic.APIStatusError):
+        return status_error(NAME, op, exc.status_code, exc.message)
+    transient = (anthropic.APIConnectionError, anthropic.APIResponseValidationError)
+    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        return transient_error(NAME, op, str(exc) or type(exc).__name__)
+    return ProviderError(NAME, op, redact(str(exc)))
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+
+class AnthropicProvider(Provider):
+    name = ProviderName.ANTHROPIC
+
+    def __init__(
+        self,
+        workdir: Path,
+        client: anthropic.AsyncAnthropic | None = None,
+        *,
+        max_retries: int = 2,
+        timeout: float = 60.0,
+    ) -> None:
+        """:param client: a ready client (tests); by default one is built from the environment
+        (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) on first use."""
+        self._workdir = workdir
+        self._client, self._owns_client = client, client is None
+        self._max_retries, self._timeout = max_retries, timeout
+
+    @property
+    def _sdk(self) -> anthropic.AsyncAnthropic:
+        if self._client is None:
+            self._client = anthropic.AsyncAnthropic(max_retries=self._max_retries, timeout=self._timeout)
+        return self._client
+
+    def _errors(self, op: str) -> AbstractContextManager[None]:
+        return translated(_CATCH, lambda exc: to_provider_error(op, exc))
+
+    async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
+        """`key` cannot travel with an Anthropic batch; `find` matches on time and count."""
+        check_items(items)
+        with self._errors("submit"):
+            batch = await self._sdk.messages.batches.create(requests=[to_wire(i) for i in items])
+        return RemoteRef(batch.id, {"count": len(items)})
+
+    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+        """The one batch created in the window (at or after `created_after`, less clock skew)
+        holding `expected_count` requests (any count when None).
+
+        A heuristic, since Anthropic batches carry no key: when two batches fit, neither is
+        adopted, because adopting the wrong one would lose requests, while not adopting at
+        worst sends them again.
+        """
+        since = window_start(created_after)
+        fits: list[MessageBatch] = []
+        with self._errors("find"):
+            async for batch in self._sdk.messages.batches.list(limit=100):  # newest first
+                if batch.created_at < since:
+                    break
+                if expected_count is None or request_total(batch.request_counts) == expected_count:
+                    fits.append(batch)
+        if len(fits) != 1:
+            return None
+        return RemoteRef(fits[0].id, {"count": request_total(fits[0].request_counts)})
+
+    async def poll(self, ref: RemoteRef) -> RemoteStatus:
+        with self._errors("poll"):
+            return map_status(await self._sdk.messages.batches.retrieve(ref.remote_id))
+
+    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        """The stream lands on disk whole before the first row is yielded."""
+        path = new_temp_path(self._workdir, ref.remote_id)
+        try:
+            await self._download(ref.remote_id, path)
+            async for row in read_jsonl(path, NAME):
+                yield from_wire(row)
+        finally:
+            remove(path)
+
+    async def _download(self, batch_id: str, path: Path) -> None:
+        spool = JsonlSpool(path)
+        with self._errors("results"):
+            # Checked here so that "not ended yet" is retryable, as with the other providers.
+            batch = await self._sdk.messages.batches.retrieve(batch_id)
+            if batch.processing_status != "ended":
+                raise transient_error(NAME, "results", f"the batch is still {batch.processing_status}")
+            # `results()` is a coroutine that returns the stream: without the await,
+            # `async for` fails (LESSONS W1, bug 27).
+            decoder = await self._sdk.messages.batches.results(batch_id)
+            try:
+                async for row in decoder:
+                    await spool.add(row.to_dict(mode="json"))
+            finally:
+                await decoder.close()
+        await spool.flush()
+
+    async def cancel(self, ref: RemoteRef) -> None:
+        with self._errors("cancel"):
+            await self._sdk.messages.batches.cancel(ref.remote_id)
+
+    async def complete(self, request: LLMRequest) -> ProviderResult:
+        try:
+            message = await self._sdk.messages.create(**params(request))
+        except anthropic.APIStatusError as exc:
+            if not is_request_error(exc.status_code):
+                raise to_provider_error("complete", exc) from exc
+            message_text = redact(exc.api_message or exc.message)
+            error = ResultError(exc.type or f"http_{exc.status_code}", message_text)
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+        except _CATCH as exc:
+            raise to_provider_error("complete", exc) from exc
+        return from_message(request.custom_id, message.to_dict(mode="json"))
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.close()

@@ -1,0 +1,408 @@
+"""Gemini Batch Mode (Developer API) over `google.genai.Client(...).aio` (PROVIDERS.md §3).
+
+One model per batch (it sits in the URL). Small batches go inline as SDK `InlinedRequest`s,
+larger ones as an uploaded JSONL file. Every request carries its wire id with it (inline
+`metadata.key`, file `key`), and results are mapped back by that echoed key only, never by
+position or by memory (LESSONS W9), so a restarted process reads them just as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+from google.genai.client import AsyncClient
+
+from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import (
+    ProviderResult,
+    ResultError,
+    ResultStatus,
+    Usage,
+    retryable_status_code,
+)
+from corthex.errors import ProviderError
+from corthex.providers._common import (
+    MALFORMED_ERRORS,
+    TRANSPORT_ERRORS,
+    as_utc,
+    check_items,
+    is_request_error,
+    new_temp_path,
+    read_jsonl,
+    redact,
+    remove,
+    status_error,
+    transient_error,
+    translated,
+    upload_path,
+    window_start,
+    write_jsonl,
+)
+from corthex.providers.base import Provider, WireItem
+
+NAME = ProviderName.GEMINI.value
+JSONL_MIME = "application/jsonl"
+
+_ROLES = {"user": "user", "assistant": "model"}
+
+S = types.JobState
+# Every JobState member: (our state, what requests without a row become).
+STATES: dict[types.JobState, tuple[RemoteState, ResultStatus | None]] = {
+    S.JOB_STATE_UNSPECIFIED: (RemoteState.RUNNING, None),
+    S.JOB_STATE_QUEUED: (RemoteState.RUNNING, None),
+    S.JOB_STATE_PENDING: (RemoteState.RUNNING, None),
+    S.JOB_STATE_RUNNING: (RemoteState.RUNNING, None),
+    S.JOB_STATE_PAUSED: (RemoteState.RUNNING, None),
+    S.JOB_STATE_UPDATING: (RemoteState.RUNNING, None),
+    S.JOB_STATE_CANCELLING: (RemoteState.RUNNING, None),
+    S.JOB_STATE_SUCCEEDED: (RemoteState.ENDED, None),
+    S.JOB_STATE_PARTIALLY_SUCCEEDED: (RemoteState.ENDED, None),
+    S.JOB_STATE_CANCELLED: (RemoteState.ENDED, ResultStatus.CANCELED),
+    S.JOB_STATE_EXPIRED: (RemoteState.ENDED, ResultStatus.EXPIRED),
+    S.JOB_STATE_FAILED: (RemoteState.FAILED, None),
+}
+
+# Errors worth another attempt, by google.rpc status name and code (DEADLINE_EXCEEDED=4,
+# RESOURCE_EXHAUSTED=8, ABORTED=10, INTERNAL=13, UNAVAILABLE=14), besides HTTP 408/409/429/5xx.
+_RETRYABLE_STATUSES = frozenset({"DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "INTERNAL", "UNAVAILABLE"})
+_RETRYABLE_RPC_CODES = frozenset({4, 8, 10, 13, 14})
+# CANCELLED as a google.rpc code and as its HTTP mapping; inline rows lose `status` in the SDK.
+_CANCELLED_CODES = frozenset({1, 499})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def contents(request: LLMRequest) -> list[types.Content]:
+    return [types.Content(role=_ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
+
+
+def generation_config(request: LLMRequest) -> types.GenerateContentConfig:
+    """Generation settings and the system prompt live in the request's `config` (LESSONS W2)."""
+    schema = request.json_schema
+    system = types.Content(parts=[types.Part(text=request.system)]) if request.system else None
+    return types.GenerateContentConfig(
+        system_instruction=system,
+        temperature=request.temperature,
+        max_output_tokens=request.max_output_tokens,
+        response_mime_type="application/json" if schema is not None else None,
+        response_json_schema=schema,
+    )
+
+
+def to_wire(item: WireItem) -> types.InlinedRequest:
+    """An inline request; the SDK's own pydantic type validates the shape here."""
+    return types.InlinedRequest(
+        contents=contents(item.request),
+        metadata={"key": item.wire_id},
+        config=generation_config(item.request),
+    )
+
+
+def to_file_line(item: WireItem) -> dict[str, Any]:
+    """A line of the input file: the REST (camelCase) GenerateContentRequest, sent as is."""
+    request = item.request
+    body: dict[str, Any] = {
+        "contents": [{"role": _ROLES[m.role], "parts": [{"text": m.content}]} for m in request.messages]
+    }
+    if request.system:
+        body["systemInstruction"] = {"parts": [{"text": request.system}]}
+    config = {
+        "temperature": request.temperature,
+        "maxOutputTokens": request.max_output_tokens,
+        "responseMimeType": "application/json" if request.json_schema is not None else None,
+        "responseJsonSchema": request.json_schema,
+    }
+    if config := {k: v for k, v in config.items() if v is not None}:
+        body["generationConfig"] = config
+    return {"key": item.wire_id, "request": body}
+
+
+def file_size(items: Sequence[WireItem]) -> int:
+    """The batch's size as JSONL, which decides between inline and file."""
+    return sum(len(orjson.dumps(to_file_line(item))) + 1 for item in items)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def from_wire(row: dict[str, Any]) -> ProviderResult:
+    """An inline response (`{"response"|"error", "metadata": {"key"}}`) or a file line
+    (`{"key", "response"|"error"}`), both in REST JSON.
+
+    :raises ProviderError: (retryable) when the row carries no key.
+    """
+    wire_id = row.get("key") or (row.get("metadata") or {}).get("key")
+    if not isinstance(wire_id, str):
+        raise transient_error(NAME, "results", "result row without a key")
+    if row.get("error"):
+        return _errored(wire_id, row["error"])
+    return from_response(wire_id, row.get("response") or {})
+
+
+def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
+    """A GenerateContentResponse (REST JSON): the first candidate's text, thoughts left out."""
+    usage, model = usage_from(response.get("usageMetadata") or {}), response.get("modelVersion")
+    candidates = response.get("candidates") or []
+    if not candidates:
+        error = _no_candidates(response)
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
+    parts = (candidates[0].get("content") or {}).get("parts") or []
+    text = "".join(p.get("text") or "" for p in parts if not p.get("thought"))
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, model, usage)
+
+
+def _no_candidates(response: dict[str, Any]) -> ResultError:
+    reason = (response.get("promptFeedback") or {}).get("blockReason")
+    if reason:
+        return ResultError("blocked", f"the prompt was blocked: {reason}")
+    return ResultError("empty_response", "the response has no candidates", True)
+
+
+def usage_from(meta: dict[str, Any]) -> Usage:
+    """`promptTokenCount` includes cached tokens; thinking tokens are billed as output."""
+    output = (meta.get("candidatesTokenCount") or 0) + (meta.get("thoughtsTokenCount") or 0)
+    return Usage(
+        input_tokens=meta.get("promptTokenCount") or 0,
+        output_tokens=output,
+        cached_tokens=meta.get("cachedContentTokenCount") or 0,
+    )
+
+
+def is_retryable_error(code: Any, status: Any) -> bool:
+    """For `{code, status}` errors, where `code` is an HTTP or a google.rpc code."""
+    if status in _RETRYABLE_STATUSES:
+        return True
+    if not isinstance(code, int):
+        return False
+    return code in _RETRYABLE_RPC_CODES or (code >= 100 and retryable_status_code(code))
+
+
+def _errored(wire_id: str, error: dict[str, Any]) -> ProviderResult:
+    code, status = error.get("code"), error.get("status")
+    kind = status or (f"code_{code}" if code is not None else "error")
+    message = error.get("message") or kind
+    if status == "CANCELLED" or code in _CANCELLED_CODES:  # the request was not run
+        return ProviderResult(wire_id, ResultStatus.CANCELED, error=ResultError("batch_cancelled", message, True))
+    result_error = ResultError(kind, message, is_retryable_error(code, status))
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=result_error)
+
+
+# --- batch status ---------------------------------------------------------------------------
+
+
+def map_status(job: types.BatchJob, total: int = 0, failure: dict[str, Any] | None = None) -> RemoteStatus:
+    """`job` as the SDK gives it (no counts: it drops `batchStats`, §3.4). `total` is what we
+    sent; `failure` is the operation's `error`, read apart for a failed job."""
+    state = job.state or S.JOB_STATE_UNSPECIFIED
+    remote, ended_as = STATES.get(state, (RemoteState.RUNNING, None))
+    raw = state.value if isinstance(state, types.JobState) else str(state)
+    if remote is RemoteState.FAILED:
+        error, retryable = _failure(failure)
+        return RemoteStatus(remote, raw, total, error=error, retryable=retryable)
+    done = total if remote is RemoteState.ENDED else 0
+    return RemoteStatus(remote, raw, total, done, ended_as=ended_as)
+
+
+def _failure(error: dict[str, Any] | None) -> tuple[str, bool]:
+    if not error:
+        return "the batch failed without a reason", False
+    code, status = error.get("code"), error.get("status")
+    label = status or (f"code {code}" if code is not None else "error")
+    message = f"{label}: {error.get('message') or ''}".rstrip(": ")
+    return redact(message), is_retryable_error(code, status)
+
+
+# --- client and errors ----------------------------------------------------------------------
+
+
+def http_options(
+    *,
+    base_url: str | None = None,
+    api_version: str | None = None,
+    max_retries: int = 2,
+    timeout: float = 60.0,
+) -> types.HttpOptions:
+    """Client options; the SDK never retries unless `retry_options` is set (§3.1)."""
+    retry = types.HttpRetryOptions(attempts=max_retries + 1)
+    return types.HttpOptions(
+        base_url=base_url,
+        api_version=api_version,
+        timeout=int(timeout * 1000),  # milliseconds
+        retry_options=retry,
+    )
+
+
+def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Client:
+    """A Developer-API client from GOOGLE_API_KEY (which wins, as in the SDK) or GEMINI_API_KEY,
+    GOOGLE_GEMINI_BASE_URL and GOOGLE_GENAI_API_VERSION ("beta" means v1beta).
+
+    :raises ProviderError: when no key is set.
+    """
+    api_key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
+    if not api_key:
+        raise ProviderError(NAME, "configure", "no API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+    version = os.environ.get("GOOGLE_GENAI_API_VERSION") or None
+    options = http_options(
+        base_url=os.environ.get("GOOGLE_GEMINI_BASE_URL") or None,
+        api_version="v1beta" if version == "beta" else version,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
+    return genai.Client(api_key=api_key, vertexai=False, http_options=options)
+
+
+_CATCH = (genai_errors.APIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+
+
+def to_provider_error(op: str, exc: Exception) -> ProviderError:
+    if isinstance(exc, genai_errors.APIError) and isinstance(exc.code, int):
+        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc))
+    if isinstance(exc, TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        return transient_error(NAME, op, str(exc) or type(exc).__name__)
+    return ProviderError(NAME, op, redact(str(exc)))
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+
+class GeminiProvider(Provider):
+    name = ProviderName.GEMINI
+
+    def __init__(
+        self,
+        workdir: Path,
+        client: genai.Client | None = None,
+        *,
+        max_retries: int = 2,
+        timeout: float = 60.0,
+        inline_max_bytes: int = GEMINI_INLINE_MAX_BYTES,
+    ) -> None:
+        """:param client: a ready client (tests); by default `client_from_env` on first use.
+        :param inline_max_bytes: batches this size or larger go as an uploaded file."""
+        self._workdir = workdir
+        self._client, self._owns_client = client, client is None
+        self._max_retries, self._timeout = max_retries, timeout
+        self._inline_max_bytes = inline_max_bytes
+
+    @property
+    def _aio(self) -> AsyncClient:
+        if self._client is None:
+            self._client = client_from_env(max_retries=self._max_retries, timeout=self._timeout)
+        return self._client.aio
+
+    def _errors(self, op: str) -> AbstractContextManager[None]:
+        return translated(_CATCH, lambda exc: to_provider_error(op, exc))
+
+    async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
+        if model is None:
+            raise ValueError("a Gemini batch holds one model (it goes in the URL)")
+        check_items(items, one_model=model)
+        if file_size(items) < self._inline_max_bytes:
+            src: Any = [to_wire(item) for item in items]
+            extra: dict[str, Any] = {"count": len(items), "mode": "inline"}
+        else:
+            src = await self._upload(key, items)
+            extra = {"count": len(items), "mode": "file", "input_file": src}
+        with self._errors("submit"):
+            job = await self._aio.batches.create(model=model, src=src, config={"display_name": key})
+        if not job.name:
+            raise transient_error(NAME, "submit", "the created batch has no name")
+        return RemoteRef(job.name, extra)
+
+    async def _upload(self, key: str, items: Sequence[WireItem]) -> str:
+        path = upload_path(self._workdir, key)
+        try:
+            await write_jsonl(path, (to_file_line(item) for item in items))
+            with self._errors("submit"):
+                config = {"mime_type": JSONL_MIME, "display_name": key}
+                uploaded = await self._aio.files.upload(file=path, config=config)
+        finally:
+            remove(path)
+        if not uploaded.name:
+            raise transient_error(NAME, "submit", "the uploaded file has no name")
+        return uploaded.name
+
+    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+        """The batch whose display name is `key`, created in the window (list order is not
+        documented, so every page is read)."""
+        since = window_start(created_after)
+        with self._errors("find"):
+            async for job in await self._aio.batches.list(config={"page_size": 100}):
+                recent = job.create_time is None or as_utc(job.create_time) >= since
+                if job.display_name == key and recent and job.name:
+                    return RemoteRef(job.name, {})
+        return None
+
+    async def poll(self, ref: RemoteRef) -> RemoteStatus:
+        with self._errors("poll"):
+            job = await self._aio.batches.get(name=ref.remote_id)
+            failed = job.state == S.JOB_STATE_FAILED
+            failure = await self._operation_error(ref.remote_id) if failed else None
+        return map_status(job, int(ref.extra.get("count") or 0), failure)
+
+    async def _operation_error(self, name: str) -> dict[str, Any] | None:
+        # The SDK drops the operation's `error` (§3.4), which says why a batch failed and whether
+        # that is worth retrying: read it through the SDK's own transport (auth, retries, base URL).
+        response = await self._aio._api_client.async_request("get", name, {})
+        error = json.loads(response.body or "{}").get("error")
+        return error if isinstance(error, dict) else None
+
+    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        with self._errors("results"):
+            job = await self._aio.batches.get(name=ref.remote_id)
+        if (status := map_status(job)).state is RemoteState.RUNNING:  # no output yet
+            raise transient_error(NAME, "results", f"the batch is still {status.raw_status}")
+        dest = job.dest
+        if dest is not None and dest.inlined_responses is not None:
+            for inlined in dest.inlined_responses:
+                yield from_wire(inlined.model_dump(mode="json", by_alias=True, exclude_none=True))
+        elif dest is not None and dest.file_name:
+            async for result in self._file_results(dest.file_name):
+                yield result
+
+    async def _file_results(self, file_name: str) -> AsyncIterator[ProviderResult]:
+        path = new_temp_path(self._workdir, file_name)
+        try:
+            with self._errors("results"):
+                await self._aio.files.download(file=file_name, destination=path)
+            async for row in read_jsonl(path, NAME):
+                yield from_wire(row)
+        finally:
+            remove(path)
+
+    async def cancel(self, ref: RemoteRef) -> None:
+        with self._errors("cancel"):
+            await self._aio.batches.cancel(name=ref.remote_id)
+
+    async def complete(self, request: LLMRequest) -> ProviderResult:
+        try:
+            response = await self._aio.models.generate_content(
+                model=request.model, contents=contents(request), config=generation_config(request)
+            )
+        except genai_errors.APIError as exc:
+            if not is_request_error(exc.code):
+                raise to_provider_error("complete", exc) from exc
+            error = ResultError(exc.status or f"http_{exc.code}", redact(exc.message or str(exc)))
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+        except _CATCH as exc:
+            raise to_provider_error("complete", exc) from exc
+        dumped = response.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return from_response(request.custom_id, dumped)
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.aio.aclose()
+            self._client.close()  # the SDK's sync transport is separate

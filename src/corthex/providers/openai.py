@@ -1,0 +1,321 @@
+"""OpenAI Batch API over `openai.AsyncOpenAI` (PROVIDERS.md §1).
+
+One JSONL file per batch, uploaded from disk so its name ends in `.jsonl`; one model and one
+endpoint per file. Results come from two files, output and error, matched on `custom_id`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import openai
+from openai.types import Batch
+
+from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import (
+    ProviderResult,
+    ResultError,
+    ResultStatus,
+    Usage,
+    retryable_status_code,
+)
+from corthex.errors import ProviderError
+from corthex.providers._common import (
+    MALFORMED_ERRORS,
+    TRANSPORT_ERRORS,
+    check_items,
+    is_request_error,
+    new_temp_path,
+    read_jsonl,
+    redact,
+    remove,
+    status_error,
+    transient_error,
+    translated,
+    upload_path,
+    window_start,
+    write_jsonl,
+)
+from corthex.providers.base import Provider, WireItem
+
+NAME = ProviderName.OPENAI.value
+ENDPOINT = "/v1/chat/completions"
+KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
+
+# Reasoning models reject any temperature but the default (LESSONS §3.3).
+_REASONING_MODEL = re.compile(r"^(gpt-5|o\d)")
+
+_RUNNING = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
+_ENDED_AS = {
+    "completed": None,
+    "expired": ResultStatus.EXPIRED,
+    "cancelled": ResultStatus.CANCELED,
+}
+#: error-file codes of requests that never ran (the rest, e.g. request_timeout, are failures)
+_NOT_RUN = {"batch_expired": ResultStatus.EXPIRED, "batch_cancelled": ResultStatus.CANCELED}
+_RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def is_reasoning_model(model: str) -> bool:
+    return bool(_REASONING_MODEL.match(model))
+
+
+def chat_body(request: LLMRequest) -> dict[str, Any]:
+    """The `/v1/chat/completions` body, for batch lines and realtime calls alike."""
+    messages = [{"role": "system", "content": request.system}] if request.system else []
+    messages += [{"role": m.role, "content": m.content} for m in request.messages]
+    body: dict[str, Any] = {"model": request.model, "messages": messages}
+    # GPT-5 and o-series refuse `max_tokens` (LESSONS W5); every chat model takes this one.
+    if request.max_output_tokens is not None:
+        body["max_completion_tokens"] = request.max_output_tokens
+    if request.temperature is not None and not is_reasoning_model(request.model):
+        body["temperature"] = request.temperature
+    if request.json_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": request.json_schema},
+        }
+    return body
+
+
+def to_wire(item: WireItem) -> dict[str, Any]:
+    """One line of the batch input file."""
+    return {
+        "custom_id": item.wire_id,
+        "method": "POST",
+        "url": ENDPOINT,
+        "body": chat_body(item.request),
+    }
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def from_wire(row: dict[str, Any]) -> ProviderResult:
+    """One line of the output or the error file (both have this shape).
+
+    :raises ProviderError: (retryable) when the line has no `custom_id`.
+    """
+    wire_id = row.get("custom_id")
+    if not isinstance(wire_id, str):
+        raise transient_error(NAME, "results", "result line without custom_id")
+    response = row.get("response")
+    if not isinstance(response, dict):
+        return _batch_error_row(wire_id, row.get("error") or {})
+    status, body = response.get("status_code"), response.get("body") or {}
+    if isinstance(status, int) and 200 <= status < 300:
+        return from_completion(wire_id, body)
+    return _http_error_row(wire_id, status, body)
+
+
+def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
+    """A chat completion (batch body or realtime response) as a result."""
+    choices = body.get("choices") or []
+    model, usage = body.get("model"), usage_from(body.get("usage") or {})
+    if not choices:
+        error = ResultError("malformed_response", "completion without choices", True)
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
+    message = choices[0].get("message") or {}
+    if message.get("content") is None and message.get("refusal"):
+        error = ResultError("refusal", str(message["refusal"]))
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, message.get("content"), model, usage)
+
+
+def usage_from(usage: dict[str, Any]) -> Usage:
+    """`prompt_tokens` already includes the cached ones."""
+    details = usage.get("prompt_tokens_details") or {}
+    return Usage(
+        input_tokens=usage.get("prompt_tokens") or 0,
+        output_tokens=usage.get("completion_tokens") or 0,
+        cached_tokens=details.get("cached_tokens") or 0,
+    )
+
+
+def _http_error_row(wire_id: str, status: Any, body: dict[str, Any]) -> ProviderResult:
+    error = body.get("error") or {}
+    kind = error.get("type") or error.get("code") or f"http_{status}"
+    retryable = retryable_status_code(status) if isinstance(status, int) else True
+    message = error.get("message") or f"status {status}"
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError(kind, message, retryable))
+
+
+def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
+    """`response: null` rows: the request never ran (PROVIDERS.md §1.6)."""
+    code = error.get("code") or "unknown_error"
+    message = error.get("message") or code
+    status = _NOT_RUN.get(code, ResultStatus.FAILED)
+    retryable = status is not ResultStatus.FAILED or code == "request_timeout"
+    return ProviderResult(wire_id, status, error=ResultError(code, message, retryable))
+
+
+# --- batch status ---------------------------------------------------------------------------
+
+
+def map_status(batch: Batch) -> RemoteStatus:
+    counts = batch.request_counts
+    total, done, failed = (counts.total, counts.completed + counts.failed, counts.failed) if counts else (0, 0, 0)
+    if batch.status == "failed":
+        error, retryable = _batch_failure(batch)
+        return RemoteStatus(RemoteState.FAILED, batch.status, total, done, failed, error, retryable)
+    if batch.status in _ENDED_AS:
+        ended_as = _ENDED_AS[batch.status]
+        return RemoteStatus(RemoteState.ENDED, batch.status, total, done, failed, ended_as=ended_as)
+    # The rest are _RUNNING; an unknown new status waits too (the poller gives up on age).
+    return RemoteStatus(RemoteState.RUNNING, batch.status, total, done, failed)
+
+
+def _batch_failure(batch: Batch) -> tuple[str, bool]:
+    errors = batch.errors.data if batch.errors and batch.errors.data else []
+    if not errors:
+        return "the batch failed without a reason", False
+    parts = [f"{e.code or 'error'}: {e.message or ''}" + (f" (line {e.line})" if e.line else "") for e in errors]
+    return redact("; ".join(parts)), any(e.code in _RETRYABLE_BATCH_ERRORS for e in errors)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+_CATCH = (openai.OpenAIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+
+
+def to_provider_error(op: str, exc: Exception) -> ProviderError:
+    if isinstance(exc, openai.APIStatusError):
+        return status_error(NAME, op, exc.status_code, exc.message)
+    transient = (openai.APIConnectionError, openai.APIResponseValidationError)
+    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        return transient_error(NAME, op, str(exc) or type(exc).__name__)
+    return ProviderError(NAME, op, redact(str(exc)))
+
+
+def _api_message(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    return redact(str(body.get("message") or exc.message))
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+
+class OpenAIProvider(Provider):
+    name = ProviderName.OPENAI
+
+    def __init__(
+        self,
+        workdir: Path,
+        client: openai.AsyncOpenAI | None = None,
+        *,
+        max_retries: int = 2,
+        timeout: float = 60.0,
+    ) -> None:
+        """:param client: a ready client (tests); by default one is built from the environment
+        (OPENAI_API_KEY, OPENAI_BASE_URL) on first use, so a missing key fails only that call."""
+        self._workdir = workdir
+        self._client, self._owns_client = client, client is None
+        self._max_retries, self._timeout = max_retries, timeout
+
+    @property
+    def _sdk(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(max_retries=self._max_retries, timeout=self._timeout)
+        return self._client
+
+    def _errors(self, op: str) -> AbstractContextManager[None]:
+        return translated(_CATCH, lambda exc: to_provider_error(op, exc))
+
+    async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
+        if model is None:
+            raise ValueError("an OpenAI batch holds one model (model_mismatch otherwise)")
+        check_items(items, one_model=model)
+        path = upload_path(self._workdir, key)
+        with self._errors("submit"):
+            try:
+                await write_jsonl(path, (to_wire(item) for item in items))
+                upload = await self._sdk.files.create(file=path, purpose="batch")
+            finally:
+                remove(path)
+            batch = await self._sdk.batches.create(
+                input_file_id=upload.id,
+                endpoint=ENDPOINT,
+                completion_window="24h",
+                metadata={KEY_FIELD: key},
+            )
+        return RemoteRef(batch.id, {"input_file_id": upload.id})
+
+    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+        """Pages newest first and stops at the first batch older than the window."""
+        since = math.floor(window_start(created_after).timestamp())  # created_at is whole seconds
+        with self._errors("find"):
+            async for batch in self._sdk.batches.list(limit=100):
+                if batch.created_at < since:
+                    return None
+                if (batch.metadata or {}).get(KEY_FIELD) == key:
+                    return RemoteRef(batch.id, _file_ids(batch))
+        return None
+
+    async def poll(self, ref: RemoteRef) -> RemoteStatus:
+        with self._errors("poll"):
+            return map_status(await self._sdk.batches.retrieve(ref.remote_id))
+
+    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        """Both files are downloaded before the first row is yielded, then read line by line."""
+        with self._errors("results"):
+            batch = await self._sdk.batches.retrieve(ref.remote_id)
+        if batch.status in _RUNNING:  # no files yet: reading now would lose every request
+            raise transient_error(NAME, "results", f"the batch is still {batch.status}")
+        file_ids = [f for f in (batch.output_file_id, batch.error_file_id) if f]
+        paths = [new_temp_path(self._workdir, file_id) for file_id in file_ids]
+        try:
+            for file_id, path in zip(file_ids, paths, strict=True):
+                await self._download(file_id, path)
+            for path in paths:
+                async for row in read_jsonl(path, NAME):
+                    yield from_wire(row)
+        finally:
+            for path in paths:
+                remove(path)
+
+    async def _download(self, file_id: str, path: Path) -> None:
+        with self._errors("results"):
+            async with self._sdk.files.with_streaming_response.content(file_id) as response:
+                async with await anyio.open_file(path, "wb") as out:
+                    async for chunk in response.iter_bytes():
+                        await out.write(chunk)
+
+    async def cancel(self, ref: RemoteRef) -> None:
+        with self._errors("cancel"):
+            await self._sdk.batches.cancel(ref.remote_id)
+
+    async def complete(self, request: LLMRequest) -> ProviderResult:
+        try:
+            completion = await self._sdk.chat.completions.create(**chat_body(request))
+        except openai.APIStatusError as exc:
+            if not is_request_error(exc.status_code):
+                raise to_provider_error("complete", exc) from exc
+            error = ResultError(exc.type or f"http_{exc.status_code}", _api_message(exc))
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+        except _CATCH as exc:
+            raise to_provider_error("complete", exc) from exc
+        return from_completion(request.custom_id, completion.to_dict())
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.close()
+
+
+def _file_ids(batch: Batch) -> dict[str, str]:
+    ids = {
+        "input_file_id": batch.input_file_id,
+        "output_file_id": batch.output_file_id,
+        "error_file_id": batch.error_file_id,
+    }
+    return {k: v for k, v in ids.items() if v}

@@ -1,0 +1,188 @@
+"""The store's chain verbs: chains, their steps (one job each), deliveries, and spend."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
+from corthex.errors import NotFound
+from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    id: str
+    command: str
+    broadcast: bool
+    realtime: bool
+    status: ChainStatus
+    step: Step
+    departments: tuple[str, ...]
+    route_method: str | None
+    route_detail: str | None
+    origin: str
+    origin_ref: str | None
+    report: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    completed_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ChainRow:
+        m = dict(row._mapping)
+        m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
+        m["departments"] = tuple(orjson.loads(m["departments"]))
+        return cls(**m)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["status"], data["step"] = self.status.value, self.step.value
+        data["departments"] = list(self.departments)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    step: Step
+    job_id: str | None
+    created_at: float
+
+
+class ChainStore:
+    def __init__(self, engine: AsyncEngine, insert_ignoring: Any) -> None:
+        self.engine = engine
+        self._insert_ignoring = insert_ignoring  # dialect INSERT … ON CONFLICT DO NOTHING
+
+    async def create(self, chain_id: str, *, command: str, broadcast: bool, realtime: bool, step: Step,
+                     departments: tuple[str, ...], route_method: str | None, route_detail: str | None,
+                     origin: str, origin_ref: str | None) -> None:
+        now = time.time()
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(chains).values(
+                id=chain_id, command=command, broadcast=broadcast, realtime=realtime,
+                status=ChainStatus.RUNNING.value, step=step.value, departments=orjson.dumps(list(departments)).decode(),
+                route_method=route_method, route_detail=route_detail, origin=origin, origin_ref=origin_ref,
+                created_at=now, updated_at=now,
+            ))
+
+    async def get(self, chain_id: str) -> ChainRow:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(chains).where(chains.c.id == chain_id))).first()
+        if row is None:
+            raise NotFound("chain", chain_id)
+        return ChainRow.from_row(row)
+
+    async def list(self, *, limit: int = 50, status: ChainStatus | None = None) -> list[ChainRow]:
+        query = select(chains).order_by(chains.c.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(chains.c.status == status.value)
+        async with self.engine.connect() as conn:
+            return [ChainRow.from_row(r) for r in (await conn.execute(query)).all()]
+
+    async def move(self, chain_id: str, *, from_step: Step, to_step: Step, **values: Any) -> bool:
+        """Advance the chain from `from_step`; False if someone else already moved it."""
+        if "departments" in values:
+            values["departments"] = orjson.dumps(list(values["departments"])).decode()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(chains).where(chains.c.id == chain_id, chains.c.step == from_step.value,
+                                     chains.c.status == ChainStatus.RUNNING.value)
+                .values(step=to_step.value, updated_at=time.time(), **values)
+            )
+            return result.rowcount == 1
+
+    async def finish(self, chain_id: str, status: ChainStatus, *, report: str | None, error: str | None = None) -> None:
+        now = time.time()
+        async with self.engine.begin() as conn:
+            await conn.execute(update(chains).where(chains.c.id == chain_id).values(
+                status=status.value, report=report, error=error, updated_at=now, completed_at=now,
+                step=Step.DONE.value if status is ChainStatus.COMPLETED else chains.c.step,
+            ))
+
+    async def record_step(self, chain_id: str, step: Step, job_id: str | None) -> bool:
+        """Claim the step for submission; False if it was claimed before (idempotent)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(self._insert_ignoring(chain_steps).values(
+                chain_id=chain_id, step=step.value, job_id=job_id, created_at=time.time()))
+            return result.rowcount == 1
+
+    async def steps(self, chain_id: str) -> list[StepRow]:
+        query = select(chain_steps).where(chain_steps.c.chain_id == chain_id).order_by(chain_steps.c.created_at)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [StepRow(Step(r.step), r.job_id, r.created_at) for r in rows]
+
+    async def job_exists(self, job_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(jobs.c.id).where(jobs.c.id == job_id))).first() is not None
+
+    async def job_done(self, job_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            done = (await conn.execute(select(jobs.c.completed_at).where(jobs.c.id == job_id))).scalar()
+        return done is not None
+
+    async def step_results(self, job_id: str | None) -> StepResults:
+        if job_id is None:
+            return {}
+        query = select(results.c.custom_id, results.c.status, results.c.content, results.c.error_type,
+                       results.c.error_message, results.c.model).where(results.c.job_id == job_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {r.custom_id: Outcome(r.status == "succeeded", r.content,
+                                     f"{r.error_type}: {r.error_message}" if r.error_type else None, r.model)
+                for r in rows}
+
+    async def cost(self, chain_id: str) -> tuple[float, float]:
+        """(cost, realtime-equivalent cost) of every result of the chain's steps."""
+        job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)
+        query = select(func.coalesce(func.sum(results.c.cost_usd), 0.0),
+                       func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0)).where(results.c.job_id.in_(job_ids))
+        async with self.engine.connect() as conn:
+            cost, realtime = (await conn.execute(query)).one()
+        return float(cost), float(realtime)
+
+    async def spent_since(self, since: float) -> float:
+        query = select(func.coalesce(func.sum(results.c.cost_usd), 0.0)).where(results.c.created_at >= since)
+        async with self.engine.connect() as conn:
+            return float((await conn.execute(query)).scalar_one())
+
+    async def undelivered(self, chain_id: str, sinks: list[str]) -> list[str]:
+        async with self.engine.begin() as conn:
+            for sink in sinks:
+                await conn.execute(self._insert_ignoring(deliveries).values(chain_id=chain_id, sink=sink))
+            rows = (await conn.execute(select(deliveries.c.sink).where(
+                deliveries.c.chain_id == chain_id, deliveries.c.delivered_at.is_(None)))).all()
+        return [r.sink for r in rows if r.sink in sinks]
+
+    async def mark_delivered(self, chain_id: str, sink: str, error: str | None = None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(deliveries).where(
+                deliveries.c.chain_id == chain_id, deliveries.c.sink == sink
+            ).values(delivered_at=None if error else time.time(), error=error))
+
+    async def items_of_batch(self, batch_id: str) -> list[dict[str, Any]]:
+        """Chain step results that a batch (or realtime call set) just produced, for live display."""
+        query = (
+            select(jobs.c.label, jobs.c.id, results.c.custom_id, results.c.status, results.c.model,
+                   results.c.cost_usd, results.c.error_type)
+            .join(jobs, jobs.c.id == results.c.job_id)
+            .where(results.c.batch_id == batch_id, jobs.c.source == "chain")
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [{"chain_id": r.label, "step": r.id.rsplit("_", 1)[-1], "custom_id": r.custom_id,
+                 "agent": r.custom_id.rsplit(":", 1)[-1], "status": r.status, "model": r.model,
+                 "cost_usd": r.cost_usd, "error": r.error_type} for r in rows]
+
+    async def models(self, chain_id: str) -> list[str]:
+        job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)
+        query = select(results.c.model).where(results.c.job_id.in_(job_ids)).distinct()
+        async with self.engine.connect() as conn:
+            return sorted(m for m in (await conn.execute(query)).scalars() if m)

@@ -1,0 +1,251 @@
+"""Anthropic wire mapping, against the shapes in PROVIDERS.md §2 (no network)."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import get_type_hints
+
+import pytest
+from anthropic.resources.messages.batches import AsyncBatches
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+from anthropic.types.messages import MessageBatch
+
+from corthex.domain.batches import RemoteRef, RemoteState
+from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.domain.results import ResultStatus, Usage
+from corthex.errors import ProviderError
+from corthex.providers.anthropic import (
+    DEFAULT_MAX_TOKENS,
+    AnthropicProvider,
+    from_wire,
+    map_status,
+    params,
+    to_wire,
+)
+from corthex.providers.base import WireItem
+
+
+def request(**kw) -> LLMRequest:
+    return LLMRequest("q1", "claude-sonnet-4-6", ProviderName.ANTHROPIC, (Message("user", "hi"),), **kw)
+
+
+def test_params_default_max_tokens_and_plain_system():
+    body = params(request(system="be brief", temperature=0.3))
+    assert body == {  # no temperature: SDK 2.13.0's Messages API has none
+        "model": "claude-sonnet-4-6",
+        "max_tokens": DEFAULT_MAX_TOKENS,
+        "messages": [{"role": "user", "content": "hi"}],
+        "system": "be brief",
+    }
+
+
+def test_cache_system_uses_an_ephemeral_text_block():
+    body = params(request(system="long context", cache_system=True, max_output_tokens=100))
+    assert body["max_tokens"] == 100
+    assert body["system"] == [{"type": "text", "text": "long context", "cache_control": {"type": "ephemeral"}}]
+
+
+def test_json_schema_uses_structured_output_config():
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    assert params(request(json_schema=schema))["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
+
+
+def test_params_are_fields_of_the_sdk_request_type():
+    body = params(request(system="s", temperature=0.1, json_schema={"type": "object"}))
+    assert set(body) <= set(get_type_hints(MessageCreateParamsNonStreaming))
+
+
+def test_to_wire_carries_the_wire_id():
+    row = to_wire(WireItem("w_1", request()))
+    assert row["custom_id"] == "w_1" and row["params"]["model"] == "claude-sonnet-4-6"
+
+
+SUCCEEDED = {
+    "custom_id": "r1",
+    "result": {
+        "type": "succeeded",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-6",
+            "content": [
+                {"type": "text", "text": "Hello"},
+                {"type": "tool_use", "id": "t", "name": "x", "input": {}},
+                {"type": "text", "text": " world"},
+            ],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": 4,
+                "cache_read_input_tokens": 100,
+                "cache_creation_input_tokens": 20,
+            },
+        },
+    },
+}
+
+
+def test_succeeded_row_joins_text_and_counts_cache_in_input():
+    row = from_wire(SUCCEEDED)
+    assert row.status is ResultStatus.SUCCEEDED and row.wire_id == "r1"
+    assert row.content == "Hello world" and row.model == "claude-sonnet-4-6"
+    assert row.usage == Usage(input_tokens=130, output_tokens=4, cached_tokens=100, cache_write_tokens=20)
+
+
+def errored(kind: str) -> dict:
+    return {
+        "custom_id": "r2",
+        "result": {
+            "type": "errored",
+            "error": {"type": "error", "error": {"type": kind, "message": "why"}, "request_id": "req_1"},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "retryable"),
+    [
+        ("invalid_request_error", False),
+        ("rate_limit_error", True),
+        ("overloaded_error", True),
+        ("api_error", True),
+        ("timeout_error", True),
+        ("authentication_error", False),
+    ],
+)
+def test_errored_rows(kind, retryable):
+    row = from_wire(errored(kind))
+    assert row.status is ResultStatus.FAILED and row.error.type == kind
+    assert row.error.message == "why" and row.retryable is retryable
+
+
+def test_canceled_and_expired_rows_are_retryable():
+    canceled = from_wire({"custom_id": "r3", "result": {"type": "canceled"}})
+    expired = from_wire({"custom_id": "r4", "result": {"type": "expired"}})
+    assert canceled.status is ResultStatus.CANCELED and canceled.retryable
+    assert expired.status is ResultStatus.EXPIRED and expired.retryable
+
+
+def test_row_without_custom_id_raises():
+    with pytest.raises(ProviderError):
+        from_wire({"result": {"type": "canceled"}})
+
+
+def message_batch(status: str, **counts) -> MessageBatch:
+    base = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+    return MessageBatch.model_validate(
+        {
+            "id": "msgbatch_1",
+            "type": "message_batch",
+            "processing_status": status,
+            "request_counts": base | counts,
+            "created_at": "2026-11-24T10:00:00Z",
+            "expires_at": "2026-11-25T10:00:00Z",
+            "cancel_initiated_at": counts.pop("cancel", None) and "2026-11-24T10:05:00Z",
+        }
+    )
+
+
+@pytest.mark.parametrize("status", ["in_progress", "canceling"])
+def test_open_batches_are_running(status):
+    remote = map_status(message_batch(status, processing=5))
+    assert remote.state is RemoteState.RUNNING and (remote.total, remote.done) == (5, 0)
+
+
+def test_ended_batch_counts():
+    remote = map_status(message_batch("ended", succeeded=3, errored=1, expired=0))
+    assert remote.state is RemoteState.ENDED and remote.ended_as is None
+    assert (remote.total, remote.done, remote.failed) == (4, 4, 1)
+
+
+def test_ended_batch_with_expired_requests():
+    assert map_status(message_batch("ended", succeeded=1, expired=2)).ended_as is ResultStatus.EXPIRED
+
+
+def test_canceled_batch_ends_as_canceled():
+    batch = message_batch("ended", succeeded=1, canceled=2)
+    batch.cancel_initiated_at = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
+    assert map_status(batch).ended_as is ResultStatus.CANCELED
+
+
+# --- the adapter over a fake SDK client --------------------------------------------------------
+
+
+class FakeDecoder:
+    def __init__(self, rows: list[dict]) -> None:
+        self._rows = [SimpleNamespace(to_dict=lambda mode="python", r=r: r) for r in rows]
+        self.closed = False
+
+    def __aiter__(self):
+        return self._gen()
+
+    async def _gen(self):
+        for row in self._rows:
+            yield row
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_the_sdk_results_method_is_a_coroutine_function():
+    # The pinned SDK's contract: `results()` must be awaited before iterating (LESSONS W1).
+    assert inspect.iscoroutinefunction(AsyncBatches.results)
+
+
+async def test_anthropic_results_are_awaited_W1(tmp_path):
+    decoder = FakeDecoder([SUCCEEDED, errored("rate_limit_error")])
+
+    async def results(batch_id: str) -> FakeDecoder:  # a coroutine, like the SDK's
+        assert batch_id == "msgbatch_1"
+        return decoder
+
+    async def retrieve(batch_id: str) -> SimpleNamespace:
+        return SimpleNamespace(processing_status="ended")
+
+    batches = SimpleNamespace(results=results, retrieve=retrieve)
+    client = SimpleNamespace(messages=SimpleNamespace(batches=batches))
+    provider = AnthropicProvider(tmp_path, client=client)
+    rows = [r async for r in provider.results(RemoteRef("msgbatch_1"))]
+    assert [(r.wire_id, r.status) for r in rows] == [("r1", ResultStatus.SUCCEEDED), ("r2", ResultStatus.FAILED)]
+    assert decoder.closed and list(tmp_path.iterdir()) == []  # the spool file is gone
+
+
+def lister(batches: list[MessageBatch]):
+    def list_(limit: int):
+        async def gen():
+            for b in batches:
+                yield b
+
+        return gen()
+
+    return SimpleNamespace(messages=SimpleNamespace(batches=SimpleNamespace(list=list_)))
+
+
+def listed(id_: str, created: datetime, count: int) -> MessageBatch:
+    batch = message_batch("in_progress", processing=count)
+    batch.id, batch.created_at = id_, created
+    return batch
+
+
+async def test_find_adopts_the_single_batch_in_the_window_with_the_count(tmp_path):
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    batches = [
+        listed("new", now + timedelta(seconds=5), 3),
+        listed("other", now + timedelta(seconds=2), 7),
+        listed("old", now - timedelta(hours=1), 3),
+    ]
+    provider = AnthropicProvider(tmp_path, client=lister(batches))
+    found = await provider.find("key", now, expected_count=3)
+    assert found is not None and found.remote_id == "new" and found.extra == {"count": 3}
+
+
+async def test_find_refuses_to_guess_between_two_fits(tmp_path):
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    batches = [listed("a", now + timedelta(seconds=5), 3), listed("b", now + timedelta(seconds=2), 3)]
+    provider = AnthropicProvider(tmp_path, client=lister(batches))
+    assert await provider.find("key", now, expected_count=3) is None
+    assert await provider.find("key", now, expected_count=4) is None
