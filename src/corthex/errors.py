@@ -29,25 +29,29 @@ class UsageError(CorthexError):
 class InputProblem:
     """One problem in the input: where it is and what is wrong."""
 
-    line: int  #: 1-based line number (or item index + 1 for API bodies)
+    line: int  #: 1-based line number (or item number in a list); 0 for the input as a whole
     reason: str
     field: str | None = None
+    unit: str = "line"  #: "line" in a file, "item" in a list of requests
 
     def __str__(self) -> str:
-        where = (f"line {self.line}" if self.line else "file") + (f", field '{self.field}'" if self.field else "")
+        where = f"{self.unit} {self.line}" if self.line else "input"
+        if self.field:
+            where += f", field '{self.field}'"
         return f"{where}: {self.reason}"
 
 
 class InvalidInput(UsageError):
     """The input failed validation; nothing was submitted."""
 
-    def __init__(self, problems: Sequence[InputProblem], source: str = "input") -> None:
+    def __init__(self, problems: Sequence[InputProblem], source: str = "") -> None:
         self.problems = list(problems)
         self.source = source
-        shown = "\n".join(f"  {source} {p}" for p in self.problems[:20])
+        prefix = f"{source} " if source else ""
+        shown = "\n".join(f"  {prefix}{p}" for p in self.problems[:20])
         more = len(self.problems) - 20
         tail = f"\n  … and {more} more" if more > 0 else ""
-        super().__init__(f"{len(self.problems)} invalid line(s), nothing submitted:\n{shown}{tail}")
+        super().__init__(f"{len(self.problems)} problem(s), nothing submitted:\n{shown}{tail}")
 
 
 class NotFound(UsageError, LookupError):

@@ -35,16 +35,20 @@ def settle(
     )
 
 
+_MISSING = {
+    ResultStatus.EXPIRED: ("batch_expired", "the batch expired before this request ran"),
+    ResultStatus.CANCELED: ("batch_cancelled", "the batch was cancelled before this request ran"),
+}
+
+
 def missing_row(
     wire_id: str, *, ended_as: ResultStatus | None, batch_error: str | None, retryable: bool
 ) -> ProviderResult:
-    """The stand-in for a request that the ended batch returned nothing for."""
-    if ended_as is ResultStatus.EXPIRED:
-        return ProviderResult(wire_id, ResultStatus.EXPIRED,
-                              error=ResultError("batch_expired", "the batch expired before this request ran", True))
-    if ended_as is ResultStatus.CANCELED:
-        return ProviderResult(wire_id, ResultStatus.CANCELED,
-                              error=ResultError("batch_cancelled", "the batch was cancelled before this request ran", True))
+    """The stand-in for a request that the ended batch returned nothing for: expired or
+    cancelled with the batch, failed with it, or simply missing (worth another attempt)."""
+    if ended_as in _MISSING:
+        kind, default = _MISSING[ended_as]
+        return ProviderResult(wire_id, ended_as, error=ResultError(kind, batch_error or default, True))
     if batch_error:
         return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError("batch_failed", batch_error, retryable))
     return ProviderResult(wire_id, ResultStatus.FAILED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,11 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
             if parsed.custom_id in seen:
                 parsed = InputProblem(number, f"duplicate custom_id {parsed.custom_id!r}", "custom_id")
             seen.add(item.custom_id)
-        (problems if isinstance(parsed, InputProblem) else requests).append(parsed)  # type: ignore[arg-type]
-    _check(len(requests), problems, skip_invalid, source="item")
+        if isinstance(parsed, InputProblem):
+            problems.append(replace(parsed, unit="item"))
+        else:
+            requests.append(parsed)
+    _check(len(requests), problems, skip_invalid, source="")
     return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests))
 
 

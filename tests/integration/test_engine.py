@@ -1,0 +1,208 @@
+"""The batch engine end to end: files in, one result per request out, through the official
+SDKs against the emulator, with its faults."""
+
+from __future__ import annotations
+
+import pytest
+
+from corthex.config import Settings
+from corthex.domain.batches import BatchStatus
+from corthex.emulator import EmulatorServer, Fault
+from corthex.engine.engine import Engine
+from corthex.errors import InvalidInput, NotFound
+
+MODELS = ["gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5", "gemini-2.5-flash", "gemini-2.5-pro"]
+
+
+def mixed(n: int, prefix: str = "q") -> list[dict[str, object]]:
+    return [{"custom_id": f"{prefix}{i}", "model": MODELS[i % len(MODELS)], "prompt": f"question {i}",
+             "system": "be brief", "max_output_tokens": 64} for i in range(n)]
+
+
+async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:
+    return [line async for line in engine.results(job_id)]
+
+
+async def test_mixed_job_gets_one_result_per_request_in_input_order(engine: Engine, emulator: EmulatorServer) -> None:
+    report = await engine.submit(mixed(30))
+    summary = await engine.wait(report.job_id, timeout=60)
+    assert summary.status.value == "completed" and summary.succeeded == 30
+    lines = await collect(engine, report.job_id)
+    assert [line["custom_id"] for line in lines] == [f"q{i}" for i in range(30)]
+    first = lines[0]
+    assert set(first) == {"custom_id", "status", "content", "model", "provider", "usage", "cost_usd", "error", "attempts"}
+    assert first["provider"] == "openai" and first["status"] == "succeeded" and first["attempts"] == 1
+    assert isinstance(first["cost_usd"], float) and first["cost_usd"] > 0
+    assert set(summary.by_provider) == {"openai", "anthropic", "gemini"}
+    # one batch per provider, one model per OpenAI / Gemini batch; Anthropic mixes models
+    stats = emulator.state.stats()
+    assert [stats[p]["batches_created"] for p in ("openai", "anthropic", "gemini")] == [2, 1, 2]
+
+
+async def test_each_provider_batch_is_recorded_on_its_own(engine: Engine) -> None:
+    report = await engine.submit(mixed(12))
+    await engine.wait(report.job_id, timeout=60)
+    batches = await engine.batches(report.job_id)
+    assert len(batches) == 5 and all(b.status is BatchStatus.COLLECTED for b in batches)
+    assert sorted((b.provider.value, b.model or "") for b in batches) == sorted(
+        [("anthropic", ""), ("gemini", "gemini-2.5-flash"), ("gemini", "gemini-2.5-pro"),
+         ("openai", "gpt-5-mini"), ("openai", "gpt-5-nano")])
+
+
+async def test_retryable_row_errors_go_out_again_and_succeed(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("anthropic", "create", kind="row_errors", every=2, times=1))
+    report = await engine.submit([{"custom_id": f"a{i}", "model": "claude-haiku-4-5", "prompt": f"p{i}"} for i in range(6)])
+    summary = await engine.wait(report.job_id, timeout=60)
+    lines = await collect(engine, report.job_id)
+    assert summary.succeeded == 6
+    assert sorted(line["attempts"] for line in lines) == [1, 1, 1, 2, 2, 2]
+    assert emulator.state.stats()["anthropic"]["batches_created"] == 2
+
+
+async def test_attempts_are_bounded(tmp_path, emulator: EmulatorServer) -> None:
+    from conftest import fast_settings
+
+    emulator.state.add_fault(Fault("openai", "create", kind="row_errors", every=1))
+    async with Engine(fast_settings(tmp_path, max_attempts=2)) as engine:
+        report = await engine.submit([{"custom_id": "x", "model": "gpt-5-mini", "prompt": "p"}])
+        summary = await engine.wait(report.job_id, timeout=60)
+        [line] = await collect(engine, report.job_id)
+    assert summary.failed == 1 and line["status"] == "failed" and line["attempts"] == 2
+    assert line["error"]["message"]
+
+
+async def test_expired_batch_keeps_partial_results_and_retries_the_rest(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("openai", "create", kind="expire", fraction=0.5, times=1))
+    report = await engine.submit([{"custom_id": f"o{i}", "model": "gpt-5-mini", "prompt": f"p{i}"} for i in range(8)])
+    summary = await engine.wait(report.job_id, timeout=60)
+    lines = await collect(engine, report.job_id)
+    assert summary.succeeded == 8
+    assert sorted(line["attempts"] for line in lines).count(2) == 4
+
+
+async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("gemini", "create", kind="http", status=503, times=2))
+    report = await engine.submit(mixed(6))
+    await engine.step()
+    stats = emulator.state.stats()
+    assert stats["openai"]["batches_created"] == 2 and stats["anthropic"]["batches_created"] == 1
+    assert stats["gemini"]["batches_created"] == 0  # its group stays queued, with backoff
+    summary = await engine.wait(report.job_id, timeout=60)
+    assert summary.succeeded == 6
+    assert emulator.state.stats()["gemini"]["batches_created"] == 2
+
+
+async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path, emulator: EmulatorServer) -> None:
+    from conftest import fast_settings
+
+    async with Engine(fast_settings(tmp_path, poll_max_failures=3, max_attempts=1)) as engine:
+        report = await engine.submit([{"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "p"}])
+        await engine.step()
+        emulator.state.add_fault(Fault("anthropic", "retrieve", kind="http", status=500))
+        summary = await engine.wait(report.job_id, timeout=30)
+        [line] = await collect(engine, report.job_id)
+    assert summary.failed == 1 and line["status"] == "expired"
+    assert "unreachable" in line["error"]["message"]
+
+
+async def test_a_batch_that_never_ends_is_given_up_W6(tmp_path, emulator: EmulatorServer) -> None:
+    from conftest import fast_settings
+
+    emulator.state.add_fault(Fault("gemini", "create", kind="never_end"))
+    async with Engine(fast_settings(tmp_path, batch_max_age_hours=1 / 3600, max_attempts=1)) as engine:
+        report = await engine.submit([{"custom_id": "g", "model": "gemini-2.5-flash", "prompt": "p"}])
+        summary = await engine.wait(report.job_id, timeout=30)
+        [line] = await collect(engine, report.job_id)
+    assert line["status"] == "expired" and "still open" in line["error"]["message"]
+    assert summary.status.value == "completed"
+
+
+async def test_a_later_process_sees_and_finishes_the_job_W9(settings: Settings, emulator: EmulatorServer) -> None:
+    async with Engine(settings) as first:
+        report = await first.submit(mixed(12))
+        await first.step()  # batches created, nothing collected: then the process "exits"
+    async with Engine(settings) as second:
+        summary = await second.wait(report.job_id, timeout=60)
+        lines = await collect(second, report.job_id)
+    assert summary.succeeded == 12
+    # Gemini rows were matched by the key persisted with each request, not by memory
+    gemini = [line for line in lines if line["provider"] == "gemini"]
+    assert gemini and all(line["content"] and "question" in str(line["content"]) or line["content"] for line in gemini)
+    assert sum(emulator.state.stats()[p]["batches_created"] for p in ("openai", "anthropic", "gemini")) == 5
+
+
+async def test_bad_input_is_refused_whole_naming_each_line(engine: Engine, emulator: EmulatorServer) -> None:
+    items = [*mixed(2), {"custom_id": "q0", "model": "gpt-5-mini", "prompt": "dup"}, {"model": "gpt-5", "prompt": "x"}]
+    with pytest.raises(InvalidInput) as info:
+        await engine.submit(items)
+    text = str(info.value)
+    assert "item 3, field 'custom_id': duplicate custom_id 'q0'" in text and "item 4, field 'custom_id': missing" in text
+    assert await engine.jobs() == [] and emulator.state.stats()["openai"]["batches_created"] == 0
+
+
+async def test_skip_invalid_sends_the_rest_and_reports_the_skipped(engine: Engine) -> None:
+    report = await engine.submit([*mixed(3), {"custom_id": "bad", "model": "llama", "prompt": "x"}], skip_invalid=True)
+    assert report.total == 3 and [p.line for p in report.skipped] == [4]
+    assert (await engine.wait(report.job_id, timeout=60)).succeeded == 3
+
+
+async def test_empty_input_is_refused(engine: Engine) -> None:
+    with pytest.raises(InvalidInput, match="empty"):
+        await engine.submit([])
+
+
+async def test_queue_waits_for_a_flush_then_sends_one_group_per_provider(engine: Engine, emulator: EmulatorServer) -> None:
+    first = await engine.submit(mixed(6, "a"), queue=True)
+    second = await engine.submit(mixed(6, "b"), queue=True)
+    await engine.step()
+    assert emulator.state.stats()["anthropic"]["batches_created"] == 0
+    assert await engine.flush() == 12
+    await engine.wait(first.job_id, timeout=60)
+    await engine.wait(second.job_id, timeout=60)
+    stats = emulator.state.stats()
+    assert [stats[p]["batches_created"] for p in ("openai", "anthropic", "gemini")] == [2, 1, 2]
+
+
+async def test_queue_flushes_itself_when_full(tmp_path, emulator: EmulatorServer) -> None:
+    from conftest import fast_settings
+
+    async with Engine(fast_settings(tmp_path, queue_max_requests=5)) as engine:
+        small = await engine.submit(mixed(3, "s"), queue=True)
+        await engine.step()
+        assert (await engine.status(small.job_id)).status.value == "queued"
+        await engine.submit(mixed(3, "t"), queue=True)
+        await engine.step()
+        assert (await engine.status(small.job_id)).status.value == "running"
+
+
+async def test_queue_flushes_itself_when_old(tmp_path) -> None:
+    from conftest import fast_settings
+
+    async with Engine(fast_settings(tmp_path, queue_max_age=0.3)) as engine:
+        report = await engine.submit(mixed(2), queue=True)
+        summary = await engine.wait(report.job_id, timeout=30)
+    assert summary.succeeded == 2
+
+
+async def test_cancel_stops_the_job_and_keeps_nothing_going(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("anthropic", "create", kind="never_end"))
+    report = await engine.submit([{"custom_id": f"c{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
+    await engine.step()
+    await engine.cancel(report.job_id)
+    summary = await engine.wait(report.job_id, timeout=30)
+    lines = await collect(engine, report.job_id)
+    assert summary.status.value == "canceled"
+    assert {line["status"] for line in lines} <= {"canceled", "succeeded"} and len(lines) == 3
+    assert emulator.state.stats()["anthropic"]["batches_created"] == 1  # nothing retried
+
+
+async def test_unknown_job_is_a_clear_error(engine: Engine) -> None:
+    with pytest.raises(NotFound, match="no job with id 'job_nope'"):
+        await engine.status("job_nope")
+
+
+async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
+    report = await engine.submit([{"custom_id": "u", "model": "gpt-7-imaginary", "prompt": "p"}])
+    await engine.wait(report.job_id, timeout=60)
+    [line] = await collect(engine, report.job_id)
+    assert line["status"] == "succeeded" and line["cost_usd"] is None
