@@ -21,8 +21,14 @@ from pathlib import Path
 import orjson
 
 ROOT = Path(__file__).resolve().parent
-MODELS = ("gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5", "gemini-2.5-flash",
-          "gemini-2.5-flash-lite")
+MODELS = (
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+)
 
 
 def free_port() -> int:
@@ -34,8 +40,13 @@ def free_port() -> int:
 def write_requests(path: Path, n: int) -> None:
     with path.open("wb") as fh:
         for i in range(n):
-            line = {"custom_id": f"bench-{i}", "model": MODELS[i % len(MODELS)], "max_output_tokens": 128,
-                    "system": "You are terse.", "prompt": f"Summarise item {i} of the benchmark in one line."}
+            line = {
+                "custom_id": f"bench-{i}",
+                "model": MODELS[i % len(MODELS)],
+                "max_output_tokens": 128,
+                "system": "You are terse.",
+                "prompt": f"Summarise item {i} of the benchmark in one line.",
+            }
             fh.write(orjson.dumps(line) + b"\n")
 
 
@@ -56,18 +67,33 @@ def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:
 def run(n: int, speed: float) -> dict[str, object]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "OPENAI_BASE_URL": f"{base}/openai/v1", "OPENAI_API_KEY": "bench",
-           "ANTHROPIC_BASE_URL": f"{base}/anthropic", "ANTHROPIC_API_KEY": "bench",
-           "GOOGLE_GEMINI_BASE_URL": f"{base}/gemini", "GEMINI_API_KEY": "bench"}
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": f"{base}/openai/v1",
+        "OPENAI_API_KEY": "bench",
+        "ANTHROPIC_BASE_URL": f"{base}/anthropic",
+        "ANTHROPIC_API_KEY": "bench",
+        "GOOGLE_GEMINI_BASE_URL": f"{base}/gemini",
+        "GEMINI_API_KEY": "bench",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         requests = Path(tmp) / "requests.jsonl"
         write_requests(requests, n)
-        env.update(CORTHEX_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db", CORTHEX_DATA_DIR=f"{tmp}/data",
-                   CORTHEX_POLL_INITIAL="0.2", CORTHEX_POLL_MAX="1.0")
+        env.update(
+            CORTHEX_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+            CORTHEX_DATA_DIR=f"{tmp}/data",
+            CORTHEX_POLL_INITIAL="0.2",
+            CORTHEX_POLL_MAX="1.0",
+        )
         emulator = start_emulator(port, speed)
         try:
-            out = subprocess.run([sys.executable, str(ROOT / "_engine_run.py"), str(requests)], env=env,
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "_engine_run.py"), str(requests)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
         finally:
             emulator.terminate()
             emulator.wait(10)

@@ -28,17 +28,22 @@ def archive_path(root: Path, chain_id: str, created_at: float, department: str) 
     return path
 
 
-def write_report(root: Path, chain: dict[str, Any], report: str, *, models: list[str], cost: float,
-                 realtime_cost: float) -> Path:
+def write_report(
+    root: Path, chain: dict[str, Any], report: str, *, models: list[str], cost: float, realtime_cost: float
+) -> Path:
     """Write (or rewrite: delivery may be replayed after a crash) the chain's report file."""
     root.mkdir(parents=True, exist_ok=True)
     department = "broadcast" if chain["broadcast"] else (chain["departments"] or ["unknown"])[0]
     path = archive_path(root, chain["id"], chain["created_at"], department)
     front = {
-        "chain_id": chain["id"], "department": department, "command": chain["command"],
+        "chain_id": chain["id"],
+        "department": department,
+        "command": chain["command"],
         "mode": "broadcast" if chain["broadcast"] else "single",
-        "transport": "realtime" if chain["realtime"] else "batch", "models": sorted(set(models)),
-        "cost_usd": round(cost, 6), "realtime_cost_usd": round(realtime_cost, 6),
+        "transport": "realtime" if chain["realtime"] else "batch",
+        "models": sorted(set(models)),
+        "cost_usd": round(cost, 6),
+        "realtime_cost_usd": round(realtime_cost, 6),
         "created_at": datetime.fromtimestamp(chain["created_at"], UTC).isoformat(),
     }
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n" + report + "\n"

@@ -68,8 +68,11 @@ async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> No
     cost, realtime_cost = await engine.store.chains.cost(chain.id)
     saving = realtime_cost - cost
     console.rule()
-    console.print(f"cost ${cost:.6f} — realtime price ${realtime_cost:.6f} — saving ${saving:.6f}"
-                  + (f" ({saving / realtime_cost:.0%})" if realtime_cost else ""), highlight=False)
+    console.print(
+        f"cost ${cost:.6f} — realtime price ${realtime_cost:.6f} — saving ${saving:.6f}"
+        + (f" ({saving / realtime_cost:.0%})" if realtime_cost else ""),
+        highlight=False,
+    )
 
 
 def list_chains(console: Console) -> Op:
@@ -81,8 +84,16 @@ def list_chains(console: Console) -> Op:
         for c in await engine.store.chains.list():
             cost, _ = await engine.store.chains.cost(c.id)
             mode = ("broadcast" if c.broadcast else "single") + ("/realtime" if c.realtime else "")
-            table.add_row(c.id, c.status.value, c.step.value, mode, ", ".join(c.departments),
-                          c.route_method or "", f"{cost:.6f}", c.command[:50])
+            table.add_row(
+                c.id,
+                c.status.value,
+                c.step.value,
+                mode,
+                ", ".join(c.departments),
+                c.route_method or "",
+                f"{cost:.6f}",
+                c.command[:50],
+            )
         console.print(table)
 
     return go
@@ -92,8 +103,9 @@ def show_chain(console: Console, chain_id: str) -> Op:
     async def go(engine: Engine) -> None:
         await engine.step()
         chain = await engine.store.chains.get(chain_id)
-        console.print(f"[bold]{chain.id}[/bold] {chain.status.value} at step {chain.step.value}: {chain.command}",
-                      highlight=False)
+        console.print(
+            f"[bold]{chain.id}[/bold] {chain.status.value} at step {chain.step.value}: {chain.command}", highlight=False
+        )
         for step in await engine.store.chains.steps(chain_id):
             console.print(_step_table(step.step.value, await _step_rows(engine, step.job_id)))
         if chain.report:
@@ -121,6 +133,13 @@ def _step_table(step: str, rows: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for r in rows:
         content = (r["content"] or r["error_message"] or "").replace("\n", " ")[:60]
-        table.add_row(r["custom_id"].rsplit(":", 1)[-1], r["model"] or "", r["status"], r["remote"],
-                      f"{r['input_tokens'] or 0}/{r['output_tokens'] or 0}", f"{r['cost_usd'] or 0:.6f}", content)
+        table.add_row(
+            r["custom_id"].rsplit(":", 1)[-1],
+            r["model"] or "",
+            r["status"],
+            r["remote"],
+            f"{r['input_tokens'] or 0}/{r['output_tokens'] or 0}",
+            f"{r['cost_usd'] or 0:.6f}",
+            content,
+        )
     return table

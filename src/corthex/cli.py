@@ -21,8 +21,11 @@ from corthex.engine.engine import Engine
 from corthex.errors import CorthexError, InvalidInput
 from corthex.progress import JobProgress, summary_table
 
-app = typer.Typer(help="CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 queue_app = typer.Typer(help="The durable queue: add files now, send them together later.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 console = Console()
@@ -31,8 +34,9 @@ T = TypeVar("T")
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app()
 
 
@@ -61,7 +65,9 @@ def submit(
     file: FileArg,
     wait: Annotated[bool, typer.Option("--wait", help="Stay until every request has its result")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="With --wait: write results (JSONL) here")] = None,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")
+    ] = False,
 ) -> None:
     """Validate FILE, record it as a job and send its batches."""
 
@@ -161,8 +167,9 @@ def queue_add(
         report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True)
         _report_skipped(report.skipped)
         count, _ = await engine.store.queue_stats()
-        console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests queued "
-                      f"({count} in the queue)", highlight=False)
+        console.print(
+            f"job [bold]{report.job_id}[/bold]: {report.total} requests queued ({count} in the queue)", highlight=False
+        )
 
     _run(go)
 
@@ -257,9 +264,12 @@ def demo(
 def sdk_env(base_url: str) -> dict[str, str]:
     """The variables that point the official SDKs at an emulator on `base_url` (dummy keys)."""
     return {
-        "OPENAI_BASE_URL": f"{base_url}/openai/v1", "OPENAI_API_KEY": "emulator-openai-key",
-        "ANTHROPIC_BASE_URL": f"{base_url}/anthropic", "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-        "GOOGLE_GEMINI_BASE_URL": f"{base_url}/gemini", "GEMINI_API_KEY": "emulator-gemini-key",
+        "OPENAI_BASE_URL": f"{base_url}/openai/v1",
+        "OPENAI_API_KEY": "emulator-openai-key",
+        "ANTHROPIC_BASE_URL": f"{base_url}/anthropic",
+        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+        "GOOGLE_GEMINI_BASE_URL": f"{base_url}/gemini",
+        "GEMINI_API_KEY": "emulator-gemini-key",
     }
 
 
@@ -268,8 +278,16 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
     for column in ("job", "status", "source", "requests", "done", "failed", "cost $", "label"):
         table.add_column(column)
     for job in jobs:
-        table.add_row(job.id, job.status.value, job.source, str(job.total), str(job.finished),
-                      str(job.failed), f"{job.cost_usd:.6f}", job.label or "")
+        table.add_row(
+            job.id,
+            job.status.value,
+            job.source,
+            str(job.total),
+            str(job.finished),
+            str(job.failed),
+            f"{job.cost_usd:.6f}",
+            job.label or "",
+        )
     return table
 
 
@@ -278,9 +296,16 @@ def _batches_table(batches: list[Any]) -> Table:
     for column in ("batch", "provider", "model", "status", "remote", "requests", "polls", "error"):
         table.add_column(column)
     for b in batches:
-        table.add_row(b.id, b.provider.value, b.model or "(mixed)", b.raw_status or b.status.value,
-                      b.remote.remote_id if b.remote else "", str(b.request_count), str(b.poll_count),
-                      (b.error or "")[:60])
+        table.add_row(
+            b.id,
+            b.provider.value,
+            b.model or "(mixed)",
+            b.raw_status or b.status.value,
+            b.remote.remote_id if b.remote else "",
+            str(b.request_count),
+            str(b.poll_count),
+            (b.error or "")[:60],
+        )
     return table
 
 

@@ -41,12 +41,16 @@ class Settings(BaseSettings):
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(
-            initial=self.poll_initial, factor=self.poll_factor, maximum=self.poll_max,
-            max_failures=self.poll_max_failures, max_age=self.batch_max_age_hours * 3600,
+            initial=self.poll_initial,
+            factor=self.poll_factor,
+            maximum=self.poll_max,
+            max_failures=self.poll_max_failures,
+            max_age=self.batch_max_age_hours * 3600,
         )
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
-            max_attempts=self.max_attempts, submit_backoff=self.submit_backoff,
+            max_attempts=self.max_attempts,
+            submit_backoff=self.submit_backoff,
             max_submit_failures=self.submit_max_failures,
         )

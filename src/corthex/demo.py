@@ -13,10 +13,24 @@ from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.progress import JobProgress, summary_table
 
-SAMPLE_MODELS = ("gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5",
-                 "gemini-2.5-flash", "gemini-2.5-flash-lite")
-TOPICS = ("semiconductor demand", "battery supply chains", "cloud pricing", "retail foot traffic",
-          "shipping rates", "consumer sentiment", "chip export rules", "data-centre power")
+SAMPLE_MODELS = (
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+)
+TOPICS = (
+    "semiconductor demand",
+    "battery supply chains",
+    "cloud pricing",
+    "retail foot traffic",
+    "shipping rates",
+    "consumer sentiment",
+    "chip export rules",
+    "data-centre power",
+)
 
 
 def sample_requests(per_provider: int) -> list[dict[str, object]]:
@@ -25,11 +39,15 @@ def sample_requests(per_provider: int) -> list[dict[str, object]]:
     for i in range(per_provider * 3):
         model = SAMPLE_MODELS[i % len(SAMPLE_MODELS)]
         topic = TOPICS[i % len(TOPICS)]
-        lines.append({
-            "custom_id": f"demo-{i:04d}", "model": model, "max_output_tokens": 256,
-            "system": "You are a concise analyst.",
-            "prompt": f"In two sentences, what moves {topic} next quarter? (item {i})",
-        })
+        lines.append(
+            {
+                "custom_id": f"demo-{i:04d}",
+                "model": model,
+                "max_output_tokens": 256,
+                "system": "You are a concise analyst.",
+                "prompt": f"In two sentences, what moves {topic} next quarter? (item {i})",
+            }
+        )
     return lines
 
 
@@ -43,8 +61,12 @@ def run_demo(console: Console, per_provider: int = 20) -> None:
         console.print(f"emulator serving OpenAI, Anthropic and Gemini at {emulator.url}", highlight=False)
         path = data_dir / "demo-requests.jsonl"
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in sample_requests(per_provider)))
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}", data_dir=data_dir,
-                            poll_initial=0.3, poll_max=2.0)
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
+            data_dir=data_dir,
+            poll_initial=0.3,
+            poll_max=2.0,
+        )
         asyncio.run(_run_job(console, settings, path))
 
 
@@ -56,5 +78,8 @@ async def _run_job(console: Console, settings: Settings, path: Path) -> None:
             summary = await engine.wait(report.job_id, on_progress=progress.update)
         console.print(summary_table(summary))
         batches = await engine.batches(report.job_id)
-        console.print(f"{len(batches)} provider batches; results: corthex results {report.job_id} "
-                      f"(with CORTHEX_DATABASE_URL={settings.database_url})", highlight=False)
+        console.print(
+            f"{len(batches)} provider batches; results: corthex results {report.job_id} "
+            f"(with CORTHEX_DATABASE_URL={settings.database_url})",
+            highlight=False,
+        )

@@ -1,11 +1,11 @@
 """Exceptions raised by CORTHEX Batch.
 
-    CorthexError
-    ├── UsageError                 the caller asked for something that cannot be done
-    │   ├── InvalidInput           a request file or body failed validation (carries every problem)
-    │   └── NotFound               an id that the store does not know (also a LookupError)
-    ├── ProviderError              a provider call failed (provider, op, status code, retryable)
-    └── BudgetExceeded             a submission would go over the daily budget
+CorthexError
+├── UsageError                 the caller asked for something that cannot be done
+│   ├── InvalidInput           a request file or body failed validation (carries every problem)
+│   └── NotFound               an id that the store does not know (also a LookupError)
+├── ProviderError              a provider call failed (provider, op, status code, retryable)
+└── BudgetExceeded             a submission would go over the daily budget
 """
 
 from __future__ import annotations

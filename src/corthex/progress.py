@@ -16,8 +16,12 @@ class JobProgress:
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
-            TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=console,
+            TextColumn("{task.description:>10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=console,
         )
         self._tasks: dict[str, TaskID] = {}
 
@@ -25,8 +29,9 @@ class JobProgress:
         self._progress.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._progress.__exit__(exc_type, exc, tb)
 
     def update(self, summary: JobSummary) -> None:
@@ -45,14 +50,27 @@ def summary_table(summary: JobSummary) -> Table:
     rows = sorted(summary.by_provider.items())
     for provider, c in rows:
         cost = f"{c.cost_usd:.6f}" + (" *" if c.unpriced else "")
-        table.add_row(provider, str(c.requests), str(c.succeeded), str(c.failed), f"{c.input_tokens:,}",
-                      f"{c.output_tokens:,}", cost, f"{c.saving_usd:.6f}")
+        table.add_row(
+            provider,
+            str(c.requests),
+            str(c.succeeded),
+            str(c.failed),
+            f"{c.input_tokens:,}",
+            f"{c.output_tokens:,}",
+            cost,
+            f"{c.saving_usd:.6f}",
+        )
     totals = [c for _, c in rows]
     table.add_row(
-        "total", str(sum(c.requests for c in totals)), str(sum(c.succeeded for c in totals)),
-        str(sum(c.failed for c in totals)), f"{sum(c.input_tokens for c in totals):,}",
-        f"{sum(c.output_tokens for c in totals):,}", f"{sum(c.cost_usd for c in totals):.6f}",
-        f"{sum(c.saving_usd for c in totals):.6f}", style="bold",
+        "total",
+        str(sum(c.requests for c in totals)),
+        str(sum(c.succeeded for c in totals)),
+        str(sum(c.failed for c in totals)),
+        f"{sum(c.input_tokens for c in totals):,}",
+        f"{sum(c.output_tokens for c in totals):,}",
+        f"{sum(c.cost_usd for c in totals):.6f}",
+        f"{sum(c.saving_usd for c in totals):.6f}",
+        style="bold",
     )
     if any(c.unpriced for c in totals):
         table.caption = "* some models have no known price: their cost is left out"

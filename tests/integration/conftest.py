@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from engine_support import fast_settings
 
 from corthex.config import Settings
 from corthex.emulator import EmulatorConfig, EmulatorServer
@@ -26,16 +27,6 @@ def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> I
     emulator.state.reset()
     yield
     emulator.state.clear_faults()
-
-
-def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = dict(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'corthex.db'}", data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive", poll_initial=0.05, poll_max=0.3, idle_recheck=0.2,
-        submit_backoff=0.05, provider_max_retries=0,
-    )
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

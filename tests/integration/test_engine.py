@@ -4,6 +4,7 @@ SDKs against the emulator, with its faults."""
 from __future__ import annotations
 
 import pytest
+from engine_support import fast_settings
 
 from corthex.config import Settings
 from corthex.domain.batches import BatchStatus
@@ -15,8 +16,16 @@ MODELS = ["gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5", "
 
 
 def mixed(n: int, prefix: str = "q") -> list[dict[str, object]]:
-    return [{"custom_id": f"{prefix}{i}", "model": MODELS[i % len(MODELS)], "prompt": f"question {i}",
-             "system": "be brief", "max_output_tokens": 64} for i in range(n)]
+    return [
+        {
+            "custom_id": f"{prefix}{i}",
+            "model": MODELS[i % len(MODELS)],
+            "prompt": f"question {i}",
+            "system": "be brief",
+            "max_output_tokens": 64,
+        }
+        for i in range(n)
+    ]
 
 
 async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:
@@ -30,7 +39,17 @@ async def test_mixed_job_gets_one_result_per_request_in_input_order(engine: Engi
     lines = await collect(engine, report.job_id)
     assert [line["custom_id"] for line in lines] == [f"q{i}" for i in range(30)]
     first = lines[0]
-    assert set(first) == {"custom_id", "status", "content", "model", "provider", "usage", "cost_usd", "error", "attempts"}
+    assert set(first) == {
+        "custom_id",
+        "status",
+        "content",
+        "model",
+        "provider",
+        "usage",
+        "cost_usd",
+        "error",
+        "attempts",
+    }
     assert first["provider"] == "openai" and first["status"] == "succeeded" and first["attempts"] == 1
     assert isinstance(first["cost_usd"], float) and first["cost_usd"] > 0
     assert set(summary.by_provider) == {"openai", "anthropic", "gemini"}
@@ -45,13 +64,21 @@ async def test_each_provider_batch_is_recorded_on_its_own(engine: Engine) -> Non
     batches = await engine.batches(report.job_id)
     assert len(batches) == 5 and all(b.status is BatchStatus.COLLECTED for b in batches)
     assert sorted((b.provider.value, b.model or "") for b in batches) == sorted(
-        [("anthropic", ""), ("gemini", "gemini-2.5-flash"), ("gemini", "gemini-2.5-pro"),
-         ("openai", "gpt-5-mini"), ("openai", "gpt-5-nano")])
+        [
+            ("anthropic", ""),
+            ("gemini", "gemini-2.5-flash"),
+            ("gemini", "gemini-2.5-pro"),
+            ("openai", "gpt-5-mini"),
+            ("openai", "gpt-5-nano"),
+        ]
+    )
 
 
 async def test_retryable_row_errors_go_out_again_and_succeed(engine: Engine, emulator: EmulatorServer) -> None:
     emulator.state.add_fault(Fault("anthropic", "create", kind="row_errors", every=2, times=1))
-    report = await engine.submit([{"custom_id": f"a{i}", "model": "claude-haiku-4-5", "prompt": f"p{i}"} for i in range(6)])
+    report = await engine.submit(
+        [{"custom_id": f"a{i}", "model": "claude-haiku-4-5", "prompt": f"p{i}"} for i in range(6)]
+    )
     summary = await engine.wait(report.job_id, timeout=60)
     lines = await collect(engine, report.job_id)
     assert summary.succeeded == 6
@@ -60,8 +87,6 @@ async def test_retryable_row_errors_go_out_again_and_succeed(engine: Engine, emu
 
 
 async def test_attempts_are_bounded(tmp_path, emulator: EmulatorServer) -> None:
-    from conftest import fast_settings
-
     emulator.state.add_fault(Fault("openai", "create", kind="row_errors", every=1))
     async with Engine(fast_settings(tmp_path, max_attempts=2)) as engine:
         report = await engine.submit([{"custom_id": "x", "model": "gpt-5-mini", "prompt": "p"}])
@@ -71,7 +96,9 @@ async def test_attempts_are_bounded(tmp_path, emulator: EmulatorServer) -> None:
     assert line["error"]["message"]
 
 
-async def test_expired_batch_keeps_partial_results_and_retries_the_rest(engine: Engine, emulator: EmulatorServer) -> None:
+async def test_expired_batch_keeps_partial_results_and_retries_the_rest(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
     emulator.state.add_fault(Fault("openai", "create", kind="expire", fraction=0.5, times=1))
     report = await engine.submit([{"custom_id": f"o{i}", "model": "gpt-5-mini", "prompt": f"p{i}"} for i in range(8)])
     summary = await engine.wait(report.job_id, timeout=60)
@@ -93,8 +120,6 @@ async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, 
 
 
 async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path, emulator: EmulatorServer) -> None:
-    from conftest import fast_settings
-
     async with Engine(fast_settings(tmp_path, poll_max_failures=3, max_attempts=1)) as engine:
         report = await engine.submit([{"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "p"}])
         await engine.step()
@@ -106,8 +131,6 @@ async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path, emu
 
 
 async def test_a_batch_that_never_ends_is_given_up_W6(tmp_path, emulator: EmulatorServer) -> None:
-    from conftest import fast_settings
-
     emulator.state.add_fault(Fault("gemini", "create", kind="never_end"))
     async with Engine(fast_settings(tmp_path, batch_max_age_hours=1 / 3600, max_attempts=1)) as engine:
         report = await engine.submit([{"custom_id": "g", "model": "gemini-2.5-flash", "prompt": "p"}])
@@ -136,7 +159,9 @@ async def test_bad_input_is_refused_whole_naming_each_line(engine: Engine, emula
     with pytest.raises(InvalidInput) as info:
         await engine.submit(items)
     text = str(info.value)
-    assert "item 3, field 'custom_id': duplicate custom_id 'q0'" in text and "item 4, field 'custom_id': missing" in text
+    assert (
+        "item 3, field 'custom_id': duplicate custom_id 'q0'" in text and "item 4, field 'custom_id': missing" in text
+    )
     assert await engine.jobs() == [] and emulator.state.stats()["openai"]["batches_created"] == 0
 
 
@@ -151,7 +176,9 @@ async def test_empty_input_is_refused(engine: Engine) -> None:
         await engine.submit([])
 
 
-async def test_queue_waits_for_a_flush_then_sends_one_group_per_provider(engine: Engine, emulator: EmulatorServer) -> None:
+async def test_queue_waits_for_a_flush_then_sends_one_group_per_provider(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
     first = await engine.submit(mixed(6, "a"), queue=True)
     second = await engine.submit(mixed(6, "b"), queue=True)
     await engine.step()
@@ -164,8 +191,6 @@ async def test_queue_waits_for_a_flush_then_sends_one_group_per_provider(engine:
 
 
 async def test_queue_flushes_itself_when_full(tmp_path, emulator: EmulatorServer) -> None:
-    from conftest import fast_settings
-
     async with Engine(fast_settings(tmp_path, queue_max_requests=5)) as engine:
         small = await engine.submit(mixed(3, "s"), queue=True)
         await engine.step()
@@ -176,8 +201,6 @@ async def test_queue_flushes_itself_when_full(tmp_path, emulator: EmulatorServer
 
 
 async def test_queue_flushes_itself_when_old(tmp_path) -> None:
-    from conftest import fast_settings
-
     async with Engine(fast_settings(tmp_path, queue_max_age=0.3)) as engine:
         report = await engine.submit(mixed(2), queue=True)
         summary = await engine.wait(report.job_id, timeout=30)

@@ -25,8 +25,7 @@ async def store(tmp_path: Path) -> SqlStore:
 
 def rows(prefix: str, n: int, model: str = "claude-sonnet-4-6") -> list[dict]:
     provider = ProviderName.ANTHROPIC if model.startswith("claude") else ProviderName.OPENAI
-    return [request_row(prefix, i, LLMRequest(f"u{i}", model, provider, (Message("user", f"q{i}"),)))
-            for i in range(n)]
+    return [request_row(prefix, i, LLMRequest(f"u{i}", model, provider, (Message("user", f"q{i}"),))) for i in range(n)]
 
 
 async def add(store: SqlStore, job: str, n: int, status: JobStatus = JobStatus.RUNNING) -> None:
@@ -100,8 +99,9 @@ async def test_failed_creation_requeues_with_backoff_then_gives_up(store: SqlSto
         ids = [i.request_id for i in await store.dispatchable(now + 1000 * attempt)]
         assert len(ids) == 2
         await store.open_batch(f"bf{attempt}", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=1)
-        given_up = await store.submission_failed(f"bf{attempt}", "503", retry_at=now + 1000 * attempt + 5,
-                                                 max_failures=3, now=now)
+        given_up = await store.submission_failed(
+            f"bf{attempt}", "503", retry_at=now + 1000 * attempt + 5, max_failures=3, now=now
+        )
         assert await store.dispatchable(now + 1000 * attempt) == []  # backing off
     assert sorted(given_up) == sorted(ids)
     assert await store.finish_jobs(now) == ["j5"]

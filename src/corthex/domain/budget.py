@@ -25,8 +25,10 @@ def estimate(requests: Iterable[LLMRequest], *, realtime: bool = False) -> float
     total = 0.0
     for request in requests:
         chars = len(request.system or "") + sum(len(m.content) for m in request.messages)
-        usage = Usage(input_tokens=chars // CHARS_PER_TOKEN + 1,
-                      output_tokens=int((request.max_output_tokens or 1024) * OUTPUT_SHARE))
+        usage = Usage(
+            input_tokens=chars // CHARS_PER_TOKEN + 1,
+            output_tokens=int((request.max_output_tokens or 1024) * OUTPUT_SHARE),
+        )
         price = realtime_cost if realtime else batch_cost
         total += price(request.provider, request.model, usage) or 0.0
     return total

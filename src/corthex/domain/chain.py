@@ -17,8 +17,10 @@ from corthex.domain.org import Agent, Department, Org
 from corthex.domain.requests import LLMRequest, Message, provider_for_model
 from corthex.domain.routing import classification_prompt, classification_schema, parse_classification
 
-TEXT_ONLY = ("\n\nAnswer in plain text (Markdown allowed). You have no tools: never write tool or "
-             "function calls, code that pretends to run, or placeholders for data you do not have.")
+TEXT_ONLY = (
+    "\n\nAnswer in plain text (Markdown allowed). You have no tools: never write tool or "
+    "function calls, code that pretends to run, or placeholders for data you do not have."
+)
 TOKENS = {"classify": 512, "delegate": 1024, "specialists": 8192, "synthesize": 8192, "summary": 8192}
 
 
@@ -63,6 +65,7 @@ StepResults = Mapping[str, Outcome]  # custom_id -> outcome, for one step
 
 # -- custom ids: the chain's own labels, unique within a step job (wire ids are derived apart) ----
 
+
 def delegate_id(dept: str) -> str:
     return f"delegate:{dept}"
 
@@ -82,29 +85,42 @@ def agent_of(custom_id: str) -> str:
 
 # -- requests per step --------------------------------------------------------------------------
 
+
 def classify_requests(org: Org, command: str) -> list[LLMRequest]:
-    return [_request("classify", org.classifier_model, classification_prompt(org), command,
-                     TOKENS["classify"], schema=classification_schema(org))]
+    return [
+        _request(
+            "classify",
+            org.classifier_model,
+            classification_prompt(org),
+            command,
+            TOKENS["classify"],
+            schema=classification_schema(org),
+        )
+    ]
 
 
 def delegate_requests(org: Org, plan: ChainPlan) -> list[LLMRequest]:
-    return [_delegate_request(org.department(d), plan.command) for d in plan.departments
-            if org.department(d).specialists]
+    return [
+        _delegate_request(org.department(d), plan.command) for d in plan.departments if org.department(d).specialists
+    ]
 
 
 def _delegate_request(dept: Department, command: str) -> LLMRequest:
     roster = "\n".join(f"- {a.id}: {a.name}" for a in dept.specialists)
-    user = (f"The CEO's command:\n{command}\n\nYour specialists:\n{roster}\n\n"
-            "Write one concrete instruction for each specialist: what to examine and what to "
-            "deliver. Answer with a JSON object mapping each specialist id to its instruction.")
+    user = (
+        f"The CEO's command:\n{command}\n\nYour specialists:\n{roster}\n\n"
+        "Write one concrete instruction for each specialist: what to examine and what to "
+        "deliver. Answer with a JSON object mapping each specialist id to its instruction."
+    )
     schema = {
         "type": "object",
         "properties": {a.id: {"type": "string"} for a in dept.specialists},
         "required": [a.id for a in dept.specialists],
         "additionalProperties": False,
     }
-    return _request(delegate_id(dept.id), dept.manager.model, dept.manager.prompt, user,
-                    TOKENS["delegate"], schema=schema)
+    return _request(
+        delegate_id(dept.id), dept.manager.model, dept.manager.prompt, user, TOKENS["delegate"], schema=schema
+    )
 
 
 def specialist_requests(org: Org, plan: ChainPlan, delegations: StepResults) -> list[LLMRequest]:
@@ -118,10 +134,14 @@ def specialist_requests(org: Org, plan: ChainPlan, delegations: StepResults) -> 
 
 
 def _specialist_request(dept: Department, agent: Agent, command: str, instruction: str | None) -> LLMRequest:
-    user = command if not instruction else (
-        f"## Instruction from {dept.manager.name}\n{instruction}\n\n## The CEO's original command\n{command}")
-    return _request(specialist_id(dept.id, agent.id), agent.model, agent.prompt + TEXT_ONLY, user,
-                    TOKENS["specialists"], cache=True)
+    user = (
+        command
+        if not instruction
+        else (f"## Instruction from {dept.manager.name}\n{instruction}\n\n## The CEO's original command\n{command}")
+    )
+    return _request(
+        specialist_id(dept.id, agent.id), agent.model, agent.prompt + TEXT_ONLY, user, TOKENS["specialists"], cache=True
+    )
 
 
 def parse_instructions(outcome: Outcome | None) -> dict[str, str]:
@@ -146,15 +166,19 @@ def _synthesis_request(dept: Department, command: str, specialists: StepResults)
     if not dept.specialists:  # a manager without specialists answers the command itself
         user = command
     else:
-        sections = [_specialist_section(dept, a, specialists.get(specialist_id(dept.id, a.id)))
-                    for a in dept.specialists]
+        sections = [
+            _specialist_section(dept, a, specialists.get(specialist_id(dept.id, a.id))) for a in dept.specialists
+        ]
         missing = failed_specialists(dept, specialists)
         note = f"\n\nNo report came from: {', '.join(missing)}. Say so in your report." if missing else ""
-        user = (f"The CEO's command:\n{command}\n\nYour specialists' reports:\n\n" + "\n\n".join(sections)
-                + note + "\n\nReview them, correct what is wrong, fill the gaps, and write your "
-                "department's report to the CEO in Markdown.")
-    return _request(synth_id(dept.id), dept.manager.model, dept.manager.prompt + TEXT_ONLY, user,
-                    TOKENS["synthesize"])
+        user = (
+            f"The CEO's command:\n{command}\n\nYour specialists' reports:\n\n"
+            + "\n\n".join(sections)
+            + note
+            + "\n\nReview them, correct what is wrong, fill the gaps, and write your "
+            "department's report to the CEO in Markdown."
+        )
+    return _request(synth_id(dept.id), dept.manager.model, dept.manager.prompt + TEXT_ONLY, user, TOKENS["synthesize"])
 
 
 def _specialist_section(dept: Department, agent: Agent, outcome: Outcome | None) -> str:
@@ -165,20 +189,22 @@ def _specialist_section(dept: Department, agent: Agent, outcome: Outcome | None)
 
 
 def failed_specialists(dept: Department, specialists: StepResults) -> list[str]:
-    return [a.name for a in dept.specialists
-            if not _ok(specialists.get(specialist_id(dept.id, a.id)))]
+    return [a.name for a in dept.specialists if not _ok(specialists.get(specialist_id(dept.id, a.id)))]
 
 
 def summary_requests(org: Org, plan: ChainPlan, reports: Mapping[str, str]) -> list[LLMRequest]:
     chief = org.department(org.chief_of_staff).manager
     body = "\n\n".join(f"## {org.department(d).name}\n{reports[d]}" for d in plan.departments if d in reports)
-    user = (f"The CEO's command:\n{plan.command}\n\nEvery department's report:\n\n{body}\n\n"
-            "Write the executive summary for the CEO: the key findings across departments, "
-            "conflicts between them, and the decisions needed.")
+    user = (
+        f"The CEO's command:\n{plan.command}\n\nEvery department's report:\n\n{body}\n\n"
+        "Write the executive summary for the CEO: the key findings across departments, "
+        "conflicts between them, and the decisions needed."
+    )
     return [_request("summary", chief.model, chief.prompt + TEXT_ONLY, user, TOKENS["summary"])]
 
 
 # -- reports ------------------------------------------------------------------------------------
+
 
 def department_report(org: Org, dept_id: str, synthesis: StepResults, specialists: StepResults) -> str:
     """The manager's synthesis, or, when it failed, the specialists' reports as they are."""
@@ -219,14 +245,29 @@ def _why(outcome: Outcome | None) -> str:
     return outcome.error or ("empty answer" if outcome.ok else "failed")
 
 
-def _request(custom_id: str, model: str, system: str, user: str, max_tokens: int, *,
-             schema: dict | None = None, cache: bool = False) -> LLMRequest:
+def _request(
+    custom_id: str,
+    model: str,
+    system: str,
+    user: str,
+    max_tokens: int,
+    *,
+    schema: dict | None = None,
+    cache: bool = False,
+) -> LLMRequest:
     provider = provider_for_model(model)
     if provider is None:  # the org loader refuses such models; this guards hand-built orgs
         raise ValueError(f"no provider serves model {model!r}")
-    return LLMRequest(custom_id=custom_id, model=model, provider=provider,
-                      messages=(Message("user", user),), system=system, max_output_tokens=max_tokens,
-                      json_schema=schema, cache_system=cache)
+    return LLMRequest(
+        custom_id=custom_id,
+        model=model,
+        provider=provider,
+        messages=(Message("user", user),),
+        system=system,
+        max_output_tokens=max_tokens,
+        json_schema=schema,
+        cache_system=cache,
+    )
 
 
 def route_after_classify(org: Org, results: StepResults) -> tuple[str, str]:

@@ -17,8 +17,14 @@ class Retry:
 
 
 def settle(
-    row: ProviderResult, *, provider: ProviderName, model: str, attempts: int, job_canceled: bool,
-    policy: RetryPolicy, realtime: bool = False,
+    row: ProviderResult,
+    *,
+    provider: ProviderName,
+    model: str,
+    attempts: int,
+    job_canceled: bool,
+    policy: RetryPolicy,
+    realtime: bool = False,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
     canceled job); anything else is final, priced at the batch rate (or the realtime rate for
@@ -30,8 +36,13 @@ def settle(
         return FinalResult(row.wire_id, row.status, row.content, row.model or model, row.usage, error=row.error)
     full = realtime_cost(provider, model, row.usage)
     return FinalResult(
-        row.wire_id, row.status, row.content, row.model or model, row.usage,
-        cost_usd=full if realtime else batch_cost(provider, model, row.usage), realtime_cost_usd=full,
+        row.wire_id,
+        row.status,
+        row.content,
+        row.model or model,
+        row.usage,
+        cost_usd=full if realtime else batch_cost(provider, model, row.usage),
+        realtime_cost_usd=full,
     )
 
 
@@ -51,5 +62,8 @@ def missing_row(
         return ProviderResult(wire_id, ended_as, error=ResultError(kind, batch_error or default, True))
     if batch_error:
         return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError("batch_failed", batch_error, retryable))
-    return ProviderResult(wire_id, ResultStatus.FAILED,
-                          error=ResultError("missing_result", "the provider returned no result for this request", True))
+    return ProviderResult(
+        wire_id,
+        ResultStatus.FAILED,
+        error=ResultError("missing_result", "the provider returned no result for this request", True),
+    )

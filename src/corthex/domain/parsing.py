@@ -17,8 +17,18 @@ from corthex.errors import InputProblem
 
 _KNOWN_FIELDS = frozenset(
     {
-        "custom_id", "model", "provider", "prompt", "messages", "system", "max_output_tokens",
-        "max_tokens", "temperature", "json_schema", "cache_system", "metadata",
+        "custom_id",
+        "model",
+        "provider",
+        "prompt",
+        "messages",
+        "system",
+        "max_output_tokens",
+        "max_tokens",
+        "temperature",
+        "json_schema",
+        "cache_system",
+        "metadata",
     }
 )
 

@@ -36,18 +36,14 @@ def group_key(item: PlanItem, limits: dict[ProviderName, ProviderLimits]) -> tup
     return item.provider, model
 
 
-def plan_batches(
-    items: Iterable[PlanItem], limits: dict[ProviderName, ProviderLimits] = LIMITS
-) -> list[BatchPlan]:
+def plan_batches(items: Iterable[PlanItem], limits: dict[ProviderName, ProviderLimits] = LIMITS) -> list[BatchPlan]:
     """Every item lands in exactly one plan; no plan breaks its provider's limits."""
     open_plans: dict[tuple[ProviderName, str | None], BatchPlan] = {}
     done: list[BatchPlan] = []
     for item in items:
         key = group_key(item, limits)
         plan = open_plans.get(key)
-        if plan is not None and not limits[item.provider].fits(
-            len(plan.request_ids) + 1, plan.size + item.size
-        ):
+        if plan is not None and not limits[item.provider].fits(len(plan.request_ids) + 1, plan.size + item.size):
             done.append(plan)
             plan = None
         if plan is None:

@@ -53,20 +53,46 @@ class ChainRunner:
 
     # -- starting -----------------------------------------------------------------------------
 
-    async def start(self, command: str, *, broadcast: bool = False, realtime: bool = False,
-                    origin: str = "cli", origin_ref: str | None = None) -> ChainRow:
+    async def start(
+        self,
+        command: str,
+        *,
+        broadcast: bool = False,
+        realtime: bool = False,
+        origin: str = "cli",
+        origin_ref: str | None = None,
+    ) -> ChainRow:
         """Route the command (keywords first, else a classify step) and submit the first step."""
         command = _checked(command)
         short = uuid.uuid4().hex[:12]
         chain_id = "ch_" + short
         departments, step, method, detail = self._route(command, broadcast)
-        await self.store.create(chain_id, command=command, broadcast=method == "broadcast", realtime=realtime,
-                                step=step, departments=departments, route_method=method, route_detail=detail,
-                                origin=origin, origin_ref=origin_ref)
+        await self.store.create(
+            chain_id,
+            command=command,
+            broadcast=method == "broadcast",
+            realtime=realtime,
+            step=step,
+            departments=departments,
+            route_method=method,
+            route_detail=detail,
+            origin=origin,
+            origin_ref=origin_ref,
+        )
         chain = await self.store.get(chain_id)
-        await self.ctx.bus.publish("chain.started", chain_id=chain_id, command=command, step=step.value,
-                                   departments=list(departments), route=method, detail=detail,
-                                   broadcast=chain.broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref)
+        await self.ctx.bus.publish(
+            "chain.started",
+            chain_id=chain_id,
+            command=command,
+            step=step.value,
+            departments=list(departments),
+            route=method,
+            detail=detail,
+            broadcast=chain.broadcast,
+            realtime=realtime,
+            origin=origin,
+            origin_ref=origin_ref,
+        )
         await self._enter(chain, step)
         return await self.store.get(chain_id)
 
@@ -114,9 +140,14 @@ class ChainRunner:
         following = logic.next_step(step, chain.broadcast)
         if not await self.store.move(chain.id, from_step=step, to_step=following, **updates):
             return  # another worker advanced it
-        await self.ctx.bus.publish("chain.step", chain_id=chain.id, step=step.value, status="done",
-                                   next=following.value, **({"departments": list(updates["departments"])}
-                                                            if "departments" in updates else {}))
+        await self.ctx.bus.publish(
+            "chain.step",
+            chain_id=chain.id,
+            step=step.value,
+            status="done",
+            next=following.value,
+            **({"departments": list(updates["departments"])} if "departments" in updates else {}),
+        )
         await self._enter(await self.store.get(chain.id), following)
 
     async def _enter(self, chain: ChainRow, step: Step) -> None:
@@ -149,13 +180,27 @@ class ChainRunner:
         prefix = f"{chain.id[3:]}-{step.value[:4]}"
         rows = [request_row(prefix, seq, r) for seq, r in enumerate(requests)]
         try:
-            await self.ctx.store.add_job(job_id, source="chain", status=JobStatus.RUNNING, label=chain.id,
-                                         total=len(rows), chunks=[rows], realtime=chain.realtime)
+            await self.ctx.store.add_job(
+                job_id,
+                source="chain",
+                status=JobStatus.RUNNING,
+                label=chain.id,
+                total=len(rows),
+                chunks=[rows],
+                realtime=chain.realtime,
+            )
         except IntegrityError:
             return  # submitted concurrently by another worker
         agents = [logic.agent_of(r.custom_id) for r in requests]
-        await self.ctx.bus.publish("chain.step", chain_id=chain.id, step=step.value, status="submitted",
-                                   job_id=job_id, agents=agents, models=sorted({r.model for r in requests}))
+        await self.ctx.bus.publish(
+            "chain.step",
+            chain_id=chain.id,
+            step=step.value,
+            status="submitted",
+            job_id=job_id,
+            agents=agents,
+            models=sorted({r.model for r in requests}),
+        )
         self.ctx.wake.set()
 
     async def _done(self, chain: ChainRow) -> dict[Step, StepResults]:
@@ -171,9 +216,11 @@ class ChainRunner:
         needed = estimate(requests, realtime=chain.realtime)
         if spent + needed <= budget:
             return False
-        notice = (f"Stopped before the {chain.step.value} step: the daily budget of ${budget:.2f} "
-                  f"({self.ctx.settings.timezone}) would be exceeded (spent today ${spent:.4f}, "
-                  f"this step ~${needed:.4f}). What the chain had is kept below.")
+        notice = (
+            f"Stopped before the {chain.step.value} step: the daily budget of ${budget:.2f} "
+            f"({self.ctx.settings.timezone}) would be exceeded (spent today ${spent:.4f}, "
+            f"this step ~${needed:.4f}). What the chain had is kept below."
+        )
         await self._deliver(chain, ChainStatus.STOPPED, notice=notice)
         return True
 
@@ -194,9 +241,17 @@ class ChainRunner:
                 log.exception("delivery of chain %s to %s failed", chain.id, name)
                 await self.store.mark_delivered(chain.id, name, error=str(exc))
         await self.store.finish(chain.id, status, report=report, error=notice)
-        await self.ctx.bus.publish("chain.done", chain_id=chain.id, status=status.value, cost_usd=cost,
-                                   realtime_cost_usd=realtime_cost, report=report, notice=notice,
-                                   origin=chain.origin, origin_ref=chain.origin_ref)
+        await self.ctx.bus.publish(
+            "chain.done",
+            chain_id=chain.id,
+            status=status.value,
+            cost_usd=cost,
+            realtime_cost_usd=realtime_cost,
+            report=report,
+            notice=notice,
+            origin=chain.origin,
+            origin_ref=chain.origin_ref,
+        )
 
     # -- live items ---------------------------------------------------------------------------
 

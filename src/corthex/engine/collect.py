@@ -43,10 +43,12 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
     now = time.time()
     await ctx.store.close_batch(batch.id, now)
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
-    await ctx.bus.publish("batch.collected", batch_id=batch.id, provider=batch.provider.value,
-                          results=written, retried=retried)
+    await ctx.bus.publish(
+        "batch.collected", batch_id=batch.id, provider=batch.provider.value, results=written, retried=retried
+    )
     for job_id in await ctx.store.finish_jobs(now):
         await ctx.bus.publish("job.completed", job_id=job_id)
+        ctx.wake.set()
     if retried:
         ctx.wake.set()
 
@@ -67,8 +69,14 @@ async def _write(
         meta = pending.pop(row.wire_id, None)
         if meta is None:  # a row for a request that is not ours (or already settled)
             continue
-        outcome = settle(row, provider=batch.provider, model=meta.model, attempts=meta.attempts,
-                         job_canceled=meta.job_canceled, policy=ctx.retry_policy)
+        outcome = settle(
+            row,
+            provider=batch.provider,
+            model=meta.model,
+            attempts=meta.attempts,
+            job_canceled=meta.job_canceled,
+            policy=ctx.retry_policy,
+        )
         if isinstance(outcome, Retry):
             retries.append((outcome.request_id, outcome.reason))
         else:

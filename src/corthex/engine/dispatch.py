@@ -37,8 +37,13 @@ async def _send(ctx: EngineContext, plan: BatchPlan) -> int:
     batch_id = new_batch_id()
     now = time.time()
     taken = await ctx.store.open_batch(
-        batch_id, plan.provider, plan.model, plan.request_ids,
-        now=now, owner=ctx.worker_id, lease=ctx.settings.lease_seconds,
+        batch_id,
+        plan.provider,
+        plan.model,
+        plan.request_ids,
+        now=now,
+        owner=ctx.worker_id,
+        lease=ctx.settings.lease_seconds,
     )
     if taken == 0:  # another worker took them all
         await ctx.store.close_batch(batch_id, now)
@@ -60,8 +65,14 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     await ctx.store.mark_submitted(batch_id, ref, time.time(), ctx.poll_policy.initial)
     await ctx.store.release(batch_id, ctx.worker_id)
     log.info("batch %s created at %s as %s (%d requests)", batch_id, provider_name, ref.remote_id, len(items))
-    await ctx.bus.publish("batch.submitted", batch_id=batch_id, provider=provider_name,
-                          model=model, requests=len(items), remote_id=ref.remote_id)
+    await ctx.bus.publish(
+        "batch.submitted",
+        batch_id=batch_id,
+        provider=provider_name,
+        model=model,
+        requests=len(items),
+        remote_id=ref.remote_id,
+    )
     return 1
 
 
@@ -70,12 +81,21 @@ async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError
     row_failures = await _failures_so_far(ctx, batch_id)
     delay = ctx.retry_policy.submit_delay(row_failures + 1)
     given_up = await ctx.store.submission_failed(
-        batch_id, str(exc), retry_at=now + delay,
-        max_failures=ctx.retry_policy.max_submit_failures, now=now,
+        batch_id,
+        str(exc),
+        retry_at=now + delay,
+        max_failures=ctx.retry_policy.max_submit_failures,
+        now=now,
     )
     log.warning("batch %s not created (%s); its requests retry in %.1fs", batch_id, exc, delay)
-    await ctx.bus.publish("batch.submit_failed", batch_id=batch_id, provider=exc.provider,
-                          error=str(exc), retry_in=delay, given_up=len(given_up))
+    await ctx.bus.publish(
+        "batch.submit_failed",
+        batch_id=batch_id,
+        provider=exc.provider,
+        error=str(exc),
+        retry_in=delay,
+        given_up=len(given_up),
+    )
     if given_up:
         await ctx.store.finish_jobs(now)
 

@@ -1,10 +1,10 @@
 """The engine: the async API over store, providers and the worker loop.
 
-    async with Engine(Settings()) as engine:
-        report = await engine.submit_file(Path("requests.jsonl"))
-        await engine.wait(report.job_id)
-        async for line in engine.results(report.job_id):
-            ...
+async with Engine(Settings()) as engine:
+    report = await engine.submit_file(Path("requests.jsonl"))
+    await engine.wait(report.job_id)
+    async for line in engine.results(report.job_id):
+        ...
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from types import TracebackType
 from typing import Any
 
 from corthex.config import Settings
+from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.domain.chain import ChainStatus
 from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
@@ -46,8 +46,11 @@ class SubmitReport:
 
 class Engine:
     def __init__(
-        self, settings: Settings | None = None, *,
-        providers: dict[ProviderName, Provider] | None = None, store: SqlStore | None = None,
+        self,
+        settings: Settings | None = None,
+        *,
+        providers: dict[ProviderName, Provider] | None = None,
+        store: SqlStore | None = None,
         deliveries: list[Delivery] | None = None,
     ) -> None:
         self.settings = settings or Settings()
@@ -111,11 +114,18 @@ class Engine:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
         (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush."""
         intake = read_file(Path(path), skip_invalid=skip_invalid)
-        return await self._record(intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name)
+        return await self._record(
+            intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name
+        )
 
     async def submit(
-        self, requests: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool = False,
-        queue: bool = False, source: str = "api", label: str | None = None,
+        self,
+        requests: Iterable[dict[str, Any] | LLMRequest],
+        *,
+        skip_invalid: bool = False,
+        queue: bool = False,
+        source: str = "api",
+        label: str | None = None,
     ) -> SubmitReport:
         """Validate request objects (dicts in the input-line format, or LLMRequest) and record them."""
         intake = read_objects(requests, skip_invalid=skip_invalid)
@@ -124,8 +134,9 @@ class Engine:
     async def _record(self, intake: Intake, *, queue: bool, source: str, label: str | None) -> SubmitReport:
         job_id, prefix = new_job_id()
         status = JobStatus.QUEUED if queue else JobStatus.RUNNING
-        await self.store.add_job(job_id, source=source, status=status, label=label,
-                                 total=intake.total, chunks=intake.chunks(prefix))
+        await self.store.add_job(
+            job_id, source=source, status=status, label=label, total=intake.total, chunks=intake.chunks(prefix)
+        )
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
         return SubmitReport(job_id, intake.total, queue, intake.skipped)
@@ -180,6 +191,7 @@ class Engine:
 
     async def step(self) -> None:
         """One round of work: auto-flush the queue if due, send ready requests, poll due batches."""
+        self.ctx.wake.clear()  # a wake-up during this round makes the next sleep return at once
         await self._auto_flush()
         await dispatch_once(self.ctx)
         await poll_once(self.ctx)
@@ -204,7 +216,6 @@ class Engine:
             candidates.append(oldest + self.settings.queue_max_age)
         due = [c - now for c in candidates if c is not None]
         delay = min([self.settings.idle_recheck, *due])
-        self.ctx.wake.clear()
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ctx.wake.wait(), timeout=delay)
@@ -220,8 +231,11 @@ class Engine:
             await self._sleep_until_due()
 
     async def wait(
-        self, job_id: str, *, on_progress: Callable[[JobSummary], Any] | None = None,
-        timeout: float | None = None,
+        self,
+        job_id: str,
+        *,
+        on_progress: Callable[[JobSummary], Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - bounds the in-process work, not one await
     ) -> JobSummary:
         """Work in-process until the job is complete (or canceled); returns its final summary."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -241,13 +255,22 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
     """A stored result in the output-line format of DESIGN.md §7."""
     usage = None
     if row["input_tokens"] is not None:
-        usage = {"input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
-                 "cached_tokens": row["cached_tokens"] or 0}
+        usage = {
+            "input_tokens": row["input_tokens"],
+            "output_tokens": row["output_tokens"],
+            "cached_tokens": row["cached_tokens"] or 0,
+        }
     error = None
     if row["error_type"] is not None:
         error = {"type": row["error_type"], "message": row["error_message"]}
     return {
-        "custom_id": row["custom_id"], "status": row["status"], "content": row["content"],
-        "model": row["model"], "provider": row["provider"], "usage": usage,
-        "cost_usd": row["cost_usd"], "error": error, "attempts": row["attempts"],
+        "custom_id": row["custom_id"],
+        "status": row["status"],
+        "content": row["content"],
+        "model": row["model"],
+        "provider": row["provider"],
+        "usage": usage,
+        "cost_usd": row["cost_usd"],
+        "error": error,
+        "attempts": row["attempts"],
     }

@@ -46,8 +46,12 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
     body = orjson.dumps(request.to_dict()).decode()
     return {
         "id": f"{prefix}-{seq}",  # provider-safe: [0-9a-f-], at most 23 characters
-        "seq": seq, "custom_id": request.custom_id, "provider": request.provider.value,
-        "model": request.model, "body": body, "size": len(body),
+        "seq": seq,
+        "custom_id": request.custom_id,
+        "provider": request.provider.value,
+        "model": request.model,
+        "body": body,
+        "size": len(body),
     }
 
 

@@ -81,27 +81,41 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
         return
     interval = ctx.poll_policy.next_interval(batch.poll_interval)
     await ctx.store.record_poll(
-        batch.id, raw_status=status.raw_status, done_count=status.done, failed_count=status.failed,
-        poll_failures=0, poll_count=batch.poll_count + 1, poll_interval=interval, next_poll_at=now + interval,
+        batch.id,
+        raw_status=status.raw_status,
+        done_count=status.done,
+        failed_count=status.failed,
+        poll_failures=0,
+        poll_count=batch.poll_count + 1,
+        poll_interval=interval,
+        next_poll_at=now + interval,
     )
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
-        await ctx.bus.publish("batch.progress", batch_id=batch.id, provider=batch.provider.value,
-                              done=status.done, failed=status.failed, total=batch.request_count)
+        await ctx.bus.publish(
+            "batch.progress",
+            batch_id=batch.id,
+            provider=batch.provider.value,
+            done=status.done,
+            failed=status.failed,
+            total=batch.request_count,
+        )
 
 
 async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, now: float) -> None:
     failures = batch.poll_failures + 1
     reason = ctx.poll_policy.gives_up(
         failures=failures if exc.retryable else ctx.poll_policy.max_failures,
-        submitted_at=_utc(batch.submitted_at or now), now=_utc(now),
+        submitted_at=_utc(batch.submitted_at or now),
+        now=_utc(now),
     )
     if reason is not None:
         await _give_up(ctx, batch, f"{reason}: {exc}", now)
         return
     delay = ctx.poll_policy.failure_delay(failures)
     log.warning("status of batch %s failed (%s); next try in %.1fs", batch.id, exc, delay)
-    await ctx.store.record_poll(batch.id, poll_failures=failures, poll_count=batch.poll_count + 1,
-                                next_poll_at=now + delay, error=str(exc))
+    await ctx.store.record_poll(
+        batch.id, poll_failures=failures, poll_count=batch.poll_count + 1, next_poll_at=now + delay, error=str(exc)
+    )
 
 
 async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float) -> None:
@@ -112,23 +126,37 @@ async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float)
             await ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:
             log.warning("could not cancel abandoned batch %s: %s", batch.id, exc)
-    await ctx.store.record_poll(batch.id, status=BatchStatus.ENDED.value, ended_as=ResultStatus.EXPIRED.value,
-                                error=f"given up: {reason}", raw_status="given_up", next_poll_at=now,
-                                ended_at=now)
+    await ctx.store.record_poll(
+        batch.id,
+        status=BatchStatus.ENDED.value,
+        ended_as=ResultStatus.EXPIRED.value,
+        error=f"given up: {reason}",
+        raw_status="given_up",
+        next_poll_at=now,
+        ended_at=now,
+    )
     await _collect(ctx, await ctx.store.get_batch(batch.id), fetch=False)
 
 
 async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
     ended_as = status.ended_as.value if status.ended_as else None
     await ctx.store.record_poll(
-        batch.id, status=BatchStatus.ENDED.value, raw_status=status.raw_status, ended_as=ended_as,
-        done_count=status.done, failed_count=status.failed, ended_at=now, next_poll_at=now,
+        batch.id,
+        status=BatchStatus.ENDED.value,
+        raw_status=status.raw_status,
+        ended_as=ended_as,
+        done_count=status.done,
+        failed_count=status.failed,
+        ended_at=now,
+        next_poll_at=now,
         error=status.error if status.state is RemoteState.FAILED else None,
         error_retryable=status.retryable,
-        poll_count=batch.poll_count + 1, poll_failures=0,
+        poll_count=batch.poll_count + 1,
+        poll_failures=0,
     )
-    await ctx.bus.publish("batch.ended", batch_id=batch.id, provider=batch.provider.value,
-                          status=status.raw_status, error=status.error)
+    await ctx.bus.publish(
+        "batch.ended", batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error
+    )
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:

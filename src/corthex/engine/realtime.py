@@ -39,8 +39,15 @@ async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
     provider = request.provider.value
     for attempt in range(1, ctx.retry_policy.max_attempts + 1):
         row = await _call(ctx, wire_id, request)
-        outcome = settle(row, provider=request.provider, model=request.model, attempts=attempt,
-                         job_canceled=False, policy=ctx.retry_policy, realtime=True)
+        outcome = settle(
+            row,
+            provider=request.provider,
+            model=request.model,
+            attempts=attempt,
+            job_canceled=False,
+            policy=ctx.retry_policy,
+            realtime=True,
+        )
         if not isinstance(outcome, Retry):
             return outcome
         await asyncio.sleep(min(ctx.retry_policy.submit_backoff * attempt, 10))

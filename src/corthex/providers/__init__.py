@@ -1,23 +1,51 @@
-"""Provider adapters over the official SDKs: OpenAI, Anthropic and Gemini Batch APIs."""
+"""Provider adapters over the official SDKs: OpenAI, Anthropic and Gemini Batch APIs.
+
+The SDKs take over a second to import, so adapters are imported (and built) only when a
+command first needs one: `corthex status` on an idle database never loads them.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 from corthex.domain.requests import ProviderName
-from corthex.providers.anthropic import AnthropicProvider
 from corthex.providers.base import Provider, WireItem
-from corthex.providers.gemini import GeminiProvider
-from corthex.providers.openai import OpenAIProvider
 
-__all__ = [
-    "AnthropicProvider",
-    "GeminiProvider",
-    "OpenAIProvider",
-    "Provider",
-    "WireItem",
-    "build_providers",
-]
+__all__ = ["AnthropicProvider", "GeminiProvider", "OpenAIProvider", "Provider", "WireItem", "build_providers"]
+
+_ADAPTERS = {
+    ProviderName.OPENAI: ("corthex.providers.openai", "OpenAIProvider"),
+    ProviderName.ANTHROPIC: ("corthex.providers.anthropic", "AnthropicProvider"),
+    ProviderName.GEMINI: ("corthex.providers.gemini", "GeminiProvider"),
+}
+
+
+def _adapter_class(name: ProviderName) -> type[Provider]:
+    module, cls = _ADAPTERS[name]
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def __getattr__(attr: str) -> Any:
+    for name, (_, cls) in _ADAPTERS.items():
+        if cls == attr:
+            return _adapter_class(name)
+    raise AttributeError(attr)
+
+
+class _Providers(dict[ProviderName, Provider]):
+    """The three adapters, each built on first lookup."""
+
+    def __init__(self, workdir: Path, options: dict[str, Any]) -> None:
+        super().__init__()
+        self._workdir, self._options = workdir, options
+
+    def __missing__(self, name: ProviderName) -> Provider:
+        if name not in _ADAPTERS:
+            raise KeyError(name)
+        provider = self[name] = _adapter_class(name)(self._workdir / name.value, **self._options)
+        return provider
 
 
 def build_providers(workdir: Path, *, max_retries: int = 2, timeout: float = 60.0) -> dict[ProviderName, Provider]:
@@ -26,9 +54,4 @@ def build_providers(workdir: Path, *, max_retries: int = 2, timeout: float = 60.
     Clients are built on first use, so a provider without a key fails only when called, with a
     non-retryable ProviderError. Each adapter keeps its temporary files under `workdir/<name>`.
     """
-    options = {"max_retries": max_retries, "timeout": timeout}
-    return {
-        ProviderName.OPENAI: OpenAIProvider(workdir / "openai", **options),
-        ProviderName.ANTHROPIC: AnthropicProvider(workdir / "anthropic", **options),
-        ProviderName.GEMINI: GeminiProvider(workdir / "gemini", **options),
-    }
+    return _Providers(workdir, {"max_retries": max_retries, "timeout": timeout})

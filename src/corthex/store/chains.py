@@ -60,17 +60,39 @@ class ChainStore:
         self.engine = engine
         self._insert_ignoring = insert_ignoring  # dialect INSERT … ON CONFLICT DO NOTHING
 
-    async def create(self, chain_id: str, *, command: str, broadcast: bool, realtime: bool, step: Step,
-                     departments: tuple[str, ...], route_method: str | None, route_detail: str | None,
-                     origin: str, origin_ref: str | None) -> None:
+    async def create(
+        self,
+        chain_id: str,
+        *,
+        command: str,
+        broadcast: bool,
+        realtime: bool,
+        step: Step,
+        departments: tuple[str, ...],
+        route_method: str | None,
+        route_detail: str | None,
+        origin: str,
+        origin_ref: str | None,
+    ) -> None:
         now = time.time()
         async with self.engine.begin() as conn:
-            await conn.execute(insert(chains).values(
-                id=chain_id, command=command, broadcast=broadcast, realtime=realtime,
-                status=ChainStatus.RUNNING.value, step=step.value, departments=orjson.dumps(list(departments)).decode(),
-                route_method=route_method, route_detail=route_detail, origin=origin, origin_ref=origin_ref,
-                created_at=now, updated_at=now,
-            ))
+            await conn.execute(
+                insert(chains).values(
+                    id=chain_id,
+                    command=command,
+                    broadcast=broadcast,
+                    realtime=realtime,
+                    status=ChainStatus.RUNNING.value,
+                    step=step.value,
+                    departments=orjson.dumps(list(departments)).decode(),
+                    route_method=route_method,
+                    route_detail=route_detail,
+                    origin=origin,
+                    origin_ref=origin_ref,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
     async def get(self, chain_id: str) -> ChainRow:
         async with self.engine.connect() as conn:
@@ -92,8 +114,12 @@ class ChainStore:
             values["departments"] = orjson.dumps(list(values["departments"])).decode()
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(chains).where(chains.c.id == chain_id, chains.c.step == from_step.value,
-                                     chains.c.status == ChainStatus.RUNNING.value)
+                update(chains)
+                .where(
+                    chains.c.id == chain_id,
+                    chains.c.step == from_step.value,
+                    chains.c.status == ChainStatus.RUNNING.value,
+                )
                 .values(step=to_step.value, updated_at=time.time(), **values)
             )
             return result.rowcount == 1
@@ -101,16 +127,27 @@ class ChainStore:
     async def finish(self, chain_id: str, status: ChainStatus, *, report: str | None, error: str | None = None) -> None:
         now = time.time()
         async with self.engine.begin() as conn:
-            await conn.execute(update(chains).where(chains.c.id == chain_id).values(
-                status=status.value, report=report, error=error, updated_at=now, completed_at=now,
-                step=Step.DONE.value if status is ChainStatus.COMPLETED else chains.c.step,
-            ))
+            await conn.execute(
+                update(chains)
+                .where(chains.c.id == chain_id)
+                .values(
+                    status=status.value,
+                    report=report,
+                    error=error,
+                    updated_at=now,
+                    completed_at=now,
+                    step=Step.DONE.value if status is ChainStatus.COMPLETED else chains.c.step,
+                )
+            )
 
     async def record_step(self, chain_id: str, step: Step, job_id: str | None) -> bool:
         """Claim the step for submission; False if it was claimed before (idempotent)."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(self._insert_ignoring(chain_steps).values(
-                chain_id=chain_id, step=step.value, job_id=job_id, created_at=time.time()))
+            result = await conn.execute(
+                self._insert_ignoring(chain_steps).values(
+                    chain_id=chain_id, step=step.value, job_id=job_id, created_at=time.time()
+                )
+            )
             return result.rowcount == 1
 
     async def steps(self, chain_id: str) -> list[StepRow]:
@@ -131,19 +168,32 @@ class ChainStore:
     async def step_results(self, job_id: str | None) -> StepResults:
         if job_id is None:
             return {}
-        query = select(results.c.custom_id, results.c.status, results.c.content, results.c.error_type,
-                       results.c.error_message, results.c.model).where(results.c.job_id == job_id)
+        query = select(
+            results.c.custom_id,
+            results.c.status,
+            results.c.content,
+            results.c.error_type,
+            results.c.error_message,
+            results.c.model,
+        ).where(results.c.job_id == job_id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return {r.custom_id: Outcome(r.status == "succeeded", r.content,
-                                     f"{r.error_type}: {r.error_message}" if r.error_type else None, r.model)
-                for r in rows}
+        return {
+            r.custom_id: Outcome(
+                r.status == "succeeded",
+                r.content,
+                f"{r.error_type}: {r.error_message}" if r.error_type else None,
+                r.model,
+            )
+            for r in rows
+        }
 
     async def cost(self, chain_id: str) -> tuple[float, float]:
         """(cost, realtime-equivalent cost) of every result of the chain's steps."""
         job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)
-        query = select(func.coalesce(func.sum(results.c.cost_usd), 0.0),
-                       func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0)).where(results.c.job_id.in_(job_ids))
+        query = select(
+            func.coalesce(func.sum(results.c.cost_usd), 0.0), func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0)
+        ).where(results.c.job_id.in_(job_ids))
         async with self.engine.connect() as conn:
             cost, realtime = (await conn.execute(query)).one()
         return float(cost), float(realtime)
@@ -157,29 +207,53 @@ class ChainStore:
         async with self.engine.begin() as conn:
             for sink in sinks:
                 await conn.execute(self._insert_ignoring(deliveries).values(chain_id=chain_id, sink=sink))
-            rows = (await conn.execute(select(deliveries.c.sink).where(
-                deliveries.c.chain_id == chain_id, deliveries.c.delivered_at.is_(None)))).all()
+            rows = (
+                await conn.execute(
+                    select(deliveries.c.sink).where(
+                        deliveries.c.chain_id == chain_id, deliveries.c.delivered_at.is_(None)
+                    )
+                )
+            ).all()
         return [r.sink for r in rows if r.sink in sinks]
 
     async def mark_delivered(self, chain_id: str, sink: str, error: str | None = None) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(update(deliveries).where(
-                deliveries.c.chain_id == chain_id, deliveries.c.sink == sink
-            ).values(delivered_at=None if error else time.time(), error=error))
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.chain_id == chain_id, deliveries.c.sink == sink)
+                .values(delivered_at=None if error else time.time(), error=error)
+            )
 
     async def items_of_batch(self, batch_id: str) -> list[dict[str, Any]]:
         """Chain step results that a batch (or realtime call set) just produced, for live display."""
         query = (
-            select(jobs.c.label, jobs.c.id, results.c.custom_id, results.c.status, results.c.model,
-                   results.c.cost_usd, results.c.error_type)
+            select(
+                jobs.c.label,
+                jobs.c.id,
+                results.c.custom_id,
+                results.c.status,
+                results.c.model,
+                results.c.cost_usd,
+                results.c.error_type,
+            )
             .join(jobs, jobs.c.id == results.c.job_id)
             .where(results.c.batch_id == batch_id, jobs.c.source == "chain")
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [{"chain_id": r.label, "step": r.id.rsplit("_", 1)[-1], "custom_id": r.custom_id,
-                 "agent": r.custom_id.rsplit(":", 1)[-1], "status": r.status, "model": r.model,
-                 "cost_usd": r.cost_usd, "error": r.error_type} for r in rows]
+        return [
+            {
+                "chain_id": r.label,
+                "step": r.id.rsplit("_", 1)[-1],
+                "custom_id": r.custom_id,
+                "agent": r.custom_id.rsplit(":", 1)[-1],
+                "status": r.status,
+                "model": r.model,
+                "cost_usd": r.cost_usd,
+                "error": r.error_type,
+            }
+            for r in rows
+        ]
 
     async def models(self, chain_id: str) -> list[str]:
         job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)

@@ -101,19 +101,32 @@ class SqlStore:
     # -- jobs ---------------------------------------------------------------------------------
 
     async def add_job(
-        self, job_id: str, *, source: str, status: JobStatus, label: str | None,
-        total: int, chunks: Iterable[Sequence[dict[str, Any]]], realtime: bool = False,
+        self,
+        job_id: str,
+        *,
+        source: str,
+        status: JobStatus,
+        label: str | None,
+        total: int,
+        chunks: Iterable[Sequence[dict[str, Any]]],
+        realtime: bool = False,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing)."""
         async with self.engine.begin() as conn:
-            await conn.execute(insert(jobs).values(
-                id=job_id, status=status.value, source=source, total=total, label=label,
-                created_at=_now(), realtime=realtime,
-            ))
+            await conn.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    status=status.value,
+                    source=source,
+                    total=total,
+                    label=label,
+                    created_at=_now(),
+                    realtime=realtime,
+                )
+            )
             for chunk in chunks:
                 rows = [
-                    {**row, "job_id": job_id, "state": RequestState.QUEUED.value, "attempts": 0,
-                     "submit_failures": 0}
+                    {**row, "job_id": job_id, "state": RequestState.QUEUED.value, "attempts": 0, "submit_failures": 0}
                     for row in chunk
                 ]
                 if rows:
@@ -139,8 +152,7 @@ class SqlStore:
         async with self.engine.begin() as conn:
             count = await _queued_request_count(conn)
             await conn.execute(
-                update(jobs).where(jobs.c.status == JobStatus.QUEUED.value)
-                .values(status=JobStatus.RUNNING.value)
+                update(jobs).where(jobs.c.status == JobStatus.QUEUED.value).values(status=JobStatus.RUNNING.value)
             )
             return count
 
@@ -148,9 +160,9 @@ class SqlStore:
         """(requests waiting in queued jobs, creation time of the oldest queued job)."""
         async with self.engine.connect() as conn:
             count = await _queued_request_count(conn)
-            oldest = (await conn.execute(
-                select(func.min(jobs.c.created_at)).where(jobs.c.status == JobStatus.QUEUED.value)
-            )).scalar()
+            oldest = (
+                await conn.execute(select(func.min(jobs.c.created_at)).where(jobs.c.status == JobStatus.QUEUED.value))
+            ).scalar()
             return count, oldest
 
     async def cancel_job(self, job_id: str, now: float) -> list[str]:
@@ -159,17 +171,17 @@ class SqlStore:
         Returns the ids of open batches that hold only this job's requests (to cancel remotely).
         """
         async with self.engine.begin() as conn:
-            found = await conn.execute(
-                update(jobs).where(jobs.c.id == job_id).values(status=JobStatus.CANCELED.value)
-            )
+            found = await conn.execute(update(jobs).where(jobs.c.id == job_id).values(status=JobStatus.CANCELED.value))
             if found.rowcount == 0:
                 raise NotFound("job", job_id)
-            queued = (await conn.execute(
-                update(requests)
-                .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
-                .values(state=RequestState.DONE.value)
-                .returning(*_RETURNED)
-            )).all()
+            queued = (
+                await conn.execute(
+                    update(requests)
+                    .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                    .values(state=RequestState.DONE.value)
+                    .returning(*_RETURNED)
+                )
+            ).all()
             if queued:
                 rows = [_canceled_row(r, now) for r in queued]
                 await conn.execute(self._insert(results).on_conflict_do_nothing(), rows)
@@ -206,25 +218,42 @@ class SqlStore:
             return (await conn.execute(query)).scalar()
 
     async def open_batch(
-        self, batch_id: str, provider: ProviderName, model: str | None, request_ids: Sequence[str],
-        *, now: float, owner: str, lease: float,
+        self,
+        batch_id: str,
+        provider: ProviderName,
+        model: str | None,
+        request_ids: Sequence[str],
+        *,
+        now: float,
+        owner: str,
+        lease: float,
     ) -> int:
         """Record the intent to create a batch, leased to `owner`, and assign the requests still
         queued to it. Returns how many it took (another worker may have taken some first)."""
         async with self.engine.begin() as conn:
-            await conn.execute(insert(batches).values(
-                id=batch_id, provider=provider.value, model=model, status=BatchStatus.INTENT.value,
-                request_count=0, done_count=0, failed_count=0, poll_failures=0, poll_count=0,
-                error_retryable=False,
-                created_at=now, lease_owner=owner, lease_until=now + lease,
-            ))
+            await conn.execute(
+                insert(batches).values(
+                    id=batch_id,
+                    provider=provider.value,
+                    model=model,
+                    status=BatchStatus.INTENT.value,
+                    request_count=0,
+                    done_count=0,
+                    failed_count=0,
+                    poll_failures=0,
+                    poll_count=0,
+                    error_retryable=False,
+                    created_at=now,
+                    lease_owner=owner,
+                    lease_until=now + lease,
+                )
+            )
             taken = 0
             for chunk in _chunks(request_ids):
                 result = await conn.execute(
                     update(requests)
                     .where(requests.c.id.in_(chunk), requests.c.state == RequestState.QUEUED.value)
-                    .values(state=RequestState.IN_BATCH.value, batch_id=batch_id,
-                            attempts=requests.c.attempts + 1)
+                    .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
                 )
                 taken += result.rowcount
             await conn.execute(update(batches).where(batches.c.id == batch_id).values(request_count=taken))
@@ -242,8 +271,12 @@ class SqlStore:
 
     async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> None:
         await self._update_batch(
-            batch_id, status=BatchStatus.SUBMITTED.value, remote=orjson.dumps(ref.to_dict()).decode(),
-            submitted_at=now, next_poll_at=now + first_poll, poll_interval=first_poll,
+            batch_id,
+            status=BatchStatus.SUBMITTED.value,
+            remote=orjson.dumps(ref.to_dict()).decode(),
+            submitted_at=now,
+            next_poll_at=now + first_poll,
+            poll_interval=first_poll,
         )
 
     async def submission_failed(
@@ -253,39 +286,53 @@ class SqlStore:
         backoff. Requests that failed creation `max_failures` times get a failed result; their
         ids are returned."""
         async with self.engine.begin() as conn:
-            await conn.execute(update(batches).where(batches.c.id == batch_id).values(
-                status=BatchStatus.ABANDONED.value, error=error, ended_at=now))
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(status=BatchStatus.ABANDONED.value, error=error, ended_at=now)
+            )
             base = and_(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
-            given_up = (await conn.execute(
-                update(requests)
-                .where(base, requests.c.submit_failures + 1 >= max_failures)
-                .values(state=RequestState.DONE.value, submit_failures=requests.c.submit_failures + 1)
-                .returning(*_RETURNED)
-            )).all()
+            given_up = (
+                await conn.execute(
+                    update(requests)
+                    .where(base, requests.c.submit_failures + 1 >= max_failures)
+                    .values(state=RequestState.DONE.value, submit_failures=requests.c.submit_failures + 1)
+                    .returning(*_RETURNED)
+                )
+            ).all()
             if given_up:
-                await conn.execute(self._insert(results).on_conflict_do_nothing(), [
-                    _failed_row(r, "submission_failed", error, now, batch_id) for r in given_up
-                ])
-            await conn.execute(update(requests).where(base).values(
-                state=RequestState.QUEUED.value, batch_id=None, not_before=retry_at,
-                attempts=requests.c.attempts - 1, submit_failures=requests.c.submit_failures + 1,
-                last_error=error,
-            ))
+                await conn.execute(
+                    self._insert(results).on_conflict_do_nothing(),
+                    [_failed_row(r, "submission_failed", error, now, batch_id) for r in given_up],
+                )
+            await conn.execute(
+                update(requests)
+                .where(base)
+                .values(
+                    state=RequestState.QUEUED.value,
+                    batch_id=None,
+                    not_before=retry_at,
+                    attempts=requests.c.attempts - 1,
+                    submit_failures=requests.c.submit_failures + 1,
+                    last_error=error,
+                )
+            )
             return [r.id for r in given_up]
 
     async def max_submit_failures(self, batch_id: str) -> int:
         """How many times the batch's requests have already failed creation."""
         async with self.engine.connect() as conn:
-            value = (await conn.execute(
-                select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id)
-            )).scalar()
+            value = (
+                await conn.execute(select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id))
+            ).scalar()
         return int(value or 0)
 
     async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
         """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(requests).where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                update(requests)
+                .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
                 .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
             )
         return await self.batch_bodies(batch_id)
@@ -307,17 +354,20 @@ class SqlStore:
 
     async def next_poll_at(self) -> float | None:
         async with self.engine.connect() as conn:
-            return (await conn.execute(
-                select(func.min(batches.c.next_poll_at))
-                .where(batches.c.status.in_([BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]))
-            )).scalar()
+            return (
+                await conn.execute(
+                    select(func.min(batches.c.next_poll_at)).where(
+                        batches.c.status.in_([BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value])
+                    )
+                )
+            ).scalar()
 
     async def has_open_work(self) -> bool:
         async with self.engine.connect() as conn:
-            open_batch = (await conn.execute(
-                select(batches.c.id).where(batches.c.status.in_(_OPEN)).limit(1))).first()
-            running = (await conn.execute(
-                select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value).limit(1))).first()
+            open_batch = (await conn.execute(select(batches.c.id).where(batches.c.status.in_(_OPEN)).limit(1))).first()
+            running = (
+                await conn.execute(select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value).limit(1))
+            ).first()
             return open_batch is not None or running is not None
 
     async def claim(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
@@ -325,18 +375,21 @@ class SqlStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(batches)
-                .where(batches.c.id == batch_id, or_(
-                    batches.c.lease_until.is_(None), batches.c.lease_until < now,
-                    batches.c.lease_owner == owner))
+                .where(
+                    batches.c.id == batch_id,
+                    or_(batches.c.lease_until.is_(None), batches.c.lease_until < now, batches.c.lease_owner == owner),
+                )
                 .values(lease_owner=owner, lease_until=now + lease)
             )
             return result.rowcount == 1
 
     async def release(self, batch_id: str, owner: str) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(update(batches).where(
-                batches.c.id == batch_id, batches.c.lease_owner == owner
-            ).values(lease_owner=None, lease_until=None))
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     async def record_poll(self, batch_id: str, **values: Any) -> None:
         await self._update_batch(batch_id, **values)
@@ -379,13 +432,18 @@ class SqlStore:
         written = 0
         async with self.engine.begin() as conn:
             for chunk in _chunks(list(by_id)):
-                taken = (await conn.execute(
-                    update(requests)
-                    .where(requests.c.id.in_(chunk), requests.c.batch_id == batch_id,
-                           requests.c.state == RequestState.IN_BATCH.value)
-                    .values(state=RequestState.DONE.value)
-                    .returning(*_RETURNED)
-                )).all()
+                taken = (
+                    await conn.execute(
+                        update(requests)
+                        .where(
+                            requests.c.id.in_(chunk),
+                            requests.c.batch_id == batch_id,
+                            requests.c.state == RequestState.IN_BATCH.value,
+                        )
+                        .values(state=RequestState.DONE.value)
+                        .returning(*_RETURNED)
+                    )
+                ).all()
                 if taken:
                     rows = [_result_row(r, by_id[r.id], now, batch_id) for r in taken]
                     await conn.execute(self._insert(results).on_conflict_do_nothing(), rows)
@@ -393,34 +451,43 @@ class SqlStore:
             for chunk in _chunks(retries):
                 await conn.execute(
                     update(requests)
-                    .where(requests.c.id.in_([i for i, _ in chunk]), requests.c.batch_id == batch_id,
-                           requests.c.state == RequestState.IN_BATCH.value)
-                    .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None,
-                            last_error=chunk[0][1])
+                    .where(
+                        requests.c.id.in_([i for i, _ in chunk]),
+                        requests.c.batch_id == batch_id,
+                        requests.c.state == RequestState.IN_BATCH.value,
+                    )
+                    .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=chunk[0][1])
                 )
         return written
 
     async def close_batch(self, batch_id: str, now: float) -> None:
-        await self._update_batch(batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None,
-                                 lease_until=None, ended_at=now)
+        await self._update_batch(
+            batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None, lease_until=None, ended_at=now
+        )
 
     async def finish_jobs(self, now: float) -> list[str]:
         """Mark running jobs whose every request is done as completed; return their ids."""
-        open_requests = select(requests.c.id).where(
-            requests.c.job_id == jobs.c.id, requests.c.state != RequestState.DONE.value
-        ).exists()
+        open_requests = (
+            select(requests.c.id)
+            .where(requests.c.job_id == jobs.c.id, requests.c.state != RequestState.DONE.value)
+            .exists()
+        )
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(
-                update(jobs)
-                .where(jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELED.value]),
-                       jobs.c.completed_at.is_(None), ~open_requests)
-                .values(completed_at=now)
-                .returning(jobs.c.id, jobs.c.status)
-            )).all()
+            rows = (
+                await conn.execute(
+                    update(jobs)
+                    .where(
+                        jobs.c.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELED.value]),
+                        jobs.c.completed_at.is_(None),
+                        ~open_requests,
+                    )
+                    .values(completed_at=now)
+                    .returning(jobs.c.id, jobs.c.status)
+                )
+            ).all()
             done = [r.id for r in rows if r.status == JobStatus.RUNNING.value]
             if done:
-                await conn.execute(update(jobs).where(jobs.c.id.in_(done)).values(
-                    status=JobStatus.COMPLETED.value))
+                await conn.execute(update(jobs).where(jobs.c.id.in_(done)).values(status=JobStatus.COMPLETED.value))
             return [r.id for r in rows]
 
     async def iter_results(self, job_id: str, chunk: int = CHUNK) -> AsyncIterator[list[dict[str, Any]]]:
@@ -428,8 +495,10 @@ class SqlStore:
         last = -1
         while True:
             query = (
-                select(results).where(results.c.job_id == job_id, results.c.seq > last)
-                .order_by(results.c.seq).limit(chunk)
+                select(results)
+                .where(results.c.job_id == job_id, results.c.seq > last)
+                .order_by(results.c.seq)
+                .limit(chunk)
             )
             async with self.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
@@ -440,8 +509,9 @@ class SqlStore:
 
     async def result_count(self, job_id: str) -> int:
         async with self.engine.connect() as conn:
-            return (await conn.execute(
-                select(func.count()).select_from(results).where(results.c.job_id == job_id))).scalar_one()
+            return (
+                await conn.execute(select(func.count()).select_from(results).where(results.c.job_id == job_id))
+            ).scalar_one()
 
     async def _update_batch(self, batch_id: str, **values: Any) -> None:
         async with self.engine.begin() as conn:
@@ -449,8 +519,15 @@ class SqlStore:
 
 
 _OPEN = [s.value for s in BatchStatus if s.is_open]
-_RETURNED = (requests.c.id, requests.c.job_id, requests.c.seq, requests.c.custom_id,
-             requests.c.provider, requests.c.model, requests.c.attempts)
+_RETURNED = (
+    requests.c.id,
+    requests.c.job_id,
+    requests.c.seq,
+    requests.c.custom_id,
+    requests.c.provider,
+    requests.c.model,
+    requests.c.attempts,
+)
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -473,22 +550,43 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
     return {
-        "request_id": r.id, "job_id": r.job_id, "seq": r.seq, "custom_id": r.custom_id,
-        "provider": r.provider, "attempts": r.attempts, "batch_id": batch_id, "created_at": now,
-        "content": None, "model": r.model, "input_tokens": None, "output_tokens": None,
-        "cached_tokens": None, "cache_write_tokens": None, "cost_usd": None,
-        "realtime_cost_usd": None, "error_type": None, "error_message": None,
+        "request_id": r.id,
+        "job_id": r.job_id,
+        "seq": r.seq,
+        "custom_id": r.custom_id,
+        "provider": r.provider,
+        "attempts": r.attempts,
+        "batch_id": batch_id,
+        "created_at": now,
+        "content": None,
+        "model": r.model,
+        "input_tokens": None,
+        "output_tokens": None,
+        "cached_tokens": None,
+        "cache_write_tokens": None,
+        "cost_usd": None,
+        "realtime_cost_usd": None,
+        "error_type": None,
+        "error_message": None,
     }
 
 
 def _result_row(r: Row[Any], final: FinalResult, now: float, batch_id: str) -> dict[str, Any]:
     row = _base_row(r, now, batch_id)
-    row.update(status=final.status.value, content=final.content, model=final.model or r.model,
-               cost_usd=final.cost_usd, realtime_cost_usd=final.realtime_cost_usd)
+    row.update(
+        status=final.status.value,
+        content=final.content,
+        model=final.model or r.model,
+        cost_usd=final.cost_usd,
+        realtime_cost_usd=final.realtime_cost_usd,
+    )
     if final.usage is not None:
-        row.update(input_tokens=final.usage.input_tokens, output_tokens=final.usage.output_tokens,
-                   cached_tokens=final.usage.cached_tokens,
-                   cache_write_tokens=final.usage.cache_write_tokens)
+        row.update(
+            input_tokens=final.usage.input_tokens,
+            output_tokens=final.usage.output_tokens,
+            cached_tokens=final.usage.cached_tokens,
+            cache_write_tokens=final.usage.cache_write_tokens,
+        )
     if final.error is not None:
         row.update(error_type=final.error.type, error_message=final.error.message)
     return row
@@ -508,20 +606,30 @@ def _canceled_row(r: Row[Any], now: float) -> dict[str, Any]:
 
 async def _queued_request_count(conn: AsyncConnection) -> int:
     query = (
-        select(func.count()).select_from(requests).join(jobs, jobs.c.id == requests.c.job_id)
+        select(func.count())
+        .select_from(requests)
+        .join(jobs, jobs.c.id == requests.c.job_id)
         .where(jobs.c.status == JobStatus.QUEUED.value)
     )
     return (await conn.execute(query)).scalar_one()
 
 
 async def _batches_only_of(conn: AsyncConnection, job_id: str) -> list[str]:
-    mine = select(requests.c.batch_id).where(
-        requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value).distinct()
-    others = select(requests.c.batch_id).where(
-        requests.c.job_id != job_id, requests.c.state == RequestState.IN_BATCH.value,
-        requests.c.batch_id.in_(mine)).distinct()
+    mine = (
+        select(requests.c.batch_id)
+        .where(requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value)
+        .distinct()
+    )
+    others = (
+        select(requests.c.batch_id)
+        .where(
+            requests.c.job_id != job_id, requests.c.state == RequestState.IN_BATCH.value, requests.c.batch_id.in_(mine)
+        )
+        .distinct()
+    )
     query = select(batches.c.id).where(
-        batches.c.id.in_(mine), batches.c.id.not_in(others), batches.c.status == BatchStatus.SUBMITTED.value)
+        batches.c.id.in_(mine), batches.c.id.not_in(others), batches.c.status == BatchStatus.SUBMITTED.value
+    )
     return list((await conn.execute(query)).scalars())
 
 
@@ -530,7 +638,9 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         select(
             requests.c.provider,
             func.count(requests.c.id).label("requests"),
-        ).where(requests.c.job_id == job.id).group_by(requests.c.provider)
+        )
+        .where(requests.c.job_id == job.id)
+        .group_by(requests.c.provider)
     )
     counts = {r.provider: r.requests for r in (await conn.execute(per_provider)).all()}
     agg = (
@@ -542,22 +652,36 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             func.coalesce(func.sum(results.c.output_tokens), 0).label("output_tokens"),
             func.coalesce(func.sum(results.c.cost_usd), 0.0).label("cost"),
             func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0).label("realtime"),
-            func.sum(and_(results.c.cost_usd.is_(None), results.c.status == "succeeded").cast(Integer)).label("unpriced"),
-        ).where(results.c.job_id == job.id).group_by(results.c.provider)
+            func.sum(and_(results.c.cost_usd.is_(None), results.c.status == "succeeded").cast(Integer)).label(
+                "unpriced"
+            ),
+        )
+        .where(results.c.job_id == job.id)
+        .group_by(results.c.provider)
     )
     by_provider = {p: ProviderCounts(requests=n) for p, n in counts.items()}
     for r in (await conn.execute(agg)).all():
         succeeded = int(r.succeeded or 0)
         by_provider[r.provider] = ProviderCounts(
-            requests=counts.get(r.provider, 0), succeeded=succeeded, failed=r.finished - succeeded,
-            input_tokens=int(r.input_tokens), output_tokens=int(r.output_tokens),
-            cost_usd=float(r.cost), realtime_cost_usd=float(r.realtime), unpriced=int(r.unpriced or 0),
+            requests=counts.get(r.provider, 0),
+            succeeded=succeeded,
+            failed=r.finished - succeeded,
+            input_tokens=int(r.input_tokens),
+            output_tokens=int(r.output_tokens),
+            cost_usd=float(r.cost),
+            realtime_cost_usd=float(r.realtime),
+            unpriced=int(r.unpriced or 0),
         )
     batch_ids = select(func.count(func.distinct(results.c.batch_id))).where(results.c.job_id == job.id)
     n_batches = (await conn.execute(batch_ids)).scalar_one()
     return JobSummary(
-        id=job.id, status=JobStatus(job.status), source=job.source, total=job.total,
-        created_at=job.created_at, completed_at=job.completed_at, label=job.label,
-        by_provider=by_provider, batches=int(n_batches),
+        id=job.id,
+        status=JobStatus(job.status),
+        source=job.source,
+        total=job.total,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+        label=job.label,
+        by_provider=by_provider,
+        batches=int(n_batches),
     )
-

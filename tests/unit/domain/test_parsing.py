@@ -16,7 +16,9 @@ def parse(*lines: str) -> list[LLMRequest | InputProblem]:
 
 
 def test_prompt_line_becomes_a_request_with_its_provider() -> None:
-    [req] = parse('{"custom_id": "q1", "model": "claude-sonnet-4-6", "prompt": "hi", "system": "be brief", "max_output_tokens": 512}')
+    [req] = parse(
+        '{"custom_id": "q1", "model": "claude-sonnet-4-6", "prompt": "hi", "system": "be brief", "max_output_tokens": 512}'
+    )
     assert isinstance(req, LLMRequest)
     assert req.provider is ProviderName.ANTHROPIC
     assert req.system == "be brief" and req.max_output_tokens == 512
@@ -25,8 +27,13 @@ def test_prompt_line_becomes_a_request_with_its_provider() -> None:
 
 @pytest.mark.parametrize(
     ("model", "provider"),
-    [("gpt-5-mini", "openai"), ("o3-mini", "openai"), ("claude-haiku-4-5", "anthropic"),
-     ("gemini-2.5-flash", "gemini"), ("models/gemini-2.5-pro", "gemini")],
+    [
+        ("gpt-5-mini", "openai"),
+        ("o3-mini", "openai"),
+        ("claude-haiku-4-5", "anthropic"),
+        ("gemini-2.5-flash", "gemini"),
+        ("models/gemini-2.5-pro", "gemini"),
+    ],
 )
 def test_provider_follows_the_model(model: str, provider: str) -> None:
     [req] = parse(orjson.dumps({"custom_id": "a", "model": model, "prompt": "x"}).decode())
@@ -37,7 +44,7 @@ def test_provider_follows_the_model(model: str, provider: str) -> None:
     ("line", "field", "words"),
     [
         ('{"custom_id": "a", "model": "gpt-5", "prompt": ', None, "invalid JSON"),
-        ('[1, 2]', None, "JSON object"),
+        ("[1, 2]", None, "JSON object"),
         ('{"model": "gpt-5", "prompt": "x"}', "custom_id", "missing"),
         ('{"custom_id": "", "model": "gpt-5", "prompt": "x"}', "custom_id", "non-empty"),
         ('{"custom_id": "a", "prompt": "x"}', "model", "missing"),
@@ -45,9 +52,17 @@ def test_provider_follows_the_model(model: str, provider: str) -> None:
         ('{"custom_id": "a", "model": "x", "provider": "mistral", "prompt": "x"}', "provider", "unknown provider"),
         ('{"custom_id": "a", "model": "gpt-5"}', "prompt", "exactly one"),
         ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "messages": []}', "prompt", "exactly one"),
-        ('{"custom_id": "a", "model": "gpt-5", "messages": [{"role": "system", "content": "x"}]}', "messages[0]", "role"),
+        (
+            '{"custom_id": "a", "model": "gpt-5", "messages": [{"role": "system", "content": "x"}]}',
+            "messages[0]",
+            "role",
+        ),
         ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "temperature": 7}', "temperature", "between"),
-        ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "max_output_tokens": 0}', "max_output_tokens", "positive"),
+        (
+            '{"custom_id": "a", "model": "gpt-5", "prompt": "x", "max_output_tokens": 0}',
+            "max_output_tokens",
+            "positive",
+        ),
         ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "colour": "red"}', "colour", "unknown field"),
         ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "metadata": {"k": 1}}', "metadata", "string values"),
     ],
@@ -64,7 +79,11 @@ def test_bad_lines_name_their_line_and_field(line: str, field: str | None, words
 
 
 def test_duplicate_custom_id_is_reported_on_the_second_line() -> None:
-    out = parse('{"custom_id": "a", "model": "gpt-5", "prompt": "x"}', "", '{"custom_id": "a", "model": "claude-x", "prompt": "y"}')
+    out = parse(
+        '{"custom_id": "a", "model": "gpt-5", "prompt": "x"}',
+        "",
+        '{"custom_id": "a", "model": "claude-x", "prompt": "y"}',
+    )
     assert isinstance(out[1], InputProblem)
     assert out[1].line == 3 and "duplicate custom_id 'a'" in out[1].reason
 
@@ -84,6 +103,8 @@ def test_user_ids_of_any_shape_are_kept_verbatim() -> None:
 
 
 def test_canonical_form_round_trips() -> None:
-    [req] = parse('{"custom_id": "a", "model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "q2"}], "temperature": 0.2, "json_schema": {"type": "object"}, "cache_system": true, "system": "s"}')
+    [req] = parse(
+        '{"custom_id": "a", "model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "q2"}], "temperature": 0.2, "json_schema": {"type": "object"}, "cache_system": true, "system": "s"}'
+    )
     assert isinstance(req, LLMRequest)
     assert LLMRequest.from_dict(orjson.loads(orjson.dumps(req.to_dict()))) == req

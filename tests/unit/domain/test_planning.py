@@ -17,8 +17,12 @@ def item(i: int, provider: ProviderName, model: str, size: int = 100) -> PlanIte
 
 
 def test_mixed_queue_goes_to_each_provider_seed_bug_3() -> None:
-    items = [item(0, ANTHROPIC, "claude-sonnet-4-6"), item(1, OPENAI, "gpt-5-mini"),
-             item(2, GEMINI, "gemini-2.5-flash"), item(3, ANTHROPIC, "claude-haiku-4-5")]
+    items = [
+        item(0, ANTHROPIC, "claude-sonnet-4-6"),
+        item(1, OPENAI, "gpt-5-mini"),
+        item(2, GEMINI, "gemini-2.5-flash"),
+        item(3, ANTHROPIC, "claude-haiku-4-5"),
+    ]
     plans = {p.provider: p for p in plan_batches(items)}
     assert set(plans) == {OPENAI, ANTHROPIC, GEMINI}
     assert plans[ANTHROPIC].request_ids == ["r0", "r3"] and plans[ANTHROPIC].model is None
@@ -26,12 +30,19 @@ def test_mixed_queue_goes_to_each_provider_seed_bug_3() -> None:
 
 
 def test_openai_and_gemini_get_one_model_per_batch() -> None:
-    items = [item(0, OPENAI, "gpt-5-mini"), item(1, OPENAI, "gpt-5.2"), item(2, OPENAI, "gpt-5-mini"),
-             item(3, GEMINI, "gemini-2.5-flash"), item(4, GEMINI, "gemini-2.5-pro")]
+    items = [
+        item(0, OPENAI, "gpt-5-mini"),
+        item(1, OPENAI, "gpt-5.2"),
+        item(2, OPENAI, "gpt-5-mini"),
+        item(3, GEMINI, "gemini-2.5-flash"),
+        item(4, GEMINI, "gemini-2.5-pro"),
+    ]
     plans = plan_batches(items)
     assert sorted((p.provider.value, p.model, tuple(p.request_ids)) for p in plans) == [
-        ("gemini", "gemini-2.5-flash", ("r3",)), ("gemini", "gemini-2.5-pro", ("r4",)),
-        ("openai", "gpt-5-mini", ("r0", "r2")), ("openai", "gpt-5.2", ("r1",)),
+        ("gemini", "gemini-2.5-flash", ("r3",)),
+        ("gemini", "gemini-2.5-pro", ("r4",)),
+        ("openai", "gpt-5-mini", ("r0", "r2")),
+        ("openai", "gpt-5.2", ("r1",)),
     ]
 
 

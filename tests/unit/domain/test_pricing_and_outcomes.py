@@ -18,8 +18,11 @@ OPENAI, ANTHROPIC = ProviderName.OPENAI, ProviderName.ANTHROPIC
 
 def test_batch_cost_is_half_the_realtime_list_price_for_every_provider() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
-    for provider, model in [(OPENAI, "gpt-5-mini"), (ANTHROPIC, "claude-sonnet-4-6"),
-                            (ProviderName.GEMINI, "gemini-2.5-flash")]:
+    for provider, model in [
+        (OPENAI, "gpt-5-mini"),
+        (ANTHROPIC, "claude-sonnet-4-6"),
+        (ProviderName.GEMINI, "gemini-2.5-flash"),
+    ]:
         full = realtime_cost(provider, model, usage)
         assert full is not None and full > 0
         assert batch_cost(provider, model, usage) == pytest.approx(full / 2)
@@ -46,8 +49,14 @@ def failed_row(retryable: bool, status: ResultStatus = ResultStatus.FAILED) -> P
 
 
 def decide(row: ProviderResult, attempts: int = 1, canceled: bool = False) -> FinalResult | Retry:
-    return settle(row, provider=ANTHROPIC, model="claude-sonnet-4-6", attempts=attempts,
-                  job_canceled=canceled, policy=RetryPolicy(max_attempts=3))
+    return settle(
+        row,
+        provider=ANTHROPIC,
+        model="claude-sonnet-4-6",
+        attempts=attempts,
+        job_canceled=canceled,
+        policy=RetryPolicy(max_attempts=3),
+    )
 
 
 def test_success_is_final_and_priced() -> None:

@@ -1,0 +1,147 @@
+"""Deterministic answers: the content and usage for a request are a function of what it asks.
+
+Each provider's request is reduced to an `Ask` (model, last user message, token estimate, wanted
+output shape); `answer(ask)` gives the same `Answer` for the same ask, every time.
+
+Test hooks, read from the last user message:
+- `[[emulator:reply=TEXT]]` answers exactly TEXT. TEXT is JSON-string-escaped (write `\\n` for
+  a newline, `\\u005d` for `]`); if it does not decode as a JSON string body it is used as is.
+  It ends at the first `]]`.
+- `[[emulator:error]]` makes the request fail with a 400-type per-row error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from corthex.emulator.schema_gen import generate
+
+REPLY_HOOK = re.compile(r"\[\[emulator:reply=(.*?)\]\]", re.DOTALL)
+ERROR_HOOK = "[[emulator:error]]"
+ECHO_WORDS = 16
+
+
+@dataclass(frozen=True)
+class Ask:
+    model: str
+    prompt: str  # text of the last user message
+    input_text_words: int  # words over the system text and every message
+    max_tokens: int | None = None
+    schema: dict[str, Any] | None = None  # structured output wanted (JSON Schema)
+    tool_name: str | None = None  # a forced tool call
+    tool_schema: dict[str, Any] | None = None
+    cached_words: int = 0  # words of a cacheable prefix (system text)
+    cache_key: str | None = None  # identifies that prefix across requests
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # the reply text; for a tool call, the JSON arguments
+    input_tokens: int
+    output_tokens: int
+    tool_name: str | None = None
+    tool_args: dict[str, Any] | None = None
+
+
+def tokens(words: int) -> int:
+    return max(1, math.ceil(words * 1.3))
+
+
+def words_in(text: str) -> int:
+    return len(text.split())
+
+
+def wants_error(ask: Ask) -> bool:
+    return ERROR_HOOK in ask.prompt
+
+
+def answer(ask: Ask) -> Answer:
+    reply = scripted_reply(ask.prompt)
+    if ask.tool_name is not None:
+        args = _tool_args(reply, ask)
+        text = orjson.dumps(args).decode()
+        return _usage(ask, text, tool_name=ask.tool_name, tool_args=args)
+    if reply is not None:
+        return _usage(ask, reply)
+    if ask.schema is not None:
+        return _usage(ask, orjson.dumps(generate(ask.schema)).decode())
+    return _usage(ask, echo(ask.model, ask.prompt))
+
+
+def echo(model: str, prompt: str) -> str:
+    words = prompt.split()
+    summary = " ".join(words[:ECHO_WORDS]) + (" …" if len(words) > ECHO_WORDS else "")
+    return f"[emulated {model}] {summary or '(empty prompt)'}"
+
+
+def scripted_reply(prompt: str) -> str | None:
+    match = REPLY_HOOK.search(prompt)
+    if match is None:
+        return None
+    raw = match.group(1)
+    try:
+        decoded = orjson.loads(b'"' + raw.encode() + b'"')
+    except orjson.JSONDecodeError:
+        return raw
+    return decoded if isinstance(decoded, str) else raw
+
+
+def _tool_args(reply: str | None, ask: Ask) -> dict[str, Any]:
+    if reply is not None:
+        try:
+            parsed = orjson.loads(reply)
+        except orjson.JSONDecodeError:
+            parsed = None
+        return parsed if isinstance(parsed, dict) else {"text": reply}
+    generated = generate(ask.tool_schema or {"type": "object"})
+    return generated if isinstance(generated, dict) else {"value": generated}
+
+
+def _usage(ask: Ask, text: str, **extra: Any) -> Answer:
+    out = tokens(words_in(text))
+    if ask.max_tokens is not None and ask.max_tokens > 0:
+        out = min(out, ask.max_tokens)
+    return Answer(text, tokens(ask.input_text_words), out, **extra)
+
+
+# --- text extraction shared by the providers ---------------------------------------------
+
+
+def text_of(content: Any) -> str:
+    """Text of a message content: a string, a list of parts/blocks, or a Gemini `parts` holder."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        if "parts" in content:
+            return text_of(content["parts"])
+        value = content.get("text")
+        return value if isinstance(value, str) else ""
+    if isinstance(content, list):
+        return "\n".join(t for t in (text_of(part) for part in content) if t)
+    return ""
+
+
+def last_user_text(messages: Any, role_key: str = "role", content_key: str = "content") -> str:
+    if not isinstance(messages, list):
+        return text_of(messages)
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get(role_key, "user") == "user":
+            return text_of(message.get(content_key))
+    return ""
+
+
+def all_words(*texts: str) -> int:
+    return sum(words_in(t) for t in texts)
+
+
+def prefix_key(*texts: str) -> str | None:
+    joined = "\x00".join(texts)
+    if not joined.strip():
+        return None
+    return hashlib.blake2b(joined.encode(), digest_size=12).hexdigest()

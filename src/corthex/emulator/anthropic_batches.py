@@ -1,0 +1,219 @@
+"""Anthropic message batches: records, validation, results (PROVIDERS.md §2).
+
+The shape of `requests` is checked when the batch is created (a 400 names the bad item); each
+request's `params` is checked asynchronously, as the real API does, and a bad one becomes an
+`errored` result.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from corthex.emulator.answers import answer
+from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_problem
+from corthex.emulator.errors import EmulatorError
+from corthex.emulator.faults import BatchFaults
+from corthex.emulator.ids import compact_json, rfc3339, stable_id
+from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
+from corthex.emulator.prompt_cache import PromptCache
+
+CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_REQUESTS = 100_000
+MAX_BYTES = 256 * 1024 * 1024
+DAY = 86_400
+CHUNK = 512  # result lines per streamed chunk
+FAIL_BATCH = RowProblem("Emulated batch failure (fail_batch fault).", status=500, server=True)
+
+
+@dataclass
+class Prepared:
+    """A batch's requests, kept compact: params as JSON bytes (parsed again for results)."""
+
+    custom_ids: list[str] = field(default_factory=list)
+    params: list[bytes] = field(default_factory=list)
+    problems: dict[int, RowProblem] = field(default_factory=dict)
+    cache: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (write, read)
+
+
+@dataclass
+class AnthropicBatch:
+    id: str
+    timeline: Timeline
+    requests: Prepared
+
+    @property
+    def n(self) -> int:
+        return len(self.requests.custom_ids)
+
+
+class AnthropicStore:
+    def __init__(self) -> None:
+        self.batches: dict[str, AnthropicBatch] = {}
+
+
+def check_requests(requests: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The synchronous checks: a 400 naming the offending request, or the (custom_id, params)."""
+    if not isinstance(requests, list) or not requests:
+        raise _bad("requests: List should have at least 1 item after validation, not 0")
+    if len(requests) > MAX_REQUESTS:
+        raise _bad(f"requests: List should have at most {MAX_REQUESTS} items after validation, not {len(requests)}")
+    seen: set[str] = set()
+    out: list[tuple[str, dict[str, Any]]] = []
+    for index, item in enumerate(requests):
+        custom_id, params = _check_item(index, item)
+        if custom_id in seen:
+            raise _bad(
+                f"requests.{index}.custom_id: Duplicate custom_id '{custom_id}'; each "
+                "custom_id must be unique within the batch."
+            )
+        seen.add(custom_id)
+        out.append((custom_id, params))
+    return out
+
+
+def _check_item(index: int, item: Any) -> tuple[str, Any]:
+    if not isinstance(item, dict):
+        raise _bad(f"requests.{index}: Input should be a valid dictionary")
+    custom_id = item.get("custom_id")
+    if not isinstance(custom_id, str) or not CUSTOM_ID.match(custom_id):
+        raise _bad(
+            f"requests.{index}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$' (got {custom_id!r})"
+        )
+    if "params" not in item:
+        raise _bad(f"requests.{index}.params: Field required")
+    return custom_id, item["params"]
+
+
+def _bad(message: str) -> EmulatorError:
+    return EmulatorError("anthropic", 400, message)
+
+
+def prepare(checked: list[tuple[str, Any]], faults: BatchFaults, prompt_cache: PromptCache) -> Prepared:
+    """The asynchronous per-request validation, decided now, and prompt-cache use in input order
+    (runs in a worker thread)."""
+    out = Prepared()
+    for index, (custom_id, params) in enumerate(checked):
+        problem = _problem(index, params, faults)
+        if problem is not None:
+            out.problems[index] = problem
+        elif isinstance(params.get("system"), list):
+            ask = anthropic_ask(params)
+            if ask.cache_key is not None:
+                out.cache[index] = prompt_cache.lookup("anthropic", ask)
+        out.custom_ids.append(custom_id)
+        out.params.append(compact_json(params))
+    return out
+
+
+def _problem(index: int, params: Any, faults: BatchFaults) -> RowProblem | None:
+    problem = anthropic_problem(params)
+    if problem is None and faults.fail:
+        return FAIL_BATCH
+    if problem is None and faults.row_error_every and (index + 1) % faults.row_error_every == 0:
+        return SERVER_PROBLEM
+    return problem
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def batch_json(batch: AnthropicBatch, snap: Snapshot, results_url: str) -> dict[str, Any]:
+    ended = snap.phase.ended
+    status = "ended" if ended else "canceling" if snap.phase is Phase.CANCELLING else "in_progress"
+    cancel_at = batch.timeline.cancel_at
+    return {
+        "id": batch.id,
+        "type": "message_batch",
+        "processing_status": status,
+        "request_counts": request_counts(batch, snap),
+        "ended_at": rfc3339(snap.times[snap.phase]) if ended else None,
+        "created_at": rfc3339(batch.timeline.created),
+        "expires_at": rfc3339(batch.timeline.created + DAY),
+        "cancel_initiated_at": rfc3339(cancel_at) if cancel_at is not None else None,
+        "archived_at": None,
+        "results_url": results_url if ended else None,
+    }
+
+
+def request_counts(batch: AnthropicBatch, snap: Snapshot) -> dict[str, int]:
+    """Only `processing` is live; the other counts stay 0 until the batch has ended (§2.3)."""
+    n = batch.n
+    counts = {"processing": n, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+    if not snap.phase.ended:
+        return counts
+    errored = sum(1 for index in batch.requests.problems if index < snap.done)
+    not_run = "expired" if snap.phase is Phase.EXPIRED else "canceled"
+    counts.update(processing=0, succeeded=snap.done - errored, errored=errored)
+    counts[not_run] = n - snap.done
+    return counts
+
+
+def result_chunks(batch: AnthropicBatch, snap: Snapshot, shuffle: bool) -> Iterator[bytes]:
+    """The results JSONL in chunks: no blank lines, one trailing newline (§2.2)."""
+    order = list(range(batch.n))
+    if shuffle:
+        random.Random(batch.id).shuffle(order)
+    for start in range(0, len(order), CHUNK):
+        rows = [_result(batch, snap, index) for index in order[start : start + CHUNK]]
+        yield b"".join(orjson.dumps(row) + b"\n" for row in rows)
+
+
+def _result(batch: AnthropicBatch, snap: Snapshot, index: int) -> dict[str, Any]:
+    custom_id = batch.requests.custom_ids[index]
+    seed = f"{batch.id}:{index}"
+    if index >= snap.done:
+        kind = "expired" if snap.phase is Phase.EXPIRED else "canceled"
+        return {"custom_id": custom_id, "result": {"type": kind}}
+    problem = batch.requests.problems.get(index)
+    if problem is not None:
+        return {"custom_id": custom_id, "result": {"type": "errored", "error": error_body(problem)}}
+    params = orjson.loads(batch.requests.params[index])
+    message = message_json(params, seed, batch.requests.cache.get(index, (0, 0)))
+    return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
+
+
+def error_body(problem: RowProblem) -> dict[str, Any]:
+    kind = "api_error" if problem.server else "invalid_request_error"
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": problem.message},
+        "request_id": "req_" + stable_id(problem.message),
+    }
+
+
+def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier: str = "batch") -> dict[str, Any]:
+    ask = anthropic_ask(params)
+    ans = answer(ask)
+    written, read = cache
+    content: list[dict[str, Any]] = [{"type": "text", "text": ans.text}]
+    if ans.tool_name is not None:
+        content = [
+            {
+                "type": "tool_use",
+                "id": "toolu_" + stable_id(seed, "tool"),
+                "name": ans.tool_name,
+                "input": ans.tool_args,
+            }
+        ]
+    return {
+        "id": "msg_" + stable_id(seed, "msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": ask.model,
+        "content": content,
+        "stop_reason": "tool_use" if ans.tool_name is not None else "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": max(1, ans.input_tokens - written - read),
+            "output_tokens": ans.output_tokens,
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": read,
+            "service_tier": tier,
+        },
+    }

@@ -1,0 +1,74 @@
+"""The emulator's FastAPI app: OpenAI, Anthropic and Gemini Batch APIs on one port.
+
+/openai/v1/...     OPENAI_BASE_URL=http://HOST:PORT/openai/v1
+/anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
+/gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
+/_emulator/...     faults, stats, reset, config
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from corthex.emulator import (
+    anthropic_routes,
+    control_routes,
+    gemini_files,
+    gemini_routes,
+    openai_routes,
+)
+from corthex.emulator.config import EmulatorConfig
+from corthex.emulator.errors import EmulatorError, RawResponse, error_response, provider_of_path
+from corthex.emulator.state import EmulatorState
+
+
+def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | None = None) -> FastAPI:
+    state = state or EmulatorState(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="CORTHEX provider emulator",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.emulator = state
+    for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, control_routes):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def emulator_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, EmulatorError)
+        return error_response(exc)
+
+    async def raw(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RawResponse)
+        return exc.response
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        provider = provider_of_path(request.url.path)
+        return error_response(EmulatorError(provider, exc.status_code, str(exc.detail)))
+
+    async def invalid(request: Request, exc: Exception) -> Response:
+        provider = provider_of_path(request.url.path)
+        return error_response(EmulatorError(provider, 400, str(exc)))
+
+    app.add_exception_handler(EmulatorError, emulator_error)
+    app.add_exception_handler(RawResponse, raw)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)

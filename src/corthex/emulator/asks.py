@@ -1,0 +1,312 @@
+"""Each provider's request body reduced to an `Ask`, and its per-request validation.
+
+Validation here is what the real services check per request (the batch then holds an error row
+for that request, the rest of the batch still runs). A problem is a `RowProblem`; each provider
+module renders it in its own row-error shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from corthex.emulator.answers import (
+    ERROR_HOOK,
+    Ask,
+    all_words,
+    last_user_text,
+    prefix_key,
+    text_of,
+)
+
+REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
+JSON_OBJECT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+}
+HOOK_MESSAGE = "Emulated failure requested by [[emulator:error]] in the prompt."
+OPENAI_URLS = ("/v1/chat/completions", "/v1/responses")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    message: str
+    param: str | None = None
+    code: str | None = None
+    status: int = 400
+    server: bool = False  # a server-side failure (500) rather than a bad request
+
+
+SERVER_PROBLEM = RowProblem(
+    "The server had an error while processing your request. Sorry about that! (emulated)",
+    status=500,
+    server=True,
+)
+
+
+def pick(data: Any, camel: str, default: Any = None) -> Any:
+    """`data[camel]`, or its snake_case spelling: the Gemini SDK and users mix both."""
+    if not isinstance(data, dict):
+        return default
+    if camel in data:
+        return data[camel]
+    snake = re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+    return data.get(snake, default)
+
+
+# --- OpenAI ------------------------------------------------------------------------------
+
+
+def openai_problem(url: str, body: Any) -> RowProblem | None:
+    if not isinstance(body, dict):
+        return RowProblem("'body' must be a JSON object.", "body", "invalid_type")
+    if url not in OPENAI_URLS:
+        return RowProblem(f"The emulator does not implement the endpoint '{url}'.", None, None)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return RowProblem("You must provide a model parameter.", "model", None)
+    if url == "/v1/chat/completions":
+        problem = _openai_chat_problem(body)
+        if problem is not None:
+            return problem
+    ask = openai_ask(url, body)
+    if ERROR_HOOK in ask.prompt:
+        return RowProblem(HOOK_MESSAGE, None, "emulated_error")
+    return None
+
+
+def _openai_chat_problem(body: dict[str, Any]) -> RowProblem | None:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return RowProblem("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+    if "max_tokens" in body and REASONING_MODEL.match(str(body.get("model"))):
+        return RowProblem(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
+    return None
+
+
+def openai_ask(url: str, body: dict[str, Any]) -> Ask:
+    if url == "/v1/responses":
+        return _responses_ask(body)
+    messages = body.get("messages") or []
+    system = [
+        text_of(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")
+    ]
+    every = [text_of(m.get("content")) for m in messages if isinstance(m, dict)]
+    tool_name, tool_schema = _openai_forced_tool(body)
+    return Ask(
+        model=str(body.get("model", "")),
+        prompt=last_user_text(messages),
+        input_text_words=all_words(*every),
+        max_tokens=_int_or_none(body.get("max_completion_tokens", body.get("max_tokens"))),
+        schema=_openai_schema(body.get("response_format")),
+        tool_name=tool_name,
+        tool_schema=tool_schema,
+        cached_words=all_words(*system),
+        cache_key=prefix_key(*system),
+    )
+
+
+def _responses_ask(body: dict[str, Any]) -> Ask:
+    items = body.get("input")
+    instructions = body.get("instructions") if isinstance(body.get("instructions"), str) else ""
+    every = (
+        [text_of(i.get("content")) for i in items if isinstance(i, dict)]
+        if isinstance(items, list)
+        else [text_of(items)]
+    )
+    fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+    schema = None
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = fmt.get("schema") or {}
+    elif isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        schema = JSON_OBJECT_SCHEMA
+    return Ask(
+        model=str(body.get("model", "")),
+        prompt=last_user_text(items),
+        input_text_words=all_words(instructions, *every),
+        max_tokens=_int_or_none(body.get("max_output_tokens")),
+        schema=schema,
+        cached_words=all_words(instructions),
+        cache_key=prefix_key(instructions),
+    )
+
+
+def _openai_schema(fmt: Any) -> dict[str, Any] | None:
+    if not isinstance(fmt, dict):
+        return None
+    if fmt.get("type") == "json_schema":
+        return (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    if fmt.get("type") == "json_object":
+        return JSON_OBJECT_SCHEMA
+    return None
+
+
+def _openai_forced_tool(body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    tools = [t.get("function") for t in body.get("tools") or [] if isinstance(t, dict)]
+    tools = [t for t in tools if isinstance(t, dict) and t.get("name")]
+    choice = body.get("tool_choice")
+    if not tools or choice in (None, "auto", "none"):
+        return None, None
+    if choice == "required":
+        return tools[0]["name"], tools[0].get("parameters")
+    name = ((choice or {}).get("function") or {}).get("name") if isinstance(choice, dict) else None
+    return _named_tool(tools, name, "parameters")
+
+
+# --- Anthropic ---------------------------------------------------------------------------
+
+
+def anthropic_problem(params: Any) -> RowProblem | None:
+    if not isinstance(params, dict):
+        return RowProblem("params: Input should be a valid dictionary")
+    if not isinstance(params.get("model"), str) or not params["model"]:
+        return RowProblem("model: Field required")
+    max_tokens = params.get("max_tokens")
+    if max_tokens is None:
+        return RowProblem("max_tokens: Field required")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        return RowProblem("max_tokens: Input should be greater than or equal to 1")
+    messages = params.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return RowProblem(
+            "messages: Field required"
+            if messages is None
+            else "messages: List should have at least 1 item after validation, not 0"
+        )
+    if params.get("stream"):
+        return RowProblem("stream: Streaming is not supported for requests in a message batch")
+    if ERROR_HOOK in last_user_text(messages):
+        return RowProblem(HOOK_MESSAGE)
+    return None
+
+
+def anthropic_ask(params: dict[str, Any]) -> Ask:
+    messages = params.get("messages") or []
+    system = params.get("system")
+    every = [text_of(m.get("content")) for m in messages if isinstance(m, dict)]
+    tool_name, tool_schema = _anthropic_forced_tool(params)
+    return Ask(
+        model=str(params.get("model", "")),
+        prompt=last_user_text(messages),
+        input_text_words=all_words(text_of(system), *every),
+        max_tokens=_int_or_none(params.get("max_tokens")),
+        schema=_anthropic_schema(params),
+        tool_name=tool_name,
+        tool_schema=tool_schema,
+        cached_words=anthropic_cached_words(system),
+        cache_key=anthropic_cache_key(system),
+    )
+
+
+def anthropic_cached_words(system: Any) -> int:
+    """Words of the system blocks up to the last one marked with `cache_control`."""
+    if not isinstance(system, list):
+        return 0
+    marked = [i for i, b in enumerate(system) if isinstance(b, dict) and b.get("cache_control")]
+    if not marked:
+        return 0
+    return all_words(*(text_of(b) for b in system[: marked[-1] + 1]))
+
+
+def anthropic_cache_key(system: Any) -> str | None:
+    if not anthropic_cached_words(system):
+        return None
+    return prefix_key(text_of(system))
+
+
+def _anthropic_schema(params: dict[str, Any]) -> dict[str, Any] | None:
+    for fmt in (params.get("output_format"), (params.get("output_config") or {}).get("format")):
+        if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            return fmt.get("schema") or {"type": "object"}
+    return None
+
+
+def _anthropic_forced_tool(params: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    tools = [t for t in params.get("tools") or [] if isinstance(t, dict) and t.get("name")]
+    choice = params.get("tool_choice")
+    if not tools or not isinstance(choice, dict):
+        return None, None
+    if choice.get("type") == "any":
+        return tools[0]["name"], tools[0].get("input_schema")
+    if choice.get("type") == "tool":
+        return _named_tool(tools, choice.get("name"), "input_schema")
+    return None, None
+
+
+# --- Gemini ------------------------------------------------------------------------------
+
+
+def gemini_problem(request: Any) -> RowProblem | None:
+    if not isinstance(request, dict):
+        return RowProblem("Invalid JSON payload: 'request' must be an object.")
+    contents = request.get("contents")
+    if not isinstance(contents, list) or not contents:
+        return RowProblem("* GenerateContentRequest.contents: contents is not specified")
+    if ERROR_HOOK in last_user_text(contents, content_key="parts"):
+        return RowProblem(HOOK_MESSAGE)
+    return None
+
+
+def gemini_ask(model: str, request: dict[str, Any]) -> Ask:
+    contents = request.get("contents") or []
+    system = text_of(pick(request, "systemInstruction") or "")
+    every = [text_of(c) for c in contents if isinstance(c, dict)]
+    config = pick(request, "generationConfig") or {}
+    tool_name, tool_schema = _gemini_forced_tool(request)
+    return Ask(
+        model=model,
+        prompt=last_user_text(contents, content_key="parts"),
+        input_text_words=all_words(system, *every),
+        max_tokens=_int_or_none(pick(config, "maxOutputTokens")),
+        schema=_gemini_schema(config),
+        tool_name=tool_name,
+        tool_schema=tool_schema,
+        cached_words=all_words(system),
+        cache_key=prefix_key(system),
+    )
+
+
+def _gemini_schema(config: dict[str, Any]) -> dict[str, Any] | None:
+    if pick(config, "responseMimeType") != "application/json":
+        return None
+    schema = pick(config, "responseJsonSchema") or pick(config, "responseSchema")
+    return schema if isinstance(schema, dict) else {"type": "object"}
+
+
+def _gemini_forced_tool(request: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    calling = pick(pick(request, "toolConfig") or {}, "functionCallingConfig") or {}
+    if str(pick(calling, "mode", "")).upper() != "ANY":
+        return None, None
+    declared: list[dict[str, Any]] = []
+    for tool in request.get("tools") or []:
+        declared += [d for d in pick(tool, "functionDeclarations") or [] if isinstance(d, dict)]
+    if not declared:
+        return None, None
+    allowed = pick(calling, "allowedFunctionNames") or []
+    name, _ = _named_tool(declared, allowed[0] if allowed else None, "parameters")
+    chosen = next((d for d in declared if d.get("name") == name), declared[0])
+    schema = pick(chosen, "parametersJsonSchema") or chosen.get("parameters")
+    return chosen.get("name"), schema
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _named_tool(
+    tools: list[dict[str, Any]], name: str | None, schema_key: str
+) -> tuple[str | None, dict[str, Any] | None]:
+    for tool in tools:
+        if name is None or tool.get("name") == name:
+            return tool.get("name"), tool.get(schema_key)
+    return None, None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,49 @@
+"""Emulator settings: how fast batches move, where files live, which URL the emulator is seen at."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from corthex.emulator.faults import BatchFaults
+from corthex.emulator.lifecycle import Timeline
+
+
+@dataclass
+class EmulatorConfig:
+    speed: float = 1.0  # multiplies all processing times; 0 => batches end at the first poll
+    validate_seconds: float = 0.2  # OpenAI 'validating' phase / Gemini PENDING
+    base_seconds: float = 0.5  # in_progress base time per batch
+    per_request_seconds: float = 0.002  # plus this per request
+    data_dir: Path | None = None  # uploaded files and results (a temporary dir if None)
+    public_url: str | None = None  # absolute root URL (no provider prefix); default: request host
+    finalize_seconds: float = 0.1  # OpenAI 'finalizing'
+    cancel_seconds: float = 0.2  # 'cancelling' before 'cancelled'
+    shuffle_results: bool = True  # OpenAI and Anthropic results come out of input order
+
+    def timeline(self, created: float, n: int, faults: BatchFaults, *, validate: bool, finalize: bool) -> Timeline:
+        """The schedule of a batch created now, frozen at creation (later config changes apply
+        to later batches)."""
+        scale = max(self.speed, 0.0)
+        return Timeline(
+            created=created,
+            n=n,
+            validate_s=self.validate_seconds * scale if validate else 0.0,
+            process_s=(self.base_seconds + self.per_request_seconds * n) * scale,
+            finalize_s=self.finalize_seconds * scale if finalize else 0.0,
+            cancel_s=self.cancel_seconds * scale,
+            faults=faults,
+        )
+
+    def update(self, changes: dict[str, Any]) -> None:
+        known = {f.name: f for f in fields(self)}
+        for key, value in changes.items():
+            if key not in known or key == "data_dir":
+                raise ValueError(f"cannot change config field {key!r}")
+            setattr(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["data_dir"] = str(self.data_dir) if self.data_dir else None
+        return data

@@ -1,0 +1,95 @@
+"""What runs before every provider call: counting, recording, the API-key check, call faults.
+
+Call faults answer with `x-should-retry: false` unless the fault sets `retry_after`: the OpenAI
+and Anthropic SDKs obey that header, so their built-in retries cannot hide a fault from the code
+under test. With `retry_after` the SDKs see a normal retryable answer and wait as told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from corthex.emulator.errors import EmulatorError, RawResponse
+from corthex.emulator.faults import Fault
+from corthex.emulator.state import EmulatorState
+
+MALFORMED_BODY = b"<html><body>502 Bad Gateway (emulated malformed answer)</body></html>"
+MISSING_KEY = {
+    "openai": "You didn't provide an API key. You need to provide your API key in an "
+    "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    "anthropic": "x-api-key header is required",
+    "gemini": "Method doesn't allow unregistered callers (callers without established "
+    "identity). Please use API Key or other form of API consumer identity to call this API.",
+}
+
+
+def get_state(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+def guard(provider: str, op: str, *, auth: bool = True) -> Any:
+    """A route dependency: `dependencies=[guard("openai", "create")]`."""
+
+    async def check(request: Request) -> None:
+        state = get_state(request)
+        state.counters.count_call(provider, op)
+        if provider == "openai":
+            _record_openai(state, request)
+        if auth and not has_key(provider, request):
+            raise EmulatorError(provider, 401, MISSING_KEY[provider])
+        fault = state.faults.take_call_fault(provider, op)
+        if fault is not None:
+            await apply_fault(provider, fault)
+
+    return Depends(check)
+
+
+def has_key(provider: str, request: Request) -> bool:
+    bearer = request.headers.get("authorization", "")
+    has_bearer = bearer.lower().startswith("bearer ") and bool(bearer[7:].strip())
+    if provider == "openai":
+        return has_bearer
+    if provider == "anthropic":
+        return has_bearer or bool(request.headers.get("x-api-key", "").strip())
+    return (
+        bool(request.headers.get("x-goog-api-key", "").strip()) or bool(request.query_params.get("key")) or has_bearer
+    )
+
+
+async def apply_fault(provider: str, fault: Fault) -> None:
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.delay)
+        return
+    if fault.kind == "malformed":
+        raise RawResponse(Response(MALFORMED_BODY, 200, media_type="application/json"))
+    headers = {"x-should-retry": "false"}
+    if fault.retry_after is not None:
+        headers = {
+            "retry-after": f"{fault.retry_after:g}",
+            "retry-after-ms": str(int(fault.retry_after * 1000)),
+        }
+    raise EmulatorError(provider, fault.status, headers=headers)
+
+
+def _record_openai(state: EmulatorState, request: Request) -> None:
+    prefix = "/openai/v1"
+    path = request.url.path
+    entry: dict[str, Any] = {
+        "method": request.method,
+        "path": path[len(prefix) :] if path.startswith(prefix) else path,
+        "query": dict(request.query_params),
+    }
+    state.openai_requests.append(entry)
+    request.state.record = entry
+
+
+def record(request: Request, **fields: Any) -> None:
+    """Add the parsed body to this call's OpenAI record (a no-op for other providers)."""
+    entry = getattr(request.state, "record", None)
+    if entry is not None:
+        entry.update(fields)

@@ -1,0 +1,79 @@
+"""All emulator state, in-process: files on disk, compact batch records in memory, faults, stats."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from corthex.emulator.anthropic_batches import AnthropicStore
+from corthex.emulator.config import EmulatorConfig
+from corthex.emulator.faults import BatchFaults, Fault, FaultSet
+from corthex.emulator.gemini_batches import GeminiStore
+from corthex.emulator.openai_batches import OpenAIStore
+from corthex.emulator.prompt_cache import PromptCache
+from corthex.emulator.stats import MAX_RECORDS, Stats
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if self.config.data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="corthex-emulator-")
+            self.data_dir = Path(self._tmp.name)
+        else:
+            self.data_dir = Path(self.config.data_dir)
+        self.faults = FaultSet()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.counters = Stats()
+        self.cache = PromptCache()
+        self.openai = OpenAIStore(self.data_dir / "openai")
+        self.anthropic = AnthropicStore()
+        self.gemini = GeminiStore(self.data_dir / "gemini")
+        #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
+        self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
+
+    # --- faults --------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every fault; batches held by `never_end` are released."""
+        self.faults.clear()
+
+    def held(self, faults: BatchFaults) -> bool:
+        return self.faults.is_held(faults)
+
+    # --- inspection and control ----------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        data = self.counters.snapshot()
+        data["faults"] = {
+            "active": [f.to_dict() for f in self.faults.active()],
+            "triggered": dict(self.faults.triggered),
+        }
+        return data
+
+    def reset(self) -> None:
+        """Forget every batch, file, fault and counter (the data dir is emptied)."""
+        self.faults.clear()
+        self.faults.triggered.clear()
+        for sub in ("openai", "gemini"):
+            shutil.rmtree(self.data_dir / sub, ignore_errors=True)
+        self._fresh()
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None

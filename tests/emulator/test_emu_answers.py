@@ -1,0 +1,137 @@
+"""The pure parts: deterministic answers, test hooks, the schema generator, the lifecycle."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from corthex.emulator.answers import Ask, answer, scripted_reply
+from corthex.emulator.asks import anthropic_ask, gemini_ask, openai_ask, openai_problem
+from corthex.emulator.faults import BatchFaults, Fault, FaultSet
+from corthex.emulator.lifecycle import Phase, Timeline, initial, snapshot
+from corthex.emulator.schema_gen import generate
+
+
+def test_answers_are_a_function_of_model_and_prompt() -> None:
+    ask = Ask(model="m", prompt="one two three", input_text_words=3)
+    assert answer(ask) == answer(ask)
+    assert answer(ask).text == "[emulated m] one two three"
+    assert answer(Ask(model="m", prompt="x", input_text_words=1, max_tokens=1)).output_tokens == 1
+    long = answer(Ask(model="m", prompt=" ".join(["w"] * 40), input_text_words=40))
+    assert long.text.endswith("…") and long.input_tokens == 52
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reply"),
+    [
+        ("a [[emulator:reply=plain text]] b", "plain text"),
+        ("[[emulator:reply=two\\nlines]]", "two\nlines"),
+        ('[[emulator:reply={"k": "v"}]]', '{"k": "v"}'),
+        ("[[emulator:reply=bracket \\u005d\\u005d inside]]", "bracket ]] inside"),
+        ("no hook", None),
+    ],
+)
+def test_reply_hook(prompt: str, reply: str | None) -> None:
+    assert scripted_reply(prompt) == reply
+
+
+SCHEMAS = [
+    {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer", "minimum": 5}},
+        "required": ["a", "b"],
+        "additionalProperties": False,
+    },
+    {"type": "array", "items": {"type": "number", "maximum": -2}, "minItems": 2},
+    {
+        "$defs": {"x": {"type": "string", "enum": ["p", "q"]}},
+        "type": "object",
+        "properties": {"x": {"$ref": "#/$defs/x"}},
+        "required": ["x"],
+    },
+    {"anyOf": [{"type": "null"}, {"type": "string", "minLength": 30, "maxLength": 31}]},
+    {"type": ["string", "null"], "format": "date-time"},
+    {
+        "type": "object",
+        "properties": {
+            "flag": {"type": "boolean"},
+            "nested": {"type": "object", "properties": {"c": {"const": 3}}, "required": ["c"]},
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_generated_documents_validate(schema: dict[str, object]) -> None:
+    jsonschema.validate(generate(schema), schema)
+
+
+def test_gemini_schema_types_are_accepted() -> None:
+    schema = {
+        "type": "OBJECT",
+        "properties": {"n": {"type": "NUMBER"}, "tags": {"type": "ARRAY", "items": {"type": "STRING"}}},
+        "propertyOrdering": ["tags", "n"],
+    }
+    assert list(generate(schema)) == ["tags", "n"]
+
+
+def test_structured_output_requests_are_recognised() -> None:
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    body = {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": schema}},
+    }
+    assert openai_ask("/v1/chat/completions", body).schema == schema
+    params = {
+        "model": "c",
+        "max_tokens": 5,
+        "messages": [],
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+    }
+    assert anthropic_ask(params).schema == schema
+    request = {
+        "contents": [],
+        "generation_config": {"response_mime_type": "application/json", "response_json_schema": schema},
+    }
+    assert gemini_ask("g", request).schema == schema
+
+
+def test_reasoning_models_refuse_max_tokens() -> None:
+    body = {"model": "o3-mini", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    problem = openai_problem("/v1/chat/completions", body)
+    assert problem is not None and problem.code == "unsupported_parameter"
+    assert openai_problem("/v1/chat/completions", {**body, "model": "gpt-4o"}) is None
+
+
+def test_lifecycle_phases() -> None:
+    tl = Timeline(created=0, n=10, validate_s=1, process_s=10, finalize_s=1, cancel_s=1)
+    assert initial(tl).phase is Phase.VALIDATING
+    assert [snapshot(tl, t).phase for t in (0.5, 2, 11.5, 13)] == [
+        Phase.VALIDATING,
+        Phase.RUNNING,
+        Phase.FINALIZING,
+        Phase.COMPLETED,
+    ]
+    assert snapshot(tl, 6).done == 5
+    tl.cancel_at = 6
+    assert snapshot(tl, 6.5).phase is Phase.CANCELLING
+    cancelled = snapshot(tl, 8)
+    assert (cancelled.phase, cancelled.done, cancelled.ended_at) == (Phase.CANCELLED, 5, 7)
+
+
+def test_speed_zero_ends_at_the_first_poll() -> None:
+    tl = Timeline(created=0, n=3, validate_s=0, process_s=0, finalize_s=0, cancel_s=0)
+    assert initial(tl).phase is Phase.VALIDATING
+    assert snapshot(tl, 0.001).phase is Phase.COMPLETED
+
+
+def test_batch_faults_are_taken_per_batch() -> None:
+    faults = FaultSet()
+    faults.add(Fault("openai", kind="expire", fraction=0.25, times=1))
+    faults.add(Fault("*", kind="row_errors", every=2))
+    assert faults.take_batch_faults("openai") == BatchFaults(expire_fraction=0.25, row_error_every=2)
+    assert faults.take_batch_faults("openai") == BatchFaults(row_error_every=2)
+    assert faults.take_call_fault("openai", "create") is None
+    with pytest.raises(ValueError):
+        Fault("openai", kind="explode")

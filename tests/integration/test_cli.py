@@ -1,0 +1,168 @@
+"""The command line as a user runs it: real processes, one database, the emulator as a process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+CORTHEX = [sys.executable, "-m", "corthex"]
+
+
+@pytest.fixture(scope="module")
+def emulator_process() -> Iterator[dict[str, str]]:
+    """`corthex emulator --port P` in its own process; its printed lines are the environment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [*CORTHEX, "emulator", "--port", str(port), "--speed", "0.02"], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    env = {}
+    for _ in range(6):
+        key, _, value = proc.stdout.readline().strip().removeprefix("export ").partition("=")
+        env[key] = value
+    _wait_for_port(port)
+    yield env
+    proc.terminate()
+    proc.wait(10)
+    proc.stdout.close()
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("emulator did not start")
+
+
+@pytest.fixture
+def run(emulator_process: dict[str, str], tmp_path: Path):  # noqa: ANN201 - returns the runner
+    env = {
+        **os.environ,
+        **emulator_process,
+        "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        "CORTHEX_DATA_DIR": str(tmp_path / "data"),
+        "CORTHEX_POLL_INITIAL": "0.05",
+        "CORTHEX_POLL_MAX": "0.3",
+        "COLUMNS": "200",
+    }
+
+    def runner(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([*CORTHEX, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        if ok:
+            assert out.returncode == 0, out.stderr
+        return out
+
+    return runner
+
+
+def write(path: Path, lines: list[dict[str, object] | str]) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else orjson.dumps(x).decode()) + "\n" for x in lines))
+    return path
+
+
+MIXED = [
+    {"custom_id": f"r{i}", "model": m, "prompt": f"question {i}"}
+    for i, m in enumerate(["gpt-5-mini", "claude-sonnet-4-6", "gemini-2.5-flash"] * 3)
+]
+
+
+def test_emulator_prints_the_sdk_variables(emulator_process: dict[str, str]) -> None:
+    assert set(emulator_process) == {
+        "OPENAI_BASE_URL",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "GOOGLE_GEMINI_BASE_URL",
+        "GEMINI_API_KEY",
+    }
+    assert emulator_process["OPENAI_BASE_URL"].endswith("/openai/v1")
+
+
+def test_submit_wait_writes_one_line_per_request(run, tmp_path: Path) -> None:
+    out = run("submit", str(write(tmp_path / "in.jsonl", MIXED)), "--wait", "--out", str(tmp_path / "out.jsonl"))
+    assert "completed" in out.stdout and "9 results written" in out.stdout
+    lines = [orjson.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [x["custom_id"] for x in lines] == [f"r{i}" for i in range(9)]
+    assert {x["provider"] for x in lines} == {"openai", "anthropic", "gemini"}
+    assert all(x["status"] == "succeeded" and x["usage"]["output_tokens"] > 0 for x in lines)
+
+
+def test_a_later_process_follows_and_collects_the_job(run, tmp_path: Path) -> None:
+    out = run("submit", str(write(tmp_path / "in.jsonl", MIXED)))
+    job = re.search(r"job (job_[0-9a-f]+)", out.stdout).group(1)
+    deadline = time.time() + 60
+    while "completed" not in run("status", job).stdout:
+        assert time.time() < deadline
+        time.sleep(0.3)
+    assert job in run("status").stdout
+    run("results", job, "--out", str(tmp_path / "r.jsonl"))
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 9
+    stdout_lines = run("results", job).stdout.splitlines()
+    assert orjson.loads(stdout_lines[0])["custom_id"] == "r0"
+
+
+def test_queue_add_list_flush(run, tmp_path: Path) -> None:
+    added = run("queue", "add", str(write(tmp_path / "q.jsonl", MIXED)))
+    job = re.search(r"job (job_[0-9a-f]+)", added.stdout).group(1)
+    assert "9 requests queued" in added.stdout
+    assert job in run("queue", "list").stdout
+    assert "9 requests sent" in run("flush").stdout
+    assert "queue: 0 requests" in run("queue", "list").stdout
+
+
+def test_cancel(run, tmp_path: Path) -> None:
+    added = run("queue", "add", str(write(tmp_path / "q.jsonl", MIXED)))
+    job = re.search(r"job (job_[0-9a-f]+)", added.stdout).group(1)
+    assert "canceled" in run("cancel", job).stdout
+    assert "canceled" in run("status", job).stdout
+
+
+def test_bad_file_is_refused_naming_lines_and_nothing_is_submitted(run, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "bad.jsonl",
+        [
+            MIXED[0],
+            '{"custom_id": "x", "model": ',
+            MIXED[0],
+            {"custom_id": "y", "model": "mistral-large", "prompt": "p"},
+        ],
+    )
+    out = run("submit", str(bad), ok=False)
+    assert out.returncode == 2
+    assert "bad.jsonl line 2: invalid JSON" in out.stderr
+    assert "bad.jsonl line 3, field 'custom_id': duplicate custom_id 'r0'" in out.stderr
+    assert "bad.jsonl line 4, field 'model': no provider serves model 'mistral-large'" in out.stderr
+    assert "job_" not in run("status").stdout
+
+
+def test_skip_invalid_reports_the_skipped_lines(run, tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.jsonl", [*MIXED[:3], '{"custom_id": "x"}'])
+    out = run("submit", str(bad), "--skip-invalid", "--wait")
+    assert "skipped line 4, field 'model': missing 'model'" in out.stderr
+    assert "1 invalid line(s) skipped" in out.stderr and "completed" in out.stdout
+
+
+def test_empty_file_is_refused(run, tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n")
+    out = run("submit", str(tmp_path / "empty.jsonl"), ok=False)
+    assert out.returncode == 2 and "empty" in out.stderr
+
+
+def test_unknown_job_is_a_clear_error(run) -> None:
+    out = run("status", "job_000000000000", ok=False)
+    assert out.returncode == 2 and "no job with id 'job_000000000000'" in out.stderr
