@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean system-deps
 
 install: $(STAMP)
 
@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/corthex demo
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest -q
+
+system-deps:
+	bash scripts/system-deps.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench

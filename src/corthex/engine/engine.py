@@ -87,6 +87,12 @@ class Engine:
             raise RuntimeError("use the engine inside `async with Engine(...)`")
         return self._ctx
 
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Deliver finished chains' reports to `delivery` too (e.g. the WebSocket, Telegram)."""
+        self._deliveries.append(delivery)
+        if self._chains is not None:
+            self._chains.deliveries.append(delivery)
+
     @property
     def chains(self) -> ChainRunner:
         """The chain orchestrator (the org is loaded on first use)."""
