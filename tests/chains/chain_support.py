@@ -10,9 +10,9 @@ from corthex.engine.engine import Engine
 from corthex.store.chains import ChainRow
 
 
-async def run_until(engine: Engine, chain_id: str, *, step: Step | None = None, timeout: float = 60) -> ChainRow:
+async def run_until(engine: Engine, chain_id: str, *, step: Step | None = None, limit_s: float = 60) -> ChainRow:
     """Work until the chain reaches `step` (or ends, when step is None)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit_s
     while True:
         chain = await engine.store.chains.get(chain_id)
         if chain.status is not ChainStatus.RUNNING or (step is not None and chain.step is step):
