@@ -1,6 +1,7 @@
 """CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs."""
 
 from corthex.config import Settings
+from corthex.domain.chain import ChainStatus, Step
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.engine.engine import Engine, SubmitReport
@@ -17,7 +18,22 @@ from corthex.errors import (
 Client = Engine  #: the async client API: submit, status, results, cancel
 
 __all__ = [
-    "BudgetExceeded", "Client", "CorthexError", "Engine", "InputProblem", "InvalidInput",
-    "JobStatus", "JobSummary", "LLMRequest", "Message", "NotFound", "ProviderError",
-    "ProviderName", "Settings", "SubmitReport", "UsageError",
+    "BudgetExceeded",
+    "ChainStatus",
+    "Client",
+    "CorthexError",
+    "Engine",
+    "InputProblem",
+    "InvalidInput",
+    "JobStatus",
+    "JobSummary",
+    "LLMRequest",
+    "Message",
+    "NotFound",
+    "ProviderError",
+    "ProviderName",
+    "Settings",
+    "Step",
+    "SubmitReport",
+    "UsageError",
 ]

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from corthex.domain.chain import ChainStatus
 from corthex.engine.engine import Engine
 from corthex.engine.events import Event
 from corthex.store.chains import ChainRow
@@ -22,16 +21,12 @@ def run_chain(console: Console, command: str, *, broadcast: bool, realtime: bool
     async def go(engine: Engine) -> None:
         started = time.monotonic()
         engine.bus.subscribe(lambda event: _show_event(console, event, started))
-        chain = await engine.chains.start(command, broadcast=broadcast, realtime=realtime)
+        chain = await engine.start_chain(command, broadcast=broadcast, realtime=realtime, origin="cli")
         if not wait:
             await engine.step()
             console.print(f"chain {chain.id} started; follow it with: corthex chain show {chain.id}", highlight=False)
             return
-        while chain.status is ChainStatus.RUNNING:
-            await engine.step()
-            await engine._sleep_until_due()
-            chain = await engine.store.chains.get(chain.id)
-        await _print_report(console, engine, chain)
+        await _print_report(console, engine, await engine.wait_chain(chain.id))
 
     return go
 

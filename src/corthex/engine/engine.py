@@ -31,6 +31,7 @@ from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
 from corthex.engine.poller import poll_once
 from corthex.errors import InputProblem, ProviderError
 from corthex.providers.base import Provider
+from corthex.store.chains import ChainRow, StepRow
 from corthex.store.sql import BatchRow, SqlStore
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,37 @@ class Engine:
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
         await self.store.record_poll(batch_id, next_poll_at=time.time())
+
+    # -- chains -------------------------------------------------------------------------------
+
+    async def start_chain(
+        self,
+        command: str,
+        *,
+        broadcast: bool = False,
+        realtime: bool = False,
+        origin: str = "api",
+        origin_ref: str | None = None,
+    ) -> ChainRow:
+        """Start a delegation chain; its first step is submitted before this returns."""
+        return await self.chains.start(
+            command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
+        )
+
+    async def wait_chain(self, chain_id: str, *, timeout: float | None = None) -> ChainRow:  # noqa: ASYNC109
+        """Work in-process until the chain has delivered (or stopped); returns it with its report."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (chain := await self.store.chains.get(chain_id)).status is ChainStatus.RUNNING:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"chain {chain_id} not done after {timeout}s")
+            await self.step()
+            await self._sleep_until_due()
+        return chain
+
+    async def chain_steps(self, chain_id: str) -> list[StepRow]:
+        """The chain's steps so far, each with the job that carried it."""
+        await self.store.chains.get(chain_id)  # NotFound for an unknown id
+        return await self.store.chains.steps(chain_id)
 
     # -- working ------------------------------------------------------------------------------
 
