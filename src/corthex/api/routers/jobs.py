@@ -1,0 +1,93 @@
+"""Jobs: submit (JSON or a JSONL upload), list, get, results as a JSONL stream, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import StreamingResponse
+
+from corthex.api.schemas import ErrorBody, Job, JobDetail, SubmitBody, Submitted
+from corthex.api.state import ServerState, server_state
+from corthex.api.uploads import saved_upload
+from corthex.domain.jobs import JobStatus
+from corthex.engine.engine import SubmitReport
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+State = Annotated[ServerState, Depends(server_state)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such job"},
+    422: {"model": ErrorBody, "description": "Invalid input: every problem named by item/line and field"},
+}
+
+
+def submitted(report: SubmitReport) -> Submitted:
+    skipped = [{"line": p.line, "unit": p.unit, "field": p.field, "reason": p.reason} for p in report.skipped]
+    return Submitted(job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped)
+
+
+@router.post("", status_code=201, response_model=Submitted, responses=ERRORS)
+async def submit(body: SubmitBody, state: State) -> Submitted:
+    """Validate the requests and record them as a job (or put them in the queue with `queue`).
+    An invalid item refuses the whole body unless `skip_invalid`."""
+    report = await state.engine.submit(
+        body.requests, skip_invalid=body.skip_invalid, queue=body.queue, source="api", label=body.label
+    )
+    return submitted(report)
+
+
+@router.post("/upload", status_code=201, response_model=Submitted, responses=ERRORS)
+async def upload(
+    state: State,
+    file: Annotated[UploadFile, File(description="A JSONL file, one request per line (up to 50 MB)")],
+    queue: bool = False,
+    skip_invalid: bool = False,
+    label: str | None = None,
+) -> Submitted:
+    """Submit a JSONL file; problems are named by line and field."""
+    async with saved_upload(file, state.settings.data_dir) as path:
+        report = await state.engine.submit_file(
+            path, skip_invalid=skip_invalid, queue=queue, label=label or file.filename or "upload.jsonl"
+        )
+    return submitted(report)
+
+
+@router.get("", response_model=list[Job])
+async def list_jobs(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    status: JobStatus | None = None,
+) -> list[dict[str, Any]]:
+    return [j.to_dict() for j in await state.engine.jobs(limit=limit, status=status)]
+
+
+@router.get("/{job_id}", response_model=JobDetail, responses=ERRORS)
+async def get_job(job_id: str, state: State) -> dict[str, Any]:
+    summary = await state.engine.status(job_id)
+    batches = [b.to_dict() for b in await state.engine.batches(job_id)]
+    return {**summary.to_dict(), "batch_list": batches}
+
+
+@router.get(
+    "/{job_id}/results",
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "One JSON line per result"}, **ERRORS},
+    response_class=StreamingResponse,
+)
+async def results(job_id: str, state: State) -> StreamingResponse:
+    """The results so far, in input order, streamed as JSONL (a download)."""
+    await state.engine.status(job_id)  # 404 before the stream starts
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for line in state.engine.results(job_id):
+            yield orjson.dumps(line) + b"\n"
+
+    headers = {"Content-Disposition": f'attachment; filename="{job_id}-results.jsonl"'}
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
+
+
+@router.post("/{job_id}/cancel", response_model=Job, responses=ERRORS)
+async def cancel(job_id: str, state: State) -> dict[str, Any]:
+    """Cancel: unsent requests are canceled, its batches stopped; results already in are kept."""
+    return (await state.engine.cancel(job_id)).to_dict()

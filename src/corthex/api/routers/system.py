@@ -1,0 +1,61 @@
+"""Health, Prometheus metrics, and the signed OpenAI batch webhook."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from corthex.api.metrics import CONTENT_TYPE
+from corthex.api.schemas import ErrorBody, Health
+from corthex.api.state import ServerState, server_state
+from corthex.domain.chain import ChainStatus
+
+log = logging.getLogger(__name__)
+State = Annotated[ServerState, Depends(server_state)]
+open_router = APIRouter(tags=["system"])  # no token: probes and signed webhooks
+router = APIRouter(tags=["system"])
+
+
+@open_router.get("/healthz", response_model=Health)
+async def healthz(state: State) -> Health:
+    worker = state.worker is not None and not state.worker.done()
+    return Health(status="ok", worker=worker, telegram=state.telegram is not None)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+async def metrics(state: State) -> Response:
+    counts = await state.views.counts()
+    queue, _ = await state.engine.store.queue_stats()
+    running = await state.engine.store.chains.list(status=ChainStatus.RUNNING, limit=100_000)
+    body = state.metrics.render(counts, queue=queue, running_chains=len(running), clients=state.hub.clients)
+    return Response(body, media_type=CONTENT_TYPE)
+
+
+@open_router.post(
+    "/webhooks/openai",
+    responses={400: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+async def openai_webhook(request: Request, state: State) -> dict[str, object]:
+    """OpenAI batch webhooks (Standard Webhooks signature, OPENAI_WEBHOOK_SECRET): a `batch.*`
+    event makes the poller look at that batch now instead of at its next interval."""
+    if state.webhooks is None or not state.webhook_secret:
+        raise HTTPException(503, "webhooks are not configured: set OPENAI_WEBHOOK_SECRET")
+    payload = await request.body()
+    try:
+        event = state.webhooks.webhooks.unwrap(payload, request.headers, secret=state.webhook_secret)
+    except Exception as exc:  # bad or missing signature headers, stale timestamp, bad JSON
+        log.warning("OpenAI webhook refused: %s", exc)
+        raise HTTPException(400, "invalid webhook signature") from None
+    kind = str(getattr(event, "type", ""))
+    remote_id = str(getattr(getattr(event, "data", None), "id", "") or "")
+    if not kind.startswith("batch.") or not remote_id:
+        return {"handled": False, "type": kind}
+    batch_id = await state.views.open_batch_by_remote("openai", remote_id)
+    if batch_id is not None:
+        await state.engine.store.record_poll(batch_id, next_poll_at=time.time())
+        state.engine.ctx.wake.set()
+    log.info("OpenAI webhook %s for %s (batch %s)", kind, remote_id, batch_id or "not open here")
+    return {"handled": batch_id is not None, "type": kind, "batch_id": batch_id}

@@ -1,0 +1,240 @@
+"""The REST API's bodies and answers (pydantic), apart from the domain types and the tables."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from corthex.engine.chains import MAX_COMMAND_CHARS
+
+
+class Problem(BaseModel):
+    line: int = Field(description="1-based line (or item) number; 0 for the input as a whole")
+    unit: str = Field(description='"line" in a file, "item" in a list of requests')
+    field: str | None = None
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    problems: list[Problem] = Field(default_factory=list)
+
+
+# -- jobs and the queue -----------------------------------------------------------------------
+
+
+class SubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requests: list[dict[str, Any]] = Field(
+        description="Request objects in the input-line format: custom_id, model, prompt or messages, …",
+        examples=[[{"custom_id": "q1", "model": "claude-sonnet-4-6", "prompt": "Hello"}]],
+    )
+    queue: bool = Field(False, description="Wait in the queue for a flush instead of going out now")
+    skip_invalid: bool = Field(False, description="Submit the valid items and report the others")
+    label: str | None = Field(None, max_length=200)
+
+
+class QueueBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requests: list[dict[str, Any]]
+    skip_invalid: bool = False
+    label: str | None = Field(None, max_length=200)
+
+
+class Submitted(BaseModel):
+    job_id: str
+    total: int
+    queued: bool
+    skipped: list[Problem] = Field(default_factory=list)
+
+
+class ProviderCounts(BaseModel):
+    requests: int
+    succeeded: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    realtime_cost_usd: float
+    saving_usd: float
+
+
+class Job(BaseModel):
+    id: str
+    status: str
+    source: str
+    total: int
+    finished: int
+    succeeded: int
+    failed: int
+    cost_usd: float
+    batches: int
+    created_at: float
+    completed_at: float | None
+    label: str | None
+    by_provider: dict[str, ProviderCounts]
+
+
+class Batch(BaseModel):
+    id: str
+    provider: str
+    model: str | None
+    status: str
+    raw_status: str | None
+    remote_id: str | None
+    request_count: int
+    done_count: int
+    failed_count: int
+    created_at: float
+    submitted_at: float | None
+    ended_at: float | None
+    next_poll_at: float | None
+    poll_count: int
+    poll_failures: int
+    ended_as: str | None
+    error: str | None
+
+
+class JobDetail(Job):
+    batch_list: list[Batch] = Field(description="The job's provider batches, newest first")
+
+
+class QueueState(BaseModel):
+    requests: int = Field(description="Requests waiting in the queue")
+    oldest_at: float | None
+    jobs: list[Job]
+
+
+class Flushed(BaseModel):
+    released: int
+
+
+class Cleared(BaseModel):
+    canceled_jobs: list[str]
+    canceled_requests: int
+
+
+# -- chains -----------------------------------------------------------------------------------
+
+
+class ChainBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(min_length=1, max_length=MAX_COMMAND_CHARS)
+    broadcast: bool = Field(False, description="Run every department, plus a chief-of-staff summary")
+    realtime: bool = Field(False, description="Use the realtime APIs (full price, no batch wait)")
+    origin: Literal["api", "web"] = "api"
+
+
+class ChainItem(BaseModel):
+    custom_id: str
+    agent: str
+    agent_name: str
+    department: str | None
+    model: str
+    provider: str
+    status: str = Field(description='"working" until its result is in, then the result status')
+    content: str | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+
+class ChainStep(BaseModel):
+    step: str
+    job_id: str | None
+    status: Literal["running", "done", "skipped"]
+    started_at: float
+    items: list[ChainItem]
+
+
+class Chain(BaseModel):
+    id: str
+    command: str
+    status: str
+    step: str
+    broadcast: bool
+    realtime: bool
+    departments: list[str]
+    route_method: str | None
+    route_detail: str | None
+    origin: str
+    created_at: float
+    updated_at: float
+    completed_at: float | None
+    elapsed_s: float
+    cost_usd: float
+    realtime_cost_usd: float
+    saving_usd: float
+    error: str | None
+
+
+class ChainDetail(Chain):
+    report: str | None
+    steps: list[ChainStep]
+
+
+class ChainStarted(BaseModel):
+    id: str
+    status: str
+    step: str
+    departments: list[str]
+    route: str | None
+
+
+# -- org, costs, archive ----------------------------------------------------------------------
+
+
+class Agent(BaseModel):
+    id: str
+    name: str
+    model: str
+
+
+class Department(BaseModel):
+    id: str
+    name: str
+    division: str
+    remit: str
+    manager: Agent
+    specialists: list[Agent]
+    keywords: list[str]
+
+
+class Org(BaseModel):
+    chief_of_staff: str
+    classifier_model: str
+    broadcast_departments: list[str]
+    broadcast_keywords: list[str]
+    departments: list[Department]
+
+
+class DayCost(BaseModel):
+    day: str = Field(description="YYYY-MM-DD in the configured time zone")
+    cost_usd: float
+    realtime_cost_usd: float
+
+
+class Costs(BaseModel):
+    timezone: str
+    today_usd: float
+    budget_usd: float | None
+    remaining_usd: float | None
+    days: list[DayCost] = Field(description="Oldest first, today last")
+
+
+class ArchiveEntry(BaseModel):
+    name: str
+    size: int
+    modified_at: float
+    chain_id: str | None = None
+    department: str | None = None
+    command: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    worker: bool = Field(description="Whether the worker loop (poller, dispatcher, chains) is running")
+    telegram: bool

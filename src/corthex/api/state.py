@@ -1,0 +1,60 @@
+"""What the running server holds: the engine, the event hub, and the tasks it started."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request, WebSocket
+
+from corthex.api.events import EventHub
+from corthex.api.metrics import Metrics
+from corthex.api.redact import Redactor
+from corthex.config import Settings
+from corthex.domain.org import Org
+from corthex.engine.engine import Engine
+from corthex.store.views import StoreViews
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    engine: Engine
+    hub: EventHub
+    redact: Redactor
+    views: StoreViews
+    metrics: Metrics
+    webhook_secret: str | None = None
+    webhooks: Any = None  #: openai.AsyncOpenAI, only to verify webhook signatures
+    worker: asyncio.Task[None] | None = None
+    telegram: Any = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def org(self) -> Org:
+        return self.engine.chains.org
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coro` in the background, kept until done (and canceled at shutdown)."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+
+def server_state(request: Request) -> ServerState:
+    return request.app.state.corthex
+
+
+def ws_state(websocket: WebSocket) -> ServerState:
+    return websocket.app.state.corthex

@@ -1,0 +1,130 @@
+"""Store rows → API answers: chains with their steps and agents, costs per day, the snapshot a
+WebSocket client gets when it has missed too much. Read-only; routers stay thin."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from corthex.api.state import ServerState
+from corthex.domain.budget import day_start
+from corthex.domain.chain import ChainStatus
+from corthex.domain.jobs import JobStatus, RequestState
+from corthex.domain.org import Org
+from corthex.store.chains import ChainRow, StepRow
+
+RECENT = 10
+
+
+async def chain_summary(state: ServerState, chain: ChainRow) -> dict[str, Any]:
+    cost, realtime_cost = await state.engine.store.chains.cost(chain.id)
+    data = chain.to_dict()
+    data.pop("report", None)
+    end = chain.completed_at or time.time()
+    data.update(
+        elapsed_s=round(end - chain.created_at, 3),
+        cost_usd=cost,
+        realtime_cost_usd=realtime_cost,
+        saving_usd=realtime_cost - cost,
+    )
+    return data
+
+
+async def chain_detail(state: ServerState, chain: ChainRow) -> dict[str, Any]:
+    data = await chain_summary(state, chain)
+    data["report"] = chain.report
+    data["steps"] = [await _step(state, s) for s in await state.engine.store.chains.steps(chain.id)]
+    return data
+
+
+async def _step(state: ServerState, step: StepRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"step": step.step.value, "job_id": step.job_id, "started_at": step.created_at}
+    if step.job_id is None:
+        return {**out, "status": "skipped", "items": []}
+    done = await state.engine.store.chains.job_done(step.job_id)
+    results: dict[str, dict[str, Any]] = {}
+    async for chunk in state.engine.store.iter_results(step.job_id):
+        results.update((r["custom_id"], r) for r in chunk)
+    items = [
+        _item(state.org, request, results.get(request["custom_id"]))
+        for request in await state.views.job_requests(step.job_id)
+    ]
+    return {**out, "status": "done" if done else "running", "items": items}
+
+
+def _item(org: Org, request: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
+    agent, name, department = who(org, request["custom_id"])
+    item = {
+        "custom_id": request["custom_id"],
+        "agent": agent,
+        "agent_name": name,
+        "department": department,
+        "model": request["model"],
+        "provider": request["provider"],
+        "status": "working" if request["state"] != RequestState.DONE.value else "done",
+    }
+    if result is not None:
+        error = f"{result['error_type']}: {result['error_message']}" if result["error_type"] else None
+        item.update(status=result["status"], content=result["content"], cost_usd=result["cost_usd"], error=error)
+    return item
+
+
+def who(org: Org, custom_id: str) -> tuple[str, str, str | None]:
+    """(agent id, display name, department) of a chain step request."""
+    parts = custom_id.split(":")
+    try:
+        if parts[0] == "spec" and len(parts) == 3:
+            return parts[2], org.agent(parts[2]).name, parts[1]
+        if parts[0] in ("delegate", "synth") and len(parts) == 2:
+            manager = org.department(parts[1]).manager
+            return manager.id, manager.name, parts[1]
+        if parts[0] == "summary":
+            manager = org.department(org.chief_of_staff).manager
+            return manager.id, manager.name, org.chief_of_staff
+    except LookupError:  # the org changed since the chain ran
+        pass
+    if parts[0] == "classify":
+        return "classifier", "Classifier", None
+    return parts[-1], parts[-1], parts[1] if len(parts) == 3 else None
+
+
+async def costs(state: ServerState, days: int) -> dict[str, Any]:
+    """Today's cost against the budget, and cost per day (oldest first) in the budget's time zone."""
+    tz, now = state.settings.timezone, time.time()
+    starts = [day_start(now, tz)]
+    while len(starts) < days:
+        starts.insert(0, day_start(starts[0] - 1, tz))
+    ends = [*starts[1:], now + 1]
+    out = []
+    for start, end in zip(starts, ends, strict=True):
+        cost, realtime_cost = await state.views.cost_between(start, end)
+        day = datetime.fromtimestamp(start, ZoneInfo(tz)).date().isoformat()
+        out.append({"day": day, "cost_usd": cost, "realtime_cost_usd": realtime_cost})
+    today = await state.engine.store.chains.spent_since(starts[-1])
+    budget = state.settings.daily_budget_usd
+    return {
+        "timezone": tz,
+        "today_usd": today,
+        "budget_usd": budget,
+        "remaining_usd": None if budget is None else budget - today,
+        "days": out,
+    }
+
+
+async def snapshot(state: ServerState) -> dict[str, Any]:
+    """The current state, for a client that cannot be caught up event by event."""
+    store = state.engine.store
+    running = await store.chains.list(status=ChainStatus.RUNNING, limit=RECENT)
+    recent = await store.chains.list(limit=RECENT)
+    count, oldest = await store.queue_stats()
+    today = await store.chains.spent_since(day_start(time.time(), state.settings.timezone))
+    return {
+        "epoch": state.hub.epoch,
+        "running_chains": [await chain_detail(state, c) for c in running],
+        "recent_chains": [await chain_summary(state, c) for c in recent],
+        "jobs": [j.to_dict() for j in await store.list_jobs(limit=RECENT)],
+        "queue": {"requests": count, "oldest_at": oldest, "jobs": len(await store.list_jobs(status=JobStatus.QUEUED))},
+        "costs": {"today_usd": today, "budget_usd": state.settings.daily_budget_usd},
+    }

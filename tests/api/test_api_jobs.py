@@ -1,0 +1,169 @@
+"""Jobs, the queue and batches over real HTTP against `corthex serve` (a separate process)."""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+from api_helpers import MIXED, eventually, job_done
+
+
+async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) -> None:
+    created = await client.post("/jobs", json={"requests": MIXED, "label": "mixed"})
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job_id"]
+    assert created.json()["total"] == len(MIXED)
+
+    job = await job_done(client, job_id)
+    assert job["status"] == "completed" and job["succeeded"] == len(MIXED)
+    assert set(job["by_provider"]) == {"openai", "anthropic", "gemini"}
+    assert {b["provider"] for b in job["batch_list"]} == {"openai", "anthropic", "gemini"}
+
+    async with client.stream("GET", f"/jobs/{job_id}/results") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        assert f'filename="{job_id}-results.jsonl"' in response.headers["content-disposition"]
+        lines = [orjson.loads(line) async for line in response.aiter_lines() if line]
+    assert [line["custom_id"] for line in lines] == [r["custom_id"] for r in MIXED]  # input order
+    assert all(line["status"] == "succeeded" and line["content"] for line in lines)
+    assert set(lines[0]) == {
+        "custom_id",
+        "status",
+        "content",
+        "model",
+        "provider",
+        "usage",
+        "cost_usd",
+        "error",
+        "attempts",
+    }
+
+    listed = (await client.get("/jobs", params={"limit": 5})).json()
+    assert job_id in [j["id"] for j in listed]
+    batches = (await client.get("/batches", params={"job_id": job_id})).json()
+    assert len(batches) == 3 and all(b["status"] == "collected" and b["remote_id"] for b in batches)
+    one = await client.get(f"/batches/{batches[0]['id']}")
+    assert one.status_code == 200 and one.json()["id"] == batches[0]["id"]
+
+
+async def test_upload_a_jsonl_file(client: httpx.AsyncClient) -> None:
+    body = b"".join(orjson.dumps(r) + b"\n" for r in MIXED[:3])
+    created = await client.post("/jobs/upload", files={"file": ("three.jsonl", body, "application/x-ndjson")})
+    assert created.status_code == 201, created.text
+    job = await job_done(client, created.json()["job_id"])
+    assert job["label"] == "three.jsonl" and job["succeeded"] == 3
+
+
+async def test_an_invalid_line_is_named_and_nothing_is_submitted(client: httpx.AsyncClient) -> None:
+    before = len((await client.get("/jobs", params={"limit": 1000})).json())
+    bad = b'{"custom_id": "a", "model": "gpt-5-mini", "prompt": "x"}\n{"custom_id": "b", "prompt": "no model"}\n'
+    refused = await client.post("/jobs/upload", files={"file": ("bad.jsonl", bad)})
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == [
+        {"line": 2, "unit": "line", "field": "model", "reason": refused.json()["problems"][0]["reason"]}
+    ]
+    assert len((await client.get("/jobs", params={"limit": 1000})).json()) == before
+
+
+async def test_a_model_no_provider_serves_is_a_422_naming_the_item_and_field(client: httpx.AsyncClient) -> None:
+    requests = [MIXED[0], {"custom_id": "x", "model": "llama-3-70b", "prompt": "hi"}]
+    refused = await client.post("/jobs", json={"requests": requests})
+    assert refused.status_code == 422
+    [problem] = refused.json()["problems"]
+    assert (problem["line"], problem["unit"], problem["field"]) == (2, "item", "model")
+    assert "llama-3-70b" in problem["reason"] and "item 2" in refused.json()["detail"]
+
+
+async def test_skip_invalid_submits_the_rest_and_reports_the_skipped(client: httpx.AsyncClient) -> None:
+    requests = [MIXED[0], {"custom_id": "x", "model": "llama-3-70b", "prompt": "hi"}]
+    created = await client.post("/jobs", json={"requests": requests, "skip_invalid": True})
+    assert created.status_code == 201
+    assert created.json()["total"] == 1 and created.json()["skipped"][0]["line"] == 2
+
+
+async def test_malformed_and_invalid_bodies(client: httpx.AsyncClient) -> None:
+    broken = await client.post("/jobs", content=b'{"requests": [', headers={"content-type": "application/json"})
+    assert broken.status_code == 400 and "malformed JSON" in broken.json()["detail"]
+    wrong_shape = await client.post("/jobs", json={"requests": "not a list"})
+    assert wrong_shape.status_code == 422 and wrong_shape.json()["problems"][0]["field"] == "requests"
+    empty = await client.post("/jobs", json={"requests": []})
+    assert empty.status_code == 422 and "empty" in empty.json()["detail"]
+
+
+async def test_unknown_ids_are_404_with_a_detail(client: httpx.AsyncClient) -> None:
+    for method, path in [
+        ("GET", "/jobs/job_nope"),
+        ("GET", "/jobs/job_nope/results"),
+        ("POST", "/jobs/job_nope/cancel"),
+        ("GET", "/batches/nope"),
+        ("GET", "/chains/ch_nope"),
+        ("GET", "/archive/nope.md"),
+        ("GET", "/archive/..%2Fserve.db"),
+    ]:
+        response = await client.request(method, path)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["detail"], path
+
+
+async def test_queue_add_list_clear_and_flush(client: httpx.AsyncClient) -> None:
+    added = await client.post("/queue", json={"requests": MIXED[:2], "label": "first"})
+    assert added.status_code == 201 and added.json()["queued"]
+    body = b"".join(orjson.dumps(r) + b"\n" for r in MIXED[2:5])
+    uploaded = await client.post("/queue/upload", files={"file": ("more.jsonl", body)})
+    assert uploaded.status_code == 201
+    queue = (await client.get("/queue")).json()
+    assert queue["requests"] == 5 and len(queue["jobs"]) == 2
+
+    cleared = (await client.delete("/queue")).json()
+    assert sorted(cleared["canceled_jobs"]) == sorted([added.json()["job_id"], uploaded.json()["job_id"]])
+    assert cleared["canceled_requests"] == 5
+    assert (await client.get("/queue")).json()["requests"] == 0
+    assert (await client.get(f"/jobs/{added.json()['job_id']}")).json()["status"] == "canceled"
+
+    again = (await client.post("/queue", json={"requests": MIXED[:3]})).json()
+    assert (await client.post("/queue/flush")).json() == {"released": 3}
+    job = await job_done(client, again["job_id"])
+    assert job["succeeded"] == 3
+
+
+async def test_cancel_a_queued_job(client: httpx.AsyncClient) -> None:
+    queued = (await client.post("/jobs", json={"requests": MIXED[:2], "queue": True})).json()
+    canceled = await client.post(f"/jobs/{queued['job_id']}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    lines = (await client.get(f"/jobs/{queued['job_id']}/results")).text.splitlines()
+    assert [orjson.loads(line)["status"] for line in lines] == ["canceled", "canceled"]
+
+
+async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:
+    org = (await client.get("/org")).json()
+    assert org["chief_of_staff"] in [d["id"] for d in org["departments"]]
+    assert all("prompt" not in d["manager"] for d in org["departments"])
+
+    async def spent() -> dict | None:
+        costs = (await client.get("/costs", params={"days": 3})).json()
+        return costs if costs["today_usd"] > 0 else None
+
+    costs = await eventually(spent, what="some cost today")
+    assert len(costs["days"]) == 3 and costs["days"][-1]["cost_usd"] > 0
+    assert costs["timezone"] and costs["budget_usd"] is None
+
+    assert (await client.get("/healthz")).json() == {"status": "ok", "worker": True, "telegram": False}
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    for name in (
+        "corthex_batches{",
+        "corthex_requests{",
+        "corthex_results{",
+        "corthex_cost_usd{",
+        "corthex_realtime_cost_usd{",
+        "corthex_poll_calls{",
+        "corthex_queue_requests ",
+        "corthex_chains_running ",
+        "corthex_batches_submitted_total{",
+        "corthex_results_collected_total{",
+        "corthex_events_total{",
+    ):
+        assert name in metrics.text, name
+    docs = await client.get("/openapi.json")
+    assert {"/jobs", "/jobs/{job_id}/results", "/queue/flush", "/chains", "/costs", "/webhooks/openai"} <= set(
+        docs.json()["paths"]
+    )
