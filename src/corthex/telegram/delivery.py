@@ -1,0 +1,57 @@
+"""The `telegram` Delivery: a finished chain's report, in numbered parts, to the chat that started it
+(or to every allowed chat for chains started on the web or the CLI)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from corthex.errors import CorthexError
+from corthex.store.chains import ChainRow, ChainStore
+from corthex.telegram import messages
+from corthex.telegram.progress import ProgressNotifier, origin_chat
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[int, Sequence[str]], Awaitable[None]]
+
+
+class TelegramDeliveryError(CorthexError):
+    """The report could not be sent to Telegram."""
+
+
+class TelegramDelivery:
+    name = "telegram"
+
+    def __init__(
+        self,
+        chains: Callable[[], ChainStore],
+        allowed: frozenset[int],
+        send: Send,
+        progress: ProgressNotifier,
+        describe: Callable[[BaseException], str],
+    ) -> None:
+        self._chains, self._allowed, self._send = chains, allowed, send
+        self._progress, self._describe = progress, describe
+
+    def chats_for(self, chain: ChainRow) -> list[int]:
+        chat = origin_chat(chain.origin, chain.origin_ref, self._allowed)
+        return [chat] if chat is not None else sorted(self._allowed)
+
+    async def deliver(self, chain: ChainRow, report: str) -> None:
+        """Send the report; raises if any chat did not get it (the orchestrator records the error)."""
+        await self._progress.flush(chain.id)  # the last progress lines come before the report
+        chats = self.chats_for(chain)
+        if not chats:
+            log.warning("chain %s: no Telegram chat to deliver to (TELEGRAM_CHAT_IDS is empty)", chain.id)
+            return
+        cost, realtime_cost = await self._chains().cost(chain.id)
+        parts = messages.report_parts(chain, report, cost, realtime_cost)
+        failures = []
+        for chat in chats:  # one chat failing must not keep the report from the others
+            try:
+                await self._send(chat, parts)
+            except Exception as exc:
+                failures.append(f"chat {chat}: {self._describe(exc)}")
+        if failures:
+            raise TelegramDeliveryError("report not sent to " + "; ".join(failures))

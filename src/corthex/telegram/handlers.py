@@ -1,0 +1,159 @@
+"""The bot's commands. Only chats in TELEGRAM_CHAT_IDS get past the gate.
+
+Command names are ASCII: Telegram rejects others (LESSONS bug 1, `CommandHandler("배치")` kept the
+original bot from starting), so "배치 …" and "실시간 …" are read as plain text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, MessageHandler, TypeHandler
+from telegram.ext import filters as f
+
+from corthex.config import Settings
+from corthex.domain.budget import day_start
+from corthex.domain.chain import ChainStatus
+from corthex.engine.engine import Engine
+from corthex.errors import BudgetExceeded, UsageError
+from corthex.telegram import messages
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[int, Sequence[str]], Awaitable[None]]
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+STATUS_ROWS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    usage: str
+    realtime: bool = False
+    broadcast: bool = False
+
+
+BATCH = Mode("/batch <command>")
+REALTIME = Mode("/rt <command>", realtime=True)
+BROADCAST = Mode("/broadcast <command>", broadcast=True)
+
+_COMMAND_TEXT = re.compile(r"^/\S+\s*(.*)$", re.DOTALL)  # keeps the command's own line breaks
+_KOREAN = re.compile(r"^/?(배치|실시간)(?:\s+(.*))?$", re.DOTALL)
+_KOREAN_MODES = {"배치": Mode("배치 <command>"), "실시간": Mode("실시간 <command>", realtime=True)}
+
+COMMANDS = [
+    BotCommand("batch", "Run a chain on the Batch APIs"),
+    BotCommand("rt", "Run a chain in realtime"),
+    BotCommand("broadcast", "Every department works on a command"),
+    BotCommand("status", "Running chains"),
+    BotCommand("budget", "Today's cost against the budget"),
+    BotCommand("help", "The commands"),
+]
+
+
+class Commands:
+    def __init__(self, engine: Engine, settings: Settings, allowed: frozenset[int], reply: Reply, spawn: Spawn) -> None:
+        self.engine, self.settings, self.allowed = engine, settings, allowed
+        self._reply, self._spawn = reply, spawn
+
+    def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        new = f.UpdateType.MESSAGE  # an edited "/batch x" must not start a second chain
+        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        for name, callback in [
+            ("batch", self.batch),
+            ("rt", self.realtime),
+            ("broadcast", self.broadcast),
+            ("status", self.status),
+            ("budget", self.budget),
+            ("help", self.help),
+            ("start", self.help),
+        ]:
+            app.add_handler(CommandHandler(name, callback, filters=new))
+        app.add_handler(MessageHandler(new & f.COMMAND, self.unknown))
+        app.add_handler(MessageHandler(new & f.TEXT, self.text))
+
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is not None and chat.id in self.allowed:
+            return
+        log.warning("ignored update %s from chat %s: not in TELEGRAM_CHAT_IDS", update.update_id, chat and chat.id)
+        raise ApplicationHandlerStop
+
+    # -- starting chains ------------------------------------------------------------------------
+
+    async def batch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._launch(update, _command_text(update), BATCH)
+
+    async def realtime(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._launch(update, _command_text(update), REALTIME)
+
+    async def broadcast(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._launch(update, _command_text(update), BROADCAST)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        match = _KOREAN.match((update.effective_message and update.effective_message.text or "").strip())
+        if match is None:
+            await self._answer(update, "Send /help for the commands.")
+            return
+        await self._launch(update, match.group(2) or "", _KOREAN_MODES[match.group(1)])
+
+    async def _launch(self, update: Update, command: str, mode: Mode) -> None:
+        problem = messages.command_problem(command, mode.usage)
+        if problem:
+            await self._answer(update, problem)
+            return
+        # A realtime chain runs inside `start`; in a task it does not hold up the bot's other updates.
+        self._spawn(self._start(_chat_id(update), command, mode))
+
+    async def _start(self, chat_id: int, command: str, mode: Mode) -> None:
+        """Start the chain; the acknowledgement is its "started" progress line, errors are replied here."""
+        try:
+            await self.engine.chains.start(
+                command,
+                broadcast=mode.broadcast,
+                realtime=mode.realtime,
+                origin="telegram",
+                origin_ref=str(chat_id),
+            )
+        except (UsageError, BudgetExceeded) as exc:
+            await self._reply(chat_id, [messages.start_failed(str(exc))])
+        except Exception:
+            log.exception("starting a chain for chat %s failed", chat_id)
+            await self._reply(chat_id, [messages.start_failed("an internal error (it is logged)")])
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chains = await self.engine.store.chains.list(status=ChainStatus.RUNNING, limit=STATUS_ROWS + 1)
+        parts = messages.status_parts(chains[:STATUS_ROWS], time.time(), more=len(chains) > STATUS_ROWS)
+        await self._reply(_chat_id(update), parts)
+
+    async def budget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        tz = self.settings.timezone
+        spent = await self.engine.store.chains.spent_since(day_start(time.time(), tz))
+        await self._answer(update, messages.budget_text(spent, self.settings.daily_budget_usd, tz))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update, messages.HELP)
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update, "Unknown command. Send /help for the commands.")
+
+    async def _answer(self, update: Update, html_text: str) -> None:
+        await self._reply(_chat_id(update), [html_text])
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None  # the gate let only chats through
+    return update.effective_chat.id
+
+
+def _command_text(update: Update) -> str:
+    text = update.effective_message.text if update.effective_message else None
+    match = _COMMAND_TEXT.match(text or "")
+    return match.group(1) if match else ""

@@ -1,0 +1,316 @@
+"""What the bot says, as Telegram HTML: escaping, minimal Markdown, splitting under the limit (pure).
+
+Every piece of user or model text goes through `esc` before it is placed between our own tags,
+so a report full of `<`, `&` and `>` can never break `parse_mode=HTML` (LESSONS T5: the original
+sent user text under Markdown unescaped). Lengths are measured after escaping, in UTF-16 code
+units as Telegram counts them, so a part that fits here fits there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from corthex.engine.chains import MAX_COMMAND_CHARS
+from corthex.engine.events import Event
+from corthex.store.chains import ChainRow
+
+LIMIT = 4096  #: Telegram's maximum message length
+NUMBER_ROOM = 10  #: room kept in every part for its "(12/34)\n" number
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)[-*+]\s+")
+_INLINE = re.compile(r"\*\*(.+?)\*\*|`([^`\n]+)`")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML (quotes only matter inside attributes, which we never fill)."""
+    return html.escape(text, quote=False)
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- Markdown → Telegram HTML, line by line ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a message: its HTML and its plain text (an overlong line is cut from the text)."""
+
+    html: str
+    text: str
+
+    @classmethod
+    def plain(cls, text: str) -> Line:
+        return cls(esc(text), text)
+
+
+BLANK = Line("", "")
+
+
+def markdown_lines(markdown: str) -> list[Line]:
+    """Minimal Markdown: headings and **bold** become <b>, `code` <code>, bullets •; the rest is
+    escaped text. Tags never span lines, so a message can be cut at any line."""
+    lines, fenced = [], False
+    for raw in markdown.splitlines():
+        if _FENCE.match(raw):
+            fenced = not fenced
+            lines.append(Line.plain(raw))
+        elif fenced:
+            lines.append(Line.plain(raw))
+        else:
+            lines.append(Line(_line_html(raw), raw))
+    return lines
+
+
+def _line_html(line: str) -> str:
+    heading = _HEADING.match(line)
+    if heading and heading.group(1):
+        return f"<b>{esc(heading.group(1).replace('**', ''))}</b>"
+    bullet = _BULLET.match(line)
+    if bullet:
+        line = f"{bullet.group(1)}• {line[bullet.end() :]}"
+    return _inline_html(line)
+
+
+def _inline_html(text: str) -> str:
+    out, pos = [], 0
+    for match in _INLINE.finditer(text):
+        out.append(esc(text[pos : match.start()]))
+        bold, code = match.groups()
+        out.append(f"<b>{esc(bold)}</b>" if bold is not None else f"<code>{esc(code)}</code>")
+        pos = match.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+# -- splitting ---------------------------------------------------------------------------------
+
+
+class _Packer:
+    """Greedily fills parts up to `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.parts, self._cur, self._len = limit, [], "", 0
+
+    def add(self, html_text: str, sep: str) -> bool:
+        """Append to the current part if it fits (with `sep` unless the part is empty)."""
+        extra = tg_len(html_text) + (tg_len(sep) if self._cur else 0)
+        if self._len + extra > self.limit:
+            return False
+        self._cur = f"{self._cur}{sep}{html_text}" if self._cur else html_text
+        self._len += extra
+        return True
+
+    def flush(self) -> None:
+        if self._cur:
+            self.parts.append(self._cur)
+        self._cur, self._len = "", 0
+
+    def done(self) -> list[str]:
+        self.flush()
+        return self.parts
+
+
+def split_lines(lines: Sequence[Line], limit: int = LIMIT) -> list[str]:
+    """Parts of at most `limit`, cut between paragraphs where possible, else between lines, and
+    only inside a line that alone is too long (then as plain escaped text, between words)."""
+    packer = _Packer(limit)
+    for paragraph in _paragraphs(lines):
+        whole = "\n".join(line.html for line in paragraph)
+        if packer.add(whole, "\n\n"):
+            continue
+        if tg_len(whole) <= limit:
+            packer.flush()
+            packer.add(whole, "")
+            continue
+        _pack_lines(packer, paragraph)
+    return packer.done()
+
+
+def _pack_lines(packer: _Packer, paragraph: Sequence[Line]) -> None:
+    sep = "\n\n"
+    for line in paragraph:
+        if not packer.add(line.html, sep):
+            packer.flush()
+            if not packer.add(line.html, ""):
+                for piece in hard_split(line.text, packer.limit):
+                    packer.flush()
+                    packer.add(piece, "")
+        sep = "\n"
+
+
+def _paragraphs(lines: Iterable[Line]) -> Iterator[list[Line]]:
+    paragraph: list[Line] = []
+    for line in lines:
+        if line.text.strip() or line.html.strip():
+            paragraph.append(line)
+        elif paragraph:
+            yield paragraph
+            paragraph = []
+    if paragraph:
+        yield paragraph
+
+
+def hard_split(text: str, limit: int) -> list[str]:
+    """Escaped pieces of one overlong line, each at most `limit`, cut after whitespace when that
+    keeps at least half a piece; entities are never cut because each piece is escaped whole."""
+    pieces: list[str] = []
+    start, size, cut = 0, 0, -1
+    for i, char in enumerate(text):
+        width = tg_len(esc(char))
+        if size + width > limit:
+            end = cut if cut > start and tg_len(esc(text[cut:i])) <= limit // 2 else i
+            pieces.append(esc(text[start:end]))
+            start, size, cut = end, tg_len(esc(text[end:i])), -1
+        size += width
+        if char.isspace():
+            cut = i + 1
+    if start < len(text):
+        pieces.append(esc(text[start:]))
+    return pieces
+
+
+def numbered(lines: Sequence[Line], limit: int = LIMIT) -> list[str]:
+    """The message as parts under `limit`, each numbered "(k/n)" when there is more than one."""
+    parts = split_lines(lines, limit)
+    if len(parts) <= 1:
+        return parts or [esc("(empty)")]
+    parts = split_lines(lines, limit - NUMBER_ROOM)
+    return [f"({i}/{len(parts)})\n{part}" for i, part in enumerate(parts, 1)]
+
+
+# -- what the bot says --------------------------------------------------------------------------
+
+
+def money(usd: float) -> str:
+    return f"${usd:.4f}" if abs(usd) >= 0.01 or usd == 0 else f"${usd:.6f}"
+
+
+def elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def excerpt(text: str, size: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= size else flat[: size - 1] + "…"
+
+
+def mode_of(chain: ChainRow) -> str:
+    return ("realtime" if chain.realtime else "batch") + (" · broadcast" if chain.broadcast else "")
+
+
+def report_parts(chain: ChainRow, report: str, cost: float, realtime_cost: float) -> list[str]:
+    """The final report: header, the report's Markdown as HTML, then cost and saving."""
+    header = f"📦 Report of chain {chain.id} ({mode_of(chain)})"
+    lines = [Line(f"📦 <b>Report of chain</b> <code>{esc(chain.id)}</code> ({mode_of(chain)})", header), BLANK]
+    lines += markdown_lines(report.strip() or "(empty report)")
+    lines += [BLANK, Line.plain(cost_line(cost, realtime_cost))]
+    return numbered(lines)
+
+
+def cost_line(cost: float, realtime_cost: float) -> str:
+    saving = realtime_cost - cost
+    if realtime_cost <= 0 or saving <= 0:
+        return f"💰 cost {money(cost)} (no batch saving)"
+    share = f"{saving / realtime_cost:.0%}"
+    return f"💰 cost {money(cost)} · realtime price {money(realtime_cost)} · saved {money(saving)} ({share})"
+
+
+def status_parts(chains: Sequence[ChainRow], now: float, *, more: bool = False) -> list[str]:
+    """Running chains with their full ids (the original showed `id[:8]`, always "chain_20")."""
+    if not chains:
+        return ["No chains are running."]
+    lines = [Line(f"<b>Running chains: {len(chains)}{'+' if more else ''}</b>", "Running chains"), BLANK]
+    for chain in chains:
+        departments = ", ".join(chain.departments) or "to be classified"
+        lines.append(
+            Line(
+                f"<code>{esc(chain.id)}</code> · step <b>{esc(chain.step.value)}</b> · {esc(mode_of(chain))}\n"
+                f"   {esc(departments)} · {elapsed(now - chain.created_at)} · {esc(excerpt(chain.command, 60))}",
+                f"{chain.id} {chain.step.value} {departments}",
+            )
+        )
+        lines.append(BLANK)
+    if more:
+        lines.append(Line.plain("… and more; the dashboard lists them all."))
+    return numbered(lines)
+
+
+def budget_text(spent: float, budget: float | None, timezone: str) -> str:
+    where = f"Today in {esc(timezone)} (since 00:00)"
+    if budget is None:
+        return f"{where}: spent {money(spent)}.\nNo daily budget set (CORTHEX_DAILY_BUDGET_USD)."
+    share = f" ({spent / budget:.0%})" if budget > 0 else ""
+    left = max(0.0, budget - spent)
+    return f"{where}: spent {money(spent)} of the {money(budget)} daily budget{share}; {money(left)} left."
+
+
+HELP = "\n".join(
+    [
+        "<b>CORTHEX commands</b>",
+        "/batch &lt;command&gt; — run a chain on the Batch APIs (about half the price, slower)",
+        "/rt &lt;command&gt; — run a chain in realtime",
+        "/broadcast &lt;command&gt; — every department works on it, plus a chief-of-staff summary",
+        "/status — running chains: id, step, departments, elapsed time",
+        "/budget — today's cost against the daily budget",
+        "/help — this list",
+        "",
+        "Plain text works too: “배치 &lt;command&gt;” (batch) or “실시간 &lt;command&gt;” (realtime).",
+        "Progress and the final report come to this chat.",
+    ]
+)
+
+
+def command_problem(command: str, usage: str) -> str | None:
+    """Why `command` cannot start a chain (a reply), or None."""
+    if not command.strip():
+        return f"Usage: {esc(usage)}"
+    size = len(command.strip())
+    if size > MAX_COMMAND_CHARS:
+        return f"The command is {size:,} characters long; the limit is {MAX_COMMAND_CHARS:,}. Nothing was started."
+    return None
+
+
+def start_failed(reason: str) -> str:
+    return f"❌ The chain was not started: {esc(reason)}"
+
+
+# -- progress ----------------------------------------------------------------------------------
+
+
+def progress_line(event: Event) -> str | None:
+    """One short HTML line for a chain event, or None for events not worth a line."""
+    d = event.data
+    if event.type == "chain.started":
+        route = f"{d['route']} → {', '.join(d['departments'])}" if d.get("route") else "to be classified"
+        mode = ("realtime" if d.get("realtime") else "batch") + (" · broadcast" if d.get("broadcast") else "")
+        return f"▶ started ({esc(mode)}), route {esc(route)}: “{esc(excerpt(d.get('command', '')))}”"
+    if event.type == "chain.step" and d.get("status") == "submitted":
+        agents = d.get("agents") or []
+        who = esc(excerpt(", ".join(agents), 120))
+        return f"⏳ <b>{esc(d['step'])}</b>: {len(agents)} request(s) sent — {who}"
+    if event.type == "chain.step" and d.get("status") == "done":
+        extra = f" → {', '.join(d['departments'])}" if d.get("departments") else ""
+        return f"✅ <b>{esc(d['step'])}</b> done{esc(extra)}; next: {esc(d.get('next', ''))}"
+    if event.type == "chain.item":
+        mark = "✔" if d.get("status") == "succeeded" else "✘"
+        error = f": {d['error']}" if d.get("error") else ""
+        return f"   {mark} {esc(str(d.get('agent')))} ({esc(str(d.get('model')))}){esc(error)}"
+    return None
+
+
+def progress_parts(chain_id: str, lines: Sequence[str]) -> list[str]:
+    head = Line(f"<code>{esc(chain_id)}</code>", chain_id)
+    return numbered([head, *(Line(line, line) for line in lines)])
