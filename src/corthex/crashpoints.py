@@ -1,0 +1,74 @@
+"""Opt-in crash hooks for the kill -9 tests: `CORTHEX_CRASH_AT=<point>[:<n>]`.
+
+`crash_point("after_create")` does nothing unless the variable names that point; then its n-th
+hit (1 by default) kills this process with SIGKILL, as `kill -9` from outside would: no cleanup,
+no `finally`, no flush of anything but a marker line on stderr that tells the harness where it
+died. Read once, at import, so a hook costs one comparison when unset.
+
+Points (where the engine calls them):
+
+before_create        dispatch: intent recorded and leased, provider not called yet
+after_upload         provider: input file uploaded, batch not created yet (OpenAI, Gemini file)
+after_create         dispatch: batch created at the provider, not yet recorded (the orphan window)
+after_submitted      dispatch: batch recorded as submitted, lease not released yet
+during_download      provider: part of the result file downloaded
+after_result_chunk   collect: one chunk of results committed, more to come
+before_close         collect: every result written, batch not yet marked collected
+between_steps        chains: chain moved to its next step, the step not yet submitted
+after_step_claimed   chains: step claimed, its job not yet recorded
+after_delivery       chains: a sink delivered the report, not yet marked delivered
+before_finish        chains: every sink marked delivered, chain not yet marked done
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+ENV = "CORTHEX_CRASH_AT"
+
+POINTS = frozenset(
+    {
+        "before_create",
+        "after_upload",
+        "after_create",
+        "after_submitted",
+        "during_download",
+        "after_result_chunk",
+        "before_close",
+        "between_steps",
+        "after_step_claimed",
+        "after_delivery",
+        "before_finish",
+    }
+)
+
+
+def _parse(spec: str | None) -> tuple[str, int] | None:
+    if not spec:
+        return None
+    name, _, count = spec.partition(":")
+    if name not in POINTS:
+        raise ValueError(f"{ENV}: unknown crash point {name!r} (one of {', '.join(sorted(POINTS))})")
+    hits = int(count) if count else 1
+    if hits < 1:
+        raise ValueError(f"{ENV}: the hit count must be 1 or more")
+    return name, hits
+
+
+_target = _parse(os.environ.get(ENV))
+_hits = 0
+
+
+def crash_point(name: str) -> None:
+    """Die here (SIGKILL) on the configured hit of this point; otherwise nothing."""
+    global _hits
+    if _target is None or _target[0] != name:
+        return
+    _hits += 1
+    if _hits < _target[1]:
+        return
+    sys.stderr.write(f"CORTHEX_CRASHED_AT {name}:{_hits}\n")
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)

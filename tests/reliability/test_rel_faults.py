@@ -1,0 +1,208 @@
+"""Faults at every provider call: upload, create, retrieve, results, cancel, list × 429 (with and
+without retry-after), 500, a timeout and a malformed body, passing (once per provider) or
+persistent. The engine rides out what passes, and records a clear failure for what does not,
+within a bounded time; never a hang, never a batch created twice, always one result per request.
+
+The emulator runs in a thread here (faults are switched per case); the engine is in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rel_harness import MODELS, batch_keys
+
+from corthex.config import Settings
+from corthex.emulator import EmulatorConfig, EmulatorServer, Fault
+from corthex.engine.engine import Engine
+
+PROVIDERS = ("openai", "anthropic", "gemini")
+TIMEOUT = 0.4  #: the client's timeout; a `slow` fault waits longer than this
+DEADLINE = 30.0  #: no case may take longer: nothing hangs
+
+KINDS: dict[str, dict[str, Any]] = {
+    "429": {"kind": "http", "status": 429},
+    "429-retry-after": {"kind": "http", "status": 429, "retry_after": 0.05},
+    "500": {"kind": "http", "status": 500},
+    "timeout": {"kind": "slow", "delay": TIMEOUT * 2.5},  # not served before the client gives up
+    "late": {"kind": "late", "delay": TIMEOUT * 2.5},  # served, answered after the client gave up
+    "malformed": {"kind": "malformed"},
+}
+OPS = ("upload", "create", "retrieve", "results", "cancel", "list")
+
+#: Persistent faults: which providers' requests must end failed (with a clear error). Gemini
+#: sends small batches inline (no upload) and reads inline results from `retrieve`; Anthropic
+#: and Gemini upload nothing. A create answered late has created the batch: it is found and
+#: adopted, so it succeeds (and is never created a second time).
+MUST_FAIL: dict[tuple[str, str], set[str]] = {
+    **{("upload", k): {"openai"} for k in KINDS},
+    **{("create", k): set(PROVIDERS) for k in KINDS},
+    ("create", "late"): set(),
+    **{("retrieve", k): set(PROVIDERS) for k in KINDS},
+    **{("results", k): {"openai", "anthropic"} for k in KINDS},
+    **{("list", k): set(PROVIDERS) for k in KINDS},
+    **{("cancel", k): set() for k in KINDS},
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    op: str
+    kind: str
+    persistent: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}-{self.kind}-{'persistent' if self.persistent else 'passing'}"
+
+
+CASES = [Case(op, kind, persistent) for op in OPS for kind in KINDS for persistent in (False, True)]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in emulator.env().items():
+        monkeypatch.setenv(key, value)
+    emulator.state.reset()
+    yield
+    emulator.state.reset()
+
+
+def settings(tmp_path: Path, case: Case) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'faults.db'}",
+        data_dir=tmp_path / "data",
+        archive_dir=tmp_path / "archive",
+        poll_initial=0.05,
+        poll_max=0.2,
+        idle_recheck=0.05,
+        submit_backoff=0.05,
+        submit_max_failures=3,
+        poll_max_failures=3,
+        max_attempts=1 if case.persistent else 2,  # persistent: the first give-up is final
+        # the SDKs' own retries honour retry-after; elsewhere the engine's backoff is what is tested
+        provider_max_retries=1 if case.kind == "429-retry-after" else 0,
+        provider_timeout=TIMEOUT,
+    )
+
+
+def add_faults(emulator: EmulatorServer, case: Case) -> None:
+    spec = KINDS[case.kind]
+    for provider in PROVIDERS:
+        emulator.state.add_fault(Fault(provider, case.op, times=None if case.persistent else 1, **spec))
+        if case.op == "list":  # `list` is called to look for a batch whose creation is unconfirmed
+            emulator.state.add_fault(Fault(provider, "create", kind="http", status=500, times=1))
+
+
+REQUESTS = [{"custom_id": f"r{i}", "model": MODELS[i % 3], "prompt": f"question {i}"} for i in range(6)]
+
+
+async def run_case(engine: Engine, emulator: EmulatorServer, case: Case) -> str:
+    if case.op != "cancel":
+        add_faults(emulator, case)
+        report = await engine.submit(REQUESTS)
+        await engine.wait(report.job_id, timeout=DEADLINE)
+        return report.job_id
+    # cancel: the batches never end until canceled; the cancel call itself meets the fault
+    for provider in PROVIDERS:
+        emulator.state.add_fault(Fault(provider, "create", kind="never_end"))
+    report = await engine.submit(REQUESTS)
+    await engine.step()
+    add_faults(emulator, case)
+    await engine.cancel(report.job_id)
+    emulator.state.clear_faults()  # releases the held batches (and the fault): they end now
+    await engine.wait(report.job_id, timeout=DEADLINE)
+    return report.job_id
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+async def test_fault(case: Case, tmp_path: Path, emulator: EmulatorServer) -> None:
+    started = time.monotonic()
+    async with Engine(settings(tmp_path, case)) as engine:
+        job_id = await run_case(engine, emulator, case)
+        summary = await engine.status(job_id)
+        lines = [line async for line in engine.results(job_id)]
+        adopted = {b.id for b in await engine.batches() if b.remote is not None}
+    elapsed = time.monotonic() - started
+    assert elapsed < DEADLINE
+    # one result per request, whatever happened
+    assert sorted(line["custom_id"] for line in lines) == sorted(r["custom_id"] for r in REQUESTS)
+    assert summary.completed_at is not None
+    # never a batch created twice, nor one created and then left (paid for, never read)
+    created = batch_keys(emulator.state.stats())
+    for provider, keys in created.items():
+        assert not [k for k, n in Counter(keys).items() if n > 1], f"{provider} batch created twice"
+    assert {k for keys in created.values() for k in keys} <= adopted, "a created batch was left behind"
+    failed = {line["provider"] for line in lines if line["status"] != "succeeded"}
+    for line in lines:  # a failure says what failed
+        if line["status"] != "succeeded":
+            assert line["error"] and line["error"]["type"] and line["error"]["message"], line
+    if case.op == "cancel":
+        assert summary.status.value == "canceled"
+        assert {line["status"] for line in lines} <= {"canceled", "succeeded"}
+    elif case.persistent:
+        assert failed == MUST_FAIL[(case.op, case.kind)], lines
+    else:
+        assert failed == set(), lines
+
+
+# --- batches that never end (W6, W7) -----------------------------------------------------------
+
+
+def age_settings(tmp_path: Path, max_attempts: int) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'age.db'}",
+        data_dir=tmp_path / "data",
+        archive_dir=tmp_path / "archive",
+        poll_initial=0.05,
+        poll_max=0.2,
+        idle_recheck=0.05,
+        submit_backoff=0.05,
+        provider_max_retries=0,
+        batch_max_age_hours=1 / 3600,  # one second
+        max_attempts=max_attempts,
+    )
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batch_that_never_ends_is_given_up_canceled_and_its_requests_retried(
+    provider: str, tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    emulator.state.add_fault(Fault(provider, "create", kind="never_end", times=1))
+    async with Engine(age_settings(tmp_path, max_attempts=2)) as engine:
+        report = await engine.submit([r for r in REQUESTS if r["model"] == MODELS[PROVIDERS.index(provider)]])
+        summary = await engine.wait(report.job_id, timeout=DEADLINE)
+        lines = [line async for line in engine.results(report.job_id)]
+        batches = await engine.batches()  # the given-up one holds none of the job's requests now
+    assert summary.succeeded == len(lines) == 2 and {line["attempts"] for line in lines} == {2}
+    given_up = [b for b in batches if b.raw_status == "given_up"]
+    assert len(given_up) == 1 and "still open after" in (given_up[0].error or "")
+    assert emulator.state.stats()[provider]["calls"].get("cancel", 0) == 1  # it was canceled, not left running
+
+
+async def test_a_chain_whose_step_never_ends_still_delivers_W6(tmp_path: Path, emulator: EmulatorServer) -> None:
+    for provider in PROVIDERS:
+        emulator.state.add_fault(Fault(provider, "create", kind="never_end"))
+    async with Engine(age_settings(tmp_path, max_attempts=1)) as engine:
+        chain = await engine.chains.start("Plan the launch of our new mobile app backend")
+        deadline = time.monotonic() + DEADLINE
+        while (await engine.store.chains.get(chain.id)).status.value == "running":
+            assert time.monotonic() < deadline, "the chain stalled"
+            await engine.step()
+            await asyncio.sleep(0.05)
+        done = await engine.store.chains.get(chain.id)
+    assert done.status.value == "completed" and done.report
+    assert len(list((tmp_path / "archive").glob("*.md"))) == 1
