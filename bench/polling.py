@@ -1,0 +1,196 @@
+"""Benchmark: 1,000 open batches polled by the engine: status calls per batch per interval, CPU
+time of the poller per minute, and the concurrency bound.
+
+    .venv/bin/python bench/polling.py [--batches 1000] [--interval 5] [--window 60]
+
+The emulator runs in its own process with the `never_end` fault on every create, so every batch
+stays open. The engine runs in this process (so that its CPU time is measured alone and its
+provider calls can be counted as they happen): 1,000 one-request jobs' worth of requests are
+planned one request per batch (the provider limits are lowered to 1 request in this process
+only), created, then the worker loop (`Engine.run`) polls them for a warm-up interval and a
+measured window. The poll interval is fixed (`poll_initial = poll_max = --interval`) so that
+"one interval" is one number.
+
+- status calls per batch per interval: for each batch, its status calls in the window divided by
+  the intervals in the window (at most 1 for every batch; the max is printed), and the shortest
+  gap between two status calls of one batch, in intervals (at least ~1);
+- poller CPU per minute: the process's CPU time (all threads: event loop, SQLite, file I/O)
+  over the window, scaled to 60 s;
+- concurrency: most status calls in flight at once, per provider and in total, counted around
+  each call (the bound is `provider_concurrency` per provider), and the emulator's own count
+  of status calls in the window, as a cross-check.
+
+Writes bench/out/polling.json. Not a test: run it on demand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench import SCALE_MODELS, Emulator, print_table, save, sdk_env  # noqa: E402
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _main_thread_cpu() -> float:
+    """CPU seconds of the event loop's thread alone (the rest is SQLite's and file I/O threads)."""
+    fields = Path(f"/proc/self/task/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CallCounter:
+    """Wraps each provider's `poll`: when each batch was polled, and how many calls were in flight."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[float]] = defaultdict(list)
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.max_in_flight: dict[str, int] = defaultdict(int)
+        self.total_in_flight = self.max_total = 0
+        self.recording = False
+
+    def wrap(self, name: str, provider: Any) -> None:
+        original = provider.poll
+
+        async def poll(ref: Any) -> Any:
+            self.in_flight[name] += 1
+            self.total_in_flight += 1
+            self.max_in_flight[name] = max(self.max_in_flight[name], self.in_flight[name])
+            self.max_total = max(self.max_total, self.total_in_flight)
+            if self.recording:
+                self.calls[ref.remote_id].append(time.monotonic())
+            try:
+                return await original(ref)
+            finally:
+                self.in_flight[name] -= 1
+                self.total_in_flight -= 1
+
+        provider.poll = poll
+
+
+def _status_calls(stats: dict[str, Any]) -> int:
+    return sum(stats[p]["calls"].get("retrieve", 0) for p in ("openai", "anthropic", "gemini"))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from corthex import Engine, Settings
+    from corthex.domain.limits import LIMITS
+    from corthex.domain.requests import ProviderName
+    from corthex.engine.dispatch import dispatch_once
+
+    tmp = Path(tempfile.mkdtemp(prefix="corthex-polling-"))
+    with Emulator(speed=1.0) as emu:
+        emu.post("/_emulator/faults", {"provider": "*", "op": "create", "kind": "never_end"})
+        os.environ.update(sdk_env(emu.url))
+        for name in ProviderName:  # one request per batch, in this process only
+            LIMITS[name] = dataclasses.replace(LIMITS[name], max_requests=1)
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp}/polling.db",
+            data_dir=tmp / "data",
+            poll_initial=args.interval,
+            poll_max=args.interval,
+            idle_recheck=args.interval,
+            provider_concurrency=args.concurrency,
+        )
+        async with Engine(settings) as engine:
+            lines = [
+                {"custom_id": f"p-{i}", "model": SCALE_MODELS[i % len(SCALE_MODELS)], "prompt": f"question {i}"}
+                for i in range(args.batches)
+            ]
+            await engine.submit(lines)
+            started = time.monotonic()
+            created = 0
+            while created < args.batches:
+                made = await dispatch_once(engine.ctx)
+                if made == 0:
+                    break
+                created += made
+            create_s = time.monotonic() - started
+            counter = CallCounter()
+            for name in ProviderName:
+                counter.wrap(name.value, engine.ctx.provider(name))
+            stop = asyncio.Event()
+            worker = asyncio.ensure_future(engine.run(stop))
+            await asyncio.sleep(args.interval * 1.5)  # every batch has had its first poll scheduled
+            counter.recording = True
+            calls_before = _status_calls(emu.get("/_emulator/stats"))
+            cpu_before, loop_before, window_start = _cpu(), _main_thread_cpu(), time.monotonic()
+            await asyncio.sleep(args.window)
+            cpu_after, loop_after, window_end = _cpu(), _main_thread_cpu(), time.monotonic()
+            counter.recording = False
+            calls_after = _status_calls(emu.get("/_emulator/stats"))
+            stop.set()
+            engine.ctx.wake.set()
+            await worker
+            open_batches = len([b for b in await engine.store.list_batches(limit=100_000) if b.status.is_open])
+    window = window_end - window_start
+    result = _report(
+        args, counter, created, create_s, open_batches, window, cpu_after - cpu_before, calls_after - calls_before
+    )
+    result["event_loop_cpu_s_per_minute"] = round((loop_after - loop_before) * 60 / window, 1)
+    return result
+
+
+def _report(
+    args: argparse.Namespace,
+    counter: CallCounter,
+    created: int,
+    create_s: float,
+    open_batches: int,
+    window: float,
+    cpu: float,
+    emulator_calls: int,
+) -> dict[str, Any]:
+    intervals = window / args.interval
+    per_batch = [len(times) / intervals for times in counter.calls.values()]
+    gaps = [b - a for times in counter.calls.values() for a, b in zip(times, times[1:], strict=False)]
+    return {
+        "batches_created": created,
+        "create_s": round(create_s, 1),
+        "open_batches": open_batches,
+        "interval_s": args.interval,
+        "window_s": round(window, 1),
+        "batches_polled_in_window": len(counter.calls),
+        "status_calls_in_window": sum(len(t) for t in counter.calls.values()),
+        "emulator_status_calls_in_window": emulator_calls,
+        "max_calls_per_batch_per_interval": round(max(per_batch, default=0.0), 2),
+        "mean_calls_per_batch_per_interval": round(sum(per_batch) / len(per_batch), 2) if per_batch else 0.0,
+        "min_gap_between_polls_of_a_batch_intervals": round(min(gaps) / args.interval, 2) if gaps else None,
+        "poller_cpu_s_in_window": round(cpu, 2),
+        "poller_cpu_s_per_minute": round(cpu * 60 / window, 1),
+        "provider_concurrency_setting": args.concurrency,
+        "max_in_flight_per_provider": dict(counter.max_in_flight),
+        "max_in_flight_total": counter.max_total,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=1000)
+    parser.add_argument("--interval", type=float, default=5.0, help="poll interval (fixed), seconds")
+    parser.add_argument("--window", type=float, default=60.0, help="measured window, seconds")
+    parser.add_argument("--concurrency", type=int, default=8, help="provider_concurrency")
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    print_table(f"polling: {args.batches} open batches", list(result.items()))
+    name = "polling" + (f"-{args.label}" if args.label else "")
+    print(f"\nwritten to {save(name, result)}")
+
+
+if __name__ == "__main__":
+    main()
