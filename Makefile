@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/corthex demo
+	$(BIN)/corthex demo $(DEMO_FLAGS)
 
 test: install system-deps
 	$(BIN)/python -m pytest -q

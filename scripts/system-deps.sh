@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: PostgreSQL (multi-worker store tests) and Chromium
-# (dashboard tests). Installs only what is missing; needs root (as on CI) or passwordless sudo.
+# (dashboard tests), with a CJK font for Korean commands. Installs only what is missing; needs root (as on CI) or passwordless sudo.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)  # Korean text in the dashboard
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -223,8 +224,13 @@ def worker() -> None:
     """Poll, collect, retry and flush until interrupted (any number may share a database)."""
 
     async def go(engine: Engine) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in hand, release leases, exit
+            loop.add_signal_handler(signum, lambda: (stop.set(), engine.ctx.wake.set()))
         err.print(f"worker {engine.ctx.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
-        await engine.run()
+        await engine.run(stop)
+        err.print("worker stopped", highlight=False)
 
     try:
         _run(go)
@@ -251,14 +257,33 @@ def emulator(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the REST API (/docs), the WebSocket (/ws) and the dashboard (/), and run the worker
+    (poller, dispatcher, chains) and the Telegram bot when TELEGRAM_BOT_TOKEN is set."""
+    from corthex.api.server import serve as run_server
+
+    err.print(f"CORTHEX Batch on http://{host}:{port}/ (API docs at /docs)", highlight=False)
+    run_server(Settings(), host, port)
+
+
+@app.command()
 def demo(
     requests_per_provider: Annotated[int, typer.Option("--requests", help="Requests per provider")] = 20,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Preferred port; any free one if taken")] = 8000,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Exit once the job and the chain are done")] = False,
 ) -> None:
-    """Start the emulator, submit a sample job across the three providers, follow it to the end
-    and print the summary."""
+    """Start the emulator and the server (dashboard, API, worker), run a sample job across the
+    three providers and a delegation chain, show them here, then keep serving until Ctrl-C."""
     from corthex.demo import run_demo
 
-    run_demo(console, requests_per_provider)
+    try:
+        run_demo(console, requests_per_provider, host=host, port=port, exit_after=exit_after)
+    except KeyboardInterrupt:
+        err.print("demo stopped")
 
 
 def sdk_env(base_url: str) -> dict[str, str]:

@@ -31,13 +31,21 @@ class Settings(BaseSettings):
     queue_max_age: float = 300.0  #: … or when its oldest request is this many seconds old
 
     provider_concurrency: int = 8  #: provider calls in flight per provider
-    provider_max_retries: int = 2  #: SDK-level retries per call
-    lease_seconds: float = 120.0
+    provider_max_retries: int = 2  #: SDK-level retries per call (never for batch creation: see dispatch)
+    provider_timeout: float = 60.0  #: seconds before one provider call is abandoned as a timeout
+    lease_seconds: float = 120.0  #: a worker's hold on a batch or chain; renewed while it works on it
+    result_chunk: int = 2000  #: result rows written per transaction while collecting
 
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
     archive_dir: Path = Field(default=Path("archive"))  #: one Markdown file per delivered chain
     daily_budget_usd: float | None = None  #: no limit when unset
     timezone: str = "Asia/Seoul"  #: where the budget's day starts and ends
+    api_token: str | None = None  #: CORTHEX_API_TOKEN: required by the REST API and WebSocket when set
+
+    # Telegram: the variables keep their own names (no CORTHEX_ prefix), as DESIGN.md §7 lists them.
+    telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_chat_ids: str = Field(default="", validation_alias="TELEGRAM_CHAT_IDS")  #: comma-separated chat ids
+    telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")  #: a Bot API server
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(

@@ -1,16 +1,23 @@
-"""`corthex demo`: the emulator, a sample job across the three providers, followed to the end."""
+"""`corthex demo`: the emulator, the server (dashboard, API, worker), a sample job across the
+three providers and a delegation chain, shown in the terminal while the dashboard shows them too."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import orjson
 from rich.console import Console
+from rich.markdown import Markdown
 
+from corthex.api.views import who
 from corthex.config import Settings
+from corthex.domain.org import Org
 from corthex.engine.engine import Engine
+from corthex.engine.events import Event
 from corthex.progress import JobProgress, summary_table
 
 SAMPLE_MODELS = (
@@ -21,6 +28,8 @@ SAMPLE_MODELS = (
     "gemini-2.5-flash",
     "gemini-2.5-flash-lite",
 )
+DEMO_COMMAND = "Analyse Samsung Electronics' stock outlook for next quarter"
+WATCH_INTERVAL = 0.25  # seconds between progress reads: the server's worker does the work
 TOPICS = (
     "semiconductor demand",
     "battery supply chains",
@@ -51,35 +60,107 @@ def sample_requests(per_provider: int) -> list[dict[str, object]]:
     return lines
 
 
-def run_demo(console: Console, per_provider: int = 20) -> None:
+def run_demo(
+    console: Console, per_provider: int = 20, *, host: str = "127.0.0.1", port: int = 8000, exit_after: bool = False
+) -> None:
     from corthex.emulator import EmulatorConfig, EmulatorServer
 
     data_dir = Path(".corthex")
     data_dir.mkdir(exist_ok=True)
     with EmulatorServer(EmulatorConfig()) as emulator:
-        os.environ.update(emulator.env())
+        os.environ.update(emulator.env())  # the SDKs read their base URLs and keys from here
         console.print(f"emulator serving OpenAI, Anthropic and Gemini at {emulator.url}", highlight=False)
-        path = data_dir / "demo-requests.jsonl"
-        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in sample_requests(per_provider)))
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
             data_dir=data_dir,
+            archive_dir=data_dir / "archive",
             poll_initial=0.3,
             poll_max=2.0,
+            idle_recheck=1.0,
         )
-        asyncio.run(_run_job(console, settings, path))
+        asyncio.run(_run(console, settings, per_provider, host, port, exit_after))
 
 
-async def _run_job(console: Console, settings: Settings, path: Path) -> None:
-    async with Engine(settings) as engine:
-        report = await engine.submit_file(path)
-        console.print(f"job {report.job_id}: {report.total} requests over 3 providers, 6 models", highlight=False)
-        with JobProgress(console) as progress:
-            summary = await engine.wait(report.job_id, on_progress=progress.update)
-        console.print(summary_table(summary))
-        batches = await engine.batches(report.job_id)
-        console.print(
-            f"{len(batches)} provider batches; results: corthex results {report.job_id} "
-            f"(with CORTHEX_DATABASE_URL={settings.database_url})",
-            highlight=False,
-        )
+async def _run(console: Console, settings: Settings, per_provider: int, host: str, port: int, exit_after: bool) -> None:
+    from corthex.api.app import create_app
+    from corthex.api.server import InProcessServer, free_port
+
+    engines: list[Engine] = []
+
+    @asynccontextmanager
+    async def keep_engine(s: Settings) -> AsyncIterator[Engine]:
+        async with Engine(s) as engine:  # the server's own engine: the demo submits through it
+            engines.append(engine)
+            yield engine
+
+    app = create_app(settings, engine_factory=keep_engine)
+    async with InProcessServer(app, host, free_port(host, port)) as server:
+        console.print(f"[bold]dashboard: {server.url}/[/bold]   API docs: {server.url}/docs", highlight=False)
+        if not await server.alongside(_samples(console, engines[0], per_provider)) or exit_after:
+            return
+        console.print(f"serving at {server.url}/ — press Ctrl-C to stop", highlight=False)
+        await server.wait()
+
+
+async def _samples(console: Console, engine: Engine, per_provider: int) -> None:
+    await _sample_job(console, engine, per_provider)
+    await _sample_chain(console, engine)
+
+
+async def _sample_job(console: Console, engine: Engine, per_provider: int) -> None:
+    report = await engine.submit(sample_requests(per_provider), source="api", label="demo")
+    console.print(f"job {report.job_id}: {report.total} requests over 3 providers, 6 models", highlight=False)
+    with JobProgress(console) as progress:
+        while True:
+            summary = await engine.status(report.job_id)
+            progress.update(summary)
+            if summary.status.is_final and summary.completed_at is not None:
+                break
+            await asyncio.sleep(WATCH_INTERVAL)
+    console.print(summary_table(summary))
+    batches = await engine.batches(report.job_id)
+    console.print(f"{len(batches)} provider batches; results: GET /jobs/{report.job_id}/results", highlight=False)
+
+
+async def _sample_chain(console: Console, engine: Engine) -> None:
+    started = time.monotonic()
+    finished: set[str] = set()
+    news = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        _show(console, event, started, engine.chains.org)
+        if event.type == "chain.done":
+            finished.add(event.data["chain_id"])
+            news.set()
+
+    unsubscribe = engine.bus.subscribe(on_event)
+    try:
+        chain = await engine.start_chain(DEMO_COMMAND, origin="cli")
+        while chain.id not in finished:
+            await news.wait()
+            news.clear()
+    finally:
+        unsubscribe()
+    chain = await engine.store.chains.get(chain.id)
+    console.rule(f"report of chain {chain.id} ({chain.status.value})")
+    console.print(Markdown(chain.report or "(no report)"))
+    cost, realtime_cost = await engine.store.chains.cost(chain.id)
+    saving = realtime_cost - cost
+    console.rule()
+    console.print(f"cost ${cost:.6f} — at realtime prices ${realtime_cost:.6f} — saving ${saving:.6f}", highlight=False)
+
+
+def _show(console: Console, event: Event, started: float, org: Org) -> None:
+    d = event.data
+    line = None
+    if event.type == "chain.started":
+        line = f"chain {d['chain_id']} started: {d.get('route') or 'to be classified'}, first step {d['step']}"
+    elif event.type == "chain.step" and d.get("status") == "submitted":
+        line = f"▶ {d['step']}: {len(d.get('agents') or [])} agent(s) at work ({', '.join(d.get('models') or [])})"
+    elif event.type == "chain.step" and d.get("status") == "done":
+        line = f"✔ {d['step']} done; next: {d['next']}"
+    elif event.type == "chain.item":
+        name = who(org, str(d.get("custom_id", "")))[1]
+        line = f"  {'✔' if d.get('status') == 'succeeded' else '✘'} {name} ({d.get('model')})"
+    if line:
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {line}", highlight=False)

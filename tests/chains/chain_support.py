@@ -28,8 +28,14 @@ def batch_keys(emulator: EmulatorServer) -> list[str]:
     keys = []
     for provider in ("openai", "anthropic", "gemini"):
         for batch in stats[provider]["batches"]:
-            keys.append(str(batch.get("metadata", {}).get("corthex_key") or batch.get("display_name")
-                            or batch.get("first_custom_id") or batch["id"]))
+            keys.append(
+                str(
+                    batch.get("metadata", {}).get("corthex_key")
+                    or batch.get("display_name")
+                    or batch.get("first_custom_id")
+                    or batch["id"]
+                )
+            )
     return keys
 
 

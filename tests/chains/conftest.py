@@ -30,9 +30,15 @@ def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> I
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive", poll_initial=0.05, poll_max=0.3, idle_recheck=0.2,
-        submit_backoff=0.05, provider_max_retries=0, max_attempts=1,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        data_dir=tmp_path / "data",
+        archive_dir=tmp_path / "archive",
+        poll_initial=0.05,
+        poll_max=0.3,
+        idle_recheck=0.2,
+        submit_backoff=0.05,
+        provider_max_retries=0,
+        max_attempts=1,
     )
 
 

@@ -18,8 +18,12 @@ from corthex.engine.engine import Engine
 from corthex.errors import UsageError
 
 STOCK = "삼성전자 주식 다음 분기 전망 분석해줘"  # keyword → CIO (gemini, openai, anthropic ×2)
-CIO_SPECIALISTS = ["market_condition_specialist", "stock_analysis_specialist", "technical_analysis_specialist",
-                   "risk_management_specialist"]
+CIO_SPECIALISTS = [
+    "market_condition_specialist",
+    "stock_analysis_specialist",
+    "technical_analysis_specialist",
+    "risk_management_specialist",
+]
 
 
 async def step_bodies(engine: Engine, chain_id: str, step: Step) -> dict[str, dict]:
@@ -30,8 +34,9 @@ async def step_bodies(engine: Engine, chain_id: str, step: Step) -> dict[str, di
 
     [row] = [s for s in await engine.store.chains.steps(chain_id) if s.step is step]
     async with engine.store.engine.connect() as conn:
-        rows = (await conn.execute(select(requests.c.custom_id, requests.c.body)
-                                   .where(requests.c.job_id == row.job_id))).all()
+        rows = (
+            await conn.execute(select(requests.c.custom_id, requests.c.body).where(requests.c.job_id == row.job_id))
+        ).all()
     return {r.custom_id: orjson.loads(r.body) for r in rows}
 
 
@@ -44,7 +49,11 @@ async def test_single_department_chain_runs_every_step_and_is_archived_once(engi
     assert chain.route_method == "keyword" and chain.departments == ("cio",)
     chain = await run_until(engine, chain.id)
     assert chain.status is ChainStatus.COMPLETED and chain.step is Step.DONE
-    assert [s.step for s in await engine.store.chains.steps(chain.id)] == [Step.DELEGATE, Step.SPECIALISTS, Step.SYNTHESIZE]
+    assert [s.step for s in await engine.store.chains.steps(chain.id)] == [
+        Step.DELEGATE,
+        Step.SPECIALISTS,
+        Step.SYNTHESIZE,
+    ]
     assert chain.report and chain.report.startswith("# Investment")
     [archived] = archive_files(settings)
     front = yaml.safe_load(archived.read_text().split("---")[1])
@@ -56,7 +65,9 @@ async def test_single_department_chain_runs_every_step_and_is_archived_once(engi
     assert len(archive_files(settings)) == 1
 
 
-async def test_specialists_work_on_each_provider_from_the_managers_instructions(engine: Engine, emulator: EmulatorServer) -> None:
+async def test_specialists_work_on_each_provider_from_the_managers_instructions(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
     chain = await run_until(engine, (await engine.chains.start(STOCK)).id)
     bodies = await step_bodies(engine, chain.id, Step.SPECIALISTS)
     assert sorted(cid.rsplit(":", 1)[1] for cid in bodies) == sorted(CIO_SPECIALISTS)
@@ -89,7 +100,9 @@ async def test_failed_classify_falls_back_to_the_chief_of_staff(engine: Engine, 
     assert chain.route_method == "fallback"
 
 
-async def test_failed_delegation_lets_specialists_work_from_the_command(engine: Engine, emulator: EmulatorServer) -> None:
+async def test_failed_delegation_lets_specialists_work_from_the_command(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
     emulator.state.add_fault(Fault("openai", "create", kind="row_errors", every=1, times=1))  # the CIO manager
     chain = await run_until(engine, (await engine.chains.start(STOCK)).id)
     bodies = await step_bodies(engine, chain.id, Step.SPECIALISTS)
@@ -108,7 +121,9 @@ async def test_failed_specialists_are_named_in_the_synthesis(engine: Engine, emu
     assert (await run_until(engine, chain.id)).status is ChainStatus.COMPLETED
 
 
-async def test_failed_synthesis_delivers_the_specialists_reports_as_they_are(engine: Engine, emulator: EmulatorServer) -> None:
+async def test_failed_synthesis_delivers_the_specialists_reports_as_they_are(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
     chain = await engine.chains.start(STOCK)
     await run_until(engine, chain.id, step=Step.SYNTHESIZE)
     emulator.state.add_fault(Fault("openai", "create", kind="row_errors", every=1))  # the manager's synthesis

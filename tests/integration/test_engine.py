@@ -108,7 +108,8 @@ async def test_expired_batch_keeps_partial_results_and_retries_the_rest(
 
 
 async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, emulator: EmulatorServer) -> None:
-    emulator.state.add_fault(Fault("gemini", "create", kind="http", status=503, times=2))
+    # 429: surely not created, so the group goes back to the queue (a 5xx keeps the intent: tests/reliability)
+    emulator.state.add_fault(Fault("gemini", "create", kind="http", status=429, times=2))
     report = await engine.submit(mixed(6))
     await engine.step()
     stats = emulator.state.stats()

@@ -131,9 +131,20 @@ async def test_http_faults_become_retryable_provider_errors(gemini_provider, emu
 
 
 async def test_retry_options_ride_out_a_passing_fault(gemini_provider, emulator):
-    emulator.state.add_fault(Fault("gemini", "create", "http", status=503, times=2))
     ref = await gemini_provider.submit("gm-retried", MODEL, items(GEMINI, 1))
-    assert ref.remote_id
+    emulator.state.add_fault(Fault("gemini", "retrieve", "http", status=503, times=2))
+    assert (await gemini_provider.poll(ref)).raw_status
+
+
+async def test_create_is_never_retried_by_the_sdk(gemini_provider, emulator):
+    # a retried create after a timeout or a 5xx may be a second, paid batch: the engine looks first
+    before = emulator.state.stats()["gemini"]["calls"].get("create", 0)
+    emulator.state.add_fault(Fault("gemini", "create", "http", status=503, times=2))
+    with pytest.raises(ProviderError) as info:
+        await gemini_provider.submit("gm-once", MODEL, items(GEMINI, 1))
+    emulator.state.clear_faults()
+    assert info.value.op == "create" and info.value.status_code == 503
+    assert emulator.state.stats()["gemini"]["calls"]["create"] == before + 1
 
 
 async def test_find_adopts_a_batch_by_display_name(gemini_provider):

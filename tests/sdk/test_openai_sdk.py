@@ -112,9 +112,19 @@ async def test_http_faults_become_retryable_provider_errors(openai_provider, emu
 
 
 async def test_sdk_retries_a_passing_fault(openai_provider, emulator):
-    emulator.state.add_fault(Fault("openai", "create", "http", status=429, retry_after=0.01, times=1))
     ref = await openai_provider.submit("oa-retried", "gpt-5-mini", items(OPENAI, 1))
-    assert ref.remote_id
+    emulator.state.add_fault(Fault("openai", "retrieve", "http", status=429, retry_after=0.01, times=1))
+    assert (await openai_provider.poll(ref)).raw_status
+
+
+async def test_create_is_never_retried_by_the_sdk(openai_provider, emulator):
+    # a retried create after a timeout or a 5xx may be a second, paid batch: the engine looks first
+    before = emulator.state.stats()["openai"]["calls"].get("create", 0)
+    emulator.state.add_fault(Fault("openai", "create", "http", status=429, retry_after=0.01, times=1))
+    with pytest.raises(ProviderError) as info:
+        await openai_provider.submit("oa-once", "gpt-5-mini", items(OPENAI, 1))
+    assert info.value.op == "create" and info.value.status_code == 429
+    assert emulator.state.stats()["openai"]["calls"]["create"] == before + 1
 
 
 async def test_find_adopts_a_batch_by_key(openai_provider):

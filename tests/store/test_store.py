@@ -16,9 +16,14 @@ from corthex.errors import NotFound
 from corthex.store.sql import SqlStore
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqlStore:
-    s = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> SqlStore:
+    """The same verbs on both databases (PostgreSQL: a fresh database on the session's server)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = await SqlStore.open(url)
     yield s
     await s.close()
 

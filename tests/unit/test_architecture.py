@@ -8,8 +8,20 @@ from pathlib import Path
 import corthex
 
 SRC = Path(corthex.__file__).parent
-FORBIDDEN_IN_DOMAIN = ("sqlalchemy", "openai", "anthropic", "google", "fastapi", "typer", "httpx", "telegram",
-                       "corthex.store", "corthex.providers", "corthex.engine", "corthex.api")
+FORBIDDEN_IN_DOMAIN = (
+    "sqlalchemy",
+    "openai",
+    "anthropic",
+    "google",
+    "fastapi",
+    "typer",
+    "httpx",
+    "telegram",
+    "corthex.store",
+    "corthex.providers",
+    "corthex.engine",
+    "corthex.api",
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -32,13 +44,32 @@ def test_only_providers_import_the_vendor_sdks() -> None:
     for path in SRC.rglob("*.py"):
         if path.parent.name in ("providers", "emulator", "api", "telegram"):
             continue
-        bad = {m for m in imported_modules(path) if m.split(".")[0] in ("openai", "anthropic") or m.startswith("google.genai")}
+        bad = {
+            m
+            for m in imported_modules(path)
+            if m.split(".")[0] in ("openai", "anthropic") or m.startswith("google.genai")
+        }
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 
 
 def test_public_api_is_locked() -> None:
     assert sorted(corthex.__all__) == [
-        "BudgetExceeded", "ChainStatus", "Client", "CorthexError", "Engine", "InputProblem", "InvalidInput",
-        "JobStatus", "JobSummary", "LLMRequest", "Message", "NotFound", "ProviderError", "ProviderName",
-        "Settings", "Step", "SubmitReport", "UsageError",
+        "BudgetExceeded",
+        "ChainStatus",
+        "Client",
+        "CorthexError",
+        "Engine",
+        "InputProblem",
+        "InvalidInput",
+        "JobStatus",
+        "JobSummary",
+        "LLMRequest",
+        "Message",
+        "NotFound",
+        "ProviderError",
+        "ProviderName",
+        "Settings",
+        "Step",
+        "SubmitReport",
+        "UsageError",
     ]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from corthex.emulator import (
     anthropic_routes,
@@ -47,7 +49,30 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
     for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, control_routes):
         app.include_router(module.router)
     _add_error_handlers(app)
+    app.add_middleware(LateAnswers)
     return app
+
+
+class LateAnswers:
+    """Holds the answer of a call that met a `late` fault: the call's work is done, its answer
+    comes after `delay` seconds (ASGI middleware; the guard marks the request's state)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def late_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                delay = (scope.get("state") or {}).get("late_answer")
+                if delay:
+                    await asyncio.sleep(delay)
+            await send(message)
+
+        await self.app(scope, receive, late_send)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -2,7 +2,10 @@
 
 Two families:
 
-- call faults (`http`, `slow`, `malformed`) act on one HTTP call, matched by `op`;
+- call faults (`http`, `slow`, `late`, `malformed`) act on one HTTP call, matched by `op`: `slow`
+  waits `delay` before the call is served (a client that gives up first leaves nothing done),
+  `late` serves the call and then holds the answer for `delay` (the work is done, as when a
+  provider creates a batch but the client's timeout fires first);
 - batch faults (`expire`, `row_errors`, `never_end`, `fail_batch`) are taken by a batch when it is
   created (they match `op` "create" or "*") and stay with that batch.
 
@@ -19,7 +22,7 @@ from typing import Any
 
 PROVIDERS = ("openai", "anthropic", "gemini")
 OPS = ("upload", "create", "retrieve", "list", "results", "cancel", "realtime", "delete", "*")
-CALL_KINDS = ("http", "slow", "malformed")
+CALL_KINDS = ("http", "slow", "late", "malformed")
 BATCH_KINDS = ("expire", "row_errors", "never_end", "fail_batch")
 
 

@@ -43,7 +43,9 @@ def guard(provider: str, op: str, *, auth: bool = True) -> Any:
         if auth and not has_key(provider, request):
             raise EmulatorError(provider, 401, MISSING_KEY[provider])
         fault = state.faults.take_call_fault(provider, op)
-        if fault is not None:
+        if fault is not None and fault.kind == "late":
+            request.state.late_answer = fault.delay  # served now, answered late (app.LateAnswers)
+        elif fault is not None:
             await apply_fault(provider, fault)
 
     return Depends(check)

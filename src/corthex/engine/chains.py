@@ -10,10 +10,12 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
 from corthex.domain.budget import day_start, estimate
 from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
@@ -24,6 +26,7 @@ from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.engine.context import EngineContext
 from corthex.engine.events import Event
 from corthex.engine.intake import request_row
+from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
 from corthex.errors import UsageError
 from corthex.store.chains import ChainRow
@@ -79,6 +82,7 @@ class ChainRunner:
             origin=origin,
             origin_ref=origin_ref,
         )
+        await self.store.claim(chain_id, self.ctx.worker_id, time.time(), self.ctx.settings.lease_seconds)
         chain = await self.store.get(chain_id)
         await self.ctx.bus.publish(
             "chain.started",
@@ -93,8 +97,15 @@ class ChainRunner:
             origin=origin,
             origin_ref=origin_ref,
         )
-        await self._enter(chain, step)
+        try:
+            async with self._leased(chain_id):
+                await self._enter(chain, step)
+        finally:
+            await self.store.release(chain_id, self.ctx.worker_id)
         return await self.store.get(chain_id)
+
+    def _leased(self, chain_id: str) -> AbstractAsyncContextManager[None]:
+        return renewed(self.store.claim, chain_id, self.ctx.worker_id, self.ctx.settings.lease_seconds)
 
     def _route(self, command: str, broadcast: bool) -> tuple[tuple[str, ...], Step, str | None, str | None]:
         keyword = is_broadcast(self.org, command)
@@ -110,10 +121,27 @@ class ChainRunner:
     async def tick(self) -> None:
         """Advance every running chain whose step is complete (also resumes after a restart)."""
         for chain in await self.store.list(status=ChainStatus.RUNNING, limit=10_000):
+            if not await self._has_work(chain):  # read-only: most chains wait for their step's job
+                continue
+            owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
+            if not await self.store.claim(chain.id, owner, time.time(), lease):
+                continue  # another worker is advancing it: one at a time, so nothing is done twice
             try:
-                await self.advance(chain.id)
+                async with self._leased(chain.id):
+                    await self.advance(chain.id)
             except Exception:
                 log.exception("chain %s could not advance; retrying later", chain.id)
+            finally:
+                await self.store.release(chain.id, owner)
+
+    async def _has_work(self, chain: ChainRow) -> bool:
+        """Whether `advance` would do anything now (deliver, enter or complete a step)."""
+        if chain.step is Step.DELIVER:
+            return True
+        row = next((s for s in await self.store.steps(chain.id) if s.step is chain.step), None)
+        if row is None or row.job_id is None or not await self.store.job_exists(row.job_id):
+            return True
+        return chain.realtime or await self.store.job_done(row.job_id)
 
     async def advance(self, chain_id: str) -> None:
         chain = await self.store.get(chain_id)
@@ -140,6 +168,7 @@ class ChainRunner:
         following = logic.next_step(step, chain.broadcast)
         if not await self.store.move(chain.id, from_step=step, to_step=following, **updates):
             return  # another worker advanced it
+        crash_point("between_steps")
         await self.ctx.bus.publish(
             "chain.step",
             chain_id=chain.id,
@@ -164,6 +193,7 @@ class ChainRunner:
             return
         job_id = f"job_{chain.id[3:]}_{step.value}"
         await self.store.record_step(chain.id, step, job_id)
+        crash_point("after_step_claimed")
         await self._submit(chain, step, job_id, requests)
         if chain.realtime:
             await run_realtime(self.ctx, job_id)
@@ -236,10 +266,12 @@ class ChainRunner:
             delivery = next(d for d in self.deliveries if d.name == name)
             try:
                 await delivery.deliver(chain, report)
+                crash_point("after_delivery")
                 await self.store.mark_delivered(chain.id, name)
             except Exception as exc:  # one failing channel must not block the others
                 log.exception("delivery of chain %s to %s failed", chain.id, name)
                 await self.store.mark_delivered(chain.id, name, error=str(exc))
+        crash_point("before_finish")
         await self.store.finish(chain.id, status, report=report, error=notice)
         await self.ctx.bus.publish(
             "chain.done",

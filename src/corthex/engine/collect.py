@@ -6,9 +6,11 @@ still assigned to this batch, so each ends with exactly one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from corthex.crashpoints import crash_point
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.results import FinalResult, ProviderResult, ResultStatus
 from corthex.engine.context import EngineContext
@@ -25,21 +27,29 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
     :param fetch: read the provider's results (False when the batch was given up).
     :param error: why results could not be read, for the requests left without one.
     """
+    log.info("batch %s collecting", batch.id)
     pending = await ctx.store.request_meta(batch.id)
     written = retried = 0
     if fetch and batch.remote is not None and batch.error is None:
+        writes = _Writes(ctx, batch, pending)
         buffer: list[ProviderResult] = []
-        async with ctx.limit(batch.provider.value):
-            async for row in ctx.provider(batch.provider).results(batch.remote):
-                buffer.append(row)
-                if len(buffer) >= CHUNK:
-                    w, r = await _write(ctx, batch, buffer, pending)
-                    written, retried, buffer = written + w, retried + r, []
-        w, r = await _write(ctx, batch, buffer, pending)
-        written, retried = written + w, retried + r
+        try:
+            async with ctx.limit(batch.provider.value):
+                async for row in ctx.provider(batch.provider).results(batch.remote):
+                    buffer.append(row)
+                    if len(buffer) >= ctx.settings.result_chunk:
+                        if await writes.add(buffer):
+                            crash_point("after_result_chunk")
+                        buffer = []
+            if await writes.add(buffer):
+                crash_point("after_result_chunk")
+        finally:
+            await writes.drain()
+        written, retried = writes.written, writes.retried
     leftovers = [_missing(batch, wire_id, error) for wire_id in list(pending)]
     w, r = await _write(ctx, batch, leftovers, pending)
     written, retried = written + w, retried + r
+    crash_point("before_close")
     now = time.time()
     await ctx.store.close_batch(batch.id, now)
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
@@ -51,6 +61,31 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
         ctx.wake.set()
     if retried:
         ctx.wake.set()
+
+
+class _Writes:
+    """Chunks written in order, one transaction at a time, while the next chunk is read: the
+    database works in its own thread as the event loop parses, instead of in turn."""
+
+    def __init__(self, ctx: EngineContext, batch: BatchRow, pending: dict[str, RequestMeta]) -> None:
+        self._ctx, self._batch, self._pending = ctx, batch, pending
+        self._task: asyncio.Task[tuple[int, int]] | None = None
+        self.written = self.retried = 0
+
+    async def add(self, rows: list[ProviderResult]) -> bool:
+        """Start writing `rows` once the previous chunk is committed; whether one was."""
+        committed = await self.drain()
+        self._task = asyncio.ensure_future(_write(self._ctx, self._batch, rows, self._pending))
+        return committed
+
+    async def drain(self) -> bool:
+        """Wait for the chunk in flight, if any; whether there was one."""
+        task, self._task = self._task, None
+        if task is None:
+            return False
+        written, retried = await task
+        self.written, self.retried = self.written + written, self.retried + retried
+        return True
 
 
 def _missing(batch: BatchRow, wire_id: str, error: str | None) -> ProviderResult:

@@ -6,20 +6,64 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import overload
 
 import orjson
 
+from corthex.crashpoints import crash_point
+from corthex.domain.batches import RemoteRef
 from corthex.domain.planning import BatchPlan, plan_batches
 from corthex.domain.requests import LLMRequest
 from corthex.engine.context import EngineContext
+from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
 
 log = logging.getLogger(__name__)
 
 
+class StoredItems(Sequence[WireItem]):
+    """A batch's requests as stored (wire id, canonical JSON), each decoded only while it is
+    read: the provider turns them into its wire form one at a time, so a batch's request
+    objects are never all alive at once (at 100,000 requests they would be ~70 MB)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[tuple[str, bytes]]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> WireItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WireItem]: ...
+
+    def __getitem__(self, index: int | slice) -> WireItem | list[WireItem]:
+        if isinstance(index, slice):
+            return [_decoded(row) for row in self._rows[index]]
+        return _decoded(self._rows[index])
+
+    def __iter__(self) -> Iterator[WireItem]:
+        return map(_decoded, self._rows)
+
+
+def _decoded(row: tuple[str, bytes]) -> WireItem:
+    return WireItem(row[0], LLMRequest.from_dict(orjson.loads(row[1])))
+
+
 def new_batch_id() -> str:
     return "cb_" + uuid.uuid4().hex[:20]
+
+
+#: Batches recorded and built at once in one round. A batch being built holds its requests'
+#: bodies in memory, so this bounds the memory of a large round (100,000 requests make five or
+#: more batches); the provider calls of one overlap the building of the next.
+BUILDING_AT_ONCE = 2
 
 
 async def dispatch_once(ctx: EngineContext) -> int:
@@ -28,12 +72,20 @@ async def dispatch_once(ctx: EngineContext) -> int:
     items = await ctx.store.dispatchable(time.time())
     if not items:
         return 0
-    plans = plan_batches(items)
-    created = await asyncio.gather(*(_send(ctx, plan) for plan in plans))
+    # Largest first: it runs longest at the provider, so it should start first.
+    plans = sorted(plan_batches(items), key=lambda plan: len(plan.request_ids), reverse=True)
+    del items
+    building = asyncio.Semaphore(BUILDING_AT_ONCE)
+    created = await asyncio.gather(*(_send(ctx, plan, building) for plan in plans))
     return sum(created)
 
 
-async def _send(ctx: EngineContext, plan: BatchPlan) -> int:
+async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore) -> int:
+    async with building:
+        return await _record_and_create(ctx, plan)
+
+
+async def _record_and_create(ctx: EngineContext, plan: BatchPlan) -> int:
     batch_id = new_batch_id()
     now = time.time()
     taken = await ctx.store.open_batch(
@@ -54,15 +106,25 @@ async def _send(ctx: EngineContext, plan: BatchPlan) -> int:
 async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, model: str | None) -> int:
     """Create the recorded batch at its provider, then record that it exists."""
     provider = ctx.provider(provider_name)
-    bodies = await ctx.store.batch_bodies(batch_id)
-    items = [WireItem(wire_id, LLMRequest.from_dict(orjson.loads(body))) for wire_id, body in bodies]
-    try:
+    async with _leased(ctx, batch_id):  # renewed while the batch is read, built and sent
+        items = StoredItems(await ctx.store.batch_bodies(batch_id))
         async with ctx.limit(provider_name):
-            ref = await provider.submit(batch_id, model, items)
-    except ProviderError as exc:
-        await _creation_failed(ctx, batch_id, exc)
+            # Fencing: still ours right before the call? (A worker that stalled past its lease
+            # may see another one recovering the intent now: that one creates it, not this one.)
+            if not await ctx.store.claim(batch_id, ctx.worker_id, time.time(), ctx.settings.lease_seconds):
+                log.warning("batch %s: lease lost before creation; left to the worker that took it", batch_id)
+                return 0
+            crash_point("before_create")
+            try:
+                ref = await provider.submit(batch_id, model, items)
+            except ProviderError as exc:
+                await _creation_failed(ctx, batch_id, exc)
+                return 0
+    crash_point("after_create")
+    if not await ctx.store.mark_submitted(batch_id, ref, time.time(), ctx.poll_policy.initial):
+        await cancel_duplicate(ctx, provider_name, batch_id, ref)
         return 0
-    await ctx.store.mark_submitted(batch_id, ref, time.time(), ctx.poll_policy.initial)
+    crash_point("after_submitted")
     await ctx.store.release(batch_id, ctx.worker_id)
     log.info("batch %s created at %s as %s (%d requests)", batch_id, provider_name, ref.remote_id, len(items))
     await ctx.bus.publish(
@@ -76,10 +138,47 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     return 1
 
 
+async def cancel_duplicate(ctx: EngineContext, provider_name: str, batch_id: str, ref: RemoteRef) -> None:
+    """Another worker recorded this intent first (this one stalled past its lease while creating):
+    the batch just created is a second one. Cancel it at once, before it costs anything."""
+    log.error("batch %s was recorded by another worker meanwhile; canceling the duplicate %s", batch_id, ref.remote_id)
+    try:
+        await ctx.provider(provider_name).cancel(ref)
+    except ProviderError as exc:
+        log.error("duplicate %s of batch %s could not be canceled: %s", ref.remote_id, batch_id, exc)
+    await ctx.bus.publish(
+        "batch.duplicate_canceled", batch_id=batch_id, provider=provider_name, remote_id=ref.remote_id
+    )
+
+
+def _leased(ctx: EngineContext, batch_id: str) -> AbstractAsyncContextManager[None]:
+    return renewed(ctx.store.claim, batch_id, ctx.worker_id, ctx.settings.lease_seconds)
+
+
+def maybe_created(exc: ProviderError) -> bool:
+    """Whether a failed create call may still have created the batch: it timed out, the
+    connection dropped, the answer was unreadable or a 5xx (a gateway may answer so after the
+    provider acted). Such a batch is looked for before it is created again."""
+    return exc.op == "create" and (exc.status_code is None or exc.status_code >= 500)
+
+
 async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError) -> None:
     now = time.time()
     row_failures = await _failures_so_far(ctx, batch_id)
     delay = ctx.retry_policy.submit_delay(row_failures + 1)
+    if maybe_created(exc):
+        # Keep the intent: after the backoff the poller looks for it, adopts it if the provider
+        # has it, and creates it only if not (never a second batch for one intent). After a
+        # timeout the look waits two timeouts at least, so that a create still running at the
+        # provider when we gave up on it has landed by then.
+        if exc.status_code is None:
+            delay = max(delay, 2 * ctx.settings.provider_timeout)
+        await ctx.store.creation_unconfirmed(batch_id, str(exc), retry_at=now + delay)
+        log.warning("batch %s: creation unconfirmed (%s); looked for in %.1fs", batch_id, exc, delay)
+        await ctx.bus.publish(
+            "batch.submit_failed", batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=0
+        )
+        return
     given_up = await ctx.store.submission_failed(
         batch_id,
         str(exc),

@@ -61,6 +61,7 @@ class Engine:
         self._chains: ChainRunner | None = None
         self._own_providers = providers is None
         self._own_store = store is None
+        self._relay: Any = None  #: the PostgreSQL event relay (engine/pg_events.py)
 
     async def __aenter__(self) -> Engine:
         store = self._store or await SqlStore.open(self.settings.database_url)
@@ -69,12 +70,23 @@ class Engine:
             from corthex.providers import build_providers
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            providers = build_providers(self.settings.data_dir, max_retries=self.settings.provider_max_retries)
+            providers = build_providers(
+                self.settings.data_dir,
+                max_retries=self.settings.provider_max_retries,
+                timeout=self.settings.provider_timeout,
+            )
         self._ctx = EngineContext(self.settings, store, providers)
+        if store.engine.dialect.name == "postgresql":  # events reach every process on the database
+            from corthex.engine.pg_events import PgEventRelay, asyncpg_dsn
+
+            self._relay = await PgEventRelay(self._ctx.bus, asyncpg_dsn(store.engine.url), self._ctx.worker_id).start()
         return self
 
     async def __aexit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
         ctx, self._ctx = self.ctx, None
+        if self._relay is not None:
+            await self._relay.close()
+            self._relay = None
         if self._own_providers:
             for provider in ctx.providers.values():
                 with contextlib.suppress(Exception):
@@ -261,12 +273,22 @@ class Engine:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
         stop = stop or asyncio.Event()
-        while not stop.is_set():
-            try:
-                await self.step()
-            except Exception:
-                log.exception("worker step failed; retrying")
-            await self._sleep_until_due()
+        warm_up = None
+        if self._own_providers:  # long-lived: import the SDKs (~1.5 s) now, not on the first job
+            from corthex.providers import preload
+
+            warm_up = asyncio.ensure_future(asyncio.to_thread(preload))
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step()
+                except Exception:
+                    log.exception("worker step failed; retrying")
+                await self._sleep_until_due()
+        finally:
+            if warm_up is not None:
+                with contextlib.suppress(Exception):
+                    await warm_up
 
     async def wait(
         self,

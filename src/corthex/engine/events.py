@@ -16,6 +16,9 @@ class Event:
     type: str  #: job.submitted, batch.submitted, batch.progress, batch.ended, job.completed, …
     data: dict[str, Any]
     at: float = field(default_factory=time.time)
+    #: None for an event of this process; the publishing process's id for one relayed from another
+    #: process (PostgreSQL LISTEN/NOTIFY, engine/pg_events.py)
+    origin: str | None = None
 
 
 Subscriber = Callable[[Event], Awaitable[None] | None]
@@ -31,7 +34,10 @@ class EventBus:
         return lambda: self._subscribers.remove(callback)
 
     async def publish(self, type_: str, **data: Any) -> None:
-        event = Event(type_, data)
+        await self.deliver(Event(type_, data))
+
+    async def deliver(self, event: Event) -> None:
+        """Hand a ready event to every subscriber (also used to re-publish relayed events)."""
         for callback in list(self._subscribers):
             try:
                 outcome = callback(event)

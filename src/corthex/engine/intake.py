@@ -76,6 +76,8 @@ def read_file(path: Path, *, skip_invalid: bool) -> Intake:
 
 def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool) -> Intake:
     """Validate request objects (API bodies, chain steps): item N is reported as line N."""
+    if isinstance(items, str | bytes | dict) or not isinstance(items, Iterable):
+        raise InvalidInput([InputProblem(0, "the requests must be a list of request objects")])
     requests: list[LLMRequest] = []
     problems: list[InputProblem] = []
     seen: set[str] = set()
@@ -83,7 +85,7 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
         if isinstance(item, LLMRequest):
             parsed: LLMRequest | InputProblem = item
         else:
-            parsed = next(parse_lines([orjson.dumps(item)], seen=seen, first_line=number))
+            parsed = _parse_object(item, number, seen)
         if isinstance(parsed, LLMRequest) and isinstance(item, LLMRequest):
             if parsed.custom_id in seen:
                 parsed = InputProblem(number, f"duplicate custom_id {parsed.custom_id!r}", "custom_id")
@@ -94,6 +96,14 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
             requests.append(parsed)
     _check(len(requests), problems, skip_invalid, source="")
     return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests))
+
+
+def _parse_object(item: Any, number: int, seen: set[str]) -> LLMRequest | InputProblem:
+    try:
+        line = orjson.dumps(item)
+    except TypeError as exc:  # orjson.JSONEncodeError: a set, bytes, an object, a too-deep nest…
+        return InputProblem(number, f"not a JSON value ({exc})")
+    return next(parse_lines([line], seen=seen, first_line=number))
 
 
 def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:

@@ -13,30 +13,34 @@ from corthex.domain.results import ResultStatus
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import create_remote
+from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
 from corthex.store.sql import BatchRow
 
 log = logging.getLogger(__name__)
 
+#: Batches recorded this long before an intent are never adopted for it (Anthropic's matching).
+KNOWN_WINDOW = 3600.0
+
 
 async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
     """Handle every batch due now, with bounded concurrency per provider. Returns how many."""
-    due = await ctx.store.due_batches(time.time(), limit=limit)
+    lease = ctx.settings.lease_seconds
+    due = await ctx.store.claim_due(time.time(), ctx.worker_id, lease, limit=limit)
     await asyncio.gather(*(_handle(ctx, batch) for batch in due))
     return len(due)
 
 
 async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
-    now = time.time()
-    if not await ctx.store.claim(batch.id, ctx.worker_id, now, ctx.settings.lease_seconds):
-        return
+    """Work on a batch this worker has claimed; the lease is renewed meanwhile, released after."""
     try:
-        if batch.status is BatchStatus.INTENT:
-            await _recover_intent(ctx, batch)
-        elif batch.status is BatchStatus.SUBMITTED:
-            await _poll(ctx, batch)
-        else:
-            await _collect(ctx, batch)
+        async with renewed(ctx.store.claim, batch.id, ctx.worker_id, ctx.settings.lease_seconds):
+            if batch.status is BatchStatus.INTENT:
+                await _recover_intent(ctx, batch)
+            elif batch.status is BatchStatus.SUBMITTED:
+                await _poll(ctx, batch)
+            else:
+                await _collect(ctx, batch)
     finally:
         await ctx.store.release(batch.id, ctx.worker_id)
 
@@ -44,29 +48,68 @@ async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
 async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
     """A batch recorded but not confirmed: adopt it if the provider has it, else create it."""
     provider = ctx.provider(batch.provider)
+    known = await ctx.store.known_remote_ids(batch.provider, batch.created_at - KNOWN_WINDOW)
     try:
         async with ctx.limit(batch.provider.value):
-            ref = await provider.find(batch.id, _utc(batch.created_at), expected_count=batch.request_count)
+            count = batch.request_count
+            ref = await provider.find(batch.id, _utc(batch.created_at), expected_count=count, exclude=known)
     except ProviderError as exc:
-        log.warning("cannot look for batch %s at %s yet: %s", batch.id, batch.provider, exc)
+        await _find_failed(ctx, batch, exc)
         return
     if ref is None:
+        max_failures = ctx.retry_policy.max_submit_failures
+        if await ctx.store.max_submit_failures(batch.id) >= max_failures:  # and the provider has none
+            error = batch.error or "the batch could not be created"
+            await _abandon_intent(ctx, batch, error, max_failures=max_failures)
+            return
         log.info("batch %s was never created at %s: creating it now", batch.id, batch.provider)
         await create_remote(ctx, batch.id, batch.provider.value, batch.model)
         return
     log.info("adopting batch %s found at %s as %s", batch.id, batch.provider, ref.remote_id)
-    await ctx.store.mark_submitted(batch.id, ref, time.time(), 0.0)
+    if not await ctx.store.mark_submitted(batch.id, ref, time.time(), 0.0):
+        log.warning("batch %s was recorded meanwhile by another worker; not adopting %s", batch.id, ref.remote_id)
+
+
+async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) -> None:
+    """The list call failed: look again after a backoff (never create blind)."""
+    failures = batch.poll_failures + 1
+    if failures >= ctx.poll_policy.max_failures:  # whether it exists cannot be known: fail, never resend
+        error = f"creation could not be confirmed: {failures} failed lookups, last: {exc}"
+        await _abandon_intent(ctx, batch, error, max_failures=1)
+        return
+    delay = ctx.poll_policy.failure_delay(failures)
+    log.warning("cannot look for batch %s at %s yet (%s); next look in %.1fs", batch.id, batch.provider, exc, delay)
+    await ctx.store.record_poll(batch.id, poll_failures=failures, error=str(exc))
+    await ctx.store.defer(batch.id, ctx.worker_id, time.time() + delay)
+
+
+async def _abandon_intent(ctx: EngineContext, batch: BatchRow, error: str, *, max_failures: int) -> None:
+    """Give up an intent: its requests fail for good (those with failures to spare go back to
+    the queue)."""
+    now = time.time()
+    given_up = await ctx.store.submission_failed(batch.id, error, retry_at=now, max_failures=max_failures, now=now)
+    log.error("batch %s given up: %s", batch.id, error)
+    await ctx.bus.publish(
+        "batch.submit_failed",
+        batch_id=batch.id,
+        provider=batch.provider.value,
+        error=error,
+        retry_in=0,
+        given_up=len(given_up),
+    )
+    for job_id in await ctx.store.finish_jobs(now):
+        await ctx.bus.publish("job.completed", job_id=job_id)
 
 
 async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
     assert batch.remote is not None
-    now = time.time()
     try:
         async with ctx.limit(batch.provider.value):
             status = await ctx.provider(batch.provider).poll(batch.remote)
     except ProviderError as exc:
-        await _poll_failed(ctx, batch, exc, now)
+        await _poll_failed(ctx, batch, exc, time.time())
         return
+    now = time.time()  # the next interval runs from this answer, not from a wait for a free call slot
     if status.state is RemoteState.RUNNING:
         await _still_running(ctx, batch, status, now)
         return
@@ -171,7 +214,8 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -
             return
         delay = ctx.poll_policy.failure_delay(failures)
         log.warning("results of batch %s not read (%s); next try in %.1fs", batch.id, exc, delay)
-        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=now + delay, error=str(exc))
+        # not `error`: that column says the batch itself failed, and collection would read nothing
+        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=now + delay)
 
 
 def _utc(ts: float) -> datetime:

@@ -75,6 +75,7 @@ class _OrgSpec(_Strict):
 
 # -- problems -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class _Problem:
     where: str  #: "agent 'x' (department 'y')", "department 'y'" or "" for the top level
@@ -163,6 +164,7 @@ def _shape_problems(exc: ValidationError, data: dict[str, Any]) -> list[_Problem
 
 # -- whole-org checks ---------------------------------------------------------------------------
 
+
 def _agents(spec: _OrgSpec) -> list[tuple[_DepartmentSpec, _AgentSpec]]:
     return [(d, a) for d in spec.departments for a in (d.manager, *d.specialists)]
 
@@ -204,8 +206,9 @@ def _check_keywords(spec: _OrgSpec) -> list[_Problem]:
     return problems
 
 
-def _keyword_problem(owner: dict[tuple[tuple[str, ...], int], str], dept_id: str, word: str,
-                     priority: int) -> str | None:
+def _keyword_problem(
+    owner: dict[tuple[tuple[str, ...], int], str], dept_id: str, word: str, priority: int
+) -> str | None:
     words = tokenize(word)
     if not words:
         return "has no letters or digits"
@@ -215,16 +218,19 @@ def _keyword_problem(owner: dict[tuple[tuple[str, ...], int], str], dept_id: str
         return None
     if owner[key] == dept_id:
         return f"keyword '{word}' is listed twice"
-    return (f"keyword '{word}' is also in department '{owner[key]}' at priority {priority}; "
-            "give one of them a higher priority")
+    return (
+        f"keyword '{word}' is also in department '{owner[key]}' at priority {priority}; "
+        "give one of them a higher priority"
+    )
 
 
 def _check_top(spec: _OrgSpec) -> list[_Problem]:
     ids = [d.id for d in spec.departments]
     problems = []
     if spec.chief_of_staff not in ids:
-        problems.append(_Problem("", "chief_of_staff", f"no department '{spec.chief_of_staff}' "
-                                 f"(departments: {', '.join(ids)})"))
+        problems.append(
+            _Problem("", "chief_of_staff", f"no department '{spec.chief_of_staff}' (departments: {', '.join(ids)})")
+        )
     for i, dept_id in enumerate(spec.broadcast_departments or []):
         if dept_id not in ids:
             problems.append(_Problem("", f"broadcast_departments[{i}]", f"no department '{dept_id}'"))
@@ -232,12 +238,12 @@ def _check_top(spec: _OrgSpec) -> list[_Problem]:
         if not tokenize(keyword):
             problems.append(_Problem("", f"broadcast_keywords[{i}]", "has no letters or digits"))
     if provider_for_model(spec.classifier_model) is None:
-        problems.append(_Problem("", "classifier_model",
-                                 f"no known provider serves model '{spec.classifier_model}'"))
+        problems.append(_Problem("", "classifier_model", f"no known provider serves model '{spec.classifier_model}'"))
     return problems
 
 
 # -- build --------------------------------------------------------------------------------------
+
 
 def _agent(spec: _AgentSpec) -> Agent:
     return Agent(id=spec.id, name=spec.name, model=spec.model, prompt=spec.prompt)
@@ -245,21 +251,32 @@ def _agent(spec: _AgentSpec) -> Agent:
 
 def _department(spec: _DepartmentSpec) -> Department:
     rules = tuple(KeywordRule(w, g.priority) for g in spec.keywords for w in g.words)
-    return Department(id=spec.id, name=spec.name, division=spec.division, manager=_agent(spec.manager),
-                      specialists=tuple(_agent(a) for a in spec.specialists), keywords=rules,
-                      remit=spec.remit.strip())
+    return Department(
+        id=spec.id,
+        name=spec.name,
+        division=spec.division,
+        manager=_agent(spec.manager),
+        specialists=tuple(_agent(a) for a in spec.specialists),
+        keywords=rules,
+        remit=spec.remit.strip(),
+    )
 
 
 def _build(spec: _OrgSpec) -> Org:
     broadcast = spec.broadcast_departments
     if broadcast is None:
         broadcast = [d.id for d in spec.departments if d.id != spec.chief_of_staff]
-    return Org(departments=tuple(_department(d) for d in spec.departments), chief_of_staff=spec.chief_of_staff,
-               broadcast_keywords=tuple(spec.broadcast_keywords), broadcast_departments=tuple(broadcast),
-               classifier_model=spec.classifier_model)
+    return Org(
+        departments=tuple(_department(d) for d in spec.departments),
+        chief_of_staff=spec.chief_of_staff,
+        broadcast_keywords=tuple(spec.broadcast_keywords),
+        broadcast_departments=tuple(broadcast),
+        classifier_model=spec.classifier_model,
+    )
 
 
 # -- YAML ---------------------------------------------------------------------------------------
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last)."""
@@ -302,6 +319,7 @@ def _parse_yaml(source: str, text: str) -> dict[str, Any]:
 
 
 # -- entry points -------------------------------------------------------------------------------
+
 
 def parse_org(text: str, source: str = "org.yaml") -> Org:
     """The org described by the YAML `text`; `source` names it in error messages."""

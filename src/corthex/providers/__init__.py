@@ -27,6 +27,12 @@ def _adapter_class(name: ProviderName) -> type[Provider]:
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
 
 
+def preload() -> None:
+    """Import every adapter (and its SDK) now: for long-lived workers, off the first job's path."""
+    for name in _ADAPTERS:
+        _adapter_class(name)
+
+
 def __getattr__(attr: str) -> Any:
     for name, (_, cls) in _ADAPTERS.items():
         if cls == attr:

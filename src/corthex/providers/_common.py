@@ -98,12 +98,20 @@ def check_items(items: Sequence[WireItem], one_model: str | None = None) -> None
     """
     if not items:
         raise ValueError("a batch needs at least one request")
-    bad = next((item.wire_id for item in items if not _WIRE_ID.match(item.wire_id)), None)
+    # One pass: `items` may decode each request as it is read (engine/dispatch.StoredItems).
+    bad: str | None = None
+    seen: set[str] = set()
+    other_model = False
+    for item in items:
+        if bad is None and not _WIRE_ID.match(item.wire_id):
+            bad = item.wire_id
+        seen.add(item.wire_id)
+        other_model = other_model or (one_model is not None and item.request.model != one_model)
     if bad is not None:
         raise ValueError(f"wire id {bad!r} does not match {_WIRE_ID.pattern}")
-    if len({item.wire_id for item in items}) != len(items):
+    if len(seen) != len(items):
         raise ValueError("wire ids repeat within the batch")
-    if one_model is not None and any(item.request.model != one_model for item in items):
+    if other_model:
         raise ValueError(f"every request of this batch must use the batch model {one_model!r}")
 
 

@@ -6,15 +6,18 @@ in four kinds: succeeded, errored, canceled, expired.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import anthropic
+import anyio
+import orjson
 from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
 
+from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
@@ -22,7 +25,6 @@ from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
     TRANSPORT_ERRORS,
-    JsonlSpool,
     check_items,
     is_request_error,
     new_temp_path,
@@ -37,8 +39,14 @@ from corthex.providers._common import (
 from corthex.providers.base import Provider, WireItem
 
 NAME = ProviderName.ANTHROPIC.value
+#: The batch key rides on the first request's custom_id (`<wire id>__<key>`): Anthropic batches keep
+#: no metadata, and this makes every created batch traceable to one intent (emulator records,
+#: result rows). Wire ids never contain the separator.
+KEY_SEP = "__"
+_CUSTOM_ID_MAX = 64
 DEFAULT_MAX_TOKENS = 4096  #: `max_tokens` is required; used when the request sets none
 
+_JSON = {"Content-Type": "application/json"}
 _RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
 
 
@@ -74,6 +82,36 @@ def to_wire(item: WireItem) -> dict[str, Any]:
     return {"custom_id": item.wire_id, "params": params(item.request)}
 
 
+def keyed_rows(key: str, items: Sequence[WireItem]) -> list[dict[str, Any]]:
+    """The batch's rows, the first custom_id carrying `key` when it fits the 64-character rule."""
+    return list(_keyed_rows(key, items))
+
+
+def _keyed_rows(key: str, items: Sequence[WireItem]) -> Iterator[dict[str, Any]]:
+    for n, item in enumerate(items):  # one pass: `items` may decode each request as it is read
+        if KEY_SEP in item.wire_id:
+            raise ValueError(f"wire ids must not contain {KEY_SEP!r}")
+        row = to_wire(item)
+        if n == 0:
+            keyed = f"{row['custom_id']}{KEY_SEP}{key}"
+            if len(keyed) <= _CUSTOM_ID_MAX and keyed.replace("-", "").replace("_", "").isalnum():
+                row["custom_id"] = keyed
+        yield row
+
+
+def request_body(key: str, items: Sequence[WireItem]) -> bytes:
+    """The create call's JSON body, `{"requests": [...]}`, one row at a time with orjson: no list
+    of every row's dict, and no pass of the SDK's pure-Python JSON encoder over all of them.
+    (Each `orjson.dumps` result holds a 4 KB buffer, so they are appended, never collected.)"""
+    body = bytearray(b'{"requests":[')
+    for n, row in enumerate(_keyed_rows(key, items)):
+        if n:
+            body += b","
+        body += orjson.dumps(row)
+    body += b"]}"
+    return bytes(body)
+
+
 # --- results --------------------------------------------------------------------------------
 
 
@@ -85,6 +123,7 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
     wire_id = row.get("custom_id")
     if not isinstance(wire_id, str):
         raise transient_error(NAME, "results", "result row without custom_id")
+    wire_id = wire_id.split(KEY_SEP, 1)[0]
     result = row.get("result") or {}
     kind = result.get("type")
     if kind == "succeeded":
@@ -200,17 +239,31 @@ class AnthropicProvider(Provider):
     async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
         """`key` cannot travel with an Anthropic batch; `find` matches on time and count."""
         check_items(items)
-        with self._errors("submit"):
-            batch = await self._sdk.messages.batches.create(requests=[to_wire(i) for i in items])
+        body = await anyio.to_thread.run_sync(request_body, key, items)
+        with self._errors("create"):
+            # No SDK retry: a retried create after a timeout may be a second, paid batch. The
+            # engine looks for the batch (`find`) before it creates it again. The body is the
+            # one `messages.batches.create(requests=rows)` sends, serialized here (see request_body).
+            batch = await self._sdk.with_options(max_retries=0).post(
+                "/v1/messages/batches", cast_to=MessageBatch, content=body, options={"headers": _JSON}
+            )
         return RemoteRef(batch.id, {"count": len(items)})
 
-    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+    async def find(
+        self,
+        key: str,
+        created_after: datetime,
+        *,
+        expected_count: int | None = None,
+        exclude: Collection[str] = (),
+    ) -> RemoteRef | None:
         """The one batch created in the window (at or after `created_after`, less clock skew)
-        holding `expected_count` requests (any count when None).
+        holding `expected_count` requests (any count when None), leaving out `exclude` (the
+        batches already recorded).
 
-        A heuristic, since Anthropic batches carry no key: when two batches fit, neither is
-        adopted, because adopting the wrong one would lose requests, while not adopting at
-        worst sends them again.
+        A heuristic, since the list call shows no custom_id: when two batches fit, neither is
+        adopted, because adopting the wrong one would send its requests again as missing,
+        while not adopting at worst sends them again too.
         """
         since = window_start(created_after)
         fits: list[MessageBatch] = []
@@ -218,6 +271,8 @@ class AnthropicProvider(Provider):
             async for batch in self._sdk.messages.batches.list(limit=100):  # newest first
                 if batch.created_at < since:
                     break
+                if batch.id in exclude:
+                    continue
                 if expected_count is None or request_total(batch.request_counts) == expected_count:
                     fits.append(batch)
         if len(fits) != 1:
@@ -239,21 +294,18 @@ class AnthropicProvider(Provider):
             remove(path)
 
     async def _download(self, batch_id: str, path: Path) -> None:
-        spool = JsonlSpool(path)
+        """The results stream as it comes, bytes to disk: no SDK object per row (`results()`
+        would build and dump one for each). `read_jsonl` then reads the API's own JSON."""
         with self._errors("results"):
             # Checked here so that "not ended yet" is retryable, as with the other providers.
             batch = await self._sdk.messages.batches.retrieve(batch_id)
             if batch.processing_status != "ended":
                 raise transient_error(NAME, "results", f"the batch is still {batch.processing_status}")
-            # `results()` is a coroutine that returns the stream: without the await,
-            # `async for` fails (LESSONS W1, bug 27).
-            decoder = await self._sdk.messages.batches.results(batch_id)
-            try:
-                async for row in decoder:
-                    await spool.add(row.to_dict(mode="json"))
-            finally:
-                await decoder.close()
-        await spool.flush()
+            async with self._sdk.messages.batches.with_streaming_response.results(batch_id) as response:
+                async with await anyio.open_file(path, "wb") as out:
+                    async for chunk in response.iter_bytes():
+                        await out.write(chunk)
+                        crash_point("during_download")
 
     async def cancel(self, ref: RemoteRef) -> None:
         with self._errors("cancel"):

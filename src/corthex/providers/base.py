@@ -7,7 +7,7 @@ thin class that calls the official SDK, and translates every SDK error into `Pro
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -45,11 +45,19 @@ class Provider(ABC):
         """
 
     @abstractmethod
-    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+    async def find(
+        self,
+        key: str,
+        created_after: datetime,
+        *,
+        expected_count: int | None = None,
+        exclude: Collection[str] = (),
+    ) -> RemoteRef | None:
         """The provider batch created with `key`, if one exists (orphan adoption).
 
-        :param expected_count: the batch's request count, for providers that cannot store a key
-            (Anthropic matches on creation window and count)."""
+        :param expected_count: the batch's request count, for providers that cannot list a key
+            (Anthropic matches on creation window and count).
+        :param exclude: remote ids already recorded for other batches (never adopted)."""
 
     @abstractmethod
     async def poll(self, ref: RemoteRef) -> RemoteStatus:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from google.genai.client import AsyncClient
 
+from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -54,6 +55,10 @@ from corthex.providers.base import Provider, WireItem
 
 NAME = ProviderName.GEMINI.value
 JSONL_MIME = "application/jsonl"
+#: Larger batches go as a file even under the inline byte limit: the SDK holds inline requests
+#: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
+#: while a file is written, uploaded, downloaded and read line by line.
+INLINE_MAX_REQUESTS = 1000
 
 _ROLES = {"user": "user", "assistant": "model"}
 
@@ -289,13 +294,16 @@ class GeminiProvider(Provider):
         max_retries: int = 2,
         timeout: float = 60.0,
         inline_max_bytes: int = GEMINI_INLINE_MAX_BYTES,
+        inline_max_requests: int = INLINE_MAX_REQUESTS,
     ) -> None:
         """:param client: a ready client (tests); by default `client_from_env` on first use.
-        :param inline_max_bytes: batches this size or larger go as an uploaded file."""
+        :param inline_max_bytes: batches this size or larger go as an uploaded file.
+        :param inline_max_requests: so do batches of more requests than this."""
         self._workdir = workdir
         self._client, self._owns_client = client, client is None
         self._max_retries, self._timeout = max_retries, timeout
         self._inline_max_bytes = inline_max_bytes
+        self._inline_max_requests = inline_max_requests
 
     @property
     def _aio(self) -> AsyncClient:
@@ -310,32 +318,43 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
-        if file_size(items) < self._inline_max_bytes:
+        if len(items) <= self._inline_max_requests and file_size(items) < self._inline_max_bytes:
             src: Any = [to_wire(item) for item in items]
             extra: dict[str, Any] = {"count": len(items), "mode": "inline"}
         else:
             src = await self._upload(key, items)
             extra = {"count": len(items), "mode": "file", "input_file": src}
-        with self._errors("submit"):
-            job = await self._aio.batches.create(model=model, src=src, config={"display_name": key})
+        # No SDK retry on create: a retried create after a timeout may be a second, paid batch.
+        # The engine looks for the batch (`find`) before it creates it again.
+        config = {"display_name": key, "http_options": {"retry_options": {"attempts": 1}}}
+        with self._errors("create"):
+            job = await self._aio.batches.create(model=model, src=src, config=config)
         if not job.name:
-            raise transient_error(NAME, "submit", "the created batch has no name")
+            raise transient_error(NAME, "create", "the created batch has no name")
         return RemoteRef(job.name, extra)
 
     async def _upload(self, key: str, items: Sequence[WireItem]) -> str:
         path = upload_path(self._workdir, key)
         try:
             await write_jsonl(path, (to_file_line(item) for item in items))
-            with self._errors("submit"):
+            with self._errors("upload"):
                 config = {"mime_type": JSONL_MIME, "display_name": key}
                 uploaded = await self._aio.files.upload(file=path, config=config)
         finally:
             remove(path)
         if not uploaded.name:
-            raise transient_error(NAME, "submit", "the uploaded file has no name")
+            raise transient_error(NAME, "upload", "the uploaded file has no name")
+        crash_point("after_upload")
         return uploaded.name
 
-    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+    async def find(
+        self,
+        key: str,
+        created_after: datetime,
+        *,
+        expected_count: int | None = None,
+        exclude: Collection[str] = (),
+    ) -> RemoteRef | None:
         """The batch whose display name is `key`, created in the window (list order is not
         documented, so every page is read)."""
         since = window_start(created_after)

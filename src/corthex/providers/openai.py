@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ import anyio
 import openai
 from openai.types import Batch
 
+from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
@@ -237,13 +238,17 @@ class OpenAIProvider(Provider):
             raise ValueError("an OpenAI batch holds one model (model_mismatch otherwise)")
         check_items(items, one_model=model)
         path = upload_path(self._workdir, key)
-        with self._errors("submit"):
+        with self._errors("upload"):
             try:
                 await write_jsonl(path, (to_wire(item) for item in items))
                 upload = await self._sdk.files.create(file=path, purpose="batch")
             finally:
                 remove(path)
-            batch = await self._sdk.batches.create(
+        crash_point("after_upload")
+        with self._errors("create"):
+            # No SDK retry: a retried create after a timeout may be a second, paid batch. The
+            # engine looks for the batch (`find`) before it creates it again.
+            batch = await self._sdk.with_options(max_retries=0).batches.create(
                 input_file_id=upload.id,
                 endpoint=ENDPOINT,
                 completion_window="24h",
@@ -251,7 +256,14 @@ class OpenAIProvider(Provider):
             )
         return RemoteRef(batch.id, {"input_file_id": upload.id})
 
-    async def find(self, key: str, created_after: datetime, *, expected_count: int | None = None) -> RemoteRef | None:
+    async def find(
+        self,
+        key: str,
+        created_after: datetime,
+        *,
+        expected_count: int | None = None,
+        exclude: Collection[str] = (),
+    ) -> RemoteRef | None:
         """Pages newest first and stops at the first batch older than the window."""
         since = math.floor(window_start(created_after).timestamp())  # created_at is whole seconds
         with self._errors("find"):
@@ -290,6 +302,7 @@ class OpenAIProvider(Provider):
                 async with await anyio.open_file(path, "wb") as out:
                     async for chunk in response.iter_bytes():
                         await out.write(chunk)
+                        crash_point("during_download")
 
     async def cancel(self, ref: RemoteRef) -> None:
         with self._errors("cancel"):

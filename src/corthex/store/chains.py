@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
@@ -37,6 +37,8 @@ class ChainRow:
     @classmethod
     def from_row(cls, row: Row[Any]) -> ChainRow:
         m = dict(row._mapping)
+        m.pop("lease_owner", None)
+        m.pop("lease_until", None)
         m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
         m["departments"] = tuple(orjson.loads(m["departments"]))
         return cls(**m)
@@ -138,6 +140,28 @@ class ChainStore:
                     completed_at=now,
                     step=Step.DONE.value if status is ChainStatus.COMPLETED else chains.c.step,
                 )
+            )
+
+    async def claim(self, chain_id: str, owner: str, now: float, lease: float) -> bool:
+        """Take the chain for `lease` seconds unless another worker holds it (one worker at a time
+        advances a chain, so no step is entered and no report delivered twice at once)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(chains)
+                .where(
+                    chains.c.id == chain_id,
+                    or_(chains.c.lease_until.is_(None), chains.c.lease_until < now, chains.c.lease_owner == owner),
+                )
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            return result.rowcount == 1
+
+    async def release(self, chain_id: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(chains)
+                .where(chains.c.id == chain_id, chains.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
             )
 
     async def record_step(self, chain_id: str, step: Step, job_id: str | None) -> bool:

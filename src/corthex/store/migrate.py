@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,6 +21,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+#: Any constant: the PostgreSQL advisory lock that lets one process at a time migrate.
+MIGRATION_LOCK = 0x636F7274  # "cort"
+
+
+#: Alembic keeps its migration context in module globals: one upgrade at a time per process.
+_IN_PROCESS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def upgrade(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
+    lock = _IN_PROCESS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # several workers may start at once
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))

@@ -252,12 +252,29 @@ class SqlStore:
             for chunk in _chunks(request_ids):
                 result = await conn.execute(
                     update(requests)
-                    .where(requests.c.id.in_(chunk), requests.c.state == RequestState.QUEUED.value)
+                    .where(self._queued_among(chunk), requests.c.state == RequestState.QUEUED.value)
                     .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
                 )
                 taken += result.rowcount
-            await conn.execute(update(batches).where(batches.c.id == batch_id).values(request_count=taken))
+            # the lease runs from now: taking many requests may have taken a while
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(request_count=taken, lease_until=max(now, time.time()) + lease)
+            )
             return taken
+
+    def _queued_among(self, ids: Sequence[str]) -> Any:
+        """`id IN ids`; on PostgreSQL only the rows no other worker is taking right now
+        (FOR UPDATE SKIP LOCKED), so concurrent dispatchers split the queue instead of waiting."""
+        if self._dialect != "postgresql":
+            return requests.c.id.in_(ids)
+        free = (
+            select(requests.c.id)
+            .where(requests.c.id.in_(ids), requests.c.state == RequestState.QUEUED.value)
+            .with_for_update(skip_locked=True)
+        )
+        return requests.c.id.in_(free)
 
     async def batch_bodies(self, batch_id: str) -> list[tuple[str, bytes]]:
         """(wire id, canonical request JSON) of every request assigned to the batch."""
@@ -269,15 +286,24 @@ class SqlStore:
         async with self.engine.connect() as conn:
             return [(r.id, r.body.encode()) for r in (await conn.execute(query)).all()]
 
-    async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> None:
-        await self._update_batch(
-            batch_id,
-            status=BatchStatus.SUBMITTED.value,
-            remote=orjson.dumps(ref.to_dict()).decode(),
-            submitted_at=now,
-            next_poll_at=now + first_poll,
-            poll_interval=first_poll,
-        )
+    async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> bool:
+        """Record that the intent exists at its provider as `ref`. False if it was recorded
+        already (with another provider batch: `ref` is then a duplicate, to be canceled)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == BatchStatus.INTENT.value)
+                .values(
+                    status=BatchStatus.SUBMITTED.value,
+                    poll_failures=0,
+                    error=None,
+                    remote=orjson.dumps(ref.to_dict()).decode(),
+                    submitted_at=now,
+                    next_poll_at=now + first_poll,
+                    poll_interval=first_poll,
+                )
+            )
+            return result.rowcount == 1
 
     async def submission_failed(
         self, batch_id: str, error: str, *, retry_at: float, max_failures: int, now: float
@@ -319,6 +345,30 @@ class SqlStore:
             )
             return [r.id for r in given_up]
 
+    async def creation_unconfirmed(self, batch_id: str, error: str, *, retry_at: float) -> None:
+        """A create call failed in a way that may still have created the batch: the intent stays,
+        unleased but untouchable until `retry_at`, when the poller looks for it at the provider.
+        Counts as one failed creation for its requests."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == BatchStatus.INTENT.value)
+                .values(error=error, lease_owner=None, lease_until=retry_at)
+            )
+            await conn.execute(
+                update(requests)
+                .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+                .values(submit_failures=requests.c.submit_failures + 1, last_error=error)
+            )
+
+    async def known_remote_ids(self, provider: ProviderName, since: float) -> set[str]:
+        """Remote ids of this provider's batches recorded since `since` (for orphan matching)."""
+        query = select(batches.c.remote).where(
+            batches.c.provider == provider.value, batches.c.created_at >= since, batches.c.remote.is_not(None)
+        )
+        async with self.engine.connect() as conn:
+            return {RemoteRef.from_dict(orjson.loads(r)).remote_id for r in (await conn.execute(query)).scalars()}
+
     async def max_submit_failures(self, batch_id: str) -> int:
         """How many times the batch's requests have already failed creation."""
         async with self.engine.connect() as conn:
@@ -342,15 +392,40 @@ class SqlStore:
     async def due_batches(self, now: float, limit: int = 100) -> list[BatchRow]:
         """Open batches that need attention now: polls due, results to collect, unconfirmed
         creations."""
-        polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
-        due = or_(
-            and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
-            batches.c.status == BatchStatus.INTENT.value,  # unleased: its creator died mid-way
-        )
-        unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
-        query = select(batches).where(due, unleased).order_by(batches.c.next_poll_at).limit(limit)
+        query = select(batches).where(_due(now)).order_by(batches.c.next_poll_at).limit(limit)
         async with self.engine.connect() as conn:
             return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
+
+    async def claim_due(self, now: float, owner: str, lease: float, limit: int = 100) -> list[BatchRow]:
+        """Lease the batches due now to `owner` and return them. On PostgreSQL one statement with
+        FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting."""
+        if self._dialect != "postgresql":
+            due = await self.due_batches(now, limit)
+            return [b for b in due if await self.claim(b.id, owner, now, lease)]
+        free = (
+            select(batches.c.id)
+            .where(_due(now))
+            .order_by(batches.c.next_poll_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        query = (
+            update(batches)
+            .where(batches.c.id.in_(free))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(*batches.c)
+        )
+        async with self.engine.begin() as conn:
+            return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
+
+    async def defer(self, batch_id: str, owner: str, until: float) -> None:
+        """Let go of the batch, but let no worker touch it before `until` (a backoff)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=until)
+            )
 
     async def next_poll_at(self) -> float | None:
         async with self.engine.connect() as conn:
@@ -437,7 +512,7 @@ class SqlStore:
                         update(requests)
                         .where(
                             requests.c.id.in_(chunk),
-                            requests.c.batch_id == batch_id,
+                            _still_in(batch_id),
                             requests.c.state == RequestState.IN_BATCH.value,
                         )
                         .values(state=RequestState.DONE.value)
@@ -453,7 +528,7 @@ class SqlStore:
                     update(requests)
                     .where(
                         requests.c.id.in_([i for i, _ in chunk]),
-                        requests.c.batch_id == batch_id,
+                        _still_in(batch_id),
                         requests.c.state == RequestState.IN_BATCH.value,
                     )
                     .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=chunk[0][1])
@@ -519,6 +594,27 @@ class SqlStore:
 
 
 _OPEN = [s.value for s in BatchStatus if s.is_open]
+
+
+def _still_in(batch_id: str) -> Any:
+    """`batch_id = ?` for statements that also match `id IN (…)`: written so that no index on
+    batch_id applies, since SQLite (no statistics) would otherwise walk the whole batch through
+    `ix_requests_batch` for every chunk instead of looking the ids up by primary key."""
+    return func.coalesce(requests.c.batch_id, "") == batch_id
+
+
+def _due(now: float) -> Any:
+    """Batches to work on now and free to take: polls due, results to collect, and intents
+    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over)."""
+    polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
+    due = or_(
+        and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
+        batches.c.status == BatchStatus.INTENT.value,
+    )
+    unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
+    return and_(due, unleased)
+
+
 _RETURNED = (
     requests.c.id,
     requests.c.job_id,

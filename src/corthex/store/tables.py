@@ -15,9 +15,11 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 metadata = MetaData()
+_QUEUED = text("state = 'queued'")
 
 jobs = Table(
     "jobs",
@@ -31,6 +33,7 @@ jobs = Table(
     Column("completed_at", Float),
     Column("realtime", Boolean, nullable=False, default=False, server_default=false()),  # realtime APIs
     Index("ix_jobs_status", "status"),
+    Index("ix_jobs_created", "created_at"),
 )
 
 requests = Table(
@@ -51,7 +54,9 @@ requests = Table(
     Column("batch_id", String(40)),
     Column("last_error", Text),
     Index("ix_requests_job_seq", "job_id", "seq", unique=True),
-    Index("ix_requests_state", "state", "provider"),
+    # Queued requests only, in dispatch order: a request leaves it when it goes out, and the
+    # in_batch -> done step (once per result) touches no index on state (migration 0004).
+    Index("ix_requests_queued", "job_id", "seq", sqlite_where=_QUEUED, postgresql_where=_QUEUED),
     Index("ix_requests_batch", "batch_id"),
 )
 
@@ -78,6 +83,7 @@ results = Table(
     Column("batch_id", String(40)),
     Column("created_at", Float, nullable=False),
     Index("ix_results_job_seq", "job_id", "seq"),
+    Index("ix_results_created", "created_at"),
 )
 
 batches = Table(
@@ -105,6 +111,7 @@ batches = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
     Index("ix_batches_due", "status", "next_poll_at"),
+    Index("ix_batches_created", "created_at"),
 )
 
 chains = Table(
@@ -126,6 +133,8 @@ chains = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
+    Column("lease_owner", String(64)),  # the worker advancing the chain now
+    Column("lease_until", Float),
     Index("ix_chains_status", "status"),
 )
 

@@ -41,7 +41,12 @@ def test_report_falls_back_to_the_specialists_when_the_synthesis_is_empty_bug_8(
 
 def test_broadcast_report_keeps_department_reports_when_the_summary_fails() -> None:
     plan = ChainPlan("status", ("cto", "cio"), broadcast=True)
-    done = {Step.SYNTHESIZE: {logic.synth_id("cto"): Outcome(True, "CTO says"), logic.synth_id("cio"): Outcome(True, "CIO says")},
-            Step.SUMMARY: {"summary": Outcome(False, error="server_error: boom")}}
+    done = {
+        Step.SYNTHESIZE: {
+            logic.synth_id("cto"): Outcome(True, "CTO says"),
+            logic.synth_id("cio"): Outcome(True, "CIO says"),
+        },
+        Step.SUMMARY: {"summary": Outcome(False, error="server_error: boom")},
+    }
     report = logic.compose(ORG, plan, done)
     assert "summary failed (server_error: boom)" in report and "CTO says" in report and "CIO says" in report

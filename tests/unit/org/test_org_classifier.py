@@ -69,14 +69,26 @@ def test_parse_classification_accepts_a_known_department(answer: str, department
 
 def test_parse_classification_keeps_the_reason() -> None:
     assert parse_classification(ORG, json.dumps({"department": "cio", "reason": "about stocks"})) == Route(
-        "cio", "", "classifier", "about stocks")
+        "cio", "", "classifier", "about stocks"
+    )
 
 
 @pytest.mark.parametrize(
     "answer",
-    ["", "cio", "no idea", "{", "}{", "{not json}", "[1, 2]", '{"department": 3, "reason": "x"}',
-     '{"dept": "cio"}', '```json\n```', '{"department": "cfo", "reason": "money"}',
-     '{"department": "cio_manager", "reason": "an agent, not a department"}'],
+    [
+        "",
+        "cio",
+        "no idea",
+        "{",
+        "}{",
+        "{not json}",
+        "[1, 2]",
+        '{"department": 3, "reason": "x"}',
+        '{"dept": "cio"}',
+        "```json\n```",
+        '{"department": "cfo", "reason": "money"}',
+        '{"department": "cio_manager", "reason": "an agent, not a department"}',
+    ],
 )
 def test_parse_classification_falls_back_to_the_chief_of_staff(answer: str) -> None:
     route = parse_classification(ORG, answer)

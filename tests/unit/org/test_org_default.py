@@ -40,8 +40,12 @@ def test_default_org_has_corthex_hq_departments_and_specialists(org: Org) -> Non
 
 def test_default_org_divisions_follow_corthex_hq(org: Org) -> None:
     assert {d.id: d.division for d in org.departments} == {
-        "chief_of_staff": "secretary", "cto": "leet_master.tech", "cso": "leet_master.strategy",
-        "clo": "leet_master.legal", "cmo": "leet_master.marketing", "cio": "finance.investment",
+        "chief_of_staff": "secretary",
+        "cto": "leet_master.tech",
+        "cso": "leet_master.strategy",
+        "clo": "leet_master.legal",
+        "cmo": "leet_master.marketing",
+        "cio": "finance.investment",
         "cpo": "publishing",
     }
 
@@ -76,8 +80,21 @@ def test_every_prompt_is_short_and_asks_for_text_only(org: Org) -> None:
 
 def test_broadcast_runs_the_six_departments_and_every_department_has_keywords(org: Org) -> None:
     assert org.broadcast_departments == ("cto", "cso", "clo", "cmo", "cio", "cpo")
-    assert {"전체", "모든 부서", "출석", "회의", "현황 보고", "총괄", "전원", "각 부서", "출석체크", "브리핑",
-            "all departments", "everyone", "broadcast"} == set(org.broadcast_keywords)
+    assert {
+        "전체",
+        "모든 부서",
+        "출석",
+        "회의",
+        "현황 보고",
+        "총괄",
+        "전원",
+        "각 부서",
+        "출석체크",
+        "브리핑",
+        "all departments",
+        "everyone",
+        "broadcast",
+    } == set(org.broadcast_keywords)
     assert all(d.keywords for d in org.departments)
 
 

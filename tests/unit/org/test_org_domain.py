@@ -14,13 +14,25 @@ def _agent(agent_id: str) -> Agent:
 
 
 def _dept(dept_id: str, *specialists: str, remit: str = "") -> Department:
-    return Department(dept_id, dept_id.upper(), "division", _agent(f"{dept_id}_manager"),
-                      tuple(_agent(s) for s in specialists), (KeywordRule(dept_id, 50),), remit)
+    return Department(
+        dept_id,
+        dept_id.upper(),
+        "division",
+        _agent(f"{dept_id}_manager"),
+        tuple(_agent(s) for s in specialists),
+        (KeywordRule(dept_id, 50),),
+        remit,
+    )
 
 
 def _org(*departments: Department, chief: str = "cos", broadcast: tuple[str, ...] = ()) -> Org:
-    return Org(departments=departments, chief_of_staff=chief, broadcast_keywords=("all",),
-               broadcast_departments=broadcast, classifier_model="claude-haiku-4-5")
+    return Org(
+        departments=departments,
+        chief_of_staff=chief,
+        broadcast_keywords=("all",),
+        broadcast_departments=broadcast,
+        classifier_model="claude-haiku-4-5",
+    )
 
 
 ORG = _org(_dept("cos", "relay"), _dept("cto", "backend", "infra"), broadcast=("cto",))
@@ -64,7 +76,8 @@ def test_remit_defaults_to_the_specialists() -> None:
         ((_dept("cos"),), "cos", ("cfo",), "no department 'cfo'"),
     ],
 )
-def test_inconsistent_orgs_are_refused(departments: tuple[Department, ...], chief: str,
-                                       broadcast: tuple[str, ...], problem: str) -> None:
+def test_inconsistent_orgs_are_refused(
+    departments: tuple[Department, ...], chief: str, broadcast: tuple[str, ...], problem: str
+) -> None:
     with pytest.raises(ValueError, match=problem):
         _org(*departments, chief=chief, broadcast=broadcast)

@@ -24,15 +24,32 @@ BASE: dict[str, Any] = {
     "broadcast_keywords": ["전체", "everyone"],
     "broadcast_departments": ["cio", "clo"],
     "departments": [
-        {"id": "chief_of_staff", "name": "Chief of Staff", "division": "secretary",
-         "manager": _agent("chief_of_staff"), "specialists": [_agent("relay_specialist", "gemini-2.5-flash")]},
-        {"id": "cio", "name": "Investment", "division": "finance.investment", "remit": "Stocks.",
-         "manager": _agent("cio_manager", "gpt-5.2"),
-         "specialists": [_agent("stock_analysis_specialist", "gemini-2.5-pro"),
-                         _agent("risk_management_specialist")],
-         "keywords": [{"priority": 90, "words": ["주식", "stock"]}, {"priority": 55, "words": ["리스크"]}]},
-        {"id": "clo", "name": "Legal", "division": "leet_master.legal", "manager": _agent("clo_manager"),
-         "keywords": [{"priority": 80, "words": ["IP"]}]},
+        {
+            "id": "chief_of_staff",
+            "name": "Chief of Staff",
+            "division": "secretary",
+            "manager": _agent("chief_of_staff"),
+            "specialists": [_agent("relay_specialist", "gemini-2.5-flash")],
+        },
+        {
+            "id": "cio",
+            "name": "Investment",
+            "division": "finance.investment",
+            "remit": "Stocks.",
+            "manager": _agent("cio_manager", "gpt-5.2"),
+            "specialists": [
+                _agent("stock_analysis_specialist", "gemini-2.5-pro"),
+                _agent("risk_management_specialist"),
+            ],
+            "keywords": [{"priority": 90, "words": ["주식", "stock"]}, {"priority": 55, "words": ["리스크"]}],
+        },
+        {
+            "id": "clo",
+            "name": "Legal",
+            "division": "leet_master.legal",
+            "manager": _agent("clo_manager"),
+            "keywords": [{"priority": 80, "words": ["IP"]}],
+        },
     ],
 }
 
@@ -56,6 +73,7 @@ def _dept(data: dict[str, Any], dept_id: str) -> dict[str, Any]:
 
 
 # -- a valid file -----------------------------------------------------------------------------------
+
 
 def test_a_valid_file_builds_the_org() -> None:
     org = parse_org(_dump(_base()))
@@ -84,6 +102,7 @@ def test_org_error_is_a_usage_error() -> None:
 
 
 # -- invalid files ----------------------------------------------------------------------------------
+
 
 def _missing_manager_model(d: dict[str, Any]) -> None:
     del _dept(d, "cio")["manager"]["model"]
@@ -181,12 +200,20 @@ def _empty_prompt(d: dict[str, Any]) -> None:
     ("mutate", "message"),
     [
         (_missing_manager_model, "org.yaml: agent 'cio_manager' (department 'cio'): field 'model': required"),
-        (_missing_specialist_model,
-         "org.yaml: agent 'risk_management_specialist' (department 'cio'): field 'model': required"),
-        (_unknown_provider, "org.yaml: agent 'stock_analysis_specialist' (department 'cio'): field 'model': "
-                            "no known provider serves model 'llama-3-70b'"),
-        (_duplicate_agent, "org.yaml: agent 'stock_analysis_specialist' (department 'clo'): field 'id': "
-                           "duplicate agent id (also in department 'cio')"),
+        (
+            _missing_specialist_model,
+            "org.yaml: agent 'risk_management_specialist' (department 'cio'): field 'model': required",
+        ),
+        (
+            _unknown_provider,
+            "org.yaml: agent 'stock_analysis_specialist' (department 'cio'): field 'model': "
+            "no known provider serves model 'llama-3-70b'",
+        ),
+        (
+            _duplicate_agent,
+            "org.yaml: agent 'stock_analysis_specialist' (department 'clo'): field 'id': "
+            "duplicate agent id (also in department 'cio')",
+        ),
         (_unknown_broadcast, "org.yaml: field 'broadcast_departments[2]': no department 'cfo'"),
         (_empty_keyword, "org.yaml: department 'cio': field 'keywords[0].words[1]': must not be empty"),
         (_keyword_without_letters, "org.yaml: department 'clo': field 'keywords[0].words[1]': has no letters"),
@@ -194,16 +221,20 @@ def _empty_prompt(d: dict[str, Any]) -> None:
         (_extra_agent_field, "org.yaml: agent 'cio_manager' (department 'cio'): field 'temperature': unknown field"),
         (_extra_department_field, "org.yaml: department 'clo': field 'colour': unknown field"),
         (_extra_top_field, "org.yaml: field 'version': unknown field"),
-        (_missing_chief_department, "org.yaml: field 'chief_of_staff': no department 'chief_of_staff' "
-                                    "(departments: cio, clo)"),
+        (
+            _missing_chief_department,
+            "org.yaml: field 'chief_of_staff': no department 'chief_of_staff' (departments: cio, clo)",
+        ),
         (_missing_chief_key, "org.yaml: field 'chief_of_staff': required"),
-        (_same_keyword_same_priority, "org.yaml: department 'clo': field 'keywords[1].words[0]': "
-                                      "keyword 'Stock' is also in department 'cio' at priority 90"),
+        (
+            _same_keyword_same_priority,
+            "org.yaml: department 'clo': field 'keywords[1].words[0]': "
+            "keyword 'Stock' is also in department 'cio' at priority 90",
+        ),
         (_keyword_twice, "org.yaml: department 'clo': field 'keywords[1].words[0]': keyword 'ip' is listed twice"),
         (_duplicate_department, "org.yaml: department 'cio': field 'id': duplicate department id"),
         (_bad_agent_id, "org.yaml: agent 'Stock Analyst:1' (department 'cio'): field 'id': must be 1-64 of"),
-        (_priority_not_a_number, "org.yaml: department 'cio': field 'keywords[1].priority': "
-                                 "must be a whole number"),
+        (_priority_not_a_number, "org.yaml: department 'cio': field 'keywords[1].priority': must be a whole number"),
         (_agent_without_id, "org.yaml: agent specialists[1] (department 'cio'): field 'id': required"),
         (_department_without_manager, "org.yaml: department 'clo': field 'manager': required"),
         (_department_without_id, "org.yaml: department #3: field 'id': required"),
@@ -238,6 +269,7 @@ def test_whole_org_problems_are_reported_together() -> None:
 
 
 # -- files and YAML ---------------------------------------------------------------------------------
+
 
 def test_bad_yaml_names_the_file_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "org.yaml"
@@ -283,12 +315,18 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: _dept(d, "cio").update(manager="cio_manager"),
-         "department 'cio': field 'manager': must be a mapping (key: value)"),
-        (lambda d: _dept(d, "clo").update(specialists={"a": 1}),
-         "department 'clo': field 'specialists': must be a list"),
-        (lambda d: _dept(d, "clo")["manager"].update(model=4), "agent 'clo_manager' (department 'clo'): "
-                                                              "field 'model': must be text"),
+        (
+            lambda d: _dept(d, "cio").update(manager="cio_manager"),
+            "department 'cio': field 'manager': must be a mapping (key: value)",
+        ),
+        (
+            lambda d: _dept(d, "clo").update(specialists={"a": 1}),
+            "department 'clo': field 'specialists': must be a list",
+        ),
+        (
+            lambda d: _dept(d, "clo")["manager"].update(model=4),
+            "agent 'clo_manager' (department 'clo'): field 'model': must be text",
+        ),
         (lambda d: d.update(departments=[]), "field 'departments': must not be empty"),
     ],
 )

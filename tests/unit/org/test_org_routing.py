@@ -23,16 +23,23 @@ def _agent(agent_id: str) -> Agent:
 
 
 def _dept(dept_id: str, *rules: tuple[str, int]) -> Department:
-    return Department(dept_id, dept_id.upper(), "test", _agent(f"{dept_id}_manager"), (),
-                      tuple(KeywordRule(k, p) for k, p in rules))
+    return Department(
+        dept_id, dept_id.upper(), "test", _agent(f"{dept_id}_manager"), (), tuple(KeywordRule(k, p) for k, p in rules)
+    )
 
 
 def _org(*departments: Department, broadcast: tuple[str, ...] = ()) -> Org:
-    return Org(departments=(_dept("boss"), *departments), chief_of_staff="boss",
-               broadcast_keywords=broadcast, broadcast_departments=(), classifier_model="claude-haiku-4-5")
+    return Org(
+        departments=(_dept("boss"), *departments),
+        chief_of_staff="boss",
+        broadcast_keywords=broadcast,
+        broadcast_departments=(),
+        classifier_model="claude-haiku-4-5",
+    )
 
 
 # -- the W20 collisions, on the default org ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("command", "department"),
@@ -88,14 +95,22 @@ def test_broadcast_keywords_match_whole_words(command: str, keyword: str) -> Non
 
 @pytest.mark.parametrize(
     "command",
-    ["회의록 정리", "전체적으로 검토해줘", "모든 사람", "부서 각각", "departments of all kinds", "출석부 확인",
-     "an all-hands department"],
+    [
+        "회의록 정리",
+        "전체적으로 검토해줘",
+        "모든 사람",
+        "부서 각각",
+        "departments of all kinds",
+        "출석부 확인",
+        "an all-hands department",
+    ],
 )
 def test_words_that_only_contain_a_broadcast_keyword_are_not_broadcasts(command: str) -> None:
     assert is_broadcast(ORG, command) is None
 
 
 # -- whole-word matching ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("keyword", "text", "matches"),
@@ -134,12 +149,31 @@ def test_hangul_decomposed_into_jamo_is_normalized() -> None:
 
 
 def test_the_particles_are_all_hangul_suffixes() -> None:
-    assert {"은", "는", "이", "가", "을", "를", "에", "에서", "에게", "의", "로", "으로", "와", "과", "도", "만",
-            "부터", "까지"} <= PARTICLES
+    assert {
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "에",
+        "에서",
+        "에게",
+        "의",
+        "로",
+        "으로",
+        "와",
+        "과",
+        "도",
+        "만",
+        "부터",
+        "까지",
+    } <= PARTICLES
     assert all(tokenize(p) == (p,) for p in PARTICLES)
 
 
 # -- priorities and ties ------------------------------------------------------------------------------
+
 
 def test_the_highest_priority_wins_wherever_the_keyword_is() -> None:
     org = _org(_dept("low", ("market", 10)), _dept("high", ("stock", 90)))

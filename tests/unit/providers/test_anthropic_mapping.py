@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import get_type_hints
@@ -175,43 +176,45 @@ def test_canceled_batch_ends_as_canceled():
 # --- the adapter over a fake SDK client --------------------------------------------------------
 
 
-class FakeDecoder:
-    def __init__(self, rows: list[dict]) -> None:
-        self._rows = [SimpleNamespace(to_dict=lambda mode="python", r=r: r) for r in rows]
-        self.closed = False
-
-    def __aiter__(self):
-        return self._gen()
-
-    async def _gen(self):
-        for row in self._rows:
-            yield row
-
-    async def close(self) -> None:
-        self.closed = True
-
-
 def test_the_sdk_results_method_is_a_coroutine_function():
     # The pinned SDK's contract: `results()` must be awaited before iterating (LESSONS W1).
     assert inspect.iscoroutinefunction(AsyncBatches.results)
 
 
-async def test_anthropic_results_are_awaited_W1(tmp_path):
-    decoder = FakeDecoder([SUCCEEDED, errored("rate_limit_error")])
+class FakeStream:
+    """`with_streaming_response.results(id)`: an async context manager over the raw JSONL bytes."""
 
-    async def results(batch_id: str) -> FakeDecoder:  # a coroutine, like the SDK's
+    def __init__(self, rows: list[dict]) -> None:
+        self._body = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+        self.closed = False
+
+    async def __aenter__(self) -> FakeStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.closed = True
+
+    async def iter_bytes(self):
+        for start in range(0, len(self._body), 7):  # lines split across chunks
+            yield self._body[start : start + 7]
+
+
+async def test_anthropic_results_stream_to_disk_and_are_read_back(tmp_path):
+    stream = FakeStream([SUCCEEDED, errored("rate_limit_error")])
+
+    def results(batch_id: str) -> FakeStream:
         assert batch_id == "msgbatch_1"
-        return decoder
+        return stream
 
     async def retrieve(batch_id: str) -> SimpleNamespace:
         return SimpleNamespace(processing_status="ended")
 
-    batches = SimpleNamespace(results=results, retrieve=retrieve)
+    batches = SimpleNamespace(retrieve=retrieve, with_streaming_response=SimpleNamespace(results=results))
     client = SimpleNamespace(messages=SimpleNamespace(batches=batches))
     provider = AnthropicProvider(tmp_path, client=client)
     rows = [r async for r in provider.results(RemoteRef("msgbatch_1"))]
     assert [(r.wire_id, r.status) for r in rows] == [("r1", ResultStatus.SUCCEEDED), ("r2", ResultStatus.FAILED)]
-    assert decoder.closed and list(tmp_path.iterdir()) == []  # the spool file is gone
+    assert stream.closed and list(tmp_path.iterdir()) == []  # the download file is gone
 
 
 def lister(batches: list[MessageBatch]):
