@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -44,12 +45,14 @@ class JobProgress:
 
 def summary_table(summary: JobSummary) -> Table:
     """Per provider: requests, succeeded, failed, tokens, cost and the batch saving."""
-    table = Table(title=f"job {summary.id} — {summary.status.value}")
-    for column in ("provider", "requests", "succeeded", "failed", "input tok", "output tok", "cost $", "saving $"):
-        table.add_column(column, justify="right" if column != "provider" else "left")
+    # no vertical rules and short headers: the table fits an 80-column terminal or a CI log whole
+    title = f"job {summary.id} — {summary.status.value}"
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
+    for column in ("provider", "requests", "succeeded", "failed", "in tok", "out tok", "cost $", "saving $"):
+        table.add_column(column, justify="right" if column != "provider" else "left", no_wrap=True)
     rows = sorted(summary.by_provider.items())
     for provider, c in rows:
-        cost = f"{c.cost_usd:.6f}" + (" *" if c.unpriced else "")
+        cost = _usd(c.cost_usd) + (" *" if c.unpriced else "")
         table.add_row(
             provider,
             str(c.requests),
@@ -58,7 +61,7 @@ def summary_table(summary: JobSummary) -> Table:
             f"{c.input_tokens:,}",
             f"{c.output_tokens:,}",
             cost,
-            f"{c.saving_usd:.6f}",
+            _usd(c.saving_usd),
         )
     totals = [c for _, c in rows]
     table.add_row(
@@ -68,10 +71,15 @@ def summary_table(summary: JobSummary) -> Table:
         str(sum(c.failed for c in totals)),
         f"{sum(c.input_tokens for c in totals):,}",
         f"{sum(c.output_tokens for c in totals):,}",
-        f"{sum(c.cost_usd for c in totals):.6f}",
-        f"{sum(c.saving_usd for c in totals):.6f}",
+        _usd(sum(c.cost_usd for c in totals)),
+        _usd(sum(c.saving_usd for c in totals)),
         style="bold",
     )
     if any(c.unpriced for c in totals):
         table.caption = "* some models have no known price: their cost is left out"
     return table
+
+
+def _usd(amount: float) -> str:
+    """Cents when they matter, six decimals for the small amounts a test job costs."""
+    return f"{amount:,.2f}" if amount >= 1 else f"{amount:.6f}"

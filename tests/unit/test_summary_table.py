@@ -1,0 +1,30 @@
+"""The job summary is read in 80-column terminals and CI logs: every figure must show whole."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts
+from corthex.progress import summary_table
+
+
+def _render(requests: int) -> str:
+    counts = ProviderCounts(requests, requests - 1, 1, requests * 12, requests * 10, requests * 1e-4, requests * 2e-4)
+    by_provider = {p: counts for p in ("anthropic", "gemini", "openai")}
+    summary = JobSummary("job_1fd45f5fb081", JobStatus.COMPLETED, "cli", requests * 3, 0.0, 1.0, None, by_provider)
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    return console.export_text()
+
+
+def test_small_job_figures_show_whole_in_80_columns() -> None:
+    text = _render(20)
+    assert "…" not in text
+    assert "anthropic" in text and "0.002000" in text and "0.006000" in text  # cost and total cost
+
+
+def test_large_job_figures_show_whole_in_80_columns() -> None:
+    text = _render(33_333)
+    rows = [line for line in text.splitlines() if line.startswith(" anthropic")]
+    assert rows and "…" not in rows[0]
+    assert "399,996" in rows[0] and "33332" in rows[0]
