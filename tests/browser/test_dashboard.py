@@ -49,6 +49,13 @@ async def test_a_broadcast_command_runs_live_to_its_report(page: Any) -> None:
     running = [next((s.split(":")[0] for s in states if s.endswith(":running")), None) for states in history]
     seen = [step for i, step in enumerate(running) if step and step != running[i - 1]]
     assert seen[:4] == ["delegate", "specialists", "synthesize", "summary"], history  # the steps advanced
+
+    await page.click(".tabs button[data-tab=costs]")  # today's cost against the budget, per day
+    await expect(page.locator("#costs-today")).to_contain_text("Today")
+    await expect(page.locator("#costs-chart svg g[data-day]")).to_have_count(14)
+    await page.wait_for_function(  # today's bar (the chart is redrawn once the costs are read)
+        "Number(document.querySelector('#costs-chart svg g[data-day]:last-of-type rect.cost').getAttribute('height')) > 0"
+    )
     assert page.errors == []
 
 
@@ -85,6 +92,17 @@ async def test_queue_a_file_flush_it_and_see_the_job_finish(page: Any, tmp_path:
     saved = tmp_path / "results.jsonl"
     await (await download.value).save_as(saved)
     assert [orjson.loads(line)["custom_id"] for line in saved.read_text().splitlines()] == ["q0", "q1", "q2"]
+
+    await page.click(".tabs button[data-tab=queue]")  # and a clear: asks once more, then cancels
+    await page.set_input_files("#queue-file", str(path))
+    await page.click("#queue-add")
+    await expect(page.locator("#queue-count")).to_have_text("3")
+    await page.click("#queue-clear")
+    await expect(page.locator("#queue-clear")).to_have_text("Really clear?")
+    await page.click("#queue-clear")
+    await expect(page.locator("#queue-message")).to_have_text("3 request(s) in 1 job(s) canceled")
+    await expect(page.locator("#queue-count")).to_have_text("0")
+    await expect(page.locator("#queue-list tr")).to_have_count(0)
     assert page.errors == []
 
 
@@ -152,3 +170,52 @@ async def test_the_api_token_is_asked_for_once_and_kept(page: Any, emulator: Any
         assert page.errors == []
     finally:
         await asyncio.to_thread(secured.stop)
+
+
+async def test_a_restarted_server_is_reconnected_to_and_shows_what_happened_meanwhile(
+    page: Any, emulator: Any, tmp_path: Path
+) -> None:
+    own = ServeProcess(tmp_path / "restarted", emulator.env())
+    await asyncio.to_thread(own.start)
+    try:
+        await page.goto(own.url + "/")
+        conn = page.locator("#conn")
+        await expect(conn).to_have_attribute("data-state", "live")
+        await asyncio.to_thread(own.stop)
+        await expect(conn).to_have_attribute("data-state", "offline")
+        await asyncio.to_thread(own.start)  # the same port and database; a new event numbering
+        async with httpx.AsyncClient(base_url=own.url, timeout=30) as client:
+            chain = (await client.post("/chains", json={"command": "Review our cloud infrastructure costs"})).json()
+        await expect(conn).to_have_attribute("data-state", "live", timeout=30_000)  # by itself
+        view = page.locator("#chain-view")
+        await expect(view).to_have_attribute("data-chain", chain["id"])  # followed, from the snapshot
+        await expect(view).to_have_attribute("data-status", "completed", timeout=60_000)
+        await expect(page.locator("#report h1")).to_be_visible()
+        assert page.errors == []
+    finally:
+        await asyncio.to_thread(own.stop)
+
+
+MARKDOWN = """# 보고서
+1. 첫째
+
+2. 둘째 **굵게**
+   이어지는 줄
+   - 하위 항목
+3. 셋째
+
+| 부서 | 비용 |
+|---|---:|
+| CTO | $1 |
+
+> 인용 <script>alert(1)</script>
+"""
+
+
+async def test_reports_render_as_markdown_nested_lists_and_all_escaped(page: Any) -> None:
+    html = await page.evaluate("async (md) => (await import('/md.js')).renderMarkdown(md)", MARKDOWN)
+    assert "<h1>보고서</h1>" in html
+    assert html.count("<ol>") == 1  # one numbered list across the blank line
+    assert "<li>둘째 <strong>굵게</strong><br>이어지는 줄<ul><li>하위 항목</li></ul></li>" in html
+    assert '<th style="text-align:right">비용</th>' in html
+    assert "<script" not in html and "&lt;script&gt;" in html

@@ -115,15 +115,19 @@ function renderChain(chain) {
   $("steps").innerHTML = steps
     .map((name) => {
       const s = stepState(chain, name, STEPS.indexOf(name));
-      return `<li class="step ${s}" data-step="${name}" data-state="${s}"><span class="icon">${ICONS[s] || "○"}</span>${name}</li>`;
+      return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${name}: ${s}"><span class="icon">${ICONS[s] || "○"}</span>${name}</li>`;
     })
     .join("");
-  // Agents stay in view while the chain runs; once it is done the report comes first.
-  const open = (step) => state.open[`${chain.id}:${step}`] ?? chain.status === "running";
-  $("step-details").innerHTML = chain.steps
-    .filter((s) => s.items.length)
-    .map((s) => renderStep(s, open(s.step)))
-    .join("");
+  // While the chain runs, the agents of its last two steps stay in view (earlier ones fold
+  // up); once it is done the report comes first. A group the user opened or closed stays so.
+  const groups = chain.steps.filter((s) => s.items.length);
+  const recent = groups.slice(-2).map((s) => s.step);
+  const open = (step) => state.open[`${chain.id}:${step}`] ?? (chain.status === "running" && recent.includes(step));
+  $("step-details").innerHTML = groups.map((s) => renderStep(s, open(s.step))).join("");
+  // Why a chain stopped or failed, unless its report already says it.
+  const problem = chain.status !== "running" && chain.error && !(chain.report || "").includes(chain.error);
+  $("chain-error").hidden = !problem;
+  $("chain-error").textContent = problem ? chain.error : "";
   const box = $("report-box");
   box.hidden = !chain.report;
   if (chain.report) $("report").innerHTML = renderMarkdown(chain.report);
@@ -139,8 +143,10 @@ function renderStep(step, open) {
 
 function renderItem(item) {
   const content = item.content || item.error || "";
+  // The preview is plain text: Markdown marks left out (the full text below is rendered).
+  const preview = content.replace(/(^|\s)(#{1,6}|&gt;|>)\s/g, "$1").replace(/\*\*|`/g, "").replace(/\s+/g, " ").trim();
   const body = content
-    ? `<details><summary>${esc(content.slice(0, 140))}${content.length > 140 ? "…" : ""}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
+    ? `<details><summary>${esc(preview.slice(0, 140))}${preview.length > 140 ? "…" : ""}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
     : `<div class="muted">${item.status === "working" ? "working…" : ""}</div>`;
   return `<div class="agent ${esc(item.status)}" data-agent="${esc(item.agent)}" data-status="${esc(item.status)}">
     <div class="agent-head"><span class="agent-name">${esc(item.agent_name)}</span><span class="agent-status">${esc(item.status)}</span></div>
@@ -163,8 +169,9 @@ async function refreshChains() {
     .map(
       (c) => `<tr data-chain="${esc(c.id)}" class="${c.id === state.chainId ? "selected" : ""}">
       <td class="mono">${esc(c.id)}</td><td class="wrap">${esc(c.command.slice(0, 80))}</td>
-      <td><span class="badge ${esc(c.status)}">${esc(c.status === "running" ? `${c.step}…` : c.status)}</span></td>
-      <td>${c.broadcast ? "broadcast" : "single"}${c.realtime ? " · rt" : ""}</td><td>${usd(c.cost_usd)}</td><td>${seconds(c.elapsed_s)}</td></tr>`,
+      <td><span class="badge ${esc(c.status)}">${esc(c.status === "running" ? `${c.step}…` : c.status)}</span>
+      <div class="muted small">${c.broadcast ? "broadcast" : "single"} · ${c.realtime ? "realtime" : "batch"}</div></td>
+      <td>${usd(c.cost_usd)}</td><td>${seconds(c.elapsed_s)}</td></tr>`,
     )
     .join("");
   if (!state.chainId && chains.length) await selectChain(chains[0].id);
@@ -333,27 +340,43 @@ async function refreshCosts() {
   const bar = $("budget-bar");
   bar.style.width = budget ? `${Math.min(100, (100 * costs.today_usd) / budget)}%` : "0%";
   bar.classList.toggle("over", Boolean(budget && costs.today_usd > budget));
-  $("costs-today").textContent = `Today (${costs.timezone}): ${usd(costs.today_usd)}${budget ? ` of a ${usd(budget)} budget, ${usd(costs.remaining_usd)} left` : ""}`;
-  $("costs-chart").innerHTML = chart(costs.days);
+  const left = !budget ? "" : costs.remaining_usd >= 0 ? `, ${usd(costs.remaining_usd)} left` : `, over by ${usd(-costs.remaining_usd)}`;
+  $("costs-today").textContent = `Today (${costs.timezone}): ${usd(costs.today_usd)}${budget ? ` of a ${usd(budget)} budget${left}` : " (no daily budget set)"}`;
+  $("costs-chart").innerHTML = chart(costs.days, budget);
 }
 
-function chart(days) {
-  const w = 560, h = 180, pad = 24, gap = 6;
-  const max = Math.max(...days.map((d) => d.realtime_cost_usd), 1e-9);
+function chart(days, budget) {
+  // Cost per day (solid) over what it would have cost at realtime prices (light), with the
+  // daily budget as a dashed line when it is within the scale.
+  const w = 560, h = 180, pad = 24, gap = 6, top = 20;
+  const most = Math.max(...days.map((d) => d.realtime_cost_usd), 1e-9);
+  const max = budget && budget <= 3 * most ? Math.max(most, budget) : most; // the budget line fits when near
+  const scale = (v) => ((h - pad - top) * v) / max;
   const bw = (w - pad * 2) / days.length - gap;
   const bars = days
     .map((d, i) => {
       const x = pad + i * (bw + gap);
-      const rh = ((h - pad * 2) * d.realtime_cost_usd) / max;
-      const ch = ((h - pad * 2) * d.cost_usd) / max;
+      const rh = scale(d.realtime_cost_usd);
+      const ch = scale(d.cost_usd);
       const label = i % 2 === days.length % 2 ? "" : `<text x="${x + bw / 2}" y="${h - 6}" text-anchor="middle">${d.day.slice(5)}</text>`;
-      return `<g><title>${d.day}: ${usd(d.cost_usd)} (realtime price ${usd(d.realtime_cost_usd)})</title>
+      return `<g data-day="${d.day}"><title>${d.day}: ${usd(d.cost_usd)} (realtime price ${usd(d.realtime_cost_usd)}, saving ${usd(d.realtime_cost_usd - d.cost_usd)})</title>
         <rect class="rt" x="${x}" y="${h - pad - rh}" width="${bw}" height="${rh}"></rect>
         <rect class="cost" x="${x}" y="${h - pad - ch}" width="${bw}" height="${ch}"></rect>${label}</g>`;
     })
     .join("");
-  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="cost per day"><text x="${pad}" y="14">max ${usd(max)}</text>${bars}</svg>
-    <p class="legend"><span class="cost"></span> cost <span class="rt"></span> realtime price</p>`;
+  const axis = `<line class="axis" x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}"></line>`;
+  let budgetLine = "";
+  let budgetNote = "";
+  if (budget && budget <= max) {
+    const y = h - pad - scale(budget);
+    budgetLine = `<line class="budget" x1="${pad}" x2="${w - pad}" y1="${y}" y2="${y}"><title>daily budget ${usd(budget)}</title></line>`;
+    budgetNote = ` <span class="budget"></span> daily budget ${usd(budget)}`;
+  } else if (budget) budgetNote = ` · daily budget ${usd(budget)} (above this scale)`;
+  const saved = days.reduce((sum, d) => sum + d.realtime_cost_usd - d.cost_usd, 0);
+  const spent = days.reduce((sum, d) => sum + d.cost_usd, 0);
+  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="cost per day"><text x="${pad}" y="12">scale: ${usd(max)} a day</text>${axis}${bars}${budgetLine}</svg>
+    <p class="legend"><span class="cost"></span> cost <span class="rt"></span> realtime price${budgetNote}</p>
+    <p class="muted" id="costs-total">${days.length} days: ${usd(spent)} spent, ${usd(saved)} saved against realtime prices</p>`;
 }
 
 // -- live events -----------------------------------------------------------------------------
@@ -388,10 +411,17 @@ function onEvent(event) {
 }
 
 function onSnapshot(snapshot) {
-  // Everything may have changed while we were away: redraw from the current state.
+  // Everything may have changed while we were away: redraw from the current state, and follow
+  // a chain that started meanwhile as a live `chain.started` would have (unless the one on
+  // screen is still running).
   $("queue-badge").textContent = snapshot.queue.requests;
-  const running = snapshot.running_chains.map((c) => c.id);
-  if (!state.chainId && running.length) state.chainId = running[0];
+  const busy = state.chain && state.chain.status === "running" && snapshot.running_chains.some((c) => c.id === state.chainId);
+  const shown = state.chain ? state.chain.created_at : -Infinity;
+  const newer = [...snapshot.running_chains, ...snapshot.recent_chains]
+    .filter((c) => c.created_at > shown)
+    .sort((a, b) => b.created_at - a.created_at)[0];
+  if (!state.chainId && snapshot.running_chains.length) state.chainId = snapshot.running_chains[0].id;
+  else if (newer && !busy && !state.starting) state.chainId = newer.id;
   refreshAll();
 }
 

@@ -27,20 +27,67 @@ function inline(text) {
 
 const isTableRow = (line) => /^\s*\|.*\|\s*$/.test(line);
 const isTableRule = (line) => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line);
-const cells = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => inline(c.trim()));
+const split = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
 
 function table(lines) {
-  const [head, , ...body] = lines;
-  const th = cells(head).map((c) => `<th>${c}</th>`).join("");
-  const rows = body.map((l) => `<tr>${cells(l).map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
+  const [head, rule, ...body] = lines;
+  const align = split(rule).map((r) => (r.endsWith(":") ? (r.startsWith(":") ? "center" : "right") : ""));
+  const cell = (tag, text, i) => `<${tag}${align[i] ? ` style="text-align:${align[i]}"` : ""}>${inline(text)}</${tag}>`;
+  const th = split(head).map((c, i) => cell("th", c, i)).join("");
+  const rows = body.map((l) => `<tr>${split(l).map((c, i) => cell("td", c, i)).join("")}</tr>`).join("");
   return `<table><thead><tr>${th}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function list(lines, ordered) {
+// Lists nest by indentation; an item may go on over indented lines; blank lines between
+// items do not end the list (so "1." … "2." … stays one numbered list).
+const LIST_ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
+const indentOf = (text) => text.replace(/\t/g, "    ").length;
+
+function takeList(lines, i) {
+  const items = [];
+  while (i < lines.length) {
+    const match = lines[i].match(LIST_ITEM);
+    if (match) {
+      const ordered = /\d/.test(match[2]);
+      items.push({ indent: indentOf(match[1]), ordered, start: ordered ? parseInt(match[2], 10) : 1, text: [match[3]] });
+      i++;
+    } else if (lines[i].trim() === "") {
+      let next = i;
+      while (next < lines.length && lines[next].trim() === "") next++;
+      if (next < lines.length && (LIST_ITEM.test(lines[next]) || /^\s{2,}\S/.test(lines[next]))) i = next;
+      else break;
+    } else if (/^\s{2,}\S/.test(lines[i])) {
+      items[items.length - 1].text.push(lines[i].trim());
+      i++;
+    } else break;
+  }
+  const html = [];
+  for (let at = 0; at < items.length; ) {
+    const [block, next] = buildList(items, at);
+    html.push(block);
+    at = next;
+  }
+  return [html.join("\n"), i];
+}
+
+function buildList(items, at) {
+  const { indent: base, ordered, start } = items[at];
+  const lis = [];
+  let i = at;
+  while (i < items.length && items[i].indent >= base) {
+    if (items[i].indent > base) {
+      const [child, next] = buildList(items, i);
+      lis[lis.length - 1] += child;
+      i = next;
+      continue;
+    }
+    if (items[i].ordered !== ordered) break; // another kind of list at this level
+    lis.push(items[i].text.map(inline).join("<br>"));
+    i++;
+  }
   const tag = ordered ? "ol" : "ul";
-  const marker = ordered ? /^\s*\d+[.)]\s+/ : /^\s*[-*+]\s+/;
-  const items = lines.map((l) => `<li>${inline(l.replace(marker, ""))}</li>`).join("");
-  return `<${tag}>${items}</${tag}>`;
+  const first = ordered && start !== 1 ? ` start="${start}"` : "";
+  return [`<${tag}${first}>${lis.map((li) => `<li>${li}</li>`).join("")}</${tag}>`, i];
 }
 
 export function renderMarkdown(source) {
@@ -71,10 +118,10 @@ export function renderMarkdown(source) {
       html.push(`<blockquote>${renderMarkdownEscaped(quoted)}</blockquote>`);
     } else if (isTableRow(line) && i + 1 < lines.length && isTableRule(lines[i + 1])) {
       html.push(table(take(isTableRow)));
-    } else if (/^\s*[-*+]\s+/.test(line)) {
-      html.push(list(take((l) => /^\s*[-*+]\s+/.test(l)), false));
-    } else if (/^\s*\d+[.)]\s+/.test(line)) {
-      html.push(list(take((l) => /^\s*\d+[.)]\s+/.test(l)), true));
+    } else if (LIST_ITEM.test(line)) {
+      const [block, next] = takeList(lines, i);
+      html.push(block);
+      i = next;
     } else if (line.trim() === "") {
       i++;
     } else {

@@ -1,0 +1,49 @@
+"""`corthex serve` is one process: with TELEGRAM_BOT_TOKEN set, the bot runs beside the REST API,
+the WebSocket and the worker, against a local fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+from tg_fakebot import FakeBotApi
+from tg_support import CHAT_A, STOCK, STRANGER, TOKEN, wait_report
+
+from corthex.emulator import EmulatorServer
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "api"))  # the shared serve_support
+
+from serve_support import ServeProcess  # noqa: E402
+
+
+async def test_serve_runs_the_bot_and_a_telegram_chain_shows_in_the_api(
+    fake: FakeBotApi, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    server = ServeProcess(
+        tmp_path / "serve",
+        emulator.env(),
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHAT_IDS=str(CHAT_A),
+        TELEGRAM_BASE_URL=fake.base_url,
+    )
+    await asyncio.to_thread(server.start)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            assert (await client.get("/healthz")).json() == {"status": "ok", "worker": True, "telegram": True}
+            fake.message(STRANGER, f"/batch {STOCK}")  # not allowed: ignored, logged
+            fake.message(CHAT_A, f"/batch {STOCK}")
+            parts = await wait_report(fake, CHAT_A, within=60)
+
+            chains = [c for c in (await client.get("/chains")).json() if c["origin"] == "telegram"]
+            assert len(chains) == 1 and chains[0]["status"] == "completed"
+            assert chains[0]["id"] in parts[0]
+
+            fake.message(CHAT_A, "/budget")
+            await fake.wait_for(lambda: any("today" in t.lower() for t in fake.texts(CHAT_A)), 30, "/budget")
+        assert fake.texts(STRANGER) == []
+        assert "not in TELEGRAM_CHAT_IDS" in server.log()
+        assert TOKEN not in server.log()
+    finally:
+        await asyncio.to_thread(server.stop)
