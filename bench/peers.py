@@ -1,19 +1,33 @@
 """Benchmark: the same 10,000-request OpenAI + Anthropic job run by CORTHEX and by the tools a
 user would pick instead, all pointed at one emulator through their SDK base-URL settings.
 
-    .venv/bin/python bench/peers.py [--requests 10000] [--speed 0.2] [--only NAME]
+    .venv/bin/python bench/peers.py [--requests 10000] [--speed 0.2] [--repeat N] [--only NAME] [--timeout S]
 
 Each peer is installed from PyPI by this script into a virtualenv of its own under
 bench/.peers-venv/NAME (gitignored; the peers pin different SDK versions, and batchata needs
-Python 3.12+, found on PATH or under pyenv). Every tool runs as one process (batchwizard: one
-per provider, as its CLI takes one provider at a time, run side by side), measured with wait4:
-wall time, peak RSS, CPU time; then whether every request came back with an answer.
+Python 3.12+, found on PATH or under pyenv); a venv is rebuilt when its requirement list changes.
+The tools run one after another, never side by side, each against a fresh emulator (same speed,
+same empty state). Each is measured as a process tree: wall time; peak RSS of the whole tree
+(the process and all its descendants, sampled every 0.1 s with psutil, and never below wait4's
+own peak); CPU time (wait4's, which folds in reaped children, or the sampled tree's if higher).
+Then: how many requests came back with an answer, per provider, and why the others did not.
+A tool that crashes, hangs past --timeout or cannot be installed is a row with its reason.
 
 The job: 10,000 requests, 2,500 on each of two OpenAI models and two Anthropic models (models
-every peer knows: batchata validates names against its own list), one user message, 128 output
+every peer knows: batchata validates names against its own list, curator prices them through
+litellm's bundled map, which no longer has claude-3-5-haiku), one user message, 128 output
 tokens. Polling is set to about 1 s where a tool lets it be set (CORTHEX: 1 s growing x1.5, its
 default factor; curator: batch_check_interval=1, its default is 60 s; batchwizard:
 --check-interval 1, growing x1.5); batchata's is fixed in code (OpenAI 5 s, Anthropic 1 s).
+
+Tools (rows):
+- corthex (ours): `corthex submit JOB --wait --out results.jsonl`.
+- batchata: the job as one `Batch` (bench/_peer_batchata.py `one`).
+- batchata/per-model: one `Batch` per model in threads, the workaround for batchata putting
+  both OpenAI models into one OpenAI batch file (which the OpenAI API fails: model_mismatch).
+- bespokelabs-curator: one batch `LLM` per model in threads (bench/_peer_curator.py).
+- batchwizard: its CLI, `batchwizard process` once per provider (it takes one provider at a
+  time), the two run side by side; memory and CPU are those of both trees together.
 
 Writes bench/out/peers.json. Not a test: run it on demand.
 """
@@ -23,35 +37,145 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import PYTHON, ROOT, Child, Emulator, calls_made, save, sdk_env  # noqa: E402
+from _bench import PYTHON, ROOT, Emulator, calls_made, save, sdk_env  # noqa: E402
 
 VENVS = ROOT / ".peers-venv"
-MODELS = ("gpt-4.1-nano-2025-04-14", "claude-sonnet-4-20250514", "gpt-4o-mini-2024-07-18", "claude-3-5-haiku-20241022")
-PEERS = {  # name -> pip requirements
+MODELS = ("gpt-4.1-nano-2025-04-14", "claude-sonnet-4-20250514", "gpt-4o-mini-2024-07-18", "claude-3-haiku-20240307")
+PEERS = {  # venv name -> pip requirements (the first is the tool itself)
     "batchata": ["batchata"],
-    "bespokelabs-curator": ["bespokelabs-curator"],
+    # bespokelabs-curator allows instructor<2, but instructor 1.15 dropped the top-level
+    # `instructor.handle_response_model` that its Anthropic batch path calls (AttributeError):
+    # an environment pin, the peer's code untouched.
+    "bespokelabs-curator": ["bespokelabs-curator", "instructor<1.15"],
     "batchwizard": ["batchwizard"],
 }
+TOOLS = ("corthex", "batchata", "batchata/per-model", "bespokelabs-curator", "batchwizard")
+SAMPLE_S = 0.1
+
+
+# --- measuring a process tree ----------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    returncodes: list[int | None]
+    wall_s: float
+    peak_rss_mb: float
+    cpu_s: float
+    timed_out: bool
+    logs: list[Path]
+
+    def tail(self, lines: int = 4) -> str:
+        out = []
+        for log in self.logs:
+            text = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+            out.extend(line.strip()[:300] for line in text[-lines:])
+        return " | ".join(out)
+
+
+class _Tree:
+    """Processes started side by side, each in its own session, measured with their descendants."""
+
+    def __init__(self, cmds: list[list[str]], env: dict[str, str], logs: list[Path]) -> None:
+        self.procs = []
+        for cmd, log in zip(cmds, logs, strict=True):
+            with log.open("wb") as fh:
+                self.procs.append(
+                    subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+                )
+        self.codes: dict[int, int] = {}
+        self.wait_cpu = self.wait_rss = self.peak = 0.0
+        self.cpu_seen: dict[tuple[int, float], float] = {}  # (pid, create_time) -> last user+system
+
+    def running(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in self.procs if p.pid not in self.codes]
+
+    def sample(self) -> None:
+        total = 0
+        for proc in self.running():
+            try:
+                root = psutil.Process(proc.pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for p in tree:
+                try:
+                    with p.oneshot():
+                        total += p.memory_info().rss
+                        times = p.cpu_times()
+                        self.cpu_seen[(p.pid, p.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
+        self.peak = max(self.peak, total / 2**20)
+
+    def reap(self, block: bool = False) -> None:
+        for proc in self.running():
+            pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
+            if pid == proc.pid:
+                self.codes[proc.pid] = proc.returncode = os.waitstatus_to_exitcode(status)
+                self.wait_cpu += usage.ru_utime + usage.ru_stime
+                self.wait_rss = max(self.wait_rss, usage.ru_maxrss / 1024)
+
+    def kill(self) -> None:
+        for proc in self.running():
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the tool and its children
+            except ProcessLookupError:
+                pass
+        self.reap(block=True)
+
+
+def measure(cmds: list[list[str]], env: dict[str, str], logs: list[Path], timeout: float) -> Measured:
+    """Run `cmds` side by side and measure them and every descendant together until all have
+    exited or `timeout` has passed (then they are killed, and the row says so)."""
+    started = time.monotonic()
+    tree = _Tree(cmds, env, logs)
+    timed_out = False
+    while tree.running():
+        tree.sample()
+        tree.reap()
+        if tree.running() and time.monotonic() - started > timeout:
+            timed_out = True
+            tree.kill()
+            break
+        time.sleep(SAMPLE_S)
+    return Measured(
+        returncodes=[tree.codes.get(p.pid) for p in tree.procs],
+        wall_s=round(time.monotonic() - started, 2),
+        peak_rss_mb=round(max(tree.peak, tree.wait_rss), 1),
+        cpu_s=round(max(tree.wait_cpu, sum(tree.cpu_seen.values())), 2),
+        timed_out=timed_out,
+        logs=logs,
+    )
+
+
+# --- installing the peers --------------------------------------------------------------------
 
 
 def python_312() -> str | None:
-    """A Python 3.12+ interpreter (batchata requires it): PATH first, then pyenv's versions."""
-    candidates = [shutil.which(n) for n in ("python3.13", "python3.12")]
+    """A Python 3.12+ interpreter (batchata requires it), 3.12 first (curator's pinned deps have
+    wheels for it; under 3.13 pip had to build pandas and failed): PATH, then pyenv's versions."""
+    candidates = [shutil.which(n) for n in ("python3.12", "python3.13")]
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     if pyenv.is_dir():
-        candidates += [str(p / "bin" / "python") for p in sorted(pyenv.iterdir(), reverse=True)]
+        candidates += [str(p / "bin" / "python") for p in sorted(pyenv.iterdir())]
     for candidate in filter(None, candidates):
         try:
             out = subprocess.run(
@@ -64,19 +188,46 @@ def python_312() -> str | None:
     return None
 
 
-def ensure_venv(name: str, base_python: str) -> tuple[Path, str]:
-    """bench/.peers-venv/NAME with the peer installed from PyPI; (its bin dir, installed version)."""
+class InstallError(Exception):
+    pass
+
+
+def ensure_venv(name: str) -> tuple[Path, dict[str, str]]:
+    """bench/.peers-venv/NAME with the peer installed from PyPI: (its bin dir, versions of the
+    tool, its Python and the provider SDKs it got). Rebuilt when the requirement list changes."""
+    base = python_312()
+    if base is None:
+        raise InstallError("no Python 3.12+ found (PATH or pyenv) to install it")
     venv = VENVS / name
     bin_dir = venv / "bin"
     marker = venv / ".installed"
-    if not marker.exists():
+    wanted = json.dumps({"python": base, "requirements": PEERS[name]})
+    if not marker.exists() or marker.read_text() != wanted:
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(bin_dir / "pip"), "install", "-q", *PEERS[name], "psutil"], check=True)
-        marker.write_text("ok")
-    show = subprocess.run([str(bin_dir / "pip"), "show", PEERS[name][0]], capture_output=True, text=True).stdout
-    version = next((line.split(":", 1)[1].strip() for line in show.splitlines() if line.startswith("Version:")), "?")
-    return bin_dir, version
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+        pip = subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEERS[name]],
+            capture_output=True,
+            text=True,
+        )
+        if pip.returncode != 0:
+            raise InstallError(f"pip install {' '.join(PEERS[name])} failed: {pip.stderr.strip()[-400:]}")
+        marker.write_text(wanted)
+    dists = [PEERS[name][0], "openai", "anthropic", "instructor"]
+    probe = (
+        "import importlib.metadata as m, json, platform, sys\n"
+        "out = {'python': platform.python_version()}\n"
+        "for d in sys.argv[1:]:\n"
+        "    try: out[d] = m.version(d)\n"
+        "    except m.PackageNotFoundError: pass\n"
+        "print(json.dumps(out))"
+    )
+    shown = subprocess.run([str(bin_dir / "python"), "-c", probe, *dists], capture_output=True, text=True)
+    versions = json.loads(shown.stdout) if shown.returncode == 0 else {}
+    return bin_dir, versions
+
+
+# --- the job ---------------------------------------------------------------------------------
 
 
 def write_job(path: Path, n: int) -> None:
@@ -95,17 +246,25 @@ def _env(emu: Emulator, home: Path) -> dict[str, str]:
     env = {**os.environ, **sdk_env(emu.url), "HOME": str(home)}
     env.update(
         TELEMETRY_ENABLED="false",  # curator would post usage to its telemetry host
-        CURATOR_CACHE_DIR=str(home / "curator-cache"),
+        CURATOR_CACHE_DIR=str(home / "curator-cache"),  # a fresh cache: no answer comes from disk
         CURATOR_DISABLE_RICH_DISPLAY="1",
         CURATOR_VIEWER="0",
         LITELLM_LOCAL_MODEL_COST_MAP="True",  # litellm would fetch its price map from the internet
         BESPOKE_CURATOR_TRACKER_DISABLED="1",
+        PYTHONUNBUFFERED="1",
     )
     env.pop("VIRTUAL_ENV", None)
     return env
 
 
-def run_ours(job: Path, work: Path, emu: Emulator) -> dict[str, Any]:
+def _provider(model: str) -> str:
+    return "anthropic" if model.startswith("claude") else "openai"
+
+
+# --- one runner per tool: each returns a row -------------------------------------------------
+
+
+def run_ours(job: Path, work: Path, emu: Emulator, timeout: float) -> dict[str, Any]:
     env = _env(emu, work)
     env.update(
         CORTHEX_DATABASE_URL=f"sqlite+aiosqlite:///{work}/corthex.db",
@@ -113,39 +272,33 @@ def run_ours(job: Path, work: Path, emu: Emulator) -> dict[str, Any]:
         CORTHEX_POLL_INITIAL="1.0",
     )
     out = work / "results.jsonl"
-    started = time.time()
-    child = Child([PYTHON, "-m", "corthex", "submit", str(job), "--wait", "--out", str(out)], env, log=work / "log")
-    done = child.wait(900)
-    wall = time.time() - started
-    ok = failed = 0
+    cmd = [PYTHON, "-m", "corthex", "submit", str(job), "--wait", "--out", str(out)]
+    done = measure([cmd], env, [work / "log"], timeout)
+    answered: dict[str, str] = {}
     if out.exists():
         for line in out.open("rb"):
             row = orjson.loads(line)
             if row["status"] == "succeeded" and row["content"]:
-                ok += 1
-            else:
-                failed += 1
-    error = None if done.returncode == 0 else done.stderr[-500:]
-    return _row("corthex (ours)", "0.1.0", wall, done.peak_rss_mb, done.cpu_s, ok, failed, [error] if error else [])
+                answered[row["custom_id"]] = row["provider"]
+    errors = _process_errors("corthex", done)
+    return _row("corthex (ours)", {"corthex": "0.1.0", "python": platform.python_version()}, done, answered, errors)
 
 
-def run_python_peer(name: str, script: str, args: list[str], job: Path, work: Path, emu: Emulator) -> dict[str, Any]:
-    base = python_312()
-    if base is None:
-        return _row(name, "-", None, None, None, 0, 0, ["no Python 3.12+ found to install it"])
-    bin_dir, version = ensure_venv(name, base)
-    started = time.time()
-    child = Child([str(bin_dir / "python"), str(ROOT / script), str(job), *args], _env(emu, work), log=work / "log")
-    done = child.wait(900)
-    wall = time.time() - started
+def run_python_peer(
+    tool: str, venv: str, script: str, args: list[str], job: Path, work: Path, emu: Emulator, timeout: float
+) -> dict[str, Any]:
     try:
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = done.stderr.strip().splitlines()[-3:]
-        return _row(name, version, wall, done.peak_rss_mb, done.cpu_s, 0, 0, [f"crashed: {' | '.join(tail)}"[:500]])
-    return _row(
-        name, version, wall, done.peak_rss_mb, done.cpu_s, report["results"], report["failed"], report["errors"]
-    )
+        bin_dir, versions = ensure_venv(venv)
+    except (InstallError, subprocess.CalledProcessError) as exc:
+        return _row(tool, {}, None, {}, [f"not installed: {exc}"])
+    report = work / "report.json"
+    cmd = [str(bin_dir / "python"), str(ROOT / script), str(job), *args, str(report)]
+    done = measure([cmd], _env(emu, work), [work / "log"], timeout)
+    errors = _process_errors(tool, done)
+    if not report.exists():
+        return _row(tool, versions, done, {}, errors or [f"wrote no report: {done.tail()}"])
+    data = json.loads(report.read_text())
+    return _row(tool, versions, done, data["by_provider"], errors + data["errors"])
 
 
 def _batchwizard_inputs(job: Path, work: Path) -> dict[str, Path]:
@@ -153,23 +306,16 @@ def _batchwizard_inputs(job: Path, work: Path) -> dict[str, Path]:
     inputs = {"openai": work / "in-openai", "anthropic": work / "in-anthropic"}
     for folder in inputs.values():
         folder.mkdir()
-    files: dict[str, Any] = {}
-    for raw in job.open("rb"):  # its input is each provider's own batch format; one model per OpenAI file
+    files: dict[Path, Any] = {}
+    for raw in job.open("rb"):
         line = orjson.loads(raw)
-        if line["model"].startswith("claude"):
-            params = {
-                "model": line["model"],
-                "max_tokens": 128,
-                "messages": [{"role": "user", "content": line["prompt"]}],
-            }
+        messages = [{"role": "user", "content": line["prompt"]}]
+        if _provider(line["model"]) == "anthropic":
+            params = {"model": line["model"], "max_tokens": 128, "messages": messages}
             row = {"custom_id": line["custom_id"], "params": params}
             target = inputs["anthropic"] / "requests.jsonl"
         else:
-            body = {
-                "model": line["model"],
-                "max_tokens": 128,
-                "messages": [{"role": "user", "content": line["prompt"]}],
-            }
+            body = {"model": line["model"], "max_tokens": 128, "messages": messages}
             row = {"custom_id": line["custom_id"], "method": "POST", "url": "/v1/chat/completions", "body": body}
             target = inputs["openai"] / f"{line['model']}.jsonl"
         if target not in files:
@@ -180,47 +326,35 @@ def _batchwizard_inputs(job: Path, work: Path) -> dict[str, Path]:
     return inputs
 
 
-def run_batchwizard(job: Path, work: Path, emu: Emulator) -> dict[str, Any]:
-    base = python_312()
-    if base is None:
-        return _row("batchwizard", "-", None, None, None, 0, 0, ["no Python 3.12+ found to install it"])
-    bin_dir, version = ensure_venv("batchwizard", base)
+def run_batchwizard(job: Path, work: Path, emu: Emulator, timeout: float) -> dict[str, Any]:
+    try:
+        bin_dir, versions = ensure_venv("batchwizard")
+    except (InstallError, subprocess.CalledProcessError) as exc:
+        return _row("batchwizard", {}, None, {}, [f"not installed: {exc}"])
     inputs = _batchwizard_inputs(job, work)
-    env = _env(emu, work)
-    started = time.time()
-    children = {
-        provider: Child(
-            [
-                str(bin_dir / "batchwizard"),
-                "process",
-                str(folder),
-                "--provider",
-                provider,
-                "--check-interval",
-                "1",
-                "--output-directory",
-                str(work / f"out-{provider}"),
-            ],
-            env,
-            log=work / f"log-{provider}",
-        )
+    cmds = [
+        [
+            str(bin_dir / "batchwizard"),
+            "process",
+            str(folder),
+            "--provider",
+            provider,
+            "--check-interval",
+            "1",
+            "--output-directory",
+            str(work / f"out-{provider}"),
+        ]
         for provider, folder in inputs.items()
-    }
-    done = {provider: child.wait(900) for provider, child in children.items()}
-    wall = time.time() - started
-    ok = failed = 0
+    ]
+    done = measure(cmds, _env(emu, work), [work / f"log-{p}" for p in inputs], timeout)
+    answered: dict[str, str] = {}
     for provider in inputs:
-        for path in (work / f"out-{provider}").rglob("*.jsonl"):
+        for path in sorted((work / f"out-{provider}").rglob("*.jsonl")):
             for raw in path.open("rb"):
                 row = orjson.loads(raw)
                 if _answered(row):
-                    ok += 1
-                else:
-                    failed += 1
-    errors = [f"{p}: {d.stderr.strip().splitlines()[-1][:300]}" for p, d in done.items() if d.returncode != 0]
-    peak = max(d.peak_rss_mb for d in done.values())
-    cpu = sum(d.cpu_s for d in done.values())
-    return _row("batchwizard", version, wall, peak, cpu, ok, failed, errors)
+                    answered[row["custom_id"]] = provider
+    return _row("batchwizard", versions, done, answered, _process_errors("batchwizard", done))
 
 
 def _answered(row: dict[str, Any]) -> bool:
@@ -229,84 +363,200 @@ def _answered(row: dict[str, Any]) -> bool:
     if body.get("choices"):
         return bool(body["choices"][0].get("message", {}).get("content"))
     result = row.get("result") or {}
-    return result.get("type") == "succeeded"
+    return result.get("type") == "succeeded" and bool((result.get("message") or {}).get("content"))
+
+
+def _process_errors(tool: str, done: Measured) -> list[str]:
+    if done.timed_out:
+        return [f"timed out: killed after {done.wall_s:.0f} s; last output: {done.tail()}"]
+    if any(code != 0 for code in done.returncodes):
+        return [f"exited {done.returncodes}: {done.tail()}"]
+    return []
 
 
 def _row(
-    name: str,
-    version: str,
-    wall: float | None,
-    rss: float | None,
-    cpu: float | None,
-    ok: int,
-    failed: int,
-    errors: list[Any],
+    tool: str,
+    versions: dict[str, str],
+    done: Measured | None,
+    answered: dict[str, str] | dict[str, int],
+    errors: list[str],
 ) -> dict[str, Any]:
+    """`answered`: custom_id -> provider, or provider -> count."""
+    by_provider = {"openai": 0, "anthropic": 0}
+    for key, value in answered.items():
+        if isinstance(value, int):
+            by_provider[key] += value
+        else:
+            by_provider[value] += 1
     return {
-        "tool": name,
-        "version": version,
-        "wall_s": round(wall, 2) if wall is not None else None,
-        "peak_rss_mb": rss,
-        "cpu_s": cpu,
-        "results": ok,
-        "not_returned": failed,
+        "tool": tool,
+        "version": versions.get(tool.split("/")[0].replace(" (ours)", ""), "-"),
+        "versions": versions,
+        "wall_s": done.wall_s if done else None,
+        "peak_rss_mb": done.peak_rss_mb if done else None,
+        "cpu_s": done.cpu_s if done else None,
+        "exit_codes": done.returncodes if done else None,
+        "results": sum(by_provider.values()),
+        "results_by_provider": by_provider,
         "errors": errors,
     }
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def failed_batches(emu: Emulator) -> list[str]:
+    """The emulator's word on each OpenAI batch that failed (a tool may only say 'failed')."""
+    out = []
+    for batch in emu.get("/openai/v1/batches?limit=100")["data"]:
+        if batch["status"] == "failed":
+            first = ((batch.get("errors") or {}).get("data") or [{}])[0]
+            out.append(f"{batch['id']} ({batch['model']}): {first.get('code')}: {first.get('message')}")
+    return out
+
+
+def _ratio(value: float | None, ours: float | None) -> float | None:
+    return round(value / ours, 2) if value and ours else None
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def run_tool(name: str, run: Any, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One run of one tool against a fresh emulator (same state, same stats); always a row."""
+    work.mkdir()
+    load_before = os.getloadavg()
+    with Emulator(args.speed) as emu:
+        try:
+            row = run(work, emu)
+        except Exception as exc:  # the bench itself failed on this tool: still a row, with why
+            row = _row(name, {}, None, {}, [f"bench error: {type(exc).__name__}: {exc}"])
+        try:
+            row["provider_calls"] = calls_made(emu.get("/_emulator/stats"))
+            row["failed_batches"] = failed_batches(emu)
+        except OSError as exc:
+            row["provider_calls"] = f"stats unavailable: {exc}"
+    row["load_avg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
+    row["every_result_back"] = row["results"] == args.requests
+    print(
+        f"{row['tool']}: {_fmt(row['wall_s'])} s, {_fmt(row['peak_rss_mb'])} MB, {_fmt(row['cpu_s'])} CPU s, "
+        f"{row['results']}/{args.requests} results {row['results_by_provider']}",
+        flush=True,
+    )
+    for error in row["errors"] + row.get("failed_batches", []):
+        print(f"    {error}", flush=True)
+    return row
+
+
+def combine(tries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of one tool: the medians of wall, memory and CPU; the fewest results; every
+    distinct error; each run kept under `runs`."""
+    if len(tries) == 1:
+        return tries[0]
+    row = dict(tries[0])
+    for key in ("wall_s", "peak_rss_mb", "cpu_s"):
+        values = [t[key] for t in tries if t[key] is not None]
+        row[key] = round(statistics.median(values), 2) if values else None
+    worst = min(tries, key=lambda t: t["results"])
+    row["results"], row["results_by_provider"] = worst["results"], worst["results_by_provider"]
+    row["every_result_back"] = all(t["every_result_back"] for t in tries)
+    row["errors"] = list(dict.fromkeys(e for t in tries for e in t["errors"]))
+    row["runs"] = [
+        {k: t.get(k) for k in ("wall_s", "peak_rss_mb", "cpu_s", "results", "load_avg_before_after")} for t in tries
+    ]
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--speed", type=float, default=0.2, help="emulator speed factor")
-    parser.add_argument("--only", action="append", choices=["corthex", *PEERS], help="run only these tools")
+    parser.add_argument("--speed", type=float, default=0.2, help="emulator speed factor (the same for every tool)")
+    parser.add_argument("--only", action="append", choices=TOOLS, help="run only these tools")
+    parser.add_argument("--timeout", type=float, default=1200, help="seconds a tool may take before it is killed")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool (the table shows medians)")
+    parser.add_argument("--name", default="peers", help="output name: bench/out/NAME.json")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="corthex-peers-"))
     job = tmp / "job.jsonl"
     write_job(job, args.requests)
     runs = {
-        "corthex": lambda w, e: run_ours(job, w, e),
-        "batchata": lambda w, e: run_python_peer("batchata", "_peer_batchata.py", [str(w / "out")], job, w, e),
-        "bespokelabs-curator": lambda w, e: run_python_peer(
-            "bespokelabs-curator", "_peer_curator.py", [str(w / "out"), e.url], job, w, e
+        "corthex": lambda w, e: run_ours(job, w, e, args.timeout),
+        "batchata": lambda w, e: run_python_peer(
+            "batchata", "batchata", "_peer_batchata.py", [str(w / "out"), "one"], job, w, e, args.timeout
         ),
-        "batchwizard": lambda w, e: run_batchwizard(job, w, e),
+        "batchata/per-model": lambda w, e: run_python_peer(
+            "batchata/per-model",
+            "batchata",
+            "_peer_batchata.py",
+            [str(w / "out"), "per-model"],
+            job,
+            w,
+            e,
+            args.timeout,
+        ),
+        "bespokelabs-curator": lambda w, e: run_python_peer(
+            "bespokelabs-curator", "bespokelabs-curator", "_peer_curator.py", [str(w), e.url], job, w, e, args.timeout
+        ),
+        "batchwizard": lambda w, e: run_batchwizard(job, w, e, args.timeout),
     }
     rows = []
     for name, run in runs.items():
         if args.only and name not in args.only:
             continue
-        work = tmp / name
-        work.mkdir()
-        with Emulator(args.speed) as emu:  # a fresh emulator each: same state, same stats
-            row = run(work, emu)
-            row["provider_calls"] = calls_made(emu.get("/_emulator/stats"))
-        row["every_result_back"] = row["results"] == args.requests
-        rows.append(row)
-        print(
-            f"{name}: {row['wall_s']} s, {row['peak_rss_mb']} MB, {row['results']}/{args.requests} results", flush=True
-        )
+        tries = [run_tool(name, run, tmp / f"{name.replace('/', '-')}-{i}", args) for i in range(args.repeat)]
+        rows.append(combine(tries))
+    print_table(rows, args.requests, args.speed, args.repeat)
+    conditions = {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "sequential": True,
+        "note": "a shared 2-core machine; see each row's load_avg_before_after",
+    }
+    data = {
+        "requests": args.requests,
+        "speed": args.speed,
+        "repeat": args.repeat,
+        "models": MODELS,
+        "conditions": conditions,
+        "tools": rows,
+    }
+    print(f"\nwritten to {save(args.name, data)}")
+    if args.keep:
+        print(f"work directory kept: {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_table(rows: list[dict[str, Any]], requests: int, speed: float, repeat: int) -> None:
+    """Adds the ratios to ours to each row, then prints the table and every row's errors."""
     ours = next((r for r in rows if r["tool"] == "corthex (ours)"), None)
     for row in rows:
-        if ours and row is not ours and row["wall_s"] and row["peak_rss_mb"]:
-            row["wall_vs_ours"] = round(row["wall_s"] / ours["wall_s"], 2)
-            row["rss_vs_ours"] = round(row["peak_rss_mb"] / ours["peak_rss_mb"], 2)
+        if ours is not None:
+            row["wall_vs_ours"] = _ratio(row["wall_s"], ours["wall_s"])
+            row["rss_vs_ours"] = _ratio(row["peak_rss_mb"], ours["peak_rss_mb"])
+            row["cpu_vs_ours"] = _ratio(row["cpu_s"], ours["cpu_s"])
     header = (
-        f"{'tool':<22} {'version':<8} {'wall s':>8} {'peak MB':>8} {'CPU s':>7} "
-        f"{'results':>8} {'all back':>9} {'wall x':>7} {'mem x':>6}"
+        f"{'tool':<20} {'version':<8} {'wall s':>8} {'peak MB':>8} {'CPU s':>8} "
+        f"{'results':>8} {'all back':>8} {'wall x':>7} {'mem x':>6}"
     )
-    print(f"\npeers: {args.requests} requests (OpenAI + Anthropic), emulator speed {args.speed}")
+    print(
+        f"\npeers: {requests} requests (OpenAI + Anthropic), emulator speed {speed}, one tool at a time"
+        + (f", medians of {repeat} runs" if repeat > 1 else "")
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['tool']:<22} {r['version']:<8} {r['wall_s'] or '-':>8} {r['peak_rss_mb'] or '-':>8} "
-            f"{r['cpu_s'] or '-':>7} {r['results']:>8} {str(r['every_result_back']):>9} "
-            f"{r.get('wall_vs_ours', '-'):>7} {r.get('rss_vs_ours', '-'):>6}"
+            f"{r['tool']:<20} {r['version']:<8} {_fmt(r['wall_s']):>8} {_fmt(r['peak_rss_mb']):>8} "
+            f"{_fmt(r['cpu_s']):>8} {r['results']:>8} {'yes' if r['every_result_back'] else 'NO':>8} "
+            f"{_fmt(r.get('wall_vs_ours')):>7} {_fmt(r.get('rss_vs_ours')):>6}"
         )
     for r in rows:
-        for error in r["errors"]:
+        for error in r["errors"] + r.get("failed_batches", []):
             print(f"  {r['tool']}: {error}")
-    print(f"\nwritten to {save('peers', {'requests': args.requests, 'speed': args.speed, 'tools': rows})}")
 
 
 if __name__ == "__main__":
