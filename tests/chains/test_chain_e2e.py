@@ -3,6 +3,7 @@ restarts in the middle of each step, the budget stop, delivery exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from corthex.config import Settings
 from corthex.domain.chain import ChainStatus, Step
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
+from corthex.engine.events import Event
 from corthex.errors import UsageError
 
 STOCK = "삼성전자 주식 다음 분기 전망 분석해줘"  # keyword → CIO (gemini, openai, anthropic ×2)
@@ -226,3 +228,37 @@ async def test_empty_and_oversized_commands_are_refused(engine: Engine) -> None:
     with pytest.raises(UsageError, match="limit is 20000"):
         await engine.chains.start("x" * 20_001)
     assert await engine.store.chains.list() == []
+
+
+async def test_chains_started_beside_the_running_worker_are_advanced_once(
+    engine: Engine, settings: Settings, emulator: EmulatorServer
+) -> None:
+    """As in `corthex serve`: a REST or Telegram start runs in the worker's own process; the
+    worker's tick must not step into a chain that the start still holds (same owner, same lease)."""
+    done: list[str] = []
+    both = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if event.type == "chain.done":
+            done.append(event.data["chain_id"])
+            if len(done) >= 2:
+                both.set()
+
+    engine.bus.subscribe(on_event)
+    emulator.state.add_fault(Fault("*", "realtime", kind="slow", delay=0.4))  # the start holds it a while
+    stop = asyncio.Event()
+    worker = asyncio.create_task(engine.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # the loop is ticking
+        realtime = await engine.chains.start(STOCK, realtime=True)
+        batch = await engine.chains.start(STOCK)
+        await asyncio.wait_for(both.wait(), timeout=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+    assert sorted(done) == sorted([realtime.id, batch.id])  # each delivered once
+    assert len(archive_files(settings)) == 2
+    stats = emulator.state.stats()
+    realtime_calls = sum(stats[p]["calls"].get("realtime", 0) for p in ("openai", "anthropic", "gemini"))
+    assert realtime_calls == 6  # manager, four specialists, synthesis: each asked once
+    assert total_batches(emulator) == 5  # the batch chain's three steps, one batch per provider each

@@ -6,10 +6,11 @@ The logic (which requests, what next, the report) is pure, in domain/chain.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -48,6 +49,10 @@ class ChainRunner:
     def __init__(self, ctx: EngineContext, org: Org, deliveries: list[Delivery] | None = None) -> None:
         self.ctx, self.org = ctx, org
         self.deliveries: list[Delivery] = list(deliveries or [])
+        # Chains this process is advancing now. The lease keeps other workers off, but a claim by
+        # the same worker succeeds (that is how it is renewed): a tick must not step into a chain
+        # that a `start` (a REST or Telegram command, a realtime run) in this process still holds.
+        self._in_hand: set[str] = set()
         ctx.bus.subscribe(self._on_event)
 
     @property
@@ -70,39 +75,49 @@ class ChainRunner:
         short = uuid.uuid4().hex[:12]
         chain_id = "ch_" + short
         departments, step, method, detail = self._route(command, broadcast)
-        await self.store.create(
-            chain_id,
-            command=command,
-            broadcast=method == "broadcast",
-            realtime=realtime,
-            step=step,
-            departments=departments,
-            route_method=method,
-            route_detail=detail,
-            origin=origin,
-            origin_ref=origin_ref,
-        )
-        await self.store.claim(chain_id, self.ctx.worker_id, time.time(), self.ctx.settings.lease_seconds)
-        chain = await self.store.get(chain_id)
-        await self.ctx.bus.publish(
-            "chain.started",
-            chain_id=chain_id,
-            command=command,
-            step=step.value,
-            departments=list(departments),
-            route=method,
-            detail=detail,
-            broadcast=chain.broadcast,
-            realtime=realtime,
-            origin=origin,
-            origin_ref=origin_ref,
-        )
+        with self._holding(chain_id):  # from before it exists: a tick in between must not take it
+            await self.store.create(
+                chain_id,
+                command=command,
+                broadcast=method == "broadcast",
+                realtime=realtime,
+                step=step,
+                departments=departments,
+                route_method=method,
+                route_detail=detail,
+                origin=origin,
+                origin_ref=origin_ref,
+            )
+            await self.store.claim(chain_id, self.ctx.worker_id, time.time(), self.ctx.settings.lease_seconds)
+            chain = await self.store.get(chain_id)
+            await self.ctx.bus.publish(
+                "chain.started",
+                chain_id=chain_id,
+                command=command,
+                step=step.value,
+                departments=list(departments),
+                route=method,
+                detail=detail,
+                broadcast=chain.broadcast,
+                realtime=realtime,
+                origin=origin,
+                origin_ref=origin_ref,
+            )
+            try:
+                async with self._leased(chain_id):
+                    await self._enter(chain, step)
+            finally:
+                await self.store.release(chain_id, self.ctx.worker_id)
+            return await self.store.get(chain_id)
+
+    @contextlib.contextmanager
+    def _holding(self, chain_id: str) -> Iterator[None]:
+        """Mark the chain as being advanced by this process until the block ends."""
+        self._in_hand.add(chain_id)
         try:
-            async with self._leased(chain_id):
-                await self._enter(chain, step)
+            yield
         finally:
-            await self.store.release(chain_id, self.ctx.worker_id)
-        return await self.store.get(chain_id)
+            self._in_hand.discard(chain_id)
 
     def _leased(self, chain_id: str) -> AbstractAsyncContextManager[None]:
         return renewed(self.store.claim, chain_id, self.ctx.worker_id, self.ctx.settings.lease_seconds)
@@ -121,14 +136,15 @@ class ChainRunner:
     async def tick(self) -> None:
         """Advance every running chain whose step is complete (also resumes after a restart)."""
         for chain in await self.store.list(status=ChainStatus.RUNNING, limit=10_000):
-            if not await self._has_work(chain):  # read-only: most chains wait for their step's job
+            if chain.id in self._in_hand or not await self._has_work(chain):  # most wait for their step's job
                 continue
             owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
             if not await self.store.claim(chain.id, owner, time.time(), lease):
                 continue  # another worker is advancing it: one at a time, so nothing is done twice
             try:
-                async with self._leased(chain.id):
-                    await self.advance(chain.id)
+                with self._holding(chain.id):
+                    async with self._leased(chain.id):
+                        await self.advance(chain.id)
             except Exception:
                 log.exception("chain %s could not advance; retrying later", chain.id)
             finally:
@@ -304,4 +320,6 @@ def _checked(command: str) -> str:
         raise UsageError("the command is empty")
     if len(command) > MAX_COMMAND_CHARS:
         raise UsageError(f"the command is {len(command)} characters long; the limit is {MAX_COMMAND_CHARS}")
+    if "\x00" in command:  # PostgreSQL text cannot hold it
+        raise UsageError("the command contains a NUL character")
     return command
