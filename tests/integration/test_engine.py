@@ -3,6 +3,8 @@ SDKs against the emulator, with its faults."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from engine_support import fast_settings
 
@@ -230,3 +232,23 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
     await engine.wait(report.job_id, timeout=60)
     [line] = await collect(engine, report.job_id)
     assert line["status"] == "succeeded" and line["cost_usd"] is None
+
+
+async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=6.0))
+    slow = await engine.submit([{"custom_id": f"s{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
+    quick = await engine.submit([{"custom_id": f"q{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)])
+    completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
+    engine.bus.subscribe(lambda e: completed[e.data["job_id"]].set() if e.type == "job.completed" else None)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(engine.run(stop))
+    try:
+        await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
+        # the OpenAI batch was polled and collected while Anthropic's results were still downloading
+        assert (await engine.status(slow.job_id)).status.value == "running"
+        emulator.state.clear_faults()
+        await asyncio.wait_for(completed[slow.job_id].wait(), timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+    assert (await engine.status(slow.job_id)).succeeded == 3

@@ -28,8 +28,8 @@ from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
-from corthex.engine.poller import poll_once
-from corthex.errors import InputProblem, ProviderError
+from corthex.engine.poller import BackgroundPolls, poll_once
+from corthex.errors import InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
 from corthex.store.sql import BatchRow, SqlStore
@@ -151,6 +151,8 @@ class Engine:
         return await self._record(intake, queue=queue, source=source, label=label)
 
     async def _record(self, intake: Intake, *, queue: bool, source: str, label: str | None) -> SubmitReport:
+        if label is not None and "\x00" in label:  # PostgreSQL text cannot hold it
+            raise UsageError("the label must not contain a NUL character")
         job_id, prefix = new_job_id()
         status = JobStatus.QUEUED if queue else JobStatus.RUNNING
         await self.store.add_job(
@@ -239,12 +241,16 @@ class Engine:
 
     # -- working ------------------------------------------------------------------------------
 
-    async def step(self) -> None:
-        """One round of work: auto-flush the queue if due, send ready requests, poll due batches."""
+    async def step(self, polls: BackgroundPolls | None = None) -> None:
+        """One round of work: auto-flush the queue if due, send ready requests, poll due batches
+        (and wait for them, unless `polls` takes them into the background)."""
         self.ctx.wake.clear()  # a wake-up during this round makes the next sleep return at once
         await self._auto_flush()
         await dispatch_once(self.ctx)
-        await poll_once(self.ctx)
+        if polls is None:
+            await poll_once(self.ctx)
+        else:
+            await polls.start_due()
         if await self.store.chains.list(status=ChainStatus.RUNNING, limit=1):
             await self.chains.tick()
 
@@ -278,14 +284,21 @@ class Engine:
             from corthex.providers import preload
 
             warm_up = asyncio.ensure_future(asyncio.to_thread(preload))
+            # ... and wait for it: a step that needs an adapter while the thread imports its SDK
+            # blocks the event loop on the import lock (seconds, on a busy machine), and a blocked
+            # loop cannot renew its leases: another worker would take over an intent in hand.
+            with contextlib.suppress(Exception):
+                await warm_up
+        polls = BackgroundPolls(self.ctx)
         try:
             while not stop.is_set():
                 try:
-                    await self.step()
+                    await self.step(polls)
                 except Exception:
                     log.exception("worker step failed; retrying")
                 await self._sleep_until_due()
         finally:
+            await polls.drain()
             if warm_up is not None:
                 with contextlib.suppress(Exception):
                     await warm_up

@@ -24,11 +24,46 @@ KNOWN_WINDOW = 3600.0
 
 
 async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
-    """Handle every batch due now, with bounded concurrency per provider. Returns how many."""
+    """Handle every batch due now, with bounded concurrency per provider, and wait for them all.
+    Returns how many."""
     lease = ctx.settings.lease_seconds
     due = await ctx.store.claim_due(time.time(), ctx.worker_id, lease, limit=limit)
     await asyncio.gather(*(_handle(ctx, batch) for batch in due))
     return len(due)
+
+
+class BackgroundPolls:
+    """The worker loop's batches in hand, each in its own task: one long result download does not
+    hold up the other batches' polls, new submissions or the next chain step behind it."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def start_due(self, limit: int = 1000) -> int:
+        """Claim the batches due now and start handling them; returns how many were started."""
+        room = limit - len(self._tasks)
+        if room <= 0:
+            return 0
+        ctx = self._ctx
+        due = await ctx.store.claim_due(time.time(), ctx.worker_id, ctx.settings.lease_seconds, limit=room)
+        fresh = [batch for batch in due if batch.id not in self._tasks]  # in hand already: renewed, not restarted
+        for batch in fresh:
+            self._tasks[batch.id] = asyncio.create_task(self._handle(batch), name=f"corthex batch {batch.id}")
+        return len(fresh)
+
+    async def _handle(self, batch: BatchRow) -> None:
+        try:
+            await _handle(self._ctx, batch)
+        except Exception:  # the lease is released: the batch is due again on a later round
+            log.exception("handling batch %s failed; retrying later", batch.id)
+        finally:
+            del self._tasks[batch.id]
+            self._ctx.wake.set()  # its next poll time changed: the loop looks again
+
+    async def drain(self) -> None:
+        """Let the batches in hand finish (a stop waits for them rather than cutting them off)."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 
 async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
