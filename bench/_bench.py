@@ -135,23 +135,28 @@ class Finished:
 
 
 class RssTrace:
-    """Samples a process's RSS every `period` seconds in a thread: when the peak happens."""
+    """Samples a process's RSS every `period` seconds in a thread: when the peak happens. Also
+    its CPU time (user + system), to tell its own cost from waiting on a busy machine."""
 
     def __init__(self, pid: int, period: float = 0.05) -> None:
         self.pid, self.period = pid, period
         self.samples: list[tuple[float, float]] = []
+        self.cpu: list[tuple[float, float]] = []  # (time, CPU seconds used so far)
         self.max_threads = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        status = Path(f"/proc/{self.pid}/status")
+        status, stat = Path(f"/proc/{self.pid}/status"), Path(f"/proc/{self.pid}/stat")
+        tick = os.sysconf("SC_CLK_TCK")
         while not self._stop.is_set():
             try:
                 text = status.read_text()
+                fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 return
+            self.cpu.append((time.time(), (int(fields[11]) + int(fields[12])) / tick))  # utime + stime
             for line in text.splitlines():
                 if line.startswith("VmRSS:"):
                     self.samples.append((time.time(), int(line.split()[1]) / 1024))
@@ -163,6 +168,15 @@ class RssTrace:
         self._stop.set()
         self._thread.join()
         return self.samples
+
+    def cpu_at(self, moment: float) -> float:
+        """CPU seconds used by `moment` (the last sample at or before it)."""
+        used = 0.0
+        for at, cpu in self.cpu:
+            if at > moment:
+                break
+            used = cpu
+        return used
 
 
 class Child:

@@ -15,6 +15,9 @@ RSS and CPU time of each come from wait4 (exact). The run ends at the job's `com
 - collect_rows_per_s: result rows / the time the worker spent collecting (union of the
   intervals from each batch's "collecting" log line to its "collected" one): download, parse,
   settle and write into SQLite together (§8: at least 20,000 rows/s).
+- collect_cpu_s / collect_rows_per_cpu_s: the worker's CPU time (user + system, sampled from
+  /proc every 50 ms) within those intervals, and result rows per CPU second: the engine's own
+  cost, whatever else the (shared, 2-core) machine runs. load_avg_1m says how busy it was.
 - With --profile, py-spy samples both processes (raw stacks in bench/out/) and the hottest
   places are printed; the timings of a profiled run are not the benchmark's.
 
@@ -76,6 +79,25 @@ def _union(intervals: list[tuple[float, float]]) -> float:
         total += stop - max(start, end)
         end = stop
     return total
+
+
+def _merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, stop in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged
+
+
+def _collect_cpu(trace: RssTrace | None, log: str, rows: int) -> dict[str, Any]:
+    """The worker's CPU seconds within the collecting intervals, and rows per CPU second."""
+    if trace is None:
+        return {}
+    spans = [(s["collecting"], s["collected"]) for s in _log_times(log).values() if len(s) == 2]
+    cpu = sum(trace.cpu_at(stop) - trace.cpu_at(start) for start, stop in _merged(spans))
+    return {"collect_cpu_s": round(cpu, 2), "collect_rows_per_cpu_s": round(rows / cpu) if cpu else None}
 
 
 def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
@@ -166,7 +188,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if spy is not None:
             spy.wait(60)
         stats, config = emu.get("/_emulator/stats"), emu.get("/_emulator/config")
+    load_avg = os.getloadavg()[0]
     result = _report(args, tmp, db, started, completed, submit_s, submitted, worked, stats, config)
+    result.update(_collect_cpu(trace, worked.stderr, result["results"]), load_avg_1m=round(load_avg, 2))
     peak_at, _ = max(samples, key=lambda s: s[1], default=(started, 0.0))
     result["worker_rss_peak_at_s"] = round(peak_at - started, 2)
     result["worker_max_threads"] = trace.max_threads if trace is not None else 0

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.jobs import JobStatus
@@ -64,6 +65,18 @@ async def test_results_are_recorded_once_even_when_replayed(store: SqlStore) -> 
     again = await store.dispatchable(time.time())
     assert [i.request_id for i in again] == [ids[3]]
     assert await store.finish_jobs(now) == []
+
+
+async def test_each_retried_request_keeps_its_own_reason(store: SqlStore) -> None:
+    await add(store, "jr", 3)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("br", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=60)
+    reasons = [(ids[0], "rate_limit"), (ids[1], "server_error"), (ids[2], "rate_limit")]
+    assert await store.record_results("br", [], reasons, now) == 0
+    async with store.engine.connect() as conn:
+        kept = dict((await conn.execute(text("SELECT id, last_error FROM requests"))).all())
+    assert kept == dict(reasons)
 
 
 async def test_job_completes_when_every_request_has_a_result(store: SqlStore) -> None:
