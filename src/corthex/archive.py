@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from corthex.crashpoints import crash_point
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -49,6 +51,7 @@ def write_report(
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n" + report + "\n"
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")
+    crash_point("during_delivery")  # a replayed delivery rewrites the same temporary file
     tmp.replace(path)
     return path
 

@@ -5,7 +5,8 @@ hit (1 by default) kills this process with SIGKILL, as `kill -9` from outside wo
 no `finally`, no flush of anything but a marker line on stderr that tells the harness where it
 died. Read once, at import, so a hook costs one comparison when unset.
 
-Points (where the engine calls them):
+Points (where the engine calls them; a kill while a provider call is in flight, e.g. during an
+upload, needs no hook: the kill -9 harness holds the emulator's answer and kills from outside):
 
 before_create        dispatch: intent recorded and leased, provider not called yet
 after_upload         provider: input file uploaded, batch not created yet (OpenAI, Gemini file)
@@ -16,6 +17,7 @@ after_result_chunk   collect: one chunk of results committed, more to come
 before_close         collect: every result written, batch not yet marked collected
 between_steps        chains: chain moved to its next step, the step not yet submitted
 after_step_claimed   chains: step claimed, its job not yet recorded
+during_delivery      archive: the report's temporary file written, not yet renamed into place
 after_delivery       chains: a sink delivered the report, not yet marked delivered
 before_finish        chains: every sink marked delivered, chain not yet marked done
 """
@@ -39,6 +41,7 @@ POINTS = frozenset(
         "before_close",
         "between_steps",
         "after_step_claimed",
+        "during_delivery",
         "after_delivery",
         "before_finish",
     }

@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import text
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from corthex.config import Settings
 from corthex.engine.engine import Engine
@@ -179,6 +182,100 @@ class Worker:
         return "\n".join(self.text().splitlines()[-lines:])
 
 
+class Server:
+    """`corthex serve` as a real process (the API, the WebSocket and a worker loop of its own),
+    on the database in `env`; its log goes to a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [*CORTHEX, "serve", "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+                cwd=log.parent,
+            )
+
+    async def ready(self, seconds: float = 60) -> Server:
+        async def healthy() -> bool:
+            assert self.proc.poll() is None, f"corthex serve exited:\n{self.text()}"
+            try:
+                async with httpx.AsyncClient(timeout=1) as client:
+                    return (await client.get(self.url + "/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await wait_until(healthy, seconds, "corthex serve to answer /healthz")
+        return self
+
+    def stop(self) -> int | None:
+        """SIGTERM (a graceful stop), SIGKILL if it takes too long; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class WsClient:
+    """A WebSocket client of a server that keeps every message it is sent, in the background;
+    if the server drops it (too slow), it reconnects with `since` and gets what it missed."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url if token is None else f"{url}?token={token}"
+        self.messages: list[dict[str, Any]] = []
+        self.reconnects = 0
+        self.opened = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    async def __aenter__(self) -> WsClient:
+        self._task = asyncio.create_task(self._run(), name="ws-client")
+        await asyncio.wait_for(self.opened.wait(), 30)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+    async def _run(self) -> None:
+        since: int | None = None
+        epoch: str | None = None
+        while True:
+            try:
+                async with connect(self.url, open_timeout=10, max_size=None) as ws:
+                    hello = {"type": "hello"} if since is None else {"since": since, "epoch": epoch}
+                    await ws.send(orjson.dumps(hello).decode())
+                    async for raw in ws:
+                        message = orjson.loads(raw)
+                        self.messages.append(message)
+                        if message["type"] == "snapshot":
+                            epoch = message["data"].get("epoch")
+                            self.opened.set()
+                        if isinstance(message.get("seq"), int):
+                            since = message["seq"]
+            except (ConnectionClosed, OSError):
+                self.reconnects += 1
+                await asyncio.sleep(0.1)
+
+
 def worker_env(emulator: EmulatorProcess, url: str, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CORTHEX_")}
     return {
@@ -287,13 +384,21 @@ async def check_invariants(
     chains = await scalar(store, "SELECT count(*) FROM chains")
     done = await scalar(store, "SELECT count(*) FROM chains WHERE status = 'completed'")
     assert done == chains, f"{chains - done} chains not completed"
+    # (a `corthex serve` process adds a `websocket` sink to the chains it delivers itself)
     delivered = await scalar(store, "SELECT count(*) FROM deliveries WHERE delivered_at IS NOT NULL AND error IS NULL")
     rows = await scalar(store, "SELECT count(*) FROM deliveries")
-    assert delivered == rows == chains, f"deliveries: {delivered} delivered of {rows} rows for {chains} chains"
+    archived = await scalar(store, "SELECT count(*) FROM deliveries WHERE sink = 'archive'")
+    twice = await scalar(
+        store, "SELECT count(*) FROM (SELECT 1 FROM deliveries GROUP BY chain_id, sink HAVING count(*) > 1) d"
+    )
+    assert delivered == rows and archived == chains and twice == 0, (
+        f"deliveries: {delivered} delivered of {rows} rows ({archived} to the archive, {twice} doubled) "
+        f"for {chains} chains"
+    )
     files, leftovers = archive_files(archive)
     assert len(files) == chains and not leftovers, f"{len(files)} archive files for {chains} chains; {leftovers}"
     created_counts = {p: emulator_stats[p]["batches_created"] for p in PROVIDERS}
-    return Outcome(requests, results, created_counts, chains, delivered)
+    return Outcome(requests, results, created_counts, chains, archived)
 
 
 def archive_files(archive: Path) -> tuple[list[Path], list[Path]]:

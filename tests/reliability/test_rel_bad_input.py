@@ -2,31 +2,39 @@
 nothing is stored (no job, no batch, no chain), and the process goes on (a valid submission
 works after the whole table).
 
-Doors: a request file (`corthex submit` / `queue add`), the Python API body, the queue, the org
-file, a chain command, the REST body and the WebSocket (the server's own code). The Telegram
-message door is the Telegram package's: see TELEGRAM_DOOR below.
+Doors: a request file (`corthex submit` / `corthex queue add`, also as real CLI processes), the
+Python API body, the queue, the org file (loaded directly and when a chain needs it), a chain
+command, the REST body (every POST route, including uploads and oversized bodies), the WebSocket
+and a Telegram message (unknown chats, malformed commands, non-text updates; the bot runs against
+the fake Bot API of tests/telegram).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
+from tg_fakebot import FakeBotApi
+from tg_support import CHAT_A, STOCK, STRANGER, TOKEN
 
+from corthex.api.app import create_app
 from corthex.config import Settings
 from corthex.domain import parsing
 from corthex.domain.limits import LIMITS, ProviderLimits
 from corthex.engine.engine import Engine
 from corthex.errors import CorthexError
 from corthex.org import load_org
+from corthex.telegram import TelegramService
 
 OK = {"custom_id": "ok", "model": "gpt-5-mini", "prompt": "fine"}
 
@@ -37,9 +45,9 @@ def line(obj: Any) -> bytes:
 
 @dataclass(frozen=True)
 class Bad:
-    door: str  #: file | api | queue | org | chain
+    door: str  #: file | api | label | queue | org | org-chain | chain
     name: str
-    payload: Any  #: file: list of lines (bytes or objects); api/queue: the body; org: YAML text; chain: text
+    payload: Any  #: file: list of lines (bytes or objects); api/queue: the body; org: YAML text or bytes; chain: text
     says: str  #: the error names this (the place and the reason)
 
 
@@ -63,6 +71,12 @@ FILE_CASES = [
         "line 2, field 'custom_id': 'custom_id' must be a non-empty string",
     ),
     Bad("file", "numeric custom_id", [OK, {**OK, "custom_id": 7}], "field 'custom_id'"),
+    Bad(
+        "file",
+        "NUL in custom_id",
+        [OK, {**OK, "custom_id": "a\u0000b"}],
+        "line 2, field 'custom_id': 'custom_id' must not contain a NUL character",
+    ),
     Bad("file", "duplicate custom_id", [OK, OK], "line 2, field 'custom_id': duplicate custom_id 'ok'"),
     Bad(
         "file",
@@ -142,6 +156,8 @@ API_CASES = [
     Bad("api", "not JSON-serializable", [OK, {**OK, "custom_id": "b", "prompt": {1, 2}}], "item 2: not a JSON value"),
     Bad("api", "huge integer", [OK, {**OK, "custom_id": "b", "max_output_tokens": 2**70}], "item 2"),
     Bad("api", "duplicate ids", [OK, {**OK, "prompt": "again"}], "item 2, field 'custom_id': duplicate"),
+    Bad("api", "NUL in model", [OK, {**OK, "custom_id": "b", "model": "gpt-5-mini\u0000"}], "item 2, field 'model'"),
+    Bad("label", "NUL in the label", "batch\u0000one", "the label must not contain a NUL character"),
 ]
 QUEUE_CASES = [
     Bad("queue", "bad line queued", [OK, b"{oops"], "line 2: invalid JSON"),
@@ -154,26 +170,35 @@ ORG_CASES = [
     Bad("org", "tabs and garbage", "\t\x00\x01: :", "org.yaml"),
     Bad("org", "duplicate keys", "classifier_model: a\nclassifier_model: b\n", "duplicate key 'classifier_model'"),
     Bad("org", "unknown model", "classifier_model: llama-9\ndepartments: []\n", "org.yaml"),
+    Bad("org", "not UTF-8", b"chief_of_staff: \xff\xfe\n", "org.yaml: the file is not UTF-8 text"),
+    Bad("org", "a directory", None, "cannot read the file"),
+    Bad("org-chain", "broken org met by a chain", "departments: {", "org.yaml: line"),
+    Bad("org-chain", "org without departments", "chief_of_staff: cos\n", "org.yaml"),
 ]
 CHAIN_CASES = [
     Bad("chain", "empty command", "", "the command is empty"),
     Bad("chain", "blank command", " \n\t ", "the command is empty"),
     Bad("chain", "oversized command", "x" * 20_001, "the limit is 20000"),
+    Bad("chain", "NUL in the command", "Plan the \u0000 launch", "the command contains a NUL character"),
 ]
 CASES = FILE_CASES + API_CASES + QUEUE_CASES + ORG_CASES + CHAIN_CASES
 
 
-@pytest.fixture
-async def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
+@contextlib.asynccontextmanager
+async def small_limits_engine(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
     # a small per-request limit, so "oversized" is cheap to show (the real ones are 190 MB and up)
     small = {
         p: ProviderLimits(lim.max_requests, lim.max_bytes, lim.one_model_per_batch, 4096) for p, lim in LIMITS.items()
     }
     monkeypatch.setattr(parsing, "LIMITS", small)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bad.db'}", data_dir=tmp_path / "d", archive_dir=tmp_path / "a"
-    )
+    settings = Settings(database_url=url, data_dir=tmp_path / "d", archive_dir=tmp_path / "a")
     async with Engine(settings) as e:
+        yield e
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Engine]:
+    async with small_limits_engine(f"sqlite+aiosqlite:///{tmp_path / 'bad.db'}", tmp_path, monkeypatch) as e:
         yield e
 
 
@@ -192,20 +217,33 @@ def write(path: Path, lines: list[Any]) -> Path:
 
 async def attempt(engine: Engine, case: Bad, tmp_path: Path) -> str:
     """Feed the input through its door; return the error's text (fail if none was raised)."""
+    os.makedirs(tmp_path, exist_ok=True)
     with pytest.raises(CorthexError) as info:
         if case.door == "file":
             await engine.submit_file(write(tmp_path / "in.jsonl", case.payload))
         elif case.door == "api":
             await engine.submit(case.payload)
+        elif case.door == "label":
+            await engine.submit([OK], label=case.payload)
         elif case.door == "queue":
             if any(isinstance(x, bytes) for x in case.payload):
                 await engine.submit_file(write(tmp_path / "q.jsonl", case.payload), queue=True)
             else:
                 await engine.submit(case.payload, queue=True)
-        elif case.door == "org":
+        elif case.door in ("org", "org-chain"):
             path = tmp_path / "org.yaml"
-            path.write_text(case.payload)
-            load_org(path)
+            if case.payload is None:
+                path.mkdir()
+            else:
+                path.write_bytes(case.payload if isinstance(case.payload, bytes) else case.payload.encode())
+            if case.door == "org":
+                load_org(path)
+            else:  # the org is read when a chain first needs it
+                engine.settings.org_path, before = path, engine.settings.org_path
+                try:
+                    await engine.chains.start("Plan the launch of our new mobile app backend")
+                finally:
+                    engine.settings.org_path = before
         elif case.door == "chain":
             await engine.chains.start(case.payload)
     return str(info.value)
@@ -219,19 +257,45 @@ async def test_bad_input_is_refused_naming_the_place(case: Bad, engine: Engine, 
     assert await stored(engine) == before == dict.fromkeys(before, 0)  # nothing stored at all
 
 
-async def test_the_process_goes_on_after_every_bad_input(engine: Engine, tmp_path: Path) -> None:
-    for case in CASES:
-        await attempt(engine, case, tmp_path)
-    assert await stored(engine) == dict.fromkeys(["jobs", "requests", "batches", "chains", "results"], 0)
-    report = await engine.submit([OK])
-    assert report.total == 1 and (await stored(engine))["requests"] == 1
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+async def test_the_process_goes_on_after_every_bad_input(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The whole table through one engine, on SQLite and on PostgreSQL (whose text columns refuse
+    what SQLite keeps, such as NUL): every case refused, none stored, and the engine goes on."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'all.db'}" if db == "sqlite" else request.getfixturevalue("pg_url")
+    async with small_limits_engine(url, tmp_path, monkeypatch) as engine:
+        for n, case in enumerate(CASES):
+            message = await attempt(engine, case, tmp_path / str(n))
+            assert case.says in message, (case.name, message)
+        assert await stored(engine) == dict.fromkeys(["jobs", "requests", "batches", "chains", "results"], 0)
+        report = await engine.submit([OK])
+        assert report.total == 1 and (await stored(engine))["requests"] == 1
 
 
 def test_cli_refuses_a_bad_file_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    """`corthex submit`, `corthex queue add` (the queue door) and a broken org file met by
+    `corthex chain`: exit 2, the file and line named, no traceback, nothing stored."""
     path = write(tmp_path / "bad.jsonl", [OK, b"{oops", {"custom_id": "x"}, OK])
-    env = {**os.environ, "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200"}
+    org = tmp_path / "org.yaml"
+    org.write_text("departments: [unclosed\n")
+    db = tmp_path / "cli.db"
+    env = {**os.environ, "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "COLUMNS": "200"}
+    env["CORTHEX_ORG_PATH"] = str(org)
+    for command in (["submit", str(path)], ["queue", "add", str(path)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "corthex", *command],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        assert "bad.jsonl line 2: invalid JSON" in done.stderr and "bad.jsonl line 3, field 'model'" in done.stderr
+        assert "line 4" in done.stderr and "duplicate" in done.stderr and "Traceback" not in done.stderr
     done = subprocess.run(
-        [sys.executable, "-m", "corthex", "submit", str(path)],
+        [sys.executable, "-m", "corthex", "chain", "Plan the launch"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -239,66 +303,286 @@ def test_cli_refuses_a_bad_file_with_exit_2_and_no_traceback(tmp_path: Path) -> 
         timeout=60,
     )
     assert done.returncode == 2, done.stderr
-    assert "bad.jsonl line 2: invalid JSON" in done.stderr and "bad.jsonl line 3, field 'model'" in done.stderr
-    assert "line 4" in done.stderr and "duplicate" in done.stderr and "Traceback" not in done.stderr
+    assert "org.yaml" in done.stderr and "line 2" in done.stderr and "Traceback" not in done.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("jobs", "chains")] == [0, 0]
 
 
-# --- the server's doors: REST body and WebSocket message ------------------------------------------
+# --- the server's doors: REST bodies (every POST route), oversized bodies, WebSocket messages -----
 
+BAD_JSONL = b'{"custom_id": "a", "model": "gpt-5-mini", "prompt": "x"}\n{oops\n'
 REST_CASES = [
-    ("not JSON", b"{nope", 400, "malformed JSON"),
-    ("no requests field", b'{"queue": false}', 422, "requests"),
-    ("requests not a list", b'{"requests": "q1"}', 422, "requests"),
-    ("unknown body field", b'{"requests": [], "stream": true}', 422, "stream"),
-    ("an invalid item", orjson.dumps({"requests": [OK, {"custom_id": "b", "model": "gpt-5-mini"}]}), 422, "item 2"),
-    ("empty list", b'{"requests": []}', 422, "empty"),
+    ("/jobs", "not JSON", b"{nope", 400, "malformed JSON"),
+    ("/jobs", "no requests field", b'{"queue": false}', 422, "requests"),
+    ("/jobs", "requests not a list", b'{"requests": "q1"}', 422, "requests"),
+    ("/jobs", "unknown body field", b'{"requests": [], "stream": true}', 422, "stream"),
+    (
+        "/jobs",
+        "an invalid item",
+        orjson.dumps({"requests": [OK, {"custom_id": "b", "model": "gpt-5-mini"}]}),
+        422,
+        "item 2",
+    ),
+    ("/jobs", "empty list", b'{"requests": []}', 422, "empty"),
+    ("/jobs", "a JSON array body", b"[1, 2]", 422, "body"),
+    (
+        "/queue",
+        "queue: an invalid item",
+        orjson.dumps({"requests": [OK, {"custom_id": "ok", "model": "x"}]}),
+        422,
+        "item 2",
+    ),
+    ("/queue", "queue: not JSON", b"\xff\xfe", 400, "JSON"),
+    ("/chains", "chain: blank command", b'{"command": "   "}', 422, "empty"),
+    ("/chains", "chain: command too long", orjson.dumps({"command": "x" * 20_001}), 422, "command"),
+    ("/chains", "chain: unknown field", b'{"command": "hi", "brodcast": true}', 422, "brodcast"),
+    ("/chains", "chain: command not a string", b'{"command": ["a"]}', 422, "command"),
+    ("/chains", "chain: NUL in the command", b'{"command": "a\\u0000b"}', 422, "NUL"),
+    ("/jobs", "NUL in the label", orjson.dumps({"requests": [OK], "label": "a\u0000"}), 422, "label"),
 ]
-WS_CASES = [b"{nope", b"[1, 2]", b'{"since": -1}', b'{"type": "launch-missiles"}', b'{"since": "x"}']
+#: (route, name, file content): JSONL uploads refused naming the line
+UPLOAD_CASES = [
+    ("/jobs/upload", "upload: bad line", BAD_JSONL, "line 2"),
+    ("/queue/upload", "queue upload: bad line", BAD_JSONL, "line 2"),
+    ("/jobs/upload", "upload: empty file", b"", "empty"),
+]
+#: (route, size in bytes, declare Content-Length?): 413 before the application reads it all
+TOO_LARGE = [
+    ("/jobs", 50 * 1024 * 1024 + 1, True),
+    ("/queue", 50 * 1024 * 1024 + 1, False),  # streamed (chunked): the counter, not the header, stops it
+    ("/chains", 64 * 1024 + 1, False),
+    ("/chains", 64 * 1024 + 1, True),
+    ("/webhooks/openai", 1024 * 1024 + 1, True),  # the 1 MB default; refused on the header, unread
+]
+WS_CASES = [
+    ("not JSON", "{nope"),
+    ("an array", "[1, 2]"),
+    ("negative since", '{"since": -1}'),
+    ("unknown type", '{"type": "launch-missiles"}'),
+    ("since a string", '{"since": "x"}'),
+    ("since a boolean", '{"since": true}'),
+    ("binary frame", b"\x00\x01"),
+]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Any:
-    app_module = pytest.importorskip("corthex.api.app", reason="the REST server is not in this tree")
-    from fastapi.testclient import TestClient
-
+def server(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}", data_dir=tmp_path / "d", archive_dir=tmp_path / "a"
     )
-    with TestClient(app_module.create_app(settings)) as client:
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
-def server_counts(client: Any) -> int:
-    return len(client.get("/jobs").json())
+def server_counts(client: TestClient) -> tuple[int, int, int]:
+    return len(client.get("/jobs").json()), client.get("/queue").json()["requests"], len(client.get("/chains").json())
 
 
-@pytest.mark.parametrize(("name", "body", "status", "says"), REST_CASES, ids=[c[0] for c in REST_CASES])
-def test_rest_body_is_refused_naming_the_place(server: Any, name: str, body: bytes, status: int, says: str) -> None:
-    answer = server.post("/jobs", content=body, headers={"content-type": "application/json"})
+@pytest.mark.parametrize(("route", "name", "body", "status", "says"), REST_CASES, ids=[c[1] for c in REST_CASES])
+def test_rest_body_is_refused_naming_the_place(
+    server: TestClient, route: str, name: str, body: bytes, status: int, says: str
+) -> None:
+    answer = server.post(route, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == status, answer.text
     assert says in answer.text
-    assert server_counts(server) == 0
+    assert server_counts(server) == (0, 0, 0)
     assert server.get("/healthz").status_code == 200  # the server goes on
 
 
-@pytest.mark.parametrize("message", WS_CASES, ids=[m.decode() for m in WS_CASES])
-def test_websocket_message_gets_an_error_and_the_connection_stays(server: Any, message: bytes) -> None:
+@pytest.mark.parametrize(("route", "name", "content", "says"), UPLOAD_CASES, ids=[c[1] for c in UPLOAD_CASES])
+def test_rest_upload_is_refused_naming_the_line(
+    server: TestClient, route: str, name: str, content: bytes, says: str
+) -> None:
+    answer = server.post(route, files={"file": ("in.jsonl", content, "application/x-ndjson")})
+    assert answer.status_code == 422, answer.text
+    assert says in answer.text
+    assert server_counts(server) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("route", "size", "declared"),
+    TOO_LARGE,
+    ids=[f"{r}-{s}-{'declared' if d else 'streamed'}" for r, s, d in TOO_LARGE],
+)
+def test_rest_bodies_over_the_limit_get_413(server: TestClient, route: str, size: int, declared: bool) -> None:
+    def chunks() -> Iterator[bytes]:
+        left = size
+        while left:
+            n = min(left, 1024 * 1024)
+            left -= n
+            yield b" " * n
+
+    content: Any = b" " * size if declared else chunks()
+    answer = server.post(route, content=content, headers={"content-type": "application/json"})
+    assert answer.status_code == 413, answer.text
+    assert "too large" in answer.json()["detail"]
+    assert server_counts(server) == (0, 0, 0)
+    assert server.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(("name", "message"), WS_CASES, ids=[c[0] for c in WS_CASES])
+def test_websocket_message_gets_an_error_and_the_connection_stays(
+    server: TestClient, name: str, message: str | bytes
+) -> None:
     with server.websocket_connect("/ws") as ws:
         ws.send_text('{"type": "ping"}')
         replies = [ws.receive_json() for _ in range(2)]  # the opening snapshot, then the pong
-        ws.send_text(message.decode())
+        if isinstance(message, bytes):
+            ws.send_bytes(message)
+        else:
+            ws.send_text(message)
         error = ws.receive_json()
         assert error["type"] == "error" and error["data"]["detail"], error
         ws.send_text('{"type": "ping"}')
         assert ws.receive_json()["type"] == "pong"
         assert {r["type"] for r in replies} <= {"snapshot", "pong", "error"}
-    assert server_counts(server) == 0
+    assert server_counts(server) == (0, 0, 0)
 
 
 # --- the Telegram door ----------------------------------------------------------------------------
 
-#: Malformed Telegram messages (an empty /batch, a 20,001-character command, a sticker instead of
-#: text, a chat not in TELEGRAM_CHAT_IDS) are answered by the Telegram package's handlers
-#: (src/corthex/telegram/handlers.py) and tested with its fake Bot API in tests/telegram. This
-#: is the place to add them to the table once that package settles.
-TELEGRAM_DOOR: list[Callable[..., Any]] = []
+LONG = "가" * 20_001
+HELP_MARK = "CORTHEX commands"  #: the first line of the /help answer
+
+
+@dataclass(frozen=True)
+class Tg:
+    name: str
+    chat: int
+    update: dict[str, Any] | str  #: a text message, or a raw update (non-text, edited, ...)
+    reply: str | None  #: the reply's text (None: no reply at all)
+
+
+TELEGRAM_CASES = [
+    Tg("stranger /batch", STRANGER, f"/batch {STOCK}", None),
+    Tg("stranger /rt", STRANGER, f"/rt {STOCK}", None),
+    Tg("stranger Korean batch", STRANGER, f"배치 {STOCK}", None),
+    Tg("stranger /status", STRANGER, "/status", None),
+    Tg("stranger plain text", STRANGER, "hello", None),
+    Tg("empty /batch", CHAT_A, "/batch", "Usage: /batch <command>"),
+    Tg("blank /batch", CHAT_A, "/batch    \n ", "Usage: /batch <command>"),
+    Tg("empty /broadcast", CHAT_A, "/broadcast", "Usage: /broadcast <command>"),
+    Tg("oversized /rt", CHAT_A, f"/rt {LONG}", "the limit is 20,000. Nothing was started."),
+    Tg("empty Korean batch", CHAT_A, "배치", "Usage: 배치 <command>"),
+    Tg("empty Korean realtime", CHAT_A, "실시간   ", "Usage: 실시간 <command>"),
+    Tg("unknown command", CHAT_A, "/frobnicate now", "Unknown command. Send /help for the commands."),
+    Tg("plain text", CHAT_A, "hello there", "Send /help for the commands."),
+    Tg("NUL in a command", CHAT_A, "/batch a\u0000b", "the command contains a NUL character"),
+    Tg(
+        "a sticker (no text)",
+        CHAT_A,
+        {
+            "sticker": {
+                "file_id": "x",
+                "file_unique_id": "y",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
+        None,
+    ),
+    Tg("an edited /batch", CHAT_A, {"edited": f"/batch {STOCK}"}, None),
+    Tg(
+        "stranger sticker",
+        STRANGER,
+        {
+            "sticker": {
+                "file_id": "x",
+                "file_unique_id": "y",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
+        None,
+    ),
+]
+
+
+def answered(sent: list[Any], case: Tg) -> bool:
+    """/help is answered, and so is the case if it expects an answer (a chain's start runs in
+    the background: its refusal may come after the /help answer)."""
+    helped = any(HELP_MARK in s.visible for s in sent)
+    return helped and (case.reply is None or any(case.reply in s.visible for s in sent))
+
+
+def inject(fake: FakeBotApi, case: Tg) -> None:
+    """Queue the case's update at the fake Bot API."""
+    if isinstance(case.update, str):
+        fake.message(case.chat, case.update)
+        return
+    fake.message(case.chat, "placeholder")  # a well-formed update, then reshaped as the case says
+    with fake._lock:
+        update = fake._updates[-1]
+        message = update["message"]
+        del message["text"]
+        if "edited" in case.update:
+            message["text"] = case.update["edited"]
+            message["edit_date"] = message["date"]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": 6}]
+            update["edited_message"] = update.pop("message")
+        else:
+            message.update(case.update)
+
+
+async def test_telegram_bad_messages_get_a_clear_reply_or_none_and_the_bot_keeps_going(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each case is sent alone, followed by /help from the allowed chat: updates are handled in
+    order, so once /help is answered the case was too, and its reply (if any) came just before."""
+    fake = FakeBotApi(TOKEN).start()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tg.db'}",
+        data_dir=tmp_path / "d",
+        archive_dir=tmp_path / "a",
+        telegram_bot_token=TOKEN,
+        telegram_chat_ids=str(CHAT_A),
+        telegram_base_url=fake.base_url,
+    )
+    try:
+        async with Engine(settings) as engine:
+            service = TelegramService(engine, settings)
+            await service.start()
+            try:
+                for case in TELEGRAM_CASES:
+                    before = len(fake.sent)
+                    inject(fake, case)
+                    fake.message(CHAT_A, "/help")
+                    await fake.wait_for(
+                        lambda b=before, c=case: answered(fake.sent[b:], c),
+                        10,
+                        f"the answers after {case.name}",
+                    )
+                    answers = [s for s in fake.sent[before:] if HELP_MARK not in s.visible]
+                    if case.reply is None:
+                        assert answers == [], (case.name, answers)
+                    else:
+                        assert len(answers) == 1 and answers[0].chat_id == case.chat, (case.name, answers)
+                        assert case.reply in answers[0].visible, (case.name, answers[0].visible)
+                    assert fake.to(STRANGER) == [] and await engine.store.chains.list() == [], case.name
+                # the bot goes on: a valid command starts exactly one chain
+                fake.message(CHAT_A, f"/batch {STOCK}")
+                await fake.wait_for(lambda: any("started (batch)" in t for t in fake.texts(CHAT_A)), 10, "a start")
+                [chain] = await engine.store.chains.list()
+                assert chain.command == STOCK and chain.origin_ref == str(CHAT_A)
+            finally:
+                await service.stop()
+    finally:
+        fake.stop()
+    strangers = [c for c in TELEGRAM_CASES if c.chat == STRANGER]
+    ignored = [r.getMessage() for r in caplog.records if "not in TELEGRAM_CHAT_IDS" in r.getMessage()]
+    assert len(ignored) == len(strangers) and all(f"chat {STRANGER}" in m for m in ignored)
+
+
+def test_the_table_has_every_door_and_enough_cases() -> None:
+    doors = {c.door for c in CASES} | {"rest", "upload", "too-large", "ws", "telegram", "cli"}
+    assert doors >= {"file", "api", "label", "queue", "org", "org-chain", "chain", "rest", "ws", "telegram", "cli"}
+    total = len(CASES) + len(REST_CASES) + len(UPLOAD_CASES) + len(TOO_LARGE) + len(WS_CASES) + len(TELEGRAM_CASES)
+    assert total >= 30, total

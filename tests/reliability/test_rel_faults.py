@@ -1,7 +1,14 @@
 """Faults at every provider call: upload, create, retrieve, results, cancel, list × 429 (with and
-without retry-after), 500, a timeout and a malformed body, passing (once per provider) or
-persistent. The engine rides out what passes, and records a clear failure for what does not,
-within a bounded time; never a hang, never a batch created twice, always one result per request.
+without retry-after), 500, a timeout, an answer after the timeout and a malformed body, passing
+(once per provider) or persistent. The engine rides out what passes, and records a clear failure
+for what does not, within a bounded time; never a hang, never a batch created twice, always one
+result per request.
+
+Every case runs four lanes at once: OpenAI (file upload, result file), Anthropic (inline create,
+result stream), Gemini with a file (upload, result file download) and Gemini inline (results in
+the batch itself), so each call × fault cell is met wherever that call exists. Each case prints
+one `fault …` line (run with -s): the lanes that failed, the error types, the calls made to the
+faulted operation and the time taken.
 
 The emulator runs in a thread here (faults are switched per case); the engine is in-process.
 """
@@ -20,10 +27,13 @@ import pytest
 from rel_harness import MODELS, batch_keys
 
 from corthex.config import Settings
+from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorConfig, EmulatorServer, Fault
 from corthex.engine.engine import Engine
+from corthex.providers.gemini import GeminiProvider
 
 PROVIDERS = ("openai", "anthropic", "gemini")
+LANES = ("openai", "anthropic", "gemini-file", "gemini-inline")
 TIMEOUT = 0.4  #: the client's timeout; a `slow` fault waits longer than this
 DEADLINE = 30.0  #: no case may take longer: nothing hangs
 
@@ -37,17 +47,18 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 OPS = ("upload", "create", "retrieve", "results", "cancel", "list")
 
-#: Persistent faults: which providers' requests must end failed (with a clear error). Gemini
-#: sends small batches inline (no upload) and reads inline results from `retrieve`; Anthropic
-#: and Gemini upload nothing. A create answered late has created the batch: it is found and
-#: adopted, so it succeeds (and is never created a second time).
+#: Persistent faults: which lanes' requests must end failed (with a clear error). Anthropic
+#: uploads nothing; Gemini inline uploads nothing and reads its results from `retrieve`. A create
+#: answered late has created the batch: it is found and adopted, so it succeeds (and is never
+#: created a second time). A failed cancel leaves the batch to end by itself.
+ALL = set(LANES)
 MUST_FAIL: dict[tuple[str, str], set[str]] = {
-    **{("upload", k): {"openai"} for k in KINDS},
-    **{("create", k): set(PROVIDERS) for k in KINDS},
+    **{("upload", k): {"openai", "gemini-file"} for k in KINDS},
+    **{("create", k): ALL for k in KINDS},
     ("create", "late"): set(),
-    **{("retrieve", k): set(PROVIDERS) for k in KINDS},
-    **{("results", k): {"openai", "anthropic"} for k in KINDS},
-    **{("list", k): set(PROVIDERS) for k in KINDS},
+    **{("retrieve", k): ALL for k in KINDS},
+    **{("results", k): {"openai", "anthropic", "gemini-file"} for k in KINDS},
+    **{("list", k): ALL for k in KINDS},
     **{("cancel", k): set() for k in KINDS},
 }
 
@@ -104,10 +115,29 @@ def add_faults(emulator: EmulatorServer, case: Case) -> None:
     for provider in PROVIDERS:
         emulator.state.add_fault(Fault(provider, case.op, times=None if case.persistent else 1, **spec))
         if case.op == "list":  # `list` is called to look for a batch whose creation is unconfirmed
-            emulator.state.add_fault(Fault(provider, "create", kind="http", status=500, times=1))
+            batches = 2 if provider == "gemini" else 1  # Gemini's file and inline lanes
+            emulator.state.add_fault(Fault(provider, "create", kind="http", status=500, times=batches))
 
 
-REQUESTS = [{"custom_id": f"r{i}", "model": MODELS[i % 3], "prompt": f"question {i}"} for i in range(6)]
+#: two requests per lane; Gemini batches of more than one request go as a file (see `gemini_lanes`)
+REQUESTS = [{"custom_id": f"r{i}", "model": MODELS[i % 3], "prompt": f"question {i}"} for i in range(6)] + [
+    {"custom_id": "r6", "model": "gemini-2.5-flash-lite", "prompt": "question 6"}
+]
+LANE_OF_MODEL = {
+    "gpt-5-mini": "openai",
+    "claude-haiku-4-5": "anthropic",
+    "gemini-2.5-flash": "gemini-file",
+    "gemini-2.5-flash-lite": "gemini-inline",
+}
+LANE = {r["custom_id"]: LANE_OF_MODEL[r["model"]] for r in REQUESTS}
+
+
+def gemini_lanes(engine: Engine, tmp_path: Path, settings: Settings) -> None:
+    """Gemini batches of two or more requests go as an uploaded file (the default switches at
+    1,000 requests); the single flash-lite request stays inline."""
+    engine.ctx.providers[ProviderName.GEMINI] = GeminiProvider(
+        tmp_path / "gemini", max_retries=settings.provider_max_retries, timeout=TIMEOUT, inline_max_requests=1
+    )
 
 
 async def run_case(engine: Engine, emulator: EmulatorServer, case: Case) -> str:
@@ -131,7 +161,9 @@ async def run_case(engine: Engine, emulator: EmulatorServer, case: Case) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_fault(case: Case, tmp_path: Path, emulator: EmulatorServer) -> None:
     started = time.monotonic()
-    async with Engine(settings(tmp_path, case)) as engine:
+    config = settings(tmp_path, case)
+    async with Engine(config) as engine:
+        gemini_lanes(engine, tmp_path, config)
         job_id = await run_case(engine, emulator, case)
         summary = await engine.status(job_id)
         lines = [line async for line in engine.results(job_id)]
@@ -146,7 +178,15 @@ async def test_fault(case: Case, tmp_path: Path, emulator: EmulatorServer) -> No
     for provider, keys in created.items():
         assert not [k for k, n in Counter(keys).items() if n > 1], f"{provider} batch created twice"
     assert {k for keys in created.values() for k in keys} <= adopted, "a created batch was left behind"
-    failed = {line["provider"] for line in lines if line["status"] != "succeeded"}
+    failed = {LANE[line["custom_id"]] for line in lines if line["status"] != "succeeded"}
+    stats = emulator.state.stats()
+    calls = {p: stats[p]["calls"].get(case.op, 0) for p in PROVIDERS}
+    errors = sorted({line["error"]["type"] for line in lines if line["status"] != "succeeded"})
+    print(
+        f"\nfault {case.id}: failed lanes {sorted(failed) or '-'}, errors {errors or '-'}, "
+        f"{case.op} calls {calls}, created {[stats[p]['batches_created'] for p in PROVIDERS]}, "
+        f"{time.monotonic() - started:.1f}s"
+    )
     for line in lines:  # a failure says what failed
         if line["status"] != "succeeded":
             assert line["error"] and line["error"]["type"] and line["error"]["message"], line
@@ -155,6 +195,7 @@ async def test_fault(case: Case, tmp_path: Path, emulator: EmulatorServer) -> No
         assert {line["status"] for line in lines} <= {"canceled", "succeeded"}
     elif case.persistent:
         assert failed == MUST_FAIL[(case.op, case.kind)], lines
+        assert all(n <= 12 for n in calls.values()), calls  # retried within limits, then given up
     else:
         assert failed == set(), lines
 
@@ -191,6 +232,20 @@ async def test_a_batch_that_never_ends_is_given_up_canceled_and_its_requests_ret
     given_up = [b for b in batches if b.raw_status == "given_up"]
     assert len(given_up) == 1 and "still open after" in (given_up[0].error or "")
     assert emulator.state.stats()[provider]["calls"].get("cancel", 0) == 1  # it was canceled, not left running
+
+
+async def test_a_batch_that_never_ends_with_no_attempts_left_is_reported_expired(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    emulator.state.add_fault(Fault("anthropic", "create", kind="never_end", times=1))
+    async with Engine(age_settings(tmp_path, max_attempts=1)) as engine:
+        report = await engine.submit([r for r in REQUESTS if r["model"] == "claude-haiku-4-5"])
+        summary = await engine.wait(report.job_id, timeout=DEADLINE)
+        lines = [line async for line in engine.results(report.job_id)]
+    assert summary.completed_at is not None and len(lines) == 2
+    assert {line["status"] for line in lines} == {"expired"}, lines
+    assert all("still open after" in line["error"]["message"] for line in lines), lines
+    assert emulator.state.stats()["anthropic"]["calls"].get("cancel", 0) == 1
 
 
 async def test_a_chain_whose_step_never_ends_still_delivers_W6(tmp_path: Path, emulator: EmulatorServer) -> None:

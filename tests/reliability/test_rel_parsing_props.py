@@ -93,7 +93,7 @@ def test_api_bodies_are_accepted_whole_or_refused_with_every_problem_named(items
     )
 )
 def test_valid_requests_round_trip(spec: list[tuple[str, str, str]]) -> None:
-    spec = [s for s in spec if s[0].strip()]
+    spec = [s for s in spec if s[0].strip() and "\x00" not in s[0]]  # NUL is refused (PostgreSQL)
     lines = [orjson.dumps({"custom_id": c, "model": m, "prompt": p}) for c, m, p in spec]
     out = check_lines(lines, len(lines))
     assert [(r.custom_id, r.model, r.messages[0].content) for r in out] == spec

@@ -100,6 +100,23 @@ async def test_an_intent_is_recovered_only_after_its_lease(stores: list[SqlStore
     assert not await stores[1].mark_submitted("i1", RemoteRef("r2"), now, 0.0)  # a second batch is refused
 
 
+async def test_a_stalled_worker_cannot_take_back_an_intent_another_created(stores: list[SqlStore]) -> None:
+    """The fence before creation: w0 recorded the intent and stalled past its lease; w1 recovered
+    it, created it, recorded it and let go. When w0 wakes, its fencing claim must fail (a plain
+    lease claim would succeed on the released batch, and w0 would create it a second time)."""
+    ids = await add_job(stores[0], "j5", 2)
+    now = time.time()
+    await stores[0].open_batch("i2", ProviderName.ANTHROPIC, None, ids, now=now, owner="w0", lease=1)
+    [intent] = await stores[1].claim_due(now + 2, "w1", 5)
+    assert await stores[1].claim_intent("i2", "w1", now + 2, 5)
+    assert not await stores[0].claim_intent("i2", "w0", now + 2, 5)  # w1 holds it now
+    assert await stores[1].mark_submitted("i2", RemoteRef("r1"), now + 2, 0.0)
+    await stores[1].release("i2", "w1")
+    assert await stores[0].claim("i2", "w0", now + 3, 5)  # the lease alone is free again ...
+    await stores[0].release("i2", "w0")
+    assert not await stores[0].claim_intent("i2", "w0", now + 3, 5)  # ... but it is no intent any more
+
+
 async def test_one_worker_at_a_time_advances_a_chain(stores: list[SqlStore]) -> None:
     chains = stores[0].chains
     await chains.create(

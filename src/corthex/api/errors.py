@@ -59,4 +59,5 @@ def _problem(error: dict[str, Any]) -> dict[str, Any]:
     line = 0
     if len(loc) >= 2 and loc[0] == "requests" and loc[1].isdigit():
         line = int(loc[1]) + 1
-    return {"line": line, "unit": "item", "field": ".".join(loc) or None, "reason": error.get("msg", "invalid")}
+    # a problem with the body as a whole (e.g. an array where an object belongs) names the body
+    return {"line": line, "unit": "item", "field": ".".join(loc) or "body", "reason": error.get("msg", "invalid")}

@@ -101,6 +101,8 @@ def _required_str(data: dict[str, Any], name: str) -> str:
         raise _Bad(f"missing '{name}'", name)
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"'{name}' must be a non-empty string", name)
+    if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not by the database
+        raise _Bad(f"'{name}' must not contain a NUL character", name)
     return value
 
 

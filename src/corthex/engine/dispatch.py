@@ -109,9 +109,10 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     async with _leased(ctx, batch_id):  # renewed while the batch is read, built and sent
         items = StoredItems(await ctx.store.batch_bodies(batch_id))
         async with ctx.limit(provider_name):
-            # Fencing: still ours right before the call? (A worker that stalled past its lease
-            # may see another one recovering the intent now: that one creates it, not this one.)
-            if not await ctx.store.claim(batch_id, ctx.worker_id, time.time(), ctx.settings.lease_seconds):
+            # Fencing: still ours, and still an intent, right before the call? (A worker that
+            # stalled past its lease may see another one recovering the intent now, or done with
+            # it already: that one creates it, not this one.)
+            if not await ctx.store.claim_intent(batch_id, ctx.worker_id, time.time(), ctx.settings.lease_seconds):
                 log.warning("batch %s: lease lost before creation; left to the worker that took it", batch_id)
                 return 0
             crash_point("before_create")

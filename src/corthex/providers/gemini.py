@@ -339,7 +339,10 @@ class GeminiProvider(Provider):
             await write_jsonl(path, (to_file_line(item) for item in items))
             with self._errors("upload"):
                 config = {"mime_type": JSONL_MIME, "display_name": key}
-                uploaded = await self._aio.files.upload(file=path, config=config)
+                try:
+                    uploaded = await self._aio.files.upload(file=path, config=config)
+                except KeyError as exc:  # the SDK's word for an answer without the upload URL
+                    raise transient_error(NAME, "upload", f"malformed answer: {exc}") from None
         finally:
             remove(path)
         if not uploaded.name:
