@@ -406,18 +406,11 @@ class SqlStore:
             return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
 
     async def claim_due(self, now: float, owner: str, lease: float, limit: int = 100) -> list[BatchRow]:
-        """Lease the batches due now to `owner` and return them. On PostgreSQL one statement with
-        FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting."""
-        if self._dialect != "postgresql":
-            due = await self.due_batches(now, limit)
-            return [b for b in due if await self.claim(b.id, owner, now, lease)]
-        free = (
-            select(batches.c.id)
-            .where(_due(now))
-            .order_by(batches.c.next_poll_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        """Lease the batches due now to `owner` and return them, in one statement (on PostgreSQL
+        with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting)."""
+        free = select(batches.c.id).where(_due(now)).order_by(batches.c.next_poll_at).limit(limit)
+        if self._dialect == "postgresql":  # SQLite has one writer: its UPDATE is atomic as it is
+            free = free.with_for_update(skip_locked=True)
         query = (
             update(batches)
             .where(batches.c.id.in_(free))
