@@ -79,17 +79,14 @@ CASES = [Case(op, kind, persistent) for op in OPS for kind in KINDS for persiste
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
+    """In this process, unlike the kill tests' emulator process (tests/reliability/conftest.py)."""
     with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
         yield server
 
 
 @pytest.fixture(autouse=True)
-def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in emulator.env().items():
-        monkeypatch.setenv(key, value)
-    emulator.state.reset()
-    yield
-    emulator.state.reset()
+def _emulated(emulator_env: None) -> None:
+    """Every test here talks to the emulator (tests/conftest.py)."""
 
 
 def settings(tmp_path: Path, case: Case) -> Settings:

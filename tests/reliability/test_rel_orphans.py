@@ -22,16 +22,14 @@ MODEL = {"openai": "gpt-5-mini", "anthropic": "claude-haiku-4-5", "gemini": "gem
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
+    """In this process, unlike the kill tests' emulator process (tests/reliability/conftest.py)."""
     with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
         yield server
 
 
 @pytest.fixture(autouse=True)
-def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in emulator.env().items():
-        monkeypatch.setenv(key, value)
-    emulator.state.reset()
-    yield
+def _emulated(emulator_env: None) -> None:
+    """Every test here talks to the emulator (tests/conftest.py)."""
 
 
 def settings(tmp_path: Path) -> Settings:

@@ -8,28 +8,18 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from engine_support import fast_settings
 from tg_fakebot import FakeBotApi
 from tg_support import CHAT_A, CHAT_B, TOKEN, WINDOW
 
 from corthex.config import Settings
-from corthex.emulator import EmulatorConfig, EmulatorServer
 from corthex.engine.engine import Engine
 from corthex.telegram import TelegramService
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
-def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in emulator.env().items():
-        monkeypatch.setenv(key, value)
-    emulator.state.reset()
-    yield
-    emulator.state.clear_faults()
+def _emulated(emulator_env: None) -> None:
+    """Every test here talks to the emulator (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -41,15 +31,8 @@ def fake() -> Iterator[FakeBotApi]:
 
 @pytest.fixture
 def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
-        data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive",
-        poll_initial=0.05,
-        poll_max=0.3,
-        idle_recheck=0.2,
-        submit_backoff=0.05,
-        provider_max_retries=0,
+    return fast_settings(
+        tmp_path,
         max_attempts=1,
         telegram_bot_token=TOKEN,
         telegram_chat_ids=f"{CHAT_A}, {CHAT_B}",

@@ -1,4 +1,4 @@
-"""Helpers for the engine's integration tests."""
+"""Settings for tests that run the engine against the emulator: a fresh SQLite file, fast polls."""
 
 from __future__ import annotations
 
