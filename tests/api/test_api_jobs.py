@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import httpx
 import orjson
+import pytest
 from api_helpers import MIXED, eventually, job_done
+from serve_support import ServeProcess
+
+from corthex.emulator import EmulatorServer
 
 
 async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) -> None:
@@ -167,3 +171,16 @@ async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert {"/jobs", "/jobs/{job_id}/results", "/queue/flush", "/chains", "/costs", "/webhooks/openai"} <= set(
         docs.json()["paths"]
     )
+
+
+async def test_a_job_over_the_daily_budget_is_refused_with_402(
+    emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with ServeProcess(tmp_path_factory.mktemp("budget"), emulator.env(), CORTHEX_DAILY_BUDGET_USD="0.00001") as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            for path in ("/jobs", "/queue"):
+                refused = await client.post(path, json={"requests": MIXED})
+                assert refused.status_code == 402, refused.text
+                assert refused.json()["detail"].startswith("nothing submitted: the daily budget of $0.00")
+            assert (await client.get("/jobs")).json() == []
+            assert (await client.get("/costs")).json()["budget_usd"] == 0.00001

@@ -219,3 +219,12 @@ async def test_reports_render_as_markdown_nested_lists_and_all_escaped(page: Any
     assert "<li>둘째 <strong>굵게</strong><br>이어지는 줄<ul><li>하위 항목</li></ul></li>" in html
     assert '<th style="text-align:right">비용</th>' in html
     assert "<script" not in html and "&lt;script&gt;" in html
+
+
+async def test_the_api_docs_are_served_by_the_server_itself(page: Any) -> None:
+    """/docs (Swagger UI) loads nothing from a CDN: it works on a machine without internet."""
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+    await page.goto(page.url.rstrip("/") + "/docs")
+    await expect(page.locator(".opblock-summary-path", has_text="/jobs/{job_id}/results")).to_be_visible()
+    assert all(host.startswith("127.0.0.1:") for host in hosts), hosts

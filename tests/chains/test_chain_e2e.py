@@ -198,6 +198,29 @@ async def test_budget_stops_a_chain_before_it_overspends(tmp_path: Path, setting
     assert chain.report and "daily budget" in chain.report
 
 
+async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: Path, settings: Settings) -> None:
+    """Each chain's check sees the steps the others have sent but not yet been charged for."""
+    from sqlalchemy import func, select
+
+    from corthex.domain.budget import estimate
+    from corthex.domain.chain import ChainPlan, delegate_requests
+    from corthex.store.tables import jobs
+
+    async with Engine(settings) as probe:
+        delegate = estimate(delegate_requests(probe.chains.org, ChainPlan(STOCK, ("cio",), False)))
+    budget = delegate * 2.5  # room for two chains' first step, not three
+    async with Engine(settings.model_copy(update={"daily_budget_usd": budget})) as engine:
+        started = await asyncio.gather(*(engine.chains.start(STOCK) for _ in range(3)))
+        stopped = [c for c in started if c.status is ChainStatus.STOPPED]
+        assert len(stopped) == 1 and "still to come from open jobs" in (stopped[0].error or "")
+        for chain in started:
+            await run_until(engine, chain.id)
+        async with engine.store.engine.connect() as conn:
+            committed = (await conn.execute(select(func.sum(jobs.c.estimate_usd)))).scalar_one()
+        assert committed <= budget
+        assert await engine.store.chains.spent_since(0) <= budget
+
+
 async def test_prompt_caching_lowers_the_cost_of_repeated_specialist_prompts(engine: Engine) -> None:
     first = await run_until(engine, (await engine.chains.start(STOCK)).id)
     second = await run_until(engine, (await engine.chains.start(STOCK + " 다시")).id)

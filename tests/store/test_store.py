@@ -90,6 +90,26 @@ async def test_job_completes_when_every_request_has_a_result(store: SqlStore) ->
     assert summary.status is JobStatus.COMPLETED and summary.failed == 2
 
 
+async def test_an_open_jobs_estimate_counts_for_its_requests_without_a_result(store: SqlStore) -> None:
+    """The daily budget's view of what is still to come (no integer division on PostgreSQL)."""
+    await store.add_job(
+        "je", source="api", status=JobStatus.RUNNING, label=None, total=4, chunks=[rows("je", 4)], estimate_usd=0.8
+    )
+    await add(store, "jn", 2)  # submitted without a budget: no estimate
+    assert await store.chains.outstanding_estimate() == pytest.approx(0.8)
+    ids = [i.request_id for i in await store.dispatchable(time.time()) if i.request_id.startswith("je-")]
+    now = time.time()
+    await store.open_batch("be", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=60)
+    await store.record_results(
+        "be", [FinalResult(i, ResultStatus.SUCCEEDED, "ok", cost_usd=0.01) for i in ids[:3]], [], now
+    )
+    assert await store.chains.outstanding_estimate() == pytest.approx(0.2)
+    assert await store.chains.spent_since(now - 1) == pytest.approx(0.03)
+    await store.record_results("be", [FinalResult(ids[3], ResultStatus.SUCCEEDED, "ok", cost_usd=0.01)], [], now)
+    assert await store.finish_jobs(now) == ["je"]
+    assert await store.chains.outstanding_estimate() == 0
+
+
 async def test_a_second_worker_cannot_take_requests_already_in_a_batch(store: SqlStore) -> None:
     await add(store, "j3", 3)
     ids = [i.request_id for i in await store.dispatchable(time.time())]

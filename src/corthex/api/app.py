@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
 
 from corthex.api import errors
@@ -57,7 +58,9 @@ def create_app(settings: Settings, *, engine_factory: EngineFactory | None = Non
             finally:
                 await _shutdown(state, stop)
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the package, not a CDN: they work
+    # on a machine without internet access
+    app = FastAPIOffline(
         title="CORTHEX Batch",
         summary="LLM work through the OpenAI, Anthropic and Gemini Batch APIs; delegation chains.",
         version="0.1.0",

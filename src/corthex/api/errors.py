@@ -1,6 +1,7 @@
 """Error bodies: {"detail": …} always, plus "problems" (line/field/reason) for invalid input.
 
-400 malformed JSON · 404 unknown id · 413 body too large (limits.py) · 422 invalid body.
+400 malformed JSON · 402 over the daily budget · 404 unknown id · 413 body too large (limits.py)
+· 422 invalid body.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from corthex.errors import InvalidInput, NotFound, UsageError
+from corthex.errors import BudgetExceeded, InvalidInput, NotFound, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ def install(app: FastAPI, redact: Callable[[str], str]) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(body(str(exc)), status_code=404)
+
+    @app.exception_handler(BudgetExceeded)
+    async def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
+        return JSONResponse(body(str(exc)), status_code=402)
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:

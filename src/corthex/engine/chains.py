@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
-from corthex.domain.budget import day_start, estimate
 from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
+from corthex.engine.budget import BudgetCheck, budget_guard, check_budget
 from corthex.engine.context import EngineContext
 from corthex.engine.events import Event
 from corthex.engine.intake import request_row
@@ -205,22 +205,39 @@ class ChainRunner:
             await self.store.record_step(chain.id, step, None)
             await self._complete(chain, step, {})
             return
-        if await self._over_budget(chain, requests):
-            return
         job_id = f"job_{chain.id[3:]}_{step.value}"
-        await self.store.record_step(chain.id, step, job_id)
-        crash_point("after_step_claimed")
-        await self._submit(chain, step, job_id, requests)
+        refused = await self._submit_within_budget(chain, step, job_id, requests)
+        if refused is not None:
+            reason = refused.explain("this step")
+            notice = f"Stopped before the {step.value} step: {reason}. What the chain had is kept below."
+            await self._deliver(chain, ChainStatus.STOPPED, notice=notice)
+            return
         if chain.realtime:
             await run_realtime(self.ctx, job_id)
             await self.advance(chain.id)
+
+    async def _submit_within_budget(
+        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest]
+    ) -> BudgetCheck | None:
+        """Record and submit the step's job unless it would go over the daily budget (then the
+        failed check is returned and nothing is recorded)."""
+        async with budget_guard(self.ctx):
+            check = await check_budget(self.ctx, requests, realtime=chain.realtime)
+            if check is not None and check.exceeded:
+                return check
+            await self.store.record_step(chain.id, step, job_id)
+            crash_point("after_step_claimed")
+            await self._submit(chain, step, job_id, requests, estimate=None if check is None else check.needed)
+            return None
 
     def _requests(self, chain: ChainRow, step: Step, done: Mapping[Step, StepResults]) -> list[LLMRequest]:
         if step is Step.CLASSIFY:
             return logic.classify_requests(self.org, chain.command)
         return logic.step_requests(self.org, _plan(chain), step, done)
 
-    async def _submit(self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest]) -> None:
+    async def _submit(
+        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest], *, estimate: float | None
+    ) -> None:
         if await self.store.job_exists(job_id):
             return
         prefix = f"{chain.id[3:]}-{step.value[:4]}"
@@ -234,6 +251,7 @@ class ChainRunner:
                 total=len(rows),
                 chunks=[rows],
                 realtime=chain.realtime,
+                estimate_usd=estimate,
             )
         except IntegrityError:
             return  # submitted concurrently by another worker
@@ -251,24 +269,6 @@ class ChainRunner:
 
     async def _done(self, chain: ChainRow) -> dict[Step, StepResults]:
         return {s.step: await self.store.step_results(s.job_id) for s in await self.store.steps(chain.id)}
-
-    # -- budget -------------------------------------------------------------------------------
-
-    async def _over_budget(self, chain: ChainRow, requests: list[LLMRequest]) -> bool:
-        budget = self.ctx.settings.daily_budget_usd
-        if budget is None:
-            return False
-        spent = await self.store.spent_since(day_start(time.time(), self.ctx.settings.timezone))
-        needed = estimate(requests, realtime=chain.realtime)
-        if spent + needed <= budget:
-            return False
-        notice = (
-            f"Stopped before the {chain.step.value} step: the daily budget of ${budget:.2f} "
-            f"({self.ctx.settings.timezone}) would be exceeded (spent today ${spent:.4f}, "
-            f"this step ~${needed:.4f}). What the chain had is kept below."
-        )
-        await self._deliver(chain, ChainStatus.STOPPED, notice=notice)
-        return True
 
     # -- delivery -----------------------------------------------------------------------------
 

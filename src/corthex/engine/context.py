@@ -24,6 +24,8 @@ class EngineContext:
     bus: EventBus = field(default_factory=EventBus)
     worker_id: str = field(default_factory=lambda: "w_" + uuid.uuid4().hex[:12])
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # see engine/budget.py: held from a budget check until its job is recorded
+    budget_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -23,13 +23,14 @@ from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.engine.budget import budget_guard, check_budget
 from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
-from corthex.errors import InputProblem, ProviderError, UsageError
+from corthex.errors import BudgetExceeded, InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
 from corthex.store.sql import BatchRow, SqlStore
@@ -155,9 +156,19 @@ class Engine:
             raise UsageError("the label must not contain a NUL character")
         job_id, prefix = new_job_id()
         status = JobStatus.QUEUED if queue else JobStatus.RUNNING
-        await self.store.add_job(
-            job_id, source=source, status=status, label=label, total=intake.total, chunks=intake.chunks(prefix)
-        )
+        async with budget_guard(self.ctx):
+            check = await check_budget(self.ctx, intake.requests())
+            if check is not None and check.exceeded:
+                raise BudgetExceeded(f"nothing submitted: {check.explain('this job')}")
+            await self.store.add_job(
+                job_id,
+                source=source,
+                status=status,
+                label=label,
+                total=intake.total,
+                chunks=intake.chunks(prefix),
+                estimate_usd=None if check is None else check.needed,
+            )
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
         return SubmitReport(job_id, intake.total, queue, intake.skipped)

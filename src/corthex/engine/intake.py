@@ -25,9 +25,13 @@ class Intake:
     skipped: list[InputProblem] = field(default_factory=list)
     _source: Any = None
 
+    def requests(self) -> Iterator[LLMRequest]:
+        """The valid requests, read again from the source (a file is never held in memory)."""
+        return self._source()
+
     def chunks(self, prefix: str) -> Iterator[list[dict[str, Any]]]:
         chunk: list[dict[str, Any]] = []
-        for seq, request in enumerate(self._source()):
+        for seq, request in enumerate(self.requests()):
             chunk.append(request_row(prefix, seq, request))
             if len(chunk) >= ROWS_PER_CHUNK:
                 yield chunk

@@ -11,6 +11,7 @@ from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
+from corthex.domain.jobs import JobStatus
 from corthex.errors import NotFound
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
@@ -226,6 +227,19 @@ class ChainStore:
         query = select(func.coalesce(func.sum(results.c.cost_usd), 0.0)).where(results.c.created_at >= since)
         async with self.engine.connect() as conn:
             return float((await conn.execute(query)).scalar_one())
+
+    async def outstanding_estimate(self) -> float:
+        """The estimated cost still to come of open jobs submitted under a budget: each job's
+        estimate times the share of its requests without a result yet."""
+        landed = select(func.count()).where(results.c.job_id == jobs.c.id).scalar_subquery()
+        still_to_come = jobs.c.estimate_usd * (jobs.c.total - landed) / jobs.c.total  # float first: no integer division
+        query = select(func.coalesce(func.sum(still_to_come), 0.0)).where(
+            jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+            jobs.c.estimate_usd.is_not(None),
+            jobs.c.total > 0,
+        )
+        async with self.engine.connect() as conn:
+            return max(0.0, float((await conn.execute(query)).scalar_one()))
 
     async def undelivered(self, chain_id: str, sinks: list[str]) -> list[str]:
         async with self.engine.begin() as conn:

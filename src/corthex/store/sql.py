@@ -119,6 +119,7 @@ class SqlStore:
         total: int,
         chunks: Iterable[Sequence[dict[str, Any]]],
         realtime: bool = False,
+        estimate_usd: float | None = None,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing)."""
         async with self.engine.begin() as conn:
@@ -131,6 +132,7 @@ class SqlStore:
                     label=label,
                     created_at=_now(),
                     realtime=realtime,
+                    estimate_usd=estimate_usd,
                 )
             )
             for chunk in chunks:

@@ -32,6 +32,7 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("completed_at", Float),
     Column("realtime", Boolean, nullable=False, default=False, server_default=false()),  # realtime APIs
+    Column("estimate_usd", Float),  # expected cost, held against the daily budget until results land
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_created", "created_at"),
 )

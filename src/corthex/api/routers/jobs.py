@@ -18,6 +18,7 @@ from corthex.engine.engine import SubmitReport
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 State = Annotated[ServerState, Depends(server_state)]
 ERRORS: dict[int | str, dict[str, Any]] = {
+    402: {"model": ErrorBody, "description": "Over the daily budget (CORTHEX_DAILY_BUDGET_USD): nothing submitted"},
     404: {"model": ErrorBody, "description": "No such job"},
     422: {"model": ErrorBody, "description": "Invalid input: every problem named by item/line and field"},
 }

@@ -1,0 +1,64 @@
+"""The daily budget, checked before every submission (jobs and chain steps alike).
+
+Spent today (actual cost of today's results, in the budget's time zone) plus what open jobs are
+still expected to cost, plus the estimate of what is about to go out, must stay within the
+budget. The estimate is recorded with the job, so a second submission sees the first one even
+before any result has landed; as results land, actual cost replaces the estimate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from corthex.domain.budget import day_start, estimate
+from corthex.domain.requests import LLMRequest
+from corthex.engine.context import EngineContext
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    budget: float
+    timezone: str
+    spent: float  #: actual cost of today's results
+    outstanding: float  #: the estimated cost still to come of open jobs
+    needed: float  #: the estimate of this submission
+
+    @property
+    def exceeded(self) -> bool:
+        return self.spent + self.outstanding + self.needed > self.budget
+
+    def explain(self, what: str) -> str:
+        return (
+            f"the daily budget of ${self.budget:.2f} ({self.timezone}) would be exceeded "
+            f"(spent today ${self.spent:.4f}, still to come from open jobs ~${self.outstanding:.4f}, "
+            f"{what} ~${self.needed:.4f})"
+        )
+
+
+async def check_budget(
+    ctx: EngineContext, requests: Iterable[LLMRequest], *, realtime: bool = False
+) -> BudgetCheck | None:
+    """None when no budget is set. Call it inside `budget_guard` and record the job there."""
+    settings = ctx.settings
+    if settings.daily_budget_usd is None:
+        return None
+    return BudgetCheck(
+        budget=settings.daily_budget_usd,
+        timezone=settings.timezone,
+        spent=await ctx.store.chains.spent_since(day_start(time.time(), settings.timezone)),
+        outstanding=await ctx.store.chains.outstanding_estimate(),
+        needed=estimate(requests, realtime=realtime),
+    )
+
+
+def budget_guard(ctx: EngineContext) -> AbstractAsyncContextManager[Any]:
+    """Held from the check until the job is recorded, so submissions side by side in one process
+    see each other; without a budget there is nothing to guard."""
+    if ctx.settings.daily_budget_usd is None:
+        return contextlib.nullcontext()
+    return ctx.budget_lock

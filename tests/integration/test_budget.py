@@ -1,0 +1,64 @@
+"""The daily budget before every job submission (DESIGN.md §4, LESSONS W18): an open job's
+estimate counts until its results land, so submissions side by side cannot each pass the check
+on the same old total; then actual cost takes the estimate's place."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from engine_support import fast_settings
+from test_engine import mixed
+
+from corthex.config import Settings
+from corthex.domain.budget import estimate
+from corthex.domain.parsing import parse_request
+from corthex.engine.engine import Engine
+from corthex.errors import BudgetExceeded
+
+JOB = mixed(12)
+
+
+def job_estimate() -> float:
+    return estimate(parse_request(item) for item in JOB)
+
+
+def budgeted(tmp_path: Path, budget: float) -> Settings:
+    return fast_settings(tmp_path, daily_budget_usd=budget)
+
+
+async def test_a_job_over_the_budget_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    async with Engine(budgeted(tmp_path, job_estimate() * 0.9)) as engine:
+        with pytest.raises(BudgetExceeded, match=r"nothing submitted: the daily budget of \$0\.\d\d \(Asia/Seoul\)"):
+            await engine.submit(JOB)
+        assert await engine.jobs() == []
+
+
+async def test_an_open_job_counts_against_the_budget_until_its_results_land_W18(tmp_path: Path) -> None:
+    async with Engine(budgeted(tmp_path, job_estimate() * 1.5)) as engine:
+        first = await engine.submit(JOB)
+        assert await engine.store.chains.outstanding_estimate() == pytest.approx(job_estimate())
+        with pytest.raises(BudgetExceeded, match="still to come from open jobs"):
+            await engine.submit(JOB)  # no result yet: the seed saw $0 spent here
+        summary = await engine.wait(first.job_id, timeout=60)
+        assert summary.succeeded == len(JOB)
+        # reconciled: the short emulator answers cost far less than the estimate
+        assert 0 < await engine.store.chains.spent_since(0) < job_estimate() * 0.5
+        assert await engine.store.chains.outstanding_estimate() == 0
+        await engine.submit(JOB)
+
+
+async def test_submissions_side_by_side_see_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with Engine(budgeted(tmp_path, job_estimate() * 1.5)) as engine:
+        read = engine.store.chains.outstanding_estimate
+
+        async def slow_read() -> float:  # a slow database: every check reads before any job is recorded
+            value = await read()
+            await asyncio.sleep(0.05)
+            return value
+
+        monkeypatch.setattr(engine.store.chains, "outstanding_estimate", slow_read)
+        outcomes = await asyncio.gather(*(engine.submit(JOB) for _ in range(4)), return_exceptions=True)
+        assert sorted(type(o).__name__ for o in outcomes) == ["BudgetExceeded"] * 3 + ["SubmitReport"]
+        assert len(await engine.jobs()) == 1
