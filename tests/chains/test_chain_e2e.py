@@ -221,6 +221,39 @@ async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: 
         assert await engine.store.chains.spent_since(0) <= budget
 
 
+class Recorded:
+    """A sink that only some processes have, as Telegram is only in `corthex serve`."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, str]] = []
+
+    async def deliver(self, chain: object, report: str) -> None:
+        self.reports.append((chain.id, report))  # type: ignore[attr-defined]
+
+
+async def test_a_chain_finished_by_a_worker_without_the_sink_is_delivered_by_a_process_with_it(
+    settings: Settings,
+) -> None:
+    """Several processes share the work: a chain started from Telegram and advanced to its end by
+    a plain `corthex worker` still reaches Telegram, once, from a process that has the bot."""
+    serve_a, serve_b = Recorded(), Recorded()
+    async with Engine(settings) as first, Engine(settings) as second, Engine(settings) as worker:
+        first.add_delivery(serve_a)
+        second.add_delivery(serve_b)
+        chain = await first.chains.start(STOCK, origin="telegram", origin_ref="42")
+        chain = await run_until(worker, chain.id)  # the worker does every step and delivers
+        assert chain.status is ChainStatus.COMPLETED and chain.report
+        assert serve_a.reports == serve_b.reports == []
+        assert len(archive_files(settings)) == 1  # the worker's own sink
+        await asyncio.gather(first.step(), second.step())  # both have the sink; one sends
+        await asyncio.gather(first.step(), second.step())
+        assert serve_a.reports + serve_b.reports == [(chain.id, chain.report)]
+        await worker.step()
+        assert len(archive_files(settings)) == 1
+
+
 async def test_prompt_caching_lowers_the_cost_of_repeated_specialist_prompts(engine: Engine) -> None:
     first = await run_until(engine, (await engine.chains.start(STOCK)).id)
     second = await run_until(engine, (await engine.chains.start(STOCK + " 다시")).id)

@@ -87,6 +87,7 @@ class ChainRunner:
                 route_detail=detail,
                 origin=origin,
                 origin_ref=origin_ref,
+                owed_to=[d.name for d in self.deliveries],  # whichever process finishes it
             )
             await self.store.claim(chain_id, self.ctx.worker_id, time.time(), self.ctx.settings.lease_seconds)
             chain = await self.store.get(chain_id)
@@ -301,9 +302,28 @@ class ChainRunner:
             origin_ref=chain.origin_ref,
         )
 
+    async def deliver_owed(self) -> None:
+        """Deliver reports owed to this process's sinks by chains that another process finished
+        (it lacked the sink: a worker has no Telegram bot). A lease keeps two such processes from
+        both sending one."""
+        mine = {d.name: d for d in self.deliveries}
+        for chain_id, sink in await self.store.owed_deliveries(list(mine)):
+            owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
+            if not await self.store.claim_delivery(chain_id, sink, owner, time.time(), lease):
+                continue
+            chain = await self.store.get(chain_id)
+            try:
+                await mine[sink].deliver(chain, chain.report or "")
+                await self.store.mark_delivered(chain_id, sink)
+            except Exception as exc:
+                log.exception("delivery of chain %s to %s failed", chain_id, sink)
+                await self.store.mark_delivered(chain_id, sink, error=str(exc))
+
     # -- live items ---------------------------------------------------------------------------
 
     async def _on_event(self, event: Event) -> None:
+        if event.type == "chain.done" and event.origin is not None:
+            self.ctx.wake.set()  # finished elsewhere: a report may be owed to a sink of ours
         if event.type != "batch.collected":
             return
         for item in await self.store.items_of_batch(event.data["batch_id"]):

@@ -264,6 +264,7 @@ class Engine:
             await polls.start_due()
         if await self.store.chains.list(status=ChainStatus.RUNNING, limit=1):
             await self.chains.tick()
+        await self.chains.deliver_owed()
 
     async def _auto_flush(self) -> None:
         count, oldest = await self.store.queue_stats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,9 @@ class ChainStore:
         route_detail: str | None,
         origin: str,
         origin_ref: str | None,
+        owed_to: Sequence[str] = (),
     ) -> None:
+        """Record a new chain, owing its report to the sinks in `owed_to`."""
         now = time.time()
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -96,6 +99,8 @@ class ChainStore:
                     updated_at=now,
                 )
             )
+            for sink in owed_to:
+                await conn.execute(insert(deliveries).values(chain_id=chain_id, sink=sink))
 
     async def get(self, chain_id: str) -> ChainRow:
         async with self.engine.connect() as conn:
@@ -253,6 +258,39 @@ class ChainStore:
                 )
             ).all()
         return [r.sink for r in rows if r.sink in sinks]
+
+    async def owed_deliveries(self, sinks: Sequence[str], *, limit: int = 100) -> list[tuple[str, str]]:
+        """(chain id, sink) of finished chains whose report is still owed to one of `sinks`."""
+        query = (
+            select(deliveries.c.chain_id, deliveries.c.sink)
+            .join(chains, chains.c.id == deliveries.c.chain_id)
+            .where(
+                deliveries.c.sink.in_(sinks),
+                deliveries.c.delivered_at.is_(None),
+                deliveries.c.error.is_(None),
+                chains.c.status != ChainStatus.RUNNING.value,
+            )
+            .order_by(chains.c.completed_at)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.chain_id, r.sink) for r in (await conn.execute(query)).all()]
+
+    async def claim_delivery(self, chain_id: str, sink: str, owner: str, now: float, lease: float) -> bool:
+        """Take an owed delivery for `lease` seconds unless it is done or another process holds it."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.chain_id == chain_id,
+                    deliveries.c.sink == sink,
+                    deliveries.c.delivered_at.is_(None),
+                    deliveries.c.error.is_(None),
+                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+                )
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            return result.rowcount == 1
 
     async def mark_delivered(self, chain_id: str, sink: str, error: str | None = None) -> None:
         async with self.engine.begin() as conn:

@@ -155,4 +155,6 @@ deliveries = Table(
     Column("sink", String(32), primary_key=True),
     Column("delivered_at", Float),
     Column("error", Text),
+    Column("lease_owner", String(64)),  # a process delivering it after the chain has finished
+    Column("lease_until", Float),
 )
