@@ -43,7 +43,7 @@ def _describe(event: Event) -> str | None:
         route = f"{d['route']} ({d['detail']})" if d.get("route") else "to be classified"
         return f"[bold]chain {d['chain_id']}[/bold] started: route {route}, first step {d['step']}"
     if event.type == "chain.step" and d["status"] == "submitted":
-        return f"▶ {d['step']}: {len(d['agents'])} request(s) sent ({', '.join(d['models'])})"
+        return f"▶ {d['step']}: {_count(len(d['agents']), 'request')} sent ({', '.join(d['models'])})"
     if event.type == "chain.step" and d["status"] == "done":
         extra = f" → departments {', '.join(d['departments'])}" if d.get("departments") else ""
         return f"✔ {d['step']} done{extra}; next: {d['next']}"
@@ -51,10 +51,14 @@ def _describe(event: Event) -> str | None:
         mark = "✔" if d["status"] == "succeeded" else "✘"
         return f"  {mark} {d['agent']} ({d['model']}) {d['status']}" + (f": {d['error']}" if d.get("error") else "")
     if event.type == "batch.submitted":
-        return f"  ⧗ {d['provider']} batch {d['remote_id']} ({d['requests']} requests)"
+        return f"  ⧗ {d['provider']} batch {d['remote_id']} ({_count(d['requests'], 'request')})"
     if event.type == "chain.done":
         return f"[bold]chain {d['chain_id']} {d['status']}[/bold]"
     return None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.jobs import JobStatus
 from corthex.domain.requests import LLMRequest, Message, ProviderName
-from corthex.domain.results import FinalResult, ResultStatus, Usage
+from corthex.domain.results import FinalResult, ResultError, ResultStatus, Usage
 from corthex.engine.intake import request_row
 from corthex.errors import NotFound
 from corthex.store.sql import SqlStore
@@ -65,6 +65,22 @@ async def test_results_are_recorded_once_even_when_replayed(store: SqlStore) -> 
     again = await store.dispatchable(time.time())
     assert [i.request_id for i in again] == [ids[3]]
     assert await store.finish_jobs(now) == []
+
+
+async def test_a_nul_in_provider_text_is_stored_not_fatal(store: SqlStore) -> None:
+    """PostgreSQL text cannot hold NUL; a model's "\\u0000" must not fail the chunk on every retry."""
+    await add(store, "jz", 2)
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("bz", ProviderName.ANTHROPIC, None, ids, now=now, owner="w", lease=60)
+    finals = [
+        FinalResult(ids[0], ResultStatus.SUCCEEDED, "a\x00b", usage=Usage(1, 1)),
+        FinalResult(ids[1], ResultStatus.FAILED, error=ResultError("invalid_request", "bad \x00 byte")),
+    ]
+    assert await store.record_results("bz", finals, [], now) == 2
+    async with store.engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT content, error_message FROM results ORDER BY seq"))).all()
+    assert [tuple(r) for r in stored] == [("a\ufffdb", None), (None, "bad \ufffd byte")]
 
 
 async def test_each_retried_request_keeps_its_own_reason(store: SqlStore) -> None:

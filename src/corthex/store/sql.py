@@ -726,18 +726,26 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         r.seq,
         r.custom_id,
         final.status.value,
-        final.content,
+        _storable(final.content),
         final.model or r.model,
         r.provider,
         *tokens,
         final.cost_usd,
         final.realtime_cost_usd,
         error.type if error is not None else None,
-        error.message if error is not None else None,
+        _storable(error.message) if error is not None else None,
         r.attempts,
         batch_id,
         now,
     )
+
+
+def _storable(text: str | None) -> str | None:
+    """Provider text as a text column can hold it: PostgreSQL refuses NUL, which a model may emit
+    (a JSON "\\u0000"); it becomes U+FFFD rather than failing the whole chunk on every retry."""
+    if text is None or "\x00" not in text:
+        return text
+    return text.replace("\x00", "\ufffd")
 
 
 def _failed_row(r: Row[Any], kind: str, message: str, now: float, batch_id: str | None) -> dict[str, Any]:
