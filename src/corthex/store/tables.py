@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 metadata = MetaData()
 _QUEUED = text("state = 'queued'")
+_OWED = text("delivered_at IS NULL AND error IS NULL")
 
 jobs = Table(
     "jobs",
@@ -157,4 +158,6 @@ deliveries = Table(
     Column("error", Text),
     Column("lease_owner", String(64)),  # a process delivering it after the chain has finished
     Column("lease_until", Float),
+    # owed deliveries only (every worker round looks for them): the index stays as small as they are
+    Index("ix_deliveries_owed", "sink", sqlite_where=_OWED, postgresql_where=_OWED),
 )
