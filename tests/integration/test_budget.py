@@ -49,16 +49,34 @@ async def test_an_open_job_counts_against_the_budget_until_its_results_land_W18(
         await engine.submit(JOB)
 
 
+def slowed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow database: without a guard, every check reads before any job is recorded."""
+    read = engine.store.chains.outstanding_estimate
+
+    async def slow_read() -> float:
+        value = await read()
+        await asyncio.sleep(0.05)
+        return value
+
+    monkeypatch.setattr(engine.store.chains, "outstanding_estimate", slow_read)
+
+
 async def test_submissions_side_by_side_see_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async with Engine(budgeted(tmp_path, job_estimate() * 1.5)) as engine:
-        read = engine.store.chains.outstanding_estimate
-
-        async def slow_read() -> float:  # a slow database: every check reads before any job is recorded
-            value = await read()
-            await asyncio.sleep(0.05)
-            return value
-
-        monkeypatch.setattr(engine.store.chains, "outstanding_estimate", slow_read)
+        slowed(engine, monkeypatch)
         outcomes = await asyncio.gather(*(engine.submit(JOB) for _ in range(4)), return_exceptions=True)
         assert sorted(type(o).__name__ for o in outcomes) == ["BudgetExceeded"] * 3 + ["SubmitReport"]
         assert len(await engine.jobs()) == 1
+
+
+async def test_processes_side_by_side_on_postgresql_see_each_other(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two engines (as two processes would) on one PostgreSQL: an advisory lock spans them."""
+    settings = budgeted(tmp_path, job_estimate() * 1.5).model_copy(update={"database_url": pg_url})
+    async with Engine(settings) as one, Engine(settings) as other:
+        slowed(one, monkeypatch)
+        slowed(other, monkeypatch)
+        outcomes = await asyncio.gather(one.submit(JOB), other.submit(JOB), return_exceptions=True)
+        assert sorted(type(o).__name__ for o in outcomes) == ["BudgetExceeded", "SubmitReport"]
+        assert len(await one.jobs()) == 1

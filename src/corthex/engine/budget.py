@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from corthex.domain.budget import day_start, estimate
 from corthex.domain.requests import LLMRequest
@@ -56,9 +54,13 @@ async def check_budget(
     )
 
 
-def budget_guard(ctx: EngineContext) -> AbstractAsyncContextManager[Any]:
-    """Held from the check until the job is recorded, so submissions side by side in one process
-    see each other; without a budget there is nothing to guard."""
+@contextlib.asynccontextmanager
+async def budget_guard(ctx: EngineContext) -> AsyncIterator[None]:
+    """Held from the check until the job is recorded, so submissions side by side see each other:
+    in this process (a lock) and in every process on the same PostgreSQL (an advisory lock).
+    Without a budget there is nothing to guard."""
     if ctx.settings.daily_budget_usd is None:
-        return contextlib.nullcontext()
-    return ctx.budget_lock
+        yield
+        return
+    async with ctx.budget_lock, ctx.store.held("corthex.budget"):
+        yield

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +93,19 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def held(self, name: str) -> AsyncIterator[None]:
+        """Hold the lock `name` across processes for the block. PostgreSQL: a transaction-level
+        advisory lock (released with the transaction, also if the process dies). SQLite: nothing;
+        one process at a time is the expected use (see README)."""
+        if self._dialect != "postgresql":
+            yield
+            return
+        key = zlib.crc32(name.encode()) - 2**31  # the same in every process (hash() is salted)
+        async with self.engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(key)))
+            yield
 
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self._dialect == "postgresql" else sqlite
