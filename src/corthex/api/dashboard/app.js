@@ -396,7 +396,8 @@ function onEvent(event) {
       }
       later("chain", refreshChain, 120);
     }
-    if (event.type === "chain.step") later("chains", refreshChains, 400);
+    // a step's start and end, and each item as it lands (its cost): one refresh per burst
+    if (event.type === "chain.step" || event.type === "chain.item") later("chains", refreshChains, 400);
     if (event.type === "chain.done") {
       later("chains", refreshChains, 200);
       later("archive", refreshArchive, 300);
