@@ -181,6 +181,6 @@ async def test_a_job_over_the_daily_budget_is_refused_with_402(
             for path in ("/jobs", "/queue"):
                 refused = await client.post(path, json={"requests": MIXED})
                 assert refused.status_code == 402, refused.text
-                assert refused.json()["detail"].startswith("nothing submitted: the daily budget of $0.00")
+                assert refused.json()["detail"].startswith("nothing submitted: the daily budget of $0.00001 (")
             assert (await client.get("/jobs")).json() == []
             assert (await client.get("/costs")).json()["budget_usd"] == 0.00001

@@ -194,7 +194,7 @@ async def test_budget_stops_a_chain_before_it_overspends(tmp_path: Path, setting
         chain = await engine.chains.start(STOCK)
         chain = await run_until(engine, chain.id)
     assert chain.status is ChainStatus.STOPPED
-    assert re.search(r"daily budget of \$0\.00 \(Asia/Seoul\) would be exceeded", chain.error or "")
+    assert re.search(r"daily budget of \$0\.0001 \(Asia/Seoul\) would be exceeded", chain.error or "")
     assert chain.report and "daily budget" in chain.report
 
 

@@ -30,7 +30,7 @@ def budgeted(tmp_path: Path, budget: float) -> Settings:
 
 async def test_a_job_over_the_budget_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
     async with Engine(budgeted(tmp_path, job_estimate() * 0.9)) as engine:
-        with pytest.raises(BudgetExceeded, match=r"nothing submitted: the daily budget of \$0\.\d\d \(Asia/Seoul\)"):
+        with pytest.raises(BudgetExceeded, match=r"nothing submitted: the daily budget of \$0\.00\d+ \(Asia/Seoul\)"):
             await engine.submit(JOB)
         assert await engine.jobs() == []
 

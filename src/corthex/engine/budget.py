@@ -32,10 +32,15 @@ class BudgetCheck:
 
     def explain(self, what: str) -> str:
         return (
-            f"the daily budget of ${self.budget:.2f} ({self.timezone}) would be exceeded "
+            f"the daily budget of {_usd(self.budget)} ({self.timezone}) would be exceeded "
             f"(spent today ${self.spent:.4f}, still to come from open jobs ~${self.outstanding:.4f}, "
             f"{what} ~${self.needed:.4f})"
         )
+
+
+def _usd(amount: float) -> str:
+    """Dollars and cents, or as many digits as a budget below a cent needs (not "$0.00")."""
+    return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.6f}".rstrip("0")
 
 
 async def check_budget(
