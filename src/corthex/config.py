@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     poll_initial: float = 1.0  #: seconds to the first status call after a batch is created
     poll_factor: float = 1.5
     poll_max: float = 60.0
-    poll_max_failures: int = 8
+    poll_max_failures: int = 8  #: failed status calls in a row before a batch is given up …
+    poll_unreachable_minutes: float = 60.0  #: … once they span this long (an outage of minutes is waited out)
     batch_max_age_hours: float = 50.0  #: give up on a batch still open after this long
     idle_recheck: float = 2.0  #: an idle worker looks for work from other processes this often
 
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
             factor=self.poll_factor,
             maximum=self.poll_max,
             max_failures=self.poll_max_failures,
+            unreachable_for=self.poll_unreachable_minutes * 60,
             max_age=self.batch_max_age_hours * 3600,
         )
 

@@ -123,7 +123,8 @@ async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, 
 
 
 async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path, emulator: EmulatorServer) -> None:
-    async with Engine(fast_settings(tmp_path, poll_max_failures=3, max_attempts=1)) as engine:
+    settings = fast_settings(tmp_path, poll_max_failures=3, poll_unreachable_minutes=0, max_attempts=1)
+    async with Engine(settings) as engine:
         report = await engine.submit([{"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "p"}])
         await engine.step()
         emulator.state.add_fault(Fault("anthropic", "retrieve", kind="http", status=500))
@@ -131,6 +132,24 @@ async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path, emu
         [line] = await collect(engine, report.job_id)
     assert summary.failed == 1 and line["status"] == "expired"
     assert "unreachable" in line["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "op"), [("anthropic", "claude-haiku-4-5", "retrieve"), ("openai", "gpt-5-mini", "results")]
+)
+async def test_a_provider_outage_shorter_than_the_tolerance_is_waited_out_not_paid_twice(
+    tmp_path, emulator: EmulatorServer, provider: str, model: str, op: str
+) -> None:
+    """Ten failed calls in a row (more than poll_max_failures) to read a batch's status or its
+    results, within the minutes allowed: the batch is not given up, nothing is sent again."""
+    async with Engine(fast_settings(tmp_path, poll_max_failures=3)) as engine:
+        report = await engine.submit([{"custom_id": "o", "model": model, "prompt": "p"}])
+        await engine.step()
+        emulator.state.add_fault(Fault(provider, op, kind="http", status=500, times=10))
+        summary = await engine.wait(report.job_id, timeout=30)
+    assert summary.succeeded == 1
+    assert emulator.state.stats()[provider]["batches_created"] == 1
+    assert emulator.state.stats()[provider]["calls"][op] > 10
 
 
 async def test_a_batch_that_never_ends_is_given_up_W6(tmp_path, emulator: EmulatorServer) -> None:

@@ -100,6 +100,7 @@ def settings(tmp_path: Path, case: Case) -> Settings:
         submit_backoff=0.05,
         submit_max_failures=3,
         poll_max_failures=3,
+        poll_unreachable_minutes=0,  # give up after 3 failures, however short (the outage test waits one out)
         max_attempts=1 if case.persistent else 2,  # persistent: the first give-up is final
         # the SDKs' own retries honour retry-after; elsewhere the engine's backoff is what is tested
         provider_max_retries=1 if case.kind == "429-retry-after" else 0,

@@ -11,7 +11,10 @@ class PollPolicy:
     initial: float = 1.0  #: seconds before the first poll after submission
     factor: float = 1.5  #: each quiet poll waits this much longer
     maximum: float = 60.0  #: cap on the interval
-    max_failures: int = 8  #: consecutive failed status calls before the batch is given up
+    max_failures: int = 8  #: consecutive failed status calls before the batch is given up …
+    #: … and only once they span this long: a provider outage of minutes must not end a running
+    #: batch (its requests would go out again while it still runs: paid twice)
+    unreachable_for: float = 3600.0
     max_age: float = 50 * 3600.0  #: a batch older than this is given up (Gemini expires at 48 h)
 
     def next_interval(self, current: float | None) -> float:
@@ -23,9 +26,17 @@ class PollPolicy:
         """Backoff after a failed status call: doubles, capped at the maximum interval."""
         return min(self.maximum, self.initial * (2 ** max(0, failures - 1)))
 
+    def failing_for(self, failures: int) -> float:
+        """Seconds from the first of `failures` consecutive failed calls to the last (the backoffs between)."""
+        return sum(self.failure_delay(n) for n in range(1, failures))
+
+    def unreachable(self, failures: int) -> bool:
+        """Whether `failures` consecutive failed calls mean the provider is out of reach for good."""
+        return failures >= self.max_failures and self.failing_for(failures) >= self.unreachable_for
+
     def gives_up(self, *, failures: int, submitted_at: datetime, now: datetime) -> str | None:
         """A reason to give the batch up, or None to keep polling."""
-        if failures >= self.max_failures:
+        if self.unreachable(failures):
             return f"provider unreachable after {failures} failed status calls"
         if now - submitted_at > timedelta(seconds=self.max_age):
             return f"batch still open after {self.max_age / 3600:.1f} h"

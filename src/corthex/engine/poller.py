@@ -108,7 +108,7 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
 async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) -> None:
     """The list call failed: look again after a backoff (never create blind)."""
     failures = batch.poll_failures + 1
-    if failures >= ctx.poll_policy.max_failures:  # whether it exists cannot be known: fail, never resend
+    if ctx.poll_policy.unreachable(failures):  # whether it exists cannot be known: fail, never resend
         error = f"creation could not be confirmed: {failures} failed lookups, last: {exc}"
         await _abandon_intent(ctx, batch, error, max_failures=1)
         return
@@ -181,10 +181,10 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
 
 async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, now: float) -> None:
     failures = batch.poll_failures + 1
-    reason = ctx.poll_policy.gives_up(
-        failures=failures if exc.retryable else ctx.poll_policy.max_failures,
-        submitted_at=_utc(batch.submitted_at or now),
-        now=_utc(now),
+    reason = (
+        ctx.poll_policy.gives_up(failures=failures, submitted_at=_utc(batch.submitted_at or now), now=_utc(now))
+        if exc.retryable
+        else "the provider refused the status call"  # e.g. not found: waiting will not help
     )
     if reason is not None:
         await _give_up(ctx, batch, f"{reason}: {exc}", now)
@@ -243,7 +243,9 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -
         await collect(ctx, batch, fetch=fetch and batch.raw_status != "given_up")
     except ProviderError as exc:
         failures = batch.poll_failures + 1
-        if failures >= ctx.poll_policy.max_failures:
+        # results stay at the provider for days: a passing outage is waited out, not paid twice
+        hopeless = not exc.retryable and failures >= ctx.poll_policy.max_failures
+        if hopeless or ctx.poll_policy.unreachable(failures):
             log.error("results of batch %s unreadable after %d tries: %s", batch.id, failures, exc)
             await collect(ctx, batch, fetch=False, error=f"results unreadable: {exc}")
             return

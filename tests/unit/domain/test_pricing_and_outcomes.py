@@ -84,7 +84,7 @@ def test_missing_rows_take_the_batch_end_state() -> None:
 
 
 def test_poll_interval_backs_off_to_a_cap_and_gives_up_on_stuck_batches_W6_W7() -> None:
-    policy = PollPolicy(initial=1, factor=2, maximum=5, max_failures=3, max_age=3600)
+    policy = PollPolicy(initial=1, factor=2, maximum=5, max_failures=3, unreachable_for=0, max_age=3600)
     intervals = [None]
     for _ in range(5):
         intervals.append(policy.next_interval(intervals[-1]))
@@ -93,3 +93,14 @@ def test_poll_interval_backs_off_to_a_cap_and_gives_up_on_stuck_batches_W6_W7() 
     assert policy.gives_up(failures=0, submitted_at=start, now=start + timedelta(minutes=5)) is None
     assert "unreachable" in (policy.gives_up(failures=3, submitted_at=start, now=start) or "")
     assert "still open" in (policy.gives_up(failures=0, submitted_at=start, now=start + timedelta(hours=2)) or "")
+
+
+def test_an_outage_of_minutes_is_waited_out_before_a_batch_is_given_up() -> None:
+    """Giving up a running batch sends its requests again (paid twice if it still runs): the
+    failures must span `unreachable_for`, however many there are."""
+    policy = PollPolicy()  # 1 s doubling to a 60 s cap; 8 failures; one hour
+    assert policy.failing_for(8) == 1 + 2 + 4 + 8 + 16 + 32 + 60
+    assert not policy.unreachable(8) and not policy.unreachable(65)
+    assert policy.unreachable(66)  # 63 s + 59 x 60 s
+    assert policy.failing_for(66) >= 3600 > policy.failing_for(65)
+    assert PollPolicy(unreachable_for=0).unreachable(8)
