@@ -280,14 +280,7 @@ class ChainRunner:
             report = f"> **{notice}**\n\n{report}"
         cost, realtime_cost = await self.store.cost(chain.id)
         for name in await self.store.undelivered(chain.id, [d.name for d in self.deliveries]):
-            delivery = next(d for d in self.deliveries if d.name == name)
-            try:
-                await delivery.deliver(chain, report)
-                crash_point("after_delivery")
-                await self.store.mark_delivered(chain.id, name)
-            except Exception as exc:  # one failing channel must not block the others
-                log.exception("delivery of chain %s to %s failed", chain.id, name)
-                await self.store.mark_delivered(chain.id, name, error=str(exc))
+            await self._deliver_to(next(d for d in self.deliveries if d.name == name), chain, report)
         crash_point("before_finish")
         await self.store.finish(chain.id, status, report=report, error=notice)
         await self.ctx.bus.publish(
@@ -312,12 +305,18 @@ class ChainRunner:
             if not await self.store.claim_delivery(chain_id, sink, owner, time.time(), lease):
                 continue
             chain = await self.store.get(chain_id)
-            try:
-                await mine[sink].deliver(chain, chain.report or "")
-                await self.store.mark_delivered(chain_id, sink)
-            except Exception as exc:
-                log.exception("delivery of chain %s to %s failed", chain_id, sink)
-                await self.store.mark_delivered(chain_id, sink, error=str(exc))
+            await self._deliver_to(mine[sink], chain, chain.report or "")
+
+    async def _deliver_to(self, delivery: Delivery, chain: ChainRow, report: str) -> None:
+        """Hand the report to one sink and record the outcome; a failure is recorded, not raised
+        (one failing channel must not block the others)."""
+        try:
+            await delivery.deliver(chain, report)
+            crash_point("after_delivery")
+            await self.store.mark_delivered(chain.id, delivery.name)
+        except Exception as exc:
+            log.exception("delivery of chain %s to %s failed", chain.id, delivery.name)
+            await self.store.mark_delivered(chain.id, delivery.name, error=str(exc))
 
     # -- live items ---------------------------------------------------------------------------
 

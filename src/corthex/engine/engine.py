@@ -291,16 +291,15 @@ class Engine:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
         stop = stop or asyncio.Event()
-        warm_up = None
         if self._own_providers:  # long-lived: import the SDKs (~1.5 s) now, not on the first job
             from corthex.providers import preload
 
-            warm_up = asyncio.ensure_future(asyncio.to_thread(preload))
-            # ... and wait for it: a step that needs an adapter while the thread imports its SDK
-            # blocks the event loop on the import lock (seconds, on a busy machine), and a blocked
-            # loop cannot renew its leases: another worker would take over an intent in hand.
+            # ... in a thread, and wait for it: a step that needs an adapter while the thread
+            # imports its SDK blocks the event loop on the import lock (seconds, on a busy
+            # machine), and a blocked loop cannot renew its leases: another worker would take
+            # over an intent in hand.
             with contextlib.suppress(Exception):
-                await warm_up
+                await asyncio.to_thread(preload)
         polls = BackgroundPolls(self.ctx)
         try:
             while not stop.is_set():
@@ -311,9 +310,6 @@ class Engine:
                 await self._sleep_until_due()
         finally:
             await polls.drain()
-            if warm_up is not None:
-                with contextlib.suppress(Exception):
-                    await warm_up
 
     async def wait(
         self,

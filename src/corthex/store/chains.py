@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
 from corthex.errors import NotFound
+from corthex.store import leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
 
@@ -151,24 +152,12 @@ class ChainStore:
     async def claim(self, chain_id: str, owner: str, now: float, lease: float) -> bool:
         """Take the chain for `lease` seconds unless another worker holds it (one worker at a time
         advances a chain, so no step is entered and no report delivered twice at once)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(chains)
-                .where(
-                    chains.c.id == chain_id,
-                    or_(chains.c.lease_until.is_(None), chains.c.lease_until < now, chains.c.lease_owner == owner),
-                )
-                .values(lease_owner=owner, lease_until=now + lease)
-            )
-            return result.rowcount == 1
+        return await leases.one_row(
+            self.engine, leases.take(chains, chains.c.id == chain_id, owner=owner, now=now, lease=lease)
+        )
 
     async def release(self, chain_id: str, owner: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(chains)
-                .where(chains.c.id == chain_id, chains.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+        await leases.one_row(self.engine, leases.let_go(chains, chains.c.id == chain_id, owner=owner))
 
     async def record_step(self, chain_id: str, step: Step, job_id: str | None) -> bool:
         """Claim the step for submission; False if it was claimed before (idempotent)."""
@@ -278,19 +267,14 @@ class ChainStore:
 
     async def claim_delivery(self, chain_id: str, sink: str, owner: str, now: float, lease: float) -> bool:
         """Take an owed delivery for `lease` seconds unless it is done or another process holds it."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.chain_id == chain_id,
-                    deliveries.c.sink == sink,
-                    deliveries.c.delivered_at.is_(None),
-                    deliveries.c.error.is_(None),
-                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
-                )
-                .values(lease_owner=owner, lease_until=now + lease)
-            )
-            return result.rowcount == 1
+        owed = (
+            deliveries.c.chain_id == chain_id,
+            deliveries.c.sink == sink,
+            deliveries.c.delivered_at.is_(None),
+            deliveries.c.error.is_(None),
+        )
+        statement = leases.take(deliveries, *owed, owner=owner, now=now, lease=lease, renew=False)
+        return await leases.one_row(self.engine, statement)
 
     async def mark_delivered(self, chain_id: str, sink: str, error: str | None = None) -> None:
         async with self.engine.begin() as conn:

@@ -20,7 +20,7 @@ from corthex.domain.planning import PlanItem
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
 from corthex.errors import NotFound
-from corthex.store import migrate
+from corthex.store import leases, migrate
 from corthex.store.chains import ChainStore
 from corthex.store.tables import batches, jobs, requests, results
 
@@ -466,40 +466,20 @@ class SqlStore:
 
     async def claim(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
         """Take the batch for `lease` seconds unless another worker holds it."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(batches)
-                .where(
-                    batches.c.id == batch_id,
-                    or_(batches.c.lease_until.is_(None), batches.c.lease_until < now, batches.c.lease_owner == owner),
-                )
-                .values(lease_owner=owner, lease_until=now + lease)
-            )
-            return result.rowcount == 1
+        return await leases.one_row(
+            self.engine, leases.take(batches, batches.c.id == batch_id, owner=owner, now=now, lease=lease)
+        )
 
     async def claim_intent(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
         """`claim`, but only while the batch is still an intent: the fence right before its
         creation. A worker that stalled past its lease must not take back an intent that another
         worker has meanwhile created, recorded and let go of (that would create it twice)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(batches)
-                .where(
-                    batches.c.id == batch_id,
-                    batches.c.status == BatchStatus.INTENT.value,
-                    or_(batches.c.lease_until.is_(None), batches.c.lease_until < now, batches.c.lease_owner == owner),
-                )
-                .values(lease_owner=owner, lease_until=now + lease)
-            )
-            return result.rowcount == 1
+        still_intent = batches.c.status == BatchStatus.INTENT.value
+        statement = leases.take(batches, batches.c.id == batch_id, still_intent, owner=owner, now=now, lease=lease)
+        return await leases.one_row(self.engine, statement)
 
     async def release(self, batch_id: str, owner: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(batches)
-                .where(batches.c.id == batch_id, batches.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+        await leases.one_row(self.engine, leases.let_go(batches, batches.c.id == batch_id, owner=owner))
 
     async def record_poll(self, batch_id: str, **values: Any) -> None:
         await self._update_batch(batch_id, **values)
