@@ -302,10 +302,18 @@ async def test_chains_started_beside_the_running_worker_are_advanced_once(
 
     engine.bus.subscribe(on_event)
     emulator.state.add_fault(Fault("*", "realtime", kind="slow", delay=0.4))  # the start holds it a while
+    ticking = asyncio.Event()
+    step = engine.step
+
+    async def counted_step(*args: object) -> None:
+        ticking.set()
+        await step(*args)  # type: ignore[arg-type]
+
+    engine.step = counted_step  # type: ignore[method-assign]
     stop = asyncio.Event()
     worker = asyncio.create_task(engine.run(stop))
     try:
-        await asyncio.sleep(0.3)  # the loop is ticking
+        await asyncio.wait_for(ticking.wait(), timeout=30)  # the loop is ticking
         realtime = await engine.chains.start(STOCK, realtime=True)
         batch = await engine.chains.start(STOCK)
         await asyncio.wait_for(both.wait(), timeout=60)

@@ -254,7 +254,7 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
 
 
 async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, emulator: EmulatorServer) -> None:
-    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=6.0))
+    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=20.0))
     slow = await engine.submit([{"custom_id": f"s{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
     quick = await engine.submit([{"custom_id": f"q{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)])
     completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
@@ -265,8 +265,8 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
         await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
         # the OpenAI batch was polled and collected while Anthropic's results were still downloading
         assert (await engine.status(slow.job_id)).status.value == "running"
-        emulator.state.clear_faults()
-        await asyncio.wait_for(completed[slow.job_id].wait(), timeout=30)
+        emulator.state.clear_faults()  # the download in flight still takes its 20 s
+        await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
     finally:
         stop.set()
         await asyncio.wait_for(worker, timeout=30)

@@ -437,7 +437,7 @@ def test_websocket_message_gets_an_error_and_the_connection_stays(
         assert error["type"] == "error" and error["data"]["detail"], error
         ws.send_text('{"type": "ping"}')
         assert ws.receive_json()["type"] == "pong"
-        assert {r["type"] for r in replies} <= {"snapshot", "pong", "error"}
+        assert [r["type"] for r in replies] == ["snapshot", "pong"]
     assert server_counts(server) == (0, 0, 0)
 
 
@@ -582,7 +582,8 @@ async def test_telegram_bad_messages_get_a_clear_reply_or_none_and_the_bot_keeps
 
 
 def test_the_table_has_every_door_and_enough_cases() -> None:
-    doors = {c.door for c in CASES} | {"rest", "upload", "too-large", "ws", "telegram", "cli"}
-    assert doors >= {"file", "api", "label", "queue", "org", "org-chain", "chain", "rest", "ws", "telegram", "cli"}
+    assert {c.door for c in CASES} == {"file", "api", "label", "queue", "org", "org-chain", "chain"}
+    for door in (REST_CASES, UPLOAD_CASES, TOO_LARGE, WS_CASES, TELEGRAM_CASES):  # the other doors' own tables
+        assert door
     total = len(CASES) + len(REST_CASES) + len(UPLOAD_CASES) + len(TOO_LARGE) + len(WS_CASES) + len(TELEGRAM_CASES)
     assert total >= 30, total

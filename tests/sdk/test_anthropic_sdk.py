@@ -113,6 +113,17 @@ async def test_find_adopts_by_creation_window_and_count(anthropic_provider):
     assert await anthropic_provider.find("an-find", before, expected_count=8) is None
 
 
+async def test_find_refuses_to_guess_between_two_fits_and_leaves_out_recorded_ones(anthropic_provider):
+    """The list call shows no custom_id: two batches of the same size in the window are
+    ambiguous (neither adopted); leaving out the one already recorded settles it."""
+    before = datetime.now(UTC)
+    first = await anthropic_provider.submit("an-twin-1", None, items(ANTHROPIC, 9))
+    second = await anthropic_provider.submit("an-twin-2", None, items(ANTHROPIC, 9))
+    assert await anthropic_provider.find("an-twin-2", before, expected_count=9) is None
+    found = await anthropic_provider.find("an-twin-2", before, expected_count=9, exclude={first.remote_id})
+    assert found is not None and found.remote_id == second.remote_id
+
+
 async def test_results_after_a_restart(anthropic_client, tmp_path):
     ref = await AnthropicProvider(tmp_path, client=anthropic_client).submit("an-restart", None, items(ANTHROPIC, 3))
     fresh = AnthropicProvider(tmp_path, client=anthropic_client)

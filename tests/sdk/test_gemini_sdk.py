@@ -132,8 +132,10 @@ async def test_http_faults_become_retryable_provider_errors(gemini_provider, emu
 
 async def test_retry_options_ride_out_a_passing_fault(gemini_provider, emulator):
     ref = await gemini_provider.submit("gm-retried", MODEL, items(GEMINI, 1))
+    before = emulator.state.stats()["gemini"]["calls"].get("retrieve", 0)
     emulator.state.add_fault(Fault("gemini", "retrieve", "http", status=503, times=2))
     assert (await gemini_provider.poll(ref)).raw_status
+    assert emulator.state.stats()["gemini"]["calls"]["retrieve"] == before + 3  # two 503s, then the answer
 
 
 async def test_create_is_never_retried_by_the_sdk(gemini_provider, emulator):

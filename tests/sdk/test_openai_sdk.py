@@ -113,8 +113,10 @@ async def test_http_faults_become_retryable_provider_errors(openai_provider, emu
 
 async def test_sdk_retries_a_passing_fault(openai_provider, emulator):
     ref = await openai_provider.submit("oa-retried", "gpt-5-mini", items(OPENAI, 1))
+    before = emulator.state.stats()["openai"]["calls"].get("retrieve", 0)
     emulator.state.add_fault(Fault("openai", "retrieve", "http", status=429, retry_after=0.01, times=1))
     assert (await openai_provider.poll(ref)).raw_status
+    assert emulator.state.stats()["openai"]["calls"]["retrieve"] == before + 2  # the 429, then the retry
 
 
 async def test_create_is_never_retried_by_the_sdk(openai_provider, emulator):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from datetime import UTC, datetime
 from typing import get_type_hints
 
 import pytest
-from anthropic.resources.messages.batches import AsyncBatches
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 from anthropic.types.messages import MessageBatch
 
-from corthex.domain.batches import RemoteRef, RemoteState
+from corthex.domain.batches import RemoteState
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.results import ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.anthropic import (
     DEFAULT_MAX_TOKENS,
-    AnthropicProvider,
     from_wire,
     map_status,
     params,
@@ -171,84 +166,3 @@ def test_canceled_batch_ends_as_canceled():
     batch = message_batch("ended", succeeded=1, canceled=2)
     batch.cancel_initiated_at = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
     assert map_status(batch).ended_as is ResultStatus.CANCELED
-
-
-# --- the adapter over a fake SDK client --------------------------------------------------------
-
-
-def test_the_sdk_results_method_is_a_coroutine_function():
-    # The pinned SDK's contract: `results()` must be awaited before iterating (LESSONS W1).
-    assert inspect.iscoroutinefunction(AsyncBatches.results)
-
-
-class FakeStream:
-    """`with_streaming_response.results(id)`: an async context manager over the raw JSONL bytes."""
-
-    def __init__(self, rows: list[dict]) -> None:
-        self._body = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
-        self.closed = False
-
-    async def __aenter__(self) -> FakeStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.closed = True
-
-    async def iter_bytes(self):
-        for start in range(0, len(self._body), 7):  # lines split across chunks
-            yield self._body[start : start + 7]
-
-
-async def test_anthropic_results_stream_to_disk_and_are_read_back(tmp_path):
-    stream = FakeStream([SUCCEEDED, errored("rate_limit_error")])
-
-    def results(batch_id: str) -> FakeStream:
-        assert batch_id == "msgbatch_1"
-        return stream
-
-    async def retrieve(batch_id: str) -> SimpleNamespace:
-        return SimpleNamespace(processing_status="ended")
-
-    batches = SimpleNamespace(retrieve=retrieve, with_streaming_response=SimpleNamespace(results=results))
-    client = SimpleNamespace(messages=SimpleNamespace(batches=batches))
-    provider = AnthropicProvider(tmp_path, client=client)
-    rows = [r async for r in provider.results(RemoteRef("msgbatch_1"))]
-    assert [(r.wire_id, r.status) for r in rows] == [("r1", ResultStatus.SUCCEEDED), ("r2", ResultStatus.FAILED)]
-    assert stream.closed and list(tmp_path.iterdir()) == []  # the download file is gone
-
-
-def lister(batches: list[MessageBatch]):
-    def list_(limit: int):
-        async def gen():
-            for b in batches:
-                yield b
-
-        return gen()
-
-    return SimpleNamespace(messages=SimpleNamespace(batches=SimpleNamespace(list=list_)))
-
-
-def listed(id_: str, created: datetime, count: int) -> MessageBatch:
-    batch = message_batch("in_progress", processing=count)
-    batch.id, batch.created_at = id_, created
-    return batch
-
-
-async def test_find_adopts_the_single_batch_in_the_window_with_the_count(tmp_path):
-    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
-    batches = [
-        listed("new", now + timedelta(seconds=5), 3),
-        listed("other", now + timedelta(seconds=2), 7),
-        listed("old", now - timedelta(hours=1), 3),
-    ]
-    provider = AnthropicProvider(tmp_path, client=lister(batches))
-    found = await provider.find("key", now, expected_count=3)
-    assert found is not None and found.remote_id == "new" and found.extra == {"count": 3}
-
-
-async def test_find_refuses_to_guess_between_two_fits(tmp_path):
-    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
-    batches = [listed("a", now + timedelta(seconds=5), 3), listed("b", now + timedelta(seconds=2), 3)]
-    provider = AnthropicProvider(tmp_path, client=lister(batches))
-    assert await provider.find("key", now, expected_count=3) is None
-    assert await provider.find("key", now, expected_count=4) is None
