@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markdown import Markdown
 
-from corthex.api.views import who
 from corthex.config import Settings
+from corthex.domain.chain import who
 from corthex.domain.org import Org
 from corthex.engine.engine import Engine
 from corthex.engine.events import Event

@@ -112,7 +112,7 @@ def _state(settings: Settings, engine: Engine, redact: Redactor) -> ServerState:
 
 
 async def _start_telegram(state: ServerState) -> None:
-    if not (getattr(state.settings, "telegram_bot_token", None) or os.environ.get("TELEGRAM_BOT_TOKEN")):
+    if not state.settings.telegram_bot_token:
         return
     try:
         from corthex.telegram import TelegramService

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from corthex.api.state import ServerState
 from corthex.domain.budget import day_start
-from corthex.domain.chain import ChainStatus
+from corthex.domain.chain import ChainStatus, who
 from corthex.domain.jobs import JobStatus, RequestState
 from corthex.domain.org import Org
 from corthex.store.chains import ChainRow, StepRow
@@ -18,8 +18,18 @@ from corthex.store.chains import ChainRow, StepRow
 RECENT = 10
 
 
+async def chain_summaries(state: ServerState, chains: list[ChainRow]) -> list[dict[str, Any]]:
+    """`chain_summary` of many chains, their costs read in one query."""
+    costs = await state.engine.store.chains.costs([c.id for c in chains])
+    return [_summary(chain, costs.get(chain.id, (0.0, 0.0))) for chain in chains]
+
+
 async def chain_summary(state: ServerState, chain: ChainRow) -> dict[str, Any]:
-    cost, realtime_cost = await state.engine.store.chains.cost(chain.id)
+    return _summary(chain, await state.engine.store.chains.cost(chain.id))
+
+
+def _summary(chain: ChainRow, costs: tuple[float, float]) -> dict[str, Any]:
+    cost, realtime_cost = costs
     data = chain.to_dict()
     data.pop("report", None)
     end = chain.completed_at or time.time()
@@ -71,25 +81,6 @@ def _item(org: Org, request: dict[str, Any], result: dict[str, Any] | None) -> d
     return item
 
 
-def who(org: Org, custom_id: str) -> tuple[str, str, str | None]:
-    """(agent id, display name, department) of a chain step request."""
-    parts = custom_id.split(":")
-    try:
-        if parts[0] == "spec" and len(parts) == 3:
-            return parts[2], org.agent(parts[2]).name, parts[1]
-        if parts[0] in ("delegate", "synth") and len(parts) == 2:
-            manager = org.department(parts[1]).manager
-            return manager.id, manager.name, parts[1]
-        if parts[0] == "summary":
-            manager = org.department(org.chief_of_staff).manager
-            return manager.id, manager.name, org.chief_of_staff
-    except LookupError:  # the org changed since the chain ran
-        pass
-    if parts[0] == "classify":
-        return "classifier", "Classifier", None
-    return parts[-1], parts[-1], parts[1] if len(parts) == 3 else None
-
-
 async def costs(state: ServerState, days: int) -> dict[str, Any]:
     """Today's cost against the budget, and cost per day (oldest first) in the budget's time zone."""
     tz, now = state.settings.timezone, time.time()
@@ -102,13 +93,15 @@ async def costs(state: ServerState, days: int) -> dict[str, Any]:
         cost, realtime_cost = await state.views.cost_between(start, end)
         day = datetime.fromtimestamp(start, ZoneInfo(tz)).date().isoformat()
         out.append({"day": day, "cost_usd": cost, "realtime_cost_usd": realtime_cost})
-    today = await state.engine.store.chains.spent_since(starts[-1])
+    today = out[-1]["cost_usd"]
     budget = state.settings.daily_budget_usd
+    # what a submission is checked against: today's cost and what open jobs are still to cost
+    outstanding = await state.engine.store.chains.outstanding_estimate() if budget is not None else 0.0
     return {
         "timezone": tz,
         "today_usd": today,
         "budget_usd": budget,
-        "remaining_usd": None if budget is None else budget - today,
+        "remaining_usd": None if budget is None else budget - today - outstanding,
         "days": out,
     }
 
@@ -123,8 +116,8 @@ async def snapshot(state: ServerState) -> dict[str, Any]:
     return {
         "epoch": state.hub.epoch,
         "running_chains": [await chain_detail(state, c) for c in running],
-        "recent_chains": [await chain_summary(state, c) for c in recent],
+        "recent_chains": await chain_summaries(state, recent),
         "jobs": [j.to_dict() for j in await store.list_jobs(limit=RECENT)],
-        "queue": {"requests": count, "oldest_at": oldest, "jobs": len(await store.list_jobs(status=JobStatus.QUEUED))},
+        "queue": {"requests": count, "oldest_at": oldest, "jobs": await store.job_count(JobStatus.QUEUED)},
         "costs": {"today_usd": today, "budget_usd": state.settings.daily_budget_usd},
     }

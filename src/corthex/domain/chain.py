@@ -83,6 +83,25 @@ def agent_of(custom_id: str) -> str:
     return custom_id.rsplit(":", 1)[-1]
 
 
+def who(org: Org, custom_id: str) -> tuple[str, str, str | None]:
+    """(agent id, display name, department) of a chain step request."""
+    parts = custom_id.split(":")
+    try:
+        if parts[0] == "spec" and len(parts) == 3:
+            return parts[2], org.agent(parts[2]).name, parts[1]
+        if parts[0] in ("delegate", "synth") and len(parts) == 2:
+            manager = org.department(parts[1]).manager
+            return manager.id, manager.name, parts[1]
+        if parts[0] == "summary":
+            manager = org.department(org.chief_of_staff).manager
+            return manager.id, manager.name, org.chief_of_staff
+    except LookupError:  # the org changed since the chain ran
+        pass
+    if parts[0] == "classify":
+        return "classifier", "Classifier", None
+    return parts[-1], parts[-1], parts[1] if len(parts) == 3 else None
+
+
 # -- requests per step --------------------------------------------------------------------------
 
 

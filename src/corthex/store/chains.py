@@ -117,6 +117,10 @@ class ChainStore:
         async with self.engine.connect() as conn:
             return [ChainRow.from_row(r) for r in (await conn.execute(query)).all()]
 
+    async def count(self, status: ChainStatus) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).where(chains.c.status == status.value))).scalar_one()
+
     async def move(self, chain_id: str, *, from_step: Step, to_step: Step, **values: Any) -> bool:
         """Advance the chain from `from_step`; False if someone else already moved it."""
         if "departments" in values:
@@ -209,13 +213,22 @@ class ChainStore:
 
     async def cost(self, chain_id: str) -> tuple[float, float]:
         """(cost, realtime-equivalent cost) of every result of the chain's steps."""
-        job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)
-        query = select(
-            func.coalesce(func.sum(results.c.cost_usd), 0.0), func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0)
-        ).where(results.c.job_id.in_(job_ids))
+        return (await self.costs([chain_id])).get(chain_id, (0.0, 0.0))
+
+    async def costs(self, chain_ids: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """`cost` of many chains in one query (chains without a result yet are left out)."""
+        query = (
+            select(
+                chain_steps.c.chain_id,
+                func.coalesce(func.sum(results.c.cost_usd), 0.0),
+                func.coalesce(func.sum(results.c.realtime_cost_usd), 0.0),
+            )
+            .join(results, results.c.job_id == chain_steps.c.job_id)
+            .where(chain_steps.c.chain_id.in_(list(chain_ids)))
+            .group_by(chain_steps.c.chain_id)
+        )
         async with self.engine.connect() as conn:
-            cost, realtime = (await conn.execute(query)).one()
-        return float(cost), float(realtime)
+            return {r[0]: (float(r[1]), float(r[2])) for r in (await conn.execute(query)).all()}
 
     async def spent_since(self, since: float) -> float:
         query = select(func.coalesce(func.sum(results.c.cost_usd), 0.0)).where(results.c.created_at >= since)

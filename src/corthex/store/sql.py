@@ -182,6 +182,10 @@ class SqlStore:
             )
             return count
 
+    async def job_count(self, status: JobStatus) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).where(jobs.c.status == status.value))).scalar_one()
+
     async def queue_stats(self) -> tuple[int, float | None]:
         """(requests waiting in queued jobs, creation time of the oldest queued job)."""
         async with self.engine.connect() as conn:

@@ -50,7 +50,7 @@ export class Live {
     // A refused handshake shows up as 1006 in browsers: ask only if the REST API refuses too.
     const used = token();
     try {
-      const response = await fetch("/queue", { headers: used ? { Authorization: `Bearer ${used}` } : {} });
+      const response = await fetch("/org", { headers: used ? { Authorization: `Bearer ${used}` } : {} });
       if (response.status === 401 && token() === used) await askToken();
     } catch {
       // the server is down: the backoff retries

@@ -77,7 +77,7 @@ async def list_chains(
     state: State, limit: Annotated[int, Query(ge=1, le=500)] = 50, status: ChainStatus | None = None
 ) -> list[dict[str, Any]]:
     rows = await state.engine.store.chains.list(limit=limit, status=status)
-    return [await views.chain_summary(state, c) for c in rows]
+    return await views.chain_summaries(state, rows)
 
 
 @router.get("/{chain_id}", response_model=ChainDetail, responses={404: {"model": ErrorBody}})

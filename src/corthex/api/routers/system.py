@@ -29,8 +29,8 @@ async def healthz(state: State) -> Health:
 async def metrics(state: State) -> Response:
     counts = await state.views.counts()
     queue, _ = await state.engine.store.queue_stats()
-    running = await state.engine.store.chains.list(status=ChainStatus.RUNNING, limit=100_000)
-    body = state.metrics.render(counts, queue=queue, running_chains=len(running), clients=state.hub.clients)
+    running = await state.engine.store.chains.count(ChainStatus.RUNNING)
+    body = state.metrics.render(counts, queue=queue, running_chains=running, clients=state.hub.clients)
     return Response(body, media_type=CONTENT_TYPE)
 
 
