@@ -464,7 +464,7 @@ TELEGRAM_CASES = [
     Tg("empty /batch", CHAT_A, "/batch", "Usage: /batch <command>"),
     Tg("blank /batch", CHAT_A, "/batch    \n ", "Usage: /batch <command>"),
     Tg("empty /broadcast", CHAT_A, "/broadcast", "Usage: /broadcast <command>"),
-    Tg("oversized /rt", CHAT_A, f"/rt {LONG}", "the limit is 20,000. Nothing was started."),
+    Tg("oversized /rt", CHAT_A, f"/rt {LONG}", "The chain was not started: the command is 20001 characters long"),
     Tg("empty Korean batch", CHAT_A, "배치", "Usage: 배치 <command>"),
     Tg("empty Korean realtime", CHAT_A, "실시간   ", "Usage: 실시간 <command>"),
     Tg("unknown command", CHAT_A, "/frobnicate now", "Unknown command. Send /help for the commands."),

@@ -14,8 +14,8 @@ from tg_support import CHAT_A, CHAT_B, STOCK, STRANGER, TOKEN, WINDOW, delivery_
 from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.errors import UsageError
+from corthex.redaction import MASK
 from corthex.telegram import TelegramService, parse_chat_ids
-from corthex.telegram.redact import MASK
 
 
 def assert_token_free(caplog: pytest.LogCaptureFixture, token: str) -> None:

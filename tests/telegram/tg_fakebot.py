@@ -92,6 +92,7 @@ class FakeBotApi:
         self.calls: list[str] = []  # every method called, in order
         self.commands: list[dict[str, Any]] = []
         self.fail_chats: set[int] = set()  # sendMessage to these answers 400 "chat not found"
+        self.flood: list[float] = []  # the next sendMessages answer 429 "retry after" these seconds
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._next_update = 1
@@ -217,6 +218,18 @@ class FakeBotApi:
             return _error(400, "Bad Request: message is too long")
         if chat_id in self.fail_chats:
             return _error(400, "Bad Request: chat not found")
+        with self._lock:
+            wait = self.flood.pop(0) if self.flood else None
+        if wait is not None:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                },
+                status_code=429,
+            )
         with self._lock:
             message_id = self._next_message
             self._next_message += 1

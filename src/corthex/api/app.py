@@ -26,11 +26,11 @@ from corthex.api.auth import require_token
 from corthex.api.events import EventHub, WebSocketDelivery
 from corthex.api.limits import BodyLimit
 from corthex.api.metrics import Metrics
-from corthex.api.redact import Redactor, install_log_redaction
 from corthex.api.routers import batches, chains, info, jobs, queue, system, ws
 from corthex.api.state import ServerState
 from corthex.config import Settings
 from corthex.engine.engine import Engine
+from corthex.redaction import Redactor, install_log_redaction
 from corthex.store.views import StoreViews
 
 log = logging.getLogger(__name__)

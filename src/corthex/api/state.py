@@ -12,10 +12,10 @@ from fastapi import Request, WebSocket
 
 from corthex.api.events import EventHub
 from corthex.api.metrics import Metrics
-from corthex.api.redact import Redactor
 from corthex.config import Settings
 from corthex.domain.org import Org
 from corthex.engine.engine import Engine
+from corthex.redaction import Redactor
 from corthex.store.views import StoreViews
 
 log = logging.getLogger(__name__)

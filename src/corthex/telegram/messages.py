@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from corthex.engine.chains import MAX_COMMAND_CHARS
 from corthex.engine.events import Event
 from corthex.store.chains import ChainRow
 
@@ -274,13 +273,9 @@ HELP = "\n".join(
 
 
 def command_problem(command: str, usage: str) -> str | None:
-    """Why `command` cannot start a chain (a reply), or None."""
-    if not command.strip():
-        return f"Usage: {esc(usage)}"
-    size = len(command.strip())
-    if size > MAX_COMMAND_CHARS:
-        return f"The command is {size:,} characters long; the limit is {MAX_COMMAND_CHARS:,}. Nothing was started."
-    return None
+    """The usage line for an empty command, or None (the engine refuses the rest, with its reason:
+    too long, a NUL, … — see `start_failed`)."""
+    return None if command.strip() else f"Usage: {esc(usage)}"
 
 
 def start_failed(reason: str) -> str:

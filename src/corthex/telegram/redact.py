@@ -2,53 +2,27 @@
 
 The token is part of every Bot API URL, and httpx logs each request URL at INFO while
 python-telegram-bot logs its API URL at DEBUG. So the service quiets httpx and puts a filter on
-the loggers that could see the token, which rewrites any record (message and traceback) that
-contains it.
+the loggers that could see the token: the server's own `RedactingFilter` (corthex/redaction.py),
+here on the loggers rather than on the handlers, so that it holds whatever handlers there are.
 """
 
 from __future__ import annotations
 
 import logging
 
-MASK = "<TELEGRAM_BOT_TOKEN>"
+from corthex.redaction import RedactingFilter, Redactor
+
 #: loggers whose records may carry a URL or an exception from the Bot API
 GUARDED = ("telegram", "httpx", "httpx2", "httpcore", "corthex", "asyncio", "")
 QUIET = ("httpx", "httpcore")  #: request-per-line loggers, kept at WARNING
-
-
-def redact(text: str, token: str) -> str:
-    return text.replace(token, MASK) if token else text
-
-
-class TokenFilter(logging.Filter):
-    """Rewrites records that contain the token; never drops a record."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is the logger's problem, not ours
-            return True
-        if self._token in message:
-            record.msg, record.args = redact(message, self._token), None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._token in text:
-                record.exc_text = redact(text, self._token)  # formatters use exc_text when set
-        if record.stack_info and self._token in record.stack_info:
-            record.stack_info = redact(record.stack_info, self._token)
-        return True
 
 
 class LogGuard:
     """Installs the token filter on every guarded logger (a logger filter sees only records
     logged on that very logger, so each existing child gets it) and quiets httpx."""
 
-    def __init__(self, token: str) -> None:
-        self._filter = TokenFilter(token)
+    def __init__(self, redact: Redactor) -> None:
+        self._filter = RedactingFilter(redact)
         self._loggers: list[logging.Logger] = []
         self._levels: dict[str, int] = {}
 

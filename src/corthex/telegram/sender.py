@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import warnings
 from collections.abc import Sequence
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter
-from telegram.warnings import PTBDeprecationWarning
 
 FLOOD_RETRIES = 3
 MAX_FLOOD_WAIT = 60.0  #: seconds; a longer ban fails the send instead of stalling the engine
@@ -37,7 +35,5 @@ async def send_parts(bot: Bot, chat_id: int, parts: Sequence[str]) -> None:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # retry_after is an int or a timedelta, warning, during PTB's migration
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
+    value = exc.retry_after  # a timedelta (PTB_TIMEDELTA, set in corthex.telegram), else seconds
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

@@ -23,11 +23,12 @@ from telegram.request import HTTPXRequest
 from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.errors import UsageError
+from corthex.redaction import Redactor
 from corthex.store.chains import ChainStore
 from corthex.telegram.delivery import TelegramDelivery
 from corthex.telegram.handlers import COMMANDS, Commands
 from corthex.telegram.progress import ProgressNotifier
-from corthex.telegram.redact import LogGuard, redact
+from corthex.telegram.redact import LogGuard
 from corthex.telegram.sender import send_parts
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class TelegramService:
             raise UsageError("TELEGRAM_BOT_TOKEN is not set")
         self.engine, self.settings = engine, settings
         self.allowed = parse_chat_ids(settings.telegram_chat_ids)
-        self._token, self._guard = token, LogGuard(token)
+        self._token, self._redact = token, Redactor([token])
+        self._guard = LogGuard(self._redact)
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Any = None
@@ -116,7 +118,7 @@ class TelegramService:
 
     def describe(self, exc: BaseException) -> str:
         """An exception as text, token removed: for replies, errors and logs."""
-        return redact(f"{type(exc).__name__}: {exc}", self._token)
+        return self._redact(f"{type(exc).__name__}: {exc}")
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Secrets never leave the process: every key and token the server knows is cut out of event
-messages, error bodies and log lines (defence in depth: nothing should carry them anyway)."""
+messages, error bodies, Telegram errors and log lines (defence in depth: nothing should carry
+them anyway). One mask and one log filter for the server and the Telegram bot alike."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ class RedactingFilter(logging.Filter):
         self.redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logger's problem, not ours
+            return True
         masked = self.redact(message)
         if masked != message:
             record.msg, record.args = masked, None
@@ -60,6 +64,8 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         elif record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 
