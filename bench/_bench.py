@@ -93,11 +93,6 @@ class Emulator:
         with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310
             return json.loads(response.read())
 
-    def delete(self, path: str) -> Any:
-        req = urllib.request.Request(self.url + path, method="DELETE")  # noqa: S310 - loopback only
-        with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310
-            return json.loads(response.read())
-
     def stop(self) -> None:
         self.proc.terminate()
         try:

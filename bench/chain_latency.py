@@ -25,11 +25,13 @@ Writes bench/out/chain_latency.json. Not a test: run it on demand.
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import hashlib
 import hmac
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -278,6 +280,7 @@ def main() -> None:
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="corthex-chain-latency-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the work directory goes with the run
     org = _org(tmp / "org.yaml")
     results = []
     with Emulator(args.speed) as emu:

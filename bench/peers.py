@@ -35,6 +35,7 @@ Writes bench/out/peers.json. Not a test: run it on demand.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -281,7 +282,8 @@ def run_ours(job: Path, work: Path, emu: Emulator, timeout: float) -> dict[str, 
             if row["status"] == "succeeded" and row["content"]:
                 answered[row["custom_id"]] = row["provider"]
     errors = _process_errors("corthex", done)
-    return _row("corthex (ours)", {"corthex": "0.1.0", "python": platform.python_version()}, done, answered, errors)
+    versions = {"corthex": importlib.metadata.version("corthex-batch"), "python": platform.python_version()}
+    return _row("corthex (ours)", versions, done, answered, errors)
 
 
 def run_python_peer(

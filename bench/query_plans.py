@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextvars
 import functools
 import inspect
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -35,6 +37,7 @@ from corthex import Engine, Settings  # noqa: E402
 from corthex.emulator import EmulatorConfig, EmulatorServer  # noqa: E402
 from corthex.store.chains import ChainStore  # noqa: E402
 from corthex.store.sql import SqlStore  # noqa: E402
+from corthex.store.views import StoreViews  # noqa: E402
 
 _CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="?")
 _CURRENT = ["?"]  # fallback when the context does not reach SQLAlchemy's greenlet
@@ -61,14 +64,7 @@ def _wrap(cls: type) -> None:
 
 
 def _classes() -> list[type]:
-    found: list[type] = [SqlStore, ChainStore]
-    try:
-        from corthex.store.views import StoreViews
-
-        found.append(StoreViews)
-    except ImportError:
-        pass
-    return found
+    return [SqlStore, ChainStore, StoreViews]
 
 
 async def _exercise(engine: Engine, path: Path) -> None:
@@ -88,21 +84,19 @@ async def _exercise(engine: Engine, path: Path) -> None:
     await store.result_count(report.job_id)
     await store.chains.list()
     await store.chains.spent_since(time.time() - 86400)
-    try:
-        from corthex.store.views import StoreViews
-
-        views = StoreViews(store.engine)
-        await views.counts()
-        await views.job_requests(report.job_id)
-        await views.cost_between(time.time() - 86400, time.time())
-        await views.open_batch_by_remote("openai", "batch_x")
-    except ImportError:
-        pass
+    await store.chains.outstanding_estimate()  # the daily budget check
+    await store.chains.owed_deliveries(["telegram", "websocket"])  # every worker round
+    await store.chains.costs(["ch_x"])
+    views = StoreViews(store.engine)
+    await views.counts()
+    await views.job_requests(report.job_id)
+    await views.cost_between(time.time() - 86400, time.time())
+    await views.open_batch_by_remote("openai", "batch_x")
     queued = await engine.submit_file(path, queue=True)
     await engine.cancel(queued.job_id)
 
 
-def _params_for(statement: str, parameters: Any) -> Any:
+def _params_for(parameters: Any) -> Any:
     if isinstance(parameters, (list, tuple)) and parameters and isinstance(parameters[0], (list, tuple, dict)):
         return parameters[0]
     return parameters
@@ -113,6 +107,7 @@ async def run(n: int) -> list[dict[str, Any]]:
         _wrap(cls)
     seen: dict[str, dict[str, Any]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="corthex-plans-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the work directory goes with the run
     requests = tmp / "requests.jsonl"
     write_requests(requests, n)
     db = tmp / "plans.db"
@@ -133,7 +128,7 @@ async def run(n: int) -> list[dict[str, Any]]:
                 caller = caller if caller != "?" else _CURRENT[0]
                 entry = seen.setdefault(key, {"callers": set(), "sql": statement, "params": None})
                 entry["callers"].add(caller)
-                entry["sql"], entry["params"] = statement, _params_for(statement, parameters)
+                entry["sql"], entry["params"] = statement, _params_for(parameters)
 
             event.listen(engine.store.engine.sync_engine, "before_cursor_execute", capture)
             await _exercise(engine, requests)

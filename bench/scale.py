@@ -1,11 +1,13 @@
-"""Benchmark: 100,000 requests over the three providers through the emulator, submitted with
-`corthex submit FILE` and collected by a running `corthex worker` (real processes).
+"""Benchmark: 100,000 requests over the three providers through the emulator, recorded by the
+CLI and submitted and collected by a running `corthex worker` (real processes).
 
     .venv/bin/python bench/scale.py [--requests 100000] [--speed 0.1] [--label before] [--profile]
 
-The emulator runs in its own process. The worker starts first (as in a deployment), then
-`corthex submit FILE` validates the file, records the job and creates the batches (its
-`engine.step()`); the worker polls, collects and completes the job. Both are the engine: peak
+The emulator runs in its own process. With `--via queue` (the default) the worker starts first
+(as in a deployment), `corthex queue add FILE` validates the file and records the job, and the
+worker flushes it, creates the batches, polls, collects and completes the job. With `--via
+submit`, `corthex submit FILE` records the job and creates the batches (its `engine.step()`),
+then a worker starts (its start-up is in `wall_s`) and does the rest. Both are the engine: peak
 RSS and CPU time of each come from wait4 (exact). The run ends at the job's `completed_at`.
 
 - emulator_processing_s: the emulator's configured time (config: validate/base/per-request/
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -55,7 +58,8 @@ from _bench import (  # noqa: E402
 )
 from _profile import analyse, show  # noqa: E402
 
-PY_SPY = Path(PYTHON).with_name("py-spy")
+PY_SPY = Path(PYTHON).with_name("py-spy")  #: `pip install -e .[bench]`
+WORKDIRS: list[Path] = []  #: the run's temporary directory, removed unless --keep
 _LOG_TIME = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO corthex\.engine\.collect: batch (\S+) (collecting|collected)"
 )
@@ -69,16 +73,6 @@ def _log_times(text: str) -> dict[str, dict[str, float]]:
             ts = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
             spans.setdefault(m[2], {})[m[3]] = ts
     return spans
-
-
-def _union(intervals: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(intervals):
-        if stop <= end:
-            continue
-        total += stop - max(start, end)
-        end = stop
-    return total
 
 
 def _merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -134,13 +128,15 @@ def _start_worker(
     if args.profile:
         raw = OUT / f"scale{label}-worker.pyspy.txt"
         cmd = [str(PY_SPY), "record", "-r", "50", "-f", "raw", "-o", str(raw), "--pid", str(worker.pid)]
-        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy_log = (OUT / f"scale{label}-worker.pyspy.log").open("w")  # e.g. ptrace refused: say why
+        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=spy_log)
         time.sleep(1.0)
     return worker, spy
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="corthex-scale-"))
+    WORKDIRS.append(tmp)
     requests = tmp / "requests.jsonl"
     write_requests(requests, args.requests)
     db = tmp / "scale.db"
@@ -220,7 +216,7 @@ def _report(
     longest = max(processing_seconds(config, p, n) for p, n in created)
     spans = _log_times(worked.stderr)
     intervals = [(s["collecting"], s["collected"]) for s in spans.values() if len(s) == 2]
-    collecting = _union(intervals)
+    collecting = sum(stop - start for start, stop in _merged(intervals))
     wall = completed - started
     calls = calls_made(stats)
     result = {
@@ -245,7 +241,7 @@ def _report(
         "collect_rows_per_s": round(n_results / collecting) if collecting else None,
         "provider_calls_total": sum(sum(ops.values()) for ops in calls.values()),
         "provider_calls": calls,
-        "profiled": args.profile,
+        "profiled": args.profile or args.memray,  # slower and heavier: not the benchmark's figures
     }
     if args.keep:
         result["workdir"] = str(tmp)
@@ -289,7 +285,10 @@ def main() -> None:
             if path.exists():
                 result[f"profile_{proc}"] = analyse(path)
                 show(f"py-spy {proc}", result[f"profile_{proc}"])
-    print(f"\nwritten to {save(name + ('-profile' if args.profile else ''), result)}")
+    print(f"\nwritten to {save(name + ('-profile' if args.profile or args.memray else ''), result)}")
+    if not args.keep:
+        for workdir in WORKDIRS:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
