@@ -1,4 +1,4 @@
-"""Settings for tests that run the engine against the emulator: a fresh SQLite file, fast polls."""
+"""For tests that run the engine against the emulator: settings (a fresh SQLite file, fast polls) and a mixed job."""
 
 from __future__ import annotations
 
@@ -20,3 +20,19 @@ def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+MODELS = ["gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5", "gemini-2.5-flash", "gemini-2.5-pro"]
+
+
+def mixed(n: int, prefix: str = "q") -> list[dict[str, object]]:
+    return [
+        {
+            "custom_id": f"{prefix}{i}",
+            "model": MODELS[i % len(MODELS)],
+            "prompt": f"question {i}",
+            "system": "be brief",
+            "max_output_tokens": 64,
+        }
+        for i in range(n)
+    ]

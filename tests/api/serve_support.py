@@ -4,7 +4,6 @@ SQLite file, the emulator's variables, fast polling, and its log captured to a f
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pg_cluster import free_port
 
 START_LIMIT_S = 60.0
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4OTA="  # base64 of a test-only secret
@@ -22,12 +22,6 @@ FAST = {
     "CORTHEX_SUBMIT_BACKOFF": "0.05",
     "CORTHEX_PROVIDER_MAX_RETRIES": "0",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServeProcess:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serve_support import free_port
+from pg_cluster import free_port
 
 
 def test_the_demo_runs_a_job_and_a_chain_and_prints_the_dashboard_address(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings
-from test_engine import mixed
+from engine_support import fast_settings, mixed
 
 from corthex.config import Settings
 from corthex.domain.budget import estimate

@@ -6,28 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from engine_support import fast_settings
+from engine_support import fast_settings, mixed
 
 from corthex.config import Settings
 from corthex.domain.batches import BatchStatus
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.errors import InvalidInput, NotFound
-
-MODELS = ["gpt-5-mini", "gpt-5-nano", "claude-sonnet-4-6", "claude-haiku-4-5", "gemini-2.5-flash", "gemini-2.5-pro"]
-
-
-def mixed(n: int, prefix: str = "q") -> list[dict[str, object]]:
-    return [
-        {
-            "custom_id": f"{prefix}{i}",
-            "model": MODELS[i % len(MODELS)],
-            "prompt": f"question {i}",
-            "system": "be brief",
-            "max_output_tokens": 64,
-        }
-        for i in range(n)
-    ]
 
 
 async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:

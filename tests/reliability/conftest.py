@@ -25,7 +25,9 @@ def emulator_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator
 
 
 @pytest.fixture
-def emulator(emulator_proc: EmulatorProcess) -> Iterator[EmulatorProcess]:
+def emulator_process(emulator_proc: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    """The emulator as its own process (the kill tests kill workers, not it); `emulator` is the
+    in-process one of tests/conftest.py."""
     emulator_proc.reset()
     yield emulator_proc
     emulator_proc.clear_faults()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import httpx
 import orjson
+from pg_cluster import free_port
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -49,12 +49,6 @@ FAST = {
     "CORTHEX_PROVIDER_TIMEOUT": "10",
     "CORTHEX_LOG_LEVEL": "INFO",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:

@@ -18,17 +18,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_support import fast_settings
 from rel_harness import MODELS, batch_keys
 
 from corthex.config import Settings
 from corthex.domain.requests import ProviderName
-from corthex.emulator import EmulatorConfig, EmulatorServer, Fault
+from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.providers.gemini import GeminiProvider
 
@@ -77,27 +77,16 @@ class Case:
 CASES = [Case(op, kind, persistent) for op in OPS for kind in KINDS for persistent in (False, True)]
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    """In this process, unlike the kill tests' emulator process (tests/reliability/conftest.py)."""
-    with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
 def _emulated(emulator_env: None) -> None:
     """Every test here talks to the emulator (tests/conftest.py)."""
 
 
 def settings(tmp_path: Path, case: Case) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'faults.db'}",
-        data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive",
-        poll_initial=0.05,
+    return fast_settings(
+        tmp_path,
         poll_max=0.2,
         idle_recheck=0.05,
-        submit_backoff=0.05,
         submit_max_failures=3,
         poll_max_failures=3,
         poll_unreachable_minutes=0,  # give up after 3 failures, however short (the outage test waits one out)
@@ -202,15 +191,10 @@ async def test_fault(case: Case, tmp_path: Path, emulator: EmulatorServer) -> No
 
 
 def age_settings(tmp_path: Path, max_attempts: int) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'age.db'}",
-        data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive",
-        poll_initial=0.05,
+    return fast_settings(
+        tmp_path,
         poll_max=0.2,
         idle_recheck=0.05,
-        submit_backoff=0.05,
-        provider_max_retries=0,
         batch_max_age_hours=1 / 3600,  # one second
         max_attempts=max_attempts,
     )

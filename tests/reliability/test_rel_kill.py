@@ -116,12 +116,12 @@ async def _done_or_dead(store: SqlStore, worker: Worker) -> bool:
 
 
 @pytest.mark.parametrize("crash_at", [*KILL_POINTS, *IN_FLIGHT, None], ids=[*KILL_POINTS, *IN_FLIGHT, "random-sigkill"])
-async def test_kill_9_on_sqlite(crash_at: str | None, tmp_path: Path, emulator: EmulatorProcess) -> None:
-    await run_scenario(f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}", tmp_path, emulator, crash_at)
+async def test_kill_9_on_sqlite(crash_at: str | None, tmp_path: Path, emulator_process: EmulatorProcess) -> None:
+    await run_scenario(f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}", tmp_path, emulator_process, crash_at)
 
 
 @pytest.mark.parametrize("crash_at", [*PG_KILL_POINTS, None], ids=[*PG_KILL_POINTS, "random-sigkill"])
 async def test_kill_9_on_postgresql(
-    crash_at: str | None, pg_url: str, tmp_path: Path, emulator: EmulatorProcess
+    crash_at: str | None, pg_url: str, tmp_path: Path, emulator_process: EmulatorProcess
 ) -> None:
-    await run_scenario(pg_url, tmp_path, emulator, crash_at)
+    await run_scenario(pg_url, tmp_path, emulator_process, crash_at)

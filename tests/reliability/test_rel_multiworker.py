@@ -52,11 +52,16 @@ def worker_id(worker: Worker) -> str | None:
     return found.group(1) if found else None
 
 
-async def test_three_workers_one_killed_halfway(pg_url: str, tmp_path: Path, emulator: EmulatorProcess) -> None:
+async def test_three_workers_one_killed_halfway(pg_url: str, tmp_path: Path, emulator_process: EmulatorProcess) -> None:
     started = time.monotonic()
     # leases sized for six busy processes on two cores; a dead worker's work waits this long
     env = worker_env(
-        emulator, pg_url, tmp_path, CORTHEX_RESULT_CHUNK="250", CORTHEX_LOG_LEVEL="INFO", CORTHEX_LEASE_SECONDS="5"
+        emulator_process,
+        pg_url,
+        tmp_path,
+        CORTHEX_RESULT_CHUNK="250",
+        CORTHEX_LOG_LEVEL="INFO",
+        CORTHEX_LEASE_SECONDS="5",
     )
     server = Server(env, tmp_path / "serve.log")
     workers = [Worker(env, tmp_path / f"worker-{n}.log").start() for n in range(3)]
@@ -64,7 +69,7 @@ async def test_three_workers_one_killed_halfway(pg_url: str, tmp_path: Path, emu
         await server.ready()
         async with WsClient(server.ws_url) as ws:
             await seed(pg_url, tmp_path, jobs=[REQUESTS], chains=CHAINS)
-            await run(pg_url, tmp_path, emulator, workers, ws, started)
+            await run(pg_url, tmp_path, emulator_process, workers, ws, started)
         assert server.stop() in (0, -signal.SIGTERM), server.text()[-3000:]  # uvicorn re-raises SIGTERM
         assert "Application shutdown complete" in server.text()
     finally:

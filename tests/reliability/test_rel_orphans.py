@@ -6,25 +6,18 @@ request count, leaving out the batches already recorded."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_support import fast_settings
 
 from corthex.config import Settings
 from corthex.domain.requests import ProviderName
-from corthex.emulator import EmulatorConfig, EmulatorServer
+from corthex.emulator import EmulatorServer
 from corthex.engine.dispatch import StoredItems
 from corthex.engine.engine import Engine
 
 MODEL = {"openai": "gpt-5-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    """In this process, unlike the kill tests' emulator process (tests/reliability/conftest.py)."""
-    with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -33,16 +26,7 @@ def _emulated(emulator_env: None) -> None:
 
 
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
-        data_dir=tmp_path / "data",
-        archive_dir=tmp_path / "archive",
-        poll_initial=0.05,
-        poll_max=0.2,
-        idle_recheck=0.05,
-        lease_seconds=0.3,
-        provider_max_retries=0,
-    )
+    return fast_settings(tmp_path, poll_max=0.2, idle_recheck=0.05, lease_seconds=0.3)
 
 
 async def orphan(engine: Engine, provider: str, tag: str, n: int) -> tuple[str, str, str]:

@@ -54,12 +54,12 @@ def leaks(name: str, content: str) -> list[str]:
 
 
 async def test_no_key_in_logs_api_ws_events_store_or_archive(
-    pg_url: str, tmp_path: Path, emulator: EmulatorProcess
+    pg_url: str, tmp_path: Path, emulator_process: EmulatorProcess
 ) -> None:
-    env = {**worker_env(emulator, pg_url, tmp_path, CORTHEX_LOG_LEVEL="DEBUG"), **KEYS}
-    emulator.add_fault(provider="openai", op="create", kind="http", status=500, times=1)  # an error on the way
-    emulator.add_fault(provider="anthropic", op="retrieve", kind="http", status=429, times=1)
-    emulator.add_fault(provider="gemini", op="retrieve", kind="malformed", times=1)
+    env = {**worker_env(emulator_process, pg_url, tmp_path, CORTHEX_LOG_LEVEL="DEBUG"), **KEYS}
+    emulator_process.add_fault(provider="openai", op="create", kind="http", status=500, times=1)  # an error on the way
+    emulator_process.add_fault(provider="anthropic", op="retrieve", kind="http", status=429, times=1)
+    emulator_process.add_fault(provider="gemini", op="retrieve", kind="malformed", times=1)
     token = KEYS["CORTHEX_API_TOKEN"]
     events: list[Event] = []
     bodies: list[str] = []
@@ -84,7 +84,7 @@ async def test_no_key_in_logs_api_ws_events_store_or_archive(
                 bodies += await every_answer(api, job.json()["job_id"], chain.json()["id"])
                 bodies += await over_the_limit(api)
             assert await worker.stop() == 0, worker.tail()
-            await check_invariants(engine.store, emulator.stats(), tmp_path / "archive")
+            await check_invariants(engine.store, emulator_process.stats(), tmp_path / "archive")
             dump = await table_dump(engine)
     finally:
         worker.kill()
