@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_chat_ids: str = Field(default="", validation_alias="TELEGRAM_CHAT_IDS")  #: comma-separated chat ids
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")  #: a Bot API server
+    #: verifies OpenAI's batch webhooks (Standard Webhooks); its own name, as OpenAI documents it
+    openai_webhook_secret: str | None = Field(default=None, validation_alias="OPENAI_WEBHOOK_SECRET")
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(

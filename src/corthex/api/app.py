@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -93,7 +92,7 @@ def _state(settings: Settings, engine: Engine, redact: Redactor) -> ServerState:
     engine.bus.subscribe(hub.on_event)
     engine.bus.subscribe(metrics.on_event)
     engine.add_delivery(WebSocketDelivery(engine.bus.publish, engine.store.chains.cost))
-    secret = os.environ.get("OPENAI_WEBHOOK_SECRET") or None
+    secret = settings.openai_webhook_secret or None  # also from a .env file
     webhooks = None
     if secret:
         import openai  # only to verify signatures: no call is made with this client
