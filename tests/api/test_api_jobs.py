@@ -33,6 +33,8 @@ async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) ->
         "custom_id",
         "status",
         "content",
+        "finish_reason",
+        "parsed",
         "model",
         "provider",
         "usage",

@@ -30,6 +30,8 @@ async def test_mixed_job_gets_one_result_per_request_in_input_order(engine: Engi
         "custom_id",
         "status",
         "content",
+        "finish_reason",
+        "parsed",
         "model",
         "provider",
         "usage",

@@ -33,7 +33,15 @@ def settle(
         error = row.error
         return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
     if row.status is not ResultStatus.SUCCEEDED or row.usage is None:
-        return FinalResult(row.wire_id, row.status, row.content, row.model or model, row.usage, error=row.error)
+        return FinalResult(
+            row.wire_id,
+            row.status,
+            row.content,
+            row.model or model,
+            row.usage,
+            error=row.error,
+            finish_reason=row.finish_reason,
+        )
     full = realtime_cost(provider, model, row.usage)
     return FinalResult(
         row.wire_id,
@@ -43,6 +51,7 @@ def settle(
         row.usage,
         cost_usd=full if realtime or full is None else discounted(provider, full),
         realtime_cost_usd=full,
+        finish_reason=row.finish_reason,
     )
 
 

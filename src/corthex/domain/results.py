@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
+
+
+class FinishReason(enum.StrEnum):
+    """Why the model stopped, in one vocabulary for every provider (DESIGN.md §7)."""
+
+    STOP = "stop"  #: a natural end (or a stop sequence)
+    LENGTH = "length"  #: the output budget (`max_output_tokens`) ran out
+    CONTENT_FILTER = "content_filter"  #: a safety system cut or blocked the answer
+    REFUSAL = "refusal"  #: the model declined
+    TOOL_CALLS = "tool_calls"  #: the model asked for a tool
+    OTHER = "other"  #: any other reason a provider gives
 
 
 class ResultStatus(enum.StrEnum):
@@ -15,12 +27,14 @@ class ResultStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts. `input_tokens` includes cached ones; the cache counts are parts of it."""
+    """Token counts. `input_tokens` includes cached ones; the cache counts are parts of it.
+    `output_tokens` is every billed output token; `reasoning_tokens` is the thinking part of it."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0  #: cache reads
     cache_write_tokens: int = 0
+    reasoning_tokens: int = 0  #: included in `output_tokens`
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -28,6 +42,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cached_tokens + other.cached_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
 
 
@@ -48,6 +63,7 @@ class ProviderResult:
     model: str | None = None
     usage: Usage | None = None
     error: ResultError | None = None
+    finish_reason: FinishReason | None = None  #: None when there was no answer
 
     @property
     def retryable(self) -> bool:
@@ -71,3 +87,6 @@ class FinalResult:
     cost_usd: float | None = None
     realtime_cost_usd: float | None = None
     error: ResultError | None = None
+    finish_reason: FinishReason | None = None
+    parsed: Any = None  #: the structured answer (JSON value) when the request had a schema
+    has_parsed: bool = False  #: whether `parsed` is set (a JSON null is a value too)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.lifecycle import Timeline
+
+#: The profiles: `realistic` (the default) answers as the real APIs always do (docs/providers.md);
+#: `ideal` leaves out the behaviours a careless client gets wrong, for tests of other things.
+PROFILES = ("realistic", "ideal")
+
+#: Behaviours the real APIs show only sometimes, per provider: each is off until switched on
+#: (`EmulatorConfig(quirks={"gemini": ["inline_without_keys"]})` or `POST /_emulator/config`).
+QUIRKS: dict[str, frozenset[str]] = {
+    "openai": frozenset(),
+    "anthropic": frozenset(),
+    "gemini": frozenset(),
+}
 
 
 @dataclass
@@ -21,6 +33,33 @@ class EmulatorConfig:
     finalize_seconds: float = 0.1  # OpenAI 'finalizing'
     cancel_seconds: float = 0.2  # 'cancelling' before 'cancelled'
     shuffle_results: bool = True  # OpenAI and Anthropic results come out of input order
+    profile: str = "realistic"  # one of PROFILES
+    quirks: dict[str, list[str]] = field(default_factory=dict)  # provider -> sometimes-behaviours on
+
+    def __post_init__(self) -> None:
+        self._check(self.profile, self.quirks)
+
+    @property
+    def realistic(self) -> bool:
+        return self.profile == "realistic"
+
+    def quirk(self, provider: str, name: str) -> bool:
+        """Whether the sometimes-behaviour `name` of `provider` is switched on."""
+        return name in self.quirks.get(provider, ())
+
+    @staticmethod
+    def _check(profile: Any, quirks: Any) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
+        if not isinstance(quirks, dict):
+            raise ValueError("quirks must map a provider to a list of behaviours")
+        for provider, names in quirks.items():
+            known = QUIRKS.get(provider)
+            if known is None:
+                raise ValueError(f"unknown provider {provider!r} in quirks: one of {', '.join(QUIRKS)}")
+            unknown = sorted(set(names) - known)
+            if unknown or not isinstance(names, list):
+                raise ValueError(f"unknown {provider} quirks {unknown}: known are {sorted(known)}")
 
     def timeline(self, created: float, n: int, faults: BatchFaults, *, validate: bool, finalize: bool) -> Timeline:
         """The schedule of a batch created now, frozen at creation (later config changes apply
@@ -38,9 +77,11 @@ class EmulatorConfig:
 
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name: f for f in fields(self)}
-        for key, value in changes.items():
+        for key in changes:
             if key not in known or key == "data_dir":
                 raise ValueError(f"cannot change config field {key!r}")
+        self._check(changes.get("profile", self.profile), changes.get("quirks", self.quirks))
+        for key, value in changes.items():
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import orjson
+
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
@@ -340,6 +342,7 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
             "input_tokens": row["input_tokens"],
             "output_tokens": row["output_tokens"],
             "cached_tokens": row["cached_tokens"] or 0,
+            "reasoning_tokens": row["reasoning_tokens"] or 0,
         }
     error = None
     if row["error_type"] is not None:
@@ -348,6 +351,8 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         "custom_id": row["custom_id"],
         "status": row["status"],
         "content": row["content"],
+        "finish_reason": row["finish_reason"],
+        "parsed": orjson.loads(row["parsed"]) if row["parsed"] is not None else None,
         "model": row["model"],
         "provider": row["provider"],
         "usage": usage,

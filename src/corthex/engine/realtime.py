@@ -4,6 +4,7 @@ chains. Results land in the store exactly as batch results do."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 
@@ -62,4 +63,4 @@ async def _call(ctx: EngineContext, wire_id: str, request: LLMRequest) -> Provid
     except ProviderError as exc:
         error = ResultError("provider_error", str(exc), exc.retryable)
         return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
-    return ProviderResult(wire_id, row.status, row.content, row.model, row.usage, row.error)
+    return dataclasses.replace(row, wire_id=wire_id)

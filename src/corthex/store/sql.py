@@ -708,6 +708,9 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "realtime_cost_usd": None,
         "error_type": None,
         "error_message": None,
+        "finish_reason": None,
+        "reasoning_tokens": None,
+        "parsed": None,
     }
 
 
@@ -736,6 +739,9 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         r.attempts,
         batch_id,
         now,
+        final.finish_reason.value if final.finish_reason is not None else None,
+        usage.reasoning_tokens if usage is not None else None,
+        _storable(orjson.dumps(final.parsed).decode()) if final.has_parsed else None,
     )
 
 

@@ -84,6 +84,9 @@ results = Table(
     Column("attempts", Integer, nullable=False),
     Column("batch_id", String(40)),
     Column("created_at", Float, nullable=False),
+    Column("finish_reason", String(16)),  # stop | length | content_filter | refusal | tool_calls | other
+    Column("reasoning_tokens", Integer),  # part of output_tokens
+    Column("parsed", Text),  # the structured answer as JSON, when the request had a schema
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )
