@@ -19,7 +19,7 @@ from rich.table import Table
 from corthex.config import Settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.engine.engine import Engine
-from corthex.errors import CorthexError, InvalidInput
+from corthex.errors import CorthexError, InvalidInput, JobFinished
 from corthex.progress import JobProgress, summary_table
 
 app = typer.Typer(
@@ -151,7 +151,11 @@ def cancel(job_id: str) -> None:
     """Cancel a job: unsent requests are canceled, its batches stopped; results in are kept."""
 
     async def go(engine: Engine) -> None:
-        summary = await engine.cancel(job_id)
+        try:
+            summary = await engine.cancel(job_id)
+        except JobFinished as exc:  # not a failure: the job is as the user wants it, ended
+            console.print(str(exc), highlight=False)
+            return
         console.print(f"job {job_id}: {summary.status.value}", highlight=False)
 
     _run(go)

@@ -3,7 +3,8 @@
 CorthexError
 ├── UsageError                 the caller asked for something that cannot be done
 │   ├── InvalidInput           a request file or body failed validation (carries every problem)
-│   └── NotFound               an id that the store does not know (also a LookupError)
+│   ├── NotFound               an id that the store does not know (also a LookupError)
+│   └── JobFinished            the job has ended already: a cancel changes nothing
 ├── ProviderError              a provider call failed (provider, op, status code, retryable)
 └── BudgetExceeded             a submission would go over the daily budget
 """
@@ -60,6 +61,14 @@ class NotFound(UsageError, LookupError):
     def __init__(self, kind: str, ident: str) -> None:
         self.kind, self.ident = kind, ident
         super().__init__(f"no {kind} with id {ident!r}")
+
+
+class JobFinished(UsageError):
+    """The job has ended already; nothing was changed."""
+
+    def __init__(self, job_id: str, status: str) -> None:
+        self.job_id, self.status = job_id, status
+        super().__init__(f"job {job_id} is already {status}: nothing to cancel, nothing changed")
 
 
 class ProviderError(CorthexError):

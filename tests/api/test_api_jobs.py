@@ -137,6 +137,18 @@ async def test_cancel_a_queued_job(client: httpx.AsyncClient) -> None:
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     lines = (await client.get(f"/jobs/{queued['job_id']}/results")).text.splitlines()
     assert [orjson.loads(line)["status"] for line in lines] == ["canceled", "canceled"]
+    again = await client.post(f"/jobs/{queued['job_id']}/cancel")
+    assert again.status_code == 409 and "already canceled" in again.json()["detail"]
+
+
+async def test_cancel_of_a_completed_job_is_refused_and_changes_nothing(client: httpx.AsyncClient) -> None:
+    job_id = (await client.post("/jobs", json={"requests": MIXED[:3]})).json()["job_id"]
+    assert (await job_done(client, job_id))["succeeded"] == 3
+    refused = await client.post(f"/jobs/{job_id}/cancel")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == f"job {job_id} is already completed: nothing to cancel, nothing changed"
+    job = (await client.get(f"/jobs/{job_id}")).json()
+    assert job["status"] == "completed" and job["succeeded"] == 3
 
 
 async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:

@@ -130,6 +130,8 @@ def test_cancel(run, tmp_path: Path) -> None:
     job = re.search(r"job (job_[0-9a-f]+)", added.stdout).group(1)
     assert "canceled" in run("cancel", job).stdout
     assert "canceled" in run("status", job).stdout
+    again = run("cancel", job)
+    assert again.returncode == 0 and f"job {job} is already canceled: nothing to cancel" in again.stdout
 
 
 def test_bad_file_is_refused_naming_lines_and_nothing_is_submitted(run, tmp_path: Path) -> None:

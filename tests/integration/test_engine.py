@@ -12,7 +12,7 @@ from corthex.config import Settings
 from corthex.domain.batches import BatchStatus
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
-from corthex.errors import InvalidInput, NotFound
+from corthex.errors import InvalidInput, JobFinished, NotFound
 
 
 async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:
@@ -226,6 +226,19 @@ async def test_cancel_stops_the_job_and_keeps_nothing_going(engine: Engine, emul
     assert summary.status.value == "canceled"
     assert {line["status"] for line in lines} <= {"canceled", "succeeded"} and len(lines) == 3
     assert emulator.state.stats()["anthropic"]["batches_created"] == 1  # nothing retried
+
+
+async def test_cancel_after_completion_changes_nothing_and_says_so(engine: Engine) -> None:
+    report = await engine.submit([{"custom_id": f"k{i}", "model": "gpt-5-mini", "prompt": "삼성전자 분석"} for i in range(4)])
+    done = await engine.wait(report.job_id, timeout=30)
+    assert done.status.value == "completed" and done.succeeded == 4
+    with pytest.raises(JobFinished, match=f"job {report.job_id} is already completed: nothing to cancel"):
+        await engine.cancel(report.job_id)
+    after = await engine.status(report.job_id)
+    assert after.status.value == "completed" and after.succeeded == 4
+    assert {line["status"] for line in await collect(engine, report.job_id)} == {"succeeded"}
+    with pytest.raises(NotFound):
+        await engine.cancel("job_nope")
 
 
 async def test_unknown_job_is_a_clear_error(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """Error bodies: {"detail": …} always, plus "problems" (line/field/reason) for invalid input.
 
-400 malformed JSON · 402 over the daily budget · 404 unknown id · 413 body too large (limits.py)
-· 422 invalid body.
+400 malformed JSON · 402 over the daily budget · 404 unknown id · 409 cancel of an ended job
+· 413 body too large (limits.py) · 422 invalid body.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from corthex.errors import BudgetExceeded, InvalidInput, NotFound, UsageError
+from corthex.errors import BudgetExceeded, InvalidInput, JobFinished, NotFound, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ def install(app: FastAPI, redact: Callable[[str], str]) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(body(str(exc)), status_code=404)
+
+    @app.exception_handler(JobFinished)
+    async def job_finished(_: Request, exc: JobFinished) -> JSONResponse:
+        return JSONResponse(body(str(exc)), status_code=409)
 
     @app.exception_handler(BudgetExceeded)
     async def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:

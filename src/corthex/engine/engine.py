@@ -203,7 +203,9 @@ class Engine:
 
     async def cancel(self, job_id: str) -> JobSummary:
         """Cancel a job: unsent requests are canceled at once, its batches at their providers;
-        results already in are kept, and nothing of it is retried."""
+        results already in are kept, and nothing of it is retried.
+
+        :raises JobFinished: the job had ended already; it is left exactly as it was."""
         for batch_id in await self.store.cancel_job(job_id, time.time()):
             await self._cancel_remote(batch_id)
         await self.store.finish_jobs(time.time())

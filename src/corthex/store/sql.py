@@ -19,7 +19,7 @@ from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestSt
 from corthex.domain.planning import PlanItem
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
-from corthex.errors import NotFound
+from corthex.errors import JobFinished, NotFound
 from corthex.store import leases, migrate
 from corthex.store.chains import ChainStore
 from corthex.store.tables import batches, jobs, requests, results
@@ -198,12 +198,19 @@ class SqlStore:
     async def cancel_job(self, job_id: str, now: float) -> list[str]:
         """Mark the job canceled; requests not yet sent get `canceled` results.
 
+        :raises JobFinished: the job had ended (completed or canceled); nothing is changed.
         Returns the ids of open batches that hold only this job's requests (to cancel remotely).
         """
         async with self.engine.begin() as conn:
-            found = await conn.execute(update(jobs).where(jobs.c.id == job_id).values(status=JobStatus.CANCELED.value))
-            if found.rowcount == 0:
-                raise NotFound("job", job_id)
+            open_statuses = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+            found = await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status.in_(open_statuses))
+                .values(status=JobStatus.CANCELED.value)
+            )
+            if found.rowcount == 0:  # unknown, or ended already: a finished job stays as it is
+                status = await conn.scalar(select(jobs.c.status).where(jobs.c.id == job_id))
+                raise NotFound("job", job_id) if status is None else JobFinished(job_id, status)
             queued = (
                 await conn.execute(
                     update(requests)

@@ -88,7 +88,11 @@ async def results(job_id: str, state: State) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
-@router.post("/{job_id}/cancel", response_model=Job, responses=ERRORS)
+ENDED = {409: {"model": ErrorBody, "description": "The job has ended already: nothing changed"}}
+
+
+@router.post("/{job_id}/cancel", response_model=Job, responses={**ERRORS, **ENDED})
 async def cancel(job_id: str, state: State) -> dict[str, Any]:
-    """Cancel: unsent requests are canceled, its batches stopped; results already in are kept."""
+    """Cancel: unsent requests are canceled, its batches stopped; results already in are kept.
+    A job that has ended already is left as it is (409)."""
     return (await state.engine.cancel(job_id)).to_dict()

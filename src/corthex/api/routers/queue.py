@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -11,6 +12,7 @@ from corthex.api.schemas import Cleared, Flushed, QueueBody, QueueState, Submitt
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
 from corthex.domain.jobs import JobStatus
+from corthex.errors import JobFinished
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -60,8 +62,9 @@ async def clear(state: State) -> Cleared:
     for job in await state.engine.jobs(status=JobStatus.QUEUED, limit=MAX_JOBS):
         # Re-read first: a flush between the listing and here must not cancel a running job.
         if (await state.engine.status(job.id)).status is JobStatus.QUEUED:
-            await state.engine.cancel(job.id)
-            canceled.append(job.id)
-            count += job.total
+            with contextlib.suppress(JobFinished):  # ended meanwhile: left as it is
+                await state.engine.cancel(job.id)
+                canceled.append(job.id)
+                count += job.total
     await state.engine.bus.publish("queue.cleared", jobs=len(canceled), requests=count)
     return Cleared(canceled_jobs=canceled, canceled_requests=count)
