@@ -21,6 +21,7 @@ from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.engine.engine import Engine
 from corthex.errors import CorthexError, InvalidInput, JobFinished
 from corthex.progress import JobProgress, summary_table
+from corthex.redaction import install_log_redaction
 
 app = typer.Typer(
     help="CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs.",
@@ -38,6 +39,7 @@ def main() -> None:
     logging.basicConfig(
         level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_redaction()  # every command's log lines, at any level, carry no key
     app()
 
 

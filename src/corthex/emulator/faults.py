@@ -2,7 +2,9 @@
 
 Two families:
 
-- call faults (`http`, `slow`, `late`, `malformed`) act on one HTTP call, matched by `op`: `slow`
+- call faults (`http`, `slow`, `late`, `malformed`, `echo_key`) act on one HTTP call, matched by
+  `op`: `echo_key` answers `status` with an HTML error page that echoes the caller's key wrapped
+  across lines (as some gateways and proxies do); `slow`
   waits `delay` before the call is served (a client that gives up first leaves nothing done),
   `late` serves the call and then holds the answer for `delay` (the work is done, as when a
   provider creates a batch but the client's timeout fires first);
@@ -22,7 +24,7 @@ from typing import Any
 
 PROVIDERS = ("openai", "anthropic", "gemini")
 OPS = ("upload", "create", "retrieve", "list", "results", "cancel", "realtime", "delete", "*")
-CALL_KINDS = ("http", "slow", "late", "malformed")
+CALL_KINDS = ("http", "slow", "late", "malformed", "echo_key")
 BATCH_KINDS = ("expire", "row_errors", "never_end", "fail_batch")
 
 

@@ -46,7 +46,7 @@ def guard(provider: str, op: str, *, auth: bool = True) -> Any:
         if fault is not None and fault.kind == "late":
             request.state.late_answer = fault.delay  # served now, answered late (app.LateAnswers)
         elif fault is not None:
-            await apply_fault(provider, fault)
+            await apply_fault(provider, fault, request)
 
     return Depends(check)
 
@@ -63,7 +63,9 @@ def has_key(provider: str, request: Request) -> bool:
     )
 
 
-async def apply_fault(provider: str, fault: Fault) -> None:
+async def apply_fault(provider: str, fault: Fault, request: Request) -> None:
+    if fault.kind == "echo_key":
+        raise RawResponse(Response(_echoed_key_page(provider, request), fault.status, media_type="text/html"))
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay)
         return
@@ -76,6 +78,22 @@ async def apply_fault(provider: str, fault: Fault) -> None:
             "retry-after-ms": str(int(fault.retry_after * 1000)),
         }
     raise EmulatorError(provider, fault.status, headers=headers)
+
+
+def _echoed_key_page(provider: str, request: Request) -> bytes:
+    """A gateway's 401 page that quotes the key it was given, wrapped every 8 characters."""
+    key = presented_key(provider, request)
+    wrapped = "\n".join(key[i : i + 8] for i in range(0, len(key), 8))
+    return f"<html><body><h1>401 Unauthorized</h1><pre>API key not valid:\n{wrapped}\n</pre></body></html>".encode()
+
+
+def presented_key(provider: str, request: Request) -> str:
+    bearer = request.headers.get("authorization", "")
+    if bearer.lower().startswith("bearer "):
+        return bearer[7:].strip()
+    names = {"anthropic": ("x-api-key",), "gemini": ("x-goog-api-key",)}.get(provider, ())
+    found = [request.headers.get(name, "") for name in names] + [request.query_params.get("key", "")]
+    return next((value for value in found if value), "")
 
 
 def _record_openai(state: EmulatorState, request: Request) -> None:

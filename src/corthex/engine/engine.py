@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from corthex import redaction
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
@@ -58,6 +59,7 @@ class Engine:
         deliveries: list[Delivery] | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        redaction.configure(self.settings)  # its secrets (a .env's too) are masked everywhere
         self._providers, self._store = providers, store
         self._deliveries = list(deliveries or [])
         self._ctx: EngineContext | None = None

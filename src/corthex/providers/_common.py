@@ -20,6 +20,7 @@ import orjson
 from corthex.domain.results import retryable_status_code
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
+from corthex.redaction import mask_secrets
 
 #: Transport failures raised past the SDKs' own wrappers, e.g. while a response body streams.
 #: The SDKs run on httpx2 (openai, anthropic) or either fork (google-genai).
@@ -36,8 +37,9 @@ _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-*]{6,}|AIza[A-Za-z0-9_\-]{10,}|Bearer\s+
 
 
 def redact(message: str) -> str:
-    """An error message fit for logs and the store: no key-shaped tokens, bounded length."""
-    cleaned = _SECRET.sub("[redacted]", message)
+    """An error message fit for logs and the store: no configured secret (by value, also wrapped
+    or cut), no key-shaped token, bounded length."""
+    cleaned = _SECRET.sub("[redacted]", mask_secrets(message))
     return cleaned if len(cleaned) <= _MAX_MESSAGE else cleaned[:_MAX_MESSAGE] + "…"
 
 

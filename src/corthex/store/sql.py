@@ -20,6 +20,7 @@ from corthex.domain.planning import PlanItem
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
 from corthex.errors import JobFinished, NotFound
+from corthex.redaction import mask_secrets
 from corthex.store import leases, migrate
 from corthex.store.chains import ChainStore
 from corthex.store.tables import batches, jobs, requests, results
@@ -348,6 +349,7 @@ class SqlStore:
         """Creation failed: the batch is abandoned and its requests go back to the queue after a
         backoff. Requests that failed creation `max_failures` times get a failed result; their
         ids are returned."""
+        error = _error_text(error)
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(batches)
@@ -386,6 +388,7 @@ class SqlStore:
         """A create call failed in a way that may still have created the batch: the intent stays,
         unleased but untouchable until `retry_at`, when the poller looks for it at the provider.
         Counts as one failed creation for its requests."""
+        error = _error_text(error)
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(batches)
@@ -549,11 +552,12 @@ class SqlStore:
                     await conn.exec_driver_sql(self._insert_results, rows)
                 written = len(rows)
             for reason, ids in _by_reason(retries).items():
+                why = _error_text(reason)
                 for chunk in _chunks(ids):
                     await conn.execute(
                         update(requests)
                         .where(self._among(chunk), _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
-                        .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=reason)
+                        .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=why)
                     )
         return written
 
@@ -620,6 +624,8 @@ class SqlStore:
             ).scalar_one()
 
     async def _update_batch(self, batch_id: str, **values: Any) -> None:
+        if values.get("error") is not None:
+            values["error"] = _error_text(values["error"])
         async with self.engine.begin() as conn:
             await conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
 
@@ -742,7 +748,7 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         final.cost_usd,
         final.realtime_cost_usd,
         error.type if error is not None else None,
-        _storable(error.message) if error is not None else None,
+        _error_text(error.message) if error is not None else None,
         r.attempts,
         batch_id,
         now,
@@ -760,9 +766,15 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "\ufffd")
 
 
+def _error_text(text: str) -> str:
+    """Error text as it may be stored: no secret in it, whatever shape a provider's error page
+    gave it (the last defence: adapters mask their errors too), and no NUL."""
+    return _storable(mask_secrets(text)) or ""
+
+
 def _failed_row(r: Row[Any], kind: str, message: str, now: float, batch_id: str | None) -> dict[str, Any]:
     row = _base_row(r, now, batch_id)
-    row.update(status="failed", error_type=kind, error_message=message)
+    row.update(status="failed", error_type=kind, error_message=_error_text(message))
     return row
 
 
