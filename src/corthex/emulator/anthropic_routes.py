@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from corthex.emulator.anthropic_batches import (
-    MAX_BYTES,
     AnthropicBatch,
     batch_json,
     check_requests,
@@ -36,7 +35,7 @@ def _err(status: int, message: str) -> EmulatorError:
 @router.post(BATCHES, dependencies=[guard("anthropic", "create")])
 async def create_batch(request: Request) -> Response:
     state = get_state(request)
-    body = await read_json(request, "anthropic", max_bytes=MAX_BYTES)
+    body = await read_json(request, "anthropic", max_bytes=state.config.anthropic_body_max_bytes)
     requests = body.get("requests") if isinstance(body, dict) else None
     first_custom_id = _first_custom_id(requests)
     state.counters.record_create_body("anthropic", first_custom_id=first_custom_id)

@@ -44,6 +44,7 @@ ENDPOINTS = (
 )
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 BAD_BATCH_FILE = "Invalid file format for Batch API. Must be .jsonl"
+FILE_TOO_LARGE = "File is too large."
 FILE_DEFAULT_EXPIRY = 30 * 86_400
 
 
@@ -69,6 +70,9 @@ async def create_file(request: Request) -> Response:
         file_id = new_id("file-", 22)
         path = state.openai.file_path(file_id)
         size = await asyncio.to_thread(_save, upload, path)
+    if purpose == "batch" and size > state.config.openai_file_max_bytes:
+        await asyncio.to_thread(path.unlink, True)
+        raise _err(400, FILE_TOO_LARGE)  # at upload, as curator#111 saw it
     stored = OpenAIFile(file_id, filename, purpose, size, int(state.now()), path, expires_at)
     state.openai.files[file_id] = stored
     if purpose == "batch":
