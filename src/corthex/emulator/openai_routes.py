@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -86,8 +86,16 @@ def _check_upload(purpose: str, upload: Any) -> None:
         raise _err(400, f"Invalid value for 'purpose': '{purpose}'.", "purpose", "invalid_value")
     if not isinstance(upload, UploadFile):
         raise _err(400, "Missing required parameter: 'file'.", "file", "missing_required_parameter")
-    if purpose == "batch" and not (upload.filename or "").endswith(".jsonl"):
+    if purpose == "batch" and not batch_file_name_ok(upload.filename or ""):
         raise _err(400, BAD_BATCH_FILE)
+
+
+def batch_file_name_ok(filename: str) -> bool:
+    """A batch input's name ends in `.jsonl`, or has no extension at all: the real API refuses
+    `notes.txt` (litellm#37527) but takes the `upload` that the SDK names bytes (curator uploads
+    that way in production). docs/wire/upload-names.md"""
+    suffix = PurePosixPath(filename).suffix
+    return suffix in ("", ".jsonl")
 
 
 def _upload_expiry(form: Any, now: float) -> int | None:
