@@ -47,7 +47,8 @@ async def create_batch(request: Request) -> Response:
     timeline = state.config.timeline(state.now(), len(prepared.params), faults, validate=False, finalize=False)
     batch = AnthropicBatch(new_id("msgbatch_"), timeline, prepared)
     state.anthropic.batches[batch.id] = batch
-    state.counters.record_batch("anthropic", batch.id, batch.n, first_custom_id=first_custom_id)
+    received = len(await request.body())  # starlette keeps the body read above
+    state.counters.record_batch("anthropic", batch.id, batch.n, first_custom_id=first_custom_id, wire_bytes=received)
     return json_response(_json(request, state, batch, initial(timeline)))
 
 

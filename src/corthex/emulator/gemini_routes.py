@@ -77,6 +77,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
         metadata=first_metadata,
         display_name=display_name,
         first_custom_id=first_key,
+        wire_bytes=stored.size if stored is not None else len(await request.body()),
     )
     return json_response(operation_json(batch, initial(batch.timeline), version))
 

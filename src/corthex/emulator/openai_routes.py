@@ -192,7 +192,12 @@ async def create_batch(request: Request) -> Response:
     )
     state.openai.batches[batch.id] = batch
     state.counters.record_batch(
-        "openai", batch.id, scan.n, metadata=batch.metadata, first_custom_id=scan.first_custom_id
+        "openai",
+        batch.id,
+        scan.n,
+        metadata=batch.metadata,
+        first_custom_id=scan.first_custom_id,
+        wire_bytes=source.bytes,
     )
     return json_response(batch_json(batch, initial(timeline)))
 

@@ -144,9 +144,11 @@ def wire_size(item: WireItem) -> int:
 def inline_size(item: WireItem) -> int:
     """Bytes of the item's entry in an inline create body, as google-genai writes it: `json.dumps`
     with its defaults (`_api_client.py`), so each non-ASCII character costs 6 bytes; the SDK's entry
-    (`batches._InlinedRequest_to_mldev`) holds the same fields as the file line's request."""
+    (`batches._InlinedRequest_to_mldev`) holds the file line's request, and `generationConfig`
+    always, empty or not (`to_wire` always passes a config)."""
     line = to_file_line(item)
-    return ascii_json_size({"request": line["request"], "metadata": {"key": line["key"]}}) + len(", ")
+    request = {"generationConfig": {}, **line["request"]}  # key order leaves the size unchanged
+    return ascii_json_size({"request": request, "metadata": {"key": line["key"]}}) + len(", ")
 
 
 def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
