@@ -14,7 +14,6 @@ import openai
 import pytest
 from engine_support import fast_settings
 from google.genai import errors as genai_errors
-from sdk_support import wait_ended
 
 from corthex.domain.limits import ProviderLimits
 from corthex.domain.parsing import parse_request
