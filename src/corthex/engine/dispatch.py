@@ -14,8 +14,9 @@ import orjson
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef
-from corthex.domain.planning import BatchPlan, plan_batches
-from corthex.domain.requests import LLMRequest
+from corthex.domain.limits import ProviderLimits
+from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
+from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
@@ -73,11 +74,16 @@ async def dispatch_once(ctx: EngineContext) -> int:
     if not items:
         return 0
     # Largest first: it runs longest at the provider, so it should start first.
-    plans = sorted(plan_batches(items), key=lambda plan: len(plan.request_ids), reverse=True)
+    plans = sorted(plan_batches(items, _limits(ctx, items)), key=lambda plan: len(plan.request_ids), reverse=True)
     del items
     building = asyncio.Semaphore(BUILDING_AT_ONCE)
     created = await asyncio.gather(*(_send(ctx, plan, building) for plan in plans))
     return sum(created)
+
+
+def _limits(ctx: EngineContext, items: Sequence[PlanItem]) -> dict[ProviderName, ProviderLimits]:
+    """Each provider's limits, as its adapter states them (only the providers these items go to)."""
+    return {name: ctx.provider(name).limits for name in {item.provider for item in items}}
 
 
 async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore) -> int:

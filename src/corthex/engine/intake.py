@@ -13,6 +13,7 @@ import orjson
 from corthex.domain.parsing import parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
 from corthex.errors import InputProblem, InvalidInput
+from corthex.providers import WireItem, wire_size_of
 
 ROWS_PER_CHUNK = 2000
 
@@ -47,15 +48,16 @@ def new_job_id() -> tuple[str, str]:
 
 
 def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
-    body = orjson.dumps(request.to_dict()).decode()
+    wire_id = f"{prefix}-{seq}"  # provider-safe: [0-9a-f-], at most 23 characters
     return {
-        "id": f"{prefix}-{seq}",  # provider-safe: [0-9a-f-], at most 23 characters
+        "id": wire_id,
         "seq": seq,
         "custom_id": request.custom_id,
         "provider": request.provider.value,
         "model": request.model,
-        "body": body,
-        "size": len(body),
+        "body": orjson.dumps(request.to_dict()).decode(),
+        # bytes in the provider's batch wire form, what planning compares with the limits
+        "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }
 
 
