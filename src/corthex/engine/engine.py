@@ -149,11 +149,18 @@ class Engine:
     # -- submitting ---------------------------------------------------------------------------
 
     async def submit_file(
-        self, path: Path, *, skip_invalid: bool = False, queue: bool = False, label: str | None = None
+        self,
+        path: Path,
+        *,
+        skip_invalid: bool = False,
+        queue: bool = False,
+        label: str | None = None,
+        encoding: str | None = None,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
-        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush."""
-        intake = read_file(Path(path), skip_invalid=skip_invalid)
+        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
+        is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
         return await self._record(
             intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name
         )
