@@ -74,17 +74,17 @@ class Engine:
         self._clock_followed_at = 0.0
 
     async def __aenter__(self) -> Engine:
-        store = self._store or await SqlStore.open(self.settings.database_url)
         providers = self._providers
-        if providers is None:
+        if providers is None:  # first: a malformed endpoint is refused before the database is touched
             from corthex.providers import build_providers
 
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             providers = build_providers(
                 self.settings.data_dir,
                 max_retries=self.settings.provider_max_retries,
                 timeout=self.settings.provider_timeout,
             )
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = self._store or await SqlStore.open(self.settings.database_url)
         self._ctx = EngineContext(self.settings, store, providers)
         await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
