@@ -20,6 +20,7 @@ after_step_claimed   chains: step claimed, its job not yet recorded
 during_delivery      archive: the report's temporary file written, not yet renamed into place
 after_delivery       chains: a sink delivered the report, not yet marked delivered
 before_finish        chains: every sink marked delivered, chain not yet marked done
+after_realtime_answer realtime: one answer of a step recorded, others may still be out
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ POINTS = frozenset(
         "during_delivery",
         "after_delivery",
         "before_finish",
+        "after_realtime_answer",
     }
 )
 

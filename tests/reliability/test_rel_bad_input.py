@@ -56,7 +56,7 @@ class Bad:
 FILE_CASES = [
     Bad("file", "invalid JSON", [OK, b"{not json"], "line 2: invalid JSON"),
     Bad("file", "truncated object", [OK, b'{"custom_id": "a", "model": '], "line 2: invalid JSON"),
-    Bad("file", "not UTF-8", [OK, b"\xff\xfe\x00garbage"], "line 2: invalid JSON"),
+    Bad("file", "not UTF-8", [OK, b"\xff\xfe\x00garbage"], "line 2: not UTF-8 text (byte 0xff at byte 1)"),
     Bad("file", "array line", [OK, [1, 2]], "line 2: a request must be a JSON object"),
     Bad("file", "string line", [OK, "hello"], "line 2: a request must be a JSON object"),
     Bad("file", "null line", [OK, None], "line 2: a request must be a JSON object"),

@@ -10,6 +10,7 @@ import logging
 import orjson
 
 from corthex import clock
+from corthex.crashpoints import crash_point
 from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
@@ -28,11 +29,19 @@ async def run_realtime(ctx: EngineContext, job_id: str) -> None:
     again after a crash: only requests without a result go out."""
     batch_id = realtime_batch_id(job_id)
     bodies = await ctx.store.take_realtime(job_id, batch_id)
-    finals = await asyncio.gather(*(_one(ctx, wire_id, body) for wire_id, body in bodies))
-    await ctx.store.record_results(batch_id, finals, [], clock.now())
+    finals = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
     await ctx.bus.publish("batch.collected", batch_id=batch_id, provider="realtime", results=len(finals), retried=0)
     for done in await ctx.store.finish_jobs(clock.now()):
         await ctx.bus.publish("job.completed", job_id=done)
+
+
+async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> FinalResult:
+    """One call, its result written as soon as it is in: a crash while the other calls of the
+    step are still out re-sends only those (each answer is paid for at the full price)."""
+    final = await _one(ctx, wire_id, body)
+    await ctx.store.record_results(batch_id, [final], [], clock.now())
+    crash_point("after_realtime_answer")
+    return final
 
 
 async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
