@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.structured import strict_form
 
 
 class OpenAIEndpoint(enum.StrEnum):
@@ -145,9 +146,19 @@ def unsent_temperature(request: LLMRequest) -> bool:
 
 def request_warnings(request: LLMRequest) -> list[str]:
     """What will not go out as the user wrote it (the submit report shows these)."""
-    if request.provider is ProviderName.OPENAI and unsent_temperature(request):
-        return [
+    if request.provider is not ProviderName.OPENAI:
+        return []
+    warnings = []
+    if unsent_temperature(request):
+        warnings.append(
             f"'temperature' is not sent to {request.model}: the model accepts only its default "
             "temperature (it reasons before answering)"
-        ]
-    return []
+        )
+    if request.json_schema is not None:
+        form = strict_form(request.json_schema)
+        if not form.strict:
+            warnings.append(
+                f"'json_schema' goes to {request.model} without strict mode ({form.why_not}); "
+                "answers are still validated against it"
+            )
+    return warnings

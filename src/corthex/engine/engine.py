@@ -47,6 +47,7 @@ class SubmitReport:
     total: int  #: requests accepted
     queued: bool  #: waiting in the queue for a flush
     skipped: list[InputProblem] = field(default_factory=list)  #: lines left out (--skip-invalid)
+    warnings: list[str] = field(default_factory=list)  #: what will not go out as written, and why
 
 
 class Engine:
@@ -175,7 +176,9 @@ class Engine:
             )
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
-        return SubmitReport(job_id, intake.total, queue, intake.skipped)
+        for warning in intake.warnings:
+            log.warning("job %s: %s", job_id, warning)
+        return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
 
     async def flush(self) -> int:
         """Send everything waiting in the queue now. Returns the number of requests released."""

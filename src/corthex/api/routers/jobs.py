@@ -26,7 +26,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def submitted(report: SubmitReport) -> Submitted:
     skipped = [{"line": p.line, "unit": p.unit, "field": p.field, "reason": p.reason} for p in report.skipped]
-    return Submitted(job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped)
+    return Submitted(
+        job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped, warnings=report.warnings
+    )
 
 
 @router.post("", status_code=201, response_model=Submitted, responses=ERRORS)
