@@ -168,3 +168,10 @@ def test_empty_file_is_refused(run, tmp_path: Path) -> None:
 def test_unknown_job_is_a_clear_error(run) -> None:
     out = run("status", "job_000000000000", ok=False)
     assert out.returncode == 2 and "no job with id 'job_000000000000'" in out.stderr
+
+
+def test_submit_prints_the_warnings(run, tmp_path: Path) -> None:
+    """A temperature the model refuses is left out, and the CLI says so (issue 11 item 5)."""
+    path = write(tmp_path / "warm.jsonl", [{"custom_id": "w", "model": "o3", "prompt": "안녕", "temperature": 0.2}])
+    out = run("submit", str(path))
+    assert "warning: request 'w': 'temperature' is not sent to o3" in out.stderr
