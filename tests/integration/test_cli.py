@@ -175,3 +175,16 @@ def test_submit_prints_the_warnings(run, tmp_path: Path) -> None:
     path = write(tmp_path / "warm.jsonl", [{"custom_id": "w", "model": "o3", "prompt": "안녕", "temperature": 0.2}])
     out = run("submit", str(path))
     assert "warning: request 'w': 'temperature' is not sent to o3" in out.stderr
+
+
+def test_a_cp949_file_is_refused_then_read_with_encoding(run, tmp_path: Path) -> None:
+    rows = [
+        {"custom_id": f"k{i}", "model": m, "prompt": f"분기 실적 요약 {i}"} for i, m in enumerate(["gpt-5-mini"] * 2)
+    ]
+    path = tmp_path / "korean.jsonl"
+    path.write_bytes("".join(orjson.dumps(r).decode() + "\n" for r in rows).encode("cp949"))
+    refused = run("submit", str(path), ok=False)
+    assert refused.returncode == 2 and "korean.jsonl line 1: not UTF-8 text" in refused.stderr
+    assert "--encoding cp949" in refused.stderr and "job_" not in run("status").stdout
+    out = run("submit", str(path), "--encoding", "cp949", "--wait", "--out", str(tmp_path / "out.jsonl"))
+    assert "2 results written" in out.stdout
