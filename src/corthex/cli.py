@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -80,7 +80,7 @@ def submit(
 
     async def go(engine: Engine) -> None:
         report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
-        _report_skipped(report.skipped)
+        _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
         if not wait:
             await engine.step()  # create the batches now; any worker or later command collects
@@ -109,11 +109,13 @@ async def _write_results(engine: Engine, job_id: str, out: Path) -> int:
     return count
 
 
-def _report_skipped(problems: list[Any]) -> None:
+def _report_skipped(problems: list[Any], warnings: Sequence[str] = ()) -> None:
     for problem in problems:
         err.print(f"skipped {problem}", highlight=False)
     if problems:
         err.print(f"{len(problems)} invalid line(s) skipped", highlight=False)
+    for warning in warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
 
 
 @app.command()
@@ -177,7 +179,7 @@ def queue_add(
 
     async def go(engine: Engine) -> None:
         report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True, encoding=encoding)
-        _report_skipped(report.skipped)
+        _report_skipped(report.skipped, report.warnings)
         count, _ = await engine.store.queue_stats()
         console.print(
             f"job [bold]{report.job_id}[/bold]: {report.total} requests queued ({count} in the queue)", highlight=False

@@ -222,3 +222,17 @@ async def test_a_job_over_the_daily_budget_is_refused_with_402(
                 assert refused.json()["detail"].startswith("nothing submitted: the daily budget of $0.00001 (")
             assert (await client.get("/jobs")).json() == []
             assert (await client.get("/costs")).json()["budget_usd"] == 0.00001
+
+
+async def test_submission_warnings_and_schema_refusals_reach_the_client(client: httpx.AsyncClient) -> None:
+    """Issue 11 items 5, 6: a refused temperature is reported, never dropped silently; a schema the
+    provider cannot take is refused naming the item and the field."""
+    warm = {"custom_id": "w", "model": "o3", "prompt": "안녕", "temperature": 0.2}
+    created = await client.post("/jobs", json={"requests": [warm]})
+    assert created.status_code == 201, created.text
+    (warning,) = created.json()["warnings"]
+    assert "'temperature' is not sent to o3" in warning
+    array_root = {"custom_id": "a", "model": "gpt-5-mini", "prompt": "안녕", "json_schema": {"type": "array"}}
+    refused = await client.post("/jobs", json={"requests": [array_root]})
+    assert refused.status_code == 422, refused.text
+    assert "json_schema" in refused.text and "root is an object" in refused.text

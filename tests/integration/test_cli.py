@@ -170,6 +170,13 @@ def test_unknown_job_is_a_clear_error(run) -> None:
     assert out.returncode == 2 and "no job with id 'job_000000000000'" in out.stderr
 
 
+def test_submit_prints_the_warnings(run, tmp_path: Path) -> None:
+    """A temperature the model refuses is left out, and the CLI says so (issue 11 item 5)."""
+    path = write(tmp_path / "warm.jsonl", [{"custom_id": "w", "model": "o3", "prompt": "안녕", "temperature": 0.2}])
+    out = run("submit", str(path))
+    assert "warning: request 'w': 'temperature' is not sent to o3" in out.stderr
+
+
 def test_a_cp949_file_is_refused_then_read_with_encoding(run, tmp_path: Path) -> None:
     rows = [
         {"custom_id": f"k{i}", "model": m, "prompt": f"분기 실적 요약 {i}"} for i, m in enumerate(["gpt-5-mini"] * 2)

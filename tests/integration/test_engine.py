@@ -231,7 +231,9 @@ async def test_cancel_stops_the_job_and_keeps_nothing_going(engine: Engine, emul
 
 
 async def test_cancel_after_completion_changes_nothing_and_says_so(engine: Engine) -> None:
-    report = await engine.submit([{"custom_id": f"k{i}", "model": "gpt-5-mini", "prompt": "삼성전자 분석"} for i in range(4)])
+    report = await engine.submit(
+        [{"custom_id": f"k{i}", "model": "gpt-5-mini", "prompt": "삼성전자 분석"} for i in range(4)]
+    )
     done = await engine.wait(report.job_id, timeout=30)
     assert done.status.value == "completed" and done.succeeded == 4
     with pytest.raises(JobFinished, match=f"job {report.job_id} is already completed: nothing to cancel"):

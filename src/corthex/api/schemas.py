@@ -49,6 +49,7 @@ class Submitted(BaseModel):
     total: int
     queued: bool
     skipped: list[Problem] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  #: what will not go out as written, and why
     replayed: bool = False  #: the Idempotency-Key was used before: this is the job that call created
 
 

@@ -7,18 +7,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from corthex.domain.capabilities import for_request
 from corthex.domain.pricing import batch_cost, has_price, realtime_cost
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import Usage
 
 CHARS_PER_TOKEN = 3  # conservative for mixed Korean/English text: estimates err high
 OUTPUT_SHARE = 0.5  # expected share of max_output_tokens actually written
+#: The output cap an estimate assumes when the request sets none. Not the model's maximum, which
+#: the Anthropic adapter sends as `max_tokens` (64,000-128,000): an estimate on it would be
+#: 60-125 times the answers' usual cost and refuse every job under a daily budget.
+TYPICAL_OUTPUT_TOKENS = 1024
 
 
 def day_start(now: float, timezone: str) -> float:
     """Unix time of today's midnight in `timezone` (e.g. Asia/Seoul, not the server's UTC)."""
     local = datetime.fromtimestamp(now, ZoneInfo(timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def expected_output_tokens(request: LLMRequest) -> int:
+    """Output tokens an estimate counts: a share of the request's cap (a typical answer's when
+    it sets none), never more than the model can write."""
+    cap = request.max_output_tokens or TYPICAL_OUTPUT_TOKENS
+    largest = for_request(request).max_output_tokens
+    return int(min(cap, largest or cap) * OUTPUT_SHARE)
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,7 @@ def estimate(requests: Iterable[LLMRequest], *, realtime: bool = False) -> Estim
             unpriced.add(f"{request.provider} model {request.model!r}")
             continue
         chars = len(request.system or "") + sum(len(m.content) for m in request.messages)
-        usage = Usage(
-            input_tokens=chars // CHARS_PER_TOKEN + 1,
-            output_tokens=int((request.max_output_tokens or 1024) * OUTPUT_SHARE),
-        )
+        usage = Usage(input_tokens=chars // CHARS_PER_TOKEN + 1, output_tokens=expected_output_tokens(request))
         price = realtime_cost if realtime else batch_cost
         total += price(request.provider, request.model, usage) or 0.0
     return Estimate(total, frozenset(unpriced))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from corthex.domain.polling import RetryPolicy
 from corthex.domain.pricing import discounted, realtime_cost
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
+from corthex.domain.structured import check_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +27,12 @@ def settle(
     job_canceled: bool,
     policy: RetryPolicy,
     realtime: bool = False,
+    schema: dict[str, Any] | None = None,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
     canceled job); anything else is final, priced at the batch rate (or the realtime rate for
-    a realtime call) when it succeeded."""
+    a realtime call) when it succeeded. With `schema`, an answer must parse and match it."""
+    row, parsed = structured(row, schema)
     if row.retryable and not job_canceled and policy.may_retry(attempts):
         error = row.error
         return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
@@ -52,7 +56,21 @@ def settle(
         cost_usd=full if realtime or full is None else discounted(provider, full),
         realtime_cost_usd=full,
         finish_reason=row.finish_reason,
+        parsed=parsed,
+        has_parsed=schema is not None,
     )
+
+
+def structured(row: ProviderResult, schema: dict[str, Any] | None) -> tuple[ProviderResult, Any]:
+    """(the row, the parsed answer): an answer that does not parse or match `schema` becomes a
+    failure `invalid_output` with the validator's message, worth another attempt."""
+    if schema is None or row.status is not ResultStatus.SUCCEEDED:
+        return row, None
+    checked = check_answer(schema, row.content)
+    if checked.ok:
+        return row, checked.value
+    error = ResultError("invalid_output", checked.error or "the answer does not match the schema", True)
+    return replace(row, status=ResultStatus.FAILED, error=error), None
 
 
 _MISSING = {

@@ -14,6 +14,7 @@ import orjson
 
 from corthex.domain.limits import LIMITS
 from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
+from corthex.domain.structured import schema_problem
 from corthex.errors import InputProblem
 
 _KNOWN_FIELDS = frozenset(
@@ -108,15 +109,16 @@ def parse_request(data: Any) -> LLMRequest:
         raise _Bad(f"unknown field {unknown[0]!r}", unknown[0])
     custom_id = _required_str(data, "custom_id")
     model = _required_str(data, "model")
+    provider = _provider(data, model)
     return LLMRequest(
         custom_id=custom_id,
         model=model,
-        provider=_provider(data, model),
+        provider=provider,
         messages=_messages(data),
         system=_optional_str(data, "system"),
         max_output_tokens=_max_tokens(data),
         temperature=_temperature(data),
-        json_schema=_optional_obj(data, "json_schema"),
+        json_schema=_json_schema(data, provider),
         cache_system=_optional_bool(data, "cache_system"),
         metadata=_metadata(data),
     )
@@ -145,6 +147,16 @@ def _optional_obj(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     if value is not None and not isinstance(value, dict):
         raise _Bad(f"'{name}' must be an object", name)
     return value
+
+
+def _json_schema(data: dict[str, Any], provider: ProviderName) -> dict[str, Any] | None:
+    """The schema, refused here when the provider could not take it (every request would fail)."""
+    schema = _optional_obj(data, "json_schema")
+    if schema is not None:
+        problem = schema_problem(schema, provider)
+        if problem is not None:
+            raise _Bad(f"not a schema {provider} takes: {problem.reason} (at {problem.where or '/'})", "json_schema")
+    return schema
 
 
 def _optional_bool(data: dict[str, Any], name: str) -> bool:

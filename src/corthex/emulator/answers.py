@@ -8,6 +8,8 @@ Test hooks, read from the last user message:
   a newline, `\\u005d` for `]`); if it does not decode as a JSON string body it is used as is.
   It ends at the first `]]`.
 - `[[emulator:error]]` makes the request fail with a 400-type per-row error.
+- `[[emulator:invalid_json]]` answers a structured-output request with JSON cut short (a
+  model that did not hold to its schema).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from corthex.emulator.schema_gen import generate
 
 REPLY_HOOK = re.compile(r"\[\[emulator:reply=(.*?)\]\]", re.DOTALL)
 ERROR_HOOK = "[[emulator:error]]"
+INVALID_JSON_HOOK = "[[emulator:invalid_json]]"
+INVALID_JSON = '{"answer": "cut sh'
 ECHO_WORDS = 16
 
 
@@ -69,6 +73,8 @@ def answer(ask: Ask) -> Answer:
         return _usage(ask, text, tool_name=ask.tool_name, tool_args=args)
     if reply is not None:
         return _usage(ask, reply)
+    if ask.schema is not None and INVALID_JSON_HOOK in ask.prompt:
+        return _usage(ask, INVALID_JSON)
     if ask.schema is not None:
         return _usage(ask, orjson.dumps(generate(ask.schema)).decode())
     return _usage(ask, echo(ask.model, ask.prompt))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from corthex.domain.capabilities import OpenAIEndpoint, capabilities
+from corthex.domain.requests import ProviderName
 from corthex.emulator.answers import (
     ERROR_HOOK,
     Ask,
@@ -67,13 +69,38 @@ def openai_problem(url: str, body: Any) -> RowProblem | None:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return RowProblem("You must provide a model parameter.", "model", None)
-    if url == "/v1/chat/completions":
+    problem = _openai_model_problem(url, model, body)
+    if problem is None and url == "/v1/chat/completions":
         problem = _openai_chat_problem(body)
-        if problem is not None:
-            return problem
+    if problem is not None:
+        return problem
     ask = openai_ask(url, body)
     if ERROR_HOOK in ask.prompt:
         return RowProblem(HOOK_MESSAGE, None, "emulated_error")
+    return None
+
+
+#: What the real API answers a Responses-only model (o1-pro, o3-pro) on chat completions
+#: (docs/wire/openai-endpoints.md): 404, param "model".
+NOT_A_CHAT_MODEL = (
+    "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+    "Did you mean to use v1/completions?"
+)
+
+
+def _openai_model_problem(url: str, model: str, body: dict[str, Any]) -> RowProblem | None:
+    """The model's own refusals: the wrong endpoint, a temperature it does not take."""
+    caps = capabilities(ProviderName.OPENAI, model)
+    if url == OpenAIEndpoint.CHAT.value and caps.endpoint is OpenAIEndpoint.RESPONSES:
+        return RowProblem(NOT_A_CHAT_MODEL, "model", None, status=404)
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1 and not caps.accepts_temperature:
+        return RowProblem(
+            f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+            "Only the default (1) value is supported.",
+            "temperature",
+            "unsupported_value",
+        )
     return None
 
 

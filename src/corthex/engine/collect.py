@@ -144,7 +144,7 @@ async def _write(
         meta = pending.pop(row.wire_id, None)
         if meta is None:  # a row for a request that is not ours (or already settled)
             continue
-        attempts, job_canceled, model = meta
+        attempts, job_canceled, model, schema = meta
         outcome = settle(
             row,
             provider=batch.provider,
@@ -152,6 +152,7 @@ async def _write(
             attempts=attempts,
             job_canceled=job_canceled,
             policy=ctx.retry_policy,
+            schema=schema,
         )
         if isinstance(outcome, Retry):
             retries.append((outcome.request_id, outcome.reason))

@@ -51,6 +51,7 @@ class SubmitReport:
     total: int  #: requests accepted
     queued: bool  #: waiting in the queue for a flush
     skipped: list[InputProblem] = field(default_factory=list)  #: lines left out (--skip-invalid)
+    warnings: list[str] = field(default_factory=list)  #: what will not go out as written, and why
     replayed: bool = False  #: the Idempotency-Key was used before: this is the job it created
 
 
@@ -222,7 +223,9 @@ class Engine:
                 return twin
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
-        return SubmitReport(job_id, intake.total, queue, intake.skipped)
+        for warning in intake.warnings:
+            log.warning("job %s: %s", job_id, warning)
+        return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
 
     async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
         """The job an earlier submission with this key created, if any.

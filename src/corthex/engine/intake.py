@@ -11,13 +11,35 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pydantic
 
+from corthex.domain.capabilities import request_warnings
 from corthex.domain.parsing import parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
 from corthex.errors import InputProblem, InvalidInput, UsageError
 from corthex.providers import WireItem, wire_size_of
 
 ROWS_PER_CHUNK = 2000
+
+
+class WarningTally:
+    """Warnings of many requests, each told once, naming the first request it concerns and
+    how many more (a job of 50,000 lines gets one line per kind of warning)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int]] = {}  # message -> (first custom_id, count)
+
+    def add(self, request: LLMRequest) -> None:
+        for message in request_warnings(request):
+            first, count = self._seen.get(message, (request.custom_id, 0))
+            self._seen[message] = (first, count + 1)
+
+    def messages(self) -> list[str]:
+        out = []
+        for message, (first, count) in self._seen.items():
+            more = f" and {count - 1} more" if count > 1 else ""
+            out.append(f"request {first!r}{more}: {message}")
+        return out
 
 
 @dataclass
@@ -27,6 +49,7 @@ class Intake:
     total: int
     skipped: list[InputProblem] = field(default_factory=list)
     _source: Any = None
+    warnings: list[str] = field(default_factory=list)  #: what will not go out as written
 
     def requests(self) -> Iterator[LLMRequest]:
         """The valid requests, read again from the source (a file is never held in memory)."""
@@ -83,18 +106,19 @@ def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) ->
     when stored, so a large file is never held in memory. The file is UTF-8 unless `encoding`
     names another (e.g. cp949), which is then decoded strictly."""
     encoding = _known_encoding(encoding)
-    total, problems = 0, []
+    total, problems, tally = 0, [], WarningTally()
     for item in _parsed(path, encoding):
         if isinstance(item, InputProblem):
             problems.append(item)
         else:
             total += 1
+            tally.add(item)
     _check(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
         yield from (r for r in _parsed(path, encoding) if isinstance(r, LLMRequest))
 
-    return Intake(total, problems if skip_invalid else [], source)
+    return Intake(total, problems if skip_invalid else [], source, tally.messages())
 
 
 def _known_encoding(encoding: str | None) -> str | None:
@@ -138,6 +162,7 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
     requests: list[LLMRequest] = []
     problems: list[InputProblem] = []
     seen: set[str] = set()
+    tally = WarningTally()
     for number, item in enumerate(items, start=1):
         if isinstance(item, LLMRequest):
             parsed: LLMRequest | InputProblem = item
@@ -151,16 +176,26 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
             problems.append(replace(parsed, unit="item"))
         else:
             requests.append(parsed)
+            tally.add(parsed)
     _check(len(requests), problems, skip_invalid, source="")
-    return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests))
+    return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
 
 
 def _parse_object(item: Any, number: int, seen: set[str]) -> LLMRequest | InputProblem:
     try:
-        line = orjson.dumps(item)
+        line = orjson.dumps(with_schema_of_model(item))
     except TypeError as exc:  # orjson.JSONEncodeError: a set, bytes, an object, a too-deep nest…
         return InputProblem(number, f"not a JSON value ({exc})")
     return next(parse_lines([line], seen=seen, first_line=number))
+
+
+def with_schema_of_model(item: Any) -> Any:
+    """A request object whose `json_schema` is a pydantic model class, with the class's JSON
+    schema in its place (the Python API takes either)."""
+    schema = item.get("json_schema") if isinstance(item, dict) else None
+    if isinstance(schema, type) and issubclass(schema, pydantic.BaseModel):
+        return {**item, "json_schema": schema.model_json_schema()}
+    return item
 
 
 def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:

@@ -57,6 +57,7 @@ async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
             job_canceled=False,
             policy=ctx.retry_policy,
             realtime=True,
+            schema=request.json_schema,
         )
         if not isinstance(outcome, Retry):
             return outcome

@@ -19,6 +19,7 @@ from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.capabilities import capabilities, family_name
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
 from corthex.domain.wire_bytes import orjson_size
@@ -45,7 +46,11 @@ NAME = ProviderName.ANTHROPIC.value
 #: result rows). Wire ids never contain the separator.
 KEY_SEP = "__"
 _CUSTOM_ID_MAX = 64
-DEFAULT_MAX_TOKENS = 4096  #: `max_tokens` is required; used when the request sets none
+#: Without streaming the SDK refuses a call it expects to last over 10 minutes: max_tokens over
+#: 3,600 s × 128,000 tokens/h ÷ 600 s (anthropic/_base_client.py::_calculate_nonstreaming_timeout).
+REALTIME_MAX_TOKENS = 21_333
+#: …and, for some models, over its own lower figure (anthropic/_constants.py).
+_REALTIME_MODEL_MAX = {"claude-opus-4": 8_192, "claude-opus-4-0": 8_192, "claude-opus-4-1": 8_192}
 
 _JSON = {"Content-Type": "application/json"}
 _RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
@@ -54,7 +59,17 @@ _RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api
 # --- requests -------------------------------------------------------------------------------
 
 
-def params(request: LLMRequest) -> dict[str, Any]:
+def default_max_tokens(model: str, *, realtime: bool = False) -> int:
+    """`max_tokens` is required: when the request sets none, the model's largest output (a
+    fixed 4,096 cut long answers short), bounded for realtime calls by what the SDK sends
+    without streaming."""
+    largest = capabilities(ProviderName.ANTHROPIC, model).max_output_tokens or 8_192
+    if not realtime:
+        return largest
+    return min(largest, REALTIME_MAX_TOKENS, _REALTIME_MODEL_MAX.get(family_name(model), REALTIME_MAX_TOKENS))
+
+
+def params(request: LLMRequest, *, realtime: bool = False) -> dict[str, Any]:
     """Messages API parameters, for batch rows and realtime calls alike.
 
     `request.temperature` is not sent: SDK 2.13.0's Messages API (version 2026-10-21) has no
@@ -62,7 +77,7 @@ def params(request: LLMRequest) -> dict[str, Any]:
     """
     body: dict[str, Any] = {
         "model": request.model,
-        "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
+        "max_tokens": request.max_output_tokens or default_max_tokens(request.model, realtime=realtime),
         "messages": [{"role": m.role, "content": m.content} for m in request.messages],
     }
     if request.system:
@@ -320,7 +335,7 @@ class AnthropicProvider(Provider):
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
         try:
-            message = await self._sdk.messages.create(**params(request))
+            message = await self._sdk.messages.create(**params(request, realtime=True))
         except anthropic.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc

@@ -7,7 +7,6 @@ endpoint per file. Results come from two files, output and error, matched on `cu
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -20,14 +19,17 @@ from openai.types import Batch
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, unsent_temperature
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
+    FinishReason,
     ProviderResult,
     ResultError,
     ResultStatus,
     Usage,
     retryable_status_code,
 )
+from corthex.domain.structured import strict_form
 from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
@@ -49,11 +51,8 @@ from corthex.providers._common import (
 from corthex.providers.base import Provider, WireItem
 
 NAME = ProviderName.OPENAI.value
-ENDPOINT = "/v1/chat/completions"
 KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
-
-# Reasoning models reject any temperature but the default (LESSONS §3.3).
-_REASONING_MODEL = re.compile(r"^(gpt-5|o\d)")
+SCHEMA_NAME = "output"  #: the name of the response format (^[a-zA-Z0-9_-]{1,64}$)
 
 _RUNNING = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
 _ENDED_AS = {
@@ -69,10 +68,6 @@ _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
 # --- requests -------------------------------------------------------------------------------
 
 
-def is_reasoning_model(model: str) -> bool:
-    return bool(_REASONING_MODEL.match(model))
-
-
 def chat_body(request: LLMRequest) -> dict[str, Any]:
     """The `/v1/chat/completions` body, for batch lines and realtime calls alike."""
     messages = [{"role": "system", "content": request.system}] if request.system else []
@@ -81,23 +76,52 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
     # GPT-5 and o-series refuse `max_tokens` (LESSONS W5); every chat model takes this one.
     if request.max_output_tokens is not None:
         body["max_completion_tokens"] = request.max_output_tokens
-    if request.temperature is not None and not is_reasoning_model(request.model):
-        body["temperature"] = request.temperature
+    _add_temperature(body, request)
     if request.json_schema is not None:
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "output", "schema": request.json_schema},
-        }
+        body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
     return body
 
 
-def to_wire(item: WireItem) -> dict[str, Any]:
-    """One line of the batch input file."""
+def responses_body(request: LLMRequest) -> dict[str, Any]:
+    """The `/v1/responses` body: `instructions` for the system prompt, `input` for the turns,
+    `text.format` for a schema (flat: name, schema, strict beside `type`)."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "input": [{"role": m.role, "content": m.content} for m in request.messages],
+    }
+    if request.system:
+        body["instructions"] = request.system
+    if request.max_output_tokens is not None:
+        body["max_output_tokens"] = request.max_output_tokens
+    _add_temperature(body, request)
+    if request.json_schema is not None:
+        body["text"] = {"format": {"type": "json_schema", **_schema_format(request.json_schema)}}
+    return body
+
+
+def _add_temperature(body: dict[str, Any], request: LLMRequest) -> None:
+    # A model that refuses it is not sent it; submission warned the user (capabilities.py).
+    if request.temperature is not None and not unsent_temperature(request):
+        body["temperature"] = request.temperature
+
+
+def _schema_format(schema: dict[str, Any]) -> dict[str, Any]:
+    form = strict_form(schema)
+    return {"name": SCHEMA_NAME, "schema": form.schema, "strict": form.strict}
+
+
+def request_body(request: LLMRequest, endpoint: OpenAIEndpoint) -> dict[str, Any]:
+    return responses_body(request) if endpoint is OpenAIEndpoint.RESPONSES else chat_body(request)
+
+
+def to_wire(item: WireItem, endpoint: OpenAIEndpoint | None = None) -> dict[str, Any]:
+    """One line of the batch input file (every line of a file has the file's endpoint)."""
+    endpoint = endpoint or openai_endpoint(item.request.model)
     return {
         "custom_id": item.wire_id,
         "method": "POST",
-        "url": ENDPOINT,
-        "body": chat_body(item.request),
+        "url": endpoint.value,
+        "body": request_body(item.request, endpoint),
     }
 
 
@@ -122,7 +146,7 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
         return _batch_error_row(wire_id, row.get("error") or {})
     status, body = response.get("status_code"), response.get("body") or {}
     if isinstance(status, int) and 200 <= status < 300:
-        return from_completion(wire_id, body)
+        return from_response(wire_id, body) if body.get("object") == "response" else from_completion(wire_id, body)
     return _http_error_row(wire_id, status, body)
 
 
@@ -138,6 +162,80 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
         error = ResultError("refusal", str(message["refusal"]))
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
     return ProviderResult(wire_id, ResultStatus.SUCCEEDED, message.get("content"), model, usage)
+
+
+# --- the Responses shape ---------------------------------------------------------------------
+
+#: `incomplete_details.reason` values: the budget ran out, or a safety system stopped the answer.
+_INCOMPLETE = {"max_output_tokens": FinishReason.LENGTH, "content_filter": FinishReason.CONTENT_FILTER}
+
+
+def from_response(wire_id: str, body: dict[str, Any]) -> ProviderResult:
+    """A `/v1/responses` body (batch line or realtime) as a result: the text of its message
+    items' `output_text` parts; `status: incomplete` says why it stopped early."""
+    model, usage = body.get("model"), responses_usage_from(body.get("usage") or {})
+    text, refusal = _output_text(body.get("output") or [])
+    if body.get("status") == "failed":
+        error = body.get("error") or {}
+        failure = ResultError(
+            error.get("code") or "response_failed", error.get("message") or "the response failed", True
+        )
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=failure)
+    if refusal is not None and not text:
+        error = ResultError("refusal", refusal)
+        return ProviderResult(
+            wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error, finish_reason=FinishReason.REFUSAL
+        )
+    finish = _finish(body)
+    if not text and finish is not FinishReason.STOP:
+        return ProviderResult(
+            wire_id, ResultStatus.FAILED, model=model, usage=usage, error=_empty_error(finish), finish_reason=finish
+        )
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, model, usage, finish_reason=finish)
+
+
+def _output_text(output: list[Any]) -> tuple[str, str | None]:
+    """(the joined `output_text` parts, the refusal if any) of the `message` items; reasoning
+    items carry no answer text."""
+    texts: list[str] = []
+    refusal: str | None = None
+    for item in output:
+        if not isinstance(item, dict) or item.get("type") != "message":
+            continue
+        for part in item.get("content") or []:
+            if part.get("type") == "output_text":
+                texts.append(part.get("text") or "")
+            elif part.get("type") == "refusal":
+                refusal = part.get("refusal") or "the model refused"
+    return "".join(texts), refusal
+
+
+def _finish(body: dict[str, Any]) -> FinishReason:
+    if body.get("status") != "incomplete":
+        return FinishReason.STOP
+    reason = (body.get("incomplete_details") or {}).get("reason")
+    return _INCOMPLETE.get(reason, FinishReason.OTHER)
+
+
+def _empty_error(finish: FinishReason) -> ResultError:
+    if finish is FinishReason.LENGTH:
+        return ResultError(
+            "max_output_tokens",
+            "the output budget ran out before any answer (reasoning took it all): raise max_output_tokens",
+        )
+    if finish is FinishReason.CONTENT_FILTER:
+        return ResultError("content_filter", "a safety system stopped the answer")
+    return ResultError("incomplete", "the response ended incomplete with no answer", True)
+
+
+def responses_usage_from(usage: dict[str, Any]) -> Usage:
+    """`input_tokens` includes the cached ones; `output_tokens` the reasoning ones."""
+    return Usage(
+        input_tokens=usage.get("input_tokens") or 0,
+        output_tokens=usage.get("output_tokens") or 0,
+        cached_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens") or 0,
+        reasoning_tokens=(usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0,
+    )
 
 
 def usage_from(usage: dict[str, Any]) -> Usage:
@@ -243,10 +341,11 @@ class OpenAIProvider(Provider):
         if model is None:
             raise ValueError("an OpenAI batch holds one model (model_mismatch otherwise)")
         check_items(items, one_model=model)
+        endpoint = openai_endpoint(model)  # one model, so one endpoint, per file (url_mismatch)
         path = upload_path(self._workdir, key)
         with self._errors("upload"):
             try:
-                wire_bytes = await write_jsonl(path, (to_wire(item) for item in items))
+                wire_bytes = await write_jsonl(path, (to_wire(item, endpoint) for item in items))
                 upload = await self._sdk.files.create(file=path, purpose="batch")
             finally:
                 remove(path)
@@ -256,7 +355,7 @@ class OpenAIProvider(Provider):
             # engine looks for the batch (`find`) before it creates it again.
             batch = await self._sdk.with_options(max_retries=0).batches.create(
                 input_file_id=upload.id,
-                endpoint=ENDPOINT,
+                endpoint=endpoint.value,
                 completion_window="24h",
                 metadata={KEY_FIELD: key},
             )
@@ -316,6 +415,9 @@ class OpenAIProvider(Provider):
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
         try:
+            if openai_endpoint(request.model) is OpenAIEndpoint.RESPONSES:
+                response = await self._sdk.responses.create(**responses_body(request))
+                return from_response(request.custom_id, response.to_dict())
             completion = await self._sdk.chat.completions.create(**chat_body(request))
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):

@@ -84,7 +84,25 @@ class BatchRow:
 #: What collection needs to decide a request's fate: (attempts, job canceled, model). A plain
 #: tuple, not a class: the garbage collector stops tracking tuples of plain values, so the
 #: pending requests of large batches do not make every full collection longer (and more frequent).
-RequestMeta = tuple[int, bool, str]
+#: attempts, whether the job is canceled, model, the request's JSON schema (None without one)
+RequestMeta = tuple[int, bool, str, dict[str, Any] | None]
+
+#: Only a body with a schema is read back (to validate answers): the key, unescaped, can only
+#: be a field name in the canonical body JSON.
+_SCHEMA_KEY = '"json_schema":'
+
+
+class _SchemaInterner:
+    """One dict per distinct schema: a batch's thousands of requests usually share one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, dict[str, Any]] = {}
+
+    def of(self, body: str | None) -> dict[str, Any] | None:
+        schema = orjson.loads(body).get("json_schema") if body is not None else None
+        if not isinstance(schema, dict):
+            return None
+        return self._seen.setdefault(orjson.dumps(schema), schema)
 
 
 def _now() -> float:
@@ -563,15 +581,22 @@ class SqlStore:
     # -- results ------------------------------------------------------------------------------
 
     async def request_meta(self, batch_id: str) -> dict[str, RequestMeta]:
+        with_schema = case((requests.c.body.contains(_SCHEMA_KEY, autoescape=True), requests.c.body), else_=None)
         query = (
-            select(requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status)
+            select(
+                requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status, with_schema.label("schema_body")
+            )
             .join(jobs, jobs.c.id == requests.c.job_id)
             .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
         )
         canceled = JobStatus.CANCELED.value
+        schemas = _SchemaInterner()
         async with self.engine.connect() as conn:
             # iterated, not `.all()`: one row object alive at a time, not a whole batch's
-            return {r.id: (r.attempts, r.status == canceled, r.model) for r in await conn.execute(query)}
+            return {
+                r.id: (r.attempts, r.status == canceled, r.model, schemas.of(r.schema_body))
+                for r in await conn.execute(query)
+            }
 
     async def record_results(
         self, batch_id: str, finals: Sequence[FinalResult], retries: Sequence[tuple[str, str]], now: float

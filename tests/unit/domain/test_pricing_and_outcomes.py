@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from corthex.domain.budget import TYPICAL_OUTPUT_TOKENS, estimate, expected_output_tokens
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.polling import PollPolicy, RetryPolicy
 from corthex.domain.pricing import batch_cost, realtime_cost
-from corthex.domain.requests import ProviderName
+from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus, Usage
 
 OPENAI, ANTHROPIC = ProviderName.OPENAI, ProviderName.ANTHROPIC
@@ -104,3 +105,15 @@ def test_an_outage_of_minutes_is_waited_out_before_a_batch_is_given_up() -> None
     assert policy.unreachable(66)  # 63 s + 59 x 60 s
     assert policy.failing_for(66) >= 3600 > policy.failing_for(65)
     assert PollPolicy(unreachable_for=0).unreachable(8)
+
+
+def test_estimate_stays_sane_when_the_adapter_sends_the_model_maximum():
+    # Anthropic requests without max_output_tokens go out with max_tokens = the model's maximum
+    # (128,000 for claude-sonnet-4-6); the estimate counts a typical answer, not that.
+    def req(**kw):
+        return LLMRequest("q", "claude-sonnet-4-6", ProviderName.ANTHROPIC, (Message("user", "안녕"),), **kw)
+
+    assert expected_output_tokens(req()) == TYPICAL_OUTPUT_TOKENS // 2
+    assert estimate([req()]) == estimate([req(max_output_tokens=TYPICAL_OUTPUT_TOKENS)])
+    # a cap over the model's maximum costs no more than the maximum
+    assert expected_output_tokens(req(max_output_tokens=10_000_000)) == 128_000 // 2

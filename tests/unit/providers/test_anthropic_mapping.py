@@ -14,7 +14,8 @@ from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.results import ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.anthropic import (
-    DEFAULT_MAX_TOKENS,
+    REALTIME_MAX_TOKENS,
+    default_max_tokens,
     from_wire,
     map_status,
     params,
@@ -31,10 +32,25 @@ def test_params_default_max_tokens_and_plain_system():
     body = params(request(system="be brief", temperature=0.3))
     assert body == {  # no temperature: SDK 2.13.0's Messages API has none
         "model": "claude-sonnet-4-6",
-        "max_tokens": DEFAULT_MAX_TOKENS,
+        "max_tokens": 128_000,  # the model's largest output (capabilities.py), not a fixed 4,096
         "messages": [{"role": "user", "content": "hi"}],
         "system": "be brief",
     }
+
+
+@pytest.mark.parametrize(
+    ("model", "batch", "realtime"),
+    [
+        ("claude-sonnet-4-5-20250929", 64_000, REALTIME_MAX_TOKENS),
+        ("claude-haiku-4-5", 64_000, REALTIME_MAX_TOKENS),
+        ("claude-opus-4-1-20250805", 32_000, 8_192),  # the SDK's own non-streaming cap for Opus 4.x
+        ("claude-3-5-haiku-20241022", 8_192, 8_192),
+        ("claude-opus-4-6", 128_000, REALTIME_MAX_TOKENS),
+    ],
+)
+def test_default_max_tokens_is_the_model_maximum(model, batch, realtime):
+    assert default_max_tokens(model) == batch
+    assert default_max_tokens(model, realtime=True) == realtime
 
 
 def test_cache_system_uses_an_ephemeral_text_block():

@@ -9,10 +9,11 @@ import openai
 import pytest
 from openai.types import Batch
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+from openai.types.responses.response_create_params import ResponseCreateParamsNonStreaming
 
 from corthex.domain.batches import RemoteState
 from corthex.domain.requests import LLMRequest, Message, ProviderName
-from corthex.domain.results import ResultStatus, Usage
+from corthex.domain.results import FinishReason, ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
 from corthex.providers.openai import (
@@ -35,9 +36,15 @@ def test_openai_gpt5_uses_max_completion_tokens_W5():
     assert "temperature" not in body  # reasoning models reject non-default values
 
 
-@pytest.mark.parametrize("model", ["gpt-5", "gpt-5.2", "o1-mini", "o3", "o4-mini"])
+@pytest.mark.parametrize("model", ["gpt-5", "gpt-5-mini-2025-08-07", "o1-mini", "o3", "o4-mini", "gpt-5.1-chat-latest"])
 def test_reasoning_models_get_no_temperature(model):
     assert "temperature" not in chat_body(request(model, temperature=0.5))
+
+
+@pytest.mark.parametrize("model", ["gpt-5.1", "gpt-5.2-2025-12-11", "gpt-5-chat-latest", "gpt-4.1-mini"])
+def test_models_at_effort_none_or_without_reasoning_keep_temperature(model):
+    # gpt-5.1 and later default to reasoning effort "none", where temperature is taken
+    assert chat_body(request(model, temperature=0.5))["temperature"] == 0.5
 
 
 def test_chat_models_keep_temperature_and_max_completion_tokens():
@@ -62,12 +69,100 @@ def test_system_prompt_goes_first_as_system_message():
     ]
 
 
-def test_json_schema_becomes_response_format():
-    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+def test_json_schema_becomes_a_strict_response_format():
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
     assert chat_body(request(json_schema=schema))["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "output", "schema": schema},
+        "json_schema": {"name": "output", "schema": {**schema, "additionalProperties": False}, "strict": True},
     }
+
+
+def test_json_schema_with_an_optional_property_goes_non_strict():
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    fmt = chat_body(request(json_schema=schema))["response_format"]["json_schema"]
+    assert fmt == {"name": "output", "schema": schema, "strict": False}
+
+
+def test_pro_models_go_to_responses_with_its_request_shape():
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
+    req = LLMRequest(
+        "q1",
+        "o3-pro",
+        ProviderName.OPENAI,
+        (Message("user", "안녕"),),
+        system="be brief",
+        max_output_tokens=900,
+        temperature=0.3,
+        json_schema=schema,
+    )
+    line = to_wire(WireItem("w-1", req))
+    assert line["url"] == "/v1/responses"
+    assert line["body"] == {
+        "model": "o3-pro",
+        "input": [{"role": "user", "content": "안녕"}],
+        "instructions": "be brief",
+        "max_output_tokens": 900,
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "output",
+                "schema": {**schema, "additionalProperties": False},
+                "strict": True,
+            }
+        },
+    }  # no temperature: o3-pro refuses it
+    assert set(line["body"]) <= set(get_type_hints(ResponseCreateParamsNonStreaming))
+
+
+def responses_line(body: dict) -> dict:
+    response = {"status_code": 200, "request_id": "req_1", "body": body}
+    return {"id": "batch_req_1", "custom_id": "w-1", "response": response, "error": None}
+
+
+def responses_body(status: str = "completed", text: str | None = "답변", reason: str | None = None) -> dict:
+    output: list[dict] = [{"type": "reasoning", "id": "rs_1", "summary": []}]
+    if text is not None:
+        content = [{"type": "output_text", "text": text, "annotations": []}]
+        output.append({"type": "message", "id": "msg_1", "role": "assistant", "status": status, "content": content})
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "status": status,
+        "incomplete_details": {"reason": reason} if reason else None,
+        "model": "o3-pro-2025-06-10",
+        "output": output,
+        "usage": {
+            "input_tokens": 30,
+            "input_tokens_details": {"cached_tokens": 10},
+            "output_tokens": 500,
+            "output_tokens_details": {"reasoning_tokens": 480},
+            "total_tokens": 530,
+        },
+    }
+
+
+def test_responses_row_maps_text_and_usage():
+    row = from_wire(responses_line(responses_body()))
+    assert row.status is ResultStatus.SUCCEEDED and row.content == "답변"
+    assert row.finish_reason is FinishReason.STOP and row.model == "o3-pro-2025-06-10"
+    assert row.usage == Usage(input_tokens=30, output_tokens=500, cached_tokens=10, reasoning_tokens=480)
+
+
+def test_responses_cut_with_text_is_a_length_success():
+    row = from_wire(responses_line(responses_body("incomplete", "부분", "max_output_tokens")))
+    assert row.status is ResultStatus.SUCCEEDED and row.finish_reason is FinishReason.LENGTH
+
+
+def test_responses_budget_spent_on_reasoning_is_a_max_output_tokens_failure():
+    row = from_wire(responses_line(responses_body("incomplete", None, "max_output_tokens")))
+    assert row.status is ResultStatus.FAILED and row.error.type == "max_output_tokens"
+    assert "max_output_tokens" in row.error.message and row.usage.reasoning_tokens == 480
+    assert row.finish_reason is FinishReason.LENGTH
+
+
+def test_responses_content_filter_is_a_failure():
+    row = from_wire(responses_line(responses_body("incomplete", None, "content_filter")))
+    assert row.status is ResultStatus.FAILED and row.error.type == "content_filter"
 
 
 def test_to_wire_line_shape():

@@ -39,7 +39,12 @@ def submitted(report: SubmitReport, response: Response | None = None) -> Submitt
     if report.replayed and response is not None:
         response.status_code = 200  # nothing created this time
     return Submitted(
-        job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped, replayed=report.replayed
+        job_id=report.job_id,
+        total=report.total,
+        queued=report.queued,
+        skipped=skipped,
+        warnings=report.warnings,
+        replayed=report.replayed,
     )
 
 
