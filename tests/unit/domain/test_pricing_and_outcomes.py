@@ -104,3 +104,15 @@ def test_an_outage_of_minutes_is_waited_out_before_a_batch_is_given_up() -> None
     assert policy.unreachable(66)  # 63 s + 59 x 60 s
     assert policy.failing_for(66) >= 3600 > policy.failing_for(65)
     assert PollPolicy(unreachable_for=0).unreachable(8)
+
+
+def test_a_billed_failure_is_priced_like_an_answer() -> None:
+    """An answer the budget left empty was billed: its cost is kept, failed or not."""
+    usage = Usage(100, 512, reasoning_tokens=512)
+    error = ResultError("max_output_tokens", "raise max_output_tokens")
+    row = ProviderResult("r1", ResultStatus.FAILED, None, "claude-sonnet-4-6", usage, error)
+    outcome = decide(row)
+    assert isinstance(outcome, FinalResult) and outcome.status is ResultStatus.FAILED and outcome.error == error
+    assert outcome.cost_usd == pytest.approx(batch_cost(ANTHROPIC, "claude-sonnet-4-6", usage))
+    unbilled = decide(failed_row(retryable=False))
+    assert isinstance(unbilled, FinalResult) and unbilled.cost_usd is None
