@@ -55,6 +55,7 @@ class ProviderCounts(BaseModel):
     requests: int
     succeeded: int
     failed: int
+    cut: int = Field(0, description="answers the output budget cut (finish_reason length), succeeded or failed")
     input_tokens: int
     output_tokens: int
     cost_usd: float
@@ -70,6 +71,7 @@ class Job(BaseModel):
     finished: int
     succeeded: int
     failed: int
+    cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
     batches: int
     created_at: float
