@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-#: The least output budget the chain gives a model that thinks: OpenAI advises reserving
-#: 25,000 tokens for reasoning and output when starting out; 16,384 keeps a chain step
-#: affordable while leaving room for several thousand reasoning tokens before the answer.
+#: The least output budget the chain gives a model that thinks: room for several thousand
+#: reasoning tokens before the answer, at a bounded cost per chain step (the budget estimate
+#: counts half of it); OpenAI's advice for reasoning models is larger still (~25,000 tokens,
+#: docs/wire/finish-reasons.md).
 THINKING_FLOOR = 16_384
 
 _THINKS = re.compile(r"^(gpt-5|o\d)(?!.*-chat)|^(models/)?gemini-(2\.5|3)(?!.*flash-lite)")
