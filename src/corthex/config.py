@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corthex.domain.polling import PollPolicy, RetryPolicy
+from corthex.errors import UsageError
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     provider_max_retries: int = 2  #: SDK-level retries per call (never for batch creation: see dispatch)
     provider_timeout: float = 60.0  #: seconds before one provider call is abandoned as a timeout
     lease_seconds: float = 120.0  #: a worker's hold on a batch or chain; renewed while it works on it
+    #: the longest a batch's creation (upload and create) may take; no other worker creates the
+    #: same batch meanwhile. Default: the calls' timeouts, retries included.
+    creation_window: float | None = None
     result_chunk: int = 5000  #: result rows written per transaction while collecting (bench: 5000 beats 2000 by ~15%)
 
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
@@ -49,6 +54,22 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")  #: a Bot API server
     #: verifies OpenAI's batch webhooks (Standard Webhooks); its own name, as OpenAI documents it
     openai_webhook_secret: str | None = Field(default=None, validation_alias="OPENAI_WEBHOOK_SECRET")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Asia/Seoul or UTC") from None
+        return name
+
+    def creation_seconds(self) -> float:
+        """`creation_window`, or what an upload (with its retries) and a create can take, and
+        a little for writing the file."""
+        if self.creation_window is not None:
+            return self.creation_window
+        return self.provider_timeout * (self.provider_max_retries + 2) + 2.0
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(
@@ -66,3 +87,26 @@ class Settings(BaseSettings):
             submit_backoff=self.submit_backoff,
             max_submit_failures=self.submit_max_failures,
         )
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (and .env), checked before anything is stored.
+
+    :raises UsageError: one line per bad variable, naming it and what it should be."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_variable_problem(error) for error in exc.errors())
+        raise UsageError(f"bad setting: {problems}") from None
+
+
+def _variable_problem(error: object) -> str:
+    details = error if isinstance(error, dict) else {}
+    name = str(details.get("loc", ("?",))[0])
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    variable = alias if isinstance(alias, str) else f"CORTHEX_{name.upper()}"
+    message = str(details.get("msg", "invalid")).removeprefix("Value error, ")
+    if "token" in name or "secret" in name:  # never echo a secret
+        return f"{variable}: {message}"
+    return f"{variable}={details.get('input')!r}: {message}"

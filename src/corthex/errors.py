@@ -71,6 +71,17 @@ class JobFinished(UsageError):
         super().__init__(f"job {job_id} is already {status}: nothing to cancel, nothing changed")
 
 
+class IdempotencyConflict(UsageError):
+    """An Idempotency-Key already used for other requests."""
+
+    def __init__(self, key: str, job_id: str) -> None:
+        self.key, self.job_id = key, job_id
+        super().__init__(
+            f"Idempotency-Key {key!r} was used for other requests (job {job_id}): nothing submitted; "
+            "use a new key for new requests"
+        )
+
+
 class ProviderError(CorthexError):
     """A provider call failed."""
 

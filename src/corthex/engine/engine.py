@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from corthex import redaction
+from corthex import clock, redaction
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
@@ -31,14 +31,17 @@ from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
-from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
+from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
-from corthex.errors import BudgetExceeded, InputProblem, ProviderError, UsageError
+from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
-from corthex.store.sql import BatchRow, SqlStore
+from corthex.store.sql import BatchRow, KeyTaken, SqlStore
 
 log = logging.getLogger(__name__)
+
+#: how often a long-running worker measures its clock against the database's again
+CLOCK_CHECK_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class SubmitReport:
     total: int  #: requests accepted
     queued: bool  #: waiting in the queue for a flush
     skipped: list[InputProblem] = field(default_factory=list)  #: lines left out (--skip-invalid)
+    replayed: bool = False  #: the Idempotency-Key was used before: this is the job it created
 
 
 class Engine:
@@ -67,20 +71,22 @@ class Engine:
         self._own_providers = providers is None
         self._own_store = store is None
         self._relay: Any = None  #: the PostgreSQL event relay (engine/pg_events.py)
+        self._clock_followed_at = 0.0
 
     async def __aenter__(self) -> Engine:
-        store = self._store or await SqlStore.open(self.settings.database_url)
         providers = self._providers
-        if providers is None:
+        if providers is None:  # first: a malformed endpoint is refused before the database is touched
             from corthex.providers import build_providers
 
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             providers = build_providers(
                 self.settings.data_dir,
                 max_retries=self.settings.provider_max_retries,
                 timeout=self.settings.provider_timeout,
             )
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = self._store or await SqlStore.open(self.settings.database_url)
         self._ctx = EngineContext(self.settings, store, providers)
+        await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
             from corthex.engine.pg_events import PgEventRelay, asyncpg_dsn
 
@@ -98,6 +104,17 @@ class Engine:
                     await provider.aclose()
         if self._own_store:
             await ctx.store.close()
+
+    async def _follow_database_clock(self) -> None:
+        """Read time by the database's clock from now on (corthex/clock.py): leases and due times
+        mean the same to every worker, whatever its host's clock says."""
+        sent_at = time.time()
+        database_time = await self.ctx.store.database_time()
+        offset = clock.follow(database_time, sent_at, time.time())
+        self._clock_followed_at = time.monotonic()
+        if abs(offset) > 1.0:
+            way = "ahead of" if offset < 0 else "behind"
+            log.warning("this host's clock is %.1fs %s the database's: leases follow the database's", abs(offset), way)
 
     @property
     def ctx(self) -> EngineContext:
@@ -133,13 +150,22 @@ class Engine:
     # -- submitting ---------------------------------------------------------------------------
 
     async def submit_file(
-        self, path: Path, *, skip_invalid: bool = False, queue: bool = False, label: str | None = None
+        self,
+        path: Path,
+        *,
+        skip_invalid: bool = False,
+        queue: bool = False,
+        label: str | None = None,
+        encoding: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
-        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush."""
-        intake = read_file(Path(path), skip_invalid=skip_invalid)
+        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
+        is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
+        source = "queue" if queue else "cli"
         return await self._record(
-            intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name
+            intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
         )
 
     async def submit(
@@ -150,32 +176,64 @@ class Engine:
         queue: bool = False,
         source: str = "api",
         label: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReport:
-        """Validate request objects (dicts in the input-line format, or LLMRequest) and record them."""
-        intake = read_objects(requests, skip_invalid=skip_invalid)
-        return await self._record(intake, queue=queue, source=source, label=label)
+        """Validate request objects (dicts in the input-line format, or LLMRequest) and record them.
 
-    async def _record(self, intake: Intake, *, queue: bool, source: str, label: str | None) -> SubmitReport:
+        With `idempotency_key`, a second call with the same key and the same requests (a retry
+        after a timeout) returns the job the first created; with other requests it is refused."""
+        intake = read_objects(requests, skip_invalid=skip_invalid)
+        return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
+
+    async def _record(
+        self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
+    ) -> SubmitReport:
         if label is not None and "\x00" in label:  # PostgreSQL text cannot hold it
             raise UsageError("the label must not contain a NUL character")
+        digest = None
+        if idempotency_key is not None:
+            digest = intake.digest()
+            if earlier := await self._submitted_before(checked_key(idempotency_key), digest):
+                return earlier
         job_id, prefix = new_job_id()
         status = JobStatus.QUEUED if queue else JobStatus.RUNNING
         async with budget_guard(self.ctx):
             check = await check_budget(self.ctx, intake.requests())
             if check is not None and check.exceeded:
                 raise BudgetExceeded(f"nothing submitted: {check.explain('this job')}")
-            await self.store.add_job(
-                job_id,
-                source=source,
-                status=status,
-                label=label,
-                total=intake.total,
-                chunks=intake.chunks(prefix),
-                estimate_usd=None if check is None else check.needed,
-            )
+            try:
+                await self.store.add_job(
+                    job_id,
+                    source=source,
+                    status=status,
+                    label=label,
+                    total=intake.total,
+                    chunks=intake.chunks(prefix),
+                    estimate_usd=None if check is None else check.needed,
+                    idempotency_key=idempotency_key,
+                    request_digest=digest,
+                )
+            except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
+                twin = await self._submitted_before(idempotency_key or "", digest)
+                if twin is None:
+                    raise
+                return twin
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
         return SubmitReport(job_id, intake.total, queue, intake.skipped)
+
+    async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
+        """The job an earlier submission with this key created, if any.
+
+        :raises IdempotencyConflict: that submission had other requests."""
+        found = await self.store.job_for_key(idempotency_key)
+        if found is None:
+            return None
+        job_id, earlier_digest = found
+        if earlier_digest != digest:
+            raise IdempotencyConflict(idempotency_key, job_id)
+        summary = await self.store.get_job(job_id)
+        return SubmitReport(job_id, summary.total, summary.status is JobStatus.QUEUED, replayed=True)
 
     async def flush(self) -> int:
         """Send everything waiting in the queue now. Returns the number of requests released."""
@@ -208,9 +266,9 @@ class Engine:
         results already in are kept, and nothing of it is retried.
 
         :raises JobFinished: the job had ended already; it is left exactly as it was."""
-        for batch_id in await self.store.cancel_job(job_id, time.time()):
+        for batch_id in await self.store.cancel_job(job_id, clock.now()):
             await self._cancel_remote(batch_id)
-        await self.store.finish_jobs(time.time())
+        await self.store.finish_jobs(clock.now())
         await self.bus.publish("job.canceled", job_id=job_id)
         self.ctx.wake.set()
         return await self.status(job_id)
@@ -223,7 +281,7 @@ class Engine:
             await self.ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self.store.record_poll(batch_id, next_poll_at=time.time())
+        await self.store.record_poll(batch_id, next_poll_at=clock.now())
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -276,14 +334,14 @@ class Engine:
         count, oldest = await self.store.queue_stats()
         if count == 0:
             return
-        too_old = oldest is not None and time.time() - oldest >= self.settings.queue_max_age
+        too_old = oldest is not None and clock.now() - oldest >= self.settings.queue_max_age
         if count >= self.settings.queue_max_requests or too_old:
             log.info("auto-flushing the queue (%d requests)", count)
             await self.flush()
 
     async def _sleep_until_due(self) -> None:
         """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check."""
-        now = time.time()
+        now = clock.now()
         candidates = [await self.store.next_poll_at(), await self.store.next_dispatch_at()]
         _, oldest = await self.store.queue_stats()
         if oldest is not None:
@@ -310,6 +368,8 @@ class Engine:
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() - self._clock_followed_at > CLOCK_CHECK_SECONDS:  # clocks drift
+                        await self._follow_database_clock()
                     await self.step(polls)
                 except Exception:
                     log.exception("worker step failed; retrying")

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, Integer, Row, String, and_, any_, case, event, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Row,
+    String,
+    and_,
+    any_,
+    case,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestState
 from corthex.domain.planning import PlanItem
@@ -72,7 +88,11 @@ RequestMeta = tuple[int, bool, str]
 
 
 def _now() -> float:
-    return time.time()
+    return clock.now()
+
+
+class KeyTaken(Exception):
+    """A job with this Idempotency-Key exists already."""
 
 
 class SqlStore:
@@ -94,6 +114,15 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def database_time(self) -> float:
+        """Seconds since the epoch by the database server's clock (see corthex/clock.py)."""
+        if self._dialect == "postgresql":
+            query = text("SELECT extract(epoch FROM clock_timestamp())")
+        else:  # an embedded database: its clock is this host's
+            query = text("SELECT (julianday('now') - 2440587.5) * 86400.0")
+        async with self.engine.connect() as conn:
+            return float((await conn.execute(query)).scalar_one())
 
     @contextlib.asynccontextmanager
     async def held(self, name: str) -> AsyncIterator[None]:
@@ -136,21 +165,28 @@ class SqlStore:
         chunks: Iterable[Sequence[dict[str, Any]]],
         realtime: bool = False,
         estimate_usd: float | None = None,
+        idempotency_key: str | None = None,
+        request_digest: str | None = None,
     ) -> None:
-        """Record a job and its requests in one transaction (all or nothing)."""
+        """Record a job and its requests in one transaction (all or nothing).
+
+        :raises KeyTaken: a job with `idempotency_key` exists (nothing was recorded)."""
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(jobs).values(
-                    id=job_id,
-                    status=status.value,
-                    source=source,
-                    total=total,
-                    label=label,
-                    created_at=_now(),
-                    realtime=realtime,
-                    estimate_usd=estimate_usd,
-                )
+            # with a key, a concurrent twin waits for this one and then inserts nothing
+            job = (self._insert(jobs).on_conflict_do_nothing() if idempotency_key else insert(jobs)).values(
+                id=job_id,
+                status=status.value,
+                source=source,
+                total=total,
+                label=label,
+                created_at=_now(),
+                realtime=realtime,
+                estimate_usd=estimate_usd,
+                idempotency_key=idempotency_key,
+                request_digest=request_digest,
             )
+            if (await conn.execute(job)).rowcount != 1:
+                raise KeyTaken(idempotency_key or "")
             for chunk in chunks:
                 rows = [
                     {**row, "job_id": job_id, "state": RequestState.QUEUED.value, "attempts": 0, "submit_failures": 0}
@@ -158,6 +194,13 @@ class SqlStore:
                 ]
                 if rows:
                     await conn.execute(insert(requests), rows)
+
+    async def job_for_key(self, idempotency_key: str) -> tuple[str, str | None] | None:
+        """(job id, request digest) of the job submitted with this Idempotency-Key, if any."""
+        query = select(jobs.c.id, jobs.c.request_digest).where(jobs.c.idempotency_key == idempotency_key)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.id, row.request_digest)
 
     async def get_job(self, job_id: str) -> JobSummary:
         async with self.engine.connect() as conn:
@@ -298,7 +341,7 @@ class SqlStore:
             await conn.execute(
                 update(batches)
                 .where(batches.c.id == batch_id)
-                .values(request_count=taken, lease_until=max(now, time.time()) + lease)
+                .values(request_count=taken, lease_until=max(now, clock.now()) + lease)
             )
             return taken
 
@@ -484,13 +527,16 @@ class SqlStore:
             self.engine, leases.take(batches, batches.c.id == batch_id, owner=owner, now=now, lease=lease)
         )
 
-    async def claim_intent(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
+    async def claim_intent(self, batch_id: str, owner: str, now: float, lease: float, *, window: float) -> bool:
         """`claim`, but only while the batch is still an intent: the fence right before its
         creation. A worker that stalled past its lease must not take back an intent that another
-        worker has meanwhile created, recorded and let go of (that would create it twice)."""
+        worker has meanwhile created, recorded and let go of (that would create it twice).
+        No other worker looks at the intent for `window` seconds: the creation may be in flight
+        for that long, even if this worker's lease runs out meanwhile (a stalled event loop, a
+        busy host), and a batch still being created cannot be found to be adopted."""
         still_intent = batches.c.status == BatchStatus.INTENT.value
         statement = leases.take(batches, batches.c.id == batch_id, still_intent, owner=owner, now=now, lease=lease)
-        return await leases.one_row(self.engine, statement)
+        return await leases.one_row(self.engine, statement.values(next_poll_at=now + window))
 
     async def release(self, batch_id: str, owner: str) -> None:
         await leases.one_row(self.engine, leases.let_go(batches, batches.c.id == batch_id, owner=owner))
@@ -642,11 +688,13 @@ def _still_in(batch_id: str) -> Any:
 
 def _due(now: float) -> Any:
     """Batches to work on now and free to take: polls due, results to collect, and intents
-    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over)."""
+    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over) and
+    whose creation, if one was started, cannot be in flight any more (`claim_intent`)."""
     polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
+    not_creating = or_(batches.c.next_poll_at.is_(None), batches.c.next_poll_at <= now)
     due = or_(
         and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
-        batches.c.status == BatchStatus.INTENT.value,
+        and_(batches.c.status == BatchStatus.INTENT.value, not_creating),
     )
     unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
     return and_(due, unleased)
