@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corthex.domain.polling import PollPolicy, RetryPolicy
+from corthex.domain.pricing import ModelPrice
 from corthex.errors import UsageError
 
 
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
     archive_dir: Path = Field(default=Path("archive"))  #: one Markdown file per delivered chain
     daily_budget_usd: float | None = None  #: no limit when unset
+    #: CORTHEX_MODEL_PRICES: realtime prices for models the price table lacks (or overrides), as
+    #: JSON {"model": {"input": 1.25, "output": 10, "cache_read": 0.125}} in USD per million tokens
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     timezone: str = "Asia/Seoul"  #: where the budget's day starts and ends
     api_token: str | None = None  #: CORTHEX_API_TOKEN: required by the REST API and WebSocket when set
 

@@ -23,6 +23,7 @@ import orjson
 
 from corthex import clock, redaction
 from corthex.config import Settings
+from corthex.domain import pricing
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -64,6 +65,7 @@ class Engine:
     ) -> None:
         self.settings = settings or Settings()
         redaction.configure(self.settings)  # its secrets (a .env's too) are masked everywhere
+        pricing.use_prices(self.settings.model_prices)  # the models priced by the user
         self._providers, self._store = providers, store
         self._deliveries = list(deliveries or [])
         self._ctx: EngineContext | None = None
