@@ -320,7 +320,7 @@ def sdk_env(base_url: str) -> dict[str, str]:
 
 def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
     table = Table(title=title)
-    for column in ("job", "status", "source", "requests", "done", "failed", "cost $", "label"):
+    for column in ("job", "status", "source", "requests", "done", "failed", "cut", "cost $", "label"):
         table.add_column(column)
     for job in jobs:
         table.add_row(
@@ -330,6 +330,7 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
             str(job.total),
             str(job.finished),
             str(job.failed),
+            str(job.cut),
             f"{job.cost_usd:.6f}",
             job.label or "",
         )

@@ -40,6 +40,7 @@ class JobProgress:
             if provider not in self._tasks:
                 self._tasks[provider] = self._progress.add_task(provider, total=counts.requests, note="")
             note = f"[red]{counts.failed} failed[/red]" if counts.failed else ""
+            note += f" [yellow]{counts.cut} cut[/yellow]" if counts.cut else ""
             self._progress.update(self._tasks[provider], completed=counts.finished, note=note)
 
 
@@ -75,8 +76,13 @@ def summary_table(summary: JobSummary) -> Table:
         _usd(sum(c.saving_usd for c in totals)),
         style="bold",
     )
+    notes = []
     if any(c.unpriced for c in totals):
-        table.caption = "* some models have no known price: their cost is left out"
+        notes.append("* some models have no known price: their cost is left out")
+    if cut := sum(c.cut for c in totals):
+        per = ", ".join(f"{p} {c.cut}" for p, c in rows if c.cut)
+        notes.append(f"{cut} answers cut at max_output_tokens ({per}): raise it for those requests")
+    table.caption = "\n".join(notes) or None
     return table
 
 

@@ -204,7 +204,7 @@ async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: 
 
     from corthex.domain.budget import estimate
     from corthex.domain.chain import ChainPlan, delegate_requests
-    from corthex.store.tables import jobs
+    from corthex.store.tables import chain_steps, jobs
 
     async with Engine(settings) as probe:
         delegate = estimate(delegate_requests(probe.chains.org, ChainPlan(STOCK, ("cio",), False))).usd
@@ -215,9 +215,15 @@ async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: 
         assert len(stopped) == 1 and "still to come from open jobs" in (stopped[0].error or "")
         for chain in started:
             await run_until(engine, chain.id)
+        # The first steps went out side by side: together their estimates stay within the budget.
+        # (Later steps are checked against what the first ones actually cost, which with the
+        # emulator's short answers is far less than their estimate: a thinking manager's
+        # delegation is estimated on its 16,384-token floor, so later steps may go out too.)
+        first_steps = select(chain_steps.c.job_id).where(chain_steps.c.step == "delegate")
         async with engine.store.engine.connect() as conn:
-            committed = (await conn.execute(select(func.sum(jobs.c.estimate_usd)))).scalar_one()
-        assert committed <= budget
+            query = select(func.sum(jobs.c.estimate_usd)).where(jobs.c.id.in_(first_steps))
+            committed = (await conn.execute(query)).scalar_one()
+        assert delegate * 1.99 <= committed <= budget
         assert await engine.store.chains.spent_since(0) <= budget
 
 

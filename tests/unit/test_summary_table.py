@@ -28,3 +28,13 @@ def test_large_job_figures_show_whole_in_80_columns() -> None:
     rows = [line for line in text.splitlines() if line.startswith(" anthropic")]
     assert rows and "…" not in rows[0]
     assert "399,996" in rows[0] and "33332" in rows[0]
+
+
+def test_cut_answers_are_counted_under_the_table() -> None:
+    cut = ProviderCounts(10, 9, 1, 120, 100, 1e-3, 2e-3, cut=3)
+    by_provider = {"openai": cut, "gemini": ProviderCounts(10, 10)}
+    summary = JobSummary("job_1", JobStatus.COMPLETED, "cli", 20, 0.0, 1.0, None, by_provider)
+    assert summary.cut == 3 and summary.to_dict()["cut"] == 3 and summary.to_dict()["by_provider"]["openai"]["cut"] == 3
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    assert "3 answers cut at max_output_tokens (openai 3)" in console.export_text()

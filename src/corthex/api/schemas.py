@@ -57,6 +57,7 @@ class ProviderCounts(BaseModel):
     requests: int
     succeeded: int
     failed: int
+    cut: int = Field(0, description="answers the output budget cut (finish_reason length), succeeded or failed")
     input_tokens: int
     output_tokens: int
     cost_usd: float
@@ -72,6 +73,7 @@ class Job(BaseModel):
     finished: int
     succeeded: int
     failed: int
+    cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
     batches: int
     created_at: float

@@ -16,6 +16,7 @@ import orjson
 from corthex.domain.org import Agent, Department, Org
 from corthex.domain.requests import LLMRequest, Message, provider_for_model
 from corthex.domain.routing import classification_prompt, classification_schema, parse_classification
+from corthex.domain.thinking import output_budget
 
 TEXT_ONLY = (
     "\n\nAnswer in plain text (Markdown allowed). You have no tools: never write tool or "
@@ -49,6 +50,12 @@ class Outcome:
     content: str | None = None
     error: str | None = None
     model: str | None = None
+    finish_reason: str | None = None
+
+    @property
+    def cut(self) -> bool:
+        """The output budget cut the answer: a part of it is no agent's answer."""
+        return self.finish_reason == "length"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +172,9 @@ def _specialist_request(dept: Department, agent: Agent, command: str, instructio
 
 def parse_instructions(outcome: Outcome | None) -> dict[str, str]:
     """The manager's instructions; {} when delegation failed (specialists work from the command)."""
-    if outcome is None or not outcome.ok or not outcome.content:
+    if not _ok(outcome):
         return {}
+    assert outcome is not None and outcome.content is not None
     match = re.search(r"\{.*\}", outcome.content, re.DOTALL)
     try:
         data = orjson.loads(match.group(0)) if match else None
@@ -201,10 +209,10 @@ def _synthesis_request(dept: Department, command: str, specialists: StepResults)
 
 
 def _specialist_section(dept: Department, agent: Agent, outcome: Outcome | None) -> str:
-    if outcome is not None and outcome.ok and outcome.content:
+    if _ok(outcome):
+        assert outcome is not None
         return f"### {agent.name}\n{outcome.content}"
-    why = outcome.error if outcome is not None and outcome.error else "no response"
-    return f"### {agent.name}\n(failed: {why})"
+    return f"### {agent.name}\n(failed: {_why(outcome)})"
 
 
 def failed_specialists(dept: Department, specialists: StepResults) -> list[str]:
@@ -255,12 +263,15 @@ def final_report(org: Org, plan: ChainPlan, reports: Mapping[str, str], summary:
 
 
 def _ok(outcome: Outcome | None) -> bool:
-    return outcome is not None and outcome.ok and bool(outcome.content and outcome.content.strip())
+    """A usable answer: succeeded, not cut at the budget, not empty."""
+    return outcome is not None and outcome.ok and not outcome.cut and bool(outcome.content and outcome.content.strip())
 
 
 def _why(outcome: Outcome | None) -> str:
     if outcome is None:
         return "no response"
+    if outcome.ok and outcome.cut:
+        return "the answer was cut at the output budget (max_output_tokens)"
     return outcome.error or ("empty answer" if outcome.ok else "failed")
 
 
@@ -283,7 +294,7 @@ def _request(
         provider=provider,
         messages=(Message("user", user),),
         system=system,
-        max_output_tokens=max_tokens,
+        max_output_tokens=output_budget(model, max_tokens),  # a thinking model needs room to think
         json_schema=schema,
         cache_system=cache,
     )

@@ -34,6 +34,7 @@ class ProviderCounts:
     cost_usd: float = 0.0
     realtime_cost_usd: float = 0.0
     unpriced: int = 0  #: results whose model has no known price
+    cut: int = 0  #: answers the output budget cut (finish_reason `length`: cut text, or none at all)
 
     @property
     def finished(self) -> int:
@@ -69,6 +70,10 @@ class JobSummary:
         return sum(c.failed for c in self.by_provider.values())
 
     @property
+    def cut(self) -> int:
+        return sum(c.cut for c in self.by_provider.values())
+
+    @property
     def cost_usd(self) -> float:
         return sum(c.cost_usd for c in self.by_provider.values())
 
@@ -81,6 +86,7 @@ class JobSummary:
             "finished": self.finished,
             "succeeded": self.succeeded,
             "failed": self.failed,
+            "cut": self.cut,
             "cost_usd": round(self.cost_usd, 8),
             "batches": self.batches,
             "created_at": self.created_at,
@@ -95,6 +101,7 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "requests": c.requests,
         "succeeded": c.succeeded,
         "failed": c.failed,
+        "cut": c.cut,
         "input_tokens": c.input_tokens,
         "output_tokens": c.output_tokens,
         "cost_usd": round(c.cost_usd, 8),

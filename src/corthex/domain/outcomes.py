@@ -30,23 +30,16 @@ def settle(
     schema: dict[str, Any] | None = None,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
-    canceled job); anything else is final, priced at the batch rate (or the realtime rate for
-    a realtime call) when it succeeded. With `schema`, an answer must parse and match it."""
+    canceled job); anything else is final. Every row with usage was billed, failed or not (an
+    answer the budget left empty, a safety block, an answer that does not match the schema), so
+    each is priced at the batch rate (or the realtime rate for a realtime call). With `schema`,
+    an answer must parse and match it."""
     row, parsed = structured(row, schema)
     if row.retryable and not job_canceled and policy.may_retry(attempts):
         error = row.error
         return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
-    if row.status is not ResultStatus.SUCCEEDED or row.usage is None:
-        return FinalResult(
-            row.wire_id,
-            row.status,
-            row.content,
-            row.model or model,
-            row.usage,
-            error=row.error,
-            finish_reason=row.finish_reason,
-        )
-    full = realtime_cost(provider, model, row.usage)
+    succeeded = row.status is ResultStatus.SUCCEEDED
+    full = realtime_cost(provider, model, row.usage) if row.usage is not None else None
     return FinalResult(
         row.wire_id,
         row.status,
@@ -55,6 +48,7 @@ def settle(
         row.usage,
         cost_usd=full if realtime or full is None else discounted(provider, full),
         realtime_cost_usd=full,
+        error=None if succeeded else row.error,
         finish_reason=row.finish_reason,
         parsed=parsed,
         has_parsed=schema is not None,

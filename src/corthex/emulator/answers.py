@@ -10,6 +10,13 @@ Test hooks, read from the last user message:
 - `[[emulator:error]]` makes the request fail with a 400-type per-row error.
 - `[[emulator:invalid_json]]` answers a structured-output request with JSON cut short (a
   model that did not hold to its schema).
+- `[[emulator:finish=KIND]]` ends the answer as the real API would (docs/wire/finish-reasons.md):
+  `empty` (the whole output budget spent thinking, no text), `cut` (text cut at the budget),
+  `refusal` (the model declines), `safety` (a safety stop on the answer), `blocked` (the prompt
+  blocked before any answer: Gemini's `promptFeedback`; a safety stop elsewhere).
+
+Thinking: an ask from a model that thinks (`Ask.thinks`) spends reasoning tokens, reported in
+each provider's usage and counted in its output tokens, as the real APIs always do.
 """
 
 from __future__ import annotations
@@ -28,7 +35,11 @@ REPLY_HOOK = re.compile(r"\[\[emulator:reply=(.*?)\]\]", re.DOTALL)
 ERROR_HOOK = "[[emulator:error]]"
 INVALID_JSON_HOOK = "[[emulator:invalid_json]]"
 INVALID_JSON = '{"answer": "cut sh'
+FINISH_HOOK = re.compile(r"\[\[emulator:finish=(empty|cut|refusal|safety|blocked)\]\]")
 ECHO_WORDS = 16
+THINKING_RATIO = 2  #: reasoning tokens per answer token, for a model that thinks
+EMPTY_BUDGET = 4096  #: what an `empty` answer spends when the request set no budget
+REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class Ask:
     tool_schema: dict[str, Any] | None = None
     cached_words: int = 0  # words of a cacheable prefix (system text)
     cache_key: str | None = None  # identifies that prefix across requests
+    thinks: bool = False  # the model spends reasoning tokens before it answers
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,12 @@ class Answer:
     output_tokens: int
     tool_name: str | None = None
     tool_args: dict[str, Any] | None = None
+    reasoning_tokens: int = 0  # part of output_tokens
+    finish: str = "stop"  # stop, length, refusal, safety or blocked; each provider renders its own
+
+    @property
+    def visible_tokens(self) -> int:
+        return self.output_tokens - self.reasoning_tokens
 
 
 def tokens(words: int) -> int:
@@ -66,6 +84,14 @@ def wants_error(ask: Ask) -> bool:
 
 
 def answer(ask: Ask) -> Answer:
+    base = _answer(ask)
+    hook = FINISH_HOOK.search(ask.prompt)
+    if hook is None or base.tool_name is not None:
+        return base
+    return _forced(ask, base, hook.group(1))
+
+
+def _answer(ask: Ask) -> Answer:
     reply = scripted_reply(ask.prompt)
     if ask.tool_name is not None:
         args = _tool_args(reply, ask)
@@ -110,10 +136,28 @@ def _tool_args(reply: str | None, ask: Ask) -> dict[str, Any]:
 
 
 def _usage(ask: Ask, text: str, **extra: Any) -> Answer:
+    """Output tokens for `text`, plus the reasoning of a model that thinks; the reasoning
+    shrinks to fit the budget (only the `empty` and `cut` hooks make an answer miss it)."""
     out = tokens(words_in(text))
+    reasoning = THINKING_RATIO * out if ask.thinks else 0
     if ask.max_tokens is not None and ask.max_tokens > 0:
         out = min(out, ask.max_tokens)
-    return Answer(text, tokens(ask.input_text_words), out, **extra)
+        reasoning = min(reasoning, ask.max_tokens - out)
+    return Answer(text, tokens(ask.input_text_words), out + reasoning, reasoning_tokens=reasoning, **extra)
+
+
+def _forced(ask: Ask, base: Answer, kind: str) -> Answer:
+    budget = ask.max_tokens if ask.max_tokens and ask.max_tokens > 0 else EMPTY_BUDGET
+    if kind == "empty":  # every output token went on thinking
+        return Answer("", base.input_tokens, budget, reasoning_tokens=budget, finish="length")
+    if kind == "cut":  # the first half of the answer, then the budget ran out
+        words = base.text.split()
+        text = " ".join(words[: max(1, len(words) // 2)])
+        visible = min(tokens(words_in(text)), budget)
+        reasoning = budget - visible if ask.thinks else 0
+        return Answer(text, base.input_tokens, visible + reasoning, reasoning_tokens=reasoning, finish="length")
+    said = tokens(words_in(REFUSAL_TEXT)) if kind == "refusal" else 0
+    return Answer("", base.input_tokens, said, finish=kind)
 
 
 # --- text extraction shared by the providers ---------------------------------------------

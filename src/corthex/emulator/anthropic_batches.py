@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from corthex.emulator.answers import answer
+from corthex.emulator.answers import Answer, answer
 from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_problem
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.faults import BatchFaults
@@ -186,33 +186,64 @@ def error_body(problem: RowProblem) -> dict[str, Any]:
     }
 
 
+#: the emulator's neutral finish (answers.Answer.finish) as Messages `stop_reason`: Claude has no
+#: separate safety stop; its classifiers end a turn with `refusal` (anthropic-sdk-python StopReason)
+STOP_REASON = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "refusal": "refusal",
+    "safety": "refusal",
+    "blocked": "refusal",
+}
+
+
 def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier: str = "batch") -> dict[str, Any]:
     ask = anthropic_ask(params)
     ans = answer(ask)
     written, read = cache
-    content: list[dict[str, Any]] = [{"type": "text", "text": ans.text}]
+    stop_reason = STOP_REASON[ans.finish]
+    usage: dict[str, Any] = {
+        "input_tokens": max(1, ans.input_tokens - written - read),
+        "output_tokens": ans.output_tokens,  # thinking included
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": read,
+        "service_tier": tier,
+    }
+    if ans.reasoning_tokens:
+        usage["output_tokens_details"] = {"thinking_tokens": ans.reasoning_tokens}
+    return {
+        "id": "msg_" + stable_id(seed, "msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": ask.model,
+        "content": _content(ans, seed),
+        "stop_reason": "tool_use" if ans.tool_name is not None else stop_reason,
+        "stop_sequence": None,
+        "stop_details": {"type": "refusal", "category": None, "explanation": None}
+        if stop_reason == "refusal"
+        else None,
+        "usage": usage,
+    }
+
+
+def _content(ans: Answer, seed: str) -> list[dict[str, Any]]:
+    """A thinking block first when the model thought, then the text (none when the budget ran
+    out in the thinking, or the turn was refused) or the tool call."""
+    blocks: list[dict[str, Any]] = []
+    if ans.reasoning_tokens:
+        signature = stable_id(seed, "sig", length=32)
+        blocks.append({"type": "thinking", "thinking": "Let me think about this.", "signature": signature})
     if ans.tool_name is not None:
-        content = [
+        blocks.append(
             {
                 "type": "tool_use",
                 "id": "toolu_" + stable_id(seed, "tool"),
                 "name": ans.tool_name,
                 "input": ans.tool_args,
             }
-        ]
-    return {
-        "id": "msg_" + stable_id(seed, "msg"),
-        "type": "message",
-        "role": "assistant",
-        "model": ask.model,
-        "content": content,
-        "stop_reason": "tool_use" if ans.tool_name is not None else "end_turn",
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": max(1, ans.input_tokens - written - read),
-            "output_tokens": ans.output_tokens,
-            "cache_creation_input_tokens": written,
-            "cache_read_input_tokens": read,
-            "service_tier": tier,
-        },
-    }
+        )
+    elif ans.text:
+        blocks.append({"type": "text", "text": ans.text})
+    elif ans.finish == "stop":
+        blocks.append({"type": "text", "text": ""})
+    return blocks

@@ -23,6 +23,7 @@ from corthex.emulator.answers import (
 )
 
 REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
+_GEMINI_THINKING = re.compile(r"^(models/)?gemini-(2\.5|3)")
 JSON_OBJECT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"answer": {"type": "string"}},
@@ -137,7 +138,14 @@ def openai_ask(url: str, body: dict[str, Any]) -> Ask:
         tool_schema=tool_schema,
         cached_words=all_words(*system),
         cache_key=prefix_key(*system),
+        thinks=openai_thinks(body.get("model"), body.get("reasoning_effort")),
     )
+
+
+def openai_thinks(model: Any, effort: Any) -> bool:
+    """OpenAI's reasoning models (gpt-5*, o1/o3/o4*) always reason, unless told `none`."""
+    name = str(model or "")
+    return bool(REASONING_MODEL.match(name)) and "-chat" not in name and effort != "none"
 
 
 def _responses_ask(body: dict[str, Any]) -> Ask:
@@ -162,6 +170,7 @@ def _responses_ask(body: dict[str, Any]) -> Ask:
         schema=schema,
         cached_words=all_words(instructions),
         cache_key=prefix_key(instructions),
+        thinks=openai_thinks(body.get("model"), (body.get("reasoning") or {}).get("effort")),
     )
 
 
@@ -229,7 +238,14 @@ def anthropic_ask(params: dict[str, Any]) -> Ask:
         tool_schema=tool_schema,
         cached_words=anthropic_cached_words(system),
         cache_key=anthropic_cache_key(system),
+        thinks=anthropic_thinks(params),
     )
+
+
+def anthropic_thinks(params: dict[str, Any]) -> bool:
+    """Claude thinks when the request turns thinking on (`enabled` or `adaptive`)."""
+    thinking = params.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
 
 
 def anthropic_cached_words(system: Any) -> int:
@@ -297,7 +313,17 @@ def gemini_ask(model: str, request: dict[str, Any]) -> Ask:
         tool_schema=tool_schema,
         cached_words=all_words(system),
         cache_key=prefix_key(system),
+        thinks=gemini_thinks(model, config),
     )
+
+
+def gemini_thinks(model: str, config: dict[str, Any]) -> bool:
+    """Gemini 2.5 and 3 think by default (2.5 Flash-Lite does not); a budget of 0 turns it off."""
+    thinking = pick(config, "thinkingConfig") or {}
+    budget = pick(thinking, "thinkingBudget") if isinstance(thinking, dict) else None
+    if budget is not None:
+        return budget != 0
+    return bool(_GEMINI_THINKING.match(model)) and "flash-lite" not in model
 
 
 def _gemini_schema(config: dict[str, Any]) -> dict[str, Any] | None:

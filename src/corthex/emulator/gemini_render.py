@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corthex.emulator.answers import Answer, Ask, answer
+from corthex.emulator.answers import REFUSAL_TEXT, Answer, Ask, answer
 from corthex.emulator.asks import RowProblem
 from corthex.emulator.ids import rfc3339, stable_id
 from corthex.emulator.prompt_cache import PromptCache
@@ -33,24 +33,53 @@ def generate_response(ask: Ask, seed: str, cache: PromptCache) -> dict[str, Any]
     return response_json(ask, ans, seed, hit)
 
 
+#: the emulator's neutral finish (answers.Answer.finish) as Gemini's `finishReason`. Gemini has no
+#: refusal reason: a model that declines says so in text, with STOP (answers.REFUSAL_TEXT).
+FINISH_REASON = {"stop": "STOP", "length": "MAX_TOKENS", "refusal": "STOP", "safety": "SAFETY"}
+_DANGER = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]
+
+
 def response_json(ask: Ask, ans: Answer, seed: str, cached: int) -> dict[str, Any]:
-    part: dict[str, Any] = {"text": ans.text}
-    if ans.tool_name is not None:
-        part = {"functionCall": {"name": ans.tool_name, "args": ans.tool_args}}
-    usage: dict[str, Any] = {
-        "promptTokenCount": ans.input_tokens,
-        "candidatesTokenCount": ans.output_tokens,
-        "totalTokenCount": ans.input_tokens + ans.output_tokens,
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": ans.input_tokens}],
-    }
-    if cached:
-        usage["cachedContentTokenCount"] = cached
-    return {
-        "candidates": [{"content": {"parts": [part], "role": "model"}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": usage,
+    body: dict[str, Any] = {
+        "usageMetadata": _usage(ans, cached),
         "modelVersion": ask.model.removeprefix("models/"),
         "responseId": stable_id(seed, "resp", length=20),
     }
+    if ans.finish == "blocked":  # the prompt was blocked: no candidate at all
+        body["promptFeedback"] = {"blockReason": "SAFETY", "safetyRatings": _DANGER}
+        return body
+    candidate: dict[str, Any] = {"content": {"parts": _parts(ans), "role": "model"}}
+    if not candidate["content"]["parts"]:  # a budget spent thinking, or a safety stop: no parts
+        candidate["content"] = {"role": "model"}
+    candidate.update(finishReason=FINISH_REASON[ans.finish], index=0)
+    if ans.finish == "safety":
+        candidate["safetyRatings"] = _DANGER
+    return {"candidates": [candidate], **body}
+
+
+def _parts(ans: Answer) -> list[dict[str, Any]]:
+    if ans.tool_name is not None:
+        return [{"functionCall": {"name": ans.tool_name, "args": ans.tool_args}}]
+    if ans.finish == "refusal":
+        return [{"text": REFUSAL_TEXT}]
+    if ans.finish in ("safety", "blocked") or (ans.finish == "length" and not ans.text):
+        return []
+    return [{"text": ans.text}]
+
+
+def _usage(ans: Answer, cached: int) -> dict[str, Any]:
+    """`candidatesTokenCount` leaves out the thinking, reported apart in `thoughtsTokenCount`
+    (and both are billed as output); a count that is zero is left out, as the API does."""
+    usage: dict[str, Any] = {"promptTokenCount": ans.input_tokens}
+    if ans.visible_tokens:
+        usage["candidatesTokenCount"] = ans.visible_tokens
+    usage["totalTokenCount"] = ans.input_tokens + ans.output_tokens
+    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": ans.input_tokens}]
+    if ans.reasoning_tokens:
+        usage["thoughtsTokenCount"] = ans.reasoning_tokens
+    if cached:
+        usage["cachedContentTokenCount"] = cached
+    return usage
 
 
 def row_error(problem: RowProblem) -> dict[str, Any]:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from corthex.emulator.answers import Answer, Ask
+from corthex.emulator.answers import REFUSAL_TEXT, Answer, Ask
 from corthex.emulator.asks import RowProblem
 from corthex.emulator.errors import openai_error
 from corthex.emulator.ids import stable_id
 
 OPENAI_CACHE_MIN_TOKENS = 1024
+#: the emulator's neutral finish (answers.Answer.finish) as chat completions give it; a refusal
+#: ends with `stop` and says so in `message.refusal` (openai-python ChatCompletionMessage)
+CHAT_FINISH = {
+    "stop": "stop",
+    "length": "length",
+    "refusal": "stop",
+    "safety": "content_filter",
+    "blocked": "content_filter",
+}
 
 
 def cached_tokens(cache_hit_tokens: int) -> int:
@@ -30,7 +39,11 @@ def chat_completion(ask: Ask, ans: Answer, seed: str, created: int, cached: int)
         "refusal": None,
         "annotations": [],
     }
-    finish = "stop"
+    finish = CHAT_FINISH[ans.finish]
+    if ans.finish == "refusal":
+        message.update(content=None, refusal=REFUSAL_TEXT)
+    elif ans.finish in ("safety", "blocked"):
+        message["content"] = None
     if ans.tool_name is not None:
         message["content"] = None
         message["tool_calls"] = [
@@ -53,7 +66,7 @@ def chat_completion(ask: Ask, ans: Answer, seed: str, created: int, cached: int)
             "total_tokens": ans.input_tokens + ans.output_tokens,
             "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": 0,
+                "reasoning_tokens": ans.reasoning_tokens,  # part of completion_tokens
                 "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0,
@@ -90,7 +103,7 @@ def responses_body(ask: Ask, ans: Answer, seed: str, created: int, cached: int) 
             "input_tokens": ans.input_tokens,
             "input_tokens_details": {"cached_tokens": cached},
             "output_tokens": ans.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": ans.reasoning_tokens},
             "total_tokens": ans.input_tokens + ans.output_tokens,
         },
     }
@@ -144,4 +157,5 @@ def add_usage(usage: dict[str, Any], ans: Answer, cached: int) -> None:
     usage["input_tokens"] += ans.input_tokens
     usage["input_tokens_details"]["cached_tokens"] += cached
     usage["output_tokens"] += ans.output_tokens
+    usage["output_tokens_details"]["reasoning_tokens"] += ans.reasoning_tokens
     usage["total_tokens"] += ans.input_tokens + ans.output_tokens

@@ -20,6 +20,7 @@ from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.capabilities import capabilities, family_name
+from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
 from corthex.domain.wire_bytes import orjson_size
@@ -163,22 +164,43 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
 
 
 def from_message(wire_id: str, message: dict[str, Any]) -> ProviderResult:
-    """A Message (batch result or realtime response) as a succeeded result: its text blocks."""
+    """A Message (batch result or realtime response) as a result: its text blocks (thinking
+    left out), decided by its `stop_reason` (domain/finish.py)."""
     blocks = message.get("content") or []
     text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
-    usage = usage_from(message.get("usage") or {})
-    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, message.get("model"), usage)
+    raw = message.get("stop_reason")
+    return model_answer(
+        wire_id,
+        text=text,
+        finish=finish_from(ANTHROPIC_STOP, raw),
+        usage=usage_from(message.get("usage") or {}),
+        model=message.get("model"),
+        raw_reason=raw,
+        refusal=_refusal(message) if raw == "refusal" else None,
+    )
+
+
+def _refusal(message: dict[str, Any]) -> str | None:
+    """`stop_details` (RefusalStopDetails) explains a refusal, when it can."""
+    details = message.get("stop_details") or {}
+    explanation, category = details.get("explanation"), details.get("category")
+    if explanation:
+        return str(explanation)
+    return f"the model declined to answer (refusal: {category})" if category else None
 
 
 def usage_from(usage: dict[str, Any]) -> Usage:
-    """Anthropic's `input_tokens` leaves out cache reads and writes; ours includes them."""
+    """Anthropic's `input_tokens` leaves out cache reads and writes; ours includes them.
+    `output_tokens` includes thinking, broken out in `output_tokens_details.thinking_tokens`."""
     reads = usage.get("cache_read_input_tokens") or 0
     writes = usage.get("cache_creation_input_tokens") or 0
+    details = usage.get("output_tokens_details") or {}
     return Usage(
         input_tokens=(usage.get("input_tokens") or 0) + reads + writes,
         output_tokens=usage.get("output_tokens") or 0,
         cached_tokens=reads,
         cache_write_tokens=writes,
+        reasoning_tokens=details.get("thinking_tokens") or 0,
     )
 
 

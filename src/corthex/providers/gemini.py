@@ -23,9 +23,11 @@ from google.genai.client import AsyncClient
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.finish import GEMINI_FINISH, finish_from, model_answer
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
+    FinishReason,
     ProviderResult,
     ResultError,
     ResultStatus,
@@ -179,31 +181,39 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
 
 
 def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
-    """A GenerateContentResponse (REST JSON): the first candidate's text, thoughts left out."""
+    """A GenerateContentResponse (REST JSON): the first candidate's text, thoughts left out,
+    decided by its `finishReason` (domain/finish.py); a prompt blocked before any candidate
+    is a safety block."""
     usage, model = usage_from(response.get("usageMetadata") or {}), response.get("modelVersion")
     candidates = response.get("candidates") or []
     if not candidates:
         error = _no_candidates(response)
-        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
-    parts = (candidates[0].get("content") or {}).get("parts") or []
+        finish = FinishReason.CONTENT_FILTER if error.type == "content_filter" else None
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error, finish_reason=finish)
+    candidate = candidates[0]
+    parts = (candidate.get("content") or {}).get("parts") or []
     text = "".join(p.get("text") or "" for p in parts if not p.get("thought"))
-    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, model, usage)
+    raw = candidate.get("finishReason")
+    finish = finish_from(GEMINI_FINISH, raw)
+    return model_answer(wire_id, text=text, finish=finish, usage=usage, model=model, raw_reason=raw)
 
 
 def _no_candidates(response: dict[str, Any]) -> ResultError:
     reason = (response.get("promptFeedback") or {}).get("blockReason")
     if reason:
-        return ResultError("blocked", f"the prompt was blocked: {reason}")
+        return ResultError("content_filter", f"the prompt was blocked ({reason})")
     return ResultError("empty_response", "the response has no candidates", True)
 
 
 def usage_from(meta: dict[str, Any]) -> Usage:
-    """`promptTokenCount` includes cached tokens; thinking tokens are billed as output."""
-    output = (meta.get("candidatesTokenCount") or 0) + (meta.get("thoughtsTokenCount") or 0)
+    """`promptTokenCount` includes cached tokens; thinking tokens (`thoughtsTokenCount`) are
+    billed as output but are not part of `candidatesTokenCount`."""
+    thoughts = meta.get("thoughtsTokenCount") or 0
     return Usage(
         input_tokens=meta.get("promptTokenCount") or 0,
-        output_tokens=output,
+        output_tokens=(meta.get("candidatesTokenCount") or 0) + thoughts,
         cached_tokens=meta.get("cachedContentTokenCount") or 0,
+        reasoning_tokens=thoughts,
     )
 
 

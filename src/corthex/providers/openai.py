@@ -20,6 +20,7 @@ from openai.types import Batch
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, unsent_temperature
+from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
     FinishReason,
@@ -151,17 +152,25 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
 
 
 def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
-    """A chat completion (batch body or realtime response) as a result."""
+    """A chat completion (batch body or realtime response) as a result, decided by its
+    `finish_reason` and `message.refusal` (domain/finish.py)."""
     choices = body.get("choices") or []
     model, usage = body.get("model"), usage_from(body.get("usage") or {})
     if not choices:
         error = ResultError("malformed_response", "completion without choices", True)
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
-    message = choices[0].get("message") or {}
-    if message.get("content") is None and message.get("refusal"):
-        error = ResultError("refusal", str(message["refusal"]))
-        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
-    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, message.get("content"), model, usage)
+    choice = choices[0]
+    message = choice.get("message") or {}
+    raw = choice.get("finish_reason")
+    return model_answer(
+        wire_id,
+        text=message.get("content"),
+        finish=finish_from(OPENAI_FINISH, raw),
+        usage=usage,
+        model=model,
+        raw_reason=raw,
+        refusal=message.get("refusal") or None,
+    )
 
 
 # --- the Responses shape ---------------------------------------------------------------------
@@ -239,12 +248,14 @@ def responses_usage_from(usage: dict[str, Any]) -> Usage:
 
 
 def usage_from(usage: dict[str, Any]) -> Usage:
-    """`prompt_tokens` already includes the cached ones."""
+    """`prompt_tokens` already includes the cached ones; `completion_tokens` the reasoning ones."""
     details = usage.get("prompt_tokens_details") or {}
+    output_details = usage.get("completion_tokens_details") or {}
     return Usage(
         input_tokens=usage.get("prompt_tokens") or 0,
         output_tokens=usage.get("completion_tokens") or 0,
         cached_tokens=details.get("cached_tokens") or 0,
+        reasoning_tokens=output_details.get("reasoning_tokens") or 0,
     )
 
 

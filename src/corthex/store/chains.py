@@ -198,6 +198,7 @@ class ChainStore:
             results.c.error_type,
             results.c.error_message,
             results.c.model,
+            results.c.finish_reason,
         ).where(results.c.job_id == job_id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
@@ -207,6 +208,7 @@ class ChainStore:
                 r.content,
                 f"{r.error_type}: {r.error_message}" if r.error_type else None,
                 r.model,
+                r.finish_reason,
             )
             for r in rows
         }

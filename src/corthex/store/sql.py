@@ -908,6 +908,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             func.sum(and_(results.c.cost_usd.is_(None), results.c.status == "succeeded").cast(Integer)).label(
                 "unpriced"
             ),
+            func.sum((results.c.finish_reason == "length").cast(Integer)).label("cut"),
         )
         .where(results.c.job_id == job.id)
         .group_by(results.c.provider)
@@ -924,6 +925,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             cost_usd=float(r.cost),
             realtime_cost_usd=float(r.realtime),
             unpriced=int(r.unpriced or 0),
+            cut=int(r.cut or 0),
         )
     batch_ids = select(func.count(func.distinct(results.c.batch_id))).where(results.c.job_id == job.id)
     n_batches = (await conn.execute(batch_ids)).scalar_one()

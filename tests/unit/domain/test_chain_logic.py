@@ -50,3 +50,38 @@ def test_broadcast_report_keeps_department_reports_when_the_summary_fails() -> N
     }
     report = logic.compose(ORG, plan, done)
     assert "summary failed (server_error: boom)" in report and "CTO says" in report and "CIO says" in report
+
+
+def test_a_cut_or_empty_agent_answer_is_that_agents_failure_with_the_steps_fallback() -> None:
+    """Issue 11 item 3: half an instruction set, a cut specialist report or a cut synthesis is
+    no answer: the delegation falls back to the command, the specialist is named as failed,
+    the synthesis falls back to the specialists' reports."""
+    cut_json = Outcome(True, '{"stock_analysis_specialist": "look at mar', finish_reason="length")
+    assert logic.parse_instructions(cut_json) == {}
+    cut_ok = Outcome(True, '{"stock_analysis_specialist": "look at margins"}', finish_reason="length")
+    assert logic.parse_instructions(cut_ok) == {}  # even a cut that happens to parse is not trusted
+    empty = Outcome(False, error="max_output_tokens: the output budget ran out", finish_reason="length")
+    sid = logic.specialist_id("cio", "stock_analysis_specialist")
+    specialists = {sid: Outcome(True, "margins are", finish_reason="length")}
+    agent = next(a for a in ORG.department("cio").specialists if a.id == "stock_analysis_specialist")
+    assert agent.name in logic.failed_specialists(ORG.department("cio"), specialists)
+    synthesis = {logic.synth_id("cio"): Outcome(True, "The quarter was", finish_reason="length")}
+    report = logic.department_report(ORG, "cio", synthesis, {sid: Outcome(True, "margins are up")})
+    assert "synthesis failed (the answer was cut at the output budget" in report and "margins are up" in report
+    report = logic.department_report(ORG, "cio", {logic.synth_id("cio"): empty}, specialists)
+    assert "max_output_tokens" in report and "(failed: the answer was cut" in report
+
+
+def test_thinking_models_get_budgets_that_fit() -> None:
+    """A manager on a model that thinks gets at least the thinking floor, even for the small
+    classify and delegate steps (512 and 1,024 tokens would go on thinking alone)."""
+    from corthex.domain.thinking import THINKING_FLOOR, thinks
+
+    plan = ChainPlan("status", tuple(d.id for d in ORG.departments if d.specialists), broadcast=True)
+    requests = logic.delegate_requests(ORG, plan) + logic.specialist_requests(ORG, plan, {})
+    assert any(thinks(r.model) for r in requests), "the default org has thinking managers"
+    for r in requests:
+        assert r.max_output_tokens is not None
+        assert r.max_output_tokens >= (THINKING_FLOOR if thinks(r.model) else 1024), r.custom_id
+    assert thinks("gpt-5.2") and thinks("gemini-2.5-pro") and thinks("gemini-3-pro-preview") and thinks("o3")
+    assert not thinks("claude-sonnet-4-6") and not thinks("gemini-2.5-flash-lite") and not thinks("gpt-5-chat-latest")

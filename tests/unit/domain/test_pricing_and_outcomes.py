@@ -117,3 +117,15 @@ def test_estimate_stays_sane_when_the_adapter_sends_the_model_maximum():
     assert estimate([req()]) == estimate([req(max_output_tokens=TYPICAL_OUTPUT_TOKENS)])
     # a cap over the model's maximum costs no more than the maximum
     assert expected_output_tokens(req(max_output_tokens=10_000_000)) == 128_000 // 2
+
+
+def test_a_billed_failure_is_priced_like_an_answer() -> None:
+    """An answer the budget left empty was billed: its cost is kept, failed or not."""
+    usage = Usage(100, 512, reasoning_tokens=512)
+    error = ResultError("max_output_tokens", "raise max_output_tokens")
+    row = ProviderResult("r1", ResultStatus.FAILED, None, "claude-sonnet-4-6", usage, error)
+    outcome = decide(row)
+    assert isinstance(outcome, FinalResult) and outcome.status is ResultStatus.FAILED and outcome.error == error
+    assert outcome.cost_usd == pytest.approx(batch_cost(ANTHROPIC, "claude-sonnet-4-6", usage))
+    unbilled = decide(failed_row(retryable=False))
+    assert isinstance(unbilled, FinalResult) and unbilled.cost_usd is None

@@ -110,7 +110,7 @@ def test_file_line_result_skips_thoughts_and_counts_them_as_output():
     row = from_wire({"key": "w-1", "response": response()})
     assert row.wire_id == "w-1" and row.status is ResultStatus.SUCCEEDED
     assert row.content == "answer" and row.model == "gemini-2.5-flash"
-    assert row.usage == Usage(input_tokens=12, output_tokens=10, cached_tokens=2)
+    assert row.usage == Usage(input_tokens=12, output_tokens=10, cached_tokens=2, reasoning_tokens=6)
 
 
 def test_inline_response_as_dumped_from_the_sdk():
@@ -146,7 +146,7 @@ def test_cancelled_rows_are_canceled(error):
 
 def test_blocked_prompt_is_a_final_failure():
     row = from_wire({"key": "w", "response": {"promptFeedback": {"blockReason": "SAFETY"}}})
-    assert row.status is ResultStatus.FAILED and row.error.type == "blocked" and not row.retryable
+    assert row.status is ResultStatus.FAILED and row.error.type == "content_filter" and not row.retryable
 
 
 def test_row_without_key_raises():

@@ -190,7 +190,7 @@ function renderJob(job) {
       const bad = c.requests ? (100 * c.failed) / c.requests : 0;
       return `<div class="provider" data-provider="${esc(name)}"><span>${esc(name)}</span>
         <div class="bar"><div class="ok" style="width:${ok}%"></div><div class="bad" style="width:${bad}%"></div></div>
-        <span class="muted">${c.succeeded + c.failed}/${c.requests}</span></div>`;
+        <span class="muted">${c.succeeded + c.failed}/${c.requests}</span>${c.cut ? `<span class="cut" title="answers cut at max_output_tokens">${c.cut} cut</span>` : ""}</div>`;
     })
     .join("");
   return `<div class="job ${job.id === state.job ? "selected" : ""}" data-job="${esc(job.id)}">
