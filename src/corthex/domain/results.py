@@ -53,6 +53,11 @@ class ResultError:
     retryable: bool = False
 
 
+#: The wire id of a result row that came back without its key (Gemini inline answers can lose
+#: their metadata, python-genai#2008): the collector settles it on its own, never the batch.
+UNKEYED = ""
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderResult:
     """One row of a provider's results, keyed by the wire id we sent."""

@@ -16,6 +16,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef
 from corthex.domain.planning import BatchPlan, plan_batches
 from corthex.domain.requests import LLMRequest
+from corthex.engine.calls import provider_call
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
@@ -117,7 +118,8 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
                 return 0
             crash_point("before_create")
             try:
-                ref = await provider.submit(batch_id, model, items)
+                with provider_call(provider_name, "create"):
+                    ref = await provider.submit(batch_id, model, items)
             except ProviderError as exc:
                 await _creation_failed(ctx, batch_id, exc)
                 return 0
@@ -144,7 +146,8 @@ async def cancel_duplicate(ctx: EngineContext, provider_name: str, batch_id: str
     the batch just created is a second one. Cancel it at once, before it costs anything."""
     log.error("batch %s was recorded by another worker meanwhile; canceling the duplicate %s", batch_id, ref.remote_id)
     try:
-        await ctx.provider(provider_name).cancel(ref)
+        with provider_call(provider_name, "cancel"):
+            await ctx.provider(provider_name).cancel(ref)
     except ProviderError as exc:
         log.error("duplicate %s of batch %s could not be canceled: %s", ref.remote_id, batch_id, exc)
     await ctx.bus.publish(
