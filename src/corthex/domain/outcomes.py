@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corthex.domain.polling import RetryPolicy
-from corthex.domain.pricing import discounted, realtime_cost
+from corthex.domain.pricing import batch_cost, realtime_cost
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
 
@@ -49,7 +49,7 @@ def settle(
         row.content,
         row.model or model,
         row.usage,
-        cost_usd=full if realtime or full is None else discounted(provider, full),
+        cost_usd=full if realtime or full is None else batch_cost(provider, model, row.usage),
         realtime_cost_usd=full,
         finish_reason=row.finish_reason,
     )
