@@ -61,6 +61,9 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
 
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSONL file of requests")]
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp949, utf-16)")
+]
 
 
 @app.command()
@@ -71,11 +74,12 @@ def submit(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")
     ] = False,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Validate FILE, record it as a job and send its batches."""
 
     async def go(engine: Engine) -> None:
-        report = await engine.submit_file(file, skip_invalid=skip_invalid)
+        report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
         _report_skipped(report.skipped)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
         if not wait:
@@ -167,11 +171,12 @@ def cancel(job_id: str) -> None:
 def queue_add(
     file: FileArg,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Validate FILE and put its requests in the queue (sent by `corthex flush` or automatically)."""
 
     async def go(engine: Engine) -> None:
-        report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True)
+        report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True, encoding=encoding)
         _report_skipped(report.skipped)
         count, _ = await engine.store.queue_stats()
         console.print(

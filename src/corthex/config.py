@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     provider_max_retries: int = 2  #: SDK-level retries per call (never for batch creation: see dispatch)
     provider_timeout: float = 60.0  #: seconds before one provider call is abandoned as a timeout
     lease_seconds: float = 120.0  #: a worker's hold on a batch or chain; renewed while it works on it
+    #: the longest a batch's creation (upload and create) may take; no other worker creates the
+    #: same batch meanwhile. Default: the calls' timeouts, retries included.
+    creation_window: float | None = None
     result_chunk: int = 5000  #: result rows written per transaction while collecting (bench: 5000 beats 2000 by ~15%)
 
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
@@ -49,6 +52,13 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")  #: a Bot API server
     #: verifies OpenAI's batch webhooks (Standard Webhooks); its own name, as OpenAI documents it
     openai_webhook_secret: str | None = Field(default=None, validation_alias="OPENAI_WEBHOOK_SECRET")
+
+    def creation_seconds(self) -> float:
+        """`creation_window`, or what an upload (with its retries) and a create can take, and
+        a little for writing the file."""
+        if self.creation_window is not None:
+            return self.creation_window
+        return self.provider_timeout * (self.provider_max_retries + 2) + 2.0
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(

@@ -51,9 +51,16 @@ def test_upload_by_path_and_tuple_then_files_api(oai: openai.OpenAI, tmp_path: P
         oai.files.retrieve(by_path.id)
 
 
-def test_bytes_upload_named_upload_is_refused(oai: openai.OpenAI) -> None:
+def test_bytes_upload_named_upload_is_taken(oai: openai.OpenAI) -> None:
+    """The SDK names raw bytes `upload` (no extension); the real API takes them (curator uploads so)."""
+    uploaded = oai.files.create(file=b'{"a":1}\n', purpose="batch")
+    assert (uploaded.filename, uploaded.purpose, uploaded.bytes) == ("upload", "batch", 8)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "requests.json", "batch.jsonl.txt"])
+def test_upload_with_another_extension_is_refused(oai: openai.OpenAI, name: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        oai.files.create(file=b'{"a":1}\n', purpose="batch")
+        oai.files.create(file=(name, b'{"a":1}\n'), purpose="batch")
     assert caught.value.response.json() == {
         "error": {
             "message": "Invalid file format for Batch API. Must be .jsonl",

@@ -168,3 +168,14 @@ def test_empty_file_is_refused(run, tmp_path: Path) -> None:
 def test_unknown_job_is_a_clear_error(run) -> None:
     out = run("status", "job_000000000000", ok=False)
     assert out.returncode == 2 and "no job with id 'job_000000000000'" in out.stderr
+
+
+def test_a_cp949_file_is_refused_then_read_with_encoding(run, tmp_path: Path) -> None:
+    rows = [{"custom_id": f"k{i}", "model": m, "prompt": f"분기 실적 요약 {i}"} for i, m in enumerate(["gpt-5-mini"] * 2)]
+    path = tmp_path / "korean.jsonl"
+    path.write_bytes("".join(orjson.dumps(r).decode() + "\n" for r in rows).encode("cp949"))
+    refused = run("submit", str(path), ok=False)
+    assert refused.returncode == 2 and "korean.jsonl line 1: not UTF-8 text" in refused.stderr
+    assert "--encoding cp949" in refused.stderr and "job_" not in run("status").stdout
+    out = run("submit", str(path), "--encoding", "cp949", "--wait", "--out", str(tmp_path / "out.jsonl"))
+    assert "2 results written" in out.stdout

@@ -44,6 +44,7 @@ FAST = {
     "CORTHEX_IDLE_RECHECK": "0.1",
     "CORTHEX_SUBMIT_BACKOFF": "0.05",
     "CORTHEX_LEASE_SECONDS": "1.0",
+    "CORTHEX_CREATION_WINDOW": "6",  # a dead creator's intent is recreated this soon
     "CORTHEX_RESULT_CHUNK": "4",
     "CORTHEX_PROVIDER_MAX_RETRIES": "1",
     "CORTHEX_PROVIDER_TIMEOUT": "10",

@@ -108,13 +108,26 @@ async def test_a_stalled_worker_cannot_take_back_an_intent_another_created(store
     now = time.time()
     await stores[0].open_batch("i2", ProviderName.ANTHROPIC, None, ids, now=now, owner="w0", lease=1)
     [intent] = await stores[1].claim_due(now + 2, "w1", 5)
-    assert await stores[1].claim_intent("i2", "w1", now + 2, 5)
-    assert not await stores[0].claim_intent("i2", "w0", now + 2, 5)  # w1 holds it now
+    assert await stores[1].claim_intent("i2", "w1", now + 2, 5, window=0)
+    assert not await stores[0].claim_intent("i2", "w0", now + 2, 5, window=0)  # w1 holds it now
     assert await stores[1].mark_submitted("i2", RemoteRef("r1"), now + 2, 0.0)
     await stores[1].release("i2", "w1")
     assert await stores[0].claim("i2", "w0", now + 3, 5)  # the lease alone is free again ...
     await stores[0].release("i2", "w0")
-    assert not await stores[0].claim_intent("i2", "w0", now + 3, 5)  # ... but it is no intent any more
+    assert not await stores[0].claim_intent("i2", "w0", now + 3, 5, window=0)  # ... but it is no intent any more
+
+
+async def test_an_intent_being_created_is_left_alone_for_the_creation_window(stores: list[SqlStore]) -> None:
+    """w0 starts creating the batch and its lease runs out mid-call (a stalled loop, a busy
+    host): until the creation window is over, no other worker recovers the intent — it would
+    find no batch yet (one still being created) and create a second one."""
+    ids = await add_job(stores[0], "j6", 2)
+    now = time.time()
+    await stores[0].open_batch("i3", ProviderName.GEMINI, None, ids, now=now, owner="w0", lease=1)
+    assert await stores[0].claim_intent("i3", "w0", now, 1, window=30)
+    assert await stores[1].claim_due(now + 5, "w1", 5) == []  # lease over, creation maybe in flight
+    [intent] = await stores[1].claim_due(now + 31, "w1", 5)  # the window is over: recovered
+    assert intent.id == "i3" and intent.status is BatchStatus.INTENT
 
 
 async def test_one_worker_at_a_time_advances_a_chain(stores: list[SqlStore]) -> None:

@@ -1,4 +1,8 @@
-"""Each provider's batch limits (PROVIDERS.md §0), in one place."""
+"""Each provider's batch limits (docs/wire/sizes.md), in one place.
+
+Sizes are bytes as they go on the wire, envelope included: each request's size is its
+provider's wire form (`providers.wire_size_of`), so planning compares like with like.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,26 @@ from dataclasses import dataclass
 
 from corthex.domain.requests import ProviderName
 
-MB = 1024 * 1024
+MB = 1000 * 1000  #: the documents' "MB": read as 10^6 bytes, the smaller reading, safe either way
+MiB = 1024 * 1024
+
+#: OpenAI: a batch input file holds at most 50,000 requests and 200 MB.
+OPENAI_FILE_MAX_BYTES = 200 * MB
+OPENAI_FILE_MAX_LINES = 50_000
+#: Anthropic: a Message Batch create body is at most 256 MB (413 `request_too_large` beyond).
+ANTHROPIC_BODY_MAX_BYTES = 256 * MB
+#: Room for what a batch adds around its requests: `{"requests":[…]}`, the batch key on the first
+#: custom_id, Gemini's `{"batch":{"displayName",…}}`.
+ENVELOPE_MARGIN = 64 * 1024
+#: Gemini: inline requests at most 20 MB in all, as the SDK serializes them; files at most 2 GB.
+GEMINI_INLINE_BODY_MAX_BYTES = 20 * MB
+GEMINI_FILE_MAX_BYTES = 2000 * MB
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderLimits:
     max_requests: int  #: requests in one provider batch
-    max_bytes: int  #: serialized size of one provider batch
+    max_bytes: int  #: wire bytes of one provider batch's requests (sum of their wire sizes)
     one_model_per_batch: bool  #: OpenAI (model_mismatch) and Gemini (model in the URL)
     max_request_bytes: int  #: one request on its own
 
@@ -20,13 +37,15 @@ class ProviderLimits:
         return count <= self.max_requests and size <= self.max_bytes
 
 
-# Byte limits keep a margin under the documented ones: our size estimate is the canonical
-# request, and each provider's wire form adds its own envelope.
 LIMITS: dict[ProviderName, ProviderLimits] = {
-    ProviderName.OPENAI: ProviderLimits(50_000, 190 * MB, True, 190 * MB),
-    ProviderName.ANTHROPIC: ProviderLimits(100_000, 240 * MB, False, 240 * MB),
-    # Gemini inline requests are capped at 20 MB; larger batches go as an uploaded file (≤2 GB).
-    ProviderName.GEMINI: ProviderLimits(100_000, 1900 * MB, True, 1900 * MB),
+    # A JSONL file has no envelope: its bytes are the sum of its lines.
+    ProviderName.OPENAI: ProviderLimits(OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES),
+    ProviderName.ANTHROPIC: ProviderLimits(
+        100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
+    ),
+    # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
+    ProviderName.GEMINI: ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_FILE_MAX_BYTES),
 }
 
-GEMINI_INLINE_MAX_BYTES = 19 * MB
+#: A Gemini batch goes inline only when its requests' inline bytes stay under this.
+GEMINI_INLINE_MAX_BYTES = GEMINI_INLINE_BODY_MAX_BYTES - ENVELOPE_MARGIN

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -38,19 +39,45 @@ class _Bad(Exception):
         self.reason, self.field = reason, field
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def parse_lines(
     lines: Iterable[str | bytes], *, seen: set[str] | None = None, first_line: int = 1
 ) -> Iterator[LLMRequest | InputProblem]:
-    """Yield one request or one problem per non-blank line, in order.
+    """Yield one request or one problem per non-blank line, in order. Bytes must be UTF-8
+    (a leading byte order mark is dropped): a line that is not is a problem, never guessed at —
+    a mangled Korean prompt would still be sent and billed.
 
     `seen` collects custom_ids so duplicates are caught across calls (pass the same set).
     """
     seen = set() if seen is None else seen
     for number, raw in enumerate(lines, start=first_line):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not text.strip():
-            continue
-        yield _parse_one(number, text, seen)
+        if isinstance(raw, bytes) and number == first_line:
+            if raw.startswith(UTF16_BOMS):  # every line would be garbage: one problem says it all
+                yield InputProblem(
+                    number, "the file is UTF-16: save it as UTF-8, or give its encoding (--encoding utf-16)"
+                )
+                return
+            raw = raw.removeprefix(UTF8_BOM)
+        text = decoded(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+        if isinstance(text, InputProblem):
+            yield replace(text, line=number)
+        elif text.strip():
+            yield _parse_one(number, text, seen)
+
+
+def decoded(raw: bytes) -> str | InputProblem:
+    """The line as UTF-8 text, or the problem (line number filled in by the caller)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1].hex()
+        return InputProblem(
+            0,
+            f"not UTF-8 text (byte 0x{bad} at byte {exc.start + 1}): give the file's encoding, e.g. --encoding cp949",
+        )
 
 
 def _parse_one(number: int, text: str, seen: set[str]) -> LLMRequest | InputProblem:

@@ -25,7 +25,6 @@ from corthex.emulator.prompt_cache import PromptCache
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_REQUESTS = 100_000
-MAX_BYTES = 256 * 1024 * 1024
 DAY = 86_400
 CHUNK = 512  # result lines per streamed chunk
 FAIL_BATCH = RowProblem("Emulated batch failure (fail_batch fault).", status=500, server=True)

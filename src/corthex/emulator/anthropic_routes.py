@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from corthex.emulator.anthropic_batches import (
-    MAX_BYTES,
     AnthropicBatch,
     batch_json,
     check_requests,
@@ -36,7 +35,7 @@ def _err(status: int, message: str) -> EmulatorError:
 @router.post(BATCHES, dependencies=[guard("anthropic", "create")])
 async def create_batch(request: Request) -> Response:
     state = get_state(request)
-    body = await read_json(request, "anthropic", max_bytes=MAX_BYTES)
+    body = await read_json(request, "anthropic", max_bytes=state.config.anthropic_body_max_bytes)
     requests = body.get("requests") if isinstance(body, dict) else None
     first_custom_id = _first_custom_id(requests)
     state.counters.record_create_body("anthropic", first_custom_id=first_custom_id)
@@ -48,7 +47,8 @@ async def create_batch(request: Request) -> Response:
     timeline = state.config.timeline(state.now(), len(prepared.params), faults, validate=False, finalize=False)
     batch = AnthropicBatch(new_id("msgbatch_"), timeline, prepared)
     state.anthropic.batches[batch.id] = batch
-    state.counters.record_batch("anthropic", batch.id, batch.n, first_custom_id=first_custom_id)
+    received = len(await request.body())  # starlette keeps the body read above
+    state.counters.record_batch("anthropic", batch.id, batch.n, first_custom_id=first_custom_id, wire_bytes=received)
     return json_response(_json(request, state, batch, initial(timeline)))
 
 

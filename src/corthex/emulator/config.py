@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from corthex.domain.limits import ANTHROPIC_BODY_MAX_BYTES, GEMINI_INLINE_BODY_MAX_BYTES, OPENAI_FILE_MAX_BYTES
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.lifecycle import Timeline
 
@@ -37,6 +38,10 @@ class EmulatorConfig:
     shuffle_results: bool = True  # OpenAI and Anthropic results come out of input order
     profile: str = "realistic"  # one of PROFILES
     quirks: dict[str, list[str]] = field(default_factory=dict)  # provider -> sometimes-behaviours on
+    # Size limits on the bytes received (docs/wire/sizes.md); tests set small ones.
+    openai_file_max_bytes: int = OPENAI_FILE_MAX_BYTES  # a purpose=batch upload: 400 "File is too large."
+    anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
+    gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
 
     def __post_init__(self) -> None:
         self._check(self.profile, self.quirks)

@@ -30,7 +30,6 @@ from corthex.emulator.ids import compact_json, rfc3339
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
 from corthex.emulator.prompt_cache import PromptCache
 
-INLINE_MAX_BYTES = 20 * 1024 * 1024
 STATES = {
     Phase.VALIDATING: "BATCH_STATE_PENDING",
     Phase.RUNNING: "BATCH_STATE_RUNNING",

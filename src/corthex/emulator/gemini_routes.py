@@ -14,7 +14,6 @@ from corthex.emulator.faults import BatchFaults
 from corthex.emulator.gemini_batches import (
     EMPTY_ERROR,
     FAILED_ERROR,
-    INLINE_MAX_BYTES,
     GeminiBatch,
     InputScan,
     build_inline_output,
@@ -79,6 +78,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
         metadata=first_metadata,
         display_name=display_name,
         first_custom_id=first_key,
+        wire_bytes=stored.size if stored is not None else len(await request.body()),
     )
     return json_response(operation_json(batch, initial(batch.timeline), version))
 
@@ -93,10 +93,9 @@ async def _load_input(
         if stored is None:
             raise err(400, f"Input file {file_name} was not found.")
         return None, stored, await asyncio.to_thread(scan_file, stored.path, faults)
-    if len(await request.body()) > INLINE_MAX_BYTES:
-        raise err(
-            400, f"Request payload size exceeds the limit: {INLINE_MAX_BYTES} bytes. Use a file for larger batches."
-        )
+    limit = state.config.gemini_inline_max_bytes
+    if len(await request.body()) > limit:
+        raise err(400, f"Request payload size exceeds the limit: {limit} bytes.")
     items = pick(pick(config, "requests") or {}, "requests")
     if not isinstance(items, list) or not items:
         raise err(400, "* BatchGenerateContentRequest.batch.input_config.requests: at least one request is required")

@@ -22,11 +22,9 @@ async def read_json(request: Request, provider: str, *, max_bytes: int | None = 
     """The request body as JSON; an empty body is `{}`."""
     raw = await request.body()
     if max_bytes is not None and len(raw) > max_bytes:
-        raise EmulatorError(
-            provider,
-            413 if provider == "anthropic" else 400,
-            f"Request body is {len(raw)} bytes; the limit is {max_bytes} bytes.",
-        )
+        if provider == "anthropic":  # the wording of Anthropic's errors page for 413 request_too_large
+            raise EmulatorError(provider, 413, "Request exceeds the maximum allowed number of bytes.")
+        raise EmulatorError(provider, 400, f"Request body is {len(raw)} bytes; the limit is {max_bytes} bytes.")
     if not raw.strip():
         return {}
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -44,6 +44,7 @@ ENDPOINTS = (
 )
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 BAD_BATCH_FILE = "Invalid file format for Batch API. Must be .jsonl"
+FILE_TOO_LARGE = "File is too large."
 FILE_DEFAULT_EXPIRY = 30 * 86_400
 
 
@@ -69,6 +70,9 @@ async def create_file(request: Request) -> Response:
         file_id = new_id("file-", 22)
         path = state.openai.file_path(file_id)
         size = await asyncio.to_thread(_save, upload, path)
+    if purpose == "batch" and size > state.config.openai_file_max_bytes:
+        await asyncio.to_thread(path.unlink, True)
+        raise _err(400, FILE_TOO_LARGE)  # at upload, as curator#111 saw it
     stored = OpenAIFile(file_id, filename, purpose, size, int(state.now()), path, expires_at)
     state.openai.files[file_id] = stored
     if purpose == "batch":
@@ -82,8 +86,16 @@ def _check_upload(purpose: str, upload: Any) -> None:
         raise _err(400, f"Invalid value for 'purpose': '{purpose}'.", "purpose", "invalid_value")
     if not isinstance(upload, UploadFile):
         raise _err(400, "Missing required parameter: 'file'.", "file", "missing_required_parameter")
-    if purpose == "batch" and not (upload.filename or "").endswith(".jsonl"):
+    if purpose == "batch" and not batch_file_name_ok(upload.filename or ""):
         raise _err(400, BAD_BATCH_FILE)
+
+
+def batch_file_name_ok(filename: str) -> bool:
+    """A batch input's name ends in `.jsonl`, or has no extension at all: the real API refuses
+    `notes.txt` (litellm#37527) but takes the `upload` that the SDK names bytes (curator uploads
+    that way in production). docs/wire/upload-names.md"""
+    suffix = PurePosixPath(filename).suffix
+    return suffix in ("", ".jsonl")
 
 
 def _upload_expiry(form: Any, now: float) -> int | None:
@@ -180,7 +192,12 @@ async def create_batch(request: Request) -> Response:
     )
     state.openai.batches[batch.id] = batch
     state.counters.record_batch(
-        "openai", batch.id, scan.n, metadata=batch.metadata, first_custom_id=scan.first_custom_id
+        "openai",
+        batch.id,
+        scan.n,
+        metadata=batch.metadata,
+        first_custom_id=scan.first_custom_id,
+        wire_bytes=source.bytes,
     )
     return json_response(batch_json(batch, initial(timeline)))
 

@@ -1,6 +1,6 @@
 """Counters a test can assert on: calls per operation, batches created, files uploaded.
 
-Only identifying metadata is kept (ids, counts, metadata, display names, first custom_id), never
+Only identifying metadata is kept (ids, counts, sizes, metadata, display names, first custom_id), never
 prompts, so the stats stay small and safe to print.
 """
 
@@ -46,11 +46,14 @@ class Stats:
         metadata: Any = None,
         display_name: Any = None,
         first_custom_id: Any = None,
+        wire_bytes: int | None = None,
     ) -> None:
-        """A batch that was created: one entry per provider batch, whatever the provider."""
+        """A batch that was created: one entry per provider batch, whatever the provider;
+        `wire_bytes` is the size of its input as received (file or create body)."""
         entry = {
             "id": batch_id,
             "requests": requests,
+            "wire_bytes": wire_bytes,
             "metadata": metadata,
             "display_name": display_name,
             "first_custom_id": first_custom_id,

@@ -9,10 +9,10 @@ before any result has landed; as results land, actual cost replaces the estimate
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
+from corthex import clock
 from corthex.domain.budget import day_start, estimate
 from corthex.domain.requests import LLMRequest
 from corthex.engine.context import EngineContext
@@ -53,7 +53,7 @@ async def check_budget(
     return BudgetCheck(
         budget=settings.daily_budget_usd,
         timezone=settings.timezone,
-        spent=await ctx.store.chains.spent_since(day_start(time.time(), settings.timezone)),
+        spent=await ctx.store.chains.spent_since(day_start(clock.now(), settings.timezone)),
         outstanding=await ctx.store.chains.outstanding_estimate(),
         needed=estimate(requests, realtime=realtime),
     )

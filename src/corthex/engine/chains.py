@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -16,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
 from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
@@ -89,7 +89,7 @@ class ChainRunner:
                 origin_ref=origin_ref,
                 owed_to=[d.name for d in self.deliveries],  # whichever process finishes it
             )
-            await self.store.claim(chain_id, self.ctx.worker_id, time.time(), self.ctx.settings.lease_seconds)
+            await self.store.claim(chain_id, self.ctx.worker_id, clock.now(), self.ctx.settings.lease_seconds)
             chain = await self.store.get(chain_id)
             await self.ctx.bus.publish(
                 "chain.started",
@@ -140,7 +140,7 @@ class ChainRunner:
             if chain.id in self._in_hand or not await self._has_work(chain):  # most wait for their step's job
                 continue
             owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
-            if not await self.store.claim(chain.id, owner, time.time(), lease):
+            if not await self.store.claim(chain.id, owner, clock.now(), lease):
                 continue  # another worker is advancing it: one at a time, so nothing is done twice
             try:
                 with self._holding(chain.id):
@@ -302,7 +302,7 @@ class ChainRunner:
         mine = {d.name: d for d in self.deliveries}
         for chain_id, sink in await self.store.owed_deliveries(list(mine)):
             owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
-            if not await self.store.claim_delivery(chain_id, sink, owner, time.time(), lease):
+            if not await self.store.claim_delivery(chain_id, sink, owner, clock.now(), lease):
                 continue
             chain = await self.store.get(chain_id)
             await self._deliver_to(mine[sink], chain, chain.report or "")

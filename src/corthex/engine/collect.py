@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus
@@ -49,7 +50,7 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
     w, r = await _write(ctx, batch, leftovers, pending)
     written, retried = written + w, retried + r
     crash_point("before_close")
-    now = time.time()
+    now = clock.now()
     await ctx.store.close_batch(batch.id, now)
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
     await ctx.bus.publish(
@@ -195,5 +196,5 @@ async def _write(
             finals.append(outcome)
     if not finals and not retries:
         return 0, 0
-    written = await ctx.store.record_results(batch.id, finals, retries, time.time())
+    written = await ctx.store.record_results(batch.id, finals, retries, clock.now())
     return written, len(retries)

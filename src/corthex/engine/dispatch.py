@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -12,15 +11,17 @@ from typing import overload
 
 import orjson
 
+from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef
-from corthex.domain.planning import BatchPlan, plan_batches
-from corthex.domain.requests import LLMRequest
+from corthex.domain.limits import ProviderLimits
+from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
+from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
-from corthex.providers.base import WireItem
+from corthex.providers.base import Provider, WireItem
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +71,20 @@ BUILDING_AT_ONCE = 2
 async def dispatch_once(ctx: EngineContext) -> int:
     """Send every ready request; one batch per plan, each recorded on its own, so one
     provider's failure leaves the others going through. Returns batches created."""
-    items = await ctx.store.dispatchable(time.time())
+    items = await ctx.store.dispatchable(clock.now())
     if not items:
         return 0
     # Largest first: it runs longest at the provider, so it should start first.
-    plans = sorted(plan_batches(items), key=lambda plan: len(plan.request_ids), reverse=True)
+    plans = sorted(plan_batches(items, _limits(ctx, items)), key=lambda plan: len(plan.request_ids), reverse=True)
     del items
     building = asyncio.Semaphore(BUILDING_AT_ONCE)
     created = await asyncio.gather(*(_send(ctx, plan, building) for plan in plans))
     return sum(created)
+
+
+def _limits(ctx: EngineContext, items: Sequence[PlanItem]) -> dict[ProviderName, ProviderLimits]:
+    """Each provider's limits, as its adapter states them (only the providers these items go to)."""
+    return {name: ctx.provider(name).limits for name in {item.provider for item in items}}
 
 
 async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore) -> int:
@@ -88,7 +94,7 @@ async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore
 
 async def _record_and_create(ctx: EngineContext, plan: BatchPlan) -> int:
     batch_id = new_batch_id()
-    now = time.time()
+    now = clock.now()
     taken = await ctx.store.open_batch(
         batch_id,
         plan.provider,
@@ -113,18 +119,21 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
             # Fencing: still ours, and still an intent, right before the call? (A worker that
             # stalled past its lease may see another one recovering the intent now, or done with
             # it already: that one creates it, not this one.)
-            if not await ctx.store.claim_intent(batch_id, ctx.worker_id, time.time(), ctx.settings.lease_seconds):
+            window = ctx.settings.creation_seconds()
+            if not await ctx.store.claim_intent(
+                batch_id, ctx.worker_id, clock.now(), ctx.settings.lease_seconds, window=window
+            ):
                 log.warning("batch %s: lease lost before creation; left to the worker that took it", batch_id)
                 return 0
             crash_point("before_create")
             try:
                 with provider_call(provider_name, "create"):
-                    ref = await provider.submit(batch_id, model, items)
+                    ref = await _submit_within(provider, batch_id, model, items, window)
             except ProviderError as exc:
                 await _creation_failed(ctx, batch_id, exc)
                 return 0
     crash_point("after_create")
-    if not await ctx.store.mark_submitted(batch_id, ref, time.time(), ctx.poll_policy.initial):
+    if not await ctx.store.mark_submitted(batch_id, ref, clock.now(), ctx.poll_policy.initial):
         await cancel_duplicate(ctx, provider_name, batch_id, ref)
         return 0
     crash_point("after_submitted")
@@ -141,9 +150,28 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     return 1
 
 
+async def _submit_within(
+    provider: Provider, batch_id: str, model: str | None, items: StoredItems, window: float
+) -> RemoteRef:
+    """Create the batch, or give up once the creation window is over: past it another worker may
+    look for the batch and create it, so this creation must not land later unobserved."""
+    try:
+        async with asyncio.timeout(window):
+            return await provider.submit(batch_id, model, items)
+    except TimeoutError:
+        raise ProviderError(
+            provider.name.value, "create", f"not done within the creation window ({window:.0f}s)"
+        ) from None
+
+
 async def cancel_duplicate(ctx: EngineContext, provider_name: str, batch_id: str, ref: RemoteRef) -> None:
     """Another worker recorded this intent first (this one stalled past its lease while creating):
-    the batch just created is a second one. Cancel it at once, before it costs anything."""
+    the batch just created is a second one. Cancel it at once, before it costs anything —
+    unless it is the very batch the other worker recorded (it found ours and adopted it)."""
+    recorded = (await ctx.store.get_batch(batch_id)).remote
+    if recorded is not None and recorded.remote_id == ref.remote_id:
+        log.info("batch %s: %s was adopted by another worker meanwhile; nothing to cancel", batch_id, ref.remote_id)
+        return
     log.error("batch %s was recorded by another worker meanwhile; canceling the duplicate %s", batch_id, ref.remote_id)
     try:
         with provider_call(provider_name, "cancel"):
@@ -167,7 +195,7 @@ def maybe_created(exc: ProviderError) -> bool:
 
 
 async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError) -> None:
-    now = time.time()
+    now = clock.now()
     row_failures = await _failures_so_far(ctx, batch_id)
     delay = ctx.retry_policy.submit_delay(row_failures + 1)
     if maybe_created(exc):

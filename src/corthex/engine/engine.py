@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from corthex import redaction
+from corthex import clock, redaction
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
@@ -39,6 +39,9 @@ from corthex.store.chains import ChainRow, StepRow
 from corthex.store.sql import BatchRow, SqlStore
 
 log = logging.getLogger(__name__)
+
+#: how often a long-running worker measures its clock against the database's again
+CLOCK_CHECK_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Engine:
         self._own_providers = providers is None
         self._own_store = store is None
         self._relay: Any = None  #: the PostgreSQL event relay (engine/pg_events.py)
+        self._clock_followed_at = 0.0
 
     async def __aenter__(self) -> Engine:
         store = self._store or await SqlStore.open(self.settings.database_url)
@@ -81,6 +85,7 @@ class Engine:
                 timeout=self.settings.provider_timeout,
             )
         self._ctx = EngineContext(self.settings, store, providers)
+        await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
             from corthex.engine.pg_events import PgEventRelay, asyncpg_dsn
 
@@ -98,6 +103,17 @@ class Engine:
                     await provider.aclose()
         if self._own_store:
             await ctx.store.close()
+
+    async def _follow_database_clock(self) -> None:
+        """Read time by the database's clock from now on (corthex/clock.py): leases and due times
+        mean the same to every worker, whatever its host's clock says."""
+        sent_at = time.time()
+        database_time = await self.ctx.store.database_time()
+        offset = clock.follow(database_time, sent_at, time.time())
+        self._clock_followed_at = time.monotonic()
+        if abs(offset) > 1.0:
+            way = "ahead of" if offset < 0 else "behind"
+            log.warning("this host's clock is %.1fs %s the database's: leases follow the database's", abs(offset), way)
 
     @property
     def ctx(self) -> EngineContext:
@@ -133,11 +149,18 @@ class Engine:
     # -- submitting ---------------------------------------------------------------------------
 
     async def submit_file(
-        self, path: Path, *, skip_invalid: bool = False, queue: bool = False, label: str | None = None
+        self,
+        path: Path,
+        *,
+        skip_invalid: bool = False,
+        queue: bool = False,
+        label: str | None = None,
+        encoding: str | None = None,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
-        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush."""
-        intake = read_file(Path(path), skip_invalid=skip_invalid)
+        (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
+        is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
         return await self._record(
             intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name
         )
@@ -208,9 +231,9 @@ class Engine:
         results already in are kept, and nothing of it is retried.
 
         :raises JobFinished: the job had ended already; it is left exactly as it was."""
-        for batch_id in await self.store.cancel_job(job_id, time.time()):
+        for batch_id in await self.store.cancel_job(job_id, clock.now()):
             await self._cancel_remote(batch_id)
-        await self.store.finish_jobs(time.time())
+        await self.store.finish_jobs(clock.now())
         await self.bus.publish("job.canceled", job_id=job_id)
         self.ctx.wake.set()
         return await self.status(job_id)
@@ -223,7 +246,7 @@ class Engine:
             await self.ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self.store.record_poll(batch_id, next_poll_at=time.time())
+        await self.store.record_poll(batch_id, next_poll_at=clock.now())
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -276,14 +299,14 @@ class Engine:
         count, oldest = await self.store.queue_stats()
         if count == 0:
             return
-        too_old = oldest is not None and time.time() - oldest >= self.settings.queue_max_age
+        too_old = oldest is not None and clock.now() - oldest >= self.settings.queue_max_age
         if count >= self.settings.queue_max_requests or too_old:
             log.info("auto-flushing the queue (%d requests)", count)
             await self.flush()
 
     async def _sleep_until_due(self) -> None:
         """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check."""
-        now = time.time()
+        now = clock.now()
         candidates = [await self.store.next_poll_at(), await self.store.next_dispatch_at()]
         _, oldest = await self.store.queue_stats()
         if oldest is not None:
@@ -310,6 +333,8 @@ class Engine:
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() - self._clock_followed_at > CLOCK_CHECK_SECONDS:  # clocks drift
+                        await self._follow_database_clock()
                     await self.step(polls)
                 except Exception:
                     log.exception("worker step failed; retrying")

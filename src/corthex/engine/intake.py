@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,8 @@ import orjson
 
 from corthex.domain.parsing import parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
-from corthex.errors import InputProblem, InvalidInput
+from corthex.errors import InputProblem, InvalidInput, UsageError
+from corthex.providers import WireItem, wire_size_of
 
 ROWS_PER_CHUNK = 2000
 
@@ -47,35 +49,70 @@ def new_job_id() -> tuple[str, str]:
 
 
 def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
-    body = orjson.dumps(request.to_dict()).decode()
+    wire_id = f"{prefix}-{seq}"  # provider-safe: [0-9a-f-], at most 23 characters
     return {
-        "id": f"{prefix}-{seq}",  # provider-safe: [0-9a-f-], at most 23 characters
+        "id": wire_id,
         "seq": seq,
         "custom_id": request.custom_id,
         "provider": request.provider.value,
         "model": request.model,
-        "body": body,
-        "size": len(body),
+        "body": orjson.dumps(request.to_dict()).decode(),
+        # bytes in the provider's batch wire form, what planning compares with the limits
+        "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }
 
 
-def read_file(path: Path, *, skip_invalid: bool) -> Intake:
+def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) -> Intake:
     """Validate the whole file first (streaming, keeping only ids); the rows are read again
-    when stored, so a large file is never held in memory."""
+    when stored, so a large file is never held in memory. The file is UTF-8 unless `encoding`
+    names another (e.g. cp949), which is then decoded strictly."""
+    encoding = _known_encoding(encoding)
     total, problems = 0, []
-    with path.open("rb") as fh:
-        for item in parse_lines(fh):
-            if isinstance(item, InputProblem):
-                problems.append(item)
-            else:
-                total += 1
+    for item in _parsed(path, encoding):
+        if isinstance(item, InputProblem):
+            problems.append(item)
+        else:
+            total += 1
     _check(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
-        with path.open("rb") as fh:
-            yield from (r for r in parse_lines(fh) if isinstance(r, LLMRequest))
+        yield from (r for r in _parsed(path, encoding) if isinstance(r, LLMRequest))
 
     return Intake(total, problems if skip_invalid else [], source)
+
+
+def _known_encoding(encoding: str | None) -> str | None:
+    """None for UTF-8 (read as bytes, line by line); else the codec's name, checked."""
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r}: e.g. utf-8, cp949, euc-kr, utf-16") from None
+    return None if name in ("utf-8", "utf-8-sig") else name
+
+
+def _parsed(path: Path, encoding: str | None) -> Iterator[LLMRequest | InputProblem]:
+    if encoding is None:
+        with path.open("rb") as fh:
+            yield from parse_lines(fh)
+        return
+    seen: set[str] = set()
+    with path.open(encoding=encoding) as fh:
+        for number, line in enumerate(_text_lines(fh, encoding), start=1):
+            if isinstance(line, InputProblem):
+                yield replace(line, line=number)
+                return
+            yield from parse_lines([line], first_line=number, seen=seen)
+
+
+def _text_lines(lines: Iterable[str], encoding: str) -> Iterator[str | InputProblem]:
+    """The lines, then a problem in place of the first that cannot be decoded (the rest of the
+    file cannot be read as this codec either)."""
+    try:
+        yield from lines
+    except UnicodeDecodeError as exc:
+        yield InputProblem(0, f"not {encoding} text ({exc.reason}): check --encoding")
 
 
 def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool) -> Intake:

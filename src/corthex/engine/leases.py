@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+
+from corthex import clock
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ async def renewed(claim: Claim, ident: str, owner: str, lease: float) -> AsyncIt
             if stop.is_set():
                 return
             try:
-                if not await claim(ident, owner, time.time(), lease):
+                if not await claim(ident, owner, clock.now(), lease):
                     log.info("lease on %s no longer held by %s", ident, owner)
                     return
             except Exception as exc:  # a store hiccup: the next period tries again

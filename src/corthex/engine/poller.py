@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import UTC, datetime
 
+from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.results import ResultStatus
 from corthex.engine.calls import provider_call
@@ -28,7 +28,7 @@ async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
     """Handle every batch due now, with bounded concurrency per provider, and wait for them all.
     Returns how many."""
     lease = ctx.settings.lease_seconds
-    due = await ctx.store.claim_due(time.time(), ctx.worker_id, lease, limit=limit)
+    due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit)
     await asyncio.gather(*(_handle(ctx, batch) for batch in due))
     return len(due)
 
@@ -47,7 +47,7 @@ class BackgroundPolls:
         if room <= 0:
             return 0
         ctx = self._ctx
-        due = await ctx.store.claim_due(time.time(), ctx.worker_id, ctx.settings.lease_seconds, limit=room)
+        due = await ctx.store.claim_due(clock.now(), ctx.worker_id, ctx.settings.lease_seconds, limit=room)
         fresh = [batch for batch in due if batch.id not in self._tasks]  # in hand already: renewed, not restarted
         for batch in fresh:
             self._tasks[batch.id] = asyncio.create_task(self._handle(batch), name=f"corthex batch {batch.id}")
@@ -73,7 +73,7 @@ async def _back_off(ctx: EngineContext, batch: BatchRow) -> None:
     failures = batch.poll_failures + 1
     delay = ctx.poll_policy.failure_delay(failures)
     try:
-        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=time.time() + delay)
+        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=clock.now() + delay)
     except Exception:  # the store itself is failing: the worker loop's own pause applies
         log.exception("could not defer batch %s", batch.id)
 
@@ -114,7 +114,7 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
         await create_remote(ctx, batch.id, batch.provider.value, batch.model)
         return
     log.info("adopting batch %s found at %s as %s", batch.id, batch.provider, ref.remote_id)
-    if not await ctx.store.mark_submitted(batch.id, ref, time.time(), 0.0):
+    if not await ctx.store.mark_submitted(batch.id, ref, clock.now(), 0.0):
         log.warning("batch %s was recorded meanwhile by another worker; not adopting %s", batch.id, ref.remote_id)
 
 
@@ -128,13 +128,13 @@ async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) 
     delay = ctx.poll_policy.failure_delay(failures)
     log.warning("cannot look for batch %s at %s yet (%s); next look in %.1fs", batch.id, batch.provider, exc, delay)
     await ctx.store.record_poll(batch.id, poll_failures=failures, error=str(exc))
-    await ctx.store.defer(batch.id, ctx.worker_id, time.time() + delay)
+    await ctx.store.defer(batch.id, ctx.worker_id, clock.now() + delay)
 
 
 async def _abandon_intent(ctx: EngineContext, batch: BatchRow, error: str, *, max_failures: int) -> None:
     """Give up an intent: its requests fail for good (those with failures to spare go back to
     the queue)."""
-    now = time.time()
+    now = clock.now()
     given_up = await ctx.store.submission_failed(batch.id, error, retry_at=now, max_failures=max_failures, now=now)
     log.error("batch %s given up: %s", batch.id, error)
     await ctx.bus.publish(
@@ -156,9 +156,9 @@ async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
             with provider_call(batch.provider.value, "poll"):
                 status = await ctx.provider(batch.provider).poll(batch.remote)
     except ProviderError as exc:
-        await _poll_failed(ctx, batch, exc, time.time())
+        await _poll_failed(ctx, batch, exc, clock.now())
         return
-    now = time.time()  # the next interval runs from this answer, not from a wait for a free call slot
+    now = clock.now()  # the next interval runs from this answer, not from a wait for a free call slot
     if status.state is RemoteState.RUNNING:
         await _still_running(ctx, batch, status, now)
         return
@@ -253,7 +253,7 @@ async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus,
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:
-    now = time.time()
+    now = clock.now()
     try:
         await collect(ctx, batch, fetch=fetch and batch.raw_status != "given_up")
     except ProviderError as exc:

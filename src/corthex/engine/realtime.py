@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 
 import orjson
 
+from corthex import clock
 from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
@@ -29,9 +29,9 @@ async def run_realtime(ctx: EngineContext, job_id: str) -> None:
     batch_id = realtime_batch_id(job_id)
     bodies = await ctx.store.take_realtime(job_id, batch_id)
     finals = await asyncio.gather(*(_one(ctx, wire_id, body) for wire_id, body in bodies))
-    await ctx.store.record_results(batch_id, finals, [], time.time())
+    await ctx.store.record_results(batch_id, finals, [], clock.now())
     await ctx.bus.publish("batch.collected", batch_id=batch_id, provider="realtime", results=len(finals), retried=0)
-    for done in await ctx.store.finish_jobs(time.time()):
+    for done in await ctx.store.finish_jobs(clock.now()):
         await ctx.bus.publish("job.completed", job_id=done)
 
 

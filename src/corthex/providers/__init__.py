@@ -13,7 +13,15 @@ from typing import Any
 from corthex.domain.requests import ProviderName
 from corthex.providers.base import Provider, WireItem
 
-__all__ = ["AnthropicProvider", "GeminiProvider", "OpenAIProvider", "Provider", "WireItem", "build_providers"]
+__all__ = [
+    "AnthropicProvider",
+    "GeminiProvider",
+    "OpenAIProvider",
+    "Provider",
+    "WireItem",
+    "build_providers",
+    "wire_size_of",
+]
 
 _ADAPTERS = {
     ProviderName.OPENAI: ("corthex.providers.openai", "OpenAIProvider"),
@@ -25,6 +33,13 @@ _ADAPTERS = {
 def _adapter_class(name: ProviderName) -> type[Provider]:
     module, cls = _ADAPTERS[name]
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def wire_size_of(provider: ProviderName, item: WireItem) -> int:
+    """The bytes `item` takes in `provider`'s batch wire form, envelope of its line or entry included
+    (each adapter module's pure `wire_size`): what batches are planned on."""
+    module = importlib.import_module(_ADAPTERS[provider][0])
+    return module.wire_size(item)  # type: ignore[no-any-return]
 
 
 def preload() -> None:

@@ -21,6 +21,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -86,6 +87,12 @@ def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
 
 def to_wire(item: WireItem) -> dict[str, Any]:
     return {"custom_id": item.wire_id, "params": params(item.request)}
+
+
+def wire_size(item: WireItem) -> int:
+    """Bytes of the item's entry in the create body's `requests` (orjson, as `request_body` writes
+    it), its separating comma included; the batch key on the first custom_id is in the envelope margin."""
+    return orjson_size(to_wire(item)) + 1
 
 
 def keyed_rows(key: str, items: Sequence[WireItem]) -> list[dict[str, Any]]:
@@ -255,7 +262,7 @@ class AnthropicProvider(Provider):
             batch = await self._sdk.with_options(max_retries=0).post(
                 "/v1/messages/batches", cast_to=MessageBatch, content=body, options={"headers": _JSON}
             )
-        return RemoteRef(batch.id, {"count": len(items)})
+        return RemoteRef(batch.id, {"count": len(items), "wire_bytes": len(body)})
 
     async def find(
         self,

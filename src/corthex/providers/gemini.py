@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -41,6 +40,7 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
+from corthex.domain.wire_bytes import ascii_json_size, orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -152,9 +152,30 @@ def to_file_line(item: WireItem) -> dict[str, Any]:
     return {"key": item.wire_id, "request": body}
 
 
-def file_size(items: Sequence[WireItem]) -> int:
-    """The batch's size as JSONL, which decides between inline and file."""
-    return sum(len(orjson.dumps(to_file_line(item))) + 1 for item in items)
+def wire_size(item: WireItem) -> int:
+    """Bytes of the item's line in an input file (orjson, as `write_jsonl` writes it), newline
+    included: what batches are planned on (files take up to 2 GB)."""
+    return orjson_size(to_file_line(item)) + 1
+
+
+def inline_size(item: WireItem) -> int:
+    """Bytes of the item's entry in an inline create body, as google-genai writes it: `json.dumps`
+    with its defaults (`_api_client.py`), so each non-ASCII character costs 6 bytes; the SDK's entry
+    (`batches._InlinedRequest_to_mldev`) holds the file line's request, and `generationConfig`
+    always, empty or not (`to_wire` always passes a config)."""
+    line = to_file_line(item)
+    request = {"generationConfig": {}, **line["request"]}  # key order leaves the size unchanged
+    return ascii_json_size({"request": request, "metadata": {"key": line["key"]}}) + len(", ")
+
+
+def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
+    """The inline entries' bytes, or None once they reach `max_bytes` (counting stops there)."""
+    total = 0
+    for item in items:
+        total += inline_size(item)
+        if total >= max_bytes:
+            return None
+    return total
 
 
 # --- results --------------------------------------------------------------------------------
@@ -359,7 +380,8 @@ class GeminiProvider(Provider):
         """:param client: a ready client (tests); by default `client_from_env` on first use.
         :param inline: send batches that fit inline (default: CORTHEX_GEMINI_INLINE, else off:
             every batch goes as an uploaded file, whose answers always carry their key).
-        :param inline_max_bytes: with `inline`, batches this size or larger go as a file.
+        :param inline_max_bytes: with `inline`, batches whose inline entries take this many bytes
+            or more (as the SDK serializes them) go as an uploaded file.
         :param inline_max_requests: so do batches of more requests than this."""
         self._workdir = workdir
         self._inline = inline if inline is not None else os.environ.get(INLINE_ENV, "") in ("1", "true", "yes")
@@ -381,12 +403,14 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
-        if self._fits_inline(items):
+        few = self._inline and len(items) <= self._inline_max_requests
+        inline = inline_bytes(items, self._inline_max_bytes) if few else None
+        if inline is not None:
             src: Any = [to_wire(item) for item in items]
-            extra: dict[str, Any] = {"count": len(items), "mode": "inline"}
+            extra: dict[str, Any] = {"count": len(items), "mode": "inline", "wire_bytes": inline}
         else:
-            src = await self._upload(key, items)
-            extra = {"count": len(items), "mode": "file", "input_file": src}
+            src, size = await self._upload(key, items)
+            extra = {"count": len(items), "mode": "file", "input_file": src, "wire_bytes": size}
         # No SDK retry on create: a retried create after a timeout may be a second, paid batch.
         # The engine looks for the batch (`find`) before it creates it again.
         config = {"display_name": key, "http_options": {"retry_options": {"attempts": 1}}}
@@ -396,15 +420,11 @@ class GeminiProvider(Provider):
             raise transient_error(NAME, "create", "the created batch has no name")
         return RemoteRef(job.name, extra)
 
-    def _fits_inline(self, items: Sequence[WireItem]) -> bool:
-        if not self._inline or len(items) > self._inline_max_requests:
-            return False
-        return file_size(items) < self._inline_max_bytes
-
-    async def _upload(self, key: str, items: Sequence[WireItem]) -> str:
+    async def _upload(self, key: str, items: Sequence[WireItem]) -> tuple[str, int]:
+        """(file name, bytes uploaded)"""
         path = upload_path(self._workdir, key)
         try:
-            await write_jsonl(path, (to_file_line(item) for item in items))
+            size = await write_jsonl(path, (to_file_line(item) for item in items))
             with self._errors("upload"):
                 config = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
@@ -416,7 +436,7 @@ class GeminiProvider(Provider):
         if not uploaded.name:
             raise transient_error(NAME, "upload", "the uploaded file has no name")
         crash_point("after_upload")
-        return uploaded.name
+        return uploaded.name, size
 
     async def find(
         self,

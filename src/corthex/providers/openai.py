@@ -28,6 +28,7 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
+from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -98,6 +99,11 @@ def to_wire(item: WireItem) -> dict[str, Any]:
         "url": ENDPOINT,
         "body": chat_body(item.request),
     }
+
+
+def wire_size(item: WireItem) -> int:
+    """Bytes of the item's line in the input file (orjson, as `write_jsonl` writes it), newline included."""
+    return orjson_size(to_wire(item)) + 1
 
 
 # --- results --------------------------------------------------------------------------------
@@ -240,7 +246,7 @@ class OpenAIProvider(Provider):
         path = upload_path(self._workdir, key)
         with self._errors("upload"):
             try:
-                await write_jsonl(path, (to_wire(item) for item in items))
+                wire_bytes = await write_jsonl(path, (to_wire(item) for item in items))
                 upload = await self._sdk.files.create(file=path, purpose="batch")
             finally:
                 remove(path)
@@ -254,7 +260,7 @@ class OpenAIProvider(Provider):
                 completion_window="24h",
                 metadata={KEY_FIELD: key},
             )
-        return RemoteRef(batch.id, {"input_file_id": upload.id})
+        return RemoteRef(batch.id, {"input_file_id": upload.id, "wire_bytes": wire_bytes})
 
     async def find(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ import orjson
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from corthex import clock
 from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
 from corthex.errors import NotFound
@@ -81,7 +81,7 @@ class ChainStore:
         owed_to: Sequence[str] = (),
     ) -> None:
         """Record a new chain, owing its report to the sinks in `owed_to`."""
-        now = time.time()
+        now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert(chains).values(
@@ -133,12 +133,12 @@ class ChainStore:
                     chains.c.step == from_step.value,
                     chains.c.status == ChainStatus.RUNNING.value,
                 )
-                .values(step=to_step.value, updated_at=time.time(), **values)
+                .values(step=to_step.value, updated_at=clock.now(), **values)
             )
             return result.rowcount == 1
 
     async def finish(self, chain_id: str, status: ChainStatus, *, report: str | None, error: str | None = None) -> None:
-        now = time.time()
+        now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(chains)
@@ -168,7 +168,7 @@ class ChainStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 self._insert_ignoring(chain_steps).values(
-                    chain_id=chain_id, step=step.value, job_id=job_id, created_at=time.time()
+                    chain_id=chain_id, step=step.value, job_id=job_id, created_at=clock.now()
                 )
             )
             return result.rowcount == 1
@@ -294,7 +294,7 @@ class ChainStore:
             await conn.execute(
                 update(deliveries)
                 .where(deliveries.c.chain_id == chain_id, deliveries.c.sink == sink)
-                .values(delivered_at=None if error else time.time(), error=error)
+                .values(delivered_at=None if error else clock.now(), error=error)
             )
 
     async def items_of_batch(self, batch_id: str) -> list[dict[str, Any]]:

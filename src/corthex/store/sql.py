@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, Integer, Row, String, and_, any_, case, event, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Row,
+    String,
+    and_,
+    any_,
+    case,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestState
 from corthex.domain.planning import PlanItem
@@ -72,7 +88,7 @@ RequestMeta = tuple[int, bool, str]
 
 
 def _now() -> float:
-    return time.time()
+    return clock.now()
 
 
 class SqlStore:
@@ -94,6 +110,15 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def database_time(self) -> float:
+        """Seconds since the epoch by the database server's clock (see corthex/clock.py)."""
+        if self._dialect == "postgresql":
+            query = text("SELECT extract(epoch FROM clock_timestamp())")
+        else:  # an embedded database: its clock is this host's
+            query = text("SELECT (julianday('now') - 2440587.5) * 86400.0")
+        async with self.engine.connect() as conn:
+            return float((await conn.execute(query)).scalar_one())
 
     @contextlib.asynccontextmanager
     async def held(self, name: str) -> AsyncIterator[None]:
@@ -298,7 +323,7 @@ class SqlStore:
             await conn.execute(
                 update(batches)
                 .where(batches.c.id == batch_id)
-                .values(request_count=taken, lease_until=max(now, time.time()) + lease)
+                .values(request_count=taken, lease_until=max(now, clock.now()) + lease)
             )
             return taken
 
@@ -484,13 +509,16 @@ class SqlStore:
             self.engine, leases.take(batches, batches.c.id == batch_id, owner=owner, now=now, lease=lease)
         )
 
-    async def claim_intent(self, batch_id: str, owner: str, now: float, lease: float) -> bool:
+    async def claim_intent(self, batch_id: str, owner: str, now: float, lease: float, *, window: float) -> bool:
         """`claim`, but only while the batch is still an intent: the fence right before its
         creation. A worker that stalled past its lease must not take back an intent that another
-        worker has meanwhile created, recorded and let go of (that would create it twice)."""
+        worker has meanwhile created, recorded and let go of (that would create it twice).
+        No other worker looks at the intent for `window` seconds: the creation may be in flight
+        for that long, even if this worker's lease runs out meanwhile (a stalled event loop, a
+        busy host), and a batch still being created cannot be found to be adopted."""
         still_intent = batches.c.status == BatchStatus.INTENT.value
         statement = leases.take(batches, batches.c.id == batch_id, still_intent, owner=owner, now=now, lease=lease)
-        return await leases.one_row(self.engine, statement)
+        return await leases.one_row(self.engine, statement.values(next_poll_at=now + window))
 
     async def release(self, batch_id: str, owner: str) -> None:
         await leases.one_row(self.engine, leases.let_go(batches, batches.c.id == batch_id, owner=owner))
@@ -642,11 +670,13 @@ def _still_in(batch_id: str) -> Any:
 
 def _due(now: float) -> Any:
     """Batches to work on now and free to take: polls due, results to collect, and intents
-    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over)."""
+    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over) and
+    whose creation, if one was started, cannot be in flight any more (`claim_intent`)."""
     polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
+    not_creating = or_(batches.c.next_poll_at.is_(None), batches.c.next_poll_at <= now)
     due = or_(
         and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
-        batches.c.status == BatchStatus.INTENT.value,
+        and_(batches.c.status == BatchStatus.INTENT.value, not_creating),
     )
     unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
     return and_(due, unleased)

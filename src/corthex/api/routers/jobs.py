@@ -46,11 +46,16 @@ async def upload(
     queue: bool = False,
     skip_invalid: bool = False,
     label: str | None = None,
+    encoding: Annotated[str | None, Query(description="The file's encoding when not UTF-8, e.g. cp949")] = None,
 ) -> Submitted:
     """Submit a JSONL file; problems are named by line and field."""
     async with saved_upload(file, state.settings.data_dir) as path:
         report = await state.engine.submit_file(
-            path, skip_invalid=skip_invalid, queue=queue, label=label or file.filename or "upload.jsonl"
+            path,
+            skip_invalid=skip_invalid,
+            queue=queue,
+            label=label or file.filename or "upload.jsonl",
+            encoding=encoding,
         )
     return submitted(report)
 

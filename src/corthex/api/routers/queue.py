@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from corthex.api.routers.jobs import ERRORS, submitted
 from corthex.api.schemas import Cleared, Flushed, QueueBody, QueueState, Submitted
@@ -34,10 +34,11 @@ async def add_file(
     state: State,
     file: Annotated[UploadFile, File(description="A JSONL file, one request per line (up to 50 MB)")],
     skip_invalid: bool = False,
+    encoding: Annotated[str | None, Query(description="The file's encoding when not UTF-8, e.g. cp949")] = None,
 ) -> Submitted:
     async with saved_upload(file, state.settings.data_dir) as path:
         report = await state.engine.submit_file(
-            path, skip_invalid=skip_invalid, queue=True, label=file.filename or "upload.jsonl"
+            path, skip_invalid=skip_invalid, queue=True, label=file.filename or "upload.jsonl", encoding=encoding
         )
     return submitted(report)
 
