@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from corthex.config import Settings
+from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.engine.engine import Engine
 from corthex.errors import CorthexError, InvalidInput, JobFinished
@@ -47,16 +47,16 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
     """Run one engine operation; user errors become a message and exit code 2."""
 
     async def go() -> T:
-        async with Engine(Settings()) as engine:
+        async with Engine(load_settings()) as engine:
             return await factory(engine)
 
     try:
         return asyncio.run(go())
     except InvalidInput as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except CorthexError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -275,9 +275,16 @@ def serve(
     """Serve the REST API (/docs), the WebSocket (/ws) and the dashboard (/), and run the worker
     (poller, dispatcher, chains) and the Telegram bot when TELEGRAM_BOT_TOKEN is set."""
     from corthex.api.server import serve as run_server
+    from corthex.providers import check_base_urls
 
+    try:  # a bad setting stops the server here, in one line, not in a traceback from its start-up
+        settings = load_settings()
+        check_base_urls(os.environ)
+    except CorthexError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     err.print(f"CORTHEX Batch on http://{host}:{port}/ (API docs at /docs)", highlight=False)
-    run_server(Settings(), host, port)
+    run_server(settings, host, port)
 
 
 @app.command()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corthex.domain.polling import PollPolicy, RetryPolicy
+from corthex.domain.pricing import ModelPrice
+from corthex.errors import UsageError
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,9 @@ class Settings(BaseSettings):
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
     archive_dir: Path = Field(default=Path("archive"))  #: one Markdown file per delivered chain
     daily_budget_usd: float | None = None  #: no limit when unset
+    #: CORTHEX_MODEL_PRICES: realtime prices for models the price table lacks (or overrides), as
+    #: JSON {"model": {"input": 1.25, "output": 10, "cache_read": 0.125}} in USD per million tokens
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     timezone: str = "Asia/Seoul"  #: where the budget's day starts and ends
     api_token: str | None = None  #: CORTHEX_API_TOKEN: required by the REST API and WebSocket when set
 
@@ -52,6 +58,15 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")  #: a Bot API server
     #: verifies OpenAI's batch webhooks (Standard Webhooks); its own name, as OpenAI documents it
     openai_webhook_secret: str | None = Field(default=None, validation_alias="OPENAI_WEBHOOK_SECRET")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Asia/Seoul or UTC") from None
+        return name
 
     def creation_seconds(self) -> float:
         """`creation_window`, or what an upload (with its retries) and a create can take, and
@@ -76,3 +91,26 @@ class Settings(BaseSettings):
             submit_backoff=self.submit_backoff,
             max_submit_failures=self.submit_max_failures,
         )
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (and .env), checked before anything is stored.
+
+    :raises UsageError: one line per bad variable, naming it and what it should be."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_variable_problem(error) for error in exc.errors())
+        raise UsageError(f"bad setting: {problems}") from None
+
+
+def _variable_problem(error: object) -> str:
+    details = error if isinstance(error, dict) else {}
+    name = str(details.get("loc", ("?",))[0])
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    variable = alias if isinstance(alias, str) else f"CORTHEX_{name.upper()}"
+    message = str(details.get("msg", "invalid")).removeprefix("Value error, ")
+    if "token" in name or "secret" in name:  # never echo a secret
+        return f"{variable}: {message}"
+    return f"{variable}={details.get('input')!r}: {message}"

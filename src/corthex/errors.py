@@ -71,6 +71,30 @@ class JobFinished(UsageError):
         super().__init__(f"job {job_id} is already {status}: nothing to cancel, nothing changed")
 
 
+class UnpricedModel(UsageError):
+    """With a daily budget set, a model whose price is not known cannot be sent."""
+
+    def __init__(self, models: list[str]) -> None:
+        self.models = models
+        example = models[0].split("'")[1] if "'" in models[0] else "my-model"
+        super().__init__(
+            f"no price is known for {', '.join(models)}, so the daily budget cannot account for it: "
+            f"nothing submitted. Use a priced model name, or give its price (USD per million tokens): "
+            f'CORTHEX_MODEL_PRICES=\'{{"{example}": {{"input": 1.25, "output": 10}}}}\''
+        )
+
+
+class IdempotencyConflict(UsageError):
+    """An Idempotency-Key already used for other requests."""
+
+    def __init__(self, key: str, job_id: str) -> None:
+        self.key, self.job_id = key, job_id
+        super().__init__(
+            f"Idempotency-Key {key!r} was used for other requests (job {job_id}): nothing submitted; "
+            "use a new key for new requests"
+        )
+
+
 class ProviderError(CorthexError):
     """A provider call failed."""
 

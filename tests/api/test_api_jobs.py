@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import orjson
 import pytest
@@ -149,6 +151,28 @@ async def test_cancel_of_a_completed_job_is_refused_and_changes_nothing(client: 
     assert refused.json()["detail"] == f"job {job_id} is already completed: nothing to cancel, nothing changed"
     job = (await client.get(f"/jobs/{job_id}")).json()
     assert job["status"] == "completed" and job["succeeded"] == 3
+
+
+async def test_a_retried_submission_with_its_idempotency_key_creates_one_job(client: httpx.AsyncClient) -> None:
+    """The client's first POST timed out (it never saw the answer) and it sent the same body again,
+    twice at once: one job, and each answer names it (issue 12, item 3)."""
+    body = {"requests": [{**r, "prompt": f"{r['prompt']} 재시도"} for r in MIXED[:4]]}
+    key = {"Idempotency-Key": "order-7f3a"}
+    jobs_before = len((await client.get("/jobs")).json())
+    first = await client.post("/jobs", json=body, headers=key)
+    retries = await asyncio.gather(*(client.post("/jobs", json=body, headers=key) for _ in range(2)))
+    assert first.status_code == 201 and not first.json()["replayed"]
+    assert [r.status_code for r in retries] == [200, 200]
+    assert {r.json()["job_id"] for r in retries} == {first.json()["job_id"]}
+    assert all(r.json()["replayed"] and r.json()["total"] == 4 for r in retries)
+    assert len((await client.get("/jobs")).json()) == jobs_before + 1
+    other = await client.post("/jobs", json={"requests": MIXED[:2]}, headers=key)
+    assert other.status_code == 422 and "was used for other requests" in other.json()["detail"]
+    upload = {"file": ("in.jsonl", "".join(orjson.dumps(r).decode() + "\n" for r in body["requests"]).encode())}
+    uploaded = await client.post("/jobs/upload", files=upload, headers={"Idempotency-Key": "upload-1"})
+    again = await client.post("/jobs/upload", files=upload, headers={"Idempotency-Key": "upload-1"})
+    assert (uploaded.status_code, again.status_code) == (201, 200)
+    assert again.json()["job_id"] == uploaded.json()["job_id"]
 
 
 async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:

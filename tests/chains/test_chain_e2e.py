@@ -207,7 +207,7 @@ async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: 
     from corthex.store.tables import jobs
 
     async with Engine(settings) as probe:
-        delegate = estimate(delegate_requests(probe.chains.org, ChainPlan(STOCK, ("cio",), False)))
+        delegate = estimate(delegate_requests(probe.chains.org, ChainPlan(STOCK, ("cio",), False))).usd
     budget = delegate * 2.5  # room for two chains' first step, not three
     async with Engine(settings.model_copy(update={"daily_budget_usd": budget})) as engine:
         started = await asyncio.gather(*(engine.chains.start(STOCK) for _ in range(3)))

@@ -171,7 +171,9 @@ def test_unknown_job_is_a_clear_error(run) -> None:
 
 
 def test_a_cp949_file_is_refused_then_read_with_encoding(run, tmp_path: Path) -> None:
-    rows = [{"custom_id": f"k{i}", "model": m, "prompt": f"분기 실적 요약 {i}"} for i, m in enumerate(["gpt-5-mini"] * 2)]
+    rows = [
+        {"custom_id": f"k{i}", "model": m, "prompt": f"분기 실적 요약 {i}"} for i, m in enumerate(["gpt-5-mini"] * 2)
+    ]
     path = tmp_path / "korean.jsonl"
     path.write_bytes("".join(orjson.dumps(r).decode() + "\n" for r in rows).encode("cp949"))
     refused = run("submit", str(path), ok=False)
@@ -179,3 +181,27 @@ def test_a_cp949_file_is_refused_then_read_with_encoding(run, tmp_path: Path) ->
     assert "--encoding cp949" in refused.stderr and "job_" not in run("status").stdout
     out = run("submit", str(path), "--encoding", "cp949", "--wait", "--out", str(tmp_path / "out.jsonl"))
     assert "2 results written" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("CORTHEX_TIMEZONE", "Mars/Olympus"), ("ANTHROPIC_BASE_URL", "http://[::1")]
+)
+def test_a_bad_setting_stops_the_command_before_anything_is_stored(
+    variable: str, value: str, emulator_process: dict[str, str], tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        **emulator_process,
+        variable: value,
+        "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+    }
+    path = write(tmp_path / "in.jsonl", MIXED)
+    out = subprocess.run(
+        [*CORTHEX, "submit", str(path)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (
+        out.returncode == 2
+        and f"error: {'bad setting: ' if variable.startswith('CORTHEX') else ''}{variable}=" in out.stderr
+    )
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "c.db").exists()

@@ -4,7 +4,9 @@ SDKs against the emulator, with its faults."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import orjson
 import pytest
 from engine_support import fast_settings, mixed
 
@@ -12,7 +14,7 @@ from corthex.config import Settings
 from corthex.domain.batches import BatchStatus
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
-from corthex.errors import InvalidInput, JobFinished, NotFound
+from corthex.errors import IdempotencyConflict, InvalidInput, JobFinished, NotFound, UsageError
 
 
 async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:
@@ -239,6 +241,22 @@ async def test_cancel_after_completion_changes_nothing_and_says_so(engine: Engin
     assert {line["status"] for line in await collect(engine, report.job_id)} == {"succeeded"}
     with pytest.raises(NotFound):
         await engine.cancel("job_nope")
+
+
+async def test_the_python_api_takes_an_idempotency_key(engine: Engine, tmp_path: Path) -> None:
+    requests = [{"custom_id": f"k{i}", "model": "claude-haiku-4-5", "prompt": f"요약 {i}"} for i in range(3)]
+    first = await engine.submit(requests, idempotency_key="nightly-2026-12-03")
+    again = await engine.submit(requests, idempotency_key="nightly-2026-12-03")
+    assert again.job_id == first.job_id and again.replayed and not first.replayed
+    with pytest.raises(IdempotencyConflict, match="was used for other requests"):
+        await engine.submit(requests[:2], idempotency_key="nightly-2026-12-03")
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(orjson.dumps(r).decode() + "\n" for r in requests))
+    from_file = await engine.submit_file(path, idempotency_key="nightly-file")
+    assert (await engine.submit_file(path, idempotency_key="nightly-file")).job_id == from_file.job_id
+    assert len(await engine.jobs()) == 2
+    with pytest.raises(UsageError, match="1 to 255 printable"):
+        await engine.submit(requests, idempotency_key="")
 
 
 async def test_unknown_job_is_a_clear_error(engine: Engine) -> None:

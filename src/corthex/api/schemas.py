@@ -49,6 +49,7 @@ class Submitted(BaseModel):
     total: int
     queued: bool
     skipped: list[Problem] = Field(default_factory=list)
+    replayed: bool = False  #: the Idempotency-Key was used before: this is the job that call created
 
 
 class ProviderCounts(BaseModel):

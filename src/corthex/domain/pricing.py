@@ -43,16 +43,66 @@ _PRICE_PROVIDER_ID = {
 _BATCH = {"processing": "batch"}
 
 
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """A realtime price the user gives (CORTHEX_MODEL_PRICES), in USD per million tokens."""
+
+    input: float
+    output: float
+    cache_read: float | None = None  #: default: the input price
+    cache_write: float | None = None  #: default: the input price
+
+    def price(self, usage: Usage) -> float:
+        uncached = usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens
+        cache_read = self.input if self.cache_read is None else self.cache_read
+        cache_write = self.input if self.cache_write is None else self.cache_write
+        total = (
+            self.input * max(uncached, 0)
+            + self.output * usage.output_tokens
+            + cache_read * usage.cached_tokens
+            + cache_write * usage.cache_write_tokens
+        )
+        return total / 1_000_000
+
+
+#: the user's prices, by model name; they win over the library's (a negotiated price)
+_given_prices: dict[str, ModelPrice] = {}
+
+
+def use_prices(prices: dict[str, ModelPrice]) -> None:
+    """Price these models so (process-wide, like the redaction of secrets: set by the Engine)."""
+    _given_prices.clear()
+    _given_prices.update({price_name(model): price for model, price in prices.items()})
+
+
+def price_name(model: str) -> str:
+    """The name a model is priced under: the router takes Gemini's resource form
+    `models/gemini-2.5-pro` too, which the price table knows as `gemini-2.5-pro`."""
+    return model.removeprefix("models/")
+
+
+def has_price(provider: ProviderName, model: str) -> bool:
+    name = price_name(model)
+    return name in _given_prices or _has_price(provider, name)
+
+
 def realtime_cost(provider: ProviderName, model: str, usage: Usage) -> float | None:
     """The realtime list price of `usage`, or None for a model with no known price."""
+    model = price_name(model)
+    if model in _given_prices:
+        return _given_prices[model].price(usage)
     if not _has_price(provider, model):
         return None
     return float(_price(provider, model, usage, batch=False))
 
 
 def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None:
-    """What the Batch API bills for `usage`: the provider's batch rates, else the realtime
-    price less the batch discount; None for a model with no known price."""
+    """What the Batch API bills for `usage`: the provider's batch rates, else (a price the
+    user gives, or a model without batch rates) the realtime price less the batch discount;
+    None for a model with no known price."""
+    model = price_name(model)
+    if model in _given_prices:
+        return discounted(provider, _given_prices[model].price(usage))
     if not _has_price(provider, model):
         return None
     if _has_batch_prices(provider, model):

@@ -16,6 +16,7 @@ from corthex import clock
 from corthex.domain.budget import day_start, estimate
 from corthex.domain.requests import LLMRequest
 from corthex.engine.context import EngineContext
+from corthex.errors import UnpricedModel
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,15 @@ async def check_budget(
     settings = ctx.settings
     if settings.daily_budget_usd is None:
         return None
+    expected = estimate(requests, realtime=realtime)
+    if expected.unpriced:  # it would cost an unknown amount, counted as $0: the budget would not hold
+        raise UnpricedModel(sorted(expected.unpriced))
     return BudgetCheck(
         budget=settings.daily_budget_usd,
         timezone=settings.timezone,
         spent=await ctx.store.chains.spent_since(day_start(clock.now(), settings.timezone)),
         outstanding=await ctx.store.chains.outstanding_estimate(),
-        needed=estimate(requests, realtime=realtime),
+        needed=expected.usd,
     )
 
 

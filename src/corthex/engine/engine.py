@@ -23,6 +23,7 @@ import orjson
 
 from corthex import clock, redaction
 from corthex.config import Settings
+from corthex.domain import pricing
 from corthex.domain.chain import ChainStatus
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -31,12 +32,12 @@ from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
-from corthex.engine.intake import Intake, new_job_id, read_file, read_objects
+from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
-from corthex.errors import BudgetExceeded, InputProblem, ProviderError, UsageError
+from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
-from corthex.store.sql import BatchRow, SqlStore
+from corthex.store.sql import BatchRow, KeyTaken, SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class SubmitReport:
     total: int  #: requests accepted
     queued: bool  #: waiting in the queue for a flush
     skipped: list[InputProblem] = field(default_factory=list)  #: lines left out (--skip-invalid)
+    replayed: bool = False  #: the Idempotency-Key was used before: this is the job it created
 
 
 class Engine:
@@ -63,6 +65,7 @@ class Engine:
     ) -> None:
         self.settings = settings or Settings()
         redaction.configure(self.settings)  # its secrets (a .env's too) are masked everywhere
+        pricing.use_prices(self.settings.model_prices)  # the models priced by the user
         self._providers, self._store = providers, store
         self._deliveries = list(deliveries or [])
         self._ctx: EngineContext | None = None
@@ -73,17 +76,17 @@ class Engine:
         self._clock_followed_at = 0.0
 
     async def __aenter__(self) -> Engine:
-        store = self._store or await SqlStore.open(self.settings.database_url)
         providers = self._providers
-        if providers is None:
+        if providers is None:  # first: a malformed endpoint is refused before the database is touched
             from corthex.providers import build_providers
 
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             providers = build_providers(
                 self.settings.data_dir,
                 max_retries=self.settings.provider_max_retries,
                 timeout=self.settings.provider_timeout,
             )
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = self._store or await SqlStore.open(self.settings.database_url)
         self._ctx = EngineContext(self.settings, store, providers)
         await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
@@ -156,13 +159,15 @@ class Engine:
         queue: bool = False,
         label: str | None = None,
         encoding: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
         (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
         is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
         intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
+        source = "queue" if queue else "cli"
         return await self._record(
-            intake, queue=queue, source="queue" if queue else "cli", label=label or Path(path).name
+            intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
         )
 
     async def submit(
@@ -173,32 +178,64 @@ class Engine:
         queue: bool = False,
         source: str = "api",
         label: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReport:
-        """Validate request objects (dicts in the input-line format, or LLMRequest) and record them."""
-        intake = read_objects(requests, skip_invalid=skip_invalid)
-        return await self._record(intake, queue=queue, source=source, label=label)
+        """Validate request objects (dicts in the input-line format, or LLMRequest) and record them.
 
-    async def _record(self, intake: Intake, *, queue: bool, source: str, label: str | None) -> SubmitReport:
+        With `idempotency_key`, a second call with the same key and the same requests (a retry
+        after a timeout) returns the job the first created; with other requests it is refused."""
+        intake = read_objects(requests, skip_invalid=skip_invalid)
+        return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
+
+    async def _record(
+        self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
+    ) -> SubmitReport:
         if label is not None and "\x00" in label:  # PostgreSQL text cannot hold it
             raise UsageError("the label must not contain a NUL character")
+        digest = None
+        if idempotency_key is not None:
+            digest = intake.digest()
+            if earlier := await self._submitted_before(checked_key(idempotency_key), digest):
+                return earlier
         job_id, prefix = new_job_id()
         status = JobStatus.QUEUED if queue else JobStatus.RUNNING
         async with budget_guard(self.ctx):
             check = await check_budget(self.ctx, intake.requests())
             if check is not None and check.exceeded:
                 raise BudgetExceeded(f"nothing submitted: {check.explain('this job')}")
-            await self.store.add_job(
-                job_id,
-                source=source,
-                status=status,
-                label=label,
-                total=intake.total,
-                chunks=intake.chunks(prefix),
-                estimate_usd=None if check is None else check.needed,
-            )
+            try:
+                await self.store.add_job(
+                    job_id,
+                    source=source,
+                    status=status,
+                    label=label,
+                    total=intake.total,
+                    chunks=intake.chunks(prefix),
+                    estimate_usd=None if check is None else check.needed,
+                    idempotency_key=idempotency_key,
+                    request_digest=digest,
+                )
+            except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
+                twin = await self._submitted_before(idempotency_key or "", digest)
+                if twin is None:
+                    raise
+                return twin
         await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
         self.ctx.wake.set()
         return SubmitReport(job_id, intake.total, queue, intake.skipped)
+
+    async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
+        """The job an earlier submission with this key created, if any.
+
+        :raises IdempotencyConflict: that submission had other requests."""
+        found = await self.store.job_for_key(idempotency_key)
+        if found is None:
+            return None
+        job_id, earlier_digest = found
+        if earlier_digest != digest:
+            raise IdempotencyConflict(idempotency_key, job_id)
+        summary = await self.store.get_job(job_id)
+        return SubmitReport(job_id, summary.total, summary.status is JobStatus.QUEUED, replayed=True)
 
     async def flush(self) -> int:
         """Send everything waiting in the queue now. Returns the number of requests released."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,14 @@ class Intake:
     def requests(self) -> Iterator[LLMRequest]:
         """The valid requests, read again from the source (a file is never held in memory)."""
         return self._source()
+
+    def digest(self) -> str:
+        """sha256 of the requests in order, as stored: the same input gives the same digest."""
+        digest = hashlib.sha256()
+        for request in self.requests():
+            digest.update(orjson.dumps(request.to_dict(), option=orjson.OPT_SORT_KEYS))
+            digest.update(b"\n")
+        return digest.hexdigest()
 
     def chunks(self, prefix: str) -> Iterator[list[dict[str, Any]]]:
         chunk: list[dict[str, Any]] = []
@@ -60,6 +69,13 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }
+
+
+def checked_key(idempotency_key: str) -> str:
+    """An Idempotency-Key as the store keeps it: 1 to 255 printable characters."""
+    if not 0 < len(idempotency_key) <= 255 or not idempotency_key.isprintable():
+        raise UsageError("the Idempotency-Key must be 1 to 255 printable characters")
+    return idempotency_key
 
 
 def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) -> Intake:
@@ -155,4 +171,4 @@ def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, sour
         raise InvalidInput([*problems, InputProblem(0, reason)], source)
 
 
-__all__ = ["Intake", "new_job_id", "parse_request", "read_file", "read_objects", "request_row"]
+__all__ = ["Intake", "checked_key", "new_job_id", "parse_request", "read_file", "read_objects", "request_row"]

@@ -7,10 +7,14 @@ command first needs one: `corthex status` on an idle database never loads them.
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from corthex.domain.requests import ProviderName
+from corthex.errors import UsageError
 from corthex.providers.base import Provider, WireItem
 
 __all__ = [
@@ -69,10 +73,41 @@ class _Providers(dict[ProviderName, Provider]):
         return provider
 
 
+#: the variables the SDKs read their endpoint from, with what a right value looks like
+BASE_URL_VARIABLES = {
+    "OPENAI_BASE_URL": "https://api.openai.com/v1",
+    "ANTHROPIC_BASE_URL": "https://api.anthropic.com",
+    "GOOGLE_GEMINI_BASE_URL": "https://generativelanguage.googleapis.com",
+}
+
+
+def check_base_urls(environ: Mapping[str, str]) -> None:
+    """Refuse a malformed endpoint before anything is stored (a job recorded first would be
+    left with its batches stuck as intents).
+
+    :raises UsageError: naming the variable and a right value."""
+    for variable, example in BASE_URL_VARIABLES.items():
+        value = environ.get(variable)
+        if value and not _is_http_url(value):
+            raise UsageError(f"{variable}={value!r} is not an http(s) URL: e.g. {variable}={example}")
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def build_providers(workdir: Path, *, max_retries: int = 2, timeout: float = 60.0) -> dict[ProviderName, Provider]:
     """The three adapters, configured from the environment (keys, base URLs, API version).
 
     Clients are built on first use, so a provider without a key fails only when called, with a
     non-retryable ProviderError. Each adapter keeps its temporary files under `workdir/<name>`.
+
+    :raises UsageError: a base URL in the environment is malformed.
     """
+    check_base_urls(os.environ)
     return _Providers(workdir, {"max_retries": max_retries, "timeout": timeout})

@@ -91,6 +91,10 @@ def _now() -> float:
     return clock.now()
 
 
+class KeyTaken(Exception):
+    """A job with this Idempotency-Key exists already."""
+
+
 class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -161,21 +165,28 @@ class SqlStore:
         chunks: Iterable[Sequence[dict[str, Any]]],
         realtime: bool = False,
         estimate_usd: float | None = None,
+        idempotency_key: str | None = None,
+        request_digest: str | None = None,
     ) -> None:
-        """Record a job and its requests in one transaction (all or nothing)."""
+        """Record a job and its requests in one transaction (all or nothing).
+
+        :raises KeyTaken: a job with `idempotency_key` exists (nothing was recorded)."""
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(jobs).values(
-                    id=job_id,
-                    status=status.value,
-                    source=source,
-                    total=total,
-                    label=label,
-                    created_at=_now(),
-                    realtime=realtime,
-                    estimate_usd=estimate_usd,
-                )
+            # with a key, a concurrent twin waits for this one and then inserts nothing
+            job = (self._insert(jobs).on_conflict_do_nothing() if idempotency_key else insert(jobs)).values(
+                id=job_id,
+                status=status.value,
+                source=source,
+                total=total,
+                label=label,
+                created_at=_now(),
+                realtime=realtime,
+                estimate_usd=estimate_usd,
+                idempotency_key=idempotency_key,
+                request_digest=request_digest,
             )
+            if (await conn.execute(job)).rowcount != 1:
+                raise KeyTaken(idempotency_key or "")
             for chunk in chunks:
                 rows = [
                     {**row, "job_id": job_id, "state": RequestState.QUEUED.value, "attempts": 0, "submit_failures": 0}
@@ -183,6 +194,13 @@ class SqlStore:
                 ]
                 if rows:
                     await conn.execute(insert(requests), rows)
+
+    async def job_for_key(self, idempotency_key: str) -> tuple[str, str | None] | None:
+        """(job id, request digest) of the job submitted with this Idempotency-Key, if any."""
+        query = select(jobs.c.id, jobs.c.request_digest).where(jobs.c.idempotency_key == idempotency_key)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.id, row.request_digest)
 
     async def get_job(self, job_id: str) -> JobSummary:
         async with self.engine.connect() as conn:

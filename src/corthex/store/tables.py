@@ -34,7 +34,10 @@ jobs = Table(
     Column("completed_at", Float),
     Column("realtime", Boolean, nullable=False, default=False, server_default=false()),  # realtime APIs
     Column("estimate_usd", Float),  # expected cost, held against the daily budget until results land
+    Column("idempotency_key", String(255)),  # the client's Idempotency-Key: a retry returns this job
+    Column("request_digest", String(64)),  # sha256 of the requests, to tell a retry from a reused key
     Index("ix_jobs_status", "status"),
+    Index("ux_jobs_idempotency_key", "idempotency_key", unique=True),
     Index("ix_jobs_created", "created_at"),
 )
 

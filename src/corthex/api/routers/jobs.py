@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from corthex.api.schemas import ErrorBody, Job, JobDetail, SubmitBody, Submitted
@@ -24,29 +24,52 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def submitted(report: SubmitReport) -> Submitted:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Send the same key again (e.g. a retry after a timeout) to get the job the first call "
+        "created, with 200 and `replayed: true`; the same key with other requests is refused (422)",
+    ),
+]
+
+
+def submitted(report: SubmitReport, response: Response | None = None) -> Submitted:
     skipped = [{"line": p.line, "unit": p.unit, "field": p.field, "reason": p.reason} for p in report.skipped]
-    return Submitted(job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped)
+    if report.replayed and response is not None:
+        response.status_code = 200  # nothing created this time
+    return Submitted(
+        job_id=report.job_id, total=report.total, queued=report.queued, skipped=skipped, replayed=report.replayed
+    )
 
 
 @router.post("", status_code=201, response_model=Submitted, responses=ERRORS)
-async def submit(body: SubmitBody, state: State) -> Submitted:
+async def submit(
+    body: SubmitBody, state: State, response: Response, idempotency_key: IdempotencyKey = None
+) -> Submitted:
     """Validate the requests and record them as a job (or put them in the queue with `queue`).
     An invalid item refuses the whole body unless `skip_invalid`."""
     report = await state.engine.submit(
-        body.requests, skip_invalid=body.skip_invalid, queue=body.queue, source="api", label=body.label
+        body.requests,
+        skip_invalid=body.skip_invalid,
+        queue=body.queue,
+        source="api",
+        label=body.label,
+        idempotency_key=idempotency_key,
     )
-    return submitted(report)
+    return submitted(report, response)
 
 
 @router.post("/upload", status_code=201, response_model=Submitted, responses=ERRORS)
 async def upload(
     state: State,
+    response: Response,
     file: Annotated[UploadFile, File(description="A JSONL file, one request per line (up to 50 MB)")],
     queue: bool = False,
     skip_invalid: bool = False,
     label: str | None = None,
     encoding: Annotated[str | None, Query(description="The file's encoding when not UTF-8, e.g. cp949")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Submitted:
     """Submit a JSONL file; problems are named by line and field."""
     async with saved_upload(file, state.settings.data_dir) as path:
@@ -56,8 +79,9 @@ async def upload(
             queue=queue,
             label=label or file.filename or "upload.jsonl",
             encoding=encoding,
+            idempotency_key=idempotency_key,
         )
-    return submitted(report)
+    return submitted(report, response)
 
 
 @router.get("", response_model=list[Job])
