@@ -120,10 +120,14 @@ LANE = {r["custom_id"]: LANE_OF_MODEL[r["model"]] for r in REQUESTS}
 
 
 def gemini_lanes(engine: Engine, tmp_path: Path, settings: Settings) -> None:
-    """Gemini batches of two or more requests go as an uploaded file (the default switches at
-    1,000 requests); the single flash-lite request stays inline."""
+    """Gemini batches of two or more requests go as an uploaded file (always, by default); with
+    inline switched on, the single flash-lite request goes inline."""
     engine.ctx.providers[ProviderName.GEMINI] = GeminiProvider(
-        tmp_path / "gemini", max_retries=settings.provider_max_retries, timeout=TIMEOUT, inline_max_requests=1
+        tmp_path / "gemini",
+        max_retries=settings.provider_max_retries,
+        timeout=TIMEOUT,
+        inline=True,
+        inline_max_requests=1,
     )
 
 

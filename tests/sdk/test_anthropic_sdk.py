@@ -9,6 +9,7 @@ import pytest
 from sdk_support import ERROR_HOOK, collect, items, wait_ended
 
 from corthex.domain.batches import RemoteState
+from corthex.domain.pricing import batch_cost
 from corthex.domain.requests import Message, ProviderName
 from corthex.domain.results import ResultStatus
 from corthex.emulator import Fault
@@ -51,6 +52,23 @@ async def test_cached_system_prompt_counts_cache_tokens_in_input(anthropic_provi
     usages = [r.usage for r in (await collect(anthropic_provider, ref)).values()]
     assert sum(u.cache_write_tokens for u in usages) > 0 and sum(u.cached_tokens for u in usages) > 0
     assert all(u.input_tokens >= u.cached_tokens + u.cache_write_tokens for u in usages)
+
+
+async def test_batch_cache_writes_use_the_1_hour_ttl_and_its_price(anthropic_provider):
+    # a batch outlives the 5-minute cache: cache_control goes with ttl "1h", the API reports those
+    # writes under cache_creation.ephemeral_1h_input_tokens, and they cost the 1-hour write price
+    system = "당신은 신중한 분석가입니다. " * 400
+    request = replace(items(ANTHROPIC, 1)[0].request, system=system, cache_system=True)
+    batch = [WireItem(f"w-{i}", replace(request, custom_id=f"q{i}")) for i in range(2)]
+    ref = await anthropic_provider.submit("an-cache-1h", None, batch)
+    await wait_ended(anthropic_provider, ref)
+    usages = [r.usage for r in (await collect(anthropic_provider, ref)).values()]
+    writes = sum(u.cache_write_tokens for u in usages)
+    assert writes > 0 and sum(u.cache_write_1h_tokens for u in usages) == writes
+    written = next(u for u in usages if u.cache_write_tokens)
+    five_minute = replace(written, cache_write_1h_tokens=0)
+    one_hour = batch_cost(ANTHROPIC, request.model, written)
+    assert one_hour > batch_cost(ANTHROPIC, request.model, five_minute)
 
 
 async def test_row_errors(anthropic_provider, emulator):

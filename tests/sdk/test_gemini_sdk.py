@@ -22,14 +22,19 @@ MODEL = "gemini-2.5-flash"
 
 @pytest.fixture
 def file_provider(tmp_path, gemini_client) -> GeminiProvider:
-    """Every batch goes as an uploaded file."""
-    return GeminiProvider(tmp_path, client=gemini_client, inline_max_bytes=1)
+    """Every batch goes as an uploaded file (the default)."""
+    return GeminiProvider(tmp_path, client=gemini_client)
+
+
+@pytest.fixture
+def inline_provider(tmp_path, gemini_client) -> GeminiProvider:
+    """Batches that fit go inline (the opt-in)."""
+    return GeminiProvider(tmp_path, client=gemini_client, inline=True)
 
 
 @pytest.mark.parametrize("mode", ["inline", "file"])
 async def test_round_trip(gemini_client, tmp_path, mode):
-    limit = 1 if mode == "file" else 10_000_000
-    provider = GeminiProvider(tmp_path, client=gemini_client, inline_max_bytes=limit)
+    provider = GeminiProvider(tmp_path, client=gemini_client, inline=mode == "inline")
     batch = items(GEMINI, 5)
     ref = await provider.submit(f"gm-round-trip-{mode}", MODEL, batch)
     assert ref.extra["mode"] == mode and ref.remote_id.startswith("batches/")
@@ -44,8 +49,7 @@ async def test_round_trip(gemini_client, tmp_path, mode):
 
 @pytest.mark.parametrize("mode", ["inline", "file"])
 async def test_results_after_a_restart_W9(gemini_client, emulator, tmp_path, mode):
-    limit = 1 if mode == "file" else 10_000_000
-    first = GeminiProvider(tmp_path, client=gemini_client, inline_max_bytes=limit)
+    first = GeminiProvider(tmp_path, client=gemini_client, inline=mode == "inline")
     batch = items(GEMINI, 6)
     ref = await first.submit(f"gm-restart-{mode}", MODEL, batch)
     # A new process: a new client and a new provider that never saw the submission.
@@ -76,11 +80,12 @@ async def test_row_errors(file_provider, emulator):
     assert any(r.status is ResultStatus.SUCCEEDED for r in rows.values())
 
 
-async def test_inline_row_errors(gemini_provider, emulator):
+async def test_inline_row_errors(inline_provider, emulator):
     emulator.state.add_fault(Fault("gemini", "create", "row_errors", every=2, times=1))
-    ref = await gemini_provider.submit("gm-inline-errors", MODEL, items(GEMINI, 4))
-    await wait_ended(gemini_provider, ref)
-    rows = await collect(gemini_provider, ref)
+    ref = await inline_provider.submit("gm-inline-errors", MODEL, items(GEMINI, 4))
+    assert ref.extra["mode"] == "inline"
+    await wait_ended(inline_provider, ref)
+    rows = await collect(inline_provider, ref)
     assert {r.status for r in rows.values()} == {ResultStatus.SUCCEEDED, ResultStatus.FAILED}
 
 

@@ -121,7 +121,7 @@ async def test_anthropic_wire_size_is_the_body_bytes_less_a_fixed_envelope(anthr
 
 
 async def test_gemini_inline_size_is_what_google_genai_sends(gemini_client, emulator, tmp_path) -> None:
-    provider = GeminiProvider(tmp_path, client=gemini_client)
+    provider = GeminiProvider(tmp_path, client=gemini_client, inline=True)
     envelopes = []
     for n, key in ((2, "wb-g1"), (6, "wb-g2")):
         batch = wire_items(GEMINI, n, prefix=f"g{n}")
@@ -156,7 +156,7 @@ async def test_korean_job_is_split_on_bytes_and_every_result_comes_back(
     providers = {
         OPENAI: OpenAIProvider(tmp_path / "o", client=openai_client),
         ANTHROPIC: AnthropicProvider(tmp_path / "a", client=anthropic_client),
-        GEMINI: GeminiProvider(tmp_path / "g", client=gemini_client, inline_max_bytes=30_000),
+        GEMINI: GeminiProvider(tmp_path / "g", client=gemini_client, inline=True, inline_max_bytes=30_000),
     }
     providers[OPENAI].limits = ProviderLimits(50_000, limit, True, limit)
     providers[ANTHROPIC].limits = ProviderLimits(100_000, limit - 100, False, limit - 100)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from corthex.domain.polling import RetryPolicy
-from corthex.domain.pricing import discounted, realtime_cost
+from corthex.domain.pricing import batch_cost, realtime_cost
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
 from corthex.domain.structured import check_answer
@@ -46,7 +46,7 @@ def settle(
         row.content,
         row.model or model,
         row.usage,
-        cost_usd=full if realtime or full is None else discounted(provider, full),
+        cost_usd=full if realtime or full is None else batch_cost(provider, model, row.usage),
         realtime_cost_usd=full,
         error=None if succeeded else row.error,
         finish_reason=row.finish_reason,

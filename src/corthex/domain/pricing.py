@@ -1,4 +1,11 @@
-"""Cost of a result: list prices from genai-prices, the batch discount applied here only."""
+"""Cost of a result: list prices from genai-prices, batch prices decided here only.
+
+Batch prices are the providers' published batch rates where genai-prices has them (its
+`processing: batch` price variants), since the discount is not uniform: Gemini halves input and
+output but keeps cache reads at the standard rate; Anthropic halves cache reads and writes too
+(docs/wire/costs.md). A model without batch rates there gets the realtime price less
+BATCH_DISCOUNT.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +24,8 @@ from corthex.domain.results import Usage
 
 log = logging.getLogger(__name__)
 
-#: Every provider bills Batch API traffic at half the realtime price (PROVIDERS.md §0),
-#: Anthropic's cache reads and writes included.
+#: The fallback: half the realtime price (PROVIDERS.md §0), for a model whose batch rates
+#: genai-prices does not list.
 BATCH_DISCOUNT: dict[ProviderName, float] = {
     ProviderName.OPENAI: 0.5,
     ProviderName.ANTHROPIC: 0.5,
@@ -30,6 +37,10 @@ _PRICE_PROVIDER_ID = {
     ProviderName.ANTHROPIC: "anthropic",
     ProviderName.GEMINI: "google",
 }
+
+
+#: genai-prices' price context for the providers' batch rates.
+_BATCH = {"processing": "batch"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,31 +93,44 @@ def realtime_cost(provider: ProviderName, model: str, usage: Usage) -> float | N
         return _given_prices[model].price(usage)
     if not _has_price(provider, model):
         return None
-    rates = _rates(provider, model, int(time.time() // _RATES_TTL))
-    if rates is not None:
-        return float(rates.price(usage))
-    return float(_exact(provider, model, usage))
+    return float(_price(provider, model, usage, batch=False))
 
 
 def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None:
-    """What the Batch API bills for `usage`: the realtime price less the batch discount."""
-    full = realtime_cost(provider, model, usage)
-    return None if full is None else discounted(provider, full)
+    """What the Batch API bills for `usage`: the provider's batch rates, else (a price the
+    user gives, or a model without batch rates) the realtime price less the batch discount;
+    None for a model with no known price."""
+    model = price_name(model)
+    if model in _given_prices:
+        return discounted(provider, _given_prices[model].price(usage))
+    if not _has_price(provider, model):
+        return None
+    if _has_batch_prices(provider, model):
+        return float(_price(provider, model, usage, batch=True))
+    return discounted(provider, float(_price(provider, model, usage, batch=False)))
 
 
 def discounted(provider: ProviderName, full: float) -> float:
-    """The batch price of a realtime price `full`."""
+    """The batch price of a realtime price `full`, for a model without published batch rates."""
     return full * (1 - BATCH_DISCOUNT[provider])
 
 
-def _exact(provider: ProviderName, model: str, usage: Usage) -> Decimal:
+def _price(provider: ProviderName, model: str, usage: Usage, *, batch: bool) -> Decimal:
+    rates = _rates(provider, model, batch, int(time.time() // _RATES_TTL))
+    return rates.price(usage) if rates is not None else _exact(provider, model, usage, batch=batch)
+
+
+def _exact(provider: ProviderName, model: str, usage: Usage, *, batch: bool = False) -> Decimal:
     price_usage = PriceUsage(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cache_read_tokens=usage.cached_tokens or None,
         cache_write_tokens=usage.cache_write_tokens or None,
+        cache_write_1h_tokens=usage.cache_write_1h_tokens or None,
     )
-    return calc_price(price_usage, model_ref=model, provider_id=_PRICE_PROVIDER_ID[provider]).total_price
+    provider_id = _PRICE_PROVIDER_ID[provider]
+    context = _BATCH if batch else None
+    return calc_price(price_usage, model_ref=model, provider_id=provider_id, price_context=context).total_price
 
 
 # genai-prices takes ~60 us a call, which at 100,000 results is seconds of the engine's time.
@@ -124,6 +148,7 @@ class _Rates:
     output: Decimal
     cache_read: Decimal
     cache_write: Decimal
+    cache_write_1h: Decimal  #: on top of `cache_write`, for the 1-hour writes among them
 
     def price(self, usage: Usage) -> Decimal:
         return (
@@ -131,30 +156,55 @@ class _Rates:
             + self.output * usage.output_tokens
             + self.cache_read * usage.cached_tokens
             + self.cache_write * usage.cache_write_tokens
+            + self.cache_write_1h * usage.cache_write_1h_tokens
         )
 
 
 @lru_cache(maxsize=256)
-def _rates(provider: ProviderName, model: str, _period: int) -> _Rates | None:
+def _rates(provider: ProviderName, model: str, batch: bool, _period: int) -> _Rates | None:
     """The per-token rates of a flat price, checked against the library; None if not linear."""
     try:
         provider_id = _PRICE_PROVIDER_ID[provider]
-        calc = calc_price(PriceUsage(input_tokens=_PROBE), model_ref=model, provider_id=provider_id)
+        context = _BATCH if batch else None
+        calc = calc_price(
+            PriceUsage(input_tokens=_PROBE), model_ref=model, provider_id=provider_id, price_context=context
+        )
         if any(isinstance(value, TieredPrices) for value in vars(calc.model_price).values()):
             return None
         base = calc.total_price
+
+        def rate(usage: Usage, minus: Decimal = base) -> Decimal:
+            return (_exact(provider, model, usage, batch=batch) - minus) / _PROBE
+
+        write = rate(Usage(_PROBE, cache_write_tokens=_PROBE))
         rates = _Rates(
             input=base / _PROBE,
-            output=(_exact(provider, model, Usage(_PROBE, _PROBE)) - base) / _PROBE,
-            cache_read=(_exact(provider, model, Usage(_PROBE, cached_tokens=_PROBE)) - base) / _PROBE,
-            cache_write=(_exact(provider, model, Usage(_PROBE, cache_write_tokens=_PROBE)) - base) / _PROBE,
+            output=rate(Usage(_PROBE, _PROBE)),
+            cache_read=rate(Usage(_PROBE, cached_tokens=_PROBE)),
+            cache_write=write,
+            cache_write_1h=rate(
+                Usage(_PROBE, cache_write_tokens=_PROBE, cache_write_1h_tokens=_PROBE), base + write * _PROBE
+            ),
         )
-        check = Usage(input_tokens=123_457, output_tokens=6_791, cached_tokens=20_011, cache_write_tokens=3_001)
-        if rates.price(check) != _exact(provider, model, check):
+        check = Usage(
+            input_tokens=123_457,
+            output_tokens=6_791,
+            cached_tokens=20_011,
+            cache_write_tokens=3_001,
+            cache_write_1h_tokens=1_009,
+        )
+        if rates.price(check) != _exact(provider, model, check, batch=batch):
             return None
     except (LookupError, ValueError, ArithmeticError):
         return None
     return rates
+
+
+@lru_cache(maxsize=512)
+def _has_batch_prices(provider: ProviderName, model: str) -> bool:
+    """Whether genai-prices lists the model's own batch rates."""
+    calc = calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_PRICE_PROVIDER_ID[provider])
+    return any(variant.when == _BATCH for variant in calc.model.price_variants or ())
 
 
 @lru_cache(maxsize=512)

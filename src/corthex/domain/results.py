@@ -35,6 +35,9 @@ class Usage:
     cached_tokens: int = 0  #: cache reads
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0  #: included in `output_tokens`
+    #: the 1-hour cache writes among `cache_write_tokens` (Anthropic: priced higher; not stored,
+    #: the cost is)
+    cache_write_1h_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -43,6 +46,7 @@ class Usage:
             self.cached_tokens + other.cached_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
 
 
@@ -51,6 +55,11 @@ class ResultError:
     type: str  #: e.g. rate_limit, server_error, invalid_request, batch_expired, batch_cancelled
     message: str
     retryable: bool = False
+
+
+#: The wire id of a result row that came back without its key (Gemini inline answers can lose
+#: their metadata, python-genai#2008): the collector settles it on its own, never the batch.
+UNKEYED = ""
 
 
 @dataclass(frozen=True, slots=True)

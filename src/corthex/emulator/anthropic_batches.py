@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from corthex.emulator.answers import Answer, answer
-from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_problem
+from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_cache_ttl, anthropic_problem
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.ids import compact_json, rfc3339, stable_id
@@ -202,11 +202,17 @@ def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier
     ans = answer(ask)
     written, read = cache
     stop_reason = STOP_REASON[ans.finish]
+    one_hour = anthropic_cache_ttl(params.get("system")) == "1h"
     usage: dict[str, Any] = {
         "input_tokens": max(1, ans.input_tokens - written - read),
         "output_tokens": ans.output_tokens,  # thinking included
         "cache_creation_input_tokens": written,
         "cache_read_input_tokens": read,
+        # the writes by TTL, as the API reports them (1-hour writes are priced higher)
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": 0 if one_hour else written,
+            "ephemeral_1h_input_tokens": written if one_hour else 0,
+        },
         "service_tier": tier,
     }
     if ans.reasoning_tokens:

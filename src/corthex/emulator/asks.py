@@ -258,6 +258,13 @@ def anthropic_cached_words(system: Any) -> int:
     return all_words(*(text_of(b) for b in system[: marked[-1] + 1]))
 
 
+def anthropic_cache_ttl(system: Any) -> str:
+    """The TTL ("5m", the default, or "1h") of the last system block marked with `cache_control`."""
+    marked = [b for b in system if isinstance(b, dict) and b.get("cache_control")] if isinstance(system, list) else []
+    control = marked[-1]["cache_control"] if marked else None
+    return str(control.get("ttl") or "5m") if isinstance(control, dict) else "5m"
+
+
 def anthropic_cache_key(system: Any) -> str | None:
     if not anthropic_cached_words(system):
         return None

@@ -109,6 +109,12 @@ def error_body(err: EmulatorError) -> dict[str, Any]:
     return {"error": {"message": err.message, "status": err.status}}
 
 
+def ok_with_error_body(err: EmulatorError, headers: dict[str, str] | None = None) -> Response:
+    """HTTP 200 whose body is an error (the Files API answers a refused upload so,
+    python-genai#1547): clients that trust the status read a body they did not expect."""
+    return Response(orjson.dumps(error_body(err)), status_code=200, media_type="application/json", headers=headers)
+
+
 def error_response(err: EmulatorError) -> Response:
     headers = dict(err.headers)
     if err.provider == "anthropic":

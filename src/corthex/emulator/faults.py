@@ -2,9 +2,11 @@
 
 Two families:
 
-- call faults (`http`, `slow`, `late`, `malformed`, `echo_key`) act on one HTTP call, matched by
-  `op`: `echo_key` answers `status` with an HTML error page that echoes the caller's key wrapped
-  across lines (as some gateways and proxies do); `slow`
+- call faults (`http`, `slow`, `late`, `malformed`, `echo_key`, `error_body`) act on one HTTP call,
+  matched by `op`: `echo_key` answers `status` with an HTML error page that echoes the caller's key
+  wrapped across lines (as some gateways and proxies do); `error_body` answers HTTP 200 with the
+  provider's error body for `status` (a Gemini upload takes it on its last step, as the real one
+  does: python-genai#1547); `slow`
   waits `delay` before the call is served (a client that gives up first leaves nothing done),
   `late` serves the call and then holds the answer for `delay` (the work is done, as when a
   provider creates a batch but the client's timeout fires first);
@@ -24,7 +26,7 @@ from typing import Any
 
 PROVIDERS = ("openai", "anthropic", "gemini")
 OPS = ("upload", "create", "retrieve", "list", "results", "cancel", "realtime", "delete", "*")
-CALL_KINDS = ("http", "slow", "late", "malformed", "echo_key")
+CALL_KINDS = ("http", "slow", "late", "malformed", "echo_key", "error_body")
 BATCH_KINDS = ("expire", "row_errors", "never_end", "fail_batch")
 
 
@@ -97,9 +99,9 @@ class FaultSet:
         with self._lock:
             return list(self._faults)
 
-    def take_call_fault(self, provider: str, op: str) -> Fault | None:
-        """The first call fault for this call, consuming one of its `times`."""
-        return self._take(provider, op, CALL_KINDS)
+    def take_call_fault(self, provider: str, op: str, kinds: tuple[str, ...] = CALL_KINDS) -> Fault | None:
+        """The first call fault (of `kinds`) for this call, consuming one of its `times`."""
+        return self._take(provider, op, kinds)
 
     def take_batch_faults(self, provider: str) -> BatchFaults:
         """Every batch fault that applies to a batch being created now."""

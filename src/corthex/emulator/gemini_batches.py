@@ -3,7 +3,10 @@
 Inline jobs keep their requests in memory as JSON bytes (≤20 MB) and answer in
 `inlinedResponses` (serialized once, when the job ends); file jobs
 keep byte offsets of their input lines and write `files/batch-<id>` when they end. Both keep
-input order.
+input order, unless the job took the quirks (docs/wire/gemini.md): `inline_without_keys` (inline
+answers lose their metadata, python-genai#2008), `inline_shuffled` (out of input order, #1909),
+`row_error_details` (error rows carry google.rpc.Status `details` objects, which the SDK's
+`JobError.details: list[str]` refuses).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import base64
 import bisect
 import hashlib
+import random
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +79,7 @@ class GeminiBatch:
     inline_output: orjson.Fragment | None = None  # the inlinedResponses array, serialized
     done_output: bool = False
     failure: dict[str, Any] | None = None  # the Operation error of a FAILED job
+    quirks: frozenset[str] = frozenset()  # the gemini quirks on when the job was created
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -195,11 +200,21 @@ def _output(batch: GeminiBatch, with_inline: bool) -> dict[str, Any]:
 
 def _operation_error(batch: GeminiBatch, phase: Phase) -> dict[str, Any]:
     if phase is Phase.CANCELLED:
-        return {"code": 1, "message": "The batch was cancelled."}
-    if phase is Phase.EXPIRED:
-        return {"code": 4, "message": "The batch expired: it was not processed within 48h."}
-    failure = batch.failure or FAILED_ERROR
-    return {"code": failure["code"], "message": failure["message"]}
+        error: dict[str, Any] = {"code": 1, "message": "The batch was cancelled."}
+    elif phase is Phase.EXPIRED:
+        error = {"code": 4, "message": "The batch expired: it was not processed within 48h."}
+    else:
+        failure = batch.failure or FAILED_ERROR
+        error = {"code": failure["code"], "message": failure["message"]}
+    return _with_details(batch, error)
+
+
+def _with_details(batch: GeminiBatch, error: dict[str, Any]) -> dict[str, Any]:
+    """A google.rpc.Status carries `details` as typed objects (`Any`), under `row_error_details`."""
+    if "row_error_details" not in batch.quirks:
+        return error
+    info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "EMULATED", "domain": "googleapis.com"}
+    return {**error, "details": [info]}
 
 
 def batch_stats(batch: GeminiBatch, snap: Snapshot) -> dict[str, str]:
@@ -223,14 +238,18 @@ def batch_stats(batch: GeminiBatch, snap: Snapshot) -> dict[str, str]:
 
 
 def build_inline_output(batch: GeminiBatch, snap: Snapshot, cache: PromptCache) -> orjson.Fragment:
-    """`inlinedResponses`, in input order, metadata echoed (runs in a thread)."""
+    """`inlinedResponses`, in input order, metadata echoed (runs in a thread); the quirks drop
+    the metadata or shuffle the rows."""
     assert batch.inline is not None
+    keep_keys = "inline_without_keys" not in batch.quirks
     rows = []
     for index, (request, metadata) in enumerate(batch.inline):
         row = _row(batch, snap, index, orjson.loads(request), cache)
-        if metadata is not None:
+        if metadata is not None and keep_keys:
             row["metadata"] = orjson.Fragment(metadata)
         rows.append(orjson.dumps(row))
+    if "inline_shuffled" in batch.quirks:
+        random.Random(batch.id).shuffle(rows)
     return orjson.Fragment(b"[" + b",".join(rows) + b"]")
 
 
@@ -250,9 +269,9 @@ def write_output_file(batch: GeminiBatch, snap: Snapshot, out: Path, cache: Prom
 
 def _row(batch: GeminiBatch, snap: Snapshot, index: int, request: Any, cache: PromptCache) -> dict[str, Any]:
     if index >= snap.done:
-        return {"error": NOT_RUN["expired" if snap.phase is Phase.EXPIRED else "cancelled"]}
+        return {"error": _with_details(batch, NOT_RUN["expired" if snap.phase is Phase.EXPIRED else "cancelled"])}
     problem = batch.scan.problems.get(index)
     if problem is not None:
-        return {"error": row_error(problem)}
+        return {"error": _with_details(batch, row_error(problem))}
     ask = gemini_ask(batch.model.removeprefix("models/"), request)
     return {"response": generate_response(ask, f"{batch.id}:{index}", cache)}

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
 from corthex.emulator.asks import pick
-from corthex.emulator.errors import EmulatorError
+from corthex.emulator.errors import EmulatorError, ok_with_error_body
 from corthex.emulator.gemini_batches import PendingUpload, sha256_b64
 from corthex.emulator.gemini_render import GeminiFile
 from corthex.emulator.guard import MISSING_KEY, get_state, guard, has_key
@@ -35,7 +35,7 @@ def check_version(version: str) -> None:
         raise err(404, f"Unknown API version '{version}'.")
 
 
-@router.post("/upload/{version}/files", dependencies=[guard("gemini", "upload", auth=False)])
+@router.post("/upload/{version}/files", dependencies=[guard("gemini", "upload", auth=False, deferred=("error_body",))])
 async def upload(request: Request, version: str) -> Response:
     """Both steps share the path; step 2 carries `upload_id` and needs no key (§3.5)."""
     check_version(version)
@@ -81,9 +81,25 @@ async def _chunk(request: Request, version: str, upload_id: str) -> Response:
         return Response(
             headers={"x-goog-upload-status": "active", "x-goog-upload-size-received": str(pending.received)}
         )
+    refusal = _refusal(state, pending)
+    if refusal is not None:  # answered as the real API does: HTTP 200, an error body, no file
+        del state.gemini.uploads[pending.id]
+        await asyncio.to_thread(pending.path.unlink, True)
+        return ok_with_error_body(refusal, headers={"x-goog-upload-status": "final"})
     stored = await _finalize(state, pending)
     root = public_root(request, state.config.public_url)
     return json_response({"file": stored.to_json(root, version)}, headers={"x-goog-upload-status": "final"})
+
+
+def _refusal(state: EmulatorState, pending: PendingUpload) -> EmulatorError | None:
+    """Why the upload's last step is refused: an `error_body` fault, or (realistic) a MIME type
+    that is not `type/subtype`, such as the docs' former "jsonl" (python-genai#1547)."""
+    fault = state.faults.take_call_fault("gemini", "upload", ("error_body",))
+    if fault is not None:
+        return err(fault.status, "Upload refused (emulated error_body fault).")
+    if state.config.realistic and "/" not in pending.mime_type:
+        return err(400, f"Unsupported MIME type: {pending.mime_type}")
+    return None
 
 
 async def _append(request: Request, pending: PendingUpload, offset: int) -> int:

@@ -68,6 +68,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
         new_id("", 20, LOWER), f"models/{model}", display_name, timeline, inline=inline, input_file=stored, scan=scan
     )
     batch.failure = FAILED_ERROR if faults.fail else EMPTY_ERROR if scan.n == 0 else None
+    batch.quirks = frozenset(state.config.quirks.get("gemini", ()))
     state.gemini.batches[batch.id] = batch
     first_metadata, first_key = _first_row(batch)
     state.counters.record_batch(

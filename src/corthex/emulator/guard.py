@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from corthex.emulator.errors import EmulatorError, RawResponse
-from corthex.emulator.faults import Fault
+from corthex.emulator.errors import EmulatorError, RawResponse, ok_with_error_body
+from corthex.emulator.faults import CALL_KINDS, Fault
 from corthex.emulator.state import EmulatorState
 
 MALFORMED_BODY = b"<html><body>502 Bad Gateway (emulated malformed answer)</body></html>"
@@ -32,8 +32,10 @@ def get_state(request: Request) -> EmulatorState:
     return state
 
 
-def guard(provider: str, op: str, *, auth: bool = True) -> Any:
-    """A route dependency: `dependencies=[guard("openai", "create")]`."""
+def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...] = ()) -> Any:
+    """A route dependency: `dependencies=[guard("openai", "create")]`. Call faults of the
+    `deferred` kinds are left for the route to take itself, at the step where they belong."""
+    kinds = tuple(kind for kind in CALL_KINDS if kind not in deferred)
 
     async def check(request: Request) -> None:
         state = get_state(request)
@@ -42,7 +44,7 @@ def guard(provider: str, op: str, *, auth: bool = True) -> Any:
             _record_openai(state, request)
         if auth and not has_key(provider, request):
             raise EmulatorError(provider, 401, MISSING_KEY[provider])
-        fault = state.faults.take_call_fault(provider, op)
+        fault = state.faults.take_call_fault(provider, op, kinds)
         if fault is not None and fault.kind == "late":
             request.state.late_answer = fault.delay  # served now, answered late (app.LateAnswers)
         elif fault is not None:
@@ -71,6 +73,8 @@ async def apply_fault(provider: str, fault: Fault, request: Request) -> None:
         return
     if fault.kind == "malformed":
         raise RawResponse(Response(MALFORMED_BODY, 200, media_type="application/json"))
+    if fault.kind == "error_body":
+        raise RawResponse(ok_with_error_body(EmulatorError(provider, fault.status)))
     headers = {"x-should-retry": "false"}
     if fault.retry_after is not None:
         headers = {

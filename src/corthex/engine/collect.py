@@ -7,6 +7,7 @@ still assigned to this batch, so each ends with exactly one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import time
@@ -16,7 +17,8 @@ from contextlib import contextmanager
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.outcomes import Retry, missing_row, settle
-from corthex.domain.results import FinalResult, ProviderResult, ResultStatus
+from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus
+from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
 from corthex.store.sql import BatchRow, RequestMeta
 
@@ -39,23 +41,12 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: str | None) -> None:
     pending = await ctx.store.request_meta(batch.id)
     written = retried = 0
+    unkeyed: list[ProviderResult] = []
     if fetch and batch.remote is not None and batch.error is None:
-        writes = _Writes(ctx, batch, pending)
-        buffer: list[ProviderResult] = []
-        try:
-            async with ctx.limit(batch.provider.value):
-                async for row in ctx.provider(batch.provider).results(batch.remote):
-                    buffer.append(row)
-                    if len(buffer) >= ctx.settings.result_chunk:
-                        if await writes.add(buffer):
-                            crash_point("after_result_chunk")
-                        buffer = []
-            if await writes.add(buffer):
-                crash_point("after_result_chunk")
-        finally:
-            await writes.drain()
-        written, retried = writes.written, writes.retried
-    leftovers = [_missing(batch, wire_id, error) for wire_id in list(pending)]
+        written, retried, unkeyed = await _stream(ctx, batch, pending)
+    placed = _placed(batch, unkeyed, list(pending))
+    done = {row.wire_id for row in placed}
+    leftovers = placed + [_missing(batch, wire_id, error) for wire_id in list(pending) if wire_id not in done]
     w, r = await _write(ctx, batch, leftovers, pending)
     written, retried = written + w, retried + r
     crash_point("before_close")
@@ -70,6 +61,52 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
         ctx.wake.set()
     if retried:
         ctx.wake.set()
+
+
+async def _stream(
+    ctx: EngineContext, batch: BatchRow, pending: dict[str, RequestMeta]
+) -> tuple[int, int, list[ProviderResult]]:
+    """Write the provider's rows in chunks; (written, retried, rows that came back unkeyed)."""
+    assert batch.remote is not None
+    writes = _Writes(ctx, batch, pending)
+    buffer: list[ProviderResult] = []
+    unkeyed: list[ProviderResult] = []
+    try:
+        async with ctx.limit(batch.provider.value):
+            rows = ctx.provider(batch.provider).results(batch.remote)
+            async for row in provider_rows(batch.provider.value, rows):
+                if row.wire_id == UNKEYED:
+                    unkeyed.append(row)
+                    continue
+                buffer.append(row)
+                if len(buffer) >= ctx.settings.result_chunk:
+                    if await writes.add(buffer):
+                        crash_point("after_result_chunk")
+                    buffer = []
+        if await writes.add(buffer):
+            crash_point("after_result_chunk")
+    finally:
+        await writes.drain()
+    return writes.written, writes.retried, unkeyed
+
+
+def _placed(batch: BatchRow, unkeyed: list[ProviderResult], left: list[str]) -> list[ProviderResult]:
+    """Rows that came back without their key (python-genai#2008), placed where that is provably
+    right: one such row with one request left without a result is that request's answer. Any
+    other: each request left gets its own outcome (missing, another attempt), the batch's other
+    results stand."""
+    if not unkeyed:
+        return []
+    if len(unkeyed) == 1 and len(left) == 1:
+        log.warning("batch %s: a result without its key is the one request left, %s", batch.id, left[0])
+        return [dataclasses.replace(unkeyed[0], wire_id=left[0])]
+    log.warning(
+        "batch %s: %d results came back without their keys and cannot be placed; %d requests get their own outcome",
+        batch.id,
+        len(unkeyed),
+        len(left),
+    )
+    return []
 
 
 #: Collections in progress with the cyclic garbage collector paused, and since when it is.

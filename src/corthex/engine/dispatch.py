@@ -17,6 +17,7 @@ from corthex.domain.batches import RemoteRef
 from corthex.domain.limits import ProviderLimits
 from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.engine.calls import provider_call
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.errors import ProviderError
@@ -126,7 +127,8 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
                 return 0
             crash_point("before_create")
             try:
-                ref = await _submit_within(provider, batch_id, model, items, window)
+                with provider_call(provider_name, "create"):
+                    ref = await _submit_within(provider, batch_id, model, items, window)
             except ProviderError as exc:
                 await _creation_failed(ctx, batch_id, exc)
                 return 0
@@ -172,7 +174,8 @@ async def cancel_duplicate(ctx: EngineContext, provider_name: str, batch_id: str
         return
     log.error("batch %s was recorded by another worker meanwhile; canceling the duplicate %s", batch_id, ref.remote_id)
     try:
-        await ctx.provider(provider_name).cancel(ref)
+        with provider_call(provider_name, "cancel"):
+            await ctx.provider(provider_name).cancel(ref)
     except ProviderError as exc:
         log.error("duplicate %s of batch %s could not be canceled: %s", ref.remote_id, batch_id, exc)
     await ctx.bus.publish(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.results import ResultStatus
+from corthex.engine.calls import provider_call
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import create_remote
@@ -55,8 +56,9 @@ class BackgroundPolls:
     async def _handle(self, batch: BatchRow) -> None:
         try:
             await _handle(self._ctx, batch)
-        except Exception:  # the lease is released: the batch is due again on a later round
+        except Exception:  # e.g. the store failed: the batch is due again after a backoff
             log.exception("handling batch %s failed; retrying later", batch.id)
+            await _back_off(self._ctx, batch)
         finally:
             del self._tasks[batch.id]
             self._ctx.wake.set()  # its next poll time changed: the loop looks again
@@ -64,6 +66,16 @@ class BackgroundPolls:
     async def drain(self) -> None:
         """Let the batches in hand finish (a stop waits for them rather than cutting them off)."""
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+async def _back_off(ctx: EngineContext, batch: BatchRow) -> None:
+    """Push the batch's next look back as after a failed call (never a hot loop on one batch)."""
+    failures = batch.poll_failures + 1
+    delay = ctx.poll_policy.failure_delay(failures)
+    try:
+        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=clock.now() + delay)
+    except Exception:  # the store itself is failing: the worker loop's own pause applies
+        log.exception("could not defer batch %s", batch.id)
 
 
 async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
@@ -87,7 +99,8 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
     try:
         async with ctx.limit(batch.provider.value):
             count = batch.request_count
-            ref = await provider.find(batch.id, _utc(batch.created_at), expected_count=count, exclude=known)
+            with provider_call(batch.provider.value, "find"):
+                ref = await provider.find(batch.id, _utc(batch.created_at), expected_count=count, exclude=known)
     except ProviderError as exc:
         await _find_failed(ctx, batch, exc)
         return
@@ -140,7 +153,8 @@ async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
     assert batch.remote is not None
     try:
         async with ctx.limit(batch.provider.value):
-            status = await ctx.provider(batch.provider).poll(batch.remote)
+            with provider_call(batch.provider.value, "poll"):
+                status = await ctx.provider(batch.provider).poll(batch.remote)
     except ProviderError as exc:
         await _poll_failed(ctx, batch, exc, clock.now())
         return
@@ -201,7 +215,8 @@ async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float)
     log.error("giving up batch %s: %s", batch.id, reason)
     if batch.remote is not None:
         try:
-            await ctx.provider(batch.provider).cancel(batch.remote)
+            with provider_call(batch.provider.value, "cancel"):
+                await ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:
             log.warning("could not cancel abandoned batch %s: %s", batch.id, exc)
     await ctx.store.record_poll(

@@ -63,13 +63,27 @@ def is_request_error(status: int) -> bool:
 
 @contextmanager
 def translated(catch: tuple[type[Exception], ...], convert: Callable[[Exception], ProviderError]) -> Iterator[None]:
-    """Raise `convert(exc)` for every exception of the `catch` types raised inside the block."""
+    """Raise `convert(exc)` for every exception of the `catch` types raised inside the block, and
+    a retryable ProviderError for any other: an SDK that meets a payload it did not expect raises
+    pydantic's ValidationError, KeyError or ValueError, and each must count as a failed call (with
+    the engine's backoff and give-up rules), never escape as a crash that is retried at once."""
     try:
         yield
     except ProviderError:
         raise
     except catch as exc:
         raise convert(exc) from exc
+    except Exception as exc:
+        named = convert(exc)  # the adapter's own error, for its provider and op
+        raise unexpected_error(named.provider, named.op, exc) from exc
+
+
+def unexpected_error(provider: str, op: str, exc: BaseException) -> ProviderError:
+    """An exception that is not the SDK's API error: worth another attempt (bounded by the
+    engine), and named by its type so that the log says what broke."""
+    detail = str(exc)
+    message = f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else "")
+    return ProviderError(provider, op, redact(message), retryable=True)
 
 
 # --- batches ------------------------------------------------------------------------------

@@ -89,10 +89,16 @@ def params(request: LLMRequest, *, realtime: bool = False) -> dict[str, Any]:
     return body
 
 
+#: A batch runs for minutes to hours: the 1-hour cache lets its requests hit the entries its first
+#: requests wrote (the 5-minute default would mostly expire between them; docs/wire/costs.md).
+#: 1-hour writes are priced higher (2x base input, vs 1.25x): see `usage_from`.
+CACHE_CONTROL = {"type": "ephemeral", "ttl": "1h"}
+
+
 def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
     if not request.cache_system:
         return request.system or ""
-    return [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}]
+    return [{"type": "text", "text": request.system, "cache_control": CACHE_CONTROL}]
 
 
 def to_wire(item: WireItem) -> dict[str, Any]:
@@ -195,12 +201,14 @@ def usage_from(usage: dict[str, Any]) -> Usage:
     reads = usage.get("cache_read_input_tokens") or 0
     writes = usage.get("cache_creation_input_tokens") or 0
     details = usage.get("output_tokens_details") or {}
+    by_ttl = usage.get("cache_creation") or {}  # the writes split by TTL, for their prices
     return Usage(
         input_tokens=(usage.get("input_tokens") or 0) + reads + writes,
         output_tokens=usage.get("output_tokens") or 0,
         cached_tokens=reads,
         cache_write_tokens=writes,
         reasoning_tokens=details.get("thinking_tokens") or 0,
+        cache_write_1h_tokens=min(writes, by_ttl.get("ephemeral_1h_input_tokens") or 0),
     )
 
 

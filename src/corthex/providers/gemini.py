@@ -1,14 +1,21 @@
 """Gemini Batch Mode (Developer API) over `google.genai.Client(...).aio` (PROVIDERS.md §3).
 
-One model per batch (it sits in the URL). Small batches go inline as SDK `InlinedRequest`s,
-larger ones as an uploaded JSONL file. Every request carries its wire id with it (inline
-`metadata.key`, file `key`), and results are mapped back by that echoed key only, never by
-position or by memory (LESSONS W9), so a restarted process reads them just as well.
+One model per batch (it sits in the URL). Batches go as an uploaded JSONL file, whose output
+lines carry each request's `key`; inline requests (`metadata.key`) are an opt-in
+(`CORTHEX_GEMINI_INLINE=1`), because inline answers can come back without their metadata and out
+of input order (docs/wire/gemini.md). Results are mapped back by the echoed key only, never by
+position or by memory (LESSONS W9), so a restarted process reads them just as well; a row without
+a key is passed on as unkeyed, for the collector to settle on its own.
+
+Batch status and results are read from the operation's REST JSON, not from the SDK's `BatchJob`:
+that model drops `batchStats` and the operation's `error`, and its validation refuses error rows
+whose `details` hold objects (as google.rpc.Status details do).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
@@ -27,6 +34,7 @@ from corthex.domain.finish import GEMINI_FINISH, finish_from, model_answer
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
+    UNKEYED,
     FinishReason,
     ProviderResult,
     ResultError,
@@ -55,8 +63,17 @@ from corthex.providers._common import (
 )
 from corthex.providers.base import Provider, WireItem
 
+log = logging.getLogger(__name__)
+
 NAME = ProviderName.GEMINI.value
+#: The batch input's MIME type: a bare "jsonl" is refused ("Unsupported MIME type: jsonl"),
+#: "application/jsonl" is the full type (docs/wire/gemini.md).
 JSONL_MIME = "application/jsonl"
+#: The API version we pin: the Batch and Files API reference pages are v1beta, while the SDK
+#: (3.6.1) defaults to v1. GOOGLE_GENAI_API_VERSION overrides it ("beta" means v1beta).
+API_VERSION = "v1beta"
+#: Set to 1 to send batches that fit inline (opt-in: inline answers may lose their keys).
+INLINE_ENV = "CORTHEX_GEMINI_INLINE"
 #: Larger batches go as a file even under the inline byte limit: the SDK holds inline requests
 #: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
 #: while a file is written, uploaded, downloaded and read line by line.
@@ -168,16 +185,18 @@ def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
     """An inline response (`{"response"|"error", "metadata": {"key"}}`) or a file line
-    (`{"key", "response"|"error"}`), both in REST JSON.
-
-    :raises ProviderError: (retryable) when the row carries no key.
-    """
-    wire_id = row.get("key") or (row.get("metadata") or {}).get("key")
-    if not isinstance(wire_id, str):
-        raise transient_error(NAME, "results", "result row without a key")
+    (`{"key", "response"|"error"}`), both in REST JSON. A row without a key comes back with the
+    wire id UNKEYED (python-genai#2008): it cannot be mapped by itself."""
+    wire_id = row_key(row) or UNKEYED
     if row.get("error"):
         return _errored(wire_id, row["error"])
     return from_response(wire_id, row.get("response") or {})
+
+
+def row_key(row: dict[str, Any]) -> str | None:
+    metadata = row.get("metadata")
+    key = row.get("key") or (metadata.get("key") if isinstance(metadata, dict) else None)
+    return key if isinstance(key, str) and key else None
 
 
 def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
@@ -239,6 +258,20 @@ def _errored(wire_id: str, error: dict[str, Any]) -> ProviderResult:
 # --- batch status ---------------------------------------------------------------------------
 
 
+def job_state(operation: dict[str, Any]) -> types.JobState:
+    """The operation's `metadata.state` (BATCH_STATE_*) as the SDK's JobState (JOB_STATE_*)."""
+    raw = (operation.get("metadata") or {}).get("state")
+    name = str(raw).replace("BATCH_STATE_", "JOB_STATE_", 1) if raw else ""
+    return S.__members__.get(name, S.JOB_STATE_UNSPECIFIED)  # S(name) would warn on a new state
+
+
+def operation_output(operation: dict[str, Any]) -> dict[str, Any]:
+    """Where an ended operation points at its results: `response` (succeeded) or
+    `metadata.output` (any end)."""
+    output = operation.get("response") or (operation.get("metadata") or {}).get("output")
+    return output if isinstance(output, dict) else {}
+
+
 def map_status(job: types.BatchJob, total: int = 0, failure: dict[str, Any] | None = None) -> RemoteStatus:
     """`job` as the SDK gives it (no counts: it drops `batchStats`, §3.4). `total` is what we
     sent; `failure` is the operation's `error`, read apart for a failed job."""
@@ -281,19 +314,24 @@ def http_options(
     )
 
 
+def api_version_from_env() -> str:
+    """GOOGLE_GENAI_API_VERSION ("beta" means v1beta), else the pinned API_VERSION."""
+    version = os.environ.get("GOOGLE_GENAI_API_VERSION", "").strip() or API_VERSION
+    return "v1beta" if version == "beta" else version
+
+
 def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Client:
     """A Developer-API client from GOOGLE_API_KEY (which wins, as in the SDK) or GEMINI_API_KEY,
-    GOOGLE_GEMINI_BASE_URL and GOOGLE_GENAI_API_VERSION ("beta" means v1beta).
+    GOOGLE_GEMINI_BASE_URL and GOOGLE_GENAI_API_VERSION (default: the pinned API_VERSION).
 
     :raises ProviderError: when no key is set.
     """
     api_key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     if not api_key:
         raise ProviderError(NAME, "configure", "no API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
-    version = os.environ.get("GOOGLE_GENAI_API_VERSION") or None
     options = http_options(
         base_url=os.environ.get("GOOGLE_GEMINI_BASE_URL") or None,
-        api_version="v1beta" if version == "beta" else version,
+        api_version=api_version_from_env(),
         max_retries=max_retries,
         timeout=timeout,
     )
@@ -303,12 +341,33 @@ def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Cli
 _CATCH = (genai_errors.APIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
 
 
+#: What the SDK raises when the upload's last answer (HTTP 200) holds an error, not a `file`.
+_UPLOAD_REFUSED = (
+    "the upload was answered with an error body instead of a file (HTTP 200; e.g. 'Unsupported MIME type')"
+)
+
+
+def upload_error(exc: KeyError) -> ProviderError:
+    """The SDK's KeyErrors from an upload: `'file'` when the last answer (HTTP 200) held an error
+    body instead of the file (python-genai#1547, #1590): refused, not worth the same call again;
+    any other when the first answer had no upload URL: worth another attempt."""
+    if exc.args == ("file",):
+        return ProviderError(NAME, "upload", f"{_UPLOAD_REFUSED}; MIME type sent: {JSONL_MIME}")
+    return transient_error(NAME, "upload", f"malformed answer: {exc}")
+
+
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, genai_errors.APIError) and isinstance(exc.code, int):
         return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc))
     if isinstance(exc, TRANSPORT_ERRORS + MALFORMED_ERRORS):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
+
+
+def _unkeyed_warned(result: ProviderResult, ref: RemoteRef, index: int) -> ProviderResult:
+    if result.wire_id == UNKEYED:
+        log.warning("gemini batch %s: result row %d came back without its key", ref.remote_id, index)
+    return result
 
 
 # --- the adapter ----------------------------------------------------------------------------
@@ -326,12 +385,16 @@ class GeminiProvider(Provider):
         timeout: float = 60.0,
         inline_max_bytes: int = GEMINI_INLINE_MAX_BYTES,
         inline_max_requests: int = INLINE_MAX_REQUESTS,
+        inline: bool | None = None,
     ) -> None:
         """:param client: a ready client (tests); by default `client_from_env` on first use.
-        :param inline_max_bytes: batches whose inline entries take this many bytes or more (as the
-            SDK serializes them) go as an uploaded file.
+        :param inline: send batches that fit inline (default: CORTHEX_GEMINI_INLINE, else off:
+            every batch goes as an uploaded file, whose answers always carry their key).
+        :param inline_max_bytes: with `inline`, batches whose inline entries take this many bytes
+            or more (as the SDK serializes them) go as an uploaded file.
         :param inline_max_requests: so do batches of more requests than this."""
         self._workdir = workdir
+        self._inline = inline if inline is not None else os.environ.get(INLINE_ENV, "") in ("1", "true", "yes")
         self._client, self._owns_client = client, client is None
         self._max_retries, self._timeout = max_retries, timeout
         self._inline_max_bytes = inline_max_bytes
@@ -350,7 +413,7 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
-        few = len(items) <= self._inline_max_requests
+        few = self._inline and len(items) <= self._inline_max_requests
         inline = inline_bytes(items, self._inline_max_bytes) if few else None
         if inline is not None:
             src: Any = [to_wire(item) for item in items]
@@ -376,8 +439,8 @@ class GeminiProvider(Provider):
                 config = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
                     uploaded = await self._aio.files.upload(file=path, config=config)
-                except KeyError as exc:  # the SDK's word for an answer without the upload URL
-                    raise transient_error(NAME, "upload", f"malformed answer: {exc}") from None
+                except KeyError as exc:  # the SDK's word for an answer it could not read
+                    raise upload_error(exc) from None
         finally:
             remove(path)
         if not uploaded.name:
@@ -405,30 +468,37 @@ class GeminiProvider(Provider):
 
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         with self._errors("poll"):
-            job = await self._aio.batches.get(name=ref.remote_id)
-            failed = job.state == S.JOB_STATE_FAILED
-            failure = await self._operation_error(ref.remote_id) if failed else None
+            operation = await self._operation(ref.remote_id)
+        job = types.BatchJob(state=job_state(operation))
+        error = operation.get("error")
+        failure = error if job.state == S.JOB_STATE_FAILED and isinstance(error, dict) else None
         return map_status(job, int(ref.extra.get("count") or 0), failure)
 
-    async def _operation_error(self, name: str) -> dict[str, Any] | None:
-        # The SDK drops the operation's `error` (§3.4), which says why a batch failed and whether
-        # that is worth retrying: read it through the SDK's own transport (auth, retries, base URL).
+    async def _operation(self, name: str) -> dict[str, Any]:
+        """The batch's operation as the API sends it, through the SDK's own transport (auth,
+        retries, base URL, API version); see the module docstring for why not `batches.get`."""
         response = await self._aio._api_client.async_request("get", name, {})
-        error = json.loads(response.body or "{}").get("error")
-        return error if isinstance(error, dict) else None
+        operation = json.loads(response.body or "{}")
+        if not isinstance(operation, dict):
+            raise transient_error(NAME, "poll", "the batch answer is not a JSON object")
+        return operation
 
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):
-            job = await self._aio.batches.get(name=ref.remote_id)
+            operation = await self._operation(ref.remote_id)
+        job = types.BatchJob(state=job_state(operation))
         if (status := map_status(job)).state is RemoteState.RUNNING:  # no output yet
             raise transient_error(NAME, "results", f"the batch is still {status.raw_status}")
-        dest = job.dest
-        if dest is not None and dest.inlined_responses is not None:
-            for inlined in dest.inlined_responses:
-                yield from_wire(inlined.model_dump(mode="json", by_alias=True, exclude_none=True))
-        elif dest is not None and dest.file_name:
-            async for result in self._file_results(dest.file_name):
-                yield result
+        output = operation_output(operation)
+        inline = output.get("inlinedResponses")
+        if isinstance(inline, dict) and isinstance(inline.get("inlinedResponses"), list):
+            for index, row in enumerate(inline["inlinedResponses"]):
+                yield _unkeyed_warned(from_wire(row if isinstance(row, dict) else {}), ref, index)
+        elif isinstance(file_name := output.get("responsesFile"), str) and file_name:
+            index = 0
+            async for result in self._file_results(file_name):
+                yield _unkeyed_warned(result, ref, index)
+                index += 1
 
     async def _file_results(self, file_name: str) -> AsyncIterator[ProviderResult]:
         path = new_temp_path(self._workdir, file_name)

@@ -29,6 +29,27 @@ def test_batch_cost_is_half_the_realtime_list_price_for_every_provider() -> None
         assert batch_cost(provider, model, usage) == pytest.approx(full / 2)
 
 
+def test_gemini_batch_cache_reads_stay_at_the_standard_rate() -> None:
+    # ai.google.dev pricing, Batch tab (as genai-prices records it): batch halves input and output,
+    # context caching stays at the standard rate (docs/wire/costs.md). 2.5 Flash: input $0.30 ->
+    # $0.15, output $2.50 -> $1.25, cache reads $0.03 in both.
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cached_tokens=500_000)
+    batch = batch_cost(ProviderName.GEMINI, "gemini-2.5-flash", usage)
+    assert batch == pytest.approx(0.5 * 0.15 + 0.5 * 0.03 + 1.25)
+    assert batch > realtime_cost(ProviderName.GEMINI, "gemini-2.5-flash", usage) / 2
+
+
+def test_anthropic_batch_1_hour_cache_writes_are_priced_at_the_1_hour_write_price() -> None:
+    # claude-sonnet-4-6 batch: input $1.50, 5-minute writes $1.875, 1-hour writes $3 (2x input), per MTok
+    five = Usage(input_tokens=1_000_000, cache_write_tokens=1_000_000)
+    hour = Usage(input_tokens=1_000_000, cache_write_tokens=1_000_000, cache_write_1h_tokens=1_000_000)
+    assert batch_cost(ANTHROPIC, "claude-sonnet-4-6", five) == pytest.approx(1.875)
+    assert batch_cost(ANTHROPIC, "claude-sonnet-4-6", hour) == pytest.approx(3.0)
+    assert realtime_cost(ANTHROPIC, "claude-sonnet-4-6", hour) == pytest.approx(6.0)
+    mixed = Usage(input_tokens=3_000_000, cache_write_tokens=2_000_000, cache_write_1h_tokens=1_000_000)
+    assert batch_cost(ANTHROPIC, "claude-sonnet-4-6", mixed) == pytest.approx(1.5 + 1.875 + 3.0)
+
+
 def test_cache_reads_are_cheaper_than_fresh_input() -> None:
     fresh = realtime_cost(ANTHROPIC, "claude-sonnet-4-6", Usage(input_tokens=1_000_000))
     cached = realtime_cost(ANTHROPIC, "claude-sonnet-4-6", Usage(input_tokens=1_000_000, cached_tokens=1_000_000))

@@ -20,6 +20,7 @@ from corthex.providers.anthropic import (
     map_status,
     params,
     to_wire,
+    usage_from,
 )
 from corthex.providers.base import WireItem
 
@@ -53,10 +54,25 @@ def test_default_max_tokens_is_the_model_maximum(model, batch, realtime):
     assert default_max_tokens(model, realtime=True) == realtime
 
 
-def test_cache_system_uses_an_ephemeral_text_block():
+def test_cache_system_uses_an_ephemeral_text_block_with_the_1_hour_ttl():
+    # batches run longer than 5 minutes: the docs advise the 1-hour cache for them (docs/wire/costs.md)
     body = params(request(system="long context", cache_system=True, max_output_tokens=100))
     assert body["max_tokens"] == 100
-    assert body["system"] == [{"type": "text", "text": "long context", "cache_control": {"type": "ephemeral"}}]
+    control = {"type": "ephemeral", "ttl": "1h"}
+    assert body["system"] == [{"type": "text", "text": "long context", "cache_control": control}]
+
+
+def test_usage_keeps_the_1_hour_cache_writes_apart():
+    usage = usage_from(
+        {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "cache_creation_input_tokens": 300,
+            "cache_read_input_tokens": 0,
+            "cache_creation": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200},
+        }
+    )
+    assert (usage.input_tokens, usage.cache_write_tokens, usage.cache_write_1h_tokens) == (310, 300, 200)
 
 
 def test_json_schema_uses_structured_output_config():

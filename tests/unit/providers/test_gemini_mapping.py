@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ from google.genai import types
 
 from corthex.domain.batches import RemoteRef, RemoteState
 from corthex.domain.requests import LLMRequest, Message, ProviderName
-from corthex.domain.results import ResultStatus, Usage
+from corthex.domain.results import UNKEYED, ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
 from corthex.providers.gemini import (
@@ -20,6 +21,7 @@ from corthex.providers.gemini import (
     client_from_env,
     from_wire,
     is_retryable_error,
+    job_state,
     map_status,
     to_file_line,
     to_wire,
@@ -149,9 +151,18 @@ def test_blocked_prompt_is_a_final_failure():
     assert row.status is ResultStatus.FAILED and row.error.type == "content_filter" and not row.retryable
 
 
-def test_row_without_key_raises():
-    with pytest.raises(ProviderError):
-        from_wire({"response": response()})
+def test_row_without_key_is_unkeyed_not_an_error_for_the_batch():
+    # python-genai#2008: inline answers can lose their metadata; the row is passed on unkeyed,
+    # for the collector to settle on its own (before: a ProviderError that failed the batch's collection)
+    row = from_wire({"response": response("hi")})
+    assert row.wire_id == UNKEYED and row.status is ResultStatus.SUCCEEDED and row.content == "hi"
+    assert from_wire({"metadata": {}, "error": {"code": 500, "message": "m"}}).wire_id == UNKEYED
+
+
+def test_job_state_from_the_operation_json():
+    assert job_state({"metadata": {"state": "BATCH_STATE_SUCCEEDED"}}) is types.JobState.JOB_STATE_SUCCEEDED
+    assert job_state({"metadata": {"state": "BATCH_STATE_NEW_ONE"}}) is types.JobState.JOB_STATE_UNSPECIFIED
+    assert job_state({}) is types.JobState.JOB_STATE_UNSPECIFIED
 
 
 @pytest.mark.parametrize("state", list(types.JobState))
@@ -207,14 +218,18 @@ async def test_gemini_results_mapped_by_persisted_key_W9(tmp_path):
     keys = [f"w-{i}" for i in range(20)]
     rows = [inlined(k, f"answer to {k}") for k in keys]
     random.Random(7).shuffle(rows)
-    job = types.BatchJob(
-        name="batches/b1", state="JOB_STATE_SUCCEEDED", dest=types.BatchJobDestination(inlined_responses=rows)
-    )
+    dumped = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in rows]
+    operation = {
+        "name": "batches/b1",
+        "metadata": {"state": "BATCH_STATE_SUCCEEDED"},
+        "response": {"inlinedResponses": {"inlinedResponses": dumped}},
+    }
 
-    async def get(name: str) -> types.BatchJob:
-        return job
+    async def async_request(method: str, path: str, body: dict) -> SimpleNamespace:
+        assert (method, path) == ("get", "batches/b1")
+        return SimpleNamespace(body=json.dumps(operation))
 
-    client = SimpleNamespace(aio=SimpleNamespace(batches=SimpleNamespace(get=get)))
+    client = SimpleNamespace(aio=SimpleNamespace(_api_client=SimpleNamespace(async_request=async_request)))
     provider = GeminiProvider(tmp_path, client=client)
     results = [r async for r in provider.results(RemoteRef("batches/b1", {"count": 20}))]
     assert {r.wire_id: r.content for r in results} == {k: f"answer to {k}" for k in keys}
@@ -232,6 +247,21 @@ def test_client_from_env(monkeypatch):
     assert options.base_url.startswith("http://127.0.0.1:9/gemini")
     assert options.api_version == "v1beta"
     assert options.retry_options.attempts == 5 and options.timeout == 5000
+    client.close()
+
+
+def test_the_api_version_is_pinned_to_v1beta_unless_overridden(monkeypatch):
+    # The SDK defaults to v1; the Batch and Files API reference is v1beta (docs/wire/gemini.md).
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-key")
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_GENAI_USE_VERTEXAI", raising=False)
+    monkeypatch.delenv("GOOGLE_GENAI_API_VERSION", raising=False)
+    client = client_from_env()
+    assert client._api_client._http_options.api_version == "v1beta"
+    client.close()
+    monkeypatch.setenv("GOOGLE_GENAI_API_VERSION", "v1")
+    client = client_from_env()
+    assert client._api_client._http_options.api_version == "v1"
     client.close()
 
 
