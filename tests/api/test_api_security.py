@@ -110,9 +110,12 @@ async def test_a_signed_webhook_wakes_the_poller_and_a_bad_one_is_refused(secure
             assert refused.status_code == 400 and refused.json()["detail"] == "invalid webhook signature"
         assert (await client.get(f"/jobs/{job_id}")).json()["completed_at"] is None
 
+        delivery = signed(body)
         async with httpx.AsyncClient(base_url=secured.url) as openai:  # OpenAI sends no API token
-            woken = await openai.post("/webhooks/openai", content=body, headers=signed(body))
+            woken = await openai.post("/webhooks/openai", content=body, headers=delivery)
+            replayed = await openai.post("/webhooks/openai", content=body, headers=delivery)  # within its window
         assert woken.status_code == 200 and woken.json()["handled"] is True
+        assert replayed.status_code == 200 and replayed.json() == {"handled": False, "type": "batch.completed", "replayed": True}
         started = time.monotonic()
         job = await job_done(client, job_id, limit_s=15)
         assert job["succeeded"] == 1 and time.monotonic() - started < 15

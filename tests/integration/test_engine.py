@@ -274,7 +274,7 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
 
 
 async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, emulator: EmulatorServer) -> None:
-    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=20.0))
+    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=6.0))
     slow = await engine.submit([{"custom_id": f"s{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
     quick = await engine.submit([{"custom_id": f"q{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)])
     completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
@@ -285,7 +285,29 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
         await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
         # the OpenAI batch was polled and collected while Anthropic's results were still downloading
         assert (await engine.status(slow.job_id)).status.value == "running"
-        emulator.state.clear_faults()  # the download in flight still takes its 20 s
+        emulator.state.clear_faults()  # the download in flight still takes its 6 s
+        await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+    assert (await engine.status(slow.job_id)).succeeded == 3
+
+
+async def test_a_slow_batch_creation_does_not_hold_up_the_polls(engine: Engine, emulator: EmulatorServer) -> None:
+    """Issue 12, item 13: the worker waited for every creation of a round before it polled
+    anything; a slow upload held up the results of every other batch."""
+    quick = await engine.submit([{"custom_id": f"q{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
+    await engine.step()  # the Anthropic batch is created and now waits for its polls
+    emulator.state.add_fault(Fault("openai", "upload", kind="slow", delay=6.0, times=1))
+    slow = await engine.submit([{"custom_id": f"s{i}", "model": "gpt-5-mini", "prompt": "업로드"} for i in range(3)])
+    completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
+    engine.bus.subscribe(lambda e: completed[e.data["job_id"]].set() if e.type == "job.completed" else None)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(engine.run(stop))
+    try:
+        await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
+        # collected while the OpenAI upload was still in flight
+        assert [b.status.value for b in await engine.batches(slow.job_id)] == ["intent"]
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
     finally:
         stop.set()

@@ -373,6 +373,8 @@ async def check_invariants(
     created = {k for found in keys.values() for k in found}
     assert created <= recorded, f"batches created but never recorded: {sorted(created - recorded)}"
     assert await scalar(store, "SELECT count(*) FROM batches WHERE status = 'submitted' OR status = 'intent'") == 0
+    empty = await scalar(store, "SELECT count(*) FROM batches WHERE request_count = 0")
+    assert empty == 0, f"{empty} batch rows hold no request (a dispatcher lost the race and left its intent)"
     unadopted = created - await _adopted(store)
     assert not unadopted, f"batches created at the provider but never collected: {sorted(unadopted)}"
     # every chain delivered once: one delivery row per chain and sink, one archive file per chain

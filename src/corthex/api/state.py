@@ -21,6 +21,11 @@ from corthex.store.views import StoreViews
 log = logging.getLogger(__name__)
 
 
+#: longer than the signature's timestamp tolerance (5 minutes, Standard Webhooks): an older replay
+#: is refused by its signature check already
+WEBHOOK_MEMORY = 600.0
+
+
 @dataclass
 class ServerState:
     settings: Settings
@@ -34,6 +39,18 @@ class ServerState:
     worker: asyncio.Task[None] | None = None
     telegram: Any = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    #: webhook ids handled lately (id -> when): a signed webhook replayed within its timestamp
+    #: window is answered, not acted on again
+    seen_webhooks: dict[str, float] = field(default_factory=dict)
+
+    def first_sight_of_webhook(self, webhook_id: str, now: float) -> bool:
+        """Whether `webhook_id` is new (it is remembered for WEBHOOK_MEMORY seconds)."""
+        for old in [k for k, at in self.seen_webhooks.items() if now - at > WEBHOOK_MEMORY]:
+            del self.seen_webhooks[old]
+        if webhook_id in self.seen_webhooks:
+            return False
+        self.seen_webhooks[webhook_id] = now
+        return True
 
     @property
     def org(self) -> Org:

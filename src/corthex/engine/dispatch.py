@@ -105,7 +105,7 @@ async def _record_and_create(ctx: EngineContext, plan: BatchPlan) -> int:
         lease=ctx.settings.lease_seconds,
     )
     if taken == 0:  # another worker took them all
-        await ctx.store.close_batch(batch_id, now)
+        await ctx.store.discard_empty_intent(batch_id)
         return 0
     return await create_remote(ctx, batch_id, plan.provider.value, plan.model)
 

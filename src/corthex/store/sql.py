@@ -641,6 +641,19 @@ class SqlStore:
         listed = func.json_each(literal(orjson.dumps(list(ids)).decode())).table_valued("value")
         return requests.c.id.in_(select(listed.c.value))
 
+    async def discard_empty_intent(self, batch_id: str) -> None:
+        """Forget an intent that took no request (another worker took them all first): it was
+        never sent, and a row of 0 requests would only crowd `GET /batches`."""
+        async with self.engine.begin() as conn:
+            holds = select(requests.c.id).where(requests.c.batch_id == batch_id).limit(1)
+            await conn.execute(
+                batches.delete().where(
+                    batches.c.id == batch_id,
+                    batches.c.status == BatchStatus.INTENT.value,
+                    ~holds.exists(),
+                )
+            )
+
     async def close_batch(self, batch_id: str, now: float) -> None:
         await self._update_batch(
             batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None, lease_until=None, ended_at=now

@@ -50,6 +50,9 @@ async def openai_webhook(request: Request, state: State) -> dict[str, object]:
         log.warning("OpenAI webhook refused: %s", exc)
         raise HTTPException(400, "invalid webhook signature") from None
     kind = str(getattr(event, "type", ""))
+    if not state.first_sight_of_webhook(request.headers.get("webhook-id", ""), time.time()):
+        log.info("OpenAI webhook %s replayed: not acted on again", request.headers.get("webhook-id"))
+        return {"handled": False, "type": kind, "replayed": True}
     remote_id = str(getattr(getattr(event, "data", None), "id", "") or "")
     if not kind.startswith("batch.") or not remote_id:
         return {"handled": False, "type": kind}
