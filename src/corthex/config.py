@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     idle_recheck: float = 2.0  #: an idle worker looks for work from other processes this often
 
     max_attempts: int = 3  #: per request, counting the first
-    submit_backoff: float = 2.0
+    submit_backoff: float = 2.0  #: seconds before a failed batch creation is tried again (doubles, up to 300)
+    #: failed creations before the requests fail for good; when the provider was out of reach
+    #: (429, 5xx, timeouts), only once they also span poll_unreachable_minutes, as polling does
     submit_max_failures: int = 6
 
     queue_max_requests: int = 1000  #: auto-flush when the queue holds this many requests
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
             max_attempts=self.max_attempts,
             submit_backoff=self.submit_backoff,
             max_submit_failures=self.submit_max_failures,
+            unreachable_for=self.poll_unreachable_minutes * 60,
         )
 
 

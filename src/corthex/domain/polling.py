@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+
+def failing_for(delay: Callable[[int], float], failures: int) -> float:
+    """Seconds from the first of `failures` failed calls in a row to the last: the backoffs
+    between them, `delay(n)` after the n-th."""
+    return sum(delay(n) for n in range(1, failures))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +35,7 @@ class PollPolicy:
 
     def failing_for(self, failures: int) -> float:
         """Seconds from the first of `failures` consecutive failed calls to the last (the backoffs between)."""
-        return sum(self.failure_delay(n) for n in range(1, failures))
+        return failing_for(self.failure_delay, failures)
 
     def unreachable(self, failures: int) -> bool:
         """Whether `failures` consecutive failed calls mean the provider is out of reach for good."""
@@ -48,10 +55,38 @@ class RetryPolicy:
     max_attempts: int = 3  #: attempts per request, counting the first
     submit_backoff: float = 2.0  #: seconds before a failed submission is tried again (doubles)
     submit_backoff_max: float = 300.0
-    max_submit_failures: int = 6  #: failed creations before the requests fail for good
+    max_submit_failures: int = 6  #: failed creations before the requests fail for good …
+    #: … and, when the provider was out of reach rather than refusing (429, 5xx, a timeout, a
+    #: dropped connection, a full local disk), only once they span this long: as patient as
+    #: polling (PollPolicy.unreachable_for), an outage of minutes is waited out
+    unreachable_for: float = 3600.0
 
     def may_retry(self, attempts: int) -> bool:
         return attempts < self.max_attempts
 
     def submit_delay(self, failures: int) -> float:
         return min(self.submit_backoff_max, self.submit_backoff * (2 ** max(0, failures - 1)))
+
+    def submission_gives_up(self, failures: int, *, retryable: bool) -> bool:
+        """Whether `failures` failed creations in a row end their requests. A refusal (400, 401,
+        404: asking again will not help) after `max_submit_failures`; an outage only once the
+        failures also span `unreachable_for` (the rule of PollPolicy.unreachable)."""
+        if failures < self.max_submit_failures:
+            return False
+        return not retryable or failing_for(self.submit_delay, failures) >= self.unreachable_for
+
+    def submit_failures_allowed(self, *, retryable: bool) -> int:
+        """The number of failed creations in a row at which requests fail for good (the store
+        counts them per request)."""
+        failures = self.max_submit_failures
+        if not retryable:
+            return failures
+        span = failing_for(self.submit_delay, failures)
+        while span < self.unreachable_for and failures < _MOST_SUBMIT_FAILURES:
+            span += self.submit_delay(failures)  # the backoff after this failure, before the next
+            failures += 1
+        return failures
+
+
+#: A bound on the patience count, should the backoff be zero (a span that never grows).
+_MOST_SUBMIT_FAILURES = 10_000

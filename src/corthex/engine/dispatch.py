@@ -188,37 +188,66 @@ def _leased(ctx: EngineContext, batch_id: str) -> AbstractAsyncContextManager[No
 
 
 def maybe_created(exc: ProviderError) -> bool:
-    """Whether a failed create call may still have created the batch: it timed out, the
-    connection dropped, the answer was unreadable or a 5xx (a gateway may answer so after the
-    provider acted). Such a batch is looked for before it is created again."""
+    """ "Maybe created": the create call timed out, its connection dropped, its answer was
+    unreadable or a 5xx (a gateway may answer so after the provider acted). Such a batch is
+    looked for before it is created again."""
     return exc.op == "create" and (exc.status_code is None or exc.status_code >= 500)
 
 
+def certainly_not_created(exc: ProviderError) -> bool:
+    """ "Certainly not created": the upload (or any step before the create call) failed, or the
+    create call was answered 4xx (429 included). Its requests go back to the queue."""
+    return not maybe_created(exc)
+
+
 async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError) -> None:
-    now = clock.now()
-    row_failures = await _failures_so_far(ctx, batch_id)
-    delay = ctx.retry_policy.submit_delay(row_failures + 1)
+    """Back off, then try again: an outage (retryable) until the failures in a row span
+    `poll_unreachable_minutes`, a refusal only `submit_max_failures` times (RetryPolicy)."""
+    failures = await ctx.store.max_submit_failures(batch_id) + 1
+    delay = ctx.retry_policy.submit_delay(failures)
     if maybe_created(exc):
-        # Keep the intent: after the backoff the poller looks for it, adopts it if the provider
-        # has it, and creates it only if not (never a second batch for one intent). After a
-        # timeout the look waits two timeouts at least, so that a create still running at the
-        # provider when we gave up on it has landed by then.
-        if exc.status_code is None:
-            delay = max(delay, 2 * ctx.settings.provider_timeout)
-        await ctx.store.creation_unconfirmed(batch_id, str(exc), retry_at=now + delay)
-        log.warning("batch %s: creation unconfirmed (%s); looked for in %.1fs", batch_id, exc, delay)
-        await ctx.bus.publish(
-            "batch.submit_failed", batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=0
-        )
-        return
-    given_up = await ctx.store.submission_failed(
-        batch_id,
-        str(exc),
-        retry_at=now + delay,
-        max_failures=ctx.retry_policy.max_submit_failures,
-        now=now,
+        await _unconfirmed(ctx, batch_id, exc, delay)
+    else:
+        await _not_created(ctx, batch_id, exc, delay, failures)
+
+
+async def _unconfirmed(ctx: EngineContext, batch_id: str, exc: ProviderError, delay: float) -> None:
+    """Keep the intent: after the backoff the poller looks for it, adopts it if the provider has
+    it, and creates it only if not (never a second batch for one intent). After a timeout the
+    look waits two timeouts at least, so that a create still running at the provider when we
+    gave up on it has landed by then."""
+    if exc.status_code is None:
+        delay = max(delay, 2 * ctx.settings.provider_timeout)
+    await ctx.store.creation_unconfirmed(batch_id, str(exc), retry_at=clock.now() + delay)
+    log.warning("batch %s: creation unconfirmed (%s); looked for in %.1fs", batch_id, exc, delay)
+    await ctx.bus.publish(
+        "batch.submit_failed", batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=0
     )
-    log.warning("batch %s not created (%s); its requests retry in %.1fs", batch_id, exc, delay)
+
+
+async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, delay: float, failures: int) -> None:
+    """The batch is abandoned; its requests go back to the queue after the backoff, or fail for
+    good once the policy says waiting will not help."""
+    now = clock.now()
+    allowed = ctx.retry_policy.submit_failures_allowed(retryable=exc.retryable)
+    given_up = await ctx.store.submission_failed(
+        batch_id, str(exc), retry_at=now + delay, max_failures=allowed, now=now
+    )
+    if given_up:
+        log.error(
+            "batch %s not created (%s): %d requests failed after %d tries", batch_id, exc, len(given_up), failures
+        )
+    else:
+        kind = "try" if exc.retryable else "refused; try"
+        log.warning(
+            "batch %s not created (%s); its requests retry in %.1fs (%s %d of %d)",
+            batch_id,
+            exc,
+            delay,
+            kind,
+            failures,
+            allowed,
+        )
     await ctx.bus.publish(
         "batch.submit_failed",
         batch_id=batch_id,
@@ -229,7 +258,3 @@ async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError
     )
     if given_up:
         await ctx.store.finish_jobs(now)
-
-
-async def _failures_so_far(ctx: EngineContext, batch_id: str) -> int:
-    return await ctx.store.max_submit_failures(batch_id)

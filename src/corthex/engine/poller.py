@@ -126,7 +126,8 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
         await _find_failed(ctx, batch, exc)
         return
     if ref is None:
-        max_failures = ctx.retry_policy.max_submit_failures
+        # the failures that kept the intent were an outage (timeouts, 5xx): as patient as polling
+        max_failures = ctx.retry_policy.submit_failures_allowed(retryable=True)
         if await ctx.store.max_submit_failures(batch.id) >= max_failures:  # and the provider has none
             error = batch.error or "the batch could not be created"
             await _abandon_intent(ctx, batch, error, max_failures=max_failures)

@@ -128,6 +128,19 @@ def test_an_outage_of_minutes_is_waited_out_before_a_batch_is_given_up() -> None
     assert PollPolicy(unreachable_for=0).unreachable(8)
 
 
+def test_submission_is_as_patient_as_polling_but_a_refusal_fails_fast() -> None:
+    """A creation that failed for an outage (429, 5xx, a timeout) is tried again until the
+    failures span `unreachable_for`, the polling rule; a refusal (400, 401) after
+    `max_submit_failures`."""
+    policy = RetryPolicy()  # 2 s doubling to a 300 s cap; 6 failures; one hour
+    assert policy.submission_gives_up(6, retryable=False) and not policy.submission_gives_up(5, retryable=False)
+    assert policy.submit_failures_allowed(retryable=False) == 6
+    assert not policy.submission_gives_up(6, retryable=True)  # the old rule: 2 + 4 + 8 + 16 + 32 s
+    assert policy.submit_failures_allowed(retryable=True) == 20  # 510 s, then 11 x 300 s
+    assert RetryPolicy(unreachable_for=0).submit_failures_allowed(retryable=True) == 6
+    assert RetryPolicy(submit_backoff=0).submit_failures_allowed(retryable=True) > 6  # bounded, never a hang
+
+
 def test_estimate_stays_sane_when_the_adapter_sends_the_model_maximum():
     # Anthropic requests without max_output_tokens go out with max_tokens = the model's maximum
     # (128,000 for claude-sonnet-4-6); the estimate counts a typical answer, not that.
