@@ -26,7 +26,9 @@ DEADLINE = 30.0
 
 MODEL = {"openai": "gpt-5-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
 REQUESTS = {
-    provider: [{"custom_id": f"{provider}-{i}", "model": model, "prompt": f"질문 {i}: 서울의 날씨는?"} for i in range(4)]
+    provider: [
+        {"custom_id": f"{provider}-{i}", "model": model, "prompt": f"질문 {i}: 서울의 날씨는?"} for i in range(4)
+    ]
     for provider, model in MODEL.items()
 }
 
@@ -51,7 +53,7 @@ def patient_settings(tmp_path: Path) -> Settings:
 async def _clear_after(emulator: EmulatorServer, seconds: float) -> None:
     """Clear the faults `seconds` after the first call met one (an SDK's first import takes a
     while: the outage is timed from the first failed call, not from the start)."""
-    while not emulator.state.stats()["faults"]["triggered"]:
+    while not emulator.state.stats()["faults"]["triggered"]:  # noqa: ASYNC110 - the emulator has no event for it
         await asyncio.sleep(0.02)
     await asyncio.sleep(seconds)
     emulator.state.clear_faults()
