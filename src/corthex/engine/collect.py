@@ -52,6 +52,8 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
     crash_point("before_close")
     now = clock.now()
     await ctx.store.close_batch(batch.id, now)
+    ctx.storage.succeeded()
+    await ctx.store.checkpoint()  # the WAL back to nothing: a worker recovers from a full disk with little room
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
     await ctx.bus.publish(
         "batch.collected", batch_id=batch.id, provider=batch.provider.value, results=written, retried=retried

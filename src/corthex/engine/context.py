@@ -11,6 +11,7 @@ from corthex.config import Settings
 from corthex.domain.polling import PollPolicy, RetryPolicy
 from corthex.domain.requests import ProviderName
 from corthex.engine.events import EventBus
+from corthex.engine.storage import StorageBackoff
 from corthex.errors import UsageError
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
@@ -31,6 +32,7 @@ class EngineContext:
     def __post_init__(self) -> None:
         self.poll_policy: PollPolicy = self.settings.poll_policy()
         self.retry_policy: RetryPolicy = self.settings.retry_policy()
+        self.storage = StorageBackoff(self.poll_policy)  #: the pause after local storage errors (a full disk)
 
     def provider(self, name: str | ProviderName) -> Provider:
         try:

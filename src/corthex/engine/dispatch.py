@@ -20,6 +20,7 @@ from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
+from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
 from corthex.providers.base import Provider, WireItem
 
@@ -137,6 +138,7 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
         await cancel_duplicate(ctx, provider_name, batch_id, ref)
         return 0
     crash_point("after_submitted")
+    ctx.storage.succeeded()
     await ctx.store.release(batch_id, ctx.worker_id)
     log.info("batch %s created at %s as %s (%d requests)", batch_id, provider_name, ref.remote_id, len(items))
     await ctx.bus.publish(
@@ -203,6 +205,8 @@ def certainly_not_created(exc: ProviderError) -> bool:
 async def _creation_failed(ctx: EngineContext, batch_id: str, exc: ProviderError) -> None:
     """Back off, then try again: an outage (retryable) until the failures in a row span
     `poll_unreachable_minutes`, a refusal only `submit_max_failures` times (RetryPolicy)."""
+    if storage_failure(exc) is not None:  # e.g. no room for the upload file: the whole worker pauses
+        ctx.storage.failed(exc)
     failures = await ctx.store.max_submit_failures(batch_id) + 1
     delay = ctx.retry_policy.submit_delay(failures)
     if maybe_created(exc):

@@ -34,6 +34,7 @@ from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
+from corthex.engine.storage import storage_failure
 from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
@@ -325,6 +326,8 @@ class Engine:
         """One round of work: auto-flush the queue if due, send ready requests, poll due batches
         (and wait for them, unless `polls` takes them into the background)."""
         self.ctx.wake.clear()  # a wake-up during this round makes the next sleep return at once
+        if self.ctx.storage.remaining() > 0:  # the local disk is failing: nothing is done until it passes
+            return
         await self._auto_flush()
         if polls is None:
             await dispatch_once(self.ctx)
@@ -348,6 +351,11 @@ class Engine:
     async def _sleep_until_due(self, polls: BackgroundPolls | None = None) -> None:
         """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check. While
         a dispatch round runs in `polls`, its end (a wake-up) is what the next one waits for."""
+        paused = self.ctx.storage.remaining()
+        if paused > 0:  # not a hot loop of rounds that do nothing
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ctx.wake.wait(), timeout=paused)
+            return
         now = clock.now()
         dispatching = polls is not None and polls.dispatching
         candidates = [await self.store.next_poll_at(), None if dispatching else await self.store.next_dispatch_at()]
@@ -379,8 +387,11 @@ class Engine:
                     if time.monotonic() - self._clock_followed_at > CLOCK_CHECK_SECONDS:  # clocks drift
                         await self._follow_database_clock()
                     await self.step(polls)
-                except Exception:
-                    log.exception("worker step failed; retrying")
+                except Exception as exc:
+                    if storage_failure(exc) is not None:
+                        self.ctx.storage.failed(exc)  # one line, and a pause: not a traceback per round
+                    else:
+                        log.exception("worker step failed; retrying")
                 await self._sleep_until_due(polls)
         finally:
             await polls.drain()

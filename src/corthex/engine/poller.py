@@ -15,6 +15,7 @@ from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
+from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
 from corthex.store.sql import BatchRow
 
@@ -28,9 +29,21 @@ async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
     """Handle every batch due now, with bounded concurrency per provider, and wait for them all.
     Returns how many."""
     lease = ctx.settings.lease_seconds
+    if ctx.storage.remaining() > 0:
+        return 0
     due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit)
-    await asyncio.gather(*(_handle(ctx, batch) for batch in due))
+    await asyncio.gather(*(_handle_guarded(ctx, batch) for batch in due))
     return len(due)
+
+
+async def _handle_guarded(ctx: EngineContext, batch: BatchRow) -> None:
+    """`_handle`, a local storage error turned into the worker's pause (see engine/storage.py)."""
+    try:
+        await _handle(ctx, batch)
+    except Exception as exc:
+        if storage_failure(exc) is None:
+            raise
+        ctx.storage.failed(exc)
 
 
 class BackgroundPolls:
@@ -49,21 +62,24 @@ class BackgroundPolls:
     def start_dispatch(self) -> None:
         """Send the ready requests in the background, one round at a time: a slow upload or
         create holds up no poll and no chain step."""
-        if not self.dispatching:
+        if not self.dispatching and self._ctx.storage.remaining() == 0:
             self._dispatch = asyncio.create_task(self._dispatching(), name="corthex dispatch")
 
     async def _dispatching(self) -> None:
         try:
             await dispatch_once(self._ctx)
-        except Exception:  # the requests stay queued: the next round sends them
-            log.exception("sending batches failed; retrying on the next round")
+        except Exception as exc:  # the requests stay queued: the next round sends them
+            if storage_failure(exc) is not None:
+                self._ctx.storage.failed(exc)
+            else:
+                log.exception("sending batches failed; retrying on the next round")
         finally:
             self._ctx.wake.set()  # new batches to poll, or requests left to send
 
     async def start_due(self, limit: int = 1000) -> int:
         """Claim the batches due now and start handling them; returns how many were started."""
         room = limit - len(self._tasks)
-        if room <= 0:
+        if room <= 0 or self._ctx.storage.remaining() > 0:  # a full disk: nothing is claimed
             return 0
         ctx = self._ctx
         due = await ctx.store.claim_due(clock.now(), ctx.worker_id, ctx.settings.lease_seconds, limit=room)
@@ -75,9 +91,12 @@ class BackgroundPolls:
     async def _handle(self, batch: BatchRow) -> None:
         try:
             await _handle(self._ctx, batch)
-        except Exception:  # e.g. the store failed: the batch is due again after a backoff
-            log.exception("handling batch %s failed; retrying later", batch.id)
-            await _back_off(self._ctx, batch)
+        except Exception as exc:  # e.g. the store failed: the batch is due again after a backoff
+            if storage_failure(exc) is not None:  # recording a backoff would fail too: the worker pauses
+                self._ctx.storage.failed(exc)
+            else:
+                log.exception("handling batch %s failed; retrying later", batch.id)
+                await _back_off(self._ctx, batch)
         finally:
             del self._tasks[batch.id]
             self._ctx.wake.set()  # its next poll time changed: the loop looks again
@@ -279,6 +298,8 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -
     try:
         await collect(ctx, batch, fetch=fetch and batch.raw_status != "given_up")
     except ProviderError as exc:
+        if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses (storage.py)
+            raise
         failures = batch.poll_failures + 1
         # results stay at the provider for days: a passing outage is waited out, not paid twice
         hopeless = not exc.retryable and failures >= ctx.poll_policy.max_failures

@@ -654,6 +654,19 @@ class SqlStore:
                 )
             )
 
+    async def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database and empty it (after a collection, its largest
+        write). Waits a second at most for other connections: a busy database is checkpointed
+        next time (and by SQLite itself every 10,000 pages)."""
+        if self._dialect != "sqlite":
+            return
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
     async def close_batch(self, batch_id: str, now: float) -> None:
         await self._update_batch(
             batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None, lease_until=None, ended_at=now
@@ -749,6 +762,10 @@ _RETURNED = (
 )
 
 
+BUSY_TIMEOUT_MS = 60_000  #: how long an SQLite write waits for another's lock
+CHECKPOINT_WAIT_MS = 1_000  #: … and a checkpoint after a collection
+
+
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 60}}
@@ -757,12 +774,15 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 #: WAL without an fsync per commit; checkpoints every 10,000 pages (40 MB of WAL) rather than
 #: SQLite's 1,000: collection commits a chunk of results every few milliseconds, and each
-#: checkpoint copies pages back into the database and syncs it.
+#: checkpoint copies pages back into the database and syncs it. Once checkpointed, the WAL file
+#: is cut back to 4 MB (journal_size_limit; SQLite would keep it at its largest): a disk that
+#: filled up must not need 40 MB free before the worker can write again.
 _SQLITE_PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "wal_autocheckpoint=10000",
-    "busy_timeout=60000",
+    "journal_size_limit=4194304",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
     "foreign_keys=ON",
 )
 
