@@ -34,6 +34,12 @@ class ModelCapabilities:
     max_output_tokens: int | None = None  #: the model's largest output; None when unknown
     thinks: bool = False  #: reasons before answering at its default effort (spends output tokens)
     default_effort: str | None = None  #: the reasoning effort used when the request sets none
+    prefill: bool = True  #: Anthropic: takes a conversation that ends with an assistant turn
+
+    @property
+    def known(self) -> bool:
+        """Whether the table has a row for the model (an unknown model's limits are guesses)."""
+        return self.family != "unknown"
 
     @property
     def accepts_temperature(self) -> bool:
@@ -88,10 +94,11 @@ _ANTHROPIC: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("claude-3-5-sonnet", max_output_tokens=8_192),
     ModelCapabilities("claude-3-7-sonnet", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-4", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True),
+    # "Prefilling assistant messages returns a 400 error on Claude 4.6 models" (docs/wire/request-limits.md)
+    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
     ModelCapabilities("claude-opus-4", max_output_tokens=32_000, thinks=True),
     ModelCapabilities("claude-opus-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
     ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True),
     ModelCapabilities("claude-haiku-4-5", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True),
