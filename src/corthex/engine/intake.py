@@ -140,9 +140,10 @@ HOLD_CHARS = 4 * MiB
 _PIECE = 1 * MiB
 
 
-def bounded_lines(fh: IO[Any], limit: int, hold: int = HOLD_CHARS) -> Iterator[Any]:
+def bounded_lines(fh: IO[Any], limit: int, hold: int | None = None) -> Iterator[Any]:
     """The lines of a binary or text file, each a `LineTooLong` in its place when it is longer than
     `limit` (bytes, or characters in text mode): memory stays near `hold` whatever the line."""
+    hold = hold or HOLD_CHARS
     text = isinstance(fh, io.TextIOBase)
     newline = "\n" if text else b"\n"
     while True:
@@ -150,17 +151,18 @@ def bounded_lines(fh: IO[Any], limit: int, hold: int = HOLD_CHARS) -> Iterator[A
         line = fh.readline(hold)
         if not line:
             return
-        if len(line) < hold or line.endswith(newline):
-            yield line
-            continue
-        rest, ended = _measure_rest(fh, newline)
-        length = len(line) + rest
-        line = None  # not held while the rest is read
+        length, ended = len(line), line.endswith(newline)
+        if length >= hold and not ended:
+            line = None  # not held while the rest is measured
+            rest, ended = _measure_rest(fh, newline)
+            length += rest
         if length - ended > limit:
             yield LineTooLong(length - ended, limit, "characters" if text else "bytes")
-            continue
-        fh.seek(start)
-        yield fh.read(length)
+        elif line is None:
+            fh.seek(start)
+            yield fh.read(length)
+        else:
+            yield line
 
 
 def _measure_rest(fh: IO[Any], newline: Any) -> tuple[int, bool]:
