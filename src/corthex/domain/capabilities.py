@@ -153,6 +153,11 @@ def unsent_temperature(request: LLMRequest) -> bool:
 
 def request_warnings(request: LLMRequest) -> list[str]:
     """What will not go out as the user wrote it (the submit report shows these)."""
+    if request.provider is ProviderName.ANTHROPIC and request.temperature is not None:
+        return [
+            f"'temperature' is not sent to {request.model}: the Messages API version the anthropic SDK "
+            "speaks takes no sampling parameters (docs/wire/request-limits.md)"
+        ]
     if request.provider is not ProviderName.OPENAI:
         return []
     warnings = []

@@ -145,3 +145,13 @@ def test_refusals_lists_every_reason_in_field_order() -> None:
     assert [r.field for r in refusals(request)] == ["provider", "temperature", "messages[0]"]
     fine = LLMRequest("d", "claude-haiku-4-5", ProviderName.ANTHROPIC, (Message("user", PROMPT),), temperature=1.0)
     assert refusals(fine) == []
+
+
+def test_an_anthropic_temperature_in_range_is_taken_and_the_report_says_it_is_not_sent() -> None:
+    """SDK 2.16's Messages API has no sampling parameters: the adapter leaves it out, and says so."""
+    from corthex.domain.capabilities import request_warnings
+
+    request = parsed(model="claude-haiku-4-5", temperature=0.5)
+    assert isinstance(request, LLMRequest)
+    [warning] = request_warnings(request)
+    assert "'temperature' is not sent to claude-haiku-4-5" in warning
