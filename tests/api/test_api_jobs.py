@@ -81,6 +81,24 @@ async def test_a_model_no_provider_serves_is_a_422_naming_the_item_and_field(cli
     assert "llama-3-70b" in problem["reason"] and "item 2" in refused.json()["detail"]
 
 
+async def test_requests_a_provider_would_refuse_are_a_422_and_nothing_is_stored(client: httpx.AsyncClient) -> None:
+    """Issue 12 item 12: a model of another provider, an output over the model's maximum and an
+    unknown `$schema` were stored and sent, to be refused by the provider."""
+    before = len((await client.get("/jobs", params={"limit": 1000})).json())
+    requests = [
+        MIXED[0],
+        {"custom_id": "x", "model": "claude-sonnet-4-6", "provider": "gemini", "prompt": "안녕"},
+        {"custom_id": "y", "model": "gpt-4o-mini", "prompt": "안녕", "max_output_tokens": 50_000},
+        {"custom_id": "z", "model": "gemini-2.5-flash", "prompt": "안녕", "json_schema": {"$schema": "urn:my-draft"}},
+    ]
+    refused = await client.post("/jobs", json={"requests": requests})
+    assert refused.status_code == 422, refused.text
+    problems = [(p["line"], p["unit"], p["field"]) for p in refused.json()["problems"]]
+    assert problems == [(2, "item", "provider"), (3, "item", "max_output_tokens"), (4, "item", "json_schema")]
+    assert "item 3, field 'max_output_tokens': 50,000 is over gpt-4o-mini's largest" in refused.json()["detail"]
+    assert len((await client.get("/jobs", params={"limit": 1000})).json()) == before
+
+
 async def test_skip_invalid_submits_the_rest_and_reports_the_skipped(client: httpx.AsyncClient) -> None:
     requests = [MIXED[0], {"custom_id": "x", "model": "llama-3-70b", "prompt": "hi"}]
     created = await client.post("/jobs", json={"requests": requests, "skip_invalid": True})

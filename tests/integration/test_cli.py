@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -212,3 +213,33 @@ def test_a_bad_setting_stops_the_command_before_anything_is_stored(
     )
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (tmp_path / "c.db").exists()
+
+
+def test_requests_a_provider_would_refuse_are_refused_before_anything_is_stored(run, tmp_path: Path) -> None:
+    """Issue 12 item 12: each went into the store and out to the provider, to be refused there."""
+    bad = write(
+        tmp_path / "refused.jsonl",
+        [
+            MIXED[0],
+            {"custom_id": "a", "model": "gpt-4o", "provider": "anthropic", "prompt": "요약해 주세요"},
+            {"custom_id": "b", "model": "claude-haiku-4-5", "prompt": "요약해 주세요", "max_tokens": 200_000},
+            {"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "요약해 주세요", "temperature": 1.5},
+            {"custom_id": "d", "model": "claude-haiku-4-5", "messages": [{"role": "assistant", "content": "네"}]},
+            {"custom_id": "e", "model": "gpt-4o", "prompt": "p", "json_schema": {"type": "object", "$ref": "#/x"}},
+        ],
+    )
+    out = run("submit", str(bad), ok=False)
+    assert out.returncode == 2, out.stderr
+    assert "refused.jsonl line 2, field 'provider': model 'gpt-4o' is served by openai, not anthropic" in out.stderr
+    assert "refused.jsonl line 3, field 'max_tokens': 200,000 is over claude-haiku-4-5's largest output" in out.stderr
+    assert (
+        "refused.jsonl line 4, field 'temperature': 'temperature' must be between 0 and 1 for anthropic" in out.stderr
+    )
+    assert "refused.jsonl line 5, field 'messages[0]': Anthropic takes a conversation only when its first" in out.stderr
+    assert "refused.jsonl line 6, field 'json_schema':" in out.stderr and "'#/x' points to nothing" in out.stderr
+    database = tmp_path / "c.db"
+    if database.exists():  # the store may be created empty: it must stay empty
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+            assert db.execute("SELECT count(*) FROM requests").fetchone() == (0,)
+    assert "job_" not in run("status").stdout

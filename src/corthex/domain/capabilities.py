@@ -34,6 +34,12 @@ class ModelCapabilities:
     max_output_tokens: int | None = None  #: the model's largest output; None when unknown
     thinks: bool = False  #: reasons before answering at its default effort (spends output tokens)
     default_effort: str | None = None  #: the reasoning effort used when the request sets none
+    prefill: bool = True  #: Anthropic: takes a conversation that ends with an assistant turn
+
+    @property
+    def known(self) -> bool:
+        """Whether the table has a row for the model (an unknown model's limits are guesses)."""
+        return self.family != "unknown"
 
     @property
     def accepts_temperature(self) -> bool:
@@ -88,10 +94,11 @@ _ANTHROPIC: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("claude-3-5-sonnet", max_output_tokens=8_192),
     ModelCapabilities("claude-3-7-sonnet", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-4", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True),
+    # "Prefilling assistant messages returns a 400 error on Claude 4.6 models" (docs/wire/request-limits.md)
+    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
     ModelCapabilities("claude-opus-4", max_output_tokens=32_000, thinks=True),
     ModelCapabilities("claude-opus-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
     ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True),
     ModelCapabilities("claude-haiku-4-5", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True),
@@ -146,6 +153,11 @@ def unsent_temperature(request: LLMRequest) -> bool:
 
 def request_warnings(request: LLMRequest) -> list[str]:
     """What will not go out as the user wrote it (the submit report shows these)."""
+    if request.provider is ProviderName.ANTHROPIC and request.temperature is not None:
+        return [
+            f"'temperature' is not sent to {request.model}: the Messages API version the anthropic SDK "
+            "speaks takes no sampling parameters (docs/wire/request-limits.md)"
+        ]
     if request.provider is not ProviderName.OPENAI:
         return []
     warnings = []

@@ -24,6 +24,9 @@ ENVELOPE_MARGIN = 64 * 1024
 #: Gemini: inline requests at most 20 MB in all, as the SDK serializes them; files at most 2 GB.
 GEMINI_INLINE_BODY_MAX_BYTES = 20 * MB
 GEMINI_FILE_MAX_BYTES = 2000 * MB
+#: Gemini: one generateContent request carries at most 100 MB of inline data (raised from 20 MB in
+#: January 2026; docs/wire/request-limits.md). A batch file's line is one such request.
+GEMINI_REQUEST_MAX_BYTES = 100 * MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,15 @@ LIMITS: dict[ProviderName, ProviderLimits] = {
         100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
     ),
     # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
-    ProviderName.GEMINI: ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_FILE_MAX_BYTES),
+    ProviderName.GEMINI: ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
 }
+
+
+def largest_request_bytes() -> int:
+    """The longest input line any provider could take: a longer one is refused while it is read,
+    before it is held in memory (read at call time: tests lower the limits)."""
+    return max(limits.max_request_bytes for limits in LIMITS.values())
+
 
 #: A Gemini batch goes inline only when its requests' inline bytes stay under this.
 GEMINI_INLINE_MAX_BYTES = GEMINI_INLINE_BODY_MAX_BYTES - ENVELOPE_MARGIN

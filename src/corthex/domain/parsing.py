@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
+from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
 from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
-from corthex.domain.structured import schema_problem
+from corthex.domain.structured import SchemaProblem, schema_problem
 from corthex.errors import InputProblem
 
 _KNOWN_FIELDS = frozenset(
@@ -40,12 +41,28 @@ class _Bad(Exception):
         self.reason, self.field = reason, field
 
 
+@dataclass(frozen=True, slots=True)
+class LineTooLong:
+    """A line the reader measured and did not hold: longer than any provider takes."""
+
+    size: int
+    limit: int
+    unit: str = "bytes"  #: "characters" when read as text in another encoding
+
+    def problem(self, number: int) -> InputProblem:
+        return InputProblem(
+            number,
+            f"the line is {self.size:,} {self.unit} long, over the largest request any provider takes "
+            f"({self.limit:,} bytes): refused unread",
+        )
+
+
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def parse_lines(
-    lines: Iterable[str | bytes], *, seen: set[str] | None = None, first_line: int = 1
+    lines: Iterable[str | bytes | LineTooLong], *, seen: set[str] | None = None, first_line: int = 1
 ) -> Iterator[LLMRequest | InputProblem]:
     """Yield one request or one problem per non-blank line, in order. Bytes must be UTF-8
     (a leading byte order mark is dropped): a line that is not is a problem, never guessed at —
@@ -55,6 +72,9 @@ def parse_lines(
     """
     seen = set() if seen is None else seen
     for number, raw in enumerate(lines, start=first_line):
+        if isinstance(raw, LineTooLong):
+            yield raw.problem(number)
+            continue
         if isinstance(raw, bytes) and number == first_line:
             if raw.startswith(UTF16_BOMS):  # every line would be garbage: one problem says it all
                 yield InputProblem(
@@ -66,7 +86,7 @@ def parse_lines(
         if isinstance(text, InputProblem):
             yield replace(text, line=number)
         elif text.strip():
-            yield _parse_one(number, text, seen)
+            yield _parse_one(number, text, seen, len(raw) if isinstance(raw, bytes) else None)
 
 
 def decoded(raw: bytes) -> str | InputProblem:
@@ -81,7 +101,7 @@ def decoded(raw: bytes) -> str | InputProblem:
         )
 
 
-def _parse_one(number: int, text: str, seen: set[str]) -> LLMRequest | InputProblem:
+def _parse_one(number: int, text: str, seen: set[str], size: int | None) -> LLMRequest | InputProblem:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -93,7 +113,7 @@ def _parse_one(number: int, text: str, seen: set[str]) -> LLMRequest | InputProb
     if request.custom_id in seen:
         return InputProblem(number, f"duplicate custom_id {request.custom_id!r}", "custom_id")
     seen.add(request.custom_id)
-    size = len(text.encode())
+    size = len(text.encode()) if size is None else size  # UTF-8 bytes (a line read as bytes is its size)
     limit = LIMITS[request.provider].max_request_bytes
     if size > limit:
         return InputProblem(number, f"request is {size} bytes, over {request.provider}'s limit of {limit}")
@@ -110,7 +130,7 @@ def parse_request(data: Any) -> LLMRequest:
     custom_id = _required_str(data, "custom_id")
     model = _required_str(data, "model")
     provider = _provider(data, model)
-    return LLMRequest(
+    request = LLMRequest(
         custom_id=custom_id,
         model=model,
         provider=provider,
@@ -122,6 +142,18 @@ def parse_request(data: Any) -> LLMRequest:
         cache_system=_optional_bool(data, "cache_system"),
         metadata=_metadata(data),
     )
+    _admit(request, data)
+    return request
+
+
+def _admit(request: LLMRequest, data: dict[str, Any]) -> None:
+    """Refuse what the provider would refuse (the first reason, under the field name the line used)."""
+    found = refusals(request)
+    if found:
+        field = found[0].field
+        if field == "max_output_tokens" and "max_output_tokens" not in data:
+            field = "max_tokens"
+        raise _Bad(found[0].reason, field)
 
 
 def _required_str(data: dict[str, Any], name: str) -> str:
@@ -149,13 +181,27 @@ def _optional_obj(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value
 
 
+def checked_request(request: LLMRequest, number: int) -> LLMRequest | InputProblem:
+    """A request built in code (a chain step, the Python API), held to a parsed line's rules."""
+    if request.json_schema is not None:
+        problem = schema_problem(request.json_schema, request.provider)
+        if problem is not None:
+            return InputProblem(number, _schema_reason(request.provider, problem), "json_schema")
+    found = refusals(request)
+    return InputProblem(number, found[0].reason, found[0].field) if found else request
+
+
+def _schema_reason(provider: ProviderName, problem: SchemaProblem) -> str:
+    return f"not a schema {provider} takes: {problem.reason} (at {problem.where or '/'})"
+
+
 def _json_schema(data: dict[str, Any], provider: ProviderName) -> dict[str, Any] | None:
     """The schema, refused here when the provider could not take it (every request would fail)."""
     schema = _optional_obj(data, "json_schema")
     if schema is not None:
         problem = schema_problem(schema, provider)
         if problem is not None:
-            raise _Bad(f"not a schema {provider} takes: {problem.reason} (at {problem.where or '/'})", "json_schema")
+            raise _Bad(_schema_reason(provider, problem), "json_schema")
     return schema
 
 
@@ -221,9 +267,7 @@ def _temperature(data: dict[str, Any]) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _Bad("'temperature' must be a number", "temperature")
-    if not 0 <= value <= 2:
-        raise _Bad("'temperature' must be between 0 and 2", "temperature")
-    return float(value)
+    return float(value)  # its range is the provider's: `admission.temperature_out_of_range`
 
 
 def _metadata(data: dict[str, Any]) -> dict[str, str]:

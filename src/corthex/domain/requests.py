@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -27,6 +28,7 @@ _MODEL_PREFIXES: dict[str, ProviderName] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def provider_for_model(model: str) -> ProviderName | None:
     """The provider that serves `model`, or None when no provider is known for it."""
     matches = [p for p in _MODEL_PREFIXES if model.startswith(p)]

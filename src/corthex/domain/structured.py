@@ -4,6 +4,7 @@ validated against it (pure; evidence: docs/wire/structured-output.md)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -11,6 +12,9 @@ from typing import Any
 import orjson
 from jsonschema import exceptions as schema_errors
 from jsonschema import validators
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012, specification_with
 
 from corthex.domain.requests import ProviderName
 
@@ -51,15 +55,77 @@ class SchemaProblem:
 
 
 def schema_problem(schema: dict[str, Any], provider: ProviderName) -> SchemaProblem | None:
-    """Why the provider cannot take `schema` (invalid per its meta-schema; OpenAI wants an
-    object at the root), or None."""
+    """Why the provider cannot take `schema` (a `$schema` no validator knows, invalid per its
+    meta-schema, a `$ref` that resolves to nothing; OpenAI wants an object at the root), or None.
+    Cached: a job's lines mostly share one schema."""
+    return _schema_problem_cached(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), provider)
+
+
+@lru_cache(maxsize=256)
+def _schema_problem_cached(key: bytes, provider: ProviderName) -> SchemaProblem | None:
+    schema = orjson.loads(key)
+    cls = _validator_class(schema)
+    if cls is None:
+        return SchemaProblem(
+            f"unknown '$schema' {schema['$schema']!r}: name a JSON Schema draft (04, 06, 07, 2019-09, 2020-12) "
+            "or leave it out",
+            "/$schema",
+        )
     try:
-        validators.validator_for(schema).check_schema(schema)
+        cls.check_schema(schema)
     except schema_errors.SchemaError as exc:
         return SchemaProblem(exc.message, _pointer(exc.path))
-    if provider is ProviderName.OPENAI and schema.get("type") != "object":
+    problem = _unresolved_ref(schema, cls)
+    if problem is None and provider is ProviderName.OPENAI and schema.get("type") != "object":
         return SchemaProblem("OpenAI takes only a schema whose root is an object ('type': 'object')", "/type")
+    return problem
+
+
+def _validator_class(schema: dict[str, Any]) -> Any:
+    """The validator of the schema's `$schema` (the latest draft when it names none); None when
+    it names one jsonschema does not know (jsonschema would warn and guess)."""
+    if "$schema" in schema:
+        return validators.validator_for(schema, default=None)
+    return validators.validator_for(schema)
+
+
+#: Keywords whose values are data, not schemas: a "$ref" key inside them is not a reference.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+_ROOT_URI = "urn:corthex:schema"
+
+
+def _unresolved_ref(schema: dict[str, Any], cls: Any) -> SchemaProblem | None:
+    """The first `$ref` that points nowhere in the schema itself: providers fetch nothing, and
+    every answer's validation would fail on it."""
+    meta = cls.META_SCHEMA
+    spec = specification_with(meta.get("$id") or meta.get("id"), default=DRAFT202012)
+    resolver = Registry().with_resource(_ROOT_URI, spec.create_resource(schema)).resolver(base_uri=_ROOT_URI)
+    for ref, where in _refs(schema, "", root=True):
+        try:
+            resolver.lookup(ref)
+        except Unresolvable:
+            return SchemaProblem(f"'$ref' {ref!r} points to nothing in the schema", where)
     return None
+
+
+def _has_own_id(node: dict[str, Any]) -> bool:
+    return "$id" in node or isinstance(node.get("id"), str)  # "id" before draft 6
+
+
+def _refs(node: Any, where: str, *, root: bool = False) -> Iterator[tuple[str, str]]:
+    """(`$ref`, where) pairs, not looking into data keywords or into subschemas with their own
+    `$id` (their references resolve against another base)."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _refs(item, f"{where}/{i}")
+        return
+    if not isinstance(node, dict) or (not root and _has_own_id(node)):
+        return
+    if isinstance(node.get("$ref"), str):
+        yield node["$ref"], f"{where}/$ref"
+    for key, value in node.items():
+        if key not in _DATA_KEYWORDS:
+            yield from _refs(value, f"{where}/{key}")
 
 
 def _pointer(path: Any) -> str:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pydantic
 
 from corthex.domain.capabilities import request_warnings
-from corthex.domain.parsing import parse_lines, parse_request
+from corthex.domain.limits import MiB, largest_request_bytes
+from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
 from corthex.errors import InputProblem, InvalidInput, UsageError
 from corthex.providers import WireItem, wire_size_of
@@ -132,25 +134,75 @@ def _known_encoding(encoding: str | None) -> str | None:
     return None if name in ("utf-8", "utf-8-sig") else name
 
 
+#: Lines up to this long are read in one go; a longer one is first measured in pieces, not held,
+#: and read whole only when it is under the limit (a 300 MB line cost 1.9 GB when read whole).
+HOLD_CHARS = 4 * MiB
+_PIECE = 1 * MiB
+
+
+def bounded_lines(fh: IO[Any], limit: int, hold: int | None = None) -> Iterator[Any]:
+    """The lines of a binary or text file, each a `LineTooLong` in its place when it is longer than
+    `limit` (bytes, or characters in text mode): memory stays near `hold` whatever the line."""
+    hold = hold or HOLD_CHARS
+    text = isinstance(fh, io.TextIOBase)
+    newline = "\n" if text else b"\n"
+    while True:
+        start = fh.tell()
+        line = fh.readline(hold)
+        if not line:
+            return
+        length, ended = len(line), line.endswith(newline)
+        if length >= hold and not ended:
+            line = None  # not held while the rest is measured
+            rest, ended = _measure_rest(fh, newline)
+            length += rest
+        if length - ended > limit:
+            yield LineTooLong(length - ended, limit, "characters" if text else "bytes")
+        elif line is None:
+            fh.seek(start)
+            yield fh.read(length)
+        else:
+            yield line
+
+
+def _measure_rest(fh: IO[Any], newline: Any) -> tuple[int, bool]:
+    """How long the rest of the current line is (read in pieces, not kept), and whether it ended
+    with a newline (the file's last line may not)."""
+    length = 0
+    while piece := fh.readline(_PIECE):
+        length += len(piece)
+        if piece.endswith(newline):
+            return length, True
+    return length, False
+
+
 def _parsed(path: Path, encoding: str | None) -> Iterator[LLMRequest | InputProblem]:
+    limit = largest_request_bytes()
     if encoding is None:
         with path.open("rb") as fh:
-            yield from parse_lines(fh)
+            yield from parse_lines(bounded_lines(fh, limit))
         return
     seen: set[str] = set()
-    with path.open(encoding=encoding) as fh:
-        for number, line in enumerate(_text_lines(fh, encoding), start=1):
-            if isinstance(line, InputProblem):
-                yield replace(line, line=number)
-                return
-            yield from parse_lines([line], first_line=number, seen=seen)
+    for number, line in enumerate(_text_lines(path, encoding, limit), start=1):
+        if isinstance(line, InputProblem):
+            yield replace(line, line=number)
+            return
+        yield from parse_lines([line], first_line=number, seen=seen)
 
 
-def _text_lines(lines: Iterable[str], encoding: str) -> Iterator[str | InputProblem]:
+def _text_lines(path: Path, encoding: str, limit: int) -> Iterator[str | LineTooLong | InputProblem]:
     """The lines, then a problem in place of the first that cannot be decoded (the rest of the
-    file cannot be read as this codec either)."""
+    file cannot be read as this codec either). Where a newline is the byte 0x0A and no other
+    character holds that byte (cp949, euc-kr, shift_jis, …), lines are cut as bytes and decoded
+    one by one; UTF-16 and UTF-32 are read as text (slower: the position is asked of the codec)."""
     try:
-        yield from lines
+        if "\n".encode(encoding) != b"\n":
+            with path.open(encoding=encoding) as fh:
+                yield from bounded_lines(fh, limit)
+            return
+        with path.open("rb") as fh:
+            for raw in bounded_lines(fh, limit):
+                yield raw if isinstance(raw, LineTooLong) else raw.decode(encoding)
     except UnicodeDecodeError as exc:
         yield InputProblem(0, f"not {encoding} text ({exc.reason}): check --encoding")
 
@@ -165,13 +217,9 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
     tally = WarningTally()
     for number, item in enumerate(items, start=1):
         if isinstance(item, LLMRequest):
-            parsed: LLMRequest | InputProblem = item
+            parsed = _checked_object(item, number, seen)
         else:
             parsed = _parse_object(item, number, seen)
-        if isinstance(parsed, LLMRequest) and isinstance(item, LLMRequest):
-            if parsed.custom_id in seen:
-                parsed = InputProblem(number, f"duplicate custom_id {parsed.custom_id!r}", "custom_id")
-            seen.add(item.custom_id)
         if isinstance(parsed, InputProblem):
             problems.append(replace(parsed, unit="item"))
         else:
@@ -179,6 +227,13 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
             tally.add(parsed)
     _check(len(requests), problems, skip_invalid, source="")
     return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
+
+
+def _checked_object(item: LLMRequest, number: int, seen: set[str]) -> LLMRequest | InputProblem:
+    if item.custom_id in seen:
+        return InputProblem(number, f"duplicate custom_id {item.custom_id!r}", "custom_id")
+    seen.add(item.custom_id)
+    return checked_request(item, number)
 
 
 def _parse_object(item: Any, number: int, seen: set[str]) -> LLMRequest | InputProblem:

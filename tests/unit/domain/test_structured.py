@@ -70,6 +70,44 @@ def test_schema_problems_name_the_field():
     assert schema_problem({"type": "array"}, ProviderName.ANTHROPIC) is None
 
 
+def test_a_schema_naming_an_unknown_draft_is_refused_not_guessed_at():
+    """jsonschema would warn and validate it as the latest draft (issue 12 item 12)."""
+    bad = schema_problem({"$schema": "https://example.com/my-draft", "type": "object"}, ProviderName.GEMINI)
+    assert bad is not None and bad.where == "/$schema" and "my-draft" in bad.reason
+    draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}
+    assert schema_problem(draft7, ProviderName.OPENAI) is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "where"),
+    [
+        ("#/$defs/없음", "/properties/a/$ref"),
+        ("#/definitions/name", "/properties/a/$ref"),
+        ("https://example.com/person.json", "/properties/a/$ref"),
+    ],
+)
+def test_a_ref_that_points_nowhere_is_refused(ref, where):
+    """Valid per the meta-schema, but every answer's validation would fail on it."""
+    schema = {"type": "object", "$defs": {"name": {"type": "string"}}, "properties": {"a": {"$ref": ref}}}
+    bad = schema_problem(schema, ProviderName.ANTHROPIC)
+    assert bad is not None and bad.where == where and ref in bad.reason
+
+
+def test_refs_that_resolve_and_ref_shaped_data_are_taken():
+    schema = {
+        "type": "object",
+        "$defs": {"name": {"type": "string", "$anchor": "person_name"}},
+        "properties": {
+            "a": {"$ref": "#/$defs/name"},
+            "b": {"$ref": "#person_name"},
+            "$ref": {"type": "string"},  # a property called "$ref"
+            "c": {"const": {"$ref": "nowhere"}},  # data, not a reference
+            "d": {"$ref": "#"},
+        },
+    }
+    assert schema_problem(schema, ProviderName.OPENAI) is None
+
+
 def test_answers_are_parsed_and_validated():
     ok = check_answer(PERSON, '{"name": "김", "tags": [{"k": "가"}]}')
     assert ok.ok and ok.value == {"name": "김", "tags": [{"k": "가"}]}

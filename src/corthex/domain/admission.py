@@ -1,0 +1,98 @@
+"""What a provider would refuse in a well-formed request, found before anything is stored (pure;
+evidence: docs/wire/request-limits.md).
+
+Parsing checks the shape of a request (types, required fields); these checks ask the capability
+table whether the provider would take it: the model belongs to the provider, the output budget
+fits the model, the temperature is in the provider's range, the turns are in an order it takes.
+Where the table does not know a model's limit, nothing is refused on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from corthex.domain.capabilities import for_request
+from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str
+    field: str
+
+
+#: The temperatures each provider takes (inclusive): OpenAI and Gemini 0..2, Anthropic 0..1.
+TEMPERATURE_RANGE: dict[ProviderName, tuple[float, float]] = {
+    ProviderName.OPENAI: (0.0, 2.0),
+    ProviderName.ANTHROPIC: (0.0, 1.0),
+    ProviderName.GEMINI: (0.0, 2.0),
+}
+
+
+def provider_mismatch(request: LLMRequest) -> Refusal | None:
+    """A model another provider serves, sent to this one (`"provider": "anthropic"` with gpt-4o):
+    the provider answers 404 for every request."""
+    owner = provider_for_model(request.model)
+    if owner is None or owner is request.provider:
+        return None
+    return Refusal(
+        f"model {request.model!r} is served by {owner}, not {request.provider}: "
+        f"set 'provider' to {owner.value!r} or leave it out",
+        "provider",
+    )
+
+
+def output_over_maximum(request: LLMRequest) -> Refusal | None:
+    caps = for_request(request)
+    largest = caps.max_output_tokens
+    if request.max_output_tokens is None or largest is None or not caps.known:
+        return None
+    if request.max_output_tokens <= largest:
+        return None
+    return Refusal(
+        f"{request.max_output_tokens:,} is over {request.model}'s largest output of {largest:,} tokens",
+        "max_output_tokens",
+    )
+
+
+def temperature_out_of_range(request: LLMRequest) -> Refusal | None:
+    if request.temperature is None:
+        return None
+    low, high = TEMPERATURE_RANGE[request.provider]
+    if low <= request.temperature <= high:
+        return None
+    return Refusal(
+        f"'temperature' must be between {low:g} and {high:g} for {request.provider}, not {request.temperature:g}",
+        "temperature",
+    )
+
+
+def refused_turn_order(request: LLMRequest) -> Refusal | None:
+    """Anthropic: the first turn must be the user's (400 "first message must use the user role");
+    a last assistant turn (prefill) is refused by the models that do not take one. Consecutive
+    turns of one role are merged by Anthropic, and taken by OpenAI and Gemini: not refused."""
+    if request.provider is not ProviderName.ANTHROPIC:
+        return None
+    if request.messages[0].role != "user":
+        return Refusal("Anthropic takes a conversation only when its first message is the user's", "messages[0]")
+    last = len(request.messages) - 1
+    if last and request.messages[last].role == "assistant" and not for_request(request).prefill:
+        return Refusal(
+            f"{request.model} does not take a last assistant message (prefill): end with the user's message",
+            f"messages[{last}]",
+        )
+    return None
+
+
+_CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
+    provider_mismatch,
+    output_over_maximum,
+    temperature_out_of_range,
+    refused_turn_order,
+)
+
+
+def refusals(request: LLMRequest) -> list[Refusal]:
+    """Every reason the request's provider would refuse it, in field order; [] when none."""
+    return [found for check in _CHECKS if (found := check(request)) is not None]
