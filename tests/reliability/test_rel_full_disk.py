@@ -12,6 +12,7 @@ recovers with little room on the disk.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sqlite3
 import time
@@ -129,3 +130,39 @@ async def _done(engine: Engine, job_id: str):  # type: ignore[no-untyped-def]
 
 def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
+
+
+async def test_no_room_for_a_result_file_pauses_the_worker_and_is_not_counted_against_the_provider(
+    tmp_path: Path, emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The result file cannot be written (ENOSPC in the data directory): that is our disk, not
+    the provider's outage, so it neither counts towards giving the batch up nor loops."""
+    settings = fast_settings(tmp_path, poll_initial=0.2, poll_max=1.0, idle_recheck=0.05)
+    async with Engine(settings) as engine:
+        provider = engine.ctx.providers[ProviderName.OPENAI]
+        download = provider._download  # type: ignore[attr-defined]
+        tries: list[float] = []
+        room = asyncio.Event()
+
+        async def no_room(file_id, path):  # type: ignore[no-untyped-def]
+            tries.append(time.monotonic())
+            if not room.is_set():
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            await download(file_id, path)
+
+        provider._download = no_room  # type: ignore[attr-defined]
+        report = await engine.submit(REQUESTS)
+        stop = asyncio.Event()
+        caplog.set_level(logging.INFO, logger="corthex")
+        worker = asyncio.create_task(engine.run(stop))
+        await asyncio.sleep(FULL)
+        tries_during = len(tries)
+        [batch] = await engine.batches(report.job_id)
+        room.set()
+        summary = await _done(engine, report.job_id)
+        stop.set()
+        await worker
+    assert 1 <= tries_during <= 8, tries_during
+    assert batch.poll_failures == 0, batch  # not the provider's failure
+    assert not [r for r in caplog.records if r.exc_info]
+    assert summary.succeeded == 6
