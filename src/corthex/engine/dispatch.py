@@ -189,10 +189,17 @@ def _leased(ctx: EngineContext, batch_id: str) -> AbstractAsyncContextManager[No
     return renewed(ctx.store.claim, batch_id, ctx.worker_id, ctx.settings.lease_seconds)
 
 
+#: tries allowed when a creation failed on our own storage (a full disk is waited out)
+NEVER_GIVE_UP = 2**31 - 1
+
+
 def maybe_created(exc: ProviderError) -> bool:
     """ "Maybe created": the create call timed out, its connection dropped, its answer was
     unreadable or a 5xx (a gateway may answer so after the provider acted). Such a batch is
-    looked for before it is created again."""
+    looked for before it is created again. Never when our own storage failed (no room for the
+    upload file): that happens before any create call."""
+    if storage_failure(exc) is not None:
+        return False
     return exc.op == "create" and (exc.status_code is None or exc.status_code >= 500)
 
 
@@ -234,6 +241,8 @@ async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, de
     good once the policy says waiting will not help."""
     now = clock.now()
     allowed = ctx.retry_policy.submit_failures_allowed(retryable=exc.retryable)
+    if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses, nobody fails
+        allowed = NEVER_GIVE_UP
     given_up = await ctx.store.submission_failed(
         batch_id, str(exc), retry_at=now + delay, max_failures=allowed, now=now
     )
