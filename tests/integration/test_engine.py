@@ -4,6 +4,8 @@ SDKs against the emulator, with its faults."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -273,23 +275,30 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
     assert line["status"] == "succeeded" and line["cost_usd"] is None
 
 
-async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, emulator: EmulatorServer) -> None:
-    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=6.0))
-    slow = await engine.submit([{"custom_id": f"s{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
-    quick = await engine.submit([{"custom_id": f"q{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)])
-    completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
+@contextlib.asynccontextmanager
+async def worker_loop(engine: Engine, *job_ids: str) -> AsyncIterator[dict[str, asyncio.Event]]:
+    """The worker loop running in the background; one event per job, set when it completes."""
+    completed = {job_id: asyncio.Event() for job_id in job_ids}
     engine.bus.subscribe(lambda e: completed[e.data["job_id"]].set() if e.type == "job.completed" else None)
     stop = asyncio.Event()
     worker = asyncio.create_task(engine.run(stop))
     try:
+        yield completed
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+
+
+async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, emulator: EmulatorServer) -> None:
+    emulator.state.add_fault(Fault("anthropic", "results", kind="slow", delay=6.0))
+    slow = await engine.submit([{"custom_id": f"s{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
+    quick = await engine.submit([{"custom_id": f"q{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)])
+    async with worker_loop(engine, slow.job_id, quick.job_id) as completed:
         await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
         # the OpenAI batch was polled and collected while Anthropic's results were still downloading
         assert (await engine.status(slow.job_id)).status.value == "running"
         emulator.state.clear_faults()  # the download in flight still takes its 6 s
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, timeout=30)
     assert (await engine.status(slow.job_id)).succeeded == 3
 
 
@@ -300,16 +309,9 @@ async def test_a_slow_batch_creation_does_not_hold_up_the_polls(engine: Engine, 
     await engine.step()  # the Anthropic batch is created and now waits for its polls
     emulator.state.add_fault(Fault("openai", "upload", kind="slow", delay=6.0, times=1))
     slow = await engine.submit([{"custom_id": f"s{i}", "model": "gpt-5-mini", "prompt": "업로드"} for i in range(3)])
-    completed = {slow.job_id: asyncio.Event(), quick.job_id: asyncio.Event()}
-    engine.bus.subscribe(lambda e: completed[e.data["job_id"]].set() if e.type == "job.completed" else None)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(engine.run(stop))
-    try:
+    async with worker_loop(engine, slow.job_id, quick.job_id) as completed:
         await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
         # collected while the OpenAI upload was still in flight
         assert [b.status.value for b in await engine.batches(slow.job_id)] == ["intent"]
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, timeout=30)
     assert (await engine.status(slow.job_id)).succeeded == 3
