@@ -26,7 +26,3 @@ def follow(database_time: float, sent_at: float, received_at: float) -> float:
     global _offset
     _offset = database_time - (sent_at + received_at) / 2  # the answer was read mid-way, on average
     return _offset
-
-
-def offset() -> float:
-    return _offset
