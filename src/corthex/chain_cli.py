@@ -8,10 +8,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
+from corthex.domain.describe import describe
+from corthex.domain.events import Event
 from corthex.engine.engine import Engine
-from corthex.engine.events import Event
 from corthex.store.chains import ChainRow
 
 Op = Callable[[Engine], Awaitable[Any]]
@@ -32,33 +34,9 @@ def run_chain(console: Console, command: str, *, broadcast: bool, realtime: bool
 
 
 def _show_event(console: Console, event: Event, started: float) -> None:
-    line = _describe(event)
+    line = describe(event)
     if line:
-        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {line}", highlight=False)
-
-
-def _describe(event: Event) -> str | None:
-    d = event.data
-    if event.type == "chain.started":
-        route = f"{d['route']} ({d['detail']})" if d.get("route") else "to be classified"
-        return f"[bold]chain {d['chain_id']}[/bold] started: route {route}, first step {d['step']}"
-    if event.type == "chain.step" and d["status"] == "submitted":
-        return f"▶ {d['step']}: {_count(len(d['agents']), 'request')} sent ({', '.join(d['models'])})"
-    if event.type == "chain.step" and d["status"] == "done":
-        extra = f" → departments {', '.join(d['departments'])}" if d.get("departments") else ""
-        return f"✔ {d['step']} done{extra}; next: {d['next']}"
-    if event.type == "chain.item":
-        mark = "✔" if d["status"] == "succeeded" else "✘"
-        return f"  {mark} {d['agent']} ({d['model']}) {d['status']}" + (f": {d['error']}" if d.get("error") else "")
-    if event.type == "batch.submitted":
-        return f"  ⧗ {d['provider']} batch {d['remote_id']} ({_count(d['requests'], 'request')})"
-    if event.type == "chain.done":
-        return f"[bold]chain {d['chain_id']} {d['status']}[/bold]"
-    return None
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {escape(line)}", highlight=False)
 
 
 async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> None:

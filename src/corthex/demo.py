@@ -12,12 +12,13 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from corthex.config import Settings
-from corthex.domain.chain import who
+from corthex.domain.describe import describe
+from corthex.domain.events import ChainDone, Event
 from corthex.domain.org import Org
 from corthex.engine.engine import Engine
-from corthex.engine.events import Event
 from corthex.progress import JobProgress, summary_table
 
 SAMPLE_MODELS = (
@@ -129,8 +130,8 @@ async def _sample_chain(console: Console, engine: Engine) -> None:
 
     def on_event(event: Event) -> None:
         _show(console, event, started, engine.chains.org)
-        if event.type == "chain.done":
-            finished.add(event.data["chain_id"])
+        if isinstance(event, ChainDone):
+            finished.add(event.chain_id)
             news.set()
 
     unsubscribe = engine.bus.subscribe(on_event)
@@ -151,16 +152,6 @@ async def _sample_chain(console: Console, engine: Engine) -> None:
 
 
 def _show(console: Console, event: Event, started: float, org: Org) -> None:
-    d = event.data
-    line = None
-    if event.type == "chain.started":
-        line = f"chain {d['chain_id']} started: {d.get('route') or 'to be classified'}, first step {d['step']}"
-    elif event.type == "chain.step" and d.get("status") == "submitted":
-        line = f"▶ {d['step']}: {len(d.get('agents') or [])} agent(s) at work ({', '.join(d.get('models') or [])})"
-    elif event.type == "chain.step" and d.get("status") == "done":
-        line = f"✔ {d['step']} done; next: {d['next']}"
-    elif event.type == "chain.item":
-        name = who(org, str(d.get("custom_id", "")))[1]
-        line = f"  {'✔' if d.get('status') == 'succeeded' else '✘'} {name} ({d.get('model')})"
+    line = describe(event, org)
     if line:
-        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {line}", highlight=False)
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {escape(line)}", highlight=False)

@@ -14,9 +14,9 @@ from chain_support import run_until, total_batches
 
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus, Step
+from corthex.domain.events import ChainDone, Event
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
-from corthex.engine.events import Event
 from corthex.errors import UsageError
 
 STOCK = "삼성전자 주식 다음 분기 전망 분석해줘"  # keyword → CIO (gemini, openai, anthropic ×2)
@@ -301,8 +301,8 @@ async def test_chains_started_beside_the_running_worker_are_advanced_once(
     both = asyncio.Event()
 
     def on_event(event: Event) -> None:
-        if event.type == "chain.done":
-            done.append(event.data["chain_id"])
+        if isinstance(event, ChainDone):
+            done.append(event.chain_id)
             if len(done) >= 2:
                 both.set()
 

@@ -14,6 +14,7 @@ from engine_support import fast_settings, mixed
 
 from corthex.config import Settings
 from corthex.domain.batches import BatchStatus
+from corthex.domain.events import JobCompleted
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.errors import IdempotencyConflict, InvalidInput, JobFinished, NotFound, UsageError
@@ -279,7 +280,7 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
 async def worker_loop(engine: Engine, *job_ids: str) -> AsyncIterator[dict[str, asyncio.Event]]:
     """The worker loop running in the background; one event per job, set when it completes."""
     completed = {job_id: asyncio.Event() for job_id in job_ids}
-    engine.bus.subscribe(lambda e: completed[e.data["job_id"]].set() if e.type == "job.completed" else None)
+    engine.bus.subscribe(lambda e: completed[e.data()["job_id"]].set(), types=(JobCompleted,))
     stop = asyncio.Event()
     worker = asyncio.create_task(engine.run(stop))
     try:
@@ -300,5 +301,3 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
         emulator.state.clear_faults()  # the download in flight still takes its 6 s
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
     assert (await engine.status(slow.job_id)).succeeded == 3
-
-

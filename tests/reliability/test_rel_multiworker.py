@@ -29,6 +29,7 @@ from rel_harness import (
 )
 from sqlalchemy import text
 
+from corthex.domain.events import ChainDone
 from corthex.engine.engine import Engine
 from corthex.store.sql import SqlStore
 
@@ -83,7 +84,7 @@ async def run(
 ) -> None:
     listener = await Engine(settings_for(pg_url, tmp_path)).__aenter__()  # hears every worker (NOTIFY)
     done_events: Counter[str] = Counter()
-    listener.bus.subscribe(lambda e: done_events.update([e.data["chain_id"]] if e.type == "chain.done" else []))
+    listener.bus.subscribe(lambda e: done_events.update([e.data()["chain_id"]]), types=(ChainDone,))
     store = listener.store
     try:
         for w in workers:

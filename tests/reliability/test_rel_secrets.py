@@ -35,8 +35,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from corthex.archive import archive_path, safe_name, write_report
+from corthex.domain.events import Event
 from corthex.engine.engine import Engine
-from corthex.engine.events import Event
 
 KEYS = {
     "OPENAI_API_KEY": "sk-test-Zq9Xj-oai-4f1c2d9e8b7a",
@@ -89,7 +89,7 @@ async def test_no_key_in_logs_api_ws_events_store_or_archive(
     finally:
         worker.kill()
         server.stop()
-    assert any(e.origin for e in events), "no event came from another process"
+    assert any(e.relayed_from for e in events), "no event came from another process"
     assert {"batch.submitted", "batch.collected", "chain.done"} <= {e.type for e in events}
     assert {"batch.submitted", "batch.collected", "chain.done"} <= {m["type"] for m in ws.messages}
     worker_log, server_log = (tmp_path / "worker.log").read_text(errors="replace"), server.text()
@@ -100,7 +100,7 @@ async def test_no_key_in_logs_api_ws_events_store_or_archive(
         + leaks("server log", server_log)
         + leaks("API answers", "\n".join(bodies))
         + leaks("WebSocket", "\n".join(orjson.dumps(m).decode() for m in ws.messages))
-        + leaks("events", repr([(e.type, e.data) for e in events]))
+        + leaks("events", repr([(e.type, e.data()) for e in events]))
         + leaks("store", dump)
     )
     for root in ("archive", "data", "serve-data"):

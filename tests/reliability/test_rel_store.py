@@ -18,9 +18,10 @@ from sqlalchemy import text
 
 from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.chain import Step
+from corthex.domain.events import BatchCollected, ChainDone, Event, UnknownEvent
 from corthex.domain.jobs import JobStatus
 from corthex.domain.requests import LLMRequest, Message, ProviderName
-from corthex.engine.events import Event, EventBus
+from corthex.engine.events import EventBus
 from corthex.engine.intake import request_row
 from corthex.engine.pg_events import MAX_PAYLOAD, PgEventRelay, asyncpg_dsn, decode, encode
 from corthex.store.migrate import alembic_config
@@ -179,8 +180,9 @@ async def test_events_reach_every_process_once(pg_url: str) -> None:
     for bus, sink in zip(buses, heard, strict=True):
         bus.subscribe(sink.append)
     try:
-        await buses[0].publish("batch.collected", batch_id="b1", results=3)
-        await buses[1].publish("chain.done", chain_id="c1", report="r" * 20_000)  # far over NOTIFY's limit
+        await buses[0].publish(BatchCollected(batch_id="b1", provider="openai", results=3, retried=0))
+        long = ChainDone(chain_id="c1", status="completed", cost_usd=0.5, realtime_cost_usd=1.0, report="r" * 20_000)
+        await buses[1].publish(long)  # far over NOTIFY's limit
 
         async def everyone_heard() -> bool:
             await asyncio.sleep(0.05)
@@ -192,12 +194,22 @@ async def test_events_reach_every_process_once(pg_url: str) -> None:
         await asyncio.sleep(0.2)  # and nothing more comes (no echo, no loop)
         assert [len(h) for h in heard] == [2, 2, 2]
         third = {e.type: e for e in heard[2]}
-        assert third["batch.collected"].origin == "p0" and third["batch.collected"].data == {
-            "batch_id": "b1",
-            "results": 3,
+        collected, done = third["batch.collected"], third["chain.done"]
+        assert collected == BatchCollected(
+            batch_id="b1", provider="openai", results=3, retried=0, at=collected.at, relayed_from="p0"
+        )
+        assert isinstance(done, ChainDone) and done.report is None and done.omitted == ("report",)
+        assert done.data() == {
+            "chain_id": "c1",
+            "status": "completed",
+            "cost_usd": 0.5,
+            "realtime_cost_usd": 1.0,
+            "notice": None,
+            "origin": None,
+            "origin_ref": None,
+            "omitted": ["report"],
         }
-        assert third["chain.done"].data == {"chain_id": "c1", "omitted": ["report"]}
-        assert {e.origin for e in heard[0]} == {None, "p1"}  # its own event local, the other relayed
+        assert {e.relayed_from for e in heard[0]} == {None, "p1"}  # its own event local, the other relayed
     finally:
         for relay in relays:
             await relay.close()
@@ -205,11 +217,11 @@ async def test_events_reach_every_process_once(pg_url: str) -> None:
 
 
 def test_notify_payloads_stay_under_the_limit() -> None:
-    event = Event("x", {"a_id": "1", "text": "t" * 100_000, "many": ["y" * 100] * 500, "n": 3})
+    event = UnknownEvent(name="x", payload={"a_id": "1", "text": "t" * 100_000, "many": ["y" * 100] * 500, "n": 3})
     payload = encode(event, "p")
     assert len(payload.encode()) <= MAX_PAYLOAD
     back = decode(payload)
-    assert back is not None and back.data["a_id"] == "1" and back.data["n"] == 3 and back.origin == "p"
+    assert back is not None and back.data()["a_id"] == "1" and back.data()["n"] == 3 and back.relayed_from == "p"
     assert decode("not json") is None
 
 

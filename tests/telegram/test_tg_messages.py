@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tg_fakebot import parse_html, utf16_len
 
 from corthex.domain.chain import ChainStatus, Step
-from corthex.engine.events import Event
+from corthex.domain.events import BatchEnded, ChainItem, ChainStarted
 from corthex.store.chains import ChainRow
 from corthex.telegram import messages as m
 
@@ -135,20 +135,28 @@ def test_command_problems() -> None:
 
 
 def test_progress_lines_are_short_and_escaped() -> None:
-    started = Event(
-        "chain.started",
-        {
-            "chain_id": "ch_1",
-            "command": "a <b> " * 50,
-            "route": "keyword",
-            "departments": ["cio"],
-            "realtime": True,
-            "broadcast": False,
-        },
+    started = ChainStarted(
+        chain_id="ch_1",
+        command="a <b> " * 50,
+        step="delegate",
+        route="keyword",
+        departments=("cio",),
+        realtime=True,
+        broadcast=False,
+        origin="telegram",
     )
     line = m.progress_line(started)
     assert line and "realtime" in line and "&lt;b&gt;" in line and len(line) < 250
-    item = Event("chain.item", {"chain_id": "ch_1", "agent": "x<y", "model": "m", "status": "failed", "error": "E&E"})
+    item = ChainItem(
+        chain_id="ch_1",
+        step="delegate",
+        custom_id="delegate:x<y",
+        agent="x<y",
+        model="m",
+        status="failed",
+        cost_usd=0.0,
+        error="E&E",
+    )
     assert m.progress_line(item) == "   ✘ x&lt;y (m): E&amp;E"
-    assert m.progress_line(Event("batch.ended", {})) is None
+    assert m.progress_line(BatchEnded(batch_id="b", provider="openai", status="ended")) is None
     visible(m.progress_parts("ch_1", [line, m.progress_line(item) or ""])[0])

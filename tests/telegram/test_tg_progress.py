@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from corthex.domain.chain import ChainStatus, Step
-from corthex.engine.events import Event
+from corthex.domain.events import ChainDone, ChainItem, ChainStarted
 from corthex.errors import NotFound
 from corthex.store.chains import ChainRow
 from corthex.telegram.progress import ProgressNotifier, origin_chat
@@ -57,15 +57,30 @@ def notifier(chains: Chains, window: float = 0.2) -> tuple[ProgressNotifier, lis
     return ProgressNotifier(lambda: chains, ALLOWED, send, window), sent  # type: ignore[arg-type, return-value]
 
 
-def started(chain_id: str, origin: str, ref: str | None) -> Event:
-    return Event(
-        "chain.started",
-        {"chain_id": chain_id, "command": "c", "route": None, "departments": [], "origin": origin, "origin_ref": ref},
+def started(chain_id: str, origin: str, ref: str | None) -> ChainStarted:
+    return ChainStarted(
+        chain_id=chain_id,
+        command="c",
+        step="classify",
+        route=None,
+        departments=(),
+        broadcast=False,
+        realtime=False,
+        origin=origin,
+        origin_ref=ref,
     )
 
 
-def item(chain_id: str, agent: str) -> Event:
-    return Event("chain.item", {"chain_id": chain_id, "agent": agent, "model": "m", "status": "succeeded"})
+def item(chain_id: str, agent: str) -> ChainItem:
+    return ChainItem(
+        chain_id=chain_id,
+        step="delegate",
+        custom_id=f"delegate:{agent}",
+        agent=agent,
+        model="m",
+        status="succeeded",
+        cost_usd=0.0,
+    )
 
 
 def test_origin_chat_only_for_allowed_telegram_chats() -> None:
@@ -89,7 +104,7 @@ async def test_lines_are_coalesced_per_window_and_sent_to_the_starting_chat_only
     progress.on_event(item("ch_a", "late"))
     await progress.flush("ch_a")  # the delivery flushes before the report
     assert len(sent) == 3 and "late" in sent[2][1][0]
-    progress.on_event(Event("chain.done", {"chain_id": "ch_a"}))
+    progress.on_event(ChainDone(chain_id="ch_a", status="completed", cost_usd=0.0, realtime_cost_usd=0.0))
     await asyncio.sleep(0.05)
     await progress.aclose()
     assert len(sent) == 3

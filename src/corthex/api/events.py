@@ -11,13 +11,13 @@ import asyncio
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from corthex.engine.events import Event
+from corthex.domain.events import ChainReport, Event
 from corthex.store.chains import ChainRow
 
 RING_SIZE = 2000
@@ -65,7 +65,7 @@ class EventHub:
     def on_event(self, event: Event) -> None:
         """The bus subscriber: number, scrub, remember and fan out (never blocks)."""
         self._seq += 1
-        data = orjson.loads(self._redact(orjson.dumps(event.data, default=str).decode()))
+        data = orjson.loads(self._redact(orjson.dumps(event.data(), default=str).decode()))
         numbered = Numbered(self._seq, event.type, data, event.at)
         self._ring.append(numbered)
         for listener in list(self._listeners):
@@ -105,20 +105,21 @@ class WebSocketDelivery:
 
     name = "websocket"
 
-    def __init__(self, publish: Callable[..., Any], cost: Callable[[str], Any]) -> None:
+    def __init__(self, publish: Callable[[Event], Awaitable[None]], cost: Callable[[str], Any]) -> None:
         self._publish, self._cost = publish, cost
 
     async def deliver(self, chain: ChainRow, report: str) -> None:
         cost, realtime_cost = await self._cost(chain.id)
         await self._publish(
-            "chain.report",
-            chain_id=chain.id,
-            command=chain.command,
-            broadcast=chain.broadcast,
-            departments=list(chain.departments),
-            report=report,
-            cost_usd=cost,
-            realtime_cost_usd=realtime_cost,
-            saving_usd=realtime_cost - cost,
-            delivered_at=time.time(),
+            ChainReport(
+                chain_id=chain.id,
+                command=chain.command,
+                broadcast=chain.broadcast,
+                departments=tuple(chain.departments),
+                report=report,
+                cost_usd=cost,
+                realtime_cost_usd=realtime_cost,
+                saving_usd=realtime_cost - cost,
+                delivered_at=time.time(),
+            )
         )

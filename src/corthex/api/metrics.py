@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from corthex.engine.events import Event
+from corthex.domain.events import BatchCollected, BatchEnded, BatchSubmitted, ChainDone, Event
 from corthex.store.views import StoreCounts
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -35,15 +35,14 @@ class Metrics:
 
     def on_event(self, event: Event) -> None:
         self.events.labels(event.type).inc()
-        data = event.data
-        if event.type == "batch.submitted":
-            self.submitted.labels(str(data.get("provider"))).inc()
-        elif event.type == "batch.ended":
-            self.ended.labels(str(data.get("provider"))).inc()
-        elif event.type == "batch.collected":
-            self.collected.labels(str(data.get("provider"))).inc(int(data.get("results") or 0))
-        elif event.type == "chain.done":
-            self.chains.labels(str(data.get("status"))).inc()
+        if isinstance(event, BatchSubmitted):
+            self.submitted.labels(event.provider).inc()
+        elif isinstance(event, BatchEnded):
+            self.ended.labels(event.provider).inc()
+        elif isinstance(event, BatchCollected):
+            self.collected.labels(event.provider).inc(event.results)
+        elif isinstance(event, ChainDone):
+            self.chains.labels(event.status).inc()
 
     def render(self, counts: StoreCounts, *, queue: int, running_chains: int, clients: int) -> bytes:
         """Set the gauges from a fresh read of the store, then the exposition text."""

@@ -19,13 +19,21 @@ from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
 from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
+from corthex.domain.events import (
+    BatchCollected,
+    ChainDone,
+    ChainItem,
+    ChainStarted,
+    ChainStepDone,
+    ChainStepSubmitted,
+    Event,
+)
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.engine.budget import BudgetCheck, budget_guard, check_budget
 from corthex.engine.context import EngineContext
-from corthex.engine.events import Event
 from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
@@ -53,7 +61,7 @@ class ChainRunner:
         # the same worker succeeds (that is how it is renewed): a tick must not step into a chain
         # that a `start` (a REST or Telegram command, a realtime run) in this process still holds.
         self._in_hand: set[str] = set()
-        ctx.bus.subscribe(self._on_event)
+        ctx.bus.subscribe(self._on_event, types=(ChainDone, BatchCollected))
 
     @property
     def store(self):  # noqa: ANN201 - the chain verbs of the store
@@ -92,17 +100,18 @@ class ChainRunner:
             await self.store.claim(chain_id, self.ctx.worker_id, clock.now(), self.ctx.settings.lease_seconds)
             chain = await self.store.get(chain_id)
             await self.ctx.bus.publish(
-                "chain.started",
-                chain_id=chain_id,
-                command=command,
-                step=step.value,
-                departments=list(departments),
-                route=method,
-                detail=detail,
-                broadcast=chain.broadcast,
-                realtime=realtime,
-                origin=origin,
-                origin_ref=origin_ref,
+                ChainStarted(
+                    chain_id=chain_id,
+                    command=command,
+                    step=step.value,
+                    departments=tuple(departments),
+                    route=method,
+                    detail=detail,
+                    broadcast=chain.broadcast,
+                    realtime=realtime,
+                    origin=origin,
+                    origin_ref=origin_ref,
+                )
             )
             try:
                 async with self._leased(chain_id):
@@ -179,20 +188,17 @@ class ChainRunner:
 
     async def _complete(self, chain: ChainRow, step: Step, results: StepResults) -> None:
         updates: dict[str, object] = {}
+        chosen: tuple[str, ...] | None = None  # the departments, when this step chose them
         if step is Step.CLASSIFY:
             department, method = logic.route_after_classify(self.org, results)
-            updates = {"departments": (department,), "route_method": method, "route_detail": department}
+            chosen = (department,)
+            updates = {"departments": chosen, "route_method": method, "route_detail": department}
         following = logic.next_step(step, chain.broadcast)
         if not await self.store.move(chain.id, from_step=step, to_step=following, **updates):
             return  # another worker advanced it
         crash_point("between_steps")
         await self.ctx.bus.publish(
-            "chain.step",
-            chain_id=chain.id,
-            step=step.value,
-            status="done",
-            next=following.value,
-            **({"departments": list(updates["departments"])} if "departments" in updates else {}),
+            ChainStepDone(chain_id=chain.id, step=step.value, next=following.value, departments=chosen)
         )
         await self._enter(await self.store.get(chain.id), following)
 
@@ -258,13 +264,13 @@ class ChainRunner:
             return  # submitted concurrently by another worker
         agents = [logic.agent_of(r.custom_id) for r in requests]
         await self.ctx.bus.publish(
-            "chain.step",
-            chain_id=chain.id,
-            step=step.value,
-            status="submitted",
-            job_id=job_id,
-            agents=agents,
-            models=sorted({r.model for r in requests}),
+            ChainStepSubmitted(
+                chain_id=chain.id,
+                step=step.value,
+                job_id=job_id,
+                agents=tuple(agents),
+                models=tuple(sorted({r.model for r in requests})),
+            )
         )
         self.ctx.wake.set()
 
@@ -284,15 +290,16 @@ class ChainRunner:
         crash_point("before_finish")
         await self.store.finish(chain.id, status, report=report, error=notice)
         await self.ctx.bus.publish(
-            "chain.done",
-            chain_id=chain.id,
-            status=status.value,
-            cost_usd=cost,
-            realtime_cost_usd=realtime_cost,
-            report=report,
-            notice=notice,
-            origin=chain.origin,
-            origin_ref=chain.origin_ref,
+            ChainDone(
+                chain_id=chain.id,
+                status=status.value,
+                cost_usd=cost,
+                realtime_cost_usd=realtime_cost,
+                report=report,
+                notice=notice,
+                origin=chain.origin,
+                origin_ref=chain.origin_ref,
+            )
         )
 
     async def deliver_owed(self) -> None:
@@ -321,12 +328,12 @@ class ChainRunner:
     # -- live items ---------------------------------------------------------------------------
 
     async def _on_event(self, event: Event) -> None:
-        if event.type == "chain.done" and event.origin is not None:
+        if isinstance(event, ChainDone) and event.relayed_from is not None:
             self.ctx.wake.set()  # finished elsewhere: a report may be owed to a sink of ours
-        if event.type != "batch.collected":
+        if not isinstance(event, BatchCollected):
             return
-        for item in await self.store.items_of_batch(event.data["batch_id"]):
-            await self.ctx.bus.publish("chain.item", **item)
+        for item in await self.store.items_of_batch(event.batch_id):
+            await self.ctx.bus.publish(ChainItem(**item))
 
 
 def _plan(chain: ChainRow) -> ChainPlan:

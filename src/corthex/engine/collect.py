@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from corthex import clock
 from corthex.crashpoints import crash_point
+from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus
 from corthex.engine.calls import provider_rows
@@ -56,10 +57,10 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
     await ctx.store.checkpoint()  # the WAL back to nothing: a worker recovers from a full disk with little room
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
     await ctx.bus.publish(
-        "batch.collected", batch_id=batch.id, provider=batch.provider.value, results=written, retried=retried
+        BatchCollected(batch_id=batch.id, provider=batch.provider.value, results=written, retried=retried)
     )
     for job_id in await ctx.store.finish_jobs(now):
-        await ctx.bus.publish("job.completed", job_id=job_id)
+        await ctx.bus.publish(JobCompleted(job_id=job_id))
         ctx.wake.set()
     if retried:
         ctx.wake.set()

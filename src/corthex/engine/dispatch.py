@@ -14,6 +14,7 @@ import orjson
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef
+from corthex.domain.events import BatchDuplicateCanceled, BatchSubmitFailed, BatchSubmitted
 from corthex.domain.limits import ProviderLimits
 from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -142,12 +143,9 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     await ctx.store.release(batch_id, ctx.worker_id)
     log.info("batch %s created at %s as %s (%d requests)", batch_id, provider_name, ref.remote_id, len(items))
     await ctx.bus.publish(
-        "batch.submitted",
-        batch_id=batch_id,
-        provider=provider_name,
-        model=model,
-        requests=len(items),
-        remote_id=ref.remote_id,
+        BatchSubmitted(
+            batch_id=batch_id, provider=provider_name, model=model, requests=len(items), remote_id=ref.remote_id
+        )
     )
     return 1
 
@@ -180,9 +178,7 @@ async def cancel_duplicate(ctx: EngineContext, provider_name: str, batch_id: str
             await ctx.provider(provider_name).cancel(ref)
     except ProviderError as exc:
         log.error("duplicate %s of batch %s could not be canceled: %s", ref.remote_id, batch_id, exc)
-    await ctx.bus.publish(
-        "batch.duplicate_canceled", batch_id=batch_id, provider=provider_name, remote_id=ref.remote_id
-    )
+    await ctx.bus.publish(BatchDuplicateCanceled(batch_id=batch_id, provider=provider_name, remote_id=ref.remote_id))
 
 
 def _leased(ctx: EngineContext, batch_id: str) -> AbstractAsyncContextManager[None]:
@@ -232,7 +228,7 @@ async def _unconfirmed(ctx: EngineContext, batch_id: str, exc: ProviderError, de
     await ctx.store.creation_unconfirmed(batch_id, str(exc), retry_at=clock.now() + delay)
     log.warning("batch %s: creation unconfirmed (%s); looked for in %.1fs", batch_id, exc, delay)
     await ctx.bus.publish(
-        "batch.submit_failed", batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=0
+        BatchSubmitFailed(batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=0)
     )
 
 
@@ -262,12 +258,9 @@ async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, de
             allowed,
         )
     await ctx.bus.publish(
-        "batch.submit_failed",
-        batch_id=batch_id,
-        provider=exc.provider,
-        error=str(exc),
-        retry_in=delay,
-        given_up=len(given_up),
+        BatchSubmitFailed(
+            batch_id=batch_id, provider=exc.provider, error=str(exc), retry_in=delay, given_up=len(given_up)
+        )
     )
     if given_up:
         await ctx.store.finish_jobs(now)

@@ -25,6 +25,7 @@ from corthex import clock, redaction
 from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.chain import ChainStatus
+from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.budget import budget_guard, check_budget
@@ -222,7 +223,7 @@ class Engine:
                 if twin is None:
                     raise
                 return twin
-        await self.bus.publish("job.submitted", job_id=job_id, total=intake.total, queued=queue)
+        await self.bus.publish(JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
         self.ctx.wake.set()
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
@@ -245,7 +246,7 @@ class Engine:
         """Send everything waiting in the queue now. Returns the number of requests released."""
         released = await self.store.release_queued()
         if released:
-            await self.bus.publish("queue.flushed", requests=released)
+            await self.bus.publish(QueueFlushed(requests=released))
             self.ctx.wake.set()
         return released
 
@@ -275,7 +276,7 @@ class Engine:
         for batch_id in await self.store.cancel_job(job_id, clock.now()):
             await self._cancel_remote(batch_id)
         await self.store.finish_jobs(clock.now())
-        await self.bus.publish("job.canceled", job_id=job_id)
+        await self.bus.publish(JobCanceled(job_id=job_id))
         self.ctx.wake.set()
         return await self.status(job_id)
 

@@ -1,44 +1,36 @@
-"""Events: facts about changes, fanned out to subscribers (CLI, WebSocket, Telegram, metrics)."""
+"""The event bus: facts about changes (domain/events.py), fanned out to subscribers (CLI,
+WebSocket, Telegram, metrics, the PostgreSQL relay)."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+
+from corthex.domain.events import Event
+
+__all__ = ["Event", "EventBus", "Subscriber"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    type: str  #: job.submitted, batch.submitted, batch.progress, batch.ended, job.completed, …
-    data: dict[str, Any]
-    at: float = field(default_factory=time.time)
-    #: None for an event of this process; the publishing process's id for one relayed from another
-    #: process (PostgreSQL LISTEN/NOTIFY, engine/pg_events.py)
-    origin: str | None = None
-
 
 Subscriber = Callable[[Event], Awaitable[None] | None]
 
 
 class EventBus:
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, tuple[type[Event], ...]]] = []
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Register `callback`; returns a function that unsubscribes it."""
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+    def subscribe(self, callback: Subscriber, types: Iterable[type[Event]] = ()) -> Callable[[], None]:
+        """Register `callback` for events of `types` (every event when empty); returns a function
+        that unsubscribes it."""
+        entry = (callback, tuple(types))
+        self._subscribers.append(entry)
+        return lambda: self._subscribers.remove(entry)
 
-    async def publish(self, type_: str, **data: Any) -> None:
-        await self.deliver(Event(type_, data))
-
-    async def deliver(self, event: Event) -> None:
-        """Hand a ready event to every subscriber (also used to re-publish relayed events)."""
-        for callback in list(self._subscribers):
+    async def publish(self, event: Event) -> None:
+        """Hand an event to every subscriber that wants it (also used to re-publish relayed events)."""
+        for callback, types in list(self._subscribers):
+            if types and not isinstance(event, types):
+                continue
             try:
                 outcome = callback(event)
                 if outcome is not None:

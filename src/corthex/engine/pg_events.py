@@ -2,7 +2,7 @@
 database sees every event, so WebSocket clients of any server hear about work done anywhere.
 
 Each process's bus NOTIFYs its own events on one channel and LISTENs to it; events from other
-processes are re-published locally with `Event.origin` set (and never sent on again). NOTIFY
+processes are re-published locally with `Event.relayed_from` set (and never sent on again). NOTIFY
 payloads must stay under 8000 bytes: long text fields (a chain's report) are left out and named
 in `omitted`, so a client fetches them by id.
 """
@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import URL
 
-from corthex.engine.events import Event, EventBus
+from corthex.domain.events import Event, from_wire
+from corthex.engine.events import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,17 @@ LONG_TEXT = 500  #: string fields longer than this are left out of an oversized 
 
 def encode(event: Event, origin: str) -> str:
     """The event as a NOTIFY payload, under MAX_PAYLOAD bytes."""
-    message: dict[str, Any] = {"o": origin, "t": event.type, "a": event.at, "d": event.data}
+    data = event.data()
+    message: dict[str, Any] = {"o": origin, "t": event.type, "a": event.at, "d": data}
     raw = orjson.dumps(message, default=str)
     if len(raw) > MAX_PAYLOAD:
-        data = event.data
         long = sorted(k for k, v in data.items() if isinstance(v, str) and len(v) > LONG_TEXT)
         slim = {k: v for k, v in data.items() if k not in long}
         message["d"] = {**slim, "omitted": long}
         raw = orjson.dumps(message, default=str)
     if len(raw) > MAX_PAYLOAD:  # still too big: ids and scalars only
-        scalars = {k: v for k, v in event.data.items() if isinstance(v, int | float | bool) or k.endswith("id")}
-        message["d"] = {**scalars, "omitted": sorted(set(event.data) - set(scalars))}
+        scalars = {k: v for k, v in data.items() if isinstance(v, int | float | bool) or k.endswith("id")}
+        message["d"] = {**scalars, "omitted": sorted(set(data) - set(scalars))}
         raw = orjson.dumps(message, default=str)[:MAX_PAYLOAD]
     return raw.decode()
 
@@ -46,7 +47,7 @@ def encode(event: Event, origin: str) -> str:
 def decode(payload: str) -> Event | None:
     try:
         message = orjson.loads(payload)
-        return Event(str(message["t"]), dict(message["d"]), float(message["a"]), origin=str(message["o"]))
+        return from_wire(str(message["t"]), dict(message["d"]), float(message["a"]), relayed_from=str(message["o"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignoring a malformed event notification")
         return None
@@ -99,7 +100,7 @@ class PgEventRelay:
 
     def _on_local(self, event: Event) -> None:
         """Queue this process's events for the sender: the engine never waits on a NOTIFY."""
-        if event.origin is not None:  # relayed here from elsewhere: not ours to send on
+        if event.relayed_from is not None:  # relayed here from elsewhere: not ours to send on
             return
         try:
             self._outbox.put_nowait(encode(event, self.process_id))
@@ -118,8 +119,8 @@ class PgEventRelay:
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         event = decode(payload)
-        if event is None or event.origin == self.process_id:
+        if event is None or event.relayed_from == self.process_id:
             return
-        task = asyncio.get_running_loop().create_task(self.bus.deliver(event))
+        task = asyncio.get_running_loop().create_task(self.bus.publish(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

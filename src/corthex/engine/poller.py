@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
+from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
 from corthex.domain.results import ResultStatus
 from corthex.engine.calls import provider_call
 from corthex.engine.collect import collect
@@ -155,15 +156,12 @@ async def _abandon_intent(ctx: EngineContext, batch: BatchRow, error: str, *, ma
     given_up = await ctx.store.submission_failed(batch.id, error, retry_at=now, max_failures=max_failures, now=now)
     log.error("batch %s given up: %s", batch.id, error)
     await ctx.bus.publish(
-        "batch.submit_failed",
-        batch_id=batch.id,
-        provider=batch.provider.value,
-        error=error,
-        retry_in=0,
-        given_up=len(given_up),
+        BatchSubmitFailed(
+            batch_id=batch.id, provider=batch.provider.value, error=error, retry_in=0, given_up=len(given_up)
+        )
     )
     for job_id in await ctx.store.finish_jobs(now):
-        await ctx.bus.publish("job.completed", job_id=job_id)
+        await ctx.bus.publish(JobCompleted(job_id=job_id))
 
 
 async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
@@ -201,12 +199,13 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
     )
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
         await ctx.bus.publish(
-            "batch.progress",
-            batch_id=batch.id,
-            provider=batch.provider.value,
-            done=status.done,
-            failed=status.failed,
-            total=batch.request_count,
+            BatchProgress(
+                batch_id=batch.id,
+                provider=batch.provider.value,
+                done=status.done,
+                failed=status.failed,
+                total=batch.request_count,
+            )
         )
 
 
@@ -265,7 +264,7 @@ async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus,
         poll_failures=0,
     )
     await ctx.bus.publish(
-        "batch.ended", batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error
+        BatchEnded(batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error)
     )
 
 

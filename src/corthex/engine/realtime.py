@@ -11,6 +11,7 @@ import orjson
 
 from corthex import clock
 from corthex.crashpoints import crash_point
+from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
@@ -30,9 +31,9 @@ async def run_realtime(ctx: EngineContext, job_id: str) -> None:
     batch_id = realtime_batch_id(job_id)
     bodies = await ctx.store.take_realtime(job_id, batch_id)
     finals = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
-    await ctx.bus.publish("batch.collected", batch_id=batch_id, provider="realtime", results=len(finals), retried=0)
+    await ctx.bus.publish(BatchCollected(batch_id=batch_id, provider="realtime", results=len(finals), retried=0))
     for done in await ctx.store.finish_jobs(clock.now()):
-        await ctx.bus.publish("job.completed", job_id=done)
+        await ctx.bus.publish(JobCompleted(job_id=done))
 
 
 async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> FinalResult:

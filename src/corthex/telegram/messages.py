@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from corthex.engine.events import Event
+from corthex.domain.describe import describe
+from corthex.domain.events import ChainDone, Event
 from corthex.store.chains import ChainRow
 
 LIMIT = 4096  #: Telegram's maximum message length
@@ -286,24 +287,12 @@ def start_failed(reason: str) -> str:
 
 
 def progress_line(event: Event) -> str | None:
-    """One short HTML line for a chain event, or None for events not worth a line."""
-    d = event.data
-    if event.type == "chain.started":
-        route = f"{d['route']} → {', '.join(d['departments'])}" if d.get("route") else "to be classified"
-        mode = ("realtime" if d.get("realtime") else "batch") + (" · broadcast" if d.get("broadcast") else "")
-        return f"▶ started ({esc(mode)}), route {esc(route)}: “{esc(excerpt(d.get('command', '')))}”"
-    if event.type == "chain.step" and d.get("status") == "submitted":
-        agents = d.get("agents") or []
-        who = esc(excerpt(", ".join(agents), 120))
-        return f"⏳ <b>{esc(d['step'])}</b>: {len(agents)} request(s) sent — {who}"
-    if event.type == "chain.step" and d.get("status") == "done":
-        extra = f" → {', '.join(d['departments'])}" if d.get("departments") else ""
-        return f"✅ <b>{esc(d['step'])}</b> done{esc(extra)}; next: {esc(d.get('next', ''))}"
-    if event.type == "chain.item":
-        mark = "✔" if d.get("status") == "succeeded" else "✘"
-        error = f": {d['error']}" if d.get("error") else ""
-        return f"   {mark} {esc(str(d.get('agent')))} ({esc(str(d.get('model')))}){esc(error)}"
-    return None
+    """One short HTML line for a chain's progress, or None for events not worth a line (the
+    chain's end is not one: its report follows)."""
+    if isinstance(event, ChainDone):
+        return None
+    line = describe(event)
+    return esc(line) if line else None
 
 
 def progress_parts(chain_id: str, lines: Sequence[str]) -> list[str]:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from corthex.engine.events import Event
+from corthex.domain.events import ChainDone, ChainItem, ChainStarted, ChainStepDone, ChainStepSubmitted, Event
 from corthex.errors import NotFound
 from corthex.store.chains import ChainStore
 from corthex.telegram import messages
@@ -20,6 +20,9 @@ from corthex.telegram import messages
 log = logging.getLogger(__name__)
 
 Send = Callable[[int, Sequence[str]], Awaitable[None]]
+
+#: the chain events a chat hears about
+EVENTS = (ChainStarted, ChainStepSubmitted, ChainStepDone, ChainItem, ChainDone)
 
 
 def origin_chat(origin: str | None, origin_ref: str | None, allowed: frozenset[int]) -> int | None:
@@ -43,24 +46,24 @@ class ProgressNotifier:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def on_event(self, event: Event) -> None:
-        """Bus subscriber: buffer the event's line for its chain's chat; never waits."""
-        if not event.type.startswith("chain.") or "chain_id" not in event.data:
+        """Bus subscriber (for `EVENTS`): buffer the event's line for its chain's chat; never waits."""
+        if not isinstance(event, EVENTS):
             return
-        chain_id = event.data["chain_id"]
-        if event.type == "chain.started":
-            self._chat[chain_id] = origin_chat(event.data.get("origin"), event.data.get("origin_ref"), self._allowed)
+        chain_id = event.chain_id
+        if isinstance(event, ChainStarted):
+            self._chat[chain_id] = origin_chat(event.origin, event.origin_ref, self._allowed)
         if chain_id in self._chat and self._chat[chain_id] is None:
-            if event.type == "chain.done":
+            if isinstance(event, ChainDone):
                 self._forget(chain_id)
             return
         line = messages.progress_line(event)
         if line:
             self._lines.setdefault(chain_id, []).append(line)
-        if event.type == "chain.done":
+        if isinstance(event, ChainDone):
             self._spawn(self._final(chain_id))
         elif line and chain_id not in self._timers:
             # the start is the user's acknowledgement: send it at once; later lines are coalesced
-            delay = 0.0 if event.type == "chain.started" else self._window
+            delay = 0.0 if isinstance(event, ChainStarted) else self._window
             self._timers[chain_id] = self._spawn(self._later(chain_id, delay))
 
     async def flush(self, chain_id: str) -> None:

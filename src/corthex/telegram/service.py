@@ -27,6 +27,7 @@ from corthex.redaction import Redactor
 from corthex.store.chains import ChainStore
 from corthex.telegram.delivery import TelegramDelivery
 from corthex.telegram.handlers import COMMANDS, Commands
+from corthex.telegram.progress import EVENTS as PROGRESS_EVENTS
 from corthex.telegram.progress import ProgressNotifier
 from corthex.telegram.redact import LogGuard
 from corthex.telegram.sender import send_parts
@@ -97,7 +98,7 @@ class TelegramService:
         assert app.updater is not None
         await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=[Update.MESSAGE])
         await app.start()
-        self._unsubscribe = self.engine.bus.subscribe(self.progress.on_event)
+        self._unsubscribe = self.engine.bus.subscribe(self.progress.on_event, types=PROGRESS_EVENTS)
         log.info("Telegram bot @%s is polling; allowed chats: %s", app.bot.username, sorted(self.allowed))
 
     async def stop(self) -> None:

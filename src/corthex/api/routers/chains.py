@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from corthex.api import views
 from corthex.api.schemas import Chain, ChainBody, ChainDetail, ChainStarted, ErrorBody
 from corthex.api.state import ServerState, server_state
+from corthex.domain import events
 from corthex.domain.chain import ChainStatus
-from corthex.engine.events import Event
 
 router = APIRouter(prefix="/chains", tags=["chains"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -46,9 +46,9 @@ async def _start_in_background(state: ServerState, body: ChainBody) -> str:
     marker = object()
     announced: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    def on_event(event: Event) -> None:
-        if event.type == "chain.started" and _starter.get() is marker and not announced.done():
-            announced.set_result(event.data["chain_id"])
+    def on_event(event: events.Event) -> None:
+        if isinstance(event, events.ChainStarted) and _starter.get() is marker and not announced.done():
+            announced.set_result(event.chain_id)
 
     async def run() -> None:
         _starter.set(marker)
@@ -64,7 +64,7 @@ async def _start_in_background(state: ServerState, body: ChainBody) -> str:
         if not announced.done():
             announced.set_exception(RuntimeError("the chain did not announce its start"))
 
-    unsubscribe = state.engine.bus.subscribe(on_event)
+    unsubscribe = state.engine.bus.subscribe(on_event, types=(events.ChainStarted,))
     try:
         state.spawn(run(), name="chain-start")
         return await announced

@@ -11,6 +11,7 @@ from corthex.api.routers.jobs import ERRORS, submitted
 from corthex.api.schemas import Cleared, Flushed, QueueBody, QueueState, Submitted
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
+from corthex.domain.events import QueueCleared
 from corthex.domain.jobs import JobStatus
 from corthex.errors import JobFinished
 
@@ -67,5 +68,5 @@ async def clear(state: State) -> Cleared:
                 await state.engine.cancel(job.id)
                 canceled.append(job.id)
                 count += job.total
-    await state.engine.bus.publish("queue.cleared", jobs=len(canceled), requests=count)
+    await state.engine.bus.publish(QueueCleared(jobs=len(canceled), requests=count))
     return Cleared(canceled_jobs=canceled, canceled_requests=count)
