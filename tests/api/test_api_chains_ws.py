@@ -42,6 +42,8 @@ async def test_a_chain_runs_and_its_events_arrive_until_the_report(
     assert specialists["status"] == "done" and len(specialists["items"]) >= 2
     assert all(i["status"] == "succeeded" and i["content"] and i["model"] for i in specialists["items"])
     assert all(i["agent_name"] and i["department"] for i in specialists["items"])
+    ladder = {s["step"]: s["state"] for s in chain["ladder"]}  # each step's state, worked out by the server
+    assert ladder["specialists"] == ladder["synthesize"] == ladder["deliver"] == "done" and "summary" not in ladder
     assert chain_id in [c["id"] for c in (await client.get("/chains")).json()]
 
     archived = (await client.get("/archive")).json()

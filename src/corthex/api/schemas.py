@@ -175,9 +175,15 @@ class Chain(BaseModel):
     error: str | None
 
 
+class LadderStep(BaseModel):
+    step: str
+    state: Literal["done", "running", "pending", "skipped", "stopped"]
+
+
 class ChainDetail(Chain):
     report: str | None
     steps: list[ChainStep]
+    ladder: list[LadderStep]  #: each step of the chain's path with the state the dashboard shows
 
 
 class ChainStarted(BaseModel):

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from corthex.api.state import ServerState
 from corthex.domain.budget import day_start
-from corthex.domain.chain import ChainStatus, who
+from corthex.domain.chain import ChainStatus, Step, who
 from corthex.domain.jobs import JobStatus, RequestState
 from corthex.domain.org import Org
+from corthex.domain.step_states import step_states
 from corthex.store.chains import ChainRow, StepRow
 
 RECENT = 10
@@ -46,6 +47,9 @@ async def chain_detail(state: ServerState, chain: ChainRow) -> dict[str, Any]:
     data = await chain_summary(state, chain)
     data["report"] = chain.report
     data["steps"] = [await _step(state, s) for s in await state.engine.store.chains.steps(chain.id)]
+    recorded = {Step(s["step"]): s["status"] for s in data["steps"]}
+    ladder = step_states(chain.step, chain.status, chain.broadcast, recorded)
+    data["ladder"] = [{"step": step.value, "state": shown.value} for step, shown in ladder]
     return data
 
 

@@ -6,7 +6,6 @@ import { Live } from "./live.js";
 import { escapeHtml as esc, renderMarkdown } from "./md.js";
 
 const $ = (id) => document.getElementById(id);
-const STEPS = ["classify", "delegate", "specialists", "synthesize", "summary", "deliver"];
 const ICONS = { done: "✔", running: "◐", pending: "○", skipped: "–", stopped: "■" };
 const state = { chainId: null, chain: null, fetchedAt: 0, job: null, tab: "chains", starting: false, open: {} };
 const timers = {};
@@ -84,15 +83,6 @@ async function refreshChain() {
   renderChain(chain);
 }
 
-function stepState(chain, name, index) {
-  const record = chain.steps.find((s) => s.step === name);
-  const current = chain.step === "done" ? STEPS.length : STEPS.indexOf(chain.step);
-  if (name === "deliver") return chain.status === "completed" ? "done" : current === index ? "running" : "pending";
-  if (record) return record.status === "running" && chain.status !== "running" ? "stopped" : record.status;
-  if (current === index) return chain.status === "running" ? "running" : "stopped";
-  return index < current ? "skipped" : "pending";
-}
-
 function renderChain(chain) {
   $("chain-empty").hidden = true;
   $("chain-body").hidden = false;
@@ -111,10 +101,9 @@ function renderChain(chain) {
   const pct = chain.realtime_cost_usd ? ` (${Math.round((100 * chain.saving_usd) / chain.realtime_cost_usd)}%)` : "";
   $("chain-saving").textContent = usd(chain.saving_usd) + pct;
   tick();
-  const steps = STEPS.filter((s) => s !== "summary" || chain.broadcast);
-  $("steps").innerHTML = steps
-    .map((name) => {
-      const s = stepState(chain, name, STEPS.indexOf(name));
+  // each step's state is the server's (GET /chains/{id} → ladder), not worked out here
+  $("steps").innerHTML = chain.ladder
+    .map(({ step: name, state: s }) => {
       return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${name}: ${s}"><span class="icon">${ICONS[s] || "○"}</span>${name}</li>`;
     })
     .join("");
