@@ -115,7 +115,11 @@ async def test_a_signed_webhook_wakes_the_poller_and_a_bad_one_is_refused(secure
             woken = await openai.post("/webhooks/openai", content=body, headers=delivery)
             replayed = await openai.post("/webhooks/openai", content=body, headers=delivery)  # within its window
         assert woken.status_code == 200 and woken.json()["handled"] is True
-        assert replayed.status_code == 200 and replayed.json() == {"handled": False, "type": "batch.completed", "replayed": True}
+        assert replayed.status_code == 200 and replayed.json() == {
+            "handled": False,
+            "type": "batch.completed",
+            "replayed": True,
+        }
         started = time.monotonic()
         job = await job_done(client, job_id, limit_s=15)
         assert job["succeeded"] == 1 and time.monotonic() - started < 15

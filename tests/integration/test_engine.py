@@ -302,3 +302,39 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
     assert (await engine.status(slow.job_id)).succeeded == 3
 
 
+async def test_a_slow_batch_creation_does_not_hold_up_the_polls(engine: Engine, emulator: EmulatorServer) -> None:
+    """Issue 12, item 13: the worker waited for every creation of a round before it polled
+    anything; a slow upload held up the results of every other batch."""
+    quick = await engine.submit([{"custom_id": f"q{i}", "model": "claude-haiku-4-5", "prompt": "p"} for i in range(3)])
+    await engine.step()  # the Anthropic batch is created and now waits for its polls
+    emulator.state.add_fault(Fault("openai", "upload", kind="slow", delay=6.0, times=1))
+    slow = await engine.submit([{"custom_id": f"s{i}", "model": "gpt-5-mini", "prompt": "업로드"} for i in range(3)])
+    async with worker_loop(engine, slow.job_id, quick.job_id) as completed:
+        await asyncio.wait_for(completed[quick.job_id].wait(), timeout=30)
+        # collected while the OpenAI upload was still in flight
+        assert [b.status.value for b in await engine.batches(slow.job_id)] == ["intent"]
+        await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
+    assert (await engine.status(slow.job_id)).succeeded == 3
+
+
+async def test_an_idle_worker_sleeps_between_rounds(engine: Engine) -> None:
+    """With creation in the background, each round's dispatch woke the loop when it ended, even
+    having sent nothing: an idle server ran ~150 rounds a second, and its API requests waited
+    for database connections (the dashboard's restart test saw a finished chain as running)."""
+    rounds = 0
+    started = asyncio.Event()
+    step = engine.step
+
+    async def counted(*args: object) -> None:
+        nonlocal rounds
+        rounds += 1
+        started.set()
+        await step(*args)  # type: ignore[arg-type]
+
+    engine.step = counted  # type: ignore[method-assign]
+    async with worker_loop(engine):
+        await asyncio.wait_for(started.wait(), timeout=30)  # the loop starts once the SDKs are imported
+        first = rounds
+        await asyncio.sleep(1.0)
+    # idle_recheck is 0.2 s in the test settings: about five rounds, never hundreds
+    assert rounds - first <= 15, f"{rounds - first} rounds in one idle second"

@@ -22,10 +22,10 @@ def realtime_calls(stats: dict[str, dict[str, object]]) -> int:
     return sum(int(stats[p]["calls"].get("realtime", 0)) for p in ("openai", "anthropic", "gemini"))  # type: ignore[attr-defined]
 
 
-def start_chain(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_chain(env: dict[str, str], log: Path, *flags: str) -> subprocess.Popen[bytes]:
     """`corthex chain --realtime` runs the whole chain in its own process."""
     with log.open("ab") as out:
-        return subprocess.Popen([*CORTHEX, "chain", "--realtime", COMMAND], env=env, stdout=out, stderr=out)
+        return subprocess.Popen([*CORTHEX, "chain", "--realtime", *flags, COMMAND], env=env, stdout=out, stderr=out)
 
 
 async def test_a_kill_during_a_realtime_step_resends_only_the_unanswered_calls(

@@ -18,19 +18,22 @@ async def test_a_stalled_realtime_sender_keeps_its_calls_and_none_is_sent_twice(
     tmp_path: Path, emulator_process: EmulatorProcess
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'stall.db'}"
-    # the chain process's loop blocks for 4 s (four leases) once the first specialist answer is
-    # written, while the backend specialist's call is still out at the provider
-    env = worker_env(emulator_process, url, tmp_path, CORTHEX_PROVIDER_TIMEOUT="60")
+    # whichever process sends the step's calls (the chain's own, or the worker if it took the chain
+    # first) blocks its event loop for 4 s (two leases) once its first answer is written, while
+    # another call is still out at the provider; the other process is alive to take over
+    stall = {"CORTHEX_STALL_AT": "after_realtime_answer:4", "CORTHEX_LEASE_SECONDS": "2"}
+    env = worker_env(emulator_process, url, tmp_path, CORTHEX_PROVIDER_TIMEOUT="60", **stall)
     worker = Worker(env, tmp_path / "worker.log").start()
     store = await SqlStore.open(url)
     chain = None
     try:
         await worker.ready()
         emulator_process.add_fault(provider=HELD_PROVIDER, op="realtime", kind="slow", delay=6, times=1)
-        chain = start_chain({**env, "CORTHEX_STALL_AT": "after_realtime_answer:4"}, tmp_path / "chain.log")
+        chain = start_chain(env, tmp_path / "chain.log", "--wait")
         await wait_until(lambda: all_done(store), 90, "the chain to finish")
         assert chain.wait(30) == 0, (tmp_path / "chain.log").read_text()
-        assert "CORTHEX_STALLED_AT" in (tmp_path / "chain.log").read_text()
+        logs = (tmp_path / "chain.log").read_text() + worker.text()
+        assert "CORTHEX_STALLED_AT" in logs
         assert await worker.stop() == 0, worker.tail()
         results = await scalar(store, "SELECT count(*) FROM results WHERE batch_id LIKE 'rt_%'")
         sent = realtime_calls(emulator_process.stats())
