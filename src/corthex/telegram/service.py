@@ -141,8 +141,8 @@ class TelegramService:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a Telegram task failed: %s", self.describe(task.exception()))  # type: ignore[arg-type]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("a Telegram task failed: %s", self.describe(exc))
 
     async def _cancel_tasks(self) -> None:
         tasks = list(self._tasks)
