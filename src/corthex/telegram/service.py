@@ -67,7 +67,8 @@ class TelegramService:
     def bot(self) -> Bot:
         if self._app is None:
             raise RuntimeError("the Telegram service is not running")
-        return self._app.bot
+        bot: Bot = self._app.bot
+        return bot
 
     async def start(self) -> None:
         """Connect (getMe), register the commands, and start polling; raises UsageError if
