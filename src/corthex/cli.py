@@ -238,9 +238,14 @@ def worker() -> None:
 
     async def go(engine: Engine) -> None:
         stop = asyncio.Event()
+
+        def stopping() -> None:
+            stop.set()
+            engine.ctx.wake.set()
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in hand, release leases, exit
-            loop.add_signal_handler(signum, lambda: (stop.set(), engine.ctx.wake.set()))
+            loop.add_signal_handler(signum, stopping)
         err.print(f"worker {engine.ctx.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
         await engine.run(stop)
         err.print("worker stopped", highlight=False)

@@ -178,7 +178,7 @@ class SqlStore:
         compiled = statement.compile(dialect=self.engine.dialect, column_keys=columns)
         if list(compiled.positiontup or ()) != columns:  # the tuples are built in column order
             raise RuntimeError(f"unexpected parameter order for {table.name}: {compiled.positiontup}")
-        return compiled.string
+        return str(compiled.string)
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -324,7 +324,8 @@ class SqlStore:
             .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
         )
         async with self.engine.connect() as conn:
-            return (await conn.execute(query)).scalar()
+            earliest: float | None = (await conn.execute(query)).scalar()
+        return earliest
 
     async def open_batch(
         self,
@@ -549,7 +550,8 @@ class SqlStore:
         )
         polled = batches.c.status.in_([BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value])
         async with self.engine.connect() as conn:
-            return (await conn.execute(select(func.min(free_at)).where(polled))).scalar()
+            due: float | None = (await conn.execute(select(func.min(free_at)).where(polled))).scalar()
+        return due
 
     async def has_open_work(self) -> bool:
         async with self.engine.connect() as conn:
