@@ -1,5 +1,6 @@
-"""`corthex chain` as a group of `run`, `list` and `show` (issue 13), run in this process through
-Typer's runner against the emulator: the words a user types, the engine and the SDKs as they are."""
+"""The command line's shape (issue 13): `corthex chain` as a group of `run`, `list` and `show`, and
+`corthex status` saying that it only reads. Run in this process through Typer's runner against the
+emulator: the words a user types, the engine and the SDKs as they are."""
 
 from __future__ import annotations
 
@@ -13,18 +14,23 @@ from corthex.cli import app
 
 
 @pytest.fixture
-def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - returns the runner
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - returns the runner
     monkeypatch.setenv("CORTHEX_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
     monkeypatch.setenv("CORTHEX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CORTHEX_ARCHIVE_DIR", str(tmp_path / "archive"))
     monkeypatch.setenv("COLUMNS", "200")
 
     def invoke(*words: str, code: int = 0) -> str:
-        result = CliRunner().invoke(app, ["chain", *words])
+        result = CliRunner().invoke(app, list(words))
         assert result.exit_code == code, (result.output, result.exception)
         return result.output
 
     return invoke
+
+
+@pytest.fixture
+def chain(cli):  # noqa: ANN201 - returns the runner
+    return lambda *words, code=0: cli("chain", *words, code=code)
 
 
 def started(output: str) -> str:
@@ -54,3 +60,8 @@ def test_the_command_alone_still_runs_a_chain_with_its_options_anywhere(chain) -
 
 def test_an_unknown_chain_is_a_clear_error(chain) -> None:
     assert "no chain with id 'ch_000000000000'" in chain("show", "ch_000000000000", code=2)
+
+
+def test_status_says_in_its_help_that_it_only_reads(cli) -> None:
+    text = " ".join(cli("status", "--help").replace("│", " ").split())
+    assert "never sends the queue, creates or retries a batch, or advances a chain" in text
