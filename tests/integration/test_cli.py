@@ -62,8 +62,10 @@ def run(emulator_process: dict[str, str], tmp_path: Path):  # noqa: ANN201 - ret
         "COLUMNS": "200",
     }
 
-    def runner(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([*CORTHEX, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    def runner(*args: str, ok: bool = True, **more_env: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(
+            [*CORTHEX, *args], env={**env, **more_env}, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         if ok:
             assert out.returncode == 0, out.stderr
         return out
@@ -124,6 +126,15 @@ def test_queue_add_list_flush(run, tmp_path: Path) -> None:
     assert job in run("queue", "list").stdout
     assert "9 requests sent" in run("flush").stdout
     assert "queue: 0 requests" in run("queue", "list").stdout
+
+
+def test_status_is_a_read_that_never_sends_the_queue(run, tmp_path: Path) -> None:
+    """Issue 13: `status` ran a worker's round, which auto-flushed a queue that was due."""
+    added = run("queue", "add", str(write(tmp_path / "q.jsonl", MIXED)))
+    job = re.search(r"job (job_[0-9a-f]+)", added.stdout).group(1)
+    due = {"CORTHEX_QUEUE_MAX_AGE": "0"}  # a worker's round would send it now
+    assert "queued" in run("status", job, **due).stdout
+    assert "queue: 9 requests" in run("queue", "list").stdout
 
 
 def test_cancel(run, tmp_path: Path) -> None:

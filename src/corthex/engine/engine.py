@@ -339,6 +339,13 @@ class Engine:
             await self.chains.tick()
         await self.chains.deliver_owed()
 
+    async def catch_up(self) -> int:
+        """Read what the providers have done: poll the submitted batches that are due and collect
+        the ended ones. Unlike `step` it never releases the queue, sends or recovers a batch, or
+        advances or delivers a chain, so a read (`corthex status`) changes nothing a worker decides.
+        Returns how many batches were looked at."""
+        return await poll_once(self.ctx, intents=False)
+
     async def _auto_flush(self) -> None:
         count, oldest = await self.store.queue_stats()
         if count == 0:

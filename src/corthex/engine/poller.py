@@ -25,13 +25,13 @@ log = logging.getLogger(__name__)
 KNOWN_WINDOW = 3600.0
 
 
-async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
+async def poll_once(ctx: EngineContext, limit: int = 1000, *, intents: bool = True) -> int:
     """Handle every batch due now, with bounded concurrency per provider, and wait for them all.
-    Returns how many."""
+    Returns how many. `intents=False` polls and collects only: no batch is created or adopted."""
     lease = ctx.settings.lease_seconds
     if ctx.storage.remaining() > 0:
         return 0
-    due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit)
+    due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit, intents=intents)
     await asyncio.gather(*(_handle_guarded(ctx, batch) for batch in due))
     return len(due)
 

@@ -518,10 +518,13 @@ class SqlStore:
         async with self.engine.connect() as conn:
             return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
 
-    async def claim_due(self, now: float, owner: str, lease: float, limit: int = 100) -> list[BatchRow]:
+    async def claim_due(
+        self, now: float, owner: str, lease: float, limit: int = 100, *, intents: bool = True
+    ) -> list[BatchRow]:
         """Lease the batches due now to `owner` and return them, in one statement (on PostgreSQL
-        with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting)."""
-        free = select(batches.c.id).where(_due(now)).order_by(batches.c.next_poll_at).limit(limit)
+        with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting).
+        `intents=False` leaves batches not yet confirmed at the provider alone (a read creates none)."""
+        free = select(batches.c.id).where(_due(now, intents=intents)).order_by(batches.c.next_poll_at).limit(limit)
         if self._dialect == "postgresql":  # SQLite has one writer: its UPDATE is atomic as it is
             free = free.with_for_update(skip_locked=True)
         query = (
@@ -759,16 +762,16 @@ def _still_in(batch_id: str) -> Any:
     return func.coalesce(requests.c.batch_id, "") == batch_id
 
 
-def _due(now: float) -> Any:
-    """Batches to work on now and free to take: polls due, results to collect, and intents
-    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over) and
-    whose creation, if one was started, cannot be in flight any more (`claim_intent`)."""
+def _due(now: float, *, intents: bool = True) -> Any:
+    """Batches to work on now and free to take: polls due, results to collect, and (with
+    `intents`) intents whose lease ran out (their creator died mid-way, or a failed creation's
+    backoff is over) and whose creation, if one was started, cannot be in flight any more
+    (`claim_intent`)."""
     polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
     not_creating = or_(batches.c.next_poll_at.is_(None), batches.c.next_poll_at <= now)
-    due = or_(
-        and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
-        and_(batches.c.status == BatchStatus.INTENT.value, not_creating),
-    )
+    due = and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now)
+    if intents:
+        due = or_(due, and_(batches.c.status == BatchStatus.INTENT.value, not_creating))
     unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
     return and_(due, unleased)
 
