@@ -56,7 +56,7 @@ class FakeBatch:
     rows: list[ProviderResult]
     remote_id: str = field(default_factory=lambda: f"fake_batch_{next(_ids)}")
     created_at: datetime = field(default_factory=lambda: datetime.fromtimestamp(clock.now(), UTC))
-    polls: int | None = 1  #: RUNNING answers before it ends; None: never (until canceled)
+    polls: int | None = 0  #: RUNNING answers before it ends; None: never (until canceled)
     ended_as: ResultStatus | None = None  #: EXPIRED or CANCELED: requests without a row end so
     answered: int | None = None  #: how many rows it returns (None: all)
     canceled: bool = False
