@@ -123,12 +123,22 @@ class SqlStore:
     @classmethod
     async def open(cls, url: str) -> SqlStore:
         """Connect and bring the schema up to date."""
+        store = cls.connect(url)
+        await migrate.upgrade(store.engine)
+        return store
+
+    @classmethod
+    def connect(cls, url: str) -> SqlStore:
+        """Connect to a database whose schema is up to date (a second connection of a process)."""
         engine = create_async_engine(url, **_engine_options(url))
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
-        await migrate.upgrade(engine)
-        return store
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password included (for another connection of this process only)."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -477,6 +487,16 @@ class SqlStore:
                 await conn.execute(select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id))
             ).scalar()
         return int(value or 0)
+
+    async def claim_sending(self, job_id: str, owner: str, now: float, lease: float) -> bool:
+        """Lease a realtime job to the process about to send its calls (or renew its lease),
+        unless another live process is sending them."""
+        statement = leases.take(jobs, jobs.c.id == job_id, owner=owner, now=now, lease=lease)
+        return await leases.one_row(self.engine, statement)
+
+    async def release_sending(self, job_id: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(leases.let_go(jobs, jobs.c.id == job_id, owner=owner))
 
     async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
         """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
