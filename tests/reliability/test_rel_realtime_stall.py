@@ -28,7 +28,7 @@ async def test_a_stalled_realtime_sender_keeps_its_calls_and_none_is_sent_twice(
         await worker.ready()
         emulator_process.add_fault(provider=HELD_PROVIDER, op="realtime", kind="slow", delay=6, times=1)
         chain = start_chain({**env, "CORTHEX_STALL_AT": "after_realtime_answer:4"}, tmp_path / "chain.log")
-        await wait_until(lambda: all_done(store), 90, "the chain to finish")
+        await wait_until(lambda: all_done(store), within=90, what="the chain to finish")
         assert chain.wait(30) == 0, (tmp_path / "chain.log").read_text()
         assert "CORTHEX_STALLED_AT" in (tmp_path / "chain.log").read_text()
         assert await worker.stop() == 0, worker.tail()
