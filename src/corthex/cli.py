@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import orjson
 import typer
 from rich.console import Console
@@ -225,7 +224,8 @@ class _RunByDefault(TyperGroup):
         super().__init__(**attrs)
         self.subcommand_metavar = '"THE COMMAND" | COMMAND [ARGS]...'
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # (typer keeps its own copy of click; its base `Context` is private, `typer.Context` is what runs here)
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["run", *args]
         return super().parse_args(ctx, args)

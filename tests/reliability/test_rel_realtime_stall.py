@@ -30,7 +30,7 @@ async def test_a_stalled_realtime_sender_keeps_its_calls_and_none_is_sent_twice(
         await worker.ready()
         emulator_process.add_fault(provider=HELD_PROVIDER, op="realtime", kind="slow", delay=6, times=1)
         chain = start_chain(env, tmp_path / "chain.log", "--wait")
-        await wait_until(lambda: all_done(store), 90, "the chain to finish")
+        await wait_until(lambda: all_done(store), within=90, what="the chain to finish")
         assert chain.wait(30) == 0, (tmp_path / "chain.log").read_text()
         logs = (tmp_path / "chain.log").read_text() + worker.text()
         assert "CORTHEX_STALLED_AT" in logs
