@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean system-deps
+.PHONY: install demo test typecheck lint bench clean system-deps
 
 install: $(STAMP)
 
@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/corthex demo $(DEMO_FLAGS)
 
-test: install system-deps
+test: install system-deps typecheck
 	$(BIN)/python -m pytest -q
+
+typecheck: install
+	$(BIN)/mypy
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -30,4 +33,4 @@ bench: install
 	$(BIN)/python bench/mixed_job.py
 
 clean:
-	rm -rf $(VENV) .corthex corthex.db* .pytest_cache
+	rm -rf $(VENV) .corthex corthex.db* .pytest_cache .mypy_cache

@@ -1,15 +1,33 @@
-"""Fixtures every test directory may use: a real PostgreSQL (started once per session, on
-first use only; tests that need it are skipped, saying why, where its binaries are absent), and
-the provider emulator with the SDKs pointed at it."""
+"""The fixtures every test directory shares (the pieces come from the shipped `corthex.testing`):
+
+- `pg_cluster`, `pg_url`: a real PostgreSQL, started once per session on first use (tests that need
+  it are skipped, saying why, where its binaries are absent);
+- `emulator` (one per module, at `emulator_speed`; a directory overrides that fixture to run it
+  slower), `emulator_env`: the provider emulator with the official SDKs pointed at it. Every test
+  in `EMULATED_DIRS` gets `emulator_env`;
+- `settings` (fast, on a fresh SQLite file; a directory adds `settings_overrides`), `providers`
+  (None: the real adapters; tests/engine gives fakes) and `engine`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pg_cluster import PgCluster, find_bin
 
-from corthex.emulator import EmulatorConfig, EmulatorServer
+from corthex.config import Settings
+from corthex.domain.requests import ProviderName
+from corthex.emulator import EmulatorServer
+from corthex.engine.engine import Engine
+from corthex.providers.base import Provider
+from corthex.testing import emulated, fast_settings, point_sdks_at
+from corthex.testing.emulation import SPEED
+
+#: the directories whose every test talks to the in-process emulator through the SDKs
+EMULATED_DIRS = frozenset({"integration", "chains", "telegram"})
 
 
 @pytest.fixture(scope="session")
@@ -31,17 +49,50 @@ def pg_url(pg_cluster: PgCluster) -> str:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    """One provider emulator per test module, fast (directories that need another speed override it)."""
-    with EmulatorServer(EmulatorConfig(speed=0.02)) as server:
+def emulator_speed() -> float:
+    """How fast the emulator's batches run (a multiplier of its realistic times)."""
+    return SPEED
+
+
+@pytest.fixture(scope="module")
+def emulator(emulator_speed: float) -> Iterator[EmulatorServer]:
+    """One provider emulator per test module."""
+    with emulated(emulator_speed) as server:
         yield server
 
 
 @pytest.fixture
 def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The official SDKs pointed at the emulator, its state fresh for the test, faults cleared after."""
-    for key, value in emulator.env().items():
-        monkeypatch.setenv(key, value)
-    emulator.state.reset()
+    point_sdks_at(emulator, monkeypatch.setenv)
     yield
     emulator.state.clear_faults()
+
+
+@pytest.fixture(autouse=True)
+def _emulated(request: pytest.FixtureRequest) -> None:
+    if request.path.parent.name in EMULATED_DIRS:
+        request.getfixturevalue("emulator_env")
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Settings a directory's tests share beyond the fast ones (e.g. `max_attempts=1`)."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    return fast_settings(tmp_path, **settings_overrides)
+
+
+@pytest.fixture
+def providers() -> dict[ProviderName, Provider] | None:
+    """The engine's providers: None builds the real adapters (pointed at the emulator)."""
+    return None
+
+
+@pytest.fixture
+async def engine(settings: Settings, providers: dict[ProviderName, Provider] | None) -> AsyncIterator[Engine]:
+    async with Engine(settings, providers=providers) as e:
+        yield e

@@ -11,12 +11,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from corthex.testing import free_port
 
 
 def find_bin() -> Path | None:
@@ -26,12 +27,6 @@ def find_bin() -> Path | None:
         return Path(found[-1]).parent
     postgres = shutil.which("postgres")
     return Path(postgres).parent if postgres else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -15,6 +15,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
@@ -120,10 +121,12 @@ def _report_skipped(problems: list[Any], warnings: Sequence[str] = ()) -> None:
 
 @app.command()
 def status(job_id: Annotated[str | None, typer.Argument(help="A job id; all recent jobs when omitted")] = None) -> None:
-    """Show one job in detail, or the recent jobs."""
+    """Show one job in detail, or the recent jobs. A read: it first polls the batches that are due
+    and collects the finished ones (so the counts are fresh without a worker), but never sends the
+    queue, creates or retries a batch, or advances a chain; `corthex worker` does those."""
 
     async def go(engine: Engine) -> None:
-        await engine.step()  # catch up with the providers first: no worker needs to be running
+        await engine.catch_up()
         if job_id is None:
             console.print(_jobs_table(await engine.jobs()))
             return
@@ -212,24 +215,59 @@ def flush() -> None:
     _run(go)
 
 
-@app.command(context_settings={"allow_interspersed_args": True})
-def chain(
-    words: Annotated[list[str], typer.Argument(help='"the command" | list | show CHAIN_ID')],
+class _RunByDefault(TyperGroup):
+    """`corthex chain "the command"` is `corthex chain run "the command"`: a first word that is no
+    sub-command (nor --help) goes to `run`, so `corthex chain run list` is how a chain whose
+    command is "list" runs."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.subcommand_metavar = '"THE COMMAND" | COMMAND [ARGS]...'
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # (typer keeps its own copy of click; its base `Context` is private, `typer.Context` is what runs here)
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+chain_app = typer.Typer(
+    cls=_RunByDefault,
+    help="""The delegation chain: classify, delegate, specialists, synthesis, delivery.
+    `corthex chain "the command"` runs one (as `corthex chain run`).""",
+    no_args_is_help=True,
+)
+app.add_typer(chain_app, name="chain")
+
+
+@chain_app.command("run", context_settings={"allow_interspersed_args": True})
+def chain_run(
+    words: Annotated[list[str], typer.Argument(help='The command, e.g. "삼성전자 주가 분석" (words are joined)')],
     broadcast: Annotated[bool, typer.Option("--broadcast", help="Run every department")] = False,
     realtime: Annotated[bool, typer.Option("--realtime", help="Use the realtime APIs (urgent)")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the chain live and print the report")] = False,
 ) -> None:
-    """Run a command through the delegation chain: classify, delegate, specialists, synthesis,
-    delivery. `corthex chain list` and `corthex chain show ID` show past chains."""
+    """Run a command through the delegation chain (the default: `corthex chain "…"` is the same)."""
     from corthex import chain_cli
 
-    if words[0] == "list" and len(words) == 1:
-        _run(chain_cli.list_chains(console))
-    elif words[0] == "show" and len(words) == 2:
-        _run(chain_cli.show_chain(console, words[1]))
-    else:
-        command = " ".join(words)
-        _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait))
+    command = " ".join(words)
+    _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait))
+
+
+@chain_app.command("list")
+def chain_list() -> None:
+    """List the chains: status, step, mode, departments, route, cost and command."""
+    from corthex import chain_cli
+
+    _run(chain_cli.list_chains(console))
+
+
+@chain_app.command("show")
+def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
+    """Show one chain: its steps with their batches, results and costs, then the report."""
+    from corthex import chain_cli
+
+    _run(chain_cli.show_chain(console, chain_id))
 
 
 @app.command()
@@ -238,9 +276,14 @@ def worker() -> None:
 
     async def go(engine: Engine) -> None:
         stop = asyncio.Event()
+
+        def stopping() -> None:
+            stop.set()
+            engine.ctx.wake.set()
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in hand, release leases, exit
-            loop.add_signal_handler(signum, lambda: (stop.set(), engine.ctx.wake.set()))
+            loop.add_signal_handler(signum, stopping)
         err.print(f"worker {engine.ctx.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
         await engine.run(stop)
         err.print("worker stopped", highlight=False)

@@ -75,7 +75,11 @@ class Settings(BaseSettings):
         a little for writing the file."""
         if self.creation_window is not None:
             return self.creation_window
-        return self.provider_timeout * (self.provider_max_retries + 2) + 2.0
+        return self.call_seconds() + self.provider_timeout + 2.0
+
+    def call_seconds(self) -> float:
+        """What one provider call can take, the SDK's own retries included."""
+        return self.provider_timeout * (self.provider_max_retries + 1)
 
     def poll_policy(self) -> PollPolicy:
         return PollPolicy(

@@ -1,4 +1,6 @@
-"""Opt-in crash hooks for the kill -9 tests: `CORTHEX_CRASH_AT=<point>[:<n>]`.
+"""Opt-in crash hooks for the kill -9 tests: `CORTHEX_CRASH_AT=<point>[:<n>]`; and stalls for the
+tests of a busy process: `CORTHEX_STALL_AT=<point>:<seconds>` blocks the whole event loop (as a
+long CPU-bound stretch would) for that long at the point's first hit.
 
 `crash_point("after_create")` does nothing unless the variable names that point; then its n-th
 hit (1 by default) kills this process with SIGKILL, as `kill -9` from outside would: no cleanup,
@@ -28,8 +30,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 ENV = "CORTHEX_CRASH_AT"
+STALL_ENV = "CORTHEX_STALL_AT"
 
 POINTS = frozenset(
     {
@@ -62,13 +66,27 @@ def _parse(spec: str | None) -> tuple[str, int] | None:
     return name, hits
 
 
+def _parse_stall(spec: str | None) -> tuple[str, float] | None:
+    if not spec:
+        return None
+    name, _, seconds = spec.partition(":")
+    if name not in POINTS or not seconds:
+        raise ValueError(f"{STALL_ENV}: give <point>:<seconds>, the point one of {', '.join(sorted(POINTS))}")
+    return name, float(seconds)
+
+
 _target = _parse(os.environ.get(ENV))
+_stall = _parse_stall(os.environ.get(STALL_ENV))
 _hits = 0
 
 
 def crash_point(name: str) -> None:
     """Die here (SIGKILL) on the configured hit of this point; otherwise nothing."""
-    global _hits
+    global _hits, _stall
+    if _stall is not None and _stall[0] == name:
+        seconds, _stall = _stall[1], None
+        sys.stderr.write(f"CORTHEX_STALLED_AT {name} for {seconds}s\n")
+        time.sleep(seconds)  # blocking on purpose: nothing else in this process runs meanwhile
     if _target is None or _target[0] != name:
         return
     _hits += 1

@@ -1,31 +1,23 @@
-"""Small helpers for talking to a running server: waiting, and the WebSocket protocol."""
+"""Small helpers for talking to a running server: a job's end, and the WebSocket protocol."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
+from corthex.testing import wait_until
+
+WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4OTA="  # base64 of a test-only secret
 MIXED = [
     {"custom_id": f"r{i}", "model": m, "prompt": f"question {i}", "max_output_tokens": 64}
     for i, m in enumerate(["gpt-5-mini", "claude-sonnet-4-6", "gemini-2.5-flash"] * 3)
 ]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, limit_s: float = 30, what: str = "condition") -> Any:
-    """Call `check` until it returns something truthy; fail after `limit_s`."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} not reached in {limit_s}s (last: {value!r})"
-        await asyncio.sleep(0.1)
 
 
 async def job_done(client: httpx.AsyncClient, job_id: str, limit_s: float = 30) -> dict[str, Any]:
@@ -33,7 +25,7 @@ async def job_done(client: httpx.AsyncClient, job_id: str, limit_s: float = 30) 
         job = (await client.get(f"/jobs/{job_id}")).json()
         return job if job["completed_at"] is not None else None
 
-    return await eventually(check, limit_s=limit_s, what=f"job {job_id} complete")
+    return await wait_until(check, within=limit_s, what=f"job {job_id} complete")
 
 
 def ws_open(url: str, **kwargs: Any) -> connect:

@@ -1,4 +1,4 @@
-"""One emulator and one `corthex serve` process per module (starting a server takes ~2 s);
+"""One emulator (tests/conftest.py) and one `corthex serve` process per module (starting a server takes ~2 s);
 tests that need other settings (a token, a webhook secret) start their own."""
 
 from __future__ import annotations
@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from serve_support import WEBHOOK_SECRET, ServeProcess
+from api_helpers import WEBHOOK_SECRET
 
-from corthex.emulator import EmulatorConfig, EmulatorServer
+from corthex.emulator import EmulatorServer
+from corthex.testing import ServeProcess
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(speed=0.05)) as server:
-        yield server
+def emulator_speed() -> float:
+    return 0.05
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from api_helpers import MIXED, eventually, job_done, receive, receive_until, send, ws_open
-from serve_support import ServeProcess
+from api_helpers import MIXED, job_done, receive, receive_until, send, ws_open
+
+from corthex.testing import ServeProcess, wait_until
 
 COMMAND = "Analyse Samsung Electronics' stock outlook for next quarter"
 
@@ -133,7 +134,7 @@ async def test_a_realtime_broadcast_chain_answers_at_once_and_runs_in_the_backgr
         chain = (await client.get(f"/chains/{started.json()['id']}")).json()
         return chain if chain["status"] != "running" else None
 
-    chain = await eventually(finished, what="the realtime chain done")
+    chain = await wait_until(finished, what="the realtime chain done")
     assert chain["status"] == "completed" and chain["realtime"] is True
     assert chain["report"].startswith("# All-department report")
     assert chain["saving_usd"] == 0  # realtime pays the full price

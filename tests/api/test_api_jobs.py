@@ -7,10 +7,10 @@ import asyncio
 import httpx
 import orjson
 import pytest
-from api_helpers import MIXED, eventually, job_done
-from serve_support import ServeProcess
+from api_helpers import MIXED, job_done
 
 from corthex.emulator import EmulatorServer
+from corthex.testing import ServeProcess, wait_until
 
 
 async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) -> None:
@@ -202,7 +202,7 @@ async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:
         costs = (await client.get("/costs", params={"days": 3})).json()
         return costs if costs["today_usd"] > 0 else None
 
-    costs = await eventually(spent, what="some cost today")
+    costs = await wait_until(spent, what="some cost today")
     assert len(costs["days"]) == 3 and costs["days"][-1]["cost_usd"] > 0
     assert costs["timezone"] and costs["budget_usd"] is None
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
-from api_helpers import MIXED, eventually, job_done, receive, send, ws_open
-from serve_support import WEBHOOK_SECRET, ServeProcess
+from api_helpers import MIXED, WEBHOOK_SECRET, job_done, receive, send, ws_open
 from websockets.exceptions import InvalidStatus
 
 from corthex.emulator import EmulatorServer
+from corthex.testing import ServeProcess, wait_until
 
 TOKEN = "test-api-token-" + uuid.uuid4().hex
 KEYS = ("emulator-openai-key", "emulator-anthropic-key", "emulator-gemini-key", TOKEN)
@@ -96,7 +96,7 @@ async def test_a_signed_webhook_wakes_the_poller_and_a_bad_one_is_refused(secure
             batches = (await client.get("/batches", params={"job_id": job_id})).json()
             return batches[0] if batches and batches[0]["remote_id"] else None
 
-        batch = await eventually(submitted, what="the OpenAI batch created")
+        batch = await wait_until(submitted, what="the OpenAI batch created")
         assert batch["provider"] == "openai" and batch["next_poll_at"] > time.time() + 20  # not polled for 30 s
 
         body = batch_event(batch["remote_id"])
@@ -115,7 +115,11 @@ async def test_a_signed_webhook_wakes_the_poller_and_a_bad_one_is_refused(secure
             woken = await openai.post("/webhooks/openai", content=body, headers=delivery)
             replayed = await openai.post("/webhooks/openai", content=body, headers=delivery)  # within its window
         assert woken.status_code == 200 and woken.json()["handled"] is True
-        assert replayed.status_code == 200 and replayed.json() == {"handled": False, "type": "batch.completed", "replayed": True}
+        assert replayed.status_code == 200 and replayed.json() == {
+            "handled": False,
+            "type": "batch.completed",
+            "replayed": True,
+        }
         started = time.monotonic()
         job = await job_done(client, job_id, limit_s=15)
         assert job["succeeded"] == 1 and time.monotonic() - started < 15

@@ -4,18 +4,14 @@ screenshot in its tmp dir and prints the path."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "api"))  # the shared serve_support
-
-from serve_support import ServeProcess  # noqa: E402
-
-from corthex.emulator import EmulatorConfig, EmulatorServer  # noqa: E402
+from corthex.emulator import EmulatorServer
+from corthex.testing import ServeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -43,9 +39,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(speed=0.5)) as server:  # slow enough to watch steps advance
-        yield server
+def emulator_speed() -> float:
+    return 0.5  # slow enough to watch steps advance
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import orjson
 from playwright.async_api import expect
-from serve_support import ServeProcess
+
+from corthex.testing import ServeProcess
 
 STEP_RECORDER = """() => {
   window.stepHistory = [];

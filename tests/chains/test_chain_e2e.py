@@ -15,6 +15,7 @@ from chain_support import run_until, total_batches
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus, Step
 from corthex.domain.events import ChainDone, Event
+from corthex.domain.jobs import JobStatus
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.errors import UsageError
@@ -65,6 +66,23 @@ async def test_single_department_chain_runs_every_step_and_is_archived_once(engi
     assert 0 < cost == pytest.approx(realtime / 2) and front["cost_usd"] == pytest.approx(cost, abs=1e-6)
     await engine.chains.advance(chain.id)  # a late advance delivers nothing again
     assert len(archive_files(settings)) == 1
+
+
+async def test_catching_up_collects_a_step_but_never_advances_its_chain(engine: Engine) -> None:
+    """`corthex status` reads (issue 13): `catch_up` brings the step's results in; only the
+    worker's round (`step`) moves the chain on."""
+    chain = await engine.chains.start(STOCK)
+    await engine.step()  # the worker's round sends the step's batches
+    [delegate] = await engine.chain_steps(chain.id)
+    deadline = asyncio.get_running_loop().time() + 30
+    while (await engine.status(delegate.job_id)).status is not JobStatus.COMPLETED:
+        assert asyncio.get_running_loop().time() < deadline, "the step's results never came in"
+        await engine.catch_up()
+        await asyncio.sleep(0.05)
+    assert (await engine.store.chains.get(chain.id)).step is Step.DELEGATE
+    assert [s.step for s in await engine.chain_steps(chain.id)] == [Step.DELEGATE]
+    await engine.step()
+    assert (await engine.store.chains.get(chain.id)).step is Step.SPECIALISTS
 
 
 async def test_specialists_work_on_each_provider_from_the_managers_instructions(

@@ -1,4 +1,4 @@
-"""One emulator per test module, reset before every test; official SDK clients pointed at it."""
+"""One emulator per test module (tests/conftest.py), reset before every test; official SDK clients pointed at it."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import pytest
 from emu_helpers import gemini_client
 from google import genai
 
-from corthex.emulator import EmulatorConfig, EmulatorServer
+from corthex.emulator import EmulatorServer
 
 SPEED = 0.05  # validate 10 ms, a small batch runs ~25 ms
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(speed=SPEED)) as server:
-        yield server
+def emulator_speed() -> float:
+    return SPEED
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from google import genai
 
 from corthex.emulator import EmulatorServer
+from corthex.testing import wait_until_sync
 
 
 def gemini_client(emulator: EmulatorServer, version: str) -> genai.Client:
@@ -21,15 +21,13 @@ def gemini_client(emulator: EmulatorServer, version: str) -> genai.Client:
 
 
 def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 10) -> Any:
-    """Poll `fetch` until `done(result)`."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll `fetch` until `done(result)`; returns the result."""
+
+    def check() -> Any:
         result = fetch()
-        if done(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not done: {result!r}")
-        time.sleep(0.01)
+        return result if done(result) else None
+
+    return wait_until_sync(check, within=timeout, what="the batch to be done", every=0.01)
 
 
 def chat_line(custom_id: str, text: str, model: str = "gpt-4o-mini", **body: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings, mixed
+from engine_support import mixed
 
 from corthex.config import Settings
 from corthex.domain.budget import estimate
@@ -16,6 +16,7 @@ from corthex.domain.parsing import parse_request
 from corthex.domain.pricing import ModelPrice
 from corthex.engine.engine import Engine
 from corthex.errors import BudgetExceeded, UnpricedModel
+from corthex.testing import fast_settings
 
 JOB = mixed(12)
 

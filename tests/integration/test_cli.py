@@ -8,12 +8,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
+
+from corthex.testing import free_port, wait_until_sync
 
 CORTHEX = [sys.executable, "-m", "corthex"]
 
@@ -21,9 +22,7 @@ CORTHEX = [sys.executable, "-m", "corthex"]
 @pytest.fixture(scope="module")
 def emulator_process() -> Iterator[dict[str, str]]:
     """`corthex emulator --port P` in its own process; its printed lines are the environment."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [*CORTHEX, "emulator", "--port", str(port), "--speed", "0.02"], stdout=subprocess.PIPE, text=True
     )
@@ -40,14 +39,14 @@ def emulator_process() -> Iterator[dict[str, str]]:
 
 
 def _wait_for_port(port: int) -> None:
-    deadline = time.time() + 20
-    while time.time() < deadline:
+    def listening() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
+            return True
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("emulator did not start")
+            return False
+
+    wait_until_sync(listening, within=20, what="the emulator to listen")
 
 
 @pytest.fixture
@@ -62,8 +61,10 @@ def run(emulator_process: dict[str, str], tmp_path: Path):  # noqa: ANN201 - ret
         "COLUMNS": "200",
     }
 
-    def runner(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([*CORTHEX, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    def runner(*args: str, ok: bool = True, **more_env: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(
+            [*CORTHEX, *args], env={**env, **more_env}, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         if ok:
             assert out.returncode == 0, out.stderr
         return out
@@ -106,10 +107,7 @@ def test_submit_wait_writes_one_line_per_request(run, tmp_path: Path) -> None:
 def test_a_later_process_follows_and_collects_the_job(run, tmp_path: Path) -> None:
     out = run("submit", str(write(tmp_path / "in.jsonl", MIXED)))
     job = re.search(r"job (job_[0-9a-f]+)", out.stdout).group(1)
-    deadline = time.time() + 60
-    while "completed" not in run("status", job).stdout:
-        assert time.time() < deadline
-        time.sleep(0.3)
+    wait_until_sync(lambda: "completed" in run("status", job).stdout, within=60, what=f"{job} completed", every=0.3)
     assert job in run("status").stdout
     run("results", job, "--out", str(tmp_path / "r.jsonl"))
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 9
@@ -124,6 +122,15 @@ def test_queue_add_list_flush(run, tmp_path: Path) -> None:
     assert job in run("queue", "list").stdout
     assert "9 requests sent" in run("flush").stdout
     assert "queue: 0 requests" in run("queue", "list").stdout
+
+
+def test_status_is_a_read_that_never_sends_the_queue(run, tmp_path: Path) -> None:
+    """Issue 13: `status` ran a worker's round, which auto-flushed a queue that was due."""
+    added = run("queue", "add", str(write(tmp_path / "q.jsonl", MIXED)))
+    job = re.search(r"job (job_[0-9a-f]+)", added.stdout).group(1)
+    due = {"CORTHEX_QUEUE_MAX_AGE": "0"}  # a worker's round would send it now
+    assert "queued" in run("status", job, **due).stdout
+    assert "queue: 9 requests" in run("queue", "list").stdout
 
 
 def test_cancel(run, tmp_path: Path) -> None:

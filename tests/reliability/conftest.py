@@ -1,18 +1,13 @@
-"""The emulator as its own process, shared by a module's tests (reset before each). The Telegram
-tests' fake Bot API (tests/telegram/tg_fakebot.py) is importable here too: the Telegram door of
-the bad-input table uses it."""
+"""The emulator as its own process, shared by a module's tests (reset before each)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "telegram"))
-
-from rel_harness import EmulatorProcess  # noqa: E402
+from corthex.testing import EmulatorProcess
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,14 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-from pg_cluster import free_port
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -31,8 +28,9 @@ from websockets.exceptions import ConnectionClosed
 from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.store.sql import SqlStore
+from corthex.testing import EmulatorProcess, free_port, wait_until
+from corthex.testing.processes import CORTHEX
 
-CORTHEX = [sys.executable, "-m", "corthex"]
 PROVIDERS = ("openai", "anthropic", "gemini")
 MODELS = ("gpt-5-mini", "claude-haiku-4-5", "gemini-2.5-flash")
 
@@ -50,71 +48,6 @@ FAST = {
     "CORTHEX_PROVIDER_TIMEOUT": "10",
     "CORTHEX_LOG_LEVEL": "INFO",
 }
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
-    """Poll `check` until it holds; fail naming `what` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-class EmulatorProcess:
-    """`corthex emulator --port P --speed S` in its own process, driven by its control API."""
-
-    def __init__(self, log: Path, speed: float = 0.05) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(
-            [*CORTHEX, "emulator", "--port", str(self.port), "--speed", str(speed)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.http = httpx.Client(base_url=self.url, timeout=10)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.http.get("/_emulator/stats").raise_for_status()
-                break
-            except httpx.HTTPError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the emulator did not start: {log.read_text()}") from None
-                time.sleep(0.05)
-
-    def env(self) -> dict[str, str]:
-        return {
-            "OPENAI_BASE_URL": f"{self.url}/openai/v1",
-            "OPENAI_API_KEY": "emulator-openai-key",
-            "ANTHROPIC_BASE_URL": f"{self.url}/anthropic",
-            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-            "GOOGLE_GEMINI_BASE_URL": f"{self.url}/gemini",
-            "GEMINI_API_KEY": "emulator-gemini-key",
-        }
-
-    def stats(self) -> dict[str, Any]:
-        return self.http.get("/_emulator/stats").raise_for_status().json()
-
-    def reset(self) -> None:
-        self.http.post("/_emulator/reset").raise_for_status()
-
-    def add_fault(self, **fault: Any) -> None:
-        self.http.post("/_emulator/faults", json=fault).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.http.delete("/_emulator/faults").raise_for_status()
-
-    def stop(self) -> None:
-        self.http.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._log.close()
 
 
 @dataclass
@@ -160,7 +93,7 @@ class Worker:
             assert self.alive(), self.tail()
             return "worker w_" in self.text()
 
-        await wait_until(banner, seconds, "the worker to start")
+        await wait_until(banner, within=seconds, what="the worker to start")
 
     async def stop(self, seconds: float = 20) -> int:
         """SIGTERM: the worker finishes the step in hand, releases its leases and exits 0."""
@@ -205,7 +138,7 @@ class Server:
             except httpx.TransportError:
                 return False
 
-        await wait_until(healthy, seconds, "corthex serve to answer /healthz")
+        await wait_until(healthy, within=seconds, what="corthex serve to answer /healthz")
         return self
 
     def stop(self) -> int | None:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pydantic
 import pytest
-from engine_support import fast_settings
 
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultStatus
 from corthex.engine.engine import Engine
 from corthex.providers.base import Provider, WireItem
+from corthex.testing import fast_settings
 
 DEADLINE = 20.0
 REQUESTS = [{"custom_id": f"r{i}", "model": "gpt-5-mini", "prompt": f"질문 {i}"} for i in range(3)]

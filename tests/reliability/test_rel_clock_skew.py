@@ -53,10 +53,10 @@ async def test_a_worker_ten_minutes_ahead_leaves_a_creation_in_flight_alone(
             async def create_in_flight() -> bool:
                 return emulator_process.stats()["faults"]["triggered"].get("gemini:late", 0) == 1
 
-            await wait_until(create_in_flight, 30, "the creator's create call to be held")
+            await wait_until(create_in_flight, within=30, what="the creator's create call to be held")
             ahead.start()
             await ahead.ready()
-            await wait_until(lambda: all_done(engine.store), 60, "the job to finish")
+            await wait_until(lambda: all_done(engine.store), within=60, what="the job to finish")
             for worker in (creator, ahead):  # each finishes the step in hand (the held create too)
                 assert await worker.stop() == 0, worker.tail()
             summary = await engine.status(job.job_id)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import fast_settings
 from rel_harness import MODELS, batch_keys
 
 from corthex.config import Settings
@@ -31,6 +30,7 @@ from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.providers.gemini import GeminiProvider
+from corthex.testing import fast_settings
 
 PROVIDERS = ("openai", "anthropic", "gemini")
 LANES = ("openai", "anthropic", "gemini-file", "gemini-inline")

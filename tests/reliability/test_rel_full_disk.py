@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings
 from sqlalchemy.exc import OperationalError
 
 from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorServer
 from corthex.engine.engine import Engine
+from corthex.testing import fast_settings
 
 FULL = 3.0  #: seconds the disk stays full
 REQUESTS = [{"custom_id": f"k{i}", "model": "gpt-5-mini", "prompt": f"질문 {i}: 디스크가 가득 찼다"} for i in range(6)]

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings
 
 from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorServer
 from corthex.engine.engine import Engine
 from corthex.providers.gemini import GeminiProvider
+from corthex.testing import fast_settings
 
 DEADLINE = 20.0
 

@@ -87,7 +87,7 @@ async def kill_in_flight(env: dict[str, str], log: Path, emulator: EmulatorProce
             assert victim.alive(), victim.tail()
             return int(emulator.stats()[provider][counter]) >= 1
 
-        await wait_until(done_there, 60, f"the {provider} {op} to reach the emulator")
+        await wait_until(done_there, within=60, what=f"the {provider} {op} to reach the emulator")
     finally:
         victim.kill()
     emulator.clear_faults()
@@ -102,7 +102,9 @@ async def finish(url: str, env: dict[str, str], tmp_path: Path, emulator: Emulat
     store = await SqlStore.open(url)
     survivor = Worker(env, tmp_path / "worker-survivor.log").start()
     try:
-        await wait_until(lambda: _done_or_dead(store, survivor), 90, "the restarted worker to finish everything")
+        await wait_until(
+            lambda: _done_or_dead(store, survivor), within=90, what="the restarted worker to finish everything"
+        )
         assert survivor.alive(), survivor.tail()
         assert await survivor.stop() == 0, survivor.tail()
         return await check_invariants(store, emulator.stats(), tmp_path / "archive")

@@ -92,7 +92,7 @@ async def run(
         ids = {worker_id(w): w for w in workers}
         victim = await kill_one_halfway(store, ids)
         survivors = [w for w in workers if w is not victim]
-        await wait_until(lambda: all_done(store), 180, "the survivors to finish everything")
+        await wait_until(lambda: all_done(store), within=180, what="the survivors to finish everything")
         for w in survivors:
             assert await w.stop() == 0, w.tail()
         outcome = await check_invariants(store, emulator.stats(), tmp_path / "archive")
@@ -100,8 +100,10 @@ async def run(
         chained = await scalar(
             store, "SELECT count(*) FROM requests r JOIN jobs j ON j.id = r.job_id WHERE j.source = 'chain'"
         )
-        await wait_until(lambda: _true(len(done_events) == len(CHAINS)), 10, "every chain.done event")
-        await wait_until(lambda: _true(len(ws.events("chain.done")) >= len(CHAINS)), 10, "chain.done on the WebSocket")
+        await wait_until(lambda: _true(len(done_events) == len(CHAINS)), within=10, what="every chain.done event")
+        await wait_until(
+            lambda: _true(len(ws.events("chain.done")) >= len(CHAINS)), within=10, what="chain.done on the WebSocket"
+        )
         await asyncio.sleep(0.5)  # a duplicate would come now
         on_ws = Counter(m["data"]["chain_id"] for m in ws.events("chain.done"))
         print(

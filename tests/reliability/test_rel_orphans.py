@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings
 
 from corthex.config import Settings
 from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorServer
 from corthex.engine.dispatch import StoredItems
 from corthex.engine.engine import Engine
+from corthex.testing import fast_settings
 
 MODEL = {"openai": "gpt-5-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
 

@@ -22,10 +22,10 @@ def realtime_calls(stats: dict[str, dict[str, object]]) -> int:
     return sum(int(stats[p]["calls"].get("realtime", 0)) for p in ("openai", "anthropic", "gemini"))  # type: ignore[attr-defined]
 
 
-def start_chain(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_chain(env: dict[str, str], log: Path, *flags: str) -> subprocess.Popen[bytes]:
     """`corthex chain --realtime` runs the whole chain in its own process."""
     with log.open("ab") as out:
-        return subprocess.Popen([*CORTHEX, "chain", "--realtime", COMMAND], env=env, stdout=out, stderr=out)
+        return subprocess.Popen([*CORTHEX, "chain", "--realtime", *flags, COMMAND], env=env, stdout=out, stderr=out)
 
 
 async def test_a_kill_during_a_realtime_step_resends_only_the_unanswered_calls(
@@ -44,14 +44,14 @@ async def test_a_kill_during_a_realtime_step_resends_only_the_unanswered_calls(
             stats = emulator_process.stats()
             return stats["faults"]["triggered"].get(f"{HELD_PROVIDER}:slow", 0) == 1 and realtime_calls(stats) >= 5
 
-        await wait_until(specialists_out, 60, "the specialists' calls to go out while one is held")
+        await wait_until(specialists_out, within=60, what="the specialists' calls to go out while one is held")
         await asyncio.sleep(1.0)  # the three answered ones are written meanwhile (or lost, before the fix)
         chain.kill()
         chain.wait(10)
         sent_before = realtime_calls(emulator_process.stats())
         emulator_process.clear_faults()
         survivor = Worker(env, tmp_path / "worker.log").start()
-        await wait_until(lambda: all_done(store), 60, "the restarted worker to finish the chain")
+        await wait_until(lambda: all_done(store), within=60, what="the restarted worker to finish the chain")
         assert await survivor.stop() == 0, survivor.tail()
         results = await scalar(store, "SELECT count(*) FROM results WHERE batch_id LIKE 'rt_%'")
         sent = realtime_calls(emulator_process.stats())

@@ -79,8 +79,10 @@ async def test_no_key_in_logs_api_ws_events_store_or_archive(
                 chain = await api.post("/chains", json={"command": "Plan the launch of our new mobile app backend"})
                 assert job.status_code == 201 and chain.status_code == 202, (job.text, chain.text)
                 bodies += [job.text, chain.text]
-                await wait_until(lambda: all_done(engine.store), 60, "the run to finish")
-                await wait_until(lambda: _true(bool(ws.events("chain.done"))), 10, "chain.done on the WebSocket")
+                await wait_until(lambda: all_done(engine.store), within=60, what="the run to finish")
+                await wait_until(
+                    lambda: _true(bool(ws.events("chain.done"))), within=10, what="chain.done on the WebSocket"
+                )
                 bodies += await every_answer(api, job.json()["job_id"], chain.json()["id"])
                 bodies += await over_the_limit(api)
             assert await worker.stop() == 0, worker.tail()

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_support import fast_settings
 
 from corthex.config import Settings
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
+from corthex.testing import fast_settings
 
 OUTAGE = 2.5  #: seconds every call of the faulted operation fails
 SPAN = 6.0  #: poll_unreachable_minutes, in seconds: failures in a row must span this to give up

@@ -1,4 +1,4 @@
-"""Each adapter through its official SDK against one emulator for the whole session."""
+"""Each adapter through its official SDK against the emulator (one per module: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ import pytest
 from google import genai
 from sdk_support import KEY, make_gemini_client
 
-from corthex.emulator import EmulatorConfig, EmulatorServer
+from corthex.emulator import EmulatorServer
 from corthex.providers import AnthropicProvider, GeminiProvider, OpenAIProvider
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(speed=0.05)) as server:
-        yield server
+@pytest.fixture(scope="module")
+def emulator_speed() -> float:
+    return 0.05
 
 
 @pytest.fixture(autouse=True)

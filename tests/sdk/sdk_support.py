@@ -1,8 +1,6 @@
-"""Helpers for the SDK tests (importable: pytest puts this directory on sys.path)."""
+"""Helpers for the SDK tests."""
 
 from __future__ import annotations
-
-import asyncio
 
 from google import genai
 from google.genai import types
@@ -13,6 +11,7 @@ from corthex.domain.results import ProviderResult
 from corthex.emulator import EmulatorServer
 from corthex.providers import WireItem
 from corthex.providers.base import Provider
+from corthex.testing import wait_until
 
 KEY = "emulator-test-key"
 ERROR_HOOK = "[[emulator:error]]"  #: a prompt with this gets a per-request 400 from the emulator
@@ -51,12 +50,12 @@ def items(provider: ProviderName, n: int, prefix: str = "w") -> list[WireItem]:
 
 async def wait_ended(provider: Provider, ref: RemoteRef) -> RemoteStatus:
     """Polls every 50 ms until the batch is no longer running (at most 15 s)."""
-    async with asyncio.timeout(15):
-        while True:
-            status = await provider.poll(ref)
-            if status.state is not RemoteState.RUNNING:
-                return status
-            await asyncio.sleep(0.05)
+
+    async def ended() -> RemoteStatus | None:
+        status = await provider.poll(ref)
+        return status if status.state is not RemoteState.RUNNING else None
+
+    return await wait_until(ended, within=15, what=f"batch {ref.remote_id} to end")  # type: ignore[no-any-return]
 
 
 async def collect(provider: Provider, ref: RemoteRef) -> dict[str, ProviderResult]:

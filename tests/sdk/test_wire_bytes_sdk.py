@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import anthropic
 import openai
 import pytest
-from engine_support import fast_settings
 from google.genai import errors as genai_errors
 
 from corthex.domain.limits import ProviderLimits
@@ -23,6 +22,7 @@ from corthex.engine.engine import Engine
 from corthex.engine.intake import request_row
 from corthex.providers import AnthropicProvider, GeminiProvider, OpenAIProvider, WireItem, wire_size_of
 from corthex.providers import gemini as gemini_adapter
+from corthex.testing import fast_settings
 
 KOREAN = "한국어로 된 긴 질문입니다. 배치 크기는 글자가 아니라 바이트로 계산해야 합니다. "  # 44 characters
 OPENAI, ANTHROPIC, GEMINI = ProviderName.OPENAI, ProviderName.ANTHROPIC, ProviderName.GEMINI

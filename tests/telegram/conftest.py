@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from engine_support import fast_settings
 from tg_fakebot import FakeBotApi
 from tg_support import CHAT_A, CHAT_B, TOKEN, WINDOW
 
 from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.telegram import TelegramService
-
-
-@pytest.fixture(autouse=True)
-def _emulated(emulator_env: None) -> None:
-    """Every test here talks to the emulator (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -30,20 +24,13 @@ def fake() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
-    return fast_settings(
-        tmp_path,
-        max_attempts=1,
-        telegram_bot_token=TOKEN,
-        telegram_chat_ids=f"{CHAT_A}, {CHAT_B}",
-        telegram_base_url=fake.base_url,
-    )
-
-
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Engine]:
-    async with Engine(settings) as e:
-        yield e
+def settings_overrides(fake: FakeBotApi) -> dict[str, Any]:
+    return {
+        "max_attempts": 1,
+        "telegram_bot_token": TOKEN,
+        "telegram_chat_ids": f"{CHAT_A}, {CHAT_B}",
+        "telegram_base_url": fake.base_url,
+    }
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the WebSocket and the worker, against a local fake Bot API server."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,10 +11,7 @@ from tg_fakebot import FakeBotApi
 from tg_support import CHAT_A, STOCK, STRANGER, TOKEN, wait_report
 
 from corthex.emulator import EmulatorServer
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "api"))  # the shared serve_support
-
-from serve_support import ServeProcess  # noqa: E402
+from corthex.testing import ServeProcess
 
 
 async def test_serve_runs_the_bot_and_a_telegram_chain_shows_in_the_api(

@@ -70,8 +70,10 @@ class ServerState:
 
 
 def server_state(request: Request) -> ServerState:
-    return request.app.state.corthex
+    state: ServerState = request.app.state.corthex  # Starlette's app state is untyped
+    return state
 
 
 def ws_state(websocket: WebSocket) -> ServerState:
-    return websocket.app.state.corthex
+    state: ServerState = websocket.app.state.corthex
+    return state

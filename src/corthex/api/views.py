@@ -92,7 +92,7 @@ async def costs(state: ServerState, days: int) -> dict[str, Any]:
     while len(starts) < days:
         starts.insert(0, day_start(starts[0] - 1, tz))
     ends = [*starts[1:], now + 1]
-    out = []
+    out: list[dict[str, Any]] = []
     for start, end in zip(starts, ends, strict=True):
         cost, realtime_cost = await state.views.cost_between(start, end)
         day = datetime.fromtimestamp(start, ZoneInfo(tz)).date().isoformat()

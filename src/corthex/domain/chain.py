@@ -10,6 +10,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -282,7 +283,7 @@ def _request(
     user: str,
     max_tokens: int,
     *,
-    schema: dict | None = None,
+    schema: dict[str, Any] | None = None,
     cache: bool = False,
 ) -> LLMRequest:
     provider = provider_for_model(model)

@@ -46,7 +46,7 @@ def settle(
         row.content,
         row.model or model,
         row.usage,
-        cost_usd=full if realtime or full is None else batch_cost(provider, model, row.usage),
+        cost_usd=full if realtime or full is None or row.usage is None else batch_cost(provider, model, row.usage),
         realtime_cost_usd=full,
         error=None if succeeded else row.error,
         finish_reason=row.finish_reason,

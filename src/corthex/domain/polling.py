@@ -13,6 +13,16 @@ def failing_for(delay: Callable[[int], float], failures: int) -> float:
     return sum(delay(n) for n in range(1, failures))
 
 
+def doubled(first: float, failures: int, cap: float) -> float:
+    """`first` after the first failure, doubling with each one after it, up to `cap`. The
+    exponent is bounded: 2 ** 1100 times a float overflows, and a zero backoff (counted up to
+    _MOST_SUBMIT_FAILURES) or a store failing for a day reaches such counts."""
+    return min(cap, first * 2.0 ** min(max(0, failures - 1), _MOST_DOUBLINGS))
+
+
+_MOST_DOUBLINGS = 1000  #: 2.0 ** 1000 is finite; past the cap anyway for any sane first step
+
+
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
     initial: float = 1.0  #: seconds before the first poll after submission
@@ -31,7 +41,7 @@ class PollPolicy:
 
     def failure_delay(self, failures: int) -> float:
         """Backoff after a failed status call: doubles, capped at the maximum interval."""
-        return min(self.maximum, self.initial * (2 ** max(0, failures - 1)))
+        return doubled(self.initial, failures, self.maximum)
 
     def failing_for(self, failures: int) -> float:
         """Seconds from the first of `failures` consecutive failed calls to the last (the backoffs between)."""
@@ -65,7 +75,7 @@ class RetryPolicy:
         return attempts < self.max_attempts
 
     def submit_delay(self, failures: int) -> float:
-        return min(self.submit_backoff_max, self.submit_backoff * (2 ** max(0, failures - 1)))
+        return doubled(self.submit_backoff, failures, self.submit_backoff_max)
 
     def submission_gives_up(self, failures: int, *, retryable: bool) -> bool:
         """Whether `failures` failed creations in a row end their requests. A refusal (400, 401,

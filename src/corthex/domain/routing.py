@@ -214,7 +214,8 @@ def parse_classification(org: Org, text: str) -> Route:
     if not isinstance(data, dict) or not isinstance(data.get("department"), str):
         return Route(org.chief_of_staff, "", "fallback", "the classifier's answer was not understood")
     answer = data["department"].strip()
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    reason = data.get("reason")
+    reason = reason if isinstance(reason, str) else ""
     known = {d.casefold(): d for d in org.department_ids}
     if answer.casefold() not in known:
         return Route(org.chief_of_staff, "", "fallback", f"unknown department {answer!r}")

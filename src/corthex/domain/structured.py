@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from jsonschema import exceptions as schema_errors
 from jsonschema import validators
+from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
@@ -81,11 +82,12 @@ def _schema_problem_cached(key: bytes, provider: ProviderName) -> SchemaProblem 
     return problem
 
 
-def _validator_class(schema: dict[str, Any]) -> Any:
+def _validator_class(schema: dict[str, Any]) -> type[Validator] | None:
     """The validator of the schema's `$schema` (the latest draft when it names none); None when
     it names one jsonschema does not know (jsonschema would warn and guess)."""
     if "$schema" in schema:
-        return validators.validator_for(schema, default=None)
+        # jsonschema hands `default` back as given; its stubs allow only a validator class there
+        return validators.validator_for(schema, default=None)  # type: ignore[arg-type]
     return validators.validator_for(schema)
 
 

@@ -150,7 +150,8 @@ def openai_thinks(model: Any, effort: Any) -> bool:
 
 def _responses_ask(body: dict[str, Any]) -> Ask:
     items = body.get("input")
-    instructions = body.get("instructions") if isinstance(body.get("instructions"), str) else ""
+    instructions = body.get("instructions")
+    instructions = instructions if isinstance(instructions, str) else ""
     every = (
         [text_of(i.get("content")) for i in items if isinstance(i, dict)]
         if isinstance(items, list)
@@ -185,8 +186,8 @@ def _openai_schema(fmt: Any) -> dict[str, Any] | None:
 
 
 def _openai_forced_tool(body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    tools = [t.get("function") for t in body.get("tools") or [] if isinstance(t, dict)]
-    tools = [t for t in tools if isinstance(t, dict) and t.get("name")]
+    functions = [t.get("function") for t in body.get("tools") or [] if isinstance(t, dict)]
+    tools = [t for t in functions if isinstance(t, dict) and t.get("name")]
     choice = body.get("tool_choice")
     if not tools or choice in (None, "auto", "none"):
         return None, None
@@ -329,7 +330,7 @@ def gemini_thinks(model: str, config: dict[str, Any]) -> bool:
     thinking = pick(config, "thinkingConfig") or {}
     budget = pick(thinking, "thinkingBudget") if isinstance(thinking, dict) else None
     if budget is not None:
-        return budget != 0
+        return bool(budget != 0)
     return bool(_GEMINI_THINKING.match(model)) and "flash-lite" not in model
 
 

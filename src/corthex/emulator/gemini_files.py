@@ -7,7 +7,7 @@ host; step 2 posts the bytes there, without an API key, and gets `x-goog-upload-
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Request
@@ -104,7 +104,7 @@ def _refusal(state: EmulatorState, pending: PendingUpload) -> EmulatorError | No
 
 async def _append(request: Request, pending: PendingUpload, offset: int) -> int:
     """Stream the chunk to disk at `offset`; the size received so far."""
-    mode = "r+b" if pending.path.exists() else "wb"
+    mode: Literal["r+b", "wb"] = "r+b" if pending.path.exists() else "wb"
     async with await anyio.open_file(pending.path, mode) as out:
         await out.seek(offset)
         async for chunk in request.stream():

@@ -8,7 +8,11 @@ length (at least one item), `$ref` into `$defs`/`definitions`, and the first bra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+#: (schema, root, property name, depth) -> an example value of the schema's type
+_Maker = Callable[[dict[str, Any], Any, str, int], Any]
 
 MAX_DEPTH = 12
 FORMATS = {
@@ -40,7 +44,7 @@ def _gen(schema: dict[str, Any], root: Any, name: str, depth: int) -> Any:
     if schema.get("allOf"):
         return _gen(_merge(schema["allOf"], root), root, name, depth + 1)
     kind = _type_of(schema)
-    maker = _MAKERS.get(kind, _make_string)
+    maker: _Maker = _MAKERS.get(kind, _make_string)
     return maker(schema, root, name, depth)
 
 
@@ -100,7 +104,7 @@ def _make_number(schema: dict[str, Any], root: Any, name: str, depth: int) -> fl
     return value
 
 
-_MAKERS = {
+_MAKERS: dict[str, _Maker] = {
     "object": _make_object,
     "array": _make_array,
     "string": _make_string,
@@ -141,5 +145,5 @@ def _merge(parts: list[Any], root: Any) -> dict[str, Any]:
         merged["properties"].update(part.get("properties") or {})
         merged["required"] += [r for r in part.get("required") or [] if r not in merged["required"]]
         if "type" in part and part["type"] != "object":
-            return part
+            return dict(part)
     return merged

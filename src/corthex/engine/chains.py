@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -38,7 +38,7 @@ from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
 from corthex.errors import UsageError
-from corthex.store.chains import ChainRow
+from corthex.store.chains import ChainRow, ChainStore
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class ChainRunner:
         ctx.bus.subscribe(self._on_event, types=(ChainDone, BatchCollected))
 
     @property
-    def store(self):  # noqa: ANN201 - the chain verbs of the store
+    def store(self) -> ChainStore:
+        """The chain verbs of the store."""
         return self.ctx.store.chains
 
     # -- starting -----------------------------------------------------------------------------
@@ -187,7 +188,7 @@ class ChainRunner:
         await self._complete(chain, chain.step, await self.store.step_results(row.job_id))
 
     async def _complete(self, chain: ChainRow, step: Step, results: StepResults) -> None:
-        updates: dict[str, object] = {}
+        updates: dict[str, Any] = {}
         chosen: tuple[str, ...] | None = None  # the departments, when this step chose them
         if step is Step.CLASSIFY:
             department, method = logic.route_after_classify(self.org, results)

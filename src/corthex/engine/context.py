@@ -40,7 +40,7 @@ class EngineContext:
         except (KeyError, ValueError):
             raise UsageError(f"provider {name!r} is not configured") from None
 
-    def limit(self, name: str) -> AbstractAsyncContextManager[bool]:
+    def limit(self, name: str) -> AbstractAsyncContextManager[None]:
         """Bound the calls in flight to one provider."""
         if name not in self._limits:
             self._limits[name] = asyncio.Semaphore(self.settings.provider_concurrency)

@@ -330,14 +330,22 @@ class Engine:
         if self.ctx.storage.remaining() > 0:  # the local disk is failing: nothing is done until it passes
             return
         await self._auto_flush()
-        await dispatch_once(self.ctx)
         if polls is None:
+            await dispatch_once(self.ctx)
             await poll_once(self.ctx)
         else:
+            polls.start_dispatch()  # in the background: a slow creation holds up no poll
             await polls.start_due()
         if await self.store.chains.list(status=ChainStatus.RUNNING, limit=1):
             await self.chains.tick()
         await self.chains.deliver_owed()
+
+    async def catch_up(self) -> int:
+        """Read what the providers have done: poll the submitted batches that are due and collect
+        the ended ones. Unlike `step` it never releases the queue, sends or recovers a batch, or
+        advances or delivers a chain, so a read (`corthex status`) changes nothing a worker decides.
+        Returns how many batches were looked at."""
+        return await poll_once(self.ctx, intents=False)
 
     async def _auto_flush(self) -> None:
         count, oldest = await self.store.queue_stats()
@@ -348,15 +356,17 @@ class Engine:
             log.info("auto-flushing the queue (%d requests)", count)
             await self.flush()
 
-    async def _sleep_until_due(self) -> None:
-        """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check."""
+    async def _sleep_until_due(self, polls: BackgroundPolls | None = None) -> None:
+        """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check. While
+        a dispatch round runs in `polls`, its end (a wake-up) is what the next one waits for."""
         paused = self.ctx.storage.remaining()
         if paused > 0:  # not a hot loop of rounds that do nothing
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ctx.wake.wait(), timeout=paused)
             return
         now = clock.now()
-        candidates = [await self.store.next_poll_at(), await self.store.next_dispatch_at()]
+        dispatching = polls is not None and polls.dispatching
+        candidates = [await self.store.next_poll_at(), None if dispatching else await self.store.next_dispatch_at()]
         _, oldest = await self.store.queue_stats()
         if oldest is not None:
             candidates.append(oldest + self.settings.queue_max_age)
@@ -390,7 +400,7 @@ class Engine:
                         self.ctx.storage.failed(exc)  # one line, and a pause: not a traceback per round
                     else:
                         log.exception("worker step failed; retrying")
-                await self._sleep_until_due()
+                await self._sleep_until_due(polls)
         finally:
             await polls.drain()
 

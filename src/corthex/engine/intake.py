@@ -6,7 +6,7 @@ import codecs
 import hashlib
 import io
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -50,7 +50,7 @@ class Intake:
 
     total: int
     skipped: list[InputProblem] = field(default_factory=list)
-    _source: Any = None
+    _source: Callable[[], Iterator[LLMRequest]] = field(default=lambda: iter(()))  #: the requests, read anew
     warnings: list[str] = field(default_factory=list)  #: what will not go out as written
 
     def requests(self) -> Iterator[LLMRequest]:

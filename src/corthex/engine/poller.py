@@ -14,7 +14,7 @@ from corthex.domain.results import ResultStatus
 from corthex.engine.calls import provider_call
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
-from corthex.engine.dispatch import create_remote
+from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
@@ -26,13 +26,13 @@ log = logging.getLogger(__name__)
 KNOWN_WINDOW = 3600.0
 
 
-async def poll_once(ctx: EngineContext, limit: int = 1000) -> int:
+async def poll_once(ctx: EngineContext, limit: int = 1000, *, intents: bool = True) -> int:
     """Handle every batch due now, with bounded concurrency per provider, and wait for them all.
-    Returns how many."""
+    Returns how many. `intents=False` polls and collects only: no batch is created or adopted."""
     lease = ctx.settings.lease_seconds
     if ctx.storage.remaining() > 0:
         return 0
-    due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit)
+    due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit, intents=intents)
     await asyncio.gather(*(_handle_guarded(ctx, batch) for batch in due))
     return len(due)
 
@@ -54,6 +54,30 @@ class BackgroundPolls:
     def __init__(self, ctx: EngineContext) -> None:
         self._ctx = ctx
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._dispatch: asyncio.Task[None] | None = None
+
+    @property
+    def dispatching(self) -> bool:
+        return self._dispatch is not None and not self._dispatch.done()
+
+    def start_dispatch(self) -> None:
+        """Send the ready requests in the background, one round at a time: a slow upload or
+        create holds up no poll and no chain step."""
+        if not self.dispatching and self._ctx.storage.remaining() == 0:
+            self._dispatch = asyncio.create_task(self._dispatching(), name="corthex dispatch")
+
+    async def _dispatching(self) -> None:
+        try:
+            if await dispatch_once(self._ctx):
+                self._ctx.wake.set()  # new batches to poll soon, and maybe requests left to send
+        except Exception as exc:  # the requests stay queued: the next round sends them
+            if storage_failure(exc) is not None:
+                self._ctx.storage.failed(exc)
+            else:
+                log.exception("sending batches failed; retrying on the next round")
+        # No wake-up after a round that sent nothing: each round starts one, so waking on it was
+        # a busy loop (~150 rounds a second on an idle server, starving the API of database
+        # connections). Requests held back by a backoff are due at `next_dispatch_at`.
 
     async def start_due(self, limit: int = 1000) -> int:
         """Claim the batches due now and start handling them; returns how many were started."""
@@ -82,6 +106,8 @@ class BackgroundPolls:
 
     async def drain(self) -> None:
         """Let the batches in hand finish (a stop waits for them rather than cutting them off)."""
+        if self._dispatch is not None:
+            await asyncio.gather(self._dispatch, return_exceptions=True)
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 

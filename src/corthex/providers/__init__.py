@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,16 +34,19 @@ _ADAPTERS = {
 }
 
 
-def _adapter_class(name: ProviderName) -> type[Provider]:
+def _adapter_class(name: ProviderName) -> Callable[..., Provider]:
+    """The adapter class, as its constructor: each takes (workdir, client=None, **options)."""
     module, cls = _ADAPTERS[name]
-    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+    adapter: Callable[..., Provider] = getattr(importlib.import_module(module), cls)
+    return adapter
 
 
 def wire_size_of(provider: ProviderName, item: WireItem) -> int:
     """The bytes `item` takes in `provider`'s batch wire form, envelope of its line or entry included
     (each adapter module's pure `wire_size`): what batches are planned on."""
     module = importlib.import_module(_ADAPTERS[provider][0])
-    return module.wire_size(item)  # type: ignore[no-any-return]
+    size: int = module.wire_size(item)
+    return size
 
 
 def preload() -> None:

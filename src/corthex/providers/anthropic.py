@@ -247,7 +247,7 @@ def _ended_as(batch: MessageBatch) -> ResultStatus | None:
 
 # --- errors ---------------------------------------------------------------------------------
 
-_CATCH = (anthropic.AnthropicError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+_CATCH: tuple[type[Exception], ...] = (anthropic.AnthropicError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
 
 
 def to_provider_error(op: str, exc: Exception) -> ProviderError:

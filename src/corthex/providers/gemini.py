@@ -338,7 +338,7 @@ def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Cli
     return genai.Client(api_key=api_key, vertexai=False, http_options=options)
 
 
-_CATCH = (genai_errors.APIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+_CATCH: tuple[type[Exception], ...] = (genai_errors.APIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
 
 
 #: What the SDK raises when the upload's last answer (HTTP 200) holds an error, not a `file`.
@@ -423,7 +423,8 @@ class GeminiProvider(Provider):
             extra = {"count": len(items), "mode": "file", "input_file": src, "wire_bytes": size}
         # No SDK retry on create: a retried create after a timeout may be a second, paid batch.
         # The engine looks for the batch (`find`) before it creates it again.
-        config = {"display_name": key, "http_options": {"retry_options": {"attempts": 1}}}
+        once: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}
+        config: types.CreateBatchJobConfigDict = {"display_name": key, "http_options": once}
         with self._errors("create"):
             job = await self._aio.batches.create(model=model, src=src, config=config)
         if not job.name:
@@ -436,7 +437,7 @@ class GeminiProvider(Provider):
         try:
             size = await write_jsonl(path, (to_file_line(item) for item in items))
             with self._errors("upload"):
-                config = {"mime_type": JSONL_MIME, "display_name": key}
+                config: types.UploadFileConfigDict = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
                     uploaded = await self._aio.files.upload(file=path, config=config)
                 except KeyError as exc:  # the SDK's word for an answer it could not read

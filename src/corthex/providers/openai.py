@@ -223,7 +223,7 @@ def _finish(body: dict[str, Any]) -> FinishReason:
     if body.get("status") != "incomplete":
         return FinishReason.STOP
     reason = (body.get("incomplete_details") or {}).get("reason")
-    return _INCOMPLETE.get(reason, FinishReason.OTHER)
+    return _INCOMPLETE.get(str(reason), FinishReason.OTHER)
 
 
 def _empty_error(finish: FinishReason) -> ResultError:
@@ -302,7 +302,7 @@ def _batch_failure(batch: Batch) -> tuple[str, bool]:
 
 # --- errors ---------------------------------------------------------------------------------
 
-_CATCH = (openai.OpenAIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
+_CATCH: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
 
 
 def to_provider_error(op: str, exc: Exception) -> ProviderError:

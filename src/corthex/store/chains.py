@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,7 +174,7 @@ class ChainStore:
             )
             return result.rowcount == 1
 
-    async def steps(self, chain_id: str) -> list[StepRow]:
+    async def steps(self, chain_id: str) -> builtins.list[StepRow]:
         query = select(chain_steps).where(chain_steps.c.chain_id == chain_id).order_by(chain_steps.c.created_at)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
@@ -250,7 +251,7 @@ class ChainStore:
         async with self.engine.connect() as conn:
             return max(0.0, float((await conn.execute(query)).scalar_one()))
 
-    async def undelivered(self, chain_id: str, sinks: list[str]) -> list[str]:
+    async def undelivered(self, chain_id: str, sinks: builtins.list[str]) -> builtins.list[str]:
         async with self.engine.begin() as conn:
             for sink in sinks:
                 await conn.execute(self._insert_ignoring(deliveries).values(chain_id=chain_id, sink=sink))
@@ -263,7 +264,7 @@ class ChainStore:
             ).all()
         return [r.sink for r in rows if r.sink in sinks]
 
-    async def owed_deliveries(self, sinks: Sequence[str], *, limit: int = 100) -> list[tuple[str, str]]:
+    async def owed_deliveries(self, sinks: Sequence[str], *, limit: int = 100) -> builtins.list[tuple[str, str]]:
         """(chain id, sink) of finished chains whose report is still owed to one of `sinks`."""
         query = (
             select(deliveries.c.chain_id, deliveries.c.sink)
@@ -299,7 +300,7 @@ class ChainStore:
                 .values(delivered_at=None if error else clock.now(), error=error)
             )
 
-    async def items_of_batch(self, batch_id: str) -> list[dict[str, Any]]:
+    async def items_of_batch(self, batch_id: str) -> builtins.list[dict[str, Any]]:
         """Chain step results that a batch (or realtime call set) just produced, for live display."""
         query = (
             select(
@@ -330,7 +331,7 @@ class ChainStore:
             for r in rows
         ]
 
-    async def models(self, chain_id: str) -> list[str]:
+    async def models(self, chain_id: str) -> builtins.list[str]:
         job_ids = select(chain_steps.c.job_id).where(chain_steps.c.chain_id == chain_id)
         query = select(results.c.model).where(results.c.job_id.in_(job_ids)).distinct()
         async with self.engine.connect() as conn:

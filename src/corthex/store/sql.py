@@ -123,12 +123,22 @@ class SqlStore:
     @classmethod
     async def open(cls, url: str) -> SqlStore:
         """Connect and bring the schema up to date."""
+        store = cls.connect(url)
+        await migrate.upgrade(store.engine)
+        return store
+
+    @classmethod
+    def connect(cls, url: str) -> SqlStore:
+        """Connect to a database whose schema is up to date (a second connection of a process)."""
         engine = create_async_engine(url, **_engine_options(url))
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
-        await migrate.upgrade(engine)
-        return store
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password included (for another connection of this process only)."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -168,7 +178,7 @@ class SqlStore:
         compiled = statement.compile(dialect=self.engine.dialect, column_keys=columns)
         if list(compiled.positiontup or ()) != columns:  # the tuples are built in column order
             raise RuntimeError(f"unexpected parameter order for {table.name}: {compiled.positiontup}")
-        return compiled.string
+        return str(compiled.string)
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -314,7 +324,8 @@ class SqlStore:
             .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
         )
         async with self.engine.connect() as conn:
-            return (await conn.execute(query)).scalar()
+            earliest: float | None = (await conn.execute(query)).scalar()
+        return earliest
 
     async def open_batch(
         self,
@@ -478,6 +489,16 @@ class SqlStore:
             ).scalar()
         return int(value or 0)
 
+    async def claim_sending(self, job_id: str, owner: str, now: float, lease: float) -> bool:
+        """Lease a realtime job to the process about to send its calls (or renew its lease),
+        unless another live process is sending them."""
+        statement = leases.take(jobs, jobs.c.id == job_id, owner=owner, now=now, lease=lease)
+        return await leases.one_row(self.engine, statement)
+
+    async def release_sending(self, job_id: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(leases.let_go(jobs, jobs.c.id == job_id, owner=owner))
+
     async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
         """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
         async with self.engine.begin() as conn:
@@ -497,10 +518,13 @@ class SqlStore:
         async with self.engine.connect() as conn:
             return [BatchRow.from_row(r) for r in (await conn.execute(query)).all()]
 
-    async def claim_due(self, now: float, owner: str, lease: float, limit: int = 100) -> list[BatchRow]:
+    async def claim_due(
+        self, now: float, owner: str, lease: float, limit: int = 100, *, intents: bool = True
+    ) -> list[BatchRow]:
         """Lease the batches due now to `owner` and return them, in one statement (on PostgreSQL
-        with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting)."""
-        free = select(batches.c.id).where(_due(now)).order_by(batches.c.next_poll_at).limit(limit)
+        with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets without waiting).
+        `intents=False` leaves batches not yet confirmed at the provider alone (a read creates none)."""
+        free = select(batches.c.id).where(_due(now, intents=intents)).order_by(batches.c.next_poll_at).limit(limit)
         if self._dialect == "postgresql":  # SQLite has one writer: its UPDATE is atomic as it is
             free = free.with_for_update(skip_locked=True)
         query = (
@@ -529,7 +553,8 @@ class SqlStore:
         )
         polled = batches.c.status.in_([BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value])
         async with self.engine.connect() as conn:
-            return (await conn.execute(select(func.min(free_at)).where(polled))).scalar()
+            due: float | None = (await conn.execute(select(func.min(free_at)).where(polled))).scalar()
+        return due
 
     async def has_open_work(self) -> bool:
         async with self.engine.connect() as conn:
@@ -737,16 +762,16 @@ def _still_in(batch_id: str) -> Any:
     return func.coalesce(requests.c.batch_id, "") == batch_id
 
 
-def _due(now: float) -> Any:
-    """Batches to work on now and free to take: polls due, results to collect, and intents
-    whose lease ran out (their creator died mid-way, or a failed creation's backoff is over) and
-    whose creation, if one was started, cannot be in flight any more (`claim_intent`)."""
+def _due(now: float, *, intents: bool = True) -> Any:
+    """Batches to work on now and free to take: polls due, results to collect, and (with
+    `intents`) intents whose lease ran out (their creator died mid-way, or a failed creation's
+    backoff is over) and whose creation, if one was started, cannot be in flight any more
+    (`claim_intent`)."""
     polled = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
     not_creating = or_(batches.c.next_poll_at.is_(None), batches.c.next_poll_at <= now)
-    due = or_(
-        and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now),
-        and_(batches.c.status == BatchStatus.INTENT.value, not_creating),
-    )
+    due = and_(batches.c.status.in_(polled), batches.c.next_poll_at <= now)
+    if intents:
+        due = or_(due, and_(batches.c.status == BatchStatus.INTENT.value, not_creating))
     unleased = or_(batches.c.lease_until.is_(None), batches.c.lease_until < now)
     return and_(due, unleased)
 

@@ -36,6 +36,8 @@ jobs = Table(
     Column("estimate_usd", Float),  # expected cost, held against the daily budget until results land
     Column("idempotency_key", String(255)),  # the client's Idempotency-Key: a retry returns this job
     Column("request_digest", String(64)),  # sha256 of the requests, to tell a retry from a reused key
+    Column("lease_owner", String(64)),  # a realtime job: the process sending its calls
+    Column("lease_until", Float),
     Index("ix_jobs_status", "status"),
     Index("ux_jobs_idempotency_key", "idempotency_key", unique=True),
     Index("ix_jobs_created", "created_at"),

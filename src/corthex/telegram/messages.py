@@ -97,7 +97,8 @@ class _Packer:
     """Greedily fills parts up to `limit`."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.parts, self._cur, self._len = limit, [], "", 0
+        self.limit, self._cur, self._len = limit, "", 0
+        self.parts: list[str] = []
 
     def add(self, html_text: str, sep: str) -> bool:
         """Append to the current part if it fits (with `sep` unless the part is empty)."""

@@ -68,7 +68,8 @@ class TelegramService:
     def bot(self) -> Bot:
         if self._app is None:
             raise RuntimeError("the Telegram service is not running")
-        return self._app.bot
+        bot: Bot = self._app.bot
+        return bot
 
     async def start(self) -> None:
         """Connect (getMe), register the commands, and start polling; raises UsageError if
@@ -142,8 +143,8 @@ class TelegramService:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a Telegram task failed: %s", self.describe(task.exception()))  # type: ignore[arg-type]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("a Telegram task failed: %s", self.describe(exc))
 
     async def _cancel_tasks(self) -> None:
         tasks = list(self._tasks)

@@ -141,6 +141,18 @@ def test_submission_is_as_patient_as_polling_but_a_refusal_fails_fast() -> None:
     assert RetryPolicy(submit_backoff=0).submit_failures_allowed(retryable=True) > 6  # bounded, never a hang
 
 
+def test_backoffs_stay_finite_however_long_the_failures_go_on() -> None:
+    """A float backoff of 0 (CORTHEX_SUBMIT_BACKOFF=0 arrives as 0.0) counts failures up to the
+    10,000 bound, and a disk full for a day passes 1,000 storage failures: 2 ** 1100 times a float
+    raised OverflowError (found by the type checker: `2 ** n` is not a float)."""
+    assert RetryPolicy(submit_backoff=0.0).submit_failures_allowed(retryable=True) == 10_000
+    assert RetryPolicy(submit_backoff=0.0).submit_delay(5_000) == 0.0
+    assert RetryPolicy(submit_backoff=0.001, unreachable_for=1e9).submit_failures_allowed(retryable=True) == 10_000
+    assert PollPolicy().failure_delay(1_100) == 60.0  # the cap
+    assert PollPolicy(initial=0.0).unreachable(2_000) is False  # never spans the hour: keeps polling
+    assert PollPolicy().failure_delay(1) == 1.0 and PollPolicy().failure_delay(3) == 4.0
+
+
 def test_estimate_stays_sane_when_the_adapter_sends_the_model_maximum():
     # Anthropic requests without max_output_tokens go out with max_tokens = the model's maximum
     # (128,000 for claude-sonnet-4-6); the estimate counts a typical answer, not that.

@@ -9,6 +9,16 @@ const $ = (id) => document.getElementById(id);
 const ICONS = { done: "✔", running: "◐", pending: "○", skipped: "–", stopped: "■" };
 const state = { chainId: null, chain: null, fetchedAt: 0, job: null, tab: "chains", starting: false, open: {} };
 const timers = {};
+const tickets = {};
+
+// The answer to the latest request for `key`, or null when a later one was sent meanwhile: answers
+// can come back out of order, and an older one (a chain still running) must not overwrite a newer
+// one (the chain done) that no later event would ever correct.
+async function latest(key, path) {
+  const ticket = (tickets[key] = (tickets[key] || 0) + 1);
+  const body = await json(path);
+  return ticket === tickets[key] ? body : null;
+}
 
 function later(key, fn, ms) {
   // Many events in a burst → one refresh.
@@ -76,8 +86,8 @@ async function selectChain(id) {
 
 async function refreshChain() {
   if (!state.chainId) return;
-  const chain = await json(`/chains/${encodeURIComponent(state.chainId)}`);
-  if (chain.id !== state.chainId) return;
+  const chain = await latest("chain", `/chains/${encodeURIComponent(state.chainId)}`);
+  if (!chain || chain.id !== state.chainId) return;
   state.chain = chain;
   state.fetchedAt = performance.now();
   renderChain(chain);
@@ -153,7 +163,8 @@ function tick() {
 // -- lists -----------------------------------------------------------------------------------
 
 async function refreshChains() {
-  const chains = await json("/chains?limit=30");
+  const chains = await latest("chains", "/chains?limit=30");
+  if (!chains) return;
   $("chains-list").innerHTML = chains
     .map(
       (c) => `<tr data-chain="${esc(c.id)}" class="${c.id === state.chainId ? "selected" : ""}">
@@ -167,7 +178,8 @@ async function refreshChains() {
 }
 
 async function refreshJobs() {
-  const jobs = await json("/jobs?limit=30");
+  const jobs = await latest("jobs", "/jobs?limit=30");
+  if (!jobs) return;
   $("jobs-list").innerHTML = jobs.map(renderJob).join("") || `<p class="muted">No jobs yet.</p>`;
   if (state.job) await refreshJob(state.job);
 }
@@ -190,7 +202,8 @@ function renderJob(job) {
 
 async function refreshJob(id) {
   state.job = id;
-  const job = await json(`/jobs/${encodeURIComponent(id)}`);
+  const job = await latest("job", `/jobs/${encodeURIComponent(id)}`);
+  if (!job) return;
   const rows = job.batch_list
     .map(
       (b) => `<tr><td class="mono">${esc(b.remote_id || b.id)}</td><td>${esc(b.provider)}</td><td>${esc(b.model || "(mixed)")}</td>
@@ -245,7 +258,8 @@ async function download(event) {
 }
 
 async function refreshQueue() {
-  const queue = await json("/queue");
+  const queue = await latest("queue", "/queue");
+  if (!queue) return;
   $("queue-count").textContent = queue.requests;
   $("queue-badge").textContent = queue.requests;
   $("queue-age").textContent = queue.oldest_at ? `(oldest since ${when(queue.oldest_at)})` : "";
@@ -304,7 +318,8 @@ async function queueAction(action) {
 }
 
 async function refreshArchive() {
-  const entries = await json("/archive");
+  const entries = await latest("archive", "/archive");
+  if (!entries) return;
   $("archive-list").innerHTML = entries
     .map(
       (e) => `<tr data-name="${esc(e.name)}"><td class="mono">${esc(e.chain_id || e.name)}</td><td>${esc(e.department || "")}</td>
@@ -323,7 +338,8 @@ async function showArchived(name) {
 // -- costs -----------------------------------------------------------------------------------
 
 async function refreshCosts() {
-  const costs = await json("/costs?days=14");
+  const costs = await latest("costs", "/costs?days=14");
+  if (!costs) return;
   const budget = costs.budget_usd;
   $("budget-text").textContent = budget ? `${usd(costs.today_usd)} of ${usd(budget)}` : `${usd(costs.today_usd)} (no budget)`;
   const bar = $("budget-bar");

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from corthex.api.schemas import ErrorBody, Job, JobDetail, SubmitBody, Submitted
+from corthex.api.schemas import ErrorBody, Job, JobDetail, Problem, SubmitBody, Submitted
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
 from corthex.domain.jobs import JobStatus
@@ -35,7 +35,7 @@ IdempotencyKey = Annotated[
 
 
 def submitted(report: SubmitReport, response: Response | None = None) -> Submitted:
-    skipped = [{"line": p.line, "unit": p.unit, "field": p.field, "reason": p.reason} for p in report.skipped]
+    skipped = [Problem(line=p.line, unit=p.unit, field=p.field, reason=p.reason) for p in report.skipped]
     if report.replayed and response is not None:
         response.status_code = 200  # nothing created this time
     return Submitted(
@@ -122,7 +122,9 @@ async def results(job_id: str, state: State) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
-ENDED = {409: {"model": ErrorBody, "description": "The job has ended already: nothing changed"}}
+ENDED: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The job has ended already: nothing changed"}
+}
 
 
 @router.post("/{job_id}/cancel", response_model=Job, responses={**ERRORS, **ENDED})

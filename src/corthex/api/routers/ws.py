@@ -149,8 +149,8 @@ async def _serve(conn: Connection) -> None:
         if overflow in done:  # too far behind: the client reconnects and resyncs with `since`
             await conn.ws.close(code=status.WS_1013_TRY_AGAIN_LATER, reason="too slow; reconnect with since")
         for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            if not task.cancelled() and (exc := task.exception()) is not None:
+                raise exc
     finally:
         for task in (pump, overflow, reader):
             task.cancel()

@@ -1,16 +1,15 @@
-"""Shared constants and waits for the Telegram tests (a unique module name: test dirs are not packages)."""
+"""Shared constants and waits for the Telegram tests (and the Telegram door of tests/reliability)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 
 from tg_fakebot import FakeBotApi
 
 from corthex.domain.chain import ChainStatus
 from corthex.engine.engine import Engine
 from corthex.store.chains import ChainRow
+from corthex.testing import wait_until
 
 TOKEN = "987654321:AAHfake-Token_for-tests-0123456789abcdef"
 CHAT_A, CHAT_B, STRANGER = 111, -222, 999  # a group id is negative
@@ -33,11 +32,11 @@ async def wait_report(fake: FakeBotApi, chat: int, within: float = 30) -> list[s
 
 
 async def wait_chain_end(engine: Engine, chain_id: str, within: float = 30) -> ChainRow:
-    deadline = time.monotonic() + within
-    while (chain := await engine.store.chains.get(chain_id)).status is ChainStatus.RUNNING:
-        assert time.monotonic() < deadline, f"chain {chain_id} still running at {chain.step}"
-        await asyncio.sleep(0.05)
-    return chain
+    async def ended() -> ChainRow | None:
+        chain = await engine.store.chains.get(chain_id)
+        return chain if chain.status is not ChainStatus.RUNNING else None
+
+    return await wait_until(ended, within=within, what=f"chain {chain_id} to end")
 
 
 async def telegram_chains(engine: Engine) -> list[ChainRow]:

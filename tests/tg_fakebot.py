@@ -22,6 +22,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from corthex.testing import wait_until
+
 TAGS = {
     "b",
     "strong",
@@ -160,17 +162,11 @@ class FakeBotApi:
         return [s.visible for s in self.to(chat_id)]
 
     async def wait_for(self, check: Callable[[], Any], within: float = 30, what: str = "") -> Any:
-        """Wait until `check()` returns something truthy; returns it."""
-        deadline = time.monotonic() + within
-        while True:
-            result = check()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"timed out waiting for {what or check}; sent: {[s.visible[:80] for s in self.sent]}"
-                )
-            await asyncio.sleep(0.02)
+        """Wait until `check()` returns something truthy; returns it. A timeout shows what was sent."""
+        try:
+            return await wait_until(check, within=within, what=what, every=0.02)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; sent: {[s.visible[:80] for s in self.sent]}") from None
 
     # -- the Bot API ------------------------------------------------------------------------------
 

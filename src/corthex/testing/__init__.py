@@ -1,0 +1,37 @@
+"""Test support that ships with corthex: for this project's tests and for code built on it.
+
+- `emulated(speed)`, `point_sdks_at(emulator, setenv)`: the provider emulator in this process,
+  with the official SDKs pointed at it;
+- `fast_settings(tmp_path)`, `fast_env()`: settings that keep an engine's rounds to milliseconds;
+- `wait_until(check)`: the one way to wait for something in a test (`wait_until_sync` outside
+  an event loop);
+- `ServeProcess`, `EmulatorProcess`: `corthex serve` and `corthex emulator` as real processes;
+- `FakeProvider`, `fake_providers()`: providers in memory, for tests of the engine's own logic
+  (every provider's wire behaviour keeps its tests through the SDKs against the emulator).
+
+Nothing here imports pytest: fixtures are built from these pieces in a conftest.
+"""
+
+from corthex.testing.emulation import emulated, point_sdks_at
+from corthex.testing.fake import FakeBatch, FakeProvider, answer, fake_providers, row_error
+from corthex.testing.processes import EmulatorProcess, ServeProcess, free_port
+from corthex.testing.settings import FAST, fast_env, fast_settings
+from corthex.testing.waiting import wait_until, wait_until_sync
+
+__all__ = [
+    "FAST",
+    "EmulatorProcess",
+    "FakeBatch",
+    "FakeProvider",
+    "ServeProcess",
+    "answer",
+    "emulated",
+    "fake_providers",
+    "fast_env",
+    "fast_settings",
+    "free_port",
+    "point_sdks_at",
+    "row_error",
+    "wait_until",
+    "wait_until_sync",
+]
