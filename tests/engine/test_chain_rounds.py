@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, update
@@ -12,10 +13,13 @@ from sqlalchemy import event, update
 from corthex import clock
 from corthex.domain.chain import Action, ChainStatus, Step, next_action
 from corthex.domain.jobs import JobStatus
+from corthex.domain.requests import ProviderName
 from corthex.engine.engine import Engine
 from corthex.engine.intake import read_objects
+from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
 from corthex.store.tables import chains
+from corthex.testing import fast_settings
 
 WAITING = 40
 
@@ -69,7 +73,18 @@ async def _job(store: SqlStore, job_id: str, *, requests: int) -> None:
 
 
 async def test_the_query_for_chains_with_work_agrees_with_next_action(engine: Engine) -> None:
-    store = engine.store
+    await agreement(engine.store)
+
+
+async def test_the_query_agrees_on_postgresql_too(
+    pg_url: str, tmp_path: Path, providers: dict[ProviderName, Provider]
+) -> None:
+    async with Engine(fast_settings(tmp_path, database_url=pg_url), providers=providers) as engine:
+        await agreement(engine.store)
+
+
+async def agreement(store: SqlStore) -> None:
+    """Chains in every state the round can meet: `with_work` finds those next_action gives work."""
     expected: dict[str, Action] = {}
     expected[await _chain(store, "deliver", Step.DELIVER)] = Action.DELIVER
     expected[await _chain(store, "unclaimed", Step.DELEGATE)] = Action.ENTER
