@@ -28,7 +28,7 @@ from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.engine.budget import budget_guard, check_budget
+from corthex.domain.storable import nul_refusal
 from corthex.engine.chains import ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
@@ -36,6 +36,7 @@ from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.storage import storage_failure
+from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.chains import ChainRow, StepRow
@@ -193,38 +194,34 @@ class Engine:
     async def _record(
         self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
     ) -> SubmitReport:
-        if label is not None and "\x00" in label:  # PostgreSQL text cannot hold it
-            raise UsageError("the label must not contain a NUL character")
+        if label is not None and (refusal := nul_refusal("the label", label)):
+            raise UsageError(refusal)
         digest = None
         if idempotency_key is not None:
             digest = intake.digest()
             if earlier := await self._submitted_before(checked_key(idempotency_key), digest):
                 return earlier
         job_id, prefix = new_job_id()
-        status = JobStatus.QUEUED if queue else JobStatus.RUNNING
-        async with budget_guard(self.ctx):
-            check = await check_budget(self.ctx, intake.requests())
-            if check is not None and check.exceeded:
-                raise BudgetExceeded(f"nothing submitted: {check.explain('this job')}")
-            try:
-                await self.store.add_job(
-                    job_id,
-                    source=source,
-                    status=status,
-                    label=label,
-                    total=intake.total,
-                    chunks=intake.chunks(prefix),
-                    estimate_usd=None if check is None else check.needed,
-                    idempotency_key=idempotency_key,
-                    request_digest=digest,
-                )
-            except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
-                twin = await self._submitted_before(idempotency_key or "", digest)
-                if twin is None:
-                    raise
-                return twin
-        await self.bus.publish(JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
-        self.ctx.wake.set()
+        job = NewJob(
+            job_id,
+            source=source,
+            status=JobStatus.QUEUED if queue else JobStatus.RUNNING,
+            label=label,
+            total=intake.total,
+            requests=intake.requests(),
+            chunks=intake.chunks(prefix),
+            idempotency_key=idempotency_key,
+            request_digest=digest,
+        )
+        try:
+            refused = await submit_job(self.ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
+        except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
+            twin = await self._submitted_before(idempotency_key or "", digest)
+            if twin is None:
+                raise
+            return twin
+        if refused is not None:
+            raise BudgetExceeded(f"nothing submitted: {refused.explain('this job')}")
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)

@@ -35,6 +35,7 @@ from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestSt
 from corthex.domain.planning import PlanItem
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
+from corthex.domain.storable import storable
 from corthex.errors import JobFinished, NotFound
 from corthex.redaction import mask_secrets
 from corthex.store import leases, migrate
@@ -890,11 +891,8 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
 
 
 def _storable(text: str | None) -> str | None:
-    """Provider text as a text column can hold it: PostgreSQL refuses NUL, which a model may emit
-    (a JSON "\\u0000"); it becomes U+FFFD rather than failing the whole chunk on every retry."""
-    if text is None or "\x00" not in text:
-        return text
-    return text.replace("\x00", "\ufffd")
+    """Provider text as a text column can hold it (the NUL rule: domain/storable.py)."""
+    return storable(text)
 
 
 def _error_text(text: str) -> str:
