@@ -13,14 +13,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
 from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
+from corthex.domain.records import ChainRow
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.engine.budget import BudgetCheck, budget_guard, check_budget
@@ -29,8 +28,8 @@ from corthex.engine.events import Event
 from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
-from corthex.errors import UsageError
-from corthex.store.chains import ChainRow, ChainStore
+from corthex.errors import AlreadyExists, UsageError
+from corthex.store.base import Chains
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class ChainRunner:
         ctx.bus.subscribe(self._on_event)
 
     @property
-    def store(self) -> ChainStore:
+    def store(self) -> Chains:
         """The chain verbs of the store."""
         return self.ctx.store.chains
 
@@ -255,7 +254,7 @@ class ChainRunner:
                 realtime=chain.realtime,
                 estimate_usd=estimate,
             )
-        except IntegrityError:
+        except AlreadyExists:
             return  # submitted concurrently by another worker
         agents = [logic.agent_of(r.custom_id) for r in requests]
         await self.ctx.bus.publish(

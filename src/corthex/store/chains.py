@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -14,51 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from corthex import clock
 from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
+from corthex.domain.records import ChainRow, StepRow
 from corthex.errors import NotFound
 from corthex.store import leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
-
-@dataclass(frozen=True, slots=True)
-class ChainRow:
-    id: str
-    command: str
-    broadcast: bool
-    realtime: bool
-    status: ChainStatus
-    step: Step
-    departments: tuple[str, ...]
-    route_method: str | None
-    route_detail: str | None
-    origin: str
-    origin_ref: str | None
-    report: str | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    completed_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> ChainRow:
-        m = dict(row._mapping)
-        m.pop("lease_owner", None)
-        m.pop("lease_until", None)
-        m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
-        m["departments"] = tuple(orjson.loads(m["departments"]))
-        return cls(**m)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: getattr(self, k) for k in self.__slots__}
-        data["status"], data["step"] = self.status.value, self.step.value
-        data["departments"] = list(self.departments)
-        return data
+__all__ = ["ChainRow", "ChainStore", "StepRow", "chain_from_row"]
 
 
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    step: Step
-    job_id: str | None
-    created_at: float
+def chain_from_row(row: Row[Any]) -> ChainRow:
+    m = dict(row._mapping)
+    m.pop("lease_owner", None)
+    m.pop("lease_until", None)
+    m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
+    m["departments"] = tuple(orjson.loads(m["departments"]))
+    return ChainRow(**m)
 
 
 class ChainStore:
@@ -109,14 +78,14 @@ class ChainStore:
             row = (await conn.execute(select(chains).where(chains.c.id == chain_id))).first()
         if row is None:
             raise NotFound("chain", chain_id)
-        return ChainRow.from_row(row)
+        return chain_from_row(row)
 
     async def list(self, *, limit: int = 50, status: ChainStatus | None = None) -> list[ChainRow]:
         query = select(chains).order_by(chains.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(chains.c.status == status.value)
         async with self.engine.connect() as conn:
-            return [ChainRow.from_row(r) for r in (await conn.execute(query)).all()]
+            return [chain_from_row(r) for r in (await conn.execute(query)).all()]
 
     async def count(self, status: ChainStatus) -> int:
         async with self.engine.connect() as conn:
