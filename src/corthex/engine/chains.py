@@ -28,6 +28,7 @@ from corthex.domain.events import (
 )
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
+from corthex.domain.records import ChainRow
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.domain.storable import nul_refusal
@@ -38,7 +39,7 @@ from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
 from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import UsageError
-from corthex.store.chains import ChainRow, ChainStore
+from corthex.store.base import Chains
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class ChainRunner:
         ctx.bus.subscribe(self._on_event, types=(ChainDone, BatchCollected))
 
     @property
-    def store(self) -> ChainStore:
+    def store(self) -> Chains:
         """The chain verbs of the store."""
         return self.ctx.store.chains
 

@@ -27,6 +27,7 @@ from corthex.domain import pricing
 from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary
+from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
 from corthex.engine.chains import ChainRunner, Delivery
@@ -37,10 +38,9 @@ from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, re
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
-from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
+from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
 from corthex.providers.base import Provider
-from corthex.store.chains import ChainRow, StepRow
-from corthex.store.sql import BatchRow, KeyTaken, SqlStore
+from corthex.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class Engine:
         self._providers, self._store = providers, store
         self._deliveries = list(deliveries or [])
         self._ctx: EngineContext | None = None
+        self._sql: SqlStore | None = None  #: the store in use (the context sees it as a `Store`)
         self._chains: ChainRunner | None = None
         self._own_providers = providers is None
         self._own_store = store is None
@@ -90,7 +91,7 @@ class Engine:
                 timeout=self.settings.provider_timeout,
             )
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = self._store or await SqlStore.open(self.settings.database_url)
+        store = self._sql = self._store or await SqlStore.open(self.settings.database_url)
         self._ctx = EngineContext(self.settings, store, providers)
         await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
@@ -147,7 +148,9 @@ class Engine:
 
     @property
     def store(self) -> SqlStore:
-        return self.ctx.store
+        if self._ctx is None or self._sql is None:
+            raise RuntimeError("use the engine inside `async with Engine(...)`")
+        return self._sql
 
     @property
     def bus(self) -> EventBus:
@@ -285,7 +288,7 @@ class Engine:
             await self.ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self.store.record_poll(batch_id, next_poll_at=clock.now())
+        await self.store.poll_soon(batch_id)
 
     # -- chains -------------------------------------------------------------------------------
 

@@ -8,13 +8,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from corthex.domain.jobs import JobStatus
 from corthex.domain.requests import LLMRequest
 from corthex.engine.budget import BudgetCheck, budget_guard, check_budget
 from corthex.engine.context import EngineContext
 from corthex.engine.events import Event
+from corthex.errors import AlreadyExists, KeyTaken
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,8 @@ async def _record(ctx: EngineContext, job: NewJob, *, estimate: float | None) ->
             idempotency_key=job.idempotency_key,
             request_digest=job.request_digest,
         )
-    except IntegrityError:
-        if not job.once:
+    except AlreadyExists as taken:
+        if not job.once or isinstance(taken, KeyTaken):
             raise
         return False  # recorded concurrently by another worker
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 import orjson
@@ -14,60 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from corthex import clock
 from corthex.domain.chain import ChainStatus, JobState, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
+from corthex.domain.records import ChainRow, ChainState, StepRow
 from corthex.errors import NotFound
 from corthex.store import leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
-
-@dataclass(frozen=True, slots=True)
-class ChainRow:
-    id: str
-    command: str
-    broadcast: bool
-    realtime: bool
-    status: ChainStatus
-    step: Step
-    departments: tuple[str, ...]
-    route_method: str | None
-    route_detail: str | None
-    origin: str
-    origin_ref: str | None
-    report: str | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    completed_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> ChainRow:
-        """The chain of a row of `chains` (other columns the row holds are left out: a lease, a join's)."""
-        m = {f.name: row._mapping[f.name] for f in fields(cls)}
-        m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
-        m["departments"] = tuple(orjson.loads(m["departments"]))
-        return cls(**m)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: getattr(self, k) for k in self.__slots__}
-        data["status"], data["step"] = self.status.value, self.step.value
-        data["departments"] = list(self.departments)
-        return data
+__all__ = ["ChainRow", "ChainState", "ChainStore", "StepRow", "chain_from_row"]
 
 
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    step: Step
-    job_id: str | None
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ChainState:
-    """A chain with its current step's row (None: not claimed yet) and where that step's job stands
-    (None: the step has no job): what `domain.chain.next_action` decides on."""
-
-    chain: ChainRow
-    step: StepRow | None
-    job: JobState | None
+def chain_from_row(row: Row[Any]) -> ChainRow:
+    """The chain of a row of `chains` (other columns the row holds are left out: a lease, a join's)."""
+    m = {f.name: row._mapping[f.name] for f in fields(ChainRow)}
+    m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
+    m["departments"] = tuple(orjson.loads(m["departments"]))
+    return ChainRow(**m)
 
 
 class ChainStore:
@@ -118,14 +78,14 @@ class ChainStore:
             row = (await conn.execute(select(chains).where(chains.c.id == chain_id))).first()
         if row is None:
             raise NotFound("chain", chain_id)
-        return ChainRow.from_row(row)
+        return chain_from_row(row)
 
     async def list(self, *, limit: int = 50, status: ChainStatus | None = None) -> list[ChainRow]:
         query = select(chains).order_by(chains.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(chains.c.status == status.value)
         async with self.engine.connect() as conn:
-            return [ChainRow.from_row(r) for r in (await conn.execute(query)).all()]
+            return [chain_from_row(r) for r in (await conn.execute(query)).all()]
 
     async def state(self, chain_id: str) -> ChainState:
         """The chain, its current step's row and that step's job state, in one query."""
@@ -392,7 +352,7 @@ def _with_current_step() -> Select[Any]:
 
 
 def _chain_state(row: Row[Any]) -> ChainState:
-    chain = ChainRow.from_row(row)
+    chain = chain_from_row(row)
     if row.step_claimed is None:
         return ChainState(chain, None, None)
     step = StepRow(chain.step, row.step_job_id, row.step_created_at)

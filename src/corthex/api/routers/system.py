@@ -58,7 +58,7 @@ async def openai_webhook(request: Request, state: State) -> dict[str, object]:
         return {"handled": False, "type": kind}
     batch_id = await state.views.open_batch_by_remote("openai", remote_id)
     if batch_id is not None:
-        await state.engine.store.record_poll(batch_id, next_poll_at=time.time())
+        await state.engine.store.poll_soon(batch_id)
         state.engine.ctx.wake.set()
     log.info("OpenAI webhook %s for %s (batch %s)", kind, remote_id, batch_id or "not open here")
     return {"handled": batch_id is not None, "type": kind, "batch_id": batch_id}
