@@ -4,19 +4,16 @@ cancellation. (These ran against the emulator until issue 13; each asserts what 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from engine_support import mixed
 
 from corthex.domain.batches import BatchStatus
-from corthex.domain.events import JobCompleted
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import ResultStatus
 from corthex.engine.engine import Engine
 from corthex.providers.base import WireItem
-from corthex.testing import FakeBatch, FakeProvider, answer, fake_providers, fast_settings, row_error
+from corthex.testing import FakeBatch, FakeProvider, answer, fake_providers, fast_settings, row_error, worker_loop
 
 Fakes = dict[str, FakeProvider]
 
@@ -165,20 +162,6 @@ async def test_cancel_stops_the_job_and_keeps_nothing_going(engine: Engine, fake
     assert summary.status.value == "canceled"
     assert {line["status"] for line in lines} <= {"canceled", "succeeded"} and len(lines) == 3
     assert anthropic.created == 1  # nothing retried
-
-
-@contextlib.asynccontextmanager
-async def worker_loop(engine: Engine, *job_ids: str) -> AsyncIterator[dict[str, asyncio.Event]]:
-    """The worker loop running in the background; one event per job, set when it completes."""
-    completed = {job_id: asyncio.Event() for job_id in job_ids}
-    engine.bus.subscribe(lambda e: completed[e.data()["job_id"]].set(), types=(JobCompleted,))
-    stop = asyncio.Event()
-    worker = asyncio.create_task(engine.run(stop))
-    try:
-        yield completed
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, timeout=30)
 
 
 async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Engine, fakes: Fakes) -> None:

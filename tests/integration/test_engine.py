@@ -4,8 +4,6 @@ SDKs against the emulator, with its faults. (Its logic alone, on fake providers:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -13,11 +11,10 @@ import pytest
 from engine_support import mixed
 
 from corthex.config import Settings
-from corthex.domain.events import JobCompleted
 from corthex.emulator import EmulatorServer, Fault
 from corthex.engine.engine import Engine
 from corthex.errors import IdempotencyConflict, InvalidInput, JobFinished, NotFound, UsageError
-from corthex.testing import fast_settings
+from corthex.testing import fast_settings, worker_loop
 
 
 async def collect(engine: Engine, job_id: str) -> list[dict[str, object]]:
@@ -147,20 +144,6 @@ async def test_unpriced_model_has_null_cost(engine: Engine) -> None:
     await engine.wait(report.job_id, timeout=60)
     [line] = await collect(engine, report.job_id)
     assert line["status"] == "succeeded" and line["cost_usd"] is None
-
-
-@contextlib.asynccontextmanager
-async def worker_loop(engine: Engine, *job_ids: str) -> AsyncIterator[dict[str, asyncio.Event]]:
-    """The worker loop running in the background; one event per job, set when it completes."""
-    completed = {job_id: asyncio.Event() for job_id in job_ids}
-    engine.bus.subscribe(lambda e: completed[e.data()["job_id"]].set(), types=(JobCompleted,))
-    stop = asyncio.Event()
-    worker = asyncio.create_task(engine.run(stop))
-    try:
-        yield completed
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, timeout=30)
 
 
 async def test_a_slow_batch_creation_does_not_hold_up_the_polls(engine: Engine, emulator: EmulatorServer) -> None:

@@ -6,6 +6,7 @@
 - `wait_until(check)`: the one way to wait for something in a test (`wait_until_sync` outside
   an event loop);
 - `ServeProcess`, `EmulatorProcess`: `corthex serve` and `corthex emulator` as real processes;
+- `worker_loop(engine, *job_ids)`: the worker loop in the background, an event per job completed;
 - `FakeProvider`, `fake_providers()`: providers in memory, for tests of the engine's own logic
   (every provider's wire behaviour keeps its tests through the SDKs against the emulator).
 
@@ -17,6 +18,7 @@ from corthex.testing.fake import FakeBatch, FakeProvider, answer, fake_providers
 from corthex.testing.processes import EmulatorProcess, ServeProcess, free_port
 from corthex.testing.settings import FAST, fast_env, fast_settings
 from corthex.testing.waiting import wait_until, wait_until_sync
+from corthex.testing.worker import worker_loop
 
 __all__ = [
     "FAST",
@@ -28,6 +30,7 @@ __all__ = [
     "emulated",
     "fake_providers",
     "fast_env",
+    "worker_loop",
     "fast_settings",
     "free_port",
     "point_sdks_at",
