@@ -4,6 +4,8 @@ CorthexError
 ├── UsageError                 the caller asked for something that cannot be done
 │   ├── InvalidInput           a request file or body failed validation (carries every problem)
 │   ├── NotFound               an id that the store does not know (also a LookupError)
+│   ├── AlreadyExists          the store holds this id (or Idempotency-Key) already
+│   │   └── KeyTaken           … the Idempotency-Key: a twin submission recorded its job first
 │   └── JobFinished            the job has ended already: a cancel changes nothing
 ├── ProviderError              a provider call failed (provider, op, status code, retryable)
 └── BudgetExceeded             a submission would go over the daily budget
@@ -61,6 +63,21 @@ class NotFound(UsageError, LookupError):
     def __init__(self, kind: str, ident: str) -> None:
         self.kind, self.ident = kind, ident
         super().__init__(f"no {kind} with id {ident!r}")
+
+
+class AlreadyExists(UsageError):
+    """An object with this identity exists already; nothing was recorded."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        self.kind, self.ident = kind, ident
+        super().__init__(f"a {kind} {ident!r} exists already: nothing recorded")
+
+
+class KeyTaken(AlreadyExists):
+    """A job with this Idempotency-Key exists already (a twin submission recorded it first)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("job with Idempotency-Key", key)
 
 
 class JobFinished(UsageError):

@@ -179,7 +179,7 @@ CHAIN_CASES = [
     Bad("chain", "empty command", "", "the command is empty"),
     Bad("chain", "blank command", " \n\t ", "the command is empty"),
     Bad("chain", "oversized command", "x" * 20_001, "the limit is 20000"),
-    Bad("chain", "NUL in the command", "Plan the \u0000 launch", "the command contains a NUL character"),
+    Bad("chain", "NUL in the command", "Plan the \u0000 launch", "the command must not contain a NUL character"),
 ]
 CASES = FILE_CASES + API_CASES + QUEUE_CASES + ORG_CASES + CHAIN_CASES
 
@@ -469,7 +469,7 @@ TELEGRAM_CASES = [
     Tg("empty Korean realtime", CHAT_A, "실시간   ", "Usage: 실시간 <command>"),
     Tg("unknown command", CHAT_A, "/frobnicate now", "Unknown command. Send /help for the commands."),
     Tg("plain text", CHAT_A, "hello there", "Send /help for the commands."),
-    Tg("NUL in a command", CHAT_A, "/batch a\u0000b", "the command contains a NUL character"),
+    Tg("NUL in a command", CHAT_A, "/batch a\u0000b", "the command must not contain a NUL character"),
     Tg(
         "a sticker (no text)",
         CHAT_A,

@@ -43,7 +43,7 @@ class FullDisk:
         self.full, self.all_writes = True, False
         store = engine._store
         store.record_results = self._failing(store.record_results, always=True)  # type: ignore[method-assign]
-        store.record_poll = self._failing(store.record_poll, always=False)  # type: ignore[method-assign]
+        store.back_off = self._failing(store.back_off, always=False)  # type: ignore[method-assign]
 
     def _failing(self, write, *, always: bool):  # type: ignore[no-untyped-def]
         async def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]

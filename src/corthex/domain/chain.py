@@ -10,7 +10,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -343,3 +343,59 @@ def department_reports(org: Org, plan: ChainPlan, done: Mapping[Step, StepResult
 def compose(org: Org, plan: ChainPlan, done: Mapping[Step, StepResults]) -> str:
     """The report delivered at the end of the chain."""
     return final_report(org, plan, department_reports(org, plan, done), done.get(Step.SUMMARY))
+
+
+# -- what a running chain does next -------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    """What advancing a chain does now."""
+
+    DELIVER = "deliver"  #: compose the report and hand it to every sink
+    ENTER = "enter"  #: submit the current step (again: a crash came between claiming and recording)
+    COMPLETE = "complete"  #: the step's job is done (or it sent nothing): record it, go on to the next
+    RESUME_REALTIME = "resume_realtime"  #: a realtime step was interrupted: run its calls again
+    WAIT = "wait"  #: the step's job is still running (or the chain is not running): nothing to do
+
+
+class JobState(enum.StrEnum):
+    """Where the job a step names stands."""
+
+    MISSING = "missing"  #: never recorded (a crash came between claiming the step and recording it)
+    RUNNING = "running"
+    DONE = "done"  #: complete: every request has its result
+
+
+class ChainView(Protocol):
+    """What deciding needs of a chain (the store's chain row has it)."""
+
+    @property
+    def status(self) -> ChainStatus: ...
+    @property
+    def step(self) -> Step: ...
+    @property
+    def realtime(self) -> bool: ...
+
+
+class StepView(Protocol):
+    """What deciding needs of the chain's current step, once claimed."""
+
+    @property
+    def job_id(self) -> str | None: ...
+
+
+def next_action(chain: ChainView, step: StepView | None, job: JobState | None) -> Action:
+    """What advancing `chain` does now, given its current step's row (None: not claimed yet) and
+    the state of the job that row names (None: it names none, the step sent nothing).
+
+    The worker's round asks it to pick the chains with work, and advancing asks it again under the
+    chain's lease to act: the decision is written here once."""
+    if chain.status is not ChainStatus.RUNNING:
+        return Action.WAIT
+    if chain.step is Step.DELIVER:
+        return Action.DELIVER
+    if step is None or job is JobState.MISSING:
+        return Action.ENTER
+    if step.job_id is None or job is JobState.DONE:
+        return Action.COMPLETE
+    return Action.RESUME_REALTIME if chain.realtime else Action.WAIT

@@ -15,6 +15,7 @@ import orjson
 from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
 from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
+from corthex.domain.storable import nul_refusal
 from corthex.domain.structured import SchemaProblem, schema_problem
 from corthex.errors import InputProblem
 
@@ -162,8 +163,8 @@ def _required_str(data: dict[str, Any], name: str) -> str:
         raise _Bad(f"missing '{name}'", name)
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"'{name}' must be a non-empty string", name)
-    if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not by the database
-        raise _Bad(f"'{name}' must not contain a NUL character", name)
+    if refusal := nul_refusal(f"'{name}'", value):  # refused here, not by the database
+        raise _Bad(refusal, name)
     return value
 
 

@@ -13,12 +13,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain import chain as logic
-from corthex.domain.chain import ChainPlan, ChainStatus, Step, StepResults
+from corthex.domain.chain import Action, ChainPlan, ChainStatus, Step, StepResults
 from corthex.domain.events import (
     BatchCollected,
     ChainDone,
@@ -30,15 +28,18 @@ from corthex.domain.events import (
 )
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
+from corthex.domain.records import ChainRow
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
-from corthex.engine.budget import BudgetCheck, budget_guard, check_budget
+from corthex.domain.storable import nul_refusal
+from corthex.engine.budget import BudgetCheck
 from corthex.engine.context import EngineContext
 from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
+from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import UsageError
-from corthex.store.chains import ChainRow, ChainStore
+from corthex.store.base import Chains
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class ChainRunner:
         ctx.bus.subscribe(self._on_event, types=(ChainDone, BatchCollected))
 
     @property
-    def store(self) -> ChainStore:
+    def store(self) -> Chains:
         """The chain verbs of the store."""
         return self.ctx.store.chains
 
@@ -145,9 +146,11 @@ class ChainRunner:
     # -- advancing ----------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Advance every running chain whose step is complete (also resumes after a restart)."""
-        for chain in await self.store.list(status=ChainStatus.RUNNING, limit=10_000):
-            if chain.id in self._in_hand or not await self._has_work(chain):  # most wait for their step's job
+        """Advance every running chain that has work now (also resumes after a restart): one query
+        finds them, so the chains waiting for their step's job cost nothing."""
+        for state in await self.store.with_work(limit=10_000):
+            chain = state.chain
+            if chain.id in self._in_hand or logic.next_action(chain, state.step, state.job) is Action.WAIT:
                 continue
             owner, lease = self.ctx.worker_id, self.ctx.settings.lease_seconds
             if not await self.store.claim(chain.id, owner, clock.now(), lease):
@@ -161,31 +164,19 @@ class ChainRunner:
             finally:
                 await self.store.release(chain.id, owner)
 
-    async def _has_work(self, chain: ChainRow) -> bool:
-        """Whether `advance` would do anything now (deliver, enter or complete a step)."""
-        if chain.step is Step.DELIVER:
-            return True
-        row = next((s for s in await self.store.steps(chain.id) if s.step is chain.step), None)
-        if row is None or row.job_id is None or not await self.store.job_exists(row.job_id):
-            return True
-        return chain.realtime or await self.store.job_done(row.job_id)
-
     async def advance(self, chain_id: str) -> None:
-        chain = await self.store.get(chain_id)
-        if chain.status is not ChainStatus.RUNNING:
-            return
-        if chain.step is Step.DELIVER:
+        """Do what the chain's state calls for now (domain.chain.next_action decides)."""
+        state = await self.store.state(chain_id)
+        chain, job_id = state.chain, None if state.step is None else state.step.job_id
+        action = logic.next_action(chain, state.step, state.job)
+        if action is Action.DELIVER:
             await self._deliver(chain, ChainStatus.COMPLETED)
-            return
-        row = next((s for s in await self.store.steps(chain.id) if s.step is chain.step), None)
-        if row is None or (row.job_id is not None and not await self.store.job_exists(row.job_id)):
+        elif action is Action.ENTER:
             await self._enter(chain, chain.step)  # a crash came between claiming and recording
-            return
-        if row.job_id is not None and not await self.store.job_done(row.job_id):
-            if chain.realtime:
-                await run_realtime(self.ctx, row.job_id)  # resume an interrupted realtime step
-            return
-        await self._complete(chain, chain.step, await self.store.step_results(row.job_id))
+        elif action is Action.RESUME_REALTIME and job_id is not None:
+            await run_realtime(self.ctx, job_id)  # resume an interrupted realtime step
+        elif action is Action.COMPLETE:
+            await self._complete(chain, chain.step, await self.store.step_results(job_id))
 
     async def _complete(self, chain: ChainRow, step: Step, results: StepResults) -> None:
         updates: dict[str, Any] = {}
@@ -227,53 +218,38 @@ class ChainRunner:
     async def _submit_within_budget(
         self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest]
     ) -> BudgetCheck | None:
-        """Record and submit the step's job unless it would go over the daily budget (then the
+        """Claim the step and submit its job unless it would go over the daily budget (then the
         failed check is returned and nothing is recorded)."""
-        async with budget_guard(self.ctx):
-            check = await check_budget(self.ctx, requests, realtime=chain.realtime)
-            if check is not None and check.exceeded:
-                return check
+        prefix = f"{chain.id[3:]}-{step.value[:4]}"
+        job = NewJob(
+            job_id,
+            source="chain",
+            status=JobStatus.RUNNING,
+            label=chain.id,
+            total=len(requests),
+            requests=requests,
+            chunks=[[request_row(prefix, seq, r) for seq, r in enumerate(requests)]],
+            realtime=chain.realtime,
+            once=True,
+        )
+        submitted = ChainStepSubmitted(
+            chain_id=chain.id,
+            step=step.value,
+            job_id=job_id,
+            agents=tuple(logic.agent_of(r.custom_id) for r in requests),
+            models=tuple(sorted({r.model for r in requests})),
+        )
+
+        async def claim_step() -> None:
             await self.store.record_step(chain.id, step, job_id)
             crash_point("after_step_claimed")
-            await self._submit(chain, step, job_id, requests, estimate=None if check is None else check.needed)
-            return None
+
+        return await submit_job(self.ctx, job, submitted, claim=claim_step)
 
     def _requests(self, chain: ChainRow, step: Step, done: Mapping[Step, StepResults]) -> list[LLMRequest]:
         if step is Step.CLASSIFY:
             return logic.classify_requests(self.org, chain.command)
         return logic.step_requests(self.org, _plan(chain), step, done)
-
-    async def _submit(
-        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest], *, estimate: float | None
-    ) -> None:
-        if await self.store.job_exists(job_id):
-            return
-        prefix = f"{chain.id[3:]}-{step.value[:4]}"
-        rows = [request_row(prefix, seq, r) for seq, r in enumerate(requests)]
-        try:
-            await self.ctx.store.add_job(
-                job_id,
-                source="chain",
-                status=JobStatus.RUNNING,
-                label=chain.id,
-                total=len(rows),
-                chunks=[rows],
-                realtime=chain.realtime,
-                estimate_usd=estimate,
-            )
-        except IntegrityError:
-            return  # submitted concurrently by another worker
-        agents = [logic.agent_of(r.custom_id) for r in requests]
-        await self.ctx.bus.publish(
-            ChainStepSubmitted(
-                chain_id=chain.id,
-                step=step.value,
-                job_id=job_id,
-                agents=tuple(agents),
-                models=tuple(sorted({r.model for r in requests})),
-            )
-        )
-        self.ctx.wake.set()
 
     async def _done(self, chain: ChainRow) -> dict[Step, StepResults]:
         return {s.step: await self.store.step_results(s.job_id) for s in await self.store.steps(chain.id)}
@@ -347,6 +323,6 @@ def _checked(command: str) -> str:
         raise UsageError("the command is empty")
     if len(command) > MAX_COMMAND_CHARS:
         raise UsageError(f"the command is {len(command)} characters long; the limit is {MAX_COMMAND_CHARS}")
-    if "\x00" in command:  # PostgreSQL text cannot hold it
-        raise UsageError("the command contains a NUL character")
+    if refusal := nul_refusal("the command", command):
+        raise UsageError(refusal)
     return command

@@ -18,10 +18,10 @@ from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, missing_row, settle
+from corthex.domain.records import BatchRow, RequestMeta
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus
 from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
-from corthex.store.sql import BatchRow, RequestMeta
 
 log = logging.getLogger(__name__)
 

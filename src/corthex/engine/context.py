@@ -14,13 +14,13 @@ from corthex.engine.events import EventBus
 from corthex.engine.storage import StorageBackoff
 from corthex.errors import UsageError
 from corthex.providers.base import Provider
-from corthex.store.sql import SqlStore
+from corthex.store.base import Store
 
 
 @dataclass
 class EngineContext:
     settings: Settings
-    store: SqlStore
+    store: Store
     providers: dict[ProviderName, Provider]
     bus: EventBus = field(default_factory=EventBus)
     worker_id: str = field(default_factory=lambda: "w_" + uuid.uuid4().hex[:12])

@@ -29,8 +29,10 @@ from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
+from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.engine.budget import budget_guard, budget_status, check_budget
+from corthex.domain.storable import nul_refusal
+from corthex.engine.budget import budget_status
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
@@ -38,10 +40,10 @@ from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.storage import storage_failure
-from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, ProviderError, UsageError
+from corthex.engine.submission import NewJob, submit_job
+from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
 from corthex.providers.base import Provider
-from corthex.store.chains import ChainRow, StepRow
-from corthex.store.sql import BatchRow, KeyTaken, SqlStore
+from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
 
 # What the outer layers (api, telegram, the CLI, the demo) may name besides the engine: they import
@@ -89,6 +91,7 @@ class Engine:
         self._providers, self._given_store = providers, store
         self._deliveries = list(deliveries or [])
         self._context: EngineContext | None = None
+        self._sql: SqlStore | None = None  #: the store in use (the context sees it as a `Store`)
         self._chains: ChainRunner | None = None
         self._own_providers = providers is None
         self._own_store = store is None
@@ -106,7 +109,7 @@ class Engine:
                 timeout=self.settings.provider_timeout,
             )
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = self._given_store or await SqlStore.open(self.settings.database_url)
+        store = self._sql = self._given_store or await SqlStore.open(self.settings.database_url)
         self._context = EngineContext(self.settings, store, providers)
         await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
@@ -166,7 +169,9 @@ class Engine:
 
     @property
     def _store(self) -> SqlStore:
-        return self._ctx.store
+        if self._context is None or self._sql is None:
+            raise RuntimeError("use the engine inside `async with Engine(...)`")
+        return self._sql
 
     @property
     def bus(self) -> EventBus:
@@ -213,38 +218,34 @@ class Engine:
     async def _record(
         self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
     ) -> SubmitReport:
-        if label is not None and "\x00" in label:  # PostgreSQL text cannot hold it
-            raise UsageError("the label must not contain a NUL character")
+        if label is not None and (refusal := nul_refusal("the label", label)):
+            raise UsageError(refusal)
         digest = None
         if idempotency_key is not None:
             digest = intake.digest()
             if earlier := await self._submitted_before(checked_key(idempotency_key), digest):
                 return earlier
         job_id, prefix = new_job_id()
-        status = JobStatus.QUEUED if queue else JobStatus.RUNNING
-        async with budget_guard(self._ctx):
-            check = await check_budget(self._ctx, intake.requests())
-            if check is not None and check.exceeded:
-                raise BudgetExceeded(f"nothing submitted: {check.explain('this job')}")
-            try:
-                await self._store.add_job(
-                    job_id,
-                    source=source,
-                    status=status,
-                    label=label,
-                    total=intake.total,
-                    chunks=intake.chunks(prefix),
-                    estimate_usd=None if check is None else check.needed,
-                    idempotency_key=idempotency_key,
-                    request_digest=digest,
-                )
-            except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
-                twin = await self._submitted_before(idempotency_key or "", digest)
-                if twin is None:
-                    raise
-                return twin
-        await self.bus.publish(JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
-        self._ctx.wake.set()
+        job = NewJob(
+            job_id,
+            source=source,
+            status=JobStatus.QUEUED if queue else JobStatus.RUNNING,
+            label=label,
+            total=intake.total,
+            requests=intake.requests(),
+            chunks=intake.chunks(prefix),
+            idempotency_key=idempotency_key,
+            request_digest=digest,
+        )
+        try:
+            refused = await submit_job(self._ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
+        except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
+            twin = await self._submitted_before(idempotency_key or "", digest)
+            if twin is None:
+                raise
+            return twin
+        if refused is not None:
+            raise BudgetExceeded(f"nothing submitted: {refused.explain('this job')}")
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
@@ -346,7 +347,7 @@ class Engine:
             await self._ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self._store.record_poll(batch_id, next_poll_at=clock.now())
+        await self._store.poll_soon(batch_id)
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -417,7 +418,7 @@ class Engine:
     async def poll_soon(self, batch_id: str) -> None:
         """Look at the batch in the next round instead of at its next interval (a webhook said
         it moved)."""
-        await self._store.record_poll(batch_id, next_poll_at=clock.now())
+        await self._store.poll_soon(batch_id)
         self.wake()
 
     async def open_batch_for_remote(self, provider: str, remote_id: str) -> str | None:

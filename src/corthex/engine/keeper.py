@@ -18,11 +18,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from corthex.store.base import Store
 from corthex.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
-Renew = Callable[[SqlStore], Awaitable[bool]]  #: renews the lease on the given connection: still ours
+Renew = Callable[[Store], Awaitable[bool]]  #: renews the lease on the given connection: still ours
 
 
 @contextlib.asynccontextmanager
@@ -81,7 +82,7 @@ def _renew_until_stopped(
         loop.close()
 
 
-def _renewed(loop: asyncio.AbstractEventLoop, store: SqlStore, renew: Renew) -> bool:
+def _renewed(loop: asyncio.AbstractEventLoop, store: Store, renew: Renew) -> bool:
     """One renewal; False once the lease is someone else's."""
     try:
         if loop.run_until_complete(renew(store)):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
-from corthex.domain.results import ResultStatus
+from corthex.domain.records import BatchRow
 from corthex.engine.calls import provider_call
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
@@ -18,7 +18,6 @@ from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
-from corthex.store.sql import BatchRow
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ async def _back_off(ctx: EngineContext, batch: BatchRow) -> None:
     failures = batch.poll_failures + 1
     delay = ctx.poll_policy.failure_delay(failures)
     try:
-        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=clock.now() + delay)
+        await ctx.store.back_off(batch.id, failures, retry_at=clock.now() + delay)
     except Exception:  # the store itself is failing: the worker loop's own pause applies
         log.exception("could not defer batch %s", batch.id)
 
@@ -171,8 +170,7 @@ async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) 
         return
     delay = ctx.poll_policy.failure_delay(failures)
     log.warning("cannot look for batch %s at %s yet (%s); next look in %.1fs", batch.id, batch.provider, exc, delay)
-    await ctx.store.record_poll(batch.id, poll_failures=failures, error=str(exc))
-    await ctx.store.defer(batch.id, ctx.worker_id, clock.now() + delay)
+    await ctx.store.lookup_failed(batch.id, ctx.worker_id, failures, error=str(exc), retry_at=clock.now() + delay)
 
 
 async def _abandon_intent(ctx: EngineContext, batch: BatchRow, error: str, *, max_failures: int) -> None:
@@ -213,16 +211,7 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
         await _give_up(ctx, batch, reason, now)
         return
     interval = ctx.poll_policy.next_interval(batch.poll_interval)
-    await ctx.store.record_poll(
-        batch.id,
-        raw_status=status.raw_status,
-        done_count=status.done,
-        failed_count=status.failed,
-        poll_failures=0,
-        poll_count=batch.poll_count + 1,
-        poll_interval=interval,
-        next_poll_at=now + interval,
-    )
+    await ctx.store.record_progress(batch.id, status, interval=interval, now=now)
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
         await ctx.bus.publish(
             BatchProgress(
@@ -247,9 +236,7 @@ async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, 
         return
     delay = ctx.poll_policy.failure_delay(failures)
     log.warning("status of batch %s failed (%s); next try in %.1fs", batch.id, exc, delay)
-    await ctx.store.record_poll(
-        batch.id, poll_failures=failures, poll_count=batch.poll_count + 1, next_poll_at=now + delay, error=str(exc)
-    )
+    await ctx.store.back_off(batch.id, failures, retry_at=now + delay, error=str(exc), polled=True)
 
 
 async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float) -> None:
@@ -261,34 +248,12 @@ async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float)
                 await ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:
             log.warning("could not cancel abandoned batch %s: %s", batch.id, exc)
-    await ctx.store.record_poll(
-        batch.id,
-        status=BatchStatus.ENDED.value,
-        ended_as=ResultStatus.EXPIRED.value,
-        error=f"given up: {reason}",
-        raw_status="given_up",
-        next_poll_at=now,
-        ended_at=now,
-    )
+    await ctx.store.give_up(batch.id, reason, now)
     await _collect(ctx, await ctx.store.get_batch(batch.id), fetch=False)
 
 
 async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
-    ended_as = status.ended_as.value if status.ended_as else None
-    await ctx.store.record_poll(
-        batch.id,
-        status=BatchStatus.ENDED.value,
-        raw_status=status.raw_status,
-        ended_as=ended_as,
-        done_count=status.done,
-        failed_count=status.failed,
-        ended_at=now,
-        next_poll_at=now,
-        error=status.error if status.state is RemoteState.FAILED else None,
-        error_retryable=status.retryable,
-        poll_count=batch.poll_count + 1,
-        poll_failures=0,
-    )
+    await ctx.store.mark_ended(batch.id, status, now)
     await ctx.bus.publish(
         BatchEnded(batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error)
     )
@@ -297,7 +262,7 @@ async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus,
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:
     now = clock.now()
     try:
-        await collect(ctx, batch, fetch=fetch and batch.raw_status != "given_up")
+        await collect(ctx, batch, fetch=fetch and not batch.given_up)
     except ProviderError as exc:
         if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses (storage.py)
             raise
@@ -311,7 +276,7 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -
         delay = ctx.poll_policy.failure_delay(failures)
         log.warning("results of batch %s not read (%s); next try in %.1fs", batch.id, exc, delay)
         # not `error`: that column says the batch itself failed, and collection would read nothing
-        await ctx.store.record_poll(batch.id, poll_failures=failures, next_poll_at=now + delay)
+        await ctx.store.back_off(batch.id, failures, retry_at=now + delay)
 
 
 def _utc(ts: float) -> datetime:

@@ -19,7 +19,7 @@ from corthex.domain.results import FinalResult, ProviderResult, ResultError, Res
 from corthex.engine.context import EngineContext
 from corthex.engine.keeper import held_off_loop
 from corthex.errors import ProviderError
-from corthex.store.sql import SqlStore
+from corthex.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _sender_lease_kept(ctx: EngineContext, job_id: str) -> AbstractAsyncContextM
     send the calls still in flight a second time."""
     owner, lease = ctx.worker_id, ctx.settings.lease_seconds
 
-    async def renew(store: SqlStore) -> bool:
+    async def renew(store: Store) -> bool:
         return await store.claim_sending(job_id, owner, clock.now(), lease)
 
     return held_off_loop(ctx.store.url, renew, lease=lease, stall_limit=ctx.settings.call_seconds())

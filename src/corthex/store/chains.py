@@ -4,61 +4,30 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import fields
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from corthex import clock
-from corthex.domain.chain import ChainStatus, Outcome, Step, StepResults
+from corthex.domain.chain import ChainStatus, JobState, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
+from corthex.domain.records import ChainRow, ChainState, StepRow
 from corthex.errors import NotFound
 from corthex.store import leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
-
-@dataclass(frozen=True, slots=True)
-class ChainRow:
-    id: str
-    command: str
-    broadcast: bool
-    realtime: bool
-    status: ChainStatus
-    step: Step
-    departments: tuple[str, ...]
-    route_method: str | None
-    route_detail: str | None
-    origin: str
-    origin_ref: str | None
-    report: str | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    completed_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> ChainRow:
-        m = dict(row._mapping)
-        m.pop("lease_owner", None)
-        m.pop("lease_until", None)
-        m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
-        m["departments"] = tuple(orjson.loads(m["departments"]))
-        return cls(**m)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: getattr(self, k) for k in self.__slots__}
-        data["status"], data["step"] = self.status.value, self.step.value
-        data["departments"] = list(self.departments)
-        return data
+__all__ = ["ChainRow", "ChainState", "ChainStore", "StepRow", "chain_from_row"]
 
 
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    step: Step
-    job_id: str | None
-    created_at: float
+def chain_from_row(row: Row[Any]) -> ChainRow:
+    """The chain of a row of `chains` (other columns the row holds are left out: a lease, a join's)."""
+    m = {f.name: row._mapping[f.name] for f in fields(ChainRow)}
+    m["status"], m["step"] = ChainStatus(m["status"]), Step(m["step"])
+    m["departments"] = tuple(orjson.loads(m["departments"]))
+    return ChainRow(**m)
 
 
 class ChainStore:
@@ -109,14 +78,45 @@ class ChainStore:
             row = (await conn.execute(select(chains).where(chains.c.id == chain_id))).first()
         if row is None:
             raise NotFound("chain", chain_id)
-        return ChainRow.from_row(row)
+        return chain_from_row(row)
 
     async def list(self, *, limit: int = 50, status: ChainStatus | None = None) -> list[ChainRow]:
         query = select(chains).order_by(chains.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(chains.c.status == status.value)
         async with self.engine.connect() as conn:
-            return [ChainRow.from_row(r) for r in (await conn.execute(query)).all()]
+            return [chain_from_row(r) for r in (await conn.execute(query)).all()]
+
+    async def state(self, chain_id: str) -> ChainState:
+        """The chain, its current step's row and that step's job state, in one query."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_with_current_step().where(chains.c.id == chain_id))).first()
+        if row is None:
+            raise NotFound("chain", chain_id)
+        return _chain_state(row)
+
+    async def with_work(self, *, limit: int = 10_000) -> builtins.list[ChainState]:
+        """The running chains that have something to do now, newest first, in one query: those to
+        deliver, those whose current step is not claimed, has no job, or whose job is missing or
+        done, and every realtime one (an interrupted realtime step is resumed). A chain whose
+        step's job is still running is not read at all. (`domain.chain.next_action` as a query:
+        it says WAIT for every chain left out.)"""
+        has_work = or_(
+            chains.c.step == Step.DELIVER.value,
+            chains.c.realtime == true(),
+            chain_steps.c.chain_id.is_(None),
+            chain_steps.c.job_id.is_(None),
+            jobs.c.id.is_(None),
+            jobs.c.completed_at.is_not(None),
+        )
+        query = (
+            _with_current_step()
+            .where(chains.c.status == ChainStatus.RUNNING.value, has_work)
+            .order_by(chains.c.created_at.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [_chain_state(r) for r in (await conn.execute(query)).all()]
 
     async def count(self, status: ChainStatus) -> int:
         async with self.engine.connect() as conn:
@@ -336,3 +336,28 @@ class ChainStore:
         query = select(results.c.model).where(results.c.job_id.in_(job_ids)).distinct()
         async with self.engine.connect() as conn:
             return sorted(m for m in (await conn.execute(query)).scalars() if m)
+
+
+def _with_current_step() -> Select[Any]:
+    """Chains joined to their current step's row and that row's job (either may be absent)."""
+    current: ColumnElement[bool] = and_(chain_steps.c.chain_id == chains.c.id, chain_steps.c.step == chains.c.step)
+    return select(
+        chains,
+        chain_steps.c.chain_id.label("step_claimed"),
+        chain_steps.c.job_id.label("step_job_id"),
+        chain_steps.c.created_at.label("step_created_at"),
+        jobs.c.id.label("job_found"),
+        jobs.c.completed_at.label("job_completed_at"),
+    ).select_from(chains.outerjoin(chain_steps, current).outerjoin(jobs, jobs.c.id == chain_steps.c.job_id))
+
+
+def _chain_state(row: Row[Any]) -> ChainState:
+    chain = chain_from_row(row)
+    if row.step_claimed is None:
+        return ChainState(chain, None, None)
+    step = StepRow(chain.step, row.step_job_id, row.step_created_at)
+    if row.step_job_id is None:
+        return ChainState(chain, step, None)
+    if row.job_found is None:
+        return ChainState(chain, step, JobState.MISSING)
+    return ChainState(chain, step, JobState.DONE if row.job_completed_at is not None else JobState.RUNNING)

@@ -1,0 +1,92 @@
+"""What the store hands back to the engine: a batch, a chain and a chain's steps as they stand,
+as plain values (the store maps its rows into them; nothing here knows SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.chain import ChainStatus, JobState, Step
+from corthex.domain.requests import ProviderName
+
+#: What collection needs to decide a request's fate: attempts, whether the job is canceled,
+#: model, the request's JSON schema (None without one). A plain tuple, not a class: the garbage
+#: collector stops tracking tuples of plain values, so the pending requests of large batches do
+#: not make every full collection longer (and more frequent).
+RequestMeta = tuple[int, bool, str, dict[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    id: str
+    provider: ProviderName
+    model: str | None
+    status: BatchStatus
+    remote: RemoteRef | None
+    raw_status: str | None  #: the provider's own word for its state, for display
+    request_count: int
+    done_count: int
+    failed_count: int
+    created_at: float
+    submitted_at: float | None
+    ended_at: float | None
+    next_poll_at: float | None
+    poll_interval: float | None
+    poll_failures: int
+    poll_count: int
+    ended_as: str | None
+    error: str | None
+    error_retryable: bool
+    #: we stopped waiting for it (`Store.give_up`): its results are not fetched, its requests expire
+    given_up: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["provider"], data["status"] = self.provider.value, self.status.value
+        data["remote_id"] = self.remote.remote_id if self.remote else None
+        del data["remote"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    id: str
+    command: str
+    broadcast: bool
+    realtime: bool
+    status: ChainStatus
+    step: Step
+    departments: tuple[str, ...]
+    route_method: str | None
+    route_detail: str | None
+    origin: str
+    origin_ref: str | None
+    report: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    completed_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["status"], data["step"] = self.status.value, self.step.value
+        data["departments"] = list(self.departments)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    step: Step
+    job_id: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChainState:
+    """A chain with its current step's row (None: not claimed yet) and where that step's job stands
+    (None: the step has no job): what `domain.chain.next_action` decides on."""
+
+    chain: ChainRow
+    step: StepRow | None
+    job: JobState | None

@@ -1,0 +1,143 @@
+"""The store's collection: what is pending in a batch, writing its results (exactly once per
+request), sending retries back to the queue, and closing the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, case, func, select, update
+
+from corthex.domain.batches import BatchStatus
+from corthex.domain.jobs import JobStatus, RequestState
+from corthex.domain.records import RequestMeta
+from corthex.domain.results import FinalResult
+from corthex.domain.storable import storable
+from corthex.store.connection import SqlBase
+from corthex.store.rows import RETURNED, chunks, error_text
+from corthex.store.tables import jobs, requests
+
+#: Only a body with a schema is read back (to validate answers): the key, unescaped, can only
+#: be a field name in the canonical body JSON.
+_SCHEMA_KEY = '"json_schema":'
+
+
+class _SchemaInterner:
+    """One dict per distinct schema: a batch's thousands of requests usually share one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, dict[str, Any]] = {}
+
+    def of(self, body: str | None) -> dict[str, Any] | None:
+        schema = orjson.loads(body).get("json_schema") if body is not None else None
+        if not isinstance(schema, dict):
+            return None
+        return self._seen.setdefault(orjson.dumps(schema), schema)
+
+
+class CollectSection(SqlBase):
+    _insert_results: str  #: set by SqlStore: the driver's INSERT of a result row
+
+    async def request_meta(self, batch_id: str) -> dict[str, RequestMeta]:
+        with_schema = case((requests.c.body.contains(_SCHEMA_KEY, autoescape=True), requests.c.body), else_=None)
+        query = (
+            select(
+                requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status, with_schema.label("schema_body")
+            )
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+        )
+        canceled = JobStatus.CANCELED.value
+        schemas = _SchemaInterner()
+        async with self.engine.connect() as conn:
+            # iterated, not `.all()`: one row object alive at a time, not a whole batch's
+            return {
+                r.id: (r.attempts, r.status == canceled, r.model, schemas.of(r.schema_body))
+                for r in await conn.execute(query)
+            }
+
+    async def record_results(
+        self, batch_id: str, finals: Sequence[FinalResult], retries: Sequence[tuple[str, str]], now: float
+    ) -> int:
+        """Write one chunk in one transaction: final results (once per request, whatever is
+        replayed after a crash) and requests sent back to the queue (id, reason).
+        Returns the number of results written."""
+        by_id = {f.request_id: f for f in finals}
+        written = 0
+        async with self.engine.begin() as conn:
+            if by_id:
+                taken = await conn.execute(
+                    update(requests)
+                    .where(
+                        self._among(list(by_id)),
+                        _still_in(batch_id),
+                        requests.c.state == RequestState.IN_BATCH.value,
+                    )
+                    .values(state=RequestState.DONE.value)
+                    .returning(*RETURNED)
+                )
+                rows = [_result_values(r, by_id[r.id], now, batch_id) for r in taken]
+                if rows:
+                    await conn.exec_driver_sql(self._insert_results, rows)
+                written = len(rows)
+            for reason, ids in _by_reason(retries).items():
+                why = error_text(reason)
+                for chunk in chunks(ids):
+                    await conn.execute(
+                        update(requests)
+                        .where(self._among(chunk), _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
+                        .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=why)
+                    )
+        return written
+
+    async def close_batch(self, batch_id: str, now: float) -> None:
+        await self._update_batch(
+            batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None, lease_until=None, ended_at=now
+        )
+
+
+def _still_in(batch_id: str) -> Any:
+    """`batch_id = ?` for statements that also match `id IN (…)`: written so that no index on
+    batch_id applies, since SQLite (no statistics) would otherwise walk the whole batch through
+    `ix_requests_batch` for every chunk instead of looking the ids up by primary key."""
+    return func.coalesce(requests.c.batch_id, "") == batch_id
+
+
+def _by_reason(retries: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Request ids grouped by why they go back to the queue: each keeps its own reason."""
+    grouped: dict[str, list[str]] = {}
+    for request_id, reason in retries:
+        grouped.setdefault(reason, []).append(request_id)
+    return grouped
+
+
+def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -> tuple[Any, ...]:
+    """A result row for `SqlStore._insert_results`, in the column order of `results`."""
+    usage, error = final.usage, final.error
+    tokens = (
+        (usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.cache_write_tokens)
+        if usage is not None
+        else (None, None, None, None)
+    )
+    return (
+        r.id,
+        r.job_id,
+        r.seq,
+        r.custom_id,
+        final.status.value,
+        storable(final.content),
+        final.model or r.model,
+        r.provider,
+        *tokens,
+        final.cost_usd,
+        final.realtime_cost_usd,
+        error.type if error is not None else None,
+        error_text(error.message) if error is not None else None,
+        r.attempts,
+        batch_id,
+        now,
+        final.finish_reason.value if final.finish_reason is not None else None,
+        usage.reasoning_tokens if usage is not None else None,
+        storable(orjson.dumps(final.parsed).decode()) if final.has_parsed else None,
+    )

@@ -1,0 +1,246 @@
+"""The store's dispatch: requests ready to go out, batch intents and their creation at the
+provider (recorded, failed or unconfirmed), and realtime jobs' sending leases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, func, insert, or_, select, update
+
+from corthex import clock
+from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.jobs import JobStatus, RequestState
+from corthex.domain.planning import PlanItem
+from corthex.domain.requests import ProviderName
+from corthex.store import leases
+from corthex.store.connection import SqlBase
+from corthex.store.rows import RETURNED, chunks, error_text, failed_row
+from corthex.store.tables import batches, jobs, requests, results
+
+
+class DispatchSection(SqlBase):
+    async def dispatchable(self, now: float, limit: int = 200_000) -> list[PlanItem]:
+        """Requests ready to go out: queued, in a running job, past any backoff."""
+        query = (
+            select(requests.c.id, requests.c.provider, requests.c.model, requests.c.size)
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(
+                requests.c.state == RequestState.QUEUED.value,
+                jobs.c.status == JobStatus.RUNNING.value,
+                jobs.c.realtime.is_(False),
+                or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
+            )
+            .order_by(requests.c.job_id, requests.c.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PlanItem(r.id, ProviderName(r.provider), r.model, r.size) for r in rows]
+
+    async def next_dispatch_at(self) -> float | None:
+        """When the earliest backed-off request becomes ready (None if nothing waits)."""
+        query = (
+            select(func.min(requests.c.not_before))
+            .join(jobs, jobs.c.id == requests.c.job_id)
+            .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
+        )
+        async with self.engine.connect() as conn:
+            earliest: float | None = (await conn.execute(query)).scalar()
+        return earliest
+
+    async def open_batch(
+        self,
+        batch_id: str,
+        provider: ProviderName,
+        model: str | None,
+        request_ids: Sequence[str],
+        *,
+        now: float,
+        owner: str,
+        lease: float,
+    ) -> int:
+        """Record the intent to create a batch, leased to `owner`, and assign the requests still
+        queued to it. Returns how many it took (another worker may have taken some first)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(batches).values(
+                    id=batch_id,
+                    provider=provider.value,
+                    model=model,
+                    status=BatchStatus.INTENT.value,
+                    request_count=0,
+                    done_count=0,
+                    failed_count=0,
+                    poll_failures=0,
+                    poll_count=0,
+                    error_retryable=False,
+                    created_at=now,
+                    lease_owner=owner,
+                    lease_until=now + lease,
+                )
+            )
+            taken = 0
+            for chunk in chunks(request_ids):
+                result = await conn.execute(
+                    update(requests)
+                    .where(self._queued_among(chunk), requests.c.state == RequestState.QUEUED.value)
+                    .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
+                )
+                taken += result.rowcount
+            # the lease runs from now: taking many requests may have taken a while
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(request_count=taken, lease_until=max(now, clock.now()) + lease)
+            )
+            return taken
+
+    def _queued_among(self, ids: Sequence[str]) -> Any:
+        """`id IN ids`; on PostgreSQL only the rows no other worker is taking right now
+        (FOR UPDATE SKIP LOCKED), so concurrent dispatchers split the queue instead of waiting."""
+        if self._dialect != "postgresql":
+            return requests.c.id.in_(ids)
+        free = (
+            select(requests.c.id)
+            .where(requests.c.id.in_(ids), requests.c.state == RequestState.QUEUED.value)
+            .with_for_update(skip_locked=True)
+        )
+        return requests.c.id.in_(free)
+
+    async def batch_bodies(self, batch_id: str) -> list[tuple[str, bytes]]:
+        """(wire id, canonical request JSON) of every request assigned to the batch."""
+        query = (
+            select(requests.c.id, requests.c.body)
+            .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+            .order_by(requests.c.job_id, requests.c.seq)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.id, r.body.encode()) for r in (await conn.execute(query)).all()]
+
+    async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> bool:
+        """Record that the intent exists at its provider as `ref`. False if it was recorded
+        already (with another provider batch: `ref` is then a duplicate, to be canceled)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == BatchStatus.INTENT.value)
+                .values(
+                    status=BatchStatus.SUBMITTED.value,
+                    poll_failures=0,
+                    error=None,
+                    remote=orjson.dumps(ref.to_dict()).decode(),
+                    submitted_at=now,
+                    next_poll_at=now + first_poll,
+                    poll_interval=first_poll,
+                )
+            )
+            return result.rowcount == 1
+
+    async def submission_failed(
+        self, batch_id: str, error: str, *, retry_at: float, max_failures: int, now: float
+    ) -> list[str]:
+        """Creation failed: the batch is abandoned and its requests go back to the queue after a
+        backoff. Requests that failed creation `max_failures` times get a failed result; their
+        ids are returned."""
+        error = error_text(error)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(status=BatchStatus.ABANDONED.value, error=error, ended_at=now)
+            )
+            base = and_(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+            given_up = (
+                await conn.execute(
+                    update(requests)
+                    .where(base, requests.c.submit_failures + 1 >= max_failures)
+                    .values(state=RequestState.DONE.value, submit_failures=requests.c.submit_failures + 1)
+                    .returning(*RETURNED)
+                )
+            ).all()
+            if given_up:
+                await conn.execute(
+                    self._insert(results).on_conflict_do_nothing(),
+                    [failed_row(r, "submission_failed", error, now, batch_id) for r in given_up],
+                )
+            await conn.execute(
+                update(requests)
+                .where(base)
+                .values(
+                    state=RequestState.QUEUED.value,
+                    batch_id=None,
+                    not_before=retry_at,
+                    attempts=requests.c.attempts - 1,
+                    submit_failures=requests.c.submit_failures + 1,
+                    last_error=error,
+                )
+            )
+            return [r.id for r in given_up]
+
+    async def creation_unconfirmed(self, batch_id: str, error: str, *, retry_at: float) -> None:
+        """A create call failed in a way that may still have created the batch: the intent stays,
+        unleased but untouchable until `retry_at`, when the poller looks for it at the provider.
+        Counts as one failed creation for its requests."""
+        error = error_text(error)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == BatchStatus.INTENT.value)
+                .values(error=error, lease_owner=None, lease_until=retry_at)
+            )
+            await conn.execute(
+                update(requests)
+                .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
+                .values(submit_failures=requests.c.submit_failures + 1, last_error=error)
+            )
+
+    async def discard_empty_intent(self, batch_id: str) -> None:
+        """Forget an intent that took no request (another worker took them all first): it was
+        never sent, and a row of 0 requests would only crowd `GET /batches`."""
+        async with self.engine.begin() as conn:
+            holds = select(requests.c.id).where(requests.c.batch_id == batch_id).limit(1)
+            await conn.execute(
+                batches.delete().where(
+                    batches.c.id == batch_id,
+                    batches.c.status == BatchStatus.INTENT.value,
+                    ~holds.exists(),
+                )
+            )
+
+    async def known_remote_ids(self, provider: ProviderName, since: float) -> set[str]:
+        """Remote ids of this provider's batches recorded since `since` (for orphan matching)."""
+        query = select(batches.c.remote).where(
+            batches.c.provider == provider.value, batches.c.created_at >= since, batches.c.remote.is_not(None)
+        )
+        async with self.engine.connect() as conn:
+            return {RemoteRef.from_dict(orjson.loads(r)).remote_id for r in (await conn.execute(query)).scalars()}
+
+    async def max_submit_failures(self, batch_id: str) -> int:
+        """How many times the batch's requests have already failed creation."""
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(select(func.max(requests.c.submit_failures)).where(requests.c.batch_id == batch_id))
+            ).scalar()
+        return int(value or 0)
+
+    async def claim_sending(self, job_id: str, owner: str, now: float, lease: float) -> bool:
+        """Lease a realtime job to the process about to send its calls (or renew its lease),
+        unless another live process is sending them."""
+        statement = leases.take(jobs, jobs.c.id == job_id, owner=owner, now=now, lease=lease)
+        return await leases.one_row(self.engine, statement)
+
+    async def release_sending(self, job_id: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(leases.let_go(jobs, jobs.c.id == job_id, owner=owner))
+
+    async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
+        """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(requests)
+                .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
+            )
+        return await self.batch_bodies(batch_id)
