@@ -52,7 +52,7 @@ def scaled_limits(scale: float) -> dict[str, int]:
 
 def configure(engine: Engine, limits: dict[str, int]) -> None:
     """Plan on the scaled limits, keeping each provider's envelope margin as it is."""
-    providers = engine.ctx.providers
+    providers = engine._ctx.providers
     margin = L.ENVELOPE_MARGIN
     for name, size in ((ProviderName.OPENAI, limits["openai"]), (ProviderName.GEMINI, limits["gemini_file"])):
         providers[name].limits = replace(L.LIMITS[name], max_bytes=size, max_request_bytes=size)

@@ -118,14 +118,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             created = 0
             while created < args.batches:
-                made = await dispatch_once(engine.ctx)
+                made = await dispatch_once(engine._ctx)
                 if made == 0:
                     break
                 created += made
             create_s = time.monotonic() - started
             counter = CallCounter()
             for name in ProviderName:
-                counter.wrap(name.value, engine.ctx.provider(name))
+                counter.wrap(name.value, engine._ctx.provider(name))
             stop = asyncio.Event()
             worker = asyncio.ensure_future(engine.run(stop))
             await asyncio.sleep(args.interval * 1.5)  # every batch has had its first poll scheduled
@@ -137,9 +137,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             counter.recording = False
             calls_after = _status_calls(emu.get("/_emulator/stats"))
             stop.set()
-            engine.ctx.wake.set()
+            engine._ctx.wake.set()
             await worker
-            open_batches = len([b for b in await engine.store.list_batches(limit=100_000) if b.status.is_open])
+            open_batches = len([b for b in await engine._store.list_batches(limit=100_000) if b.status.is_open])
     window = window_end - window_start
     result = _report(
         args, counter, created, create_s, open_batches, window, cpu_after - cpu_before, calls_after - calls_before

@@ -76,7 +76,7 @@ async def _exercise(engine: Engine, path: Path) -> None:
     await engine.jobs()
     await engine.batches(report.job_id)
     await engine.batches()
-    store = engine.store
+    store = engine._store
     await store.queue_stats()
     await store.next_poll_at()
     await store.next_dispatch_at()
@@ -130,7 +130,7 @@ async def run(n: int) -> list[dict[str, Any]]:
                 entry["callers"].add(caller)
                 entry["sql"], entry["params"] = statement, _params_for(parameters)
 
-            event.listen(engine.store.engine.sync_engine, "before_cursor_execute", capture)
+            event.listen(engine._store.engine.sync_engine, "before_cursor_execute", capture)
             await _exercise(engine, requests)
     out = []
     with sqlite3.connect(db) as conn:

@@ -33,14 +33,14 @@ async def wait_report(fake: FakeBotApi, chat: int, within: float = 30) -> list[s
 
 async def wait_chain_end(engine: Engine, chain_id: str, within: float = 30) -> ChainRow:
     async def ended() -> ChainRow | None:
-        chain = await engine.store.chains.get(chain_id)
+        chain = await engine._store.chains.get(chain_id)
         return chain if chain.status is not ChainStatus.RUNNING else None
 
     return await wait_until(ended, within=within, what=f"chain {chain_id} to end")
 
 
 async def telegram_chains(engine: Engine) -> list[ChainRow]:
-    return [c for c in await engine.store.chains.list() if c.origin == "telegram"]
+    return [c for c in await engine._store.chains.list() if c.origin == "telegram"]
 
 
 async def delivery_rows(engine: Engine, chain_id: str) -> dict[str, tuple[bool, str | None]]:
@@ -49,6 +49,6 @@ async def delivery_rows(engine: Engine, chain_id: str) -> dict[str, tuple[bool, 
 
     from corthex.store.tables import deliveries
 
-    async with engine.store.engine.connect() as conn:
+    async with engine._store.engine.connect() as conn:
         rows = (await conn.execute(select(deliveries).where(deliveries.c.chain_id == chain_id))).all()
     return {r.sink: (r.delivered_at is not None, r.error) for r in rows}

@@ -13,8 +13,7 @@ from rich.table import Table
 
 from corthex.domain.describe import describe
 from corthex.domain.events import Event
-from corthex.engine.engine import Engine
-from corthex.store.chains import ChainRow
+from corthex.engine.engine import ChainRow, Engine
 
 Op = Callable[[Engine], Awaitable[Any]]
 
@@ -42,7 +41,7 @@ def _show_event(console: Console, event: Event, started: float) -> None:
 async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> None:
     console.rule(f"report of {chain.id}")
     console.print(Markdown(chain.report or "(no report)"))
-    cost, realtime_cost = await engine.store.chains.cost(chain.id)
+    cost, realtime_cost = await engine.chain_cost(chain.id)
     saving = realtime_cost - cost
     console.rule()
     console.print(
@@ -58,8 +57,8 @@ def list_chains(console: Console) -> Op:
         table = Table(title="chains")
         for column in ("chain", "status", "step", "mode", "departments", "route", "cost $", "command"):
             table.add_column(column)
-        for c in await engine.store.chains.list():
-            cost, _ = await engine.store.chains.cost(c.id)
+        for c in await engine.list_chains():
+            cost, _ = await engine.chain_cost(c.id)
             mode = ("broadcast" if c.broadcast else "single") + ("/realtime" if c.realtime else "")
             table.add_row(
                 c.id,
@@ -79,11 +78,11 @@ def list_chains(console: Console) -> Op:
 def show_chain(console: Console, chain_id: str) -> Op:
     async def go(engine: Engine) -> None:
         await engine.step()
-        chain = await engine.store.chains.get(chain_id)
+        chain = await engine.chain(chain_id)
         console.print(
             f"[bold]{chain.id}[/bold] {chain.status.value} at step {chain.step.value}: {chain.command}", highlight=False
         )
-        for step in await engine.store.chains.steps(chain_id):
+        for step in await engine.chain_steps(chain_id):
             console.print(_step_table(step.step.value, await _step_rows(engine, step.job_id)))
         if chain.report:
             await _print_report(console, engine, chain)
@@ -94,9 +93,9 @@ def show_chain(console: Console, chain_id: str) -> Op:
 async def _step_rows(engine: Engine, job_id: str | None) -> list[dict[str, Any]]:
     if job_id is None:
         return []
-    batches = {b.id: b for b in await engine.store.list_batches(job_id=job_id)}
+    batches = {b.id: b for b in await engine.batches(job_id)}
     rows = []
-    async for chunk in engine.store.iter_results(job_id):
+    async for chunk in engine.result_rows(job_id):
         for r in chunk:
             batch = batches.get(r["batch_id"] or "")
             r["remote"] = batch.remote.remote_id if batch and batch.remote else (r["batch_id"] or "")

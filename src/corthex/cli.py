@@ -183,9 +183,10 @@ def queue_add(
     async def go(engine: Engine) -> None:
         report = await engine.submit_file(file, skip_invalid=skip_invalid, queue=True, encoding=encoding)
         _report_skipped(report.skipped, report.warnings)
-        count, _ = await engine.store.queue_stats()
+        queue = await engine.queue_stats()
         console.print(
-            f"job [bold]{report.job_id}[/bold]: {report.total} requests queued ({count} in the queue)", highlight=False
+            f"job [bold]{report.job_id}[/bold]: {report.total} requests queued ({queue.requests} in the queue)",
+            highlight=False,
         )
 
     _run(go)
@@ -197,8 +198,8 @@ def queue_list() -> None:
 
     async def go(engine: Engine) -> None:
         queued = await engine.jobs(status=JobStatus.QUEUED, limit=1000)
-        count, _ = await engine.store.queue_stats()
-        console.print(_jobs_table(queued, title=f"queue: {count} requests"))
+        queue = await engine.queue_stats()
+        console.print(_jobs_table(queued, title=f"queue: {queue.requests} requests"))
 
     _run(go)
 
@@ -279,12 +280,12 @@ def worker() -> None:
 
         def stopping() -> None:
             stop.set()
-            engine.ctx.wake.set()
+            engine.wake()
 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):  # finish the step in hand, release leases, exit
             loop.add_signal_handler(signum, stopping)
-        err.print(f"worker {engine.ctx.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
+        err.print(f"worker {engine.worker_id} on {_safe_url(engine.settings.database_url)}", highlight=False)
         await engine.run(stop)
         err.print("worker stopped", highlight=False)
 

@@ -129,7 +129,7 @@ async def _sample_chain(console: Console, engine: Engine) -> None:
     news = asyncio.Event()
 
     def on_event(event: Event) -> None:
-        _show(console, event, started, engine.chains.org)
+        _show(console, event, started, engine.org)
         if isinstance(event, ChainDone):
             finished.add(event.chain_id)
             news.set()
@@ -142,10 +142,10 @@ async def _sample_chain(console: Console, engine: Engine) -> None:
             news.clear()
     finally:
         unsubscribe()
-    chain = await engine.store.chains.get(chain.id)
+    chain = await engine.chain(chain.id)
     console.rule(f"report of chain {chain.id} ({chain.status.value})")
     console.print(Markdown(chain.report or "(no report)"))
-    cost, realtime_cost = await engine.store.chains.cost(chain.id)
+    cost, realtime_cost = await engine.chain_cost(chain.id)
     saving = realtime_cost - cost
     console.rule()
     console.print(f"cost ${cost:.6f} — at realtime prices ${realtime_cost:.6f} — saving ${saving:.6f}", highlight=False)

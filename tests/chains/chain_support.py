@@ -14,7 +14,7 @@ async def run_until(engine: Engine, chain_id: str, *, step: Step | None = None, 
     """Work until the chain reaches `step` (or ends, when step is None)."""
     deadline = time.monotonic() + limit_s
     while True:
-        chain = await engine.store.chains.get(chain_id)
+        chain = await engine._store.chains.get(chain_id)
         if chain.status is not ChainStatus.RUNNING or (step is not None and chain.step is step):
             return chain
         assert time.monotonic() < deadline, f"chain stuck at {chain.step}"

@@ -35,8 +35,8 @@ async def step_bodies(engine: Engine, chain_id: str, step: Step) -> dict[str, di
 
     from corthex.store.tables import requests
 
-    [row] = [s for s in await engine.store.chains.steps(chain_id) if s.step is step]
-    async with engine.store.engine.connect() as conn:
+    [row] = [s for s in await engine._store.chains.steps(chain_id) if s.step is step]
+    async with engine._store.engine.connect() as conn:
         rows = (
             await conn.execute(select(requests.c.custom_id, requests.c.body).where(requests.c.job_id == row.job_id))
         ).all()
@@ -52,7 +52,7 @@ async def test_single_department_chain_runs_every_step_and_is_archived_once(engi
     assert chain.route_method == "keyword" and chain.departments == ("cio",)
     chain = await run_until(engine, chain.id)
     assert chain.status is ChainStatus.COMPLETED and chain.step is Step.DONE
-    assert [s.step for s in await engine.store.chains.steps(chain.id)] == [
+    assert [s.step for s in await engine._store.chains.steps(chain.id)] == [
         Step.DELEGATE,
         Step.SPECIALISTS,
         Step.SYNTHESIZE,
@@ -62,7 +62,7 @@ async def test_single_department_chain_runs_every_step_and_is_archived_once(engi
     front = yaml.safe_load(archived.read_text().split("---")[1])
     assert front["chain_id"] == chain.id and front["department"] == "cio"
     assert {"gpt-5.2", "claude-sonnet-4-6", "gemini-2.5-pro"} <= set(front["models"])
-    cost, realtime = await engine.store.chains.cost(chain.id)
+    cost, realtime = await engine._store.chains.cost(chain.id)
     assert 0 < cost == pytest.approx(realtime / 2) and front["cost_usd"] == pytest.approx(cost, abs=1e-6)
     await engine.chains.advance(chain.id)  # a late advance delivers nothing again
     assert len(archive_files(settings)) == 1
@@ -79,10 +79,10 @@ async def test_catching_up_collects_a_step_but_never_advances_its_chain(engine: 
         assert asyncio.get_running_loop().time() < deadline, "the step's results never came in"
         await engine.catch_up()
         await asyncio.sleep(0.05)
-    assert (await engine.store.chains.get(chain.id)).step is Step.DELEGATE
+    assert (await engine._store.chains.get(chain.id)).step is Step.DELEGATE
     assert [s.step for s in await engine.chain_steps(chain.id)] == [Step.DELEGATE]
     await engine.step()
-    assert (await engine.store.chains.get(chain.id)).step is Step.SPECIALISTS
+    assert (await engine._store.chains.get(chain.id)).step is Step.SPECIALISTS
 
 
 async def test_specialists_work_on_each_provider_from_the_managers_instructions(
@@ -165,7 +165,7 @@ async def test_broadcast_runs_every_department_and_a_summary(engine: Engine, set
     chain = await engine.chains.start("전체 부서 현황 보고 부탁합니다")
     assert chain.broadcast and chain.route_method == "broadcast" and len(chain.departments) == 6
     chain = await run_until(engine, chain.id)
-    steps = [s.step for s in await engine.store.chains.steps(chain.id)]
+    steps = [s.step for s in await engine._store.chains.steps(chain.id)]
     assert steps == [Step.DELEGATE, Step.SPECIALISTS, Step.SYNTHESIZE, Step.SUMMARY]
     assert len(await step_bodies(engine, chain.id, Step.SPECIALISTS)) == 19
     report = chain.report or ""
@@ -184,7 +184,7 @@ async def test_realtime_chain_uses_the_same_steps_without_batches(engine: Engine
     chain = await run_until(engine, chain.id)
     assert chain.status is ChainStatus.COMPLETED and chain.report
     assert total_batches(emulator) == 0
-    cost, realtime = await engine.store.chains.cost(chain.id)
+    cost, realtime = await engine._store.chains.cost(chain.id)
     assert cost == pytest.approx(realtime) and cost > 0
 
 
@@ -238,11 +238,11 @@ async def test_chains_started_side_by_side_stay_within_the_budget_W18(tmp_path: 
         # emulator's short answers is far less than their estimate: a thinking manager's
         # delegation is estimated on its 16,384-token floor, so later steps may go out too.)
         first_steps = select(chain_steps.c.job_id).where(chain_steps.c.step == "delegate")
-        async with engine.store.engine.connect() as conn:
+        async with engine._store.engine.connect() as conn:
             query = select(func.sum(jobs.c.estimate_usd)).where(jobs.c.id.in_(first_steps))
             committed = (await conn.execute(query)).scalar_one()
         assert delegate * 1.99 <= committed <= budget
-        assert await engine.store.chains.spent_since(0) <= budget
+        assert await engine._store.chains.spent_since(0) <= budget
 
 
 class Recorded:
@@ -283,8 +283,8 @@ async def test_prompt_caching_lowers_the_cost_of_repeated_specialist_prompts(eng
     second = await run_until(engine, (await engine.chains.start(STOCK + " 다시")).id)
     cached = []
     for chain in (first, second):
-        [row] = [s for s in await engine.store.chains.steps(chain.id) if s.step is Step.SPECIALISTS]
-        async for chunk in engine.store.iter_results(row.job_id):
+        [row] = [s for s in await engine._store.chains.steps(chain.id) if s.step is Step.SPECIALISTS]
+        async for chunk in engine._store.iter_results(row.job_id):
             cached += [(chain.id, r["cached_tokens"]) for r in chunk if r["provider"] == "anthropic"]
     assert any(tokens for cid, tokens in cached if cid == second.id)
 
@@ -295,7 +295,7 @@ async def test_wire_ids_stay_within_every_providers_limit_for_the_longest_agent_
     from corthex.store.tables import requests
 
     chain = await run_until(engine, (await engine.chains.start(STOCK, broadcast=True)).id)
-    async with engine.store.engine.connect() as conn:
+    async with engine._store.engine.connect() as conn:
         rows = (await conn.execute(select(requests.c.id, requests.c.custom_id))).all()
     assert any("technical_analysis_specialist" in r.custom_id for r in rows)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", r.id) for r in rows)
@@ -307,7 +307,7 @@ async def test_empty_and_oversized_commands_are_refused(engine: Engine) -> None:
         await engine.chains.start("   ")
     with pytest.raises(UsageError, match="limit is 20000"):
         await engine.chains.start("x" * 20_001)
-    assert await engine.store.chains.list() == []
+    assert await engine._store.chains.list() == []
 
 
 async def test_chains_started_beside_the_running_worker_are_advanced_once(

@@ -42,10 +42,10 @@ def statements(store: SqlStore) -> Iterator[list[str]]:
 async def test_a_round_over_many_waiting_chains_reads_none_of_them_one_by_one(engine: Engine) -> None:
     started = [await engine.start_chain(f"삼성전자 주가를 분석해 줘 {i}") for i in range(WAITING)]
     assert all(c.status is ChainStatus.RUNNING for c in started)  # each waits for its first step's job
-    with statements(engine.store) as sent:
+    with statements(engine._store) as sent:
         await engine.chains.tick()
     assert len(sent) <= 2, f"{len(sent)} statements for a round in which no chain has work"
-    after = {c.id: (c.step, c.status) for c in await engine.store.chains.list(limit=WAITING)}
+    after = {c.id: (c.step, c.status) for c in await engine._store.chains.list(limit=WAITING)}
     assert after == {c.id: (c.step, c.status) for c in started}  # and none was moved
 
 
@@ -73,14 +73,14 @@ async def _job(store: SqlStore, job_id: str, *, requests: int) -> None:
 
 
 async def test_the_query_for_chains_with_work_agrees_with_next_action(engine: Engine) -> None:
-    await agreement(engine.store)
+    await agreement(engine._store)
 
 
 async def test_the_query_agrees_on_postgresql_too(
     pg_url: str, tmp_path: Path, providers: dict[ProviderName, Provider]
 ) -> None:
     async with Engine(fast_settings(tmp_path, database_url=pg_url), providers=providers) as engine:
-        await agreement(engine.store)
+        await agreement(engine._store)
 
 
 async def agreement(store: SqlStore) -> None:

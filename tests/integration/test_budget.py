@@ -39,27 +39,27 @@ async def test_a_job_over_the_budget_is_refused_and_nothing_is_stored(tmp_path: 
 async def test_an_open_job_counts_against_the_budget_until_its_results_land_W18(tmp_path: Path) -> None:
     async with Engine(budgeted(tmp_path, job_estimate() * 1.5)) as engine:
         first = await engine.submit(JOB)
-        assert await engine.store.chains.outstanding_estimate() == pytest.approx(job_estimate())
+        assert await engine._store.chains.outstanding_estimate() == pytest.approx(job_estimate())
         with pytest.raises(BudgetExceeded, match="still to come from open jobs"):
             await engine.submit(JOB)  # no result yet: the seed saw $0 spent here
         summary = await engine.wait(first.job_id, timeout=60)
         assert summary.succeeded == len(JOB)
         # reconciled: the short emulator answers cost far less than the estimate
-        assert 0 < await engine.store.chains.spent_since(0) < job_estimate() * 0.5
-        assert await engine.store.chains.outstanding_estimate() == 0
+        assert 0 < await engine._store.chains.spent_since(0) < job_estimate() * 0.5
+        assert await engine._store.chains.outstanding_estimate() == 0
         await engine.submit(JOB)
 
 
 def slowed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A slow database: without a guard, every check reads before any job is recorded."""
-    read = engine.store.chains.outstanding_estimate
+    read = engine._store.chains.outstanding_estimate
 
     async def slow_read() -> float:
         value = await read()
         await asyncio.sleep(0.05)
         return value
 
-    monkeypatch.setattr(engine.store.chains, "outstanding_estimate", slow_read)
+    monkeypatch.setattr(engine._store.chains, "outstanding_estimate", slow_read)
 
 
 async def test_submissions_side_by_side_see_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +109,7 @@ async def test_an_alias_the_router_takes_is_priced_as_its_canonical_name(tmp_pat
     async with Engine(budgeted(tmp_path, 100.0)) as engine:
         job = await engine.submit(one("models/gemini-2.5-pro"))
         await engine.wait(job.job_id, timeout=60)
-        assert await engine.store.chains.spent_since(0) > 0
+        assert await engine._store.chains.spent_since(0) > 0
 
 
 async def test_a_price_given_by_the_user_lets_the_model_in_and_is_what_it_costs(tmp_path: Path) -> None:

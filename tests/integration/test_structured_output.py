@@ -47,7 +47,7 @@ async def test_an_answer_that_is_not_json_fails_invalid_output_after_the_attempt
     bad = lines["bad"]
     assert bad["status"] == "failed" and bad["error"]["type"] == "invalid_output"
     assert "not JSON" in bad["error"]["message"] and bad["parsed"] is None
-    assert bad["attempts"] == engine.ctx.retry_policy.max_attempts  # retried, as any retryable failure
+    assert bad["attempts"] == engine._ctx.retry_policy.max_attempts  # retried, as any retryable failure
     assert lines["good"]["status"] == "succeeded" and lines["good"]["attempts"] == 1
 
 

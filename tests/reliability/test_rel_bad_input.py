@@ -204,7 +204,7 @@ async def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
 
 async def stored(engine: Engine) -> dict[str, int]:
     counts = {}
-    async with engine.store.engine.connect() as conn:
+    async with engine._store.engine.connect() as conn:
         for table in ("jobs", "requests", "batches", "chains", "results"):
             counts[table] = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
     return counts
@@ -566,11 +566,11 @@ async def test_telegram_bad_messages_get_a_clear_reply_or_none_and_the_bot_keeps
                     else:
                         assert len(answers) == 1 and answers[0].chat_id == case.chat, (case.name, answers)
                         assert case.reply in answers[0].visible, (case.name, answers[0].visible)
-                    assert fake.to(STRANGER) == [] and await engine.store.chains.list() == [], case.name
+                    assert fake.to(STRANGER) == [] and await engine._store.chains.list() == [], case.name
                 # the bot goes on: a valid command starts exactly one chain
                 fake.message(CHAT_A, f"/batch {STOCK}")
                 await fake.wait_for(lambda: any("started (batch)" in t for t in fake.texts(CHAT_A)), 10, "a start")
-                [chain] = await engine.store.chains.list()
+                [chain] = await engine._store.chains.list()
                 assert chain.command == STOCK and chain.origin_ref == str(CHAT_A)
             finally:
                 await service.stop()

@@ -56,17 +56,17 @@ async def test_a_worker_ten_minutes_ahead_leaves_a_creation_in_flight_alone(
             await wait_until(create_in_flight, within=30, what="the creator's create call to be held")
             ahead.start()
             await ahead.ready()
-            await wait_until(lambda: all_done(engine.store), within=60, what="the job to finish")
+            await wait_until(lambda: all_done(engine._store), within=60, what="the job to finish")
             for worker in (creator, ahead):  # each finishes the step in hand (the held create too)
                 assert await worker.stop() == 0, worker.tail()
             summary = await engine.status(job.job_id)
             assert summary.succeeded == REQUESTS, summary
-            resent = await scalar(engine.store, "SELECT count(*) FROM requests WHERE attempts > 1")
+            resent = await scalar(engine._store, "SELECT count(*) FROM requests WHERE attempts > 1")
             assert resent == 0, f"{resent} requests were sent twice"
             stats = emulator_process.stats()
             assert stats["gemini"]["batches_created"] == 1
             assert stats["gemini"]["calls"].get("cancel", 0) == 0, "the one batch was canceled as a 'duplicate'"
-            await check_invariants(engine.store, stats, tmp_path / "archive")
+            await check_invariants(engine._store, stats, tmp_path / "archive")
         assert re.search(r"clock is 60\d\.\ds ahead of the database's", ahead.text()), ahead.tail()
     finally:
         for worker in (creator, ahead):

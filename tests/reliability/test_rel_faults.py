@@ -122,7 +122,7 @@ LANE = {r["custom_id"]: LANE_OF_MODEL[r["model"]] for r in REQUESTS}
 def gemini_lanes(engine: Engine, tmp_path: Path, settings: Settings) -> None:
     """Gemini batches of two or more requests go as an uploaded file (always, by default); with
     inline switched on, the single flash-lite request goes inline."""
-    engine.ctx.providers[ProviderName.GEMINI] = GeminiProvider(
+    engine._ctx.providers[ProviderName.GEMINI] = GeminiProvider(
         tmp_path / "gemini",
         max_retries=settings.provider_max_retries,
         timeout=TIMEOUT,
@@ -240,10 +240,10 @@ async def test_a_chain_whose_step_never_ends_still_delivers_W6(tmp_path: Path, e
     async with Engine(age_settings(tmp_path, max_attempts=1)) as engine:
         chain = await engine.chains.start("Plan the launch of our new mobile app backend")
         deadline = time.monotonic() + DEADLINE
-        while (await engine.store.chains.get(chain.id)).status.value == "running":
+        while (await engine._store.chains.get(chain.id)).status.value == "running":
             assert time.monotonic() < deadline, "the chain stalled"
             await engine.step()
             await asyncio.sleep(0.05)
-        done = await engine.store.chains.get(chain.id)
+        done = await engine._store.chains.get(chain.id)
     assert done.status.value == "completed" and done.report
     assert len(list((tmp_path / "archive").glob("*.md"))) == 1

@@ -41,7 +41,7 @@ class FullDisk:
 
     def __init__(self, engine: Engine) -> None:
         self.full, self.all_writes = True, False
-        store = engine.store
+        store = engine._store
         store.record_results = self._failing(store.record_results, always=True)  # type: ignore[method-assign]
         store.back_off = self._failing(store.back_off, always=False)  # type: ignore[method-assign]
 
@@ -58,7 +58,7 @@ class FullDisk:
 
 def count_downloads(engine: Engine) -> list[float]:
     """The times of every full result download of the OpenAI adapter."""
-    provider = engine.ctx.providers[ProviderName.OPENAI]
+    provider = engine._ctx.providers[ProviderName.OPENAI]
     downloads: list[float] = []
     results = provider.results
 
@@ -139,7 +139,7 @@ async def test_no_room_for_a_result_file_pauses_the_worker_and_is_not_counted_ag
     the provider's outage, so it neither counts towards giving the batch up nor loops."""
     settings = fast_settings(tmp_path, poll_initial=0.2, poll_max=1.0, idle_recheck=0.05)
     async with Engine(settings) as engine:
-        provider = engine.ctx.providers[ProviderName.OPENAI]
+        provider = engine._ctx.providers[ProviderName.OPENAI]
         download = provider._download  # type: ignore[attr-defined]
         tries: list[float] = []
         room = asyncio.Event()

@@ -40,7 +40,7 @@ async def run(tmp_path: Path, reqs: list[dict[str, object]], *, inline: bool | N
     settings = fast_settings(tmp_path, max_attempts=2, poll_max_failures=3, poll_unreachable_minutes=0)
     async with Engine(settings) as engine:
         if inline is not None:
-            engine.ctx.providers[ProviderName.GEMINI] = GeminiProvider(tmp_path / "gemini", inline=inline)
+            engine._ctx.providers[ProviderName.GEMINI] = GeminiProvider(tmp_path / "gemini", inline=inline)
         report = await engine.submit(reqs)
         await engine.wait(report.job_id, timeout=DEADLINE)
         return [line async for line in engine.results(report.job_id)]

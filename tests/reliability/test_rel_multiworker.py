@@ -85,7 +85,7 @@ async def run(
     listener = await Engine(settings_for(pg_url, tmp_path)).__aenter__()  # hears every worker (NOTIFY)
     done_events: Counter[str] = Counter()
     listener.bus.subscribe(lambda e: done_events.update([e.data()["chain_id"]]), types=(ChainDone,))
-    store = listener.store
+    store = listener._store
     try:
         for w in workers:
             await w.ready()

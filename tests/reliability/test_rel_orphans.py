@@ -35,15 +35,17 @@ async def orphan(engine: Engine, provider: str, tag: str, n: int) -> tuple[str, 
         [{"custom_id": f"{tag}{i}", "model": MODEL[provider], "prompt": "p"} for i in range(n)]
     )
     ids = [
-        i.request_id for i in await engine.store.dispatchable(time.time()) if i.request_id.startswith(report.job_id[4:])
+        i.request_id
+        for i in await engine._store.dispatchable(time.time())
+        if i.request_id.startswith(report.job_id[4:])
     ]
     batch_id = f"cb_orphan_{tag}"
     model = None if provider == "anthropic" else MODEL[provider]
-    await engine.store.open_batch(
+    await engine._store.open_batch(
         batch_id, ProviderName(provider), model, ids, now=time.time(), owner="dead", lease=0.3
     )
-    items = StoredItems(await engine.store.batch_bodies(batch_id))
-    ref = await engine.ctx.provider(provider).submit(batch_id, model, items)  # ... and then the process died
+    items = StoredItems(await engine._store.batch_bodies(batch_id))
+    ref = await engine._ctx.provider(provider).submit(batch_id, model, items)  # ... and then the process died
     return report.job_id, batch_id, ref.remote_id
 
 
@@ -52,7 +54,7 @@ async def test_an_orphan_is_adopted_not_created_again(provider: str, tmp_path: P
     async with Engine(settings(tmp_path)) as engine:
         job_id, batch_id, remote_id = await orphan(engine, provider, "o", 3)
         summary = await engine.wait(job_id, timeout=30)
-        batch = await engine.store.get_batch(batch_id)
+        batch = await engine._store.get_batch(batch_id)
     assert summary.succeeded == 3
     assert batch.remote is not None and batch.remote.remote_id == remote_id
     assert emulator.state.stats()[provider]["batches_created"] == 1
@@ -71,6 +73,6 @@ async def test_anthropic_adoption_leaves_out_recorded_batches_of_the_same_size(
         assert emulator.state.stats()["anthropic"]["batches_created"] == 2
         await engine.wait(job_id, timeout=30)
         await engine.wait(other.job_id, timeout=30)
-        batch = await engine.store.get_batch(batch_id)
+        batch = await engine._store.get_batch(batch_id)
     assert batch.remote is not None and batch.remote.remote_id == remote_id  # the right one, by elimination
     assert emulator.state.stats()["anthropic"]["batches_created"] == 2  # nothing created a third time

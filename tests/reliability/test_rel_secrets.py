@@ -79,14 +79,14 @@ async def test_no_key_in_logs_api_ws_events_store_or_archive(
                 chain = await api.post("/chains", json={"command": "Plan the launch of our new mobile app backend"})
                 assert job.status_code == 201 and chain.status_code == 202, (job.text, chain.text)
                 bodies += [job.text, chain.text]
-                await wait_until(lambda: all_done(engine.store), within=60, what="the run to finish")
+                await wait_until(lambda: all_done(engine._store), within=60, what="the run to finish")
                 await wait_until(
                     lambda: _true(bool(ws.events("chain.done"))), within=10, what="chain.done on the WebSocket"
                 )
                 bodies += await every_answer(api, job.json()["job_id"], chain.json()["id"])
                 bodies += await over_the_limit(api)
             assert await worker.stop() == 0, worker.tail()
-            await check_invariants(engine.store, emulator_process.stats(), tmp_path / "archive")
+            await check_invariants(engine._store, emulator_process.stats(), tmp_path / "archive")
             dump = await table_dump(engine)
     finally:
         worker.kill()
@@ -217,7 +217,7 @@ async def over_the_limit(api: httpx.AsyncClient) -> list[str]:
 
 async def table_dump(engine: Engine) -> str:
     parts = []
-    async with engine.store.engine.connect() as conn:
+    async with engine._store.engine.connect() as conn:
         for table in ("jobs", "requests", "results", "batches", "chains", "chain_steps", "deliveries"):
             rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()
             parts.append(repr(rows))

@@ -27,7 +27,7 @@ async def test_batch_runs_a_chain_and_the_report_reaches_the_originating_chat_on
     chain = await wait_chain_end(engine, chain.id)  # the report goes out just before the chain closes
     assert chain.origin_ref == str(CHAT_A) and not chain.realtime and chain.departments == ("cio",)
     assert chain.id in report and "Investment (CIO) report" in report
-    cost, realtime_cost = await engine.store.chains.cost(chain.id)
+    cost, realtime_cost = await engine._store.chains.cost(chain.id)
     assert f"cost {money(cost)}" in report and f"saved {money(realtime_cost - cost)} (50%)" in report
     assert fake.texts(CHAT_B) == [] and fake.texts(STRANGER) == []
     assert all(s.parse_mode == "HTML" for s in fake.sent)
@@ -97,7 +97,7 @@ async def test_budget_shows_todays_cost_against_the_budget(
     fake.message(CHAT_A, f"/batch {STOCK}")
     await wait_report(fake, CHAT_A)
     engine.settings.daily_budget_usd = 5.0
-    spent = await engine.store.chains.spent_since(time.time() - 86_400)
+    spent = await engine._store.chains.spent_since(time.time() - 86_400)
     assert spent > 0
     fake.message(CHAT_A, "/budget")
     [line] = await fake.wait_for(lambda: [t for t in fake.texts(CHAT_A) if "daily budget" in t and "of the" in t])
@@ -113,7 +113,7 @@ async def test_messages_from_an_unknown_chat_get_no_reply_and_are_logged(
     fake.message(CHAT_A, "/help")  # updates are handled in order: once this is answered, so were they
     await fake.wait_for(lambda: fake.texts(CHAT_A), what="/help")
     assert "/batch <command>" in fake.texts(CHAT_A)[0]
-    assert fake.to(STRANGER) == [] and await engine.store.chains.list() == []
+    assert fake.to(STRANGER) == [] and await engine._store.chains.list() == []
     ignored = [r.getMessage() for r in caplog.records if "not in TELEGRAM_CHAT_IDS" in r.getMessage()]
     assert len(ignored) == 3 and all(f"chat {STRANGER}" in m for m in ignored)
 
@@ -192,7 +192,7 @@ async def test_bad_input_gets_a_clear_reply_and_the_bot_keeps_going(
             "Send /help for the commands.",
         ]
     )
-    [chain] = await engine.store.chains.list()
+    [chain] = await engine._store.chains.list()
     assert chain.origin == "telegram" and chain.command == STOCK and not chain.realtime
 
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tg_fakebot import parse_html, utf16_len
 
+from corthex.domain.budget import BudgetStatus
 from corthex.domain.chain import ChainStatus, Step
 from corthex.domain.events import BatchEnded, ChainItem, ChainStarted
 from corthex.store.chains import ChainRow
@@ -121,10 +122,15 @@ def test_status_names_each_chain_by_its_full_id() -> None:
 
 
 def test_budget_text() -> None:
-    assert m.budget_text(1.5, 6.0, "Asia/Seoul") == (
+    assert m.budget_text(BudgetStatus("Asia/Seoul", 6.0, spent=1.5, held=0.0)) == (
         "Today in Asia/Seoul (since 00:00): spent $1.5000 of the $6.0000 daily budget (25%); $4.5000 left."
     )
-    assert "No daily budget set" in m.budget_text(0.0, None, "UTC")
+    assert "No daily budget set" in m.budget_text(BudgetStatus("UTC", None, spent=0.0, held=0.0))
+    # what open jobs will still cost is held back: the same "left" a submission is checked against
+    assert m.budget_text(BudgetStatus("Asia/Seoul", 6.0, spent=1.5, held=0.5)).endswith(
+        "(25%); open jobs will still cost ~$0.5000; $4.0000 left."
+    )
+    assert m.budget_text(BudgetStatus("UTC", 1.0, spent=0.75, held=0.5)).endswith("over by $0.2500.")
 
 
 def test_command_problems() -> None:

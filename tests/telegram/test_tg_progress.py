@@ -54,7 +54,7 @@ def notifier(chains: Chains, window: float = 0.2) -> tuple[ProgressNotifier, lis
     async def send(chat: int, parts: Sequence[str]) -> None:
         sent.append((chat, parts))
 
-    return ProgressNotifier(lambda: chains, ALLOWED, send, window), sent  # type: ignore[arg-type, return-value]
+    return ProgressNotifier(chains.get, ALLOWED, send, window), sent
 
 
 def started(chain_id: str, origin: str, ref: str | None) -> ChainStarted:

@@ -30,7 +30,6 @@ from corthex.api.state import ServerState
 from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.redaction import Redactor, install_log_redaction
-from corthex.store.views import StoreViews
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).parent / "dashboard"
@@ -91,7 +90,7 @@ def _state(settings: Settings, engine: Engine, redact: Redactor) -> ServerState:
     hub, metrics = EventHub(redact), Metrics()
     engine.bus.subscribe(hub.on_event)
     engine.bus.subscribe(metrics.on_event)
-    engine.add_delivery(WebSocketDelivery(engine.bus.publish, engine.store.chains.cost))
+    engine.add_delivery(WebSocketDelivery(engine.bus.publish, engine.chain_cost))
     secret = settings.openai_webhook_secret or None  # also from a .env file
     webhooks = None
     if secret:
@@ -103,7 +102,6 @@ def _state(settings: Settings, engine: Engine, redact: Redactor) -> ServerState:
         engine=engine,
         hub=hub,
         redact=redact,
-        views=StoreViews(engine.store.engine),
         metrics=metrics,
         webhook_secret=secret,
         webhooks=webhooks,
@@ -128,7 +126,7 @@ async def _start_telegram(state: ServerState) -> None:
 
 async def _shutdown(state: ServerState, stop: asyncio.Event) -> None:
     stop.set()
-    state.engine.ctx.wake.set()
+    state.engine.wake()
     if state.worker is not None:
         try:
             await asyncio.wait_for(state.worker, STOP_GRACE)

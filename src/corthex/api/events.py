@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from corthex.domain.events import ChainReport, Event
-from corthex.store.chains import ChainRow
+from corthex.engine.engine import ChainRow
 
 RING_SIZE = 2000
 CLIENT_QUEUE = 1000  # a client this far behind is dropped; it resyncs on reconnect

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from corthex.domain.events import BatchCollected, BatchEnded, BatchSubmitted, ChainDone, Event
-from corthex.store.views import StoreCounts
+from corthex.engine.engine import StoreCounts
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from corthex.engine.chains import MAX_COMMAND_CHARS
+from corthex.engine.engine import MAX_COMMAND_CHARS
 
 
 class Problem(BaseModel):
@@ -229,9 +229,12 @@ class DayCost(BaseModel):
 
 class Costs(BaseModel):
     timezone: str
-    today_usd: float
+    today_usd: float = Field(description="Spent today: the actual cost of today's results")
     budget_usd: float | None
-    remaining_usd: float | None
+    held_usd: float = Field(0.0, description="What open jobs are still expected to cost (their estimates)")
+    remaining_usd: float | None = Field(
+        description="budget - spent today - held by open jobs: a submission estimated above it is refused"
+    )
     days: list[DayCost] = Field(description="Oldest first, today last")
 
 

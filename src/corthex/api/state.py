@@ -16,7 +16,6 @@ from corthex.config import Settings
 from corthex.domain.org import Org
 from corthex.engine.engine import Engine
 from corthex.redaction import Redactor
-from corthex.store.views import StoreViews
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ class ServerState:
     engine: Engine
     hub: EventHub
     redact: Redactor
-    views: StoreViews
     metrics: Metrics
     webhook_secret: str | None = None
     webhooks: Any = None  #: openai.AsyncOpenAI, only to verify webhook signatures
@@ -54,7 +52,7 @@ class ServerState:
 
     @property
     def org(self) -> Org:
-        return self.engine.chains.org
+        return self.engine.org
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run `coro` in the background, kept until done (and canceled at shutdown)."""

@@ -11,22 +11,22 @@ from zoneinfo import ZoneInfo
 from corthex.api.state import ServerState
 from corthex.domain.budget import day_start
 from corthex.domain.chain import ChainStatus, Step, who
-from corthex.domain.jobs import JobStatus, RequestState
+from corthex.domain.jobs import RequestState
 from corthex.domain.org import Org
 from corthex.domain.step_states import step_states
-from corthex.store.chains import ChainRow, StepRow
+from corthex.engine.engine import ChainRow, StepRow
 
 RECENT = 10
 
 
 async def chain_summaries(state: ServerState, chains: list[ChainRow]) -> list[dict[str, Any]]:
     """`chain_summary` of many chains, their costs read in one query."""
-    costs = await state.engine.store.chains.costs([c.id for c in chains])
+    costs = await state.engine.chain_costs([c.id for c in chains])
     return [_summary(chain, costs.get(chain.id, (0.0, 0.0))) for chain in chains]
 
 
 async def chain_summary(state: ServerState, chain: ChainRow) -> dict[str, Any]:
-    return _summary(chain, await state.engine.store.chains.cost(chain.id))
+    return _summary(chain, await state.engine.chain_cost(chain.id))
 
 
 def _summary(chain: ChainRow, costs: tuple[float, float]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _summary(chain: ChainRow, costs: tuple[float, float]) -> dict[str, Any]:
 async def chain_detail(state: ServerState, chain: ChainRow) -> dict[str, Any]:
     data = await chain_summary(state, chain)
     data["report"] = chain.report
-    data["steps"] = [await _step(state, s) for s in await state.engine.store.chains.steps(chain.id)]
+    data["steps"] = [await _step(state, s) for s in await state.engine.chain_steps(chain.id)]
     recorded = {Step(s["step"]): s["status"] for s in data["steps"]}
     ladder = step_states(chain.step, chain.status, chain.broadcast, recorded)
     data["ladder"] = [{"step": step.value, "state": shown.value} for step, shown in ladder]
@@ -57,13 +57,13 @@ async def _step(state: ServerState, step: StepRow) -> dict[str, Any]:
     out: dict[str, Any] = {"step": step.step.value, "job_id": step.job_id, "started_at": step.created_at}
     if step.job_id is None:
         return {**out, "status": "skipped", "items": []}
-    done = await state.engine.store.chains.job_done(step.job_id)
+    done = await state.engine.job_done(step.job_id)
     results: dict[str, dict[str, Any]] = {}
-    async for chunk in state.engine.store.iter_results(step.job_id):
+    async for chunk in state.engine.result_rows(step.job_id):
         results.update((r["custom_id"], r) for r in chunk)
     items = [
         _item(state.org, request, results.get(request["custom_id"]))
-        for request in await state.views.job_requests(step.job_id)
+        for request in await state.engine.job_requests(step.job_id)
     ]
     return {**out, "status": "done" if done else "running", "items": items}
 
@@ -94,34 +94,32 @@ async def costs(state: ServerState, days: int) -> dict[str, Any]:
     ends = [*starts[1:], now + 1]
     out: list[dict[str, Any]] = []
     for start, end in zip(starts, ends, strict=True):
-        cost, realtime_cost = await state.views.cost_between(start, end)
+        cost, realtime_cost = await state.engine.cost_between(start, end)
         day = datetime.fromtimestamp(start, ZoneInfo(tz)).date().isoformat()
         out.append({"day": day, "cost_usd": cost, "realtime_cost_usd": realtime_cost})
-    today = out[-1]["cost_usd"]
-    budget = state.settings.daily_budget_usd
-    # what a submission is checked against: today's cost and what open jobs are still to cost
-    outstanding = await state.engine.store.chains.outstanding_estimate() if budget is not None else 0.0
+    budget = await state.engine.budget_status()  # what a submission is checked against too
     return {
-        "timezone": tz,
-        "today_usd": today,
-        "budget_usd": budget,
-        "remaining_usd": None if budget is None else budget - today - outstanding,
+        "timezone": budget.timezone,
+        "today_usd": budget.spent,
+        "budget_usd": budget.budget,
+        "held_usd": budget.held,
+        "remaining_usd": budget.left,
         "days": out,
     }
 
 
 async def snapshot(state: ServerState) -> dict[str, Any]:
     """The current state, for a client that cannot be caught up event by event."""
-    store = state.engine.store
-    running = await store.chains.list(status=ChainStatus.RUNNING, limit=RECENT)
-    recent = await store.chains.list(limit=RECENT)
-    count, oldest = await store.queue_stats()
-    today = await store.chains.spent_since(day_start(time.time(), state.settings.timezone))
+    engine = state.engine
+    running = await engine.list_chains(status=ChainStatus.RUNNING, limit=RECENT)
+    recent = await engine.list_chains(limit=RECENT)
+    queue = await engine.queue_stats()
+    budget = await engine.budget_status()
     return {
         "epoch": state.hub.epoch,
         "running_chains": [await chain_detail(state, c) for c in running],
         "recent_chains": await chain_summaries(state, recent),
-        "jobs": [j.to_dict() for j in await store.list_jobs(limit=RECENT)],
-        "queue": {"requests": count, "oldest_at": oldest, "jobs": await store.job_count(JobStatus.QUEUED)},
-        "costs": {"today_usd": today, "budget_usd": state.settings.daily_budget_usd},
+        "jobs": [j.to_dict() for j in await engine.jobs(limit=RECENT)],
+        "queue": {"requests": queue.requests, "oldest_at": queue.oldest_at, "jobs": queue.jobs},
+        "costs": {"today_usd": budget.spent, "budget_usd": budget.budget, "remaining_usd": budget.left},
     }

@@ -53,3 +53,28 @@ def estimate(requests: Iterable[LLMRequest], *, realtime: bool = False) -> Estim
         price = realtime_cost if realtime else batch_cost
         total += price(request.provider, request.model, usage) or 0.0
     return Estimate(total, frozenset(unpriced))
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """Today's money against the daily budget: the one reading behind Telegram's /budget, the
+    REST /costs, the dashboard's meter and the check before every submission.
+
+    left = budget - spent - held: what open jobs will still cost is held back, so a second
+    submission sees the first before any of its results has landed. A submission is refused
+    when its estimate exceeds what is left."""
+
+    timezone: str
+    budget: float | None  #: the daily budget (None: no budget set)
+    spent: float  #: actual cost of today's results (today in `timezone`)
+    held: float  #: the estimated cost still to come of open jobs
+
+    @property
+    def left(self) -> float | None:
+        """What a new submission may still cost today (negative: over budget)."""
+        return None if self.budget is None else self.budget - self.spent - self.held
+
+    def refuses(self, needed: float) -> bool:
+        """Whether a submission estimated at `needed` would go over the budget."""
+        left = self.left
+        return left is not None and needed > left

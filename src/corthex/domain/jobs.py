@@ -108,3 +108,12 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "realtime_cost_usd": round(c.realtime_cost_usd, 8),
         "saving_usd": round(c.saving_usd, 8),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """The queue at a glance: what waits for a flush (by hand, by size or by age)."""
+
+    requests: int  #: requests in queued jobs
+    jobs: int  #: queued jobs
+    oldest_at: float | None  #: creation time of the oldest queued job (None: the queue is empty)

@@ -1,9 +1,10 @@
 """The daily budget, checked before every submission (jobs and chain steps alike).
 
-Spent today (actual cost of today's results, in the budget's time zone) plus what open jobs are
-still expected to cost, plus the estimate of what is about to go out, must stay within the
-budget. The estimate is recorded with the job, so a second submission sees the first one even
-before any result has landed; as results land, actual cost replaces the estimate.
+What is left today is the budget less what today's results cost (in the budget's time zone) and
+less what open jobs are still expected to cost (`BudgetStatus`, the same reading Telegram's
+/budget and the REST /costs show); a submission is refused when its estimate exceeds it. The
+estimate is recorded with the job, so a second submission sees the first one even before any
+result has landed; as results land, actual cost replaces the estimate.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from corthex import clock
-from corthex.domain.budget import day_start, estimate
+from corthex.domain.budget import BudgetStatus, day_start, estimate
 from corthex.domain.requests import LLMRequest
 from corthex.engine.context import EngineContext
 from corthex.errors import UnpricedModel
@@ -21,20 +22,18 @@ from corthex.errors import UnpricedModel
 
 @dataclass(frozen=True)
 class BudgetCheck:
-    budget: float
-    timezone: str
-    spent: float  #: actual cost of today's results
-    outstanding: float  #: the estimated cost still to come of open jobs
+    status: BudgetStatus
     needed: float  #: the estimate of this submission
 
     @property
     def exceeded(self) -> bool:
-        return self.spent + self.outstanding + self.needed > self.budget
+        return self.status.refuses(self.needed)
 
     def explain(self, what: str) -> str:
+        status = self.status
         return (
-            f"the daily budget of {_usd(self.budget)} ({self.timezone}) would be exceeded "
-            f"(spent today ${self.spent:.4f}, still to come from open jobs ~${self.outstanding:.4f}, "
+            f"the daily budget of {_usd(status.budget or 0.0)} ({status.timezone}) would be exceeded "
+            f"(spent today ${status.spent:.4f}, still to come from open jobs ~${status.held:.4f}, "
             f"{what} ~${self.needed:.4f})"
         )
 
@@ -54,12 +53,17 @@ async def check_budget(
     expected = estimate(requests, realtime=realtime)
     if expected.unpriced:  # it would cost an unknown amount, counted as $0: the budget would not hold
         raise UnpricedModel(sorted(expected.unpriced))
-    return BudgetCheck(
-        budget=settings.daily_budget_usd,
+    return BudgetCheck(await budget_status(ctx), expected.usd)
+
+
+async def budget_status(ctx: EngineContext) -> BudgetStatus:
+    """Today's spending, what open jobs hold, and what is left of the daily budget."""
+    settings = ctx.settings
+    return BudgetStatus(
         timezone=settings.timezone,
+        budget=settings.daily_budget_usd,
         spent=await ctx.store.chains.spent_since(day_start(clock.now(), settings.timezone)),
-        outstanding=await ctx.store.chains.outstanding_estimate(),
-        needed=expected.usd,
+        held=await ctx.store.chains.outstanding_estimate(),
     )
 
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -24,13 +24,16 @@ import orjson
 from corthex import clock, redaction
 from corthex.config import Settings
 from corthex.domain import pricing
+from corthex.domain.budget import BudgetStatus
 from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
-from corthex.domain.jobs import JobStatus, JobSummary
+from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
+from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
-from corthex.engine.chains import ChainRunner, Delivery
+from corthex.engine.budget import budget_status
+from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
@@ -41,6 +44,21 @@ from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
+from corthex.store.views import StoreCounts, StoreViews
+
+# What the outer layers (api, telegram, the CLI, the demo) may name besides the engine: they import
+# these from here, never from corthex.store or the engine's parts (tests/unit/test_architecture.py).
+__all__ = [
+    "MAX_COMMAND_CHARS",
+    "BatchRow",
+    "ChainRow",
+    "Delivery",
+    "Engine",
+    "StepRow",
+    "StoreCounts",
+    "SubmitReport",
+    "output_line",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +88,9 @@ class Engine:
         self.settings = settings or Settings()
         redaction.configure(self.settings)  # its secrets (a .env's too) are masked everywhere
         pricing.use_prices(self.settings.model_prices)  # the models priced by the user
-        self._providers, self._store = providers, store
+        self._providers, self._given_store = providers, store
         self._deliveries = list(deliveries or [])
-        self._ctx: EngineContext | None = None
+        self._context: EngineContext | None = None
         self._sql: SqlStore | None = None  #: the store in use (the context sees it as a `Store`)
         self._chains: ChainRunner | None = None
         self._own_providers = providers is None
@@ -91,17 +109,18 @@ class Engine:
                 timeout=self.settings.provider_timeout,
             )
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = self._sql = self._store or await SqlStore.open(self.settings.database_url)
-        self._ctx = EngineContext(self.settings, store, providers)
+        store = self._sql = self._given_store or await SqlStore.open(self.settings.database_url)
+        self._context = EngineContext(self.settings, store, providers)
         await self._follow_database_clock()
         if store.engine.dialect.name == "postgresql":  # events reach every process on the database
             from corthex.engine.pg_events import PgEventRelay, asyncpg_dsn
 
-            self._relay = await PgEventRelay(self._ctx.bus, asyncpg_dsn(store.engine.url), self._ctx.worker_id).start()
+            ctx = self._context
+            self._relay = await PgEventRelay(ctx.bus, asyncpg_dsn(store.engine.url), ctx.worker_id).start()
         return self
 
     async def __aexit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
-        ctx, self._ctx = self.ctx, None
+        ctx, self._context = self._ctx, None
         if self._relay is not None:
             await self._relay.close()
             self._relay = None
@@ -116,7 +135,7 @@ class Engine:
         """Read time by the database's clock from now on (corthex/clock.py): leases and due times
         mean the same to every worker, whatever its host's clock says."""
         sent_at = time.time()
-        database_time = await self.ctx.store.database_time()
+        database_time = await self._ctx.store.database_time()
         offset = clock.follow(database_time, sent_at, time.time())
         self._clock_followed_at = time.monotonic()
         if abs(offset) > 1.0:
@@ -124,10 +143,12 @@ class Engine:
             log.warning("this host's clock is %.1fs %s the database's: leases follow the database's", abs(offset), way)
 
     @property
-    def ctx(self) -> EngineContext:
-        if self._ctx is None:
+    def _ctx(self) -> EngineContext:
+        """What the engine's parts share. Private: the outer layers (api, telegram, the CLI, the
+        demo) use the engine's methods (tests/unit/test_architecture.py)."""
+        if self._context is None:
             raise RuntimeError("use the engine inside `async with Engine(...)`")
-        return self._ctx
+        return self._context
 
     def add_delivery(self, delivery: Delivery) -> None:
         """Deliver finished chains' reports to `delivery` too (e.g. the WebSocket, Telegram)."""
@@ -142,19 +163,19 @@ class Engine:
             from corthex.archive import ArchiveDelivery
             from corthex.org import load_org
 
-            archive = ArchiveDelivery(self.settings.archive_dir, self.store.chains)
-            self._chains = ChainRunner(self.ctx, load_org(self.settings.org_path), [archive, *self._deliveries])
+            archive = ArchiveDelivery(self.settings.archive_dir, self._store.chains)
+            self._chains = ChainRunner(self._ctx, load_org(self.settings.org_path), [archive, *self._deliveries])
         return self._chains
 
     @property
-    def store(self) -> SqlStore:
-        if self._ctx is None or self._sql is None:
+    def _store(self) -> SqlStore:
+        if self._context is None or self._sql is None:
             raise RuntimeError("use the engine inside `async with Engine(...)`")
         return self._sql
 
     @property
     def bus(self) -> EventBus:
-        return self.ctx.bus
+        return self._ctx.bus
 
     # -- submitting ---------------------------------------------------------------------------
 
@@ -217,7 +238,7 @@ class Engine:
             request_digest=digest,
         )
         try:
-            refused = await submit_job(self.ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
+            refused = await submit_job(self._ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
         except KeyTaken:  # a twin of this call (same key) recorded it a moment ago
             twin = await self._submitted_before(idempotency_key or "", digest)
             if twin is None:
@@ -233,38 +254,76 @@ class Engine:
         """The job an earlier submission with this key created, if any.
 
         :raises IdempotencyConflict: that submission had other requests."""
-        found = await self.store.job_for_key(idempotency_key)
+        found = await self._store.job_for_key(idempotency_key)
         if found is None:
             return None
         job_id, earlier_digest = found
         if earlier_digest != digest:
             raise IdempotencyConflict(idempotency_key, job_id)
-        summary = await self.store.get_job(job_id)
+        summary = await self._store.get_job(job_id)
         return SubmitReport(job_id, summary.total, summary.status is JobStatus.QUEUED, replayed=True)
 
     async def flush(self) -> int:
         """Send everything waiting in the queue now. Returns the number of requests released."""
-        released = await self.store.release_queued()
+        released = await self._store.release_queued()
         if released:
             await self.bus.publish(QueueFlushed(requests=released))
-            self.ctx.wake.set()
+            self._ctx.wake.set()
         return released
 
     # -- reading ------------------------------------------------------------------------------
 
     async def status(self, job_id: str) -> JobSummary:
-        return await self.store.get_job(job_id)
+        return await self._store.get_job(job_id)
 
     async def jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
-        return await self.store.list_jobs(limit=limit, status=status)
+        return await self._store.list_jobs(limit=limit, status=status)
 
-    async def batches(self, job_id: str | None = None) -> list[BatchRow]:
-        return await self.store.list_batches(job_id=job_id)
+    async def batches(self, job_id: str | None = None, *, limit: int = 200) -> list[BatchRow]:
+        """Provider batches, newest first; with `job_id`, those that carried that job's requests."""
+        return await self._store.list_batches(job_id=job_id, limit=limit)
+
+    async def batch(self, batch_id: str) -> BatchRow:
+        return await self._store.get_batch(batch_id)
+
+    async def result_rows(self, job_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """The job's results as stored (with their batch and token columns), a chunk at a time."""
+        async for chunk in self._store.iter_results(job_id):
+            yield chunk
+
+    async def job_requests(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's requests in input order: custom_id, model, provider, state."""
+        return await self._views.job_requests(job_id)
+
+    async def job_done(self, job_id: str) -> bool:
+        """Whether every request of the job has its final result."""
+        return await self._store.chains.job_done(job_id)
+
+    async def queue_stats(self) -> QueueStats:
+        requests, oldest = await self._store.queue_stats()
+        return QueueStats(requests=requests, jobs=await self._store.job_count(JobStatus.QUEUED), oldest_at=oldest)
+
+    async def budget_status(self) -> BudgetStatus:
+        """Spent today, held by open jobs, the budget and what is left: what /budget, /costs, the
+        dashboard and the check before every submission all read."""
+        return await budget_status(self._ctx)
+
+    async def cost_between(self, start: float, end: float) -> tuple[float, float]:
+        """(cost, realtime-equivalent cost) of the results recorded in [start, end)."""
+        return await self._views.cost_between(start, end)
+
+    async def counts(self) -> StoreCounts:
+        """Batches, requests, results, cost and status calls per provider (for /metrics)."""
+        return await self._views.counts()
+
+    @property
+    def _views(self) -> StoreViews:
+        return StoreViews(self._store.engine)
 
     async def results(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
         """The job's results so far, in input order, one output-line dict each."""
-        await self.store.get_job(job_id)  # NotFound for an unknown id
-        async for chunk in self.store.iter_results(job_id):
+        await self._store.get_job(job_id)  # NotFound for an unknown id
+        async for chunk in self._store.iter_results(job_id):
             for row in chunk:
                 yield output_line(row)
 
@@ -273,22 +332,22 @@ class Engine:
         results already in are kept, and nothing of it is retried.
 
         :raises JobFinished: the job had ended already; it is left exactly as it was."""
-        for batch_id in await self.store.cancel_job(job_id, clock.now()):
+        for batch_id in await self._store.cancel_job(job_id, clock.now()):
             await self._cancel_remote(batch_id)
-        await self.store.finish_jobs(clock.now())
+        await self._store.finish_jobs(clock.now())
         await self.bus.publish(JobCanceled(job_id=job_id))
-        self.ctx.wake.set()
+        self._ctx.wake.set()
         return await self.status(job_id)
 
     async def _cancel_remote(self, batch_id: str) -> None:
-        batch = await self.store.get_batch(batch_id)
+        batch = await self._store.get_batch(batch_id)
         if batch.remote is None:
             return
         try:
-            await self.ctx.provider(batch.provider).cancel(batch.remote)
+            await self._ctx.provider(batch.provider).cancel(batch.remote)
         except ProviderError as exc:  # it will still end; its rows are then not retried
             log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self.store.poll_soon(batch_id)
+        await self._store.poll_soon(batch_id)
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -309,7 +368,7 @@ class Engine:
     async def wait_chain(self, chain_id: str, *, timeout: float | None = None) -> ChainRow:  # noqa: ASYNC109
         """Work in-process until the chain has delivered (or stopped); returns it with its report."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while (chain := await self.store.chains.get(chain_id)).status is ChainStatus.RUNNING:
+        while (chain := await self._store.chains.get(chain_id)).status is ChainStatus.RUNNING:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"chain {chain_id} not done after {timeout}s")
             await self.step()
@@ -318,25 +377,70 @@ class Engine:
 
     async def chain_steps(self, chain_id: str) -> list[StepRow]:
         """The chain's steps so far, each with the job that carried it."""
-        await self.store.chains.get(chain_id)  # NotFound for an unknown id
-        return await self.store.chains.steps(chain_id)
+        await self._store.chains.get(chain_id)  # NotFound for an unknown id
+        return await self._store.chains.steps(chain_id)
+
+    async def chain(self, chain_id: str) -> ChainRow:
+        """:raises NotFound: no chain has this id."""
+        return await self._store.chains.get(chain_id)
+
+    async def list_chains(self, *, limit: int = 50, status: ChainStatus | None = None) -> list[ChainRow]:
+        """Chains, newest first. (Not `chains`: that is the orchestrator.)"""
+        return await self._store.chains.list(limit=limit, status=status)
+
+    async def chain_count(self, status: ChainStatus) -> int:
+        return await self._store.chains.count(status)
+
+    async def chain_cost(self, chain_id: str) -> tuple[float, float]:
+        """(cost, realtime-equivalent cost) of the chain's results so far."""
+        return await self._store.chains.cost(chain_id)
+
+    async def chain_costs(self, chain_ids: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """`chain_cost` of many chains in one query (a chain without results is left out)."""
+        return await self._store.chains.costs(chain_ids)
+
+    @property
+    def org(self) -> Org:
+        """The org the chains route to (loaded on first use)."""
+        return self.chains.org
+
+    # -- waking the worker --------------------------------------------------------------------
+
+    @property
+    def worker_id(self) -> str:
+        """This engine's id in leases and logs."""
+        return self._ctx.worker_id
+
+    def wake(self) -> None:
+        """End the worker loop's sleep now: there is news (new work, a webhook, a stop)."""
+        self._ctx.wake.set()
+
+    async def poll_soon(self, batch_id: str) -> None:
+        """Look at the batch in the next round instead of at its next interval (a webhook said
+        it moved)."""
+        await self._store.poll_soon(batch_id)
+        self.wake()
+
+    async def open_batch_for_remote(self, provider: str, remote_id: str) -> str | None:
+        """Our id of the open (still polled) batch that `provider` knows as `remote_id`."""
+        return await self._views.open_batch_by_remote(provider, remote_id)
 
     # -- working ------------------------------------------------------------------------------
 
     async def step(self, polls: BackgroundPolls | None = None) -> None:
         """One round of work: auto-flush the queue if due, send ready requests, poll due batches
         (and wait for them, unless `polls` takes them into the background)."""
-        self.ctx.wake.clear()  # a wake-up during this round makes the next sleep return at once
-        if self.ctx.storage.remaining() > 0:  # the local disk is failing: nothing is done until it passes
+        self._ctx.wake.clear()  # a wake-up during this round makes the next sleep return at once
+        if self._ctx.storage.remaining() > 0:  # the local disk is failing: nothing is done until it passes
             return
         await self._auto_flush()
         if polls is None:
-            await dispatch_once(self.ctx)
-            await poll_once(self.ctx)
+            await dispatch_once(self._ctx)
+            await poll_once(self._ctx)
         else:
             polls.start_dispatch()  # in the background: a slow creation holds up no poll
             await polls.start_due()
-        if await self.store.chains.list(status=ChainStatus.RUNNING, limit=1):
+        if await self._store.chains.list(status=ChainStatus.RUNNING, limit=1):
             await self.chains.tick()
         await self.chains.deliver_owed()
 
@@ -345,10 +449,10 @@ class Engine:
         the ended ones. Unlike `step` it never releases the queue, sends or recovers a batch, or
         advances or delivers a chain, so a read (`corthex status`) changes nothing a worker decides.
         Returns how many batches were looked at."""
-        return await poll_once(self.ctx, intents=False)
+        return await poll_once(self._ctx, intents=False)
 
     async def _auto_flush(self) -> None:
-        count, oldest = await self.store.queue_stats()
+        count, oldest = await self._store.queue_stats()
         if count == 0:
             return
         too_old = oldest is not None and clock.now() - oldest >= self.settings.queue_max_age
@@ -359,22 +463,22 @@ class Engine:
     async def _sleep_until_due(self, polls: BackgroundPolls | None = None) -> None:
         """Sleep until the next poll or dispatch is due, a wake-up, or the idle re-check. While
         a dispatch round runs in `polls`, its end (a wake-up) is what the next one waits for."""
-        paused = self.ctx.storage.remaining()
+        paused = self._ctx.storage.remaining()
         if paused > 0:  # not a hot loop of rounds that do nothing
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ctx.wake.wait(), timeout=paused)
+                await asyncio.wait_for(self._ctx.wake.wait(), timeout=paused)
             return
         now = clock.now()
         dispatching = polls is not None and polls.dispatching
-        candidates = [await self.store.next_poll_at(), None if dispatching else await self.store.next_dispatch_at()]
-        _, oldest = await self.store.queue_stats()
+        candidates = [await self._store.next_poll_at(), None if dispatching else await self._store.next_dispatch_at()]
+        _, oldest = await self._store.queue_stats()
         if oldest is not None:
             candidates.append(oldest + self.settings.queue_max_age)
         due = [c - now for c in candidates if c is not None]
         delay = min([self.settings.idle_recheck, *due])
         if delay > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ctx.wake.wait(), timeout=delay)
+                await asyncio.wait_for(self._ctx.wake.wait(), timeout=delay)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
@@ -388,7 +492,7 @@ class Engine:
             # over an intent in hand.
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(preload)
-        polls = BackgroundPolls(self.ctx)
+        polls = BackgroundPolls(self._ctx)
         try:
             while not stop.is_set():
                 try:
@@ -397,7 +501,7 @@ class Engine:
                     await self.step(polls)
                 except Exception as exc:
                     if storage_failure(exc) is not None:
-                        self.ctx.storage.failed(exc)  # one line, and a pause: not a traceback per round
+                        self._ctx.storage.failed(exc)  # one line, and a pause: not a traceback per round
                     else:
                         log.exception("worker step failed; retrying")
                 await self._sleep_until_due(polls)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from corthex.engine.engine import ChainRow
 from corthex.errors import CorthexError
-from corthex.store.chains import ChainRow, ChainStore
 from corthex.telegram import messages
 from corthex.telegram.progress import ProgressNotifier, origin_chat
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[int, Sequence[str]], Awaitable[None]]
+CostOf = Callable[[str], Awaitable[tuple[float, float]]]  #: chain id -> (cost, realtime-equivalent cost)
 
 
 class TelegramDeliveryError(CorthexError):
@@ -25,13 +26,13 @@ class TelegramDelivery:
 
     def __init__(
         self,
-        chains: Callable[[], ChainStore],
+        cost_of: CostOf,
         allowed: frozenset[int],
         send: Send,
         progress: ProgressNotifier,
         describe: Callable[[BaseException], str],
     ) -> None:
-        self._chains, self._allowed, self._send = chains, allowed, send
+        self._cost_of, self._allowed, self._send = cost_of, allowed, send
         self._progress, self._describe = progress, describe
 
     def chats_for(self, chain: ChainRow) -> list[int]:
@@ -45,7 +46,7 @@ class TelegramDelivery:
         if not chats:
             log.warning("chain %s: no Telegram chat to deliver to (TELEGRAM_CHAT_IDS is empty)", chain.id)
             return
-        cost, realtime_cost = await self._chains().cost(chain.id)
+        cost, realtime_cost = await self._cost_of(chain.id)
         parts = messages.report_parts(chain, report, cost, realtime_cost)
         failures = []
         for chat in chats:  # one chat failing must not keep the report from the others

@@ -18,7 +18,6 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 from telegram.ext import filters as f
 
 from corthex.config import Settings
-from corthex.domain.budget import day_start
 from corthex.domain.chain import ChainStatus
 from corthex.engine.engine import Engine
 from corthex.errors import BudgetExceeded, UsageError
@@ -113,7 +112,7 @@ class Commands:
     async def _start(self, chat_id: int, command: str, mode: Mode) -> None:
         """Start the chain; the acknowledgement is its "started" progress line, errors are replied here."""
         try:
-            await self.engine.chains.start(
+            await self.engine.start_chain(
                 command,
                 broadcast=mode.broadcast,
                 realtime=mode.realtime,
@@ -129,14 +128,12 @@ class Commands:
     # -- reading ------------------------------------------------------------------------------
 
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chains = await self.engine.store.chains.list(status=ChainStatus.RUNNING, limit=STATUS_ROWS + 1)
+        chains = await self.engine.list_chains(status=ChainStatus.RUNNING, limit=STATUS_ROWS + 1)
         parts = messages.status_parts(chains[:STATUS_ROWS], time.time(), more=len(chains) > STATUS_ROWS)
         await self._reply(_chat_id(update), parts)
 
     async def budget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        tz = self.settings.timezone
-        spent = await self.engine.store.chains.spent_since(day_start(time.time(), tz))
-        await self._answer(update, messages.budget_text(spent, self.settings.daily_budget_usd, tz))
+        await self._answer(update, messages.budget_text(await self.engine.budget_status()))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer(update, messages.HELP)

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from corthex.domain.budget import BudgetStatus
 from corthex.domain.describe import describe
 from corthex.domain.events import ChainDone, Event
-from corthex.store.chains import ChainRow
+from corthex.engine.engine import ChainRow
 
 LIMIT = 4096  #: Telegram's maximum message length
 NUMBER_ROOM = 10  #: room kept in every part for its "(12/34)\n" number
@@ -249,13 +250,16 @@ def status_parts(chains: Sequence[ChainRow], now: float, *, more: bool = False) 
     return numbered(lines)
 
 
-def budget_text(spent: float, budget: float | None, timezone: str) -> str:
-    where = f"Today in {esc(timezone)} (since 00:00)"
-    if budget is None:
-        return f"{where}: spent {money(spent)}.\nNo daily budget set (CORTHEX_DAILY_BUDGET_USD)."
+def budget_text(status: BudgetStatus) -> str:
+    """/budget: the engine's one budget reading, what a submission is checked against too."""
+    spent, budget, left = status.spent, status.budget, status.left
+    where = f"Today in {esc(status.timezone)} (since 00:00)"
+    held = f"; open jobs will still cost ~{money(status.held)}" if status.held else ""
+    if budget is None or left is None:
+        return f"{where}: spent {money(spent)}{held}.\nNo daily budget set (CORTHEX_DAILY_BUDGET_USD)."
     share = f" ({spent / budget:.0%})" if budget > 0 else ""
-    left = max(0.0, budget - spent)
-    return f"{where}: spent {money(spent)} of the {money(budget)} daily budget{share}; {money(left)} left."
+    rest = f"{money(left)} left" if left >= 0 else f"over by {money(-left)}"
+    return f"{where}: spent {money(spent)} of the {money(budget)} daily budget{share}{held}; {rest}."
 
 
 HELP = "\n".join(

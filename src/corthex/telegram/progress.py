@@ -13,13 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from corthex.domain.events import ChainDone, ChainItem, ChainStarted, ChainStepDone, ChainStepSubmitted, Event
+from corthex.engine.engine import ChainRow
 from corthex.errors import NotFound
-from corthex.store.chains import ChainStore
 from corthex.telegram import messages
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[int, Sequence[str]], Awaitable[None]]
+ChainOf = Callable[[str], Awaitable[ChainRow]]  #: chain id -> the chain (NotFound if none)
 
 #: the chain events a chat hears about
 EVENTS = (ChainStarted, ChainStepSubmitted, ChainStepDone, ChainItem, ChainDone)
@@ -37,8 +38,8 @@ def origin_chat(origin: str | None, origin_ref: str | None, allowed: frozenset[i
 
 
 class ProgressNotifier:
-    def __init__(self, chains: Callable[[], ChainStore], allowed: frozenset[int], send: Send, window: float) -> None:
-        self._chains, self._allowed, self._send, self._window = chains, allowed, send, window
+    def __init__(self, chain_of: ChainOf, allowed: frozenset[int], send: Send, window: float) -> None:
+        self._chain_of, self._allowed, self._send, self._window = chain_of, allowed, send, window
         self._chat: dict[str, int | None] = {}  #: chain id → its chat (None: not from Telegram)
         self._lines: dict[str, list[str]] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
@@ -106,7 +107,7 @@ class ProgressNotifier:
     async def _chat_of(self, chain_id: str) -> int | None:
         if chain_id not in self._chat:  # a chain from before a restart: ask the store once
             try:
-                chain = await self._chains().get(chain_id)
+                chain = await self._chain_of(chain_id)
                 self._chat[chain_id] = origin_chat(chain.origin, chain.origin_ref, self._allowed)
             except NotFound:
                 self._chat[chain_id] = None

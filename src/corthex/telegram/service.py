@@ -24,7 +24,6 @@ from corthex.config import Settings
 from corthex.engine.engine import Engine
 from corthex.errors import UsageError
 from corthex.redaction import Redactor
-from corthex.store.chains import ChainStore
 from corthex.telegram.delivery import TelegramDelivery
 from corthex.telegram.handlers import COMMANDS, Commands
 from corthex.telegram.progress import EVENTS as PROGRESS_EVENTS
@@ -60,8 +59,8 @@ class TelegramService:
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Any = None
-        self.progress = ProgressNotifier(self._chains, self.allowed, self._send, progress_window)
-        self.delivery = TelegramDelivery(self._chains, self.allowed, self._send, self.progress, self.describe)
+        self.progress = ProgressNotifier(engine.chain, self.allowed, self._send, progress_window)
+        self.delivery = TelegramDelivery(engine.chain_cost, self.allowed, self._send, self.progress, self.describe)
         self.commands = Commands(engine, settings, self.allowed, self._send, self._spawn)
 
     @property
@@ -123,9 +122,6 @@ class TelegramService:
         return self._redact(f"{type(exc).__name__}: {exc}")
 
     # -- plumbing -----------------------------------------------------------------------------
-
-    def _chains(self) -> ChainStore:
-        return self.engine.store.chains
 
     async def _send(self, chat_id: int, parts: Sequence[str]) -> None:
         await send_parts(self.bot, chat_id, parts)

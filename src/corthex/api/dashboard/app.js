@@ -345,7 +345,9 @@ async function refreshCosts() {
   const bar = $("budget-bar");
   bar.style.width = budget ? `${Math.min(100, (100 * costs.today_usd) / budget)}%` : "0%";
   bar.classList.toggle("over", Boolean(budget && costs.today_usd > budget));
-  const left = !budget ? "" : costs.remaining_usd >= 0 ? `, ${usd(costs.remaining_usd)} left` : `, over by ${usd(-costs.remaining_usd)}`;
+  // left = budget - spent - held by open jobs: what the next submission is checked against
+  const held = costs.held_usd ? `, ${usd(costs.held_usd)} held by open jobs` : "";
+  const left = !budget ? "" : costs.remaining_usd >= 0 ? `${held}, ${usd(costs.remaining_usd)} left` : `${held}, over by ${usd(-costs.remaining_usd)}`;
   $("costs-today").textContent = `Today (${costs.timezone}): ${usd(costs.today_usd)}${budget ? ` of a ${usd(budget)} budget${left}` : " (no daily budget set)"}`;
   $("costs-chart").innerHTML = chart(costs.days, budget);
 }

@@ -32,7 +32,7 @@ async def start(body: ChainBody, state: State) -> ChainStarted:
     """Start a delegation chain. Answers once the chain is recorded and routed; the steps
     (also a realtime chain's calls) run in the background. Follow it on /ws or GET /chains/{id}."""
     chain_id = await _start_in_background(state, body)
-    chain = await state.engine.store.chains.get(chain_id)
+    chain = await state.engine.chain(chain_id)
     return ChainStarted(
         id=chain.id,
         status=chain.status.value,
@@ -76,10 +76,10 @@ async def _start_in_background(state: ServerState, body: ChainBody) -> str:
 async def list_chains(
     state: State, limit: Annotated[int, Query(ge=1, le=500)] = 50, status: ChainStatus | None = None
 ) -> list[dict[str, Any]]:
-    rows = await state.engine.store.chains.list(limit=limit, status=status)
+    rows = await state.engine.list_chains(limit=limit, status=status)
     return await views.chain_summaries(state, rows)
 
 
 @router.get("/{chain_id}", response_model=ChainDetail, responses={404: {"model": ErrorBody}})
 async def get_chain(chain_id: str, state: State) -> dict[str, Any]:
-    return await views.chain_detail(state, await state.engine.store.chains.get(chain_id))
+    return await views.chain_detail(state, await state.engine.chain(chain_id))

@@ -46,9 +46,9 @@ async def add_file(
 
 @router.get("", response_model=QueueState)
 async def list_queue(state: State) -> dict[str, Any]:
-    count, oldest = await state.engine.store.queue_stats()
+    queue = await state.engine.queue_stats()
     jobs = await state.engine.jobs(status=JobStatus.QUEUED, limit=1000)
-    return {"requests": count, "oldest_at": oldest, "jobs": [j.to_dict() for j in jobs]}
+    return {"requests": queue.requests, "oldest_at": queue.oldest_at, "jobs": [j.to_dict() for j in jobs]}
 
 
 @router.post("/flush", response_model=Flushed)

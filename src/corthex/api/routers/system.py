@@ -27,10 +27,10 @@ async def healthz(state: State) -> Health:
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
 async def metrics(state: State) -> Response:
-    counts = await state.views.counts()
-    queue, _ = await state.engine.store.queue_stats()
-    running = await state.engine.store.chains.count(ChainStatus.RUNNING)
-    body = state.metrics.render(counts, queue=queue, running_chains=running, clients=state.hub.clients)
+    counts = await state.engine.counts()
+    queue = await state.engine.queue_stats()
+    running = await state.engine.chain_count(ChainStatus.RUNNING)
+    body = state.metrics.render(counts, queue=queue.requests, running_chains=running, clients=state.hub.clients)
     return Response(body, media_type=CONTENT_TYPE)
 
 
@@ -56,9 +56,8 @@ async def openai_webhook(request: Request, state: State) -> dict[str, object]:
     remote_id = str(getattr(getattr(event, "data", None), "id", "") or "")
     if not kind.startswith("batch.") or not remote_id:
         return {"handled": False, "type": kind}
-    batch_id = await state.views.open_batch_by_remote("openai", remote_id)
+    batch_id = await state.engine.open_batch_for_remote("openai", remote_id)
     if batch_id is not None:
-        await state.engine.store.poll_soon(batch_id)
-        state.engine.ctx.wake.set()
+        await state.engine.poll_soon(batch_id)
     log.info("OpenAI webhook %s for %s (batch %s)", kind, remote_id, batch_id or "not open here")
     return {"handled": batch_id is not None, "type": kind, "batch_id": batch_id}
