@@ -13,6 +13,19 @@ from corthex.emulator.app import create_app
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
 
+
+def sdk_env(url: str) -> dict[str, str]:
+    """Environment that points the three official SDKs at the emulator serving on `url`."""
+    return {
+        "OPENAI_BASE_URL": f"{url}/openai/v1",
+        "OPENAI_API_KEY": "emulator-openai-key",
+        "ANTHROPIC_BASE_URL": f"{url}/anthropic",
+        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+        "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
+        "GEMINI_API_KEY": "emulator-gemini-key",
+    }
+
+
 START_TIMEOUT = 10.0
 
 
@@ -72,14 +85,7 @@ class EmulatorServer:
 
     def env(self) -> dict[str, str]:
         """Environment that points the three official SDKs at this emulator."""
-        return {
-            "OPENAI_BASE_URL": f"{self.url}/openai/v1",
-            "OPENAI_API_KEY": "emulator-openai-key",
-            "ANTHROPIC_BASE_URL": f"{self.url}/anthropic",
-            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-            "GOOGLE_GEMINI_BASE_URL": f"{self.url}/gemini",
-            "GEMINI_API_KEY": "emulator-gemini-key",
-        }
+        return sdk_env(self.url)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

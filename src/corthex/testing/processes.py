@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import httpx
 
+from corthex.emulator.server import sdk_env
 from corthex.testing.settings import fast_env
 
 START_LIMIT_S = 60.0
@@ -115,14 +116,7 @@ class EmulatorProcess:
             time.sleep(0.05)
 
     def env(self) -> dict[str, str]:
-        return {
-            "OPENAI_BASE_URL": f"{self.url}/openai/v1",
-            "OPENAI_API_KEY": "emulator-openai-key",
-            "ANTHROPIC_BASE_URL": f"{self.url}/anthropic",
-            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-            "GOOGLE_GEMINI_BASE_URL": f"{self.url}/gemini",
-            "GEMINI_API_KEY": "emulator-gemini-key",
-        }
+        return sdk_env(self.url)
 
     def stats(self) -> dict[str, Any]:
         return self.http.get("/_emulator/stats").raise_for_status().json()  # type: ignore[no-any-return]
