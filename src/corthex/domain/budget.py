@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from corthex.domain.capabilities import for_request
+from corthex.domain.content import Part, PartType
 from corthex.domain.pricing import batch_cost, has_price, realtime_cost
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import Usage
@@ -48,11 +49,35 @@ def estimate(requests: Iterable[LLMRequest], *, realtime: bool = False) -> Estim
         if not has_price(request.provider, request.model):
             unpriced.add(f"{request.provider} model {request.model!r}")
             continue
-        chars = len(request.system or "") + sum(len(m.content) for m in request.messages)
-        usage = Usage(input_tokens=chars // CHARS_PER_TOKEN + 1, output_tokens=expected_output_tokens(request))
+        usage = Usage(input_tokens=input_tokens_estimate(request), output_tokens=expected_output_tokens(request))
         price = realtime_cost if realtime else batch_cost
         total += price(request.provider, request.model, usage) or 0.0
     return Estimate(total, frozenset(unpriced))
+
+
+#: an image costs up to ~1,600 input tokens (Anthropic: width x height / 750, resized to at most
+#: 1.15 megapixels; OpenAI's high detail and Gemini's 258 per tile are in the same range)
+IMAGE_TOKENS = 1_600
+#: a PDF costs ~1,500-3,000 tokens a page (text and the page's image); a page of a typical PDF
+#: takes ~60 KB: one token for every ~30 bytes, and 3,000 when only its URL is known
+DOCUMENT_BYTES_PER_TOKEN = 30
+DOCUMENT_URL_TOKENS = 3_000
+
+
+def input_tokens_estimate(request: LLMRequest) -> int:
+    """Input tokens a request is expected to take: its text, its tools' schemas, its media."""
+    chars = len(request.system or "") + sum(len(m.text) for m in request.messages)
+    chars += sum(len(str(t.to_json())) for t in request.tools)
+    media = sum(_media_tokens(p) for m in request.messages for p in m.parts if p.type is not PartType.TEXT)
+    return chars // CHARS_PER_TOKEN + media + 1
+
+
+def _media_tokens(part: Part) -> int:
+    if part.type is PartType.IMAGE:
+        return IMAGE_TOKENS
+    if part.data is None:
+        return DOCUMENT_URL_TOKENS
+    return len(part.data) * 3 // 4 // DOCUMENT_BYTES_PER_TOKEN  # base64: 4 characters per 3 bytes
 
 
 @dataclass(frozen=True)

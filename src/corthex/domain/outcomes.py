@@ -52,6 +52,7 @@ def settle(
         finish_reason=row.finish_reason,
         parsed=parsed,
         has_parsed=schema is not None,
+        tool_calls=row.tool_calls,
     )
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import orjson
 
+from corthex.domain import parsing_content as carried
 from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
+from corthex.domain.parsing_content import Bad as _Bad
 from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
 from corthex.domain.storable import nul_refusal
 from corthex.domain.structured import SchemaProblem, schema_problem
@@ -33,13 +35,15 @@ _KNOWN_FIELDS = frozenset(
         "json_schema",
         "cache_system",
         "metadata",
+        "tools",
+        "tool_choice",
+        "reasoning",
+        "top_p",
+        "stop",
+        "seed",
+        "provider_options",
     }
 )
-
-
-class _Bad(Exception):
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        self.reason, self.field = reason, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ def parse_request(data: Any) -> LLMRequest:
     custom_id = _required_str(data, "custom_id")
     model = _required_str(data, "model")
     provider = _provider(data, model)
+    tools = carried.tools(data.get("tools"))
     request = LLMRequest(
         custom_id=custom_id,
         model=model,
@@ -142,6 +147,13 @@ def parse_request(data: Any) -> LLMRequest:
         json_schema=_json_schema(data, provider),
         cache_system=_optional_bool(data, "cache_system"),
         metadata=_metadata(data),
+        tools=tools,
+        tool_choice=carried.tool_choice(data.get("tool_choice"), tools),
+        reasoning=carried.reasoning(data.get("reasoning")),
+        top_p=carried.top_p(data.get("top_p")),
+        stop=carried.stop(data.get("stop")),
+        seed=carried.seed(data.get("seed")),
+        provider_options=carried.provider_options(data.get("provider_options")),
     )
     _admit(request, data)
     return request
@@ -244,12 +256,29 @@ def _message(index: int, item: Any) -> Message:
     where = f"messages[{index}]"
     if not isinstance(item, dict):
         raise _Bad("must be an object with 'role' and 'content'", where)
-    role, content = item.get("role"), item.get("content")
-    if role not in ("user", "assistant"):
-        raise _Bad("'role' must be 'user' or 'assistant' (put system prompts in 'system')", where)
-    if not isinstance(content, str) or not content:
-        raise _Bad("'content' must be a non-empty string", where)
-    return Message(role, content)
+    unknown = sorted(set(item) - {"role", "content", "tool_calls", "tool_call_id"})
+    if unknown:
+        raise _Bad(f"unknown field {unknown[0]!r} in a message", f"{where}.{unknown[0]}")
+    role = item.get("role")
+    if role not in ("user", "assistant", "tool"):
+        raise _Bad("'role' must be 'user', 'assistant' or 'tool' (put system prompts in 'system')", where)
+    calls = carried.tool_calls(item.get("tool_calls"), f"{where}.tool_calls")
+    if calls and role != "assistant":
+        raise _Bad("only an assistant turn carries 'tool_calls'", f"{where}.tool_calls")
+    text, parts = carried.content(item.get("content"), f"{where}.content", may_be_empty=bool(calls))
+    return Message(role, text, parts, calls, _tool_call_id(role, item, where))
+
+
+def _tool_call_id(role: str, item: dict[str, Any], where: str) -> str | None:
+    """A "tool" turn answers one call, named by its id (and only a tool turn has one)."""
+    call_id = item.get("tool_call_id")
+    if role != "tool":
+        if call_id is not None:
+            raise _Bad("only a 'tool' turn carries 'tool_call_id'", f"{where}.tool_call_id")
+        return None
+    if not isinstance(call_id, str) or not call_id:
+        raise _Bad("a 'tool' turn needs the 'tool_call_id' it answers", f"{where}.tool_call_id")
+    return call_id
 
 
 def _max_tokens(data: dict[str, Any]) -> int | None:

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from corthex.domain.content import ToolCall
+
 
 class FinishReason(enum.StrEnum):
     """Why the model stopped, in one vocabulary for every provider (DESIGN.md §7)."""
@@ -73,6 +75,7 @@ class ProviderResult:
     usage: Usage | None = None
     error: ResultError | None = None
     finish_reason: FinishReason | None = None  #: None when there was no answer
+    tool_calls: tuple[ToolCall, ...] = ()  #: the calls the model asked for (finish_reason TOOL_CALLS)
 
     @property
     def retryable(self) -> bool:
@@ -99,3 +102,4 @@ class FinalResult:
     finish_reason: FinishReason | None = None
     parsed: Any = None  #: the structured answer (JSON value) when the request had a schema
     has_parsed: bool = False  #: whether `parsed` is set (a JSON null is a value too)
+    tool_calls: tuple[ToolCall, ...] = ()

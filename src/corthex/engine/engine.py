@@ -544,7 +544,7 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
     error = None
     if row["error_type"] is not None:
         error = {"type": row["error_type"], "message": row["error_message"]}
-    return {
+    line = {
         "custom_id": row["custom_id"],
         "status": row["status"],
         "content": row["content"],
@@ -557,3 +557,8 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         "error": error,
         "attempts": row["attempts"],
     }
+    # given only when there are some: a plain text job's lines stay as they were
+    for name in ("tool_calls", "metadata"):
+        if row.get(name) is not None:
+            line[name] = orjson.loads(row[name])
+    return line

@@ -91,6 +91,7 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         "provider": request.provider.value,
         "model": request.model,
         "body": orjson.dumps(request.to_dict()).decode(),
+        "metadata": orjson.dumps(request.metadata).decode() if request.metadata else None,
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }

@@ -23,6 +23,7 @@ RETURNED = (
     requests.c.provider,
     requests.c.model,
     requests.c.attempts,
+    requests.c.metadata,
 )
 
 
@@ -54,6 +55,8 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "finish_reason": None,
         "reasoning_tokens": None,
         "parsed": None,
+        "tool_calls": None,
+        "metadata": r.metadata,
     }
 
 

@@ -53,6 +53,7 @@ requests = Table(
     Column("provider", String(16), nullable=False),
     Column("model", Text, nullable=False),
     Column("body", Text, nullable=False),  # canonical request JSON
+    Column("metadata", Text),  # the request's metadata as JSON (copied to its result)
     Column("size", Integer, nullable=False),
     Column("state", String(16), nullable=False),  # queued | in_batch | done
     Column("attempts", Integer, nullable=False, default=0),
@@ -92,6 +93,8 @@ results = Table(
     Column("finish_reason", String(16)),  # stop | length | content_filter | refusal | tool_calls | other
     Column("reasoning_tokens", Integer),  # part of output_tokens
     Column("parsed", Text),  # the structured answer as JSON, when the request had a schema
+    Column("tool_calls", Text),  # the model's tool calls as JSON ([{"id", "name", "arguments"}])
+    Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )

@@ -36,7 +36,7 @@ def answer(item: WireItem, content: str | None = None, *, finish: FinishReason =
     """A succeeded row: `content` (default: an echo of the last message), a few tokens used."""
     request = item.request
     text = content if content is not None else f"answer to: {request.messages[-1].content}"
-    usage = Usage(input_tokens=sum(len(m.content) for m in request.messages) // 4 + 1, output_tokens=len(text) // 4 + 1)
+    usage = Usage(input_tokens=sum(len(m.text) for m in request.messages) // 4 + 1, output_tokens=len(text) // 4 + 1)
     return ProviderResult(item.wire_id, ResultStatus.SUCCEEDED, text, request.model, usage, finish_reason=finish)
 
 
