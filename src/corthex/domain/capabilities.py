@@ -35,6 +35,9 @@ class ModelCapabilities:
     thinks: bool = False  #: reasons before answering at its default effort (spends output tokens)
     default_effort: str | None = None  #: the reasoning effort used when the request sets none
     prefill: bool = True  #: Anthropic: takes a conversation that ends with an assistant turn
+    #: OpenAI: the reasoning efforts the model takes (empty: it takes no reasoning setting at all)
+    efforts: frozenset[str] = frozenset()
+    stop: bool = True  #: OpenAI: takes `stop` sequences (o3 and o4-mini do not)
 
     @property
     def known(self) -> bool:
@@ -54,8 +57,18 @@ _CHAT, _RESPONSES = OpenAIEndpoint.CHAT, OpenAIEndpoint.RESPONSES
 _NO_TEMP, _EFFORT_NONE = Temperature.DEFAULT_ONLY, Temperature.EFFORT_NONE
 
 
-def _reasoning(family: str, max_out: int, endpoint: OpenAIEndpoint = _CHAT) -> ModelCapabilities:
-    return ModelCapabilities(family, endpoint, _NO_TEMP, max_out, thinks=True)
+#: Reasoning efforts per family (docs/wire/requests-openai.md: the SDK lists every value, "not all
+#: reasoning models support every value"; the sets follow OpenAI's model pages and the community matrix)
+_O_SERIES = frozenset({"low", "medium", "high"})
+_GPT5 = frozenset({"minimal", "low", "medium", "high"})
+_GPT5_POINT_EFFORTS = frozenset({"none", "low", "medium", "high"})
+_HIGH_ONLY = frozenset({"high"})
+
+
+def _reasoning(
+    family: str, max_out: int, endpoint: OpenAIEndpoint = _CHAT, efforts: frozenset[str] = _O_SERIES, stop: bool = True
+) -> ModelCapabilities:
+    return ModelCapabilities(family, endpoint, _NO_TEMP, max_out, thinks=True, efforts=efforts, stop=stop)
 
 
 #: OpenAI families, matched on the longest key that starts the normalized model name.
@@ -67,23 +80,25 @@ _OPENAI: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("gpt-4.1", _CHAT, max_output_tokens=32_768),
     ModelCapabilities("chatgpt-4o", _CHAT, max_output_tokens=16_384),
     _reasoning("o1", 100_000),
-    _reasoning("o1-mini", 65_536),
+    _reasoning("o1-mini", 65_536, efforts=frozenset()),  # o1-mini takes no reasoning_effort
     _reasoning("o1-pro", 100_000, _RESPONSES),
-    _reasoning("o3", 100_000),
+    _reasoning("o3", 100_000, stop=False),  # SDK: `stop` "not supported with … o3 and o4-mini"
     _reasoning("o3-pro", 100_000, _RESPONSES),
-    _reasoning("o3-deep-research", 100_000, _RESPONSES),
-    _reasoning("o4-mini", 100_000),
-    _reasoning("o4-mini-deep-research", 100_000, _RESPONSES),
-    _reasoning("gpt-5", 128_000),  # gpt-5, -mini, -nano: reasoning effort minimal..high, no temperature
-    _reasoning("gpt-5-pro", 272_000, _RESPONSES),
+    _reasoning("o3-deep-research", 100_000, _RESPONSES, _HIGH_ONLY),
+    _reasoning("o4-mini", 100_000, stop=False),
+    _reasoning("o4-mini-deep-research", 100_000, _RESPONSES, _HIGH_ONLY),
+    _reasoning("gpt-5", 128_000, efforts=_GPT5),  # gpt-5, -mini, -nano: effort minimal..high, no temperature
+    _reasoning("gpt-5-pro", 272_000, _RESPONSES, _HIGH_ONLY),
     _reasoning("gpt-5-codex", 128_000, _RESPONSES),
     ModelCapabilities("gpt-5-chat", _CHAT, Temperature.ANY, 16_384),
     # gpt-5.1 and later: effort "none" is the default (no thinking unless asked), and temperature
     # is taken at effort none
-    ModelCapabilities("gpt-5.x", _CHAT, _EFFORT_NONE, 128_000, thinks=False, default_effort="none"),
-    _reasoning("gpt-5.x-pro", 128_000, _RESPONSES),
+    ModelCapabilities(
+        "gpt-5.x", _CHAT, _EFFORT_NONE, 128_000, thinks=False, default_effort="none", efforts=_GPT5_POINT_EFFORTS
+    ),
+    _reasoning("gpt-5.x-pro", 128_000, _RESPONSES, frozenset({"medium", "high"})),
     _reasoning("gpt-5.x-codex", 128_000, _RESPONSES),
-    ModelCapabilities("gpt-5.x-chat", _CHAT, _NO_TEMP, 16_384, thinks=True),
+    ModelCapabilities("gpt-5.x-chat", _CHAT, _NO_TEMP, 16_384, thinks=True, efforts=frozenset({"medium"})),
 )
 
 #: Anthropic families: `max_tokens` is required, and the largest output differs per model.

@@ -6,6 +6,7 @@ endpoint per file. Results come from two files, output and error, matched on `cu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
@@ -15,11 +16,13 @@ from typing import Any
 
 import anyio
 import openai
+import orjson
 from openai.types import Batch
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
+from corthex.domain.content import ToolCall
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
@@ -99,7 +102,7 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     choice = choices[0]
     message = choice.get("message") or {}
     raw = choice.get("finish_reason")
-    return model_answer(
+    result = model_answer(
         wire_id,
         text=message.get("content"),
         finish=finish_from(OPENAI_FINISH, raw),
@@ -107,6 +110,49 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
         model=model,
         raw_reason=raw,
         refusal=message.get("refusal") or None,
+    )
+    calls = [
+        _call(c.get("id"), c.get("function") or {}) for c in message.get("tool_calls") or [] if isinstance(c, dict)
+    ]
+    return _with_calls(result, calls)
+
+
+def _call(call_id: Any, function: dict[str, Any]) -> ToolCall:
+    return ToolCall(str(call_id or ""), str(function.get("name") or ""), parse_arguments(function.get("arguments")))
+
+
+def parse_arguments(raw: Any) -> dict[str, Any]:
+    """A call's arguments, a JSON string on OpenAI's wire: parsed, or kept as `{"_raw": text}`
+    when the model wrote something that is not a JSON object (nothing is lost)."""
+    if isinstance(raw, dict):
+        return raw
+    text = raw if isinstance(raw, str) else ""
+    if not text.strip():
+        return {}
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {"_raw": text}
+    return parsed if isinstance(parsed, dict) else {"_raw": text}
+
+
+def _with_calls(result: ProviderResult, calls: list[ToolCall]) -> ProviderResult:
+    """A result with the model's tool calls: an answer that is only calls (no text) succeeds with
+    finish `tool_calls`; a refusal or a safety stop stays what it was."""
+    if not calls:
+        return result
+    finish = result.finish_reason
+    if finish in (FinishReason.REFUSAL, FinishReason.CONTENT_FILTER):
+        return dataclasses.replace(result, tool_calls=tuple(calls))
+    if finish is not FinishReason.LENGTH:  # cut calls keep `length`: their arguments may be cut too
+        finish = FinishReason.TOOL_CALLS
+    return dataclasses.replace(
+        result,
+        status=ResultStatus.SUCCEEDED,
+        content=result.content or "",
+        error=None,
+        finish_reason=finish,
+        tool_calls=tuple(calls),
     )
 
 
@@ -121,6 +167,7 @@ def from_response(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     items' `output_text` parts; `status: incomplete` says why it stopped early."""
     model, usage = body.get("model"), responses_usage_from(body.get("usage") or {})
     text, refusal = _output_text(body.get("output") or [])
+    calls = _function_calls(body.get("output") or [])
     if body.get("status") == "failed":
         error = body.get("error") or {}
         failure = ResultError(
@@ -133,11 +180,28 @@ def from_response(wire_id: str, body: dict[str, Any]) -> ProviderResult:
             wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error, finish_reason=FinishReason.REFUSAL
         )
     finish = _finish(body)
-    if not text and finish is not FinishReason.STOP:
+    if calls and finish is FinishReason.STOP:  # no finish reason here: a function_call item is the signal
+        finish = FinishReason.TOOL_CALLS
+    if not text and not calls and finish is not FinishReason.STOP:
         return ProviderResult(
             wire_id, ResultStatus.FAILED, model=model, usage=usage, error=_empty_error(finish), finish_reason=finish
         )
-    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, text, model, usage, finish_reason=finish)
+    return ProviderResult(
+        wire_id, ResultStatus.SUCCEEDED, text, model, usage, finish_reason=finish, tool_calls=tuple(calls)
+    )
+
+
+def _function_calls(output: list[Any]) -> list[ToolCall]:
+    """The `function_call` output items, in order (their `call_id` pairs a later result)."""
+    return [
+        ToolCall(
+            str(item.get("call_id") or item.get("id") or ""),
+            str(item.get("name") or ""),
+            parse_arguments(item.get("arguments")),
+        )
+        for item in output
+        if isinstance(item, dict) and item.get("type") == "function_call"
+    ]
 
 
 def _output_text(output: list[Any]) -> tuple[str, str | None]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, unsent_temperature
-from corthex.domain.requests import LLMRequest
+import orjson
+
+from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint, unsent_temperature
+from corthex.domain.content import Part, PartType, ToolCall, ToolChoice, ToolMode, ToolSpec
+from corthex.domain.requests import LLMRequest, Message
 from corthex.domain.structured import strict_form
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
@@ -18,8 +21,8 @@ SCHEMA_NAME = "output"  #: the name of the response format (^[a-zA-Z0-9_-]{1,64}
 
 def chat_body(request: LLMRequest) -> dict[str, Any]:
     """The `/v1/chat/completions` body, for batch lines and realtime calls alike."""
-    messages = [{"role": "system", "content": request.system}] if request.system else []
-    messages += [{"role": m.role, "content": m.content} for m in request.messages]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
+    messages += [chat_message(m) for m in request.messages]
     body: dict[str, Any] = {"model": request.model, "messages": messages}
     # GPT-5 and o-series refuse `max_tokens` (LESSONS W5); every chat model takes this one.
     if request.max_output_tokens is not None:
@@ -27,7 +30,14 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
     _add_temperature(body, request)
     if request.json_schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
-    return body
+    if request.tools:
+        body["tools"] = [{"type": "function", "function": t.to_json()} for t in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = _chat_tool_choice(request.tool_choice)
+    if (effort := reasoning_effort(request)) is not None:
+        body["reasoning_effort"] = effort
+    _add_sampling(body, request, chat=True)
+    return _merge_options(body, request)
 
 
 def responses_body(request: LLMRequest) -> dict[str, Any]:
@@ -35,7 +45,7 @@ def responses_body(request: LLMRequest) -> dict[str, Any]:
     `text.format` for a schema (flat: name, schema, strict beside `type`)."""
     body: dict[str, Any] = {
         "model": request.model,
-        "input": [{"role": m.role, "content": m.content} for m in request.messages],
+        "input": [item for m in request.messages for item in responses_items(m)],
     }
     if request.system:
         body["instructions"] = request.system
@@ -44,6 +54,158 @@ def responses_body(request: LLMRequest) -> dict[str, Any]:
     _add_temperature(body, request)
     if request.json_schema is not None:
         body["text"] = {"format": {"type": "json_schema", **_schema_format(request.json_schema)}}
+    if request.tools:
+        body["tools"] = [_responses_tool(t) for t in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = _responses_tool_choice(request.tool_choice)
+    if (effort := reasoning_effort(request)) is not None:
+        body["reasoning"] = {"effort": effort}
+    _add_sampling(body, request, chat=False)
+    return _merge_options(body, request)
+
+
+# --- turns and parts ------------------------------------------------------------------------
+
+#: file names OpenAI's `file` / `input_file` parts carry with base64 data (the name tells the type)
+_EXTENSIONS = {"application/pdf": "pdf", "text/plain": "txt"}
+
+
+def chat_message(message: Message) -> dict[str, Any]:
+    """One turn as chat completions take it: parts as `text` / `image_url` / `file` content
+    parts; an assistant turn's calls as `tool_calls`; a tool result as a `tool` message."""
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
+    if message.role == "assistant":
+        turn: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+        if message.tool_calls:
+            turn["tool_calls"] = [_chat_call(c) for c in message.tool_calls]
+        return turn
+    if not message.parts:
+        return {"role": message.role, "content": message.content}
+    return {"role": message.role, "content": [_chat_part(p, i) for i, p in enumerate(message.parts)]}
+
+
+def _chat_part(part: Part, index: int) -> dict[str, Any]:
+    if part.type is PartType.TEXT:
+        return {"type": "text", "text": part.text or ""}
+    if part.type is PartType.IMAGE:
+        return {"type": "image_url", "image_url": {"url": _url_or_data(part)}}
+    if part.data is None:  # refused at intake (admission_openai): chat takes no file URL
+        raise ValueError("chat completions take a document only as base64 data")
+    return {"type": "file", "file": {"filename": _filename(part, index), "file_data": _data_url(part)}}
+
+
+def _chat_call(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": _arguments(call)}}
+
+
+def responses_items(message: Message) -> list[dict[str, Any]]:
+    """One turn as `/v1/responses` input items: a message (`input_text` / `input_image` /
+    `input_file` parts), an assistant's calls as `function_call` items, a tool result as a
+    `function_call_output` item."""
+    if message.role == "tool":
+        output: str | list[dict[str, Any]] = message.content
+        if message.parts:
+            output = [_responses_part(p, i) for i, p in enumerate(message.parts)]
+        return [{"type": "function_call_output", "call_id": message.tool_call_id, "output": output}]
+    if message.role == "assistant":
+        said = [{"role": "assistant", "content": message.text}] if message.text else []
+        calls = [
+            {"type": "function_call", "call_id": c.id, "name": c.name, "arguments": _arguments(c)}
+            for c in message.tool_calls
+        ]
+        return said + calls
+    if not message.parts:
+        return [{"role": message.role, "content": message.content}]
+    return [{"role": message.role, "content": [_responses_part(p, i) for i, p in enumerate(message.parts)]}]
+
+
+def _responses_part(part: Part, index: int) -> dict[str, Any]:
+    if part.type is PartType.TEXT:
+        return {"type": "input_text", "text": part.text or ""}
+    if part.type is PartType.IMAGE:
+        # `detail` is a required key of the SDK's ResponseInputImageParam
+        return {"type": "input_image", "image_url": _url_or_data(part), "detail": "auto"}
+    if part.url is not None:
+        return {"type": "input_file", "file_url": part.url}
+    return {"type": "input_file", "filename": _filename(part, index), "file_data": _data_url(part)}
+
+
+def _url_or_data(part: Part) -> str:
+    return part.url if part.url is not None else _data_url(part)
+
+
+def _data_url(part: Part) -> str:
+    return f"data:{part.media_type};base64,{part.data}"
+
+
+def _filename(part: Part, index: int) -> str:
+    return f"document-{index + 1}.{_EXTENSIONS.get(part.media_type or '', 'bin')}"
+
+
+def _arguments(call: ToolCall) -> str:
+    """OpenAI carries a call's arguments as a JSON string (orjson: compact, raw UTF-8)."""
+    return orjson.dumps(call.arguments).decode()
+
+
+# --- tools, reasoning, sampling, options -----------------------------------------------------
+
+
+def _chat_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    if choice.mode is ToolMode.TOOL:
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice.mode.value
+
+
+def _responses_tool(tool: ToolSpec) -> dict[str, Any]:
+    # `strict` is a required (nullable) key here; False keeps the schema as the user wrote it
+    # (strict mode would make every property required), the same as chat's default.
+    return {"type": "function", **tool.to_json(), "strict": False}
+
+
+def _responses_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    if choice.mode is ToolMode.TOOL:
+        return {"type": "function", "name": choice.name}
+    return choice.mode.value
+
+
+#: the effort a `budget_tokens` stands for, when the request gives no effort: OpenAI takes no
+#: token budget for thinking, only a level (up to this many tokens → this level)
+BUDGET_EFFORTS: tuple[tuple[int, str], ...] = ((0, "minimal"), (4_096, "low"), (16_384, "medium"))
+
+
+def reasoning_effort(request: LLMRequest) -> str | None:
+    """The `reasoning_effort` (chat) / `reasoning.effort` (responses) for the request: its
+    effort, or the level its `budget_tokens` stands for (`BUDGET_EFFORTS`; a budget of 0 is the
+    model's lowest level: "none" on gpt-5.1 and later, else "minimal")."""
+    reasoning = request.reasoning
+    if reasoning is None:
+        return None
+    if reasoning.effort is not None:
+        return reasoning.effort.value
+    budget = reasoning.budget_tokens or 0
+    effort = next((level for most, level in BUDGET_EFFORTS if budget <= most), "high")
+    if effort == "minimal" and "none" in for_request(request).efforts:
+        return "none"
+    return effort
+
+
+def _add_sampling(body: dict[str, Any], request: LLMRequest, *, chat: bool) -> None:
+    """`top_p` on both endpoints; `stop` and `seed` only on chat (`/v1/responses` has neither:
+    such requests are refused at intake, admission_openai)."""
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if chat and request.stop:
+        body["stop"] = list(request.stop)
+    if chat and request.seed is not None:
+        body["seed"] = request.seed
+
+
+def _merge_options(body: dict[str, Any], request: LLMRequest) -> dict[str, Any]:
+    """`provider_options["openai"]` merged last, as given: the user's escape hatch for what no
+    neutral field covers. It never replaces `model` (the batch file holds one model)."""
+    options = request.provider_options.get("openai") or {}
+    body.update({key: value for key, value in options.items() if key != "model"})
     return body
 
 
