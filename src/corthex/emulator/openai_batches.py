@@ -19,9 +19,10 @@ from typing import Any
 import orjson
 
 from corthex.emulator.answers import answer
-from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, openai_ask, openai_problem
+from corthex.emulator.asks import SERVER_PROBLEM, RowProblem
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
+from corthex.emulator.openai_asks import openai_full_ask, openai_row_problem
 from corthex.emulator.openai_render import (
     OPENAI_CACHE_MIN_TOKENS,
     add_usage,
@@ -195,7 +196,7 @@ def _scan_line(scan: Scan, seen: set[str], raw: bytes, number: int, start: int, 
     scan.n += 1
     scan.offsets.append(start)
     scan.first_custom_id = scan.first_custom_id or custom_id
-    problem = openai_problem(url, body)
+    problem = openai_row_problem(url, body)
     if problem is not None:
         scan.problems[index] = problem
 
@@ -336,7 +337,7 @@ def _run_row(
     problem = batch.scan.problems.get(index)
     if problem is not None:
         return problem_line(line["custom_id"], seed, problem), False
-    ask = openai_ask(line["url"], line["body"])
+    ask = openai_full_ask(line["url"], line["body"])
     ans = answer(ask)
     _, hit = cache.lookup("openai", ask, OPENAI_CACHE_MIN_TOKENS)
     cached = cached_tokens(hit)

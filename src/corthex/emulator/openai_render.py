@@ -78,7 +78,6 @@ def chat_completion(ask: Ask, ans: Answer, seed: str, created: int, cached: int)
 
 
 def responses_body(ask: Ask, ans: Answer, seed: str, created: int, cached: int) -> dict[str, Any]:
-    item_id = "msg_" + stable_id(seed, "item")
     return {
         "id": "resp_" + stable_id(seed, "resp"),
         "object": "response",
@@ -87,15 +86,7 @@ def responses_body(ask: Ask, ans: Answer, seed: str, created: int, cached: int) 
         "error": None,
         "incomplete_details": None,
         "model": ask.model,
-        "output": [
-            {
-                "type": "message",
-                "id": item_id,
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": ans.text, "annotations": []}],
-            }
-        ],
+        "output": [_responses_output_item(ans, seed)],
         "parallel_tool_calls": True,
         "tool_choice": "auto",
         "tools": [],
@@ -106,6 +97,26 @@ def responses_body(ask: Ask, ans: Answer, seed: str, created: int, cached: int) 
             "output_tokens_details": {"reasoning_tokens": ans.reasoning_tokens},
             "total_tokens": ans.input_tokens + ans.output_tokens,
         },
+    }
+
+
+def _responses_output_item(ans: Answer, seed: str) -> dict[str, Any]:
+    """A tool call is a `function_call` item (its `call_id` pairs the result sent back), else a message."""
+    if ans.tool_name is not None:
+        return {
+            "type": "function_call",
+            "id": "fc_" + stable_id(seed, "item"),
+            "call_id": "call_" + stable_id(seed, "call"),
+            "name": ans.tool_name,
+            "arguments": ans.text,
+            "status": "completed",
+        }
+    return {
+        "type": "message",
+        "id": "msg_" + stable_id(seed, "item"),
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": ans.text, "annotations": []}],
     }
 
 

@@ -12,12 +12,12 @@ from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
 from corthex.emulator.answers import answer
-from corthex.emulator.asks import openai_ask, openai_problem
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.guard import get_state, guard, record
 from corthex.emulator.http import json_response, query_int, read_json
 from corthex.emulator.ids import new_id
 from corthex.emulator.lifecycle import Phase, Snapshot, initial, snapshot
+from corthex.emulator.openai_asks import openai_full_ask, openai_row_problem
 from corthex.emulator.openai_batches import (
     STATUS,
     OpenAIBatch,
@@ -373,10 +373,10 @@ async def _realtime(request: Request, url: str) -> Response:
     record(request, json=body)
     if isinstance(body, dict) and body.get("stream"):
         raise _err(400, "The emulator does not stream; send stream=false.", "stream")
-    problem = openai_problem(url, body)
+    problem = openai_row_problem(url, body)
     if problem is not None:
         raise EmulatorError("openai", problem.status, problem.message, param=problem.param, code=problem.code)
-    ask = openai_ask(url, body)
+    ask = openai_full_ask(url, body)
     ans = answer(ask)
     _, hit = state.cache.lookup("openai", ask, OPENAI_CACHE_MIN_TOKENS)
     seed = new_id("rt")
