@@ -4,7 +4,7 @@ docs/wire/requests-openai.md).
 Parts: chat completions take a document only as base64 PDF (no file URL, no other type); image
 counts and bytes (base64-decoded) per OpenAI's image input requirements; file bytes per request.
 Settings: a reasoning effort the model does not take, `stop` and `seed` where the endpoint has
-none, more than four stop sequences, sampling on a model that reasons, `provider_options` that
+none, more than four stop sequences, `provider_options` that
 would replace the model or ask for a stream.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from corthex.domain import admission  # a module: admission imports this one to register CHECKS
-from corthex.domain.capabilities import OpenAIEndpoint, Temperature, for_request, openai_endpoint
+from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint
 from corthex.domain.content import Part, PartType
 from corthex.domain.requests import LLMRequest, ProviderName
 
@@ -169,17 +169,6 @@ def refused_seed(request: LLMRequest) -> admission.Refusal | None:
 
 
 @_openai
-def refused_top_p(request: LLMRequest) -> admission.Refusal | None:
-    """Reasoning models take no sampling parameters (the same models that refuse temperature)."""
-    if request.top_p is None or request.top_p == 1:
-        return None
-    caps = for_request(request)
-    if caps.temperature is Temperature.DEFAULT_ONLY:
-        return admission.Refusal(f"{request.model} takes no 'top_p' (it reasons before answering)", "top_p")
-    return None
-
-
-@_openai
 def refused_options(request: LLMRequest) -> admission.Refusal | None:
     options = request.provider_options.get("openai") or {}
     if "model" in options:
@@ -196,6 +185,5 @@ CHECKS: tuple[Callable[[LLMRequest], admission.Refusal | None], ...] = (
     refused_reasoning,
     refused_stop,
     refused_seed,
-    refused_top_p,
     refused_options,
 )

@@ -161,9 +161,26 @@ def openai_endpoint(model: str) -> OpenAIEndpoint:
     return capabilities(ProviderName.OPENAI, model).endpoint or OpenAIEndpoint.CHAT
 
 
+def takes_sampling(request: LLMRequest) -> bool:
+    """Whether the model takes a non-default `temperature` / `top_p` for this request: gpt-5.1 and
+    later only at effort "none", so not when the request asks it to reason (an effort, or a budget)."""
+    caps = for_request(request)
+    reasoning = request.reasoning
+    asks_to_reason = reasoning is not None and (reasoning.effort is not None or bool(reasoning.budget_tokens))
+    if caps.temperature is Temperature.EFFORT_NONE and asks_to_reason:
+        return False
+    return caps.accepts_temperature
+
+
 def unsent_temperature(request: LLMRequest) -> bool:
     """Whether the request's temperature must be left out: the model refuses it."""
-    return request.temperature is not None and not for_request(request).accepts_temperature
+    return request.temperature is not None and not takes_sampling(request)
+
+
+def unsent_top_p(request: LLMRequest) -> bool:
+    """Whether the request's `top_p` must be left out: the models that refuse temperature refuse it
+    too ("reasoning models generally allow no sampling parameters", docs/wire/requests-openai.md)."""
+    return request.provider is ProviderName.OPENAI and request.top_p is not None and not takes_sampling(request)
 
 
 def request_warnings(request: LLMRequest) -> list[str]:
@@ -180,6 +197,10 @@ def request_warnings(request: LLMRequest) -> list[str]:
         warnings.append(
             f"'temperature' is not sent to {request.model}: the model accepts only its default "
             "temperature (it reasons before answering)"
+        )
+    if unsent_top_p(request):
+        warnings.append(
+            f"'top_p' is not sent to {request.model}: the model takes no sampling parameters when it reasons"
         )
     if request.json_schema is not None:
         form = strict_form(request.json_schema)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint, unsent_temperature
+from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint, unsent_temperature, unsent_top_p
 from corthex.domain.content import Part, PartType, ToolCall, ToolChoice, ToolMode, ToolSpec
 from corthex.domain.requests import LLMRequest, Message
 from corthex.domain.structured import strict_form
@@ -191,9 +191,9 @@ def reasoning_effort(request: LLMRequest) -> str | None:
 
 
 def _add_sampling(body: dict[str, Any], request: LLMRequest, *, chat: bool) -> None:
-    """`top_p` on both endpoints; `stop` and `seed` only on chat (`/v1/responses` has neither:
-    such requests are refused at intake, admission_openai)."""
-    if request.top_p is not None:
+    """`top_p` on both endpoints (not to a model that refuses sampling); `stop` and `seed` only on
+    chat (`/v1/responses` has neither: such requests are refused at intake, admission_openai)."""
+    if request.top_p is not None and not unsent_top_p(request):  # warned at submission, like temperature
         body["top_p"] = request.top_p
     if chat and request.stop:
         body["stop"] = list(request.stop)
