@@ -85,11 +85,14 @@ def refused_turn_order(request: LLMRequest) -> Refusal | None:
     return None
 
 
+from corthex.domain import admission_anthropic  # noqa: E402 (it builds on Refusal, above)
+
 _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     provider_mismatch,
     output_over_maximum,
     temperature_out_of_range,
     refused_turn_order,
+    *admission_anthropic.CHECKS,
 )
 
 

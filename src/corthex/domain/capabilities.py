@@ -35,6 +35,9 @@ class ModelCapabilities:
     thinks: bool = False  #: reasons before answering at its default effort (spends output tokens)
     default_effort: str | None = None  #: the reasoning effort used when the request sets none
     prefill: bool = True  #: Anthropic: takes a conversation that ends with an assistant turn
+    #: Anthropic: takes `thinking: {"type": "adaptive"}` with `output_config.effort` (the 4.6 models
+    #: and later; older thinking models take only a manual `budget_tokens`)
+    adaptive_thinking: bool = False
 
     @property
     def known(self) -> bool:
@@ -95,15 +98,17 @@ _ANTHROPIC: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("claude-3-7-sonnet", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-4", max_output_tokens=64_000, thinks=True),
     # "Prefilling assistant messages returns a 400 error on Claude 4.6 models" (docs/wire/request-limits.md)
-    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
+    ModelCapabilities(
+        "claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False, adaptive_thinking=True
+    ),
     ModelCapabilities("claude-opus-4", max_output_tokens=32_000, thinks=True),
     ModelCapabilities("claude-opus-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
-    ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False, adaptive_thinking=True),
+    ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
     ModelCapabilities("claude-haiku-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True),
-    ModelCapabilities("claude-opus-5", max_output_tokens=128_000, thinks=True),
-    ModelCapabilities("claude-fable-5", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
+    ModelCapabilities("claude-opus-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
+    ModelCapabilities("claude-fable-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
 )
 
 _TABLES: dict[ProviderName, tuple[ModelCapabilities, ...]] = {
