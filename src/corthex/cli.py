@@ -113,9 +113,9 @@ def submit(
     A table becomes one request per row: corthex submit reviews.csv --model gpt-5-mini
     --prompt "Classify this review: {text}" --schema label.json --wait --out labeled.parquet
     """
-    template = _row_template(file, model, prompt, system, schema, id_column)
 
     async def go(engine: Engine) -> None:
+        template = _row_template(file, model, prompt, system, schema, id_column)
         if template is not None:
             report = await engine.submit_table(file, template, skip_invalid=skip_invalid, encoding=encoding)
         else:
