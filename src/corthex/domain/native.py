@@ -114,3 +114,11 @@ def _owned(model: str, provider: ProviderName, field: str) -> None:
     owner = provider_for_model(model)
     if owner is not None and owner is not provider:
         raise Bad(f"model {model!r} is served by {owner}, but the line is in {provider}'s form", field)
+
+
+def route_of(request: LLMRequest) -> str | None:
+    """What keeps a request apart from the others of its model in planning: a native line goes in
+    batches of native lines (its result is kept whole), an OpenAI one with its endpoint's."""
+    if request.native is None:
+        return None
+    return f"native:{request.native.url}" if request.native.url else "native"

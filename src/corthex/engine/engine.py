@@ -596,7 +596,7 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         "attempts": row["attempts"],
     }
     # given only when there are some: a plain text job's lines stay as they were
-    for name in ("tool_calls", "metadata"):
+    for name in ("tool_calls", "metadata", "raw"):
         if row.get(name) is not None:
             line[name] = orjson.loads(row[name])
     return line

@@ -16,6 +16,7 @@ import pydantic
 
 from corthex.domain.capabilities import request_warnings
 from corthex.domain.limits import MiB, largest_request_bytes
+from corthex.domain.native import route_of
 from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
 from corthex.errors import InputProblem, InvalidInput, UsageError
@@ -92,6 +93,7 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         "model": request.model,
         "body": orjson.dumps(request.to_dict()).decode(),
         "metadata": orjson.dumps(request.metadata).decode() if request.metadata else None,
+        "route": route_of(request),
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }

@@ -265,7 +265,7 @@ class AnthropicProvider(Provider):
         try:
             await self._download(ref.remote_id, path)
             async for row in read_jsonl(path, NAME):
-                yield from_wire(row)
+                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             remove(path)
 

@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ from corthex.providers.wire.gemini import (  # re-exported: the adapter's reques
     inline_bytes,
     to_file_line,
 )
+from corthex.providers.wire.native import native_line
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,12 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
 
 
 # --- results --------------------------------------------------------------------------------
+
+
+def _file_line(item: WireItem) -> dict[str, Any]:
+    if item.request.native is not None:
+        return native_line(ProviderName.GEMINI, item)
+    return to_file_line(item)
 
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
@@ -370,7 +378,8 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
-        few = self._inline and len(items) <= self._inline_max_requests
+        # a native line is REST JSON, which the inline form (SDK types) would re-shape: a file
+        few = self._inline and len(items) <= self._inline_max_requests and items[0].request.native is None
         inline = inline_bytes(items, self._inline_max_bytes) if few else None
         if inline is not None:
             src: Any = [to_wire(item) for item in items]
@@ -392,7 +401,7 @@ class GeminiProvider(Provider):
         """(file name, bytes uploaded)"""
         path = upload_path(self._workdir, key)
         try:
-            size = await write_jsonl(path, (to_file_line(item) for item in items))
+            size = await write_jsonl(path, (_file_line(item) for item in items))
             with self._errors("upload"):
                 config: types.UploadFileConfigDict = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
@@ -464,7 +473,7 @@ class GeminiProvider(Provider):
             with self._errors("results"):
                 await self._aio.files.download(file=file_name, destination=path)
             async for row in read_jsonl(path, NAME):
-                yield from_wire(row)
+                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             remove(path)
 

@@ -14,6 +14,7 @@ from corthex.domain.content import Effort, Part, PartType, ToolChoice, ToolMode
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
+from corthex.providers.wire.native import native_line
 
 #: The batch key rides on the first request's custom_id (`<wire id>__<key>`): Anthropic batches keep
 #: no metadata, and this makes every created batch traceable to one intent (emulator records,
@@ -208,6 +209,8 @@ def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
 
 
 def to_wire(item: WireItem) -> dict[str, Any]:
+    if item.request.native is not None:  # a native line: its params as the user wrote them
+        return native_line(ProviderName.ANTHROPIC, item)
     return {"custom_id": item.wire_id, "params": params(item.request)}
 
 
