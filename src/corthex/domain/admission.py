@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from corthex.domain import admission_gemini
 from corthex.domain.capabilities import for_request
 from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
 
@@ -90,6 +91,7 @@ _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     output_over_maximum,
     temperature_out_of_range,
     refused_turn_order,
+    *admission_gemini.CHECKS,
 )
 
 

@@ -11,10 +11,10 @@ parts and "tool" turns as one user turn of `functionResponse` parts; reasoning a
 from __future__ import annotations
 
 import json
-import mimetypes
 from collections.abc import Sequence
 from typing import Any
 
+from corthex.domain.admission_gemini import media_type
 from corthex.domain.capabilities import capabilities
 from corthex.domain.content import Effort, Part, PartType, Reasoning, ToolChoice, ToolMode, ToolSpec
 from corthex.domain.requests import LLMRequest, Message, ProviderName
@@ -30,14 +30,6 @@ LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
 EFFORT_BUDGET = {Effort.MINIMAL: 512, Effort.LOW: 1_024, Effort.MEDIUM: 8_192, Effort.HIGH: 24_576}
 #: request fields `provider_options["gemini"]` may not set: the adapter owns them
 OWNED_FIELDS = frozenset({"model", "contents"})
-
-
-def media_type(part: Part) -> str | None:
-    """The part's media type, or the one its URL's extension names (Gemini needs one for a URL)."""
-    if part.media_type:
-        return part.media_type
-    guessed, _ = mimetypes.guess_type(part.url or "", strict=False)
-    return guessed
 
 
 def part_json(part: Part) -> dict[str, Any]:
