@@ -87,7 +87,7 @@ def refused_media_type(request: LLMRequest) -> Refusal | None:
 
 
 def _decoded_size(data: str) -> int:
-    return len(base64.b64decode(data + "==", altchars=b"-_"))
+    return len(base64.b64decode(_padded(data), altchars=b"-_"))
 
 
 def oversized_part(request: LLMRequest) -> Refusal | None:
@@ -170,3 +170,8 @@ CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     refused_tool_turn,
     refused_option,
 )
+
+
+def _padded(data: str) -> str:
+    """Base64 with its padding (a line may leave it out; the decoder wants it)."""
+    return data + "=" * (-len(data) % 4)

@@ -74,7 +74,7 @@ def _media_problem(field: str, value: Any, where: str) -> str | None:
         return None if _get(value, "fileUri") else f"{_PREFIX}.{where}.file_uri: a file URI is required."
     data = _get(value, "data")
     try:
-        base64.b64decode(str(data or "") + "==", altchars=b"-_", validate=True)
+        base64.b64decode(_padded(str(data or "")), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return f"Invalid value at '{where}.data' (TYPE_BYTES), Base64 decoding failed"
     return None if data else f"{_PREFIX}.{where}.data: inline data is required."
@@ -159,3 +159,8 @@ def _answered_by_tool(contents: list[Any]) -> bool:
     last = contents[-1] if contents else None
     parts = _get(last, "parts") or []
     return any(_get(p, "functionResponse") is not None for p in parts if isinstance(p, dict))
+
+
+def _padded(data: str) -> str:
+    """Base64 with its padding (a line may leave it out; the decoder wants it)."""
+    return data + "=" * (-len(data) % 4)

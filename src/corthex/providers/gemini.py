@@ -137,7 +137,7 @@ def _blob_bytes(value: Any) -> Any:
     out = {k: _blob_bytes(v) for k, v in value.items()}
     blob = out.get("inlineData")
     if isinstance(blob, dict) and isinstance(blob.get("data"), str):
-        out["inlineData"] = {**blob, "data": base64.b64decode(blob["data"] + "==", altchars=b"-_")}
+        out["inlineData"] = {**blob, "data": base64.b64decode(_padded(blob["data"]), altchars=b"-_")}
     return out
 
 
@@ -538,3 +538,8 @@ class GeminiProvider(Provider):
         if self._owns_client and self._client is not None:
             await self._client.aio.aclose()
             self._client.close()  # the SDK's sync transport is separate
+
+
+def _padded(data: str) -> str:
+    """Base64 with its padding (a line may leave it out; the decoder wants it)."""
+    return data + "=" * (-len(data) % 4)

@@ -11,6 +11,7 @@ parts and "tool" turns as one user turn of `functionResponse` parts; reasoning a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,10 @@ from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import ascii_json_size, orjson_size
 from corthex.providers.base import WireItem
 
+_SNAKE = re.compile(r"(?<!^)([A-Z])")
+#: objects google-genai sends with snake_case keys, and values it sends as given
+_SNAKE_CASED = frozenset({"inlineData", "fileData", "functionDeclarations", "thinkingConfig"})
+_OPAQUE = frozenset({"parametersJsonSchema", "responseJsonSchema", "args", "response"})
 ROLES = {"user": "user", "assistant": "model", "tool": "user"}
 #: neutral tool modes as Gemini's `functionCallingConfig.mode` (one tool: ANY + its name allowed)
 TOOL_MODES = {ToolMode.AUTO: "AUTO", ToolMode.NONE: "NONE", ToolMode.REQUIRED: "ANY", ToolMode.TOOL: "ANY"}
@@ -176,7 +181,25 @@ def inline_size(item: WireItem) -> int:
     the same length (the SDK re-encodes the decoded bytes, URL-safe alphabet, padded)."""
     line = to_file_line(item)
     request = {"generationConfig": {}, **line["request"]}  # key order leaves the size unchanged
+    request = _sdk_spelling(request)
     return ascii_json_size({"request": request, "metadata": {"key": line["key"]}}) + len(", ")
+
+
+def _snake_keys(value: dict[str, Any]) -> dict[str, Any]:
+    return {_SNAKE.sub(r"_\1", k).lower(): v for k, v in value.items()}
+
+
+def _sdk_spelling(value: Any, key: str = "") -> Any:
+    """The request as google-genai writes it: the objects it passes through from its pydantic
+    types keep their snake_case keys (`inlineData.mime_type`, `fileData.file_uri`, a function
+    declaration's `parameters_json_schema`, `thinkingConfig.thinking_budget`); the API takes both
+    spellings. A schema's own keys are left alone."""
+    if isinstance(value, list):
+        return [_sdk_spelling(v, key) for v in value]
+    if not isinstance(value, dict) or key in _OPAQUE:
+        return value
+    out = {k: _sdk_spelling(v, k) for k, v in value.items()}
+    return _snake_keys(out) if key in _SNAKE_CASED else out
 
 
 def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
