@@ -161,3 +161,4 @@ async def test_inline_size_counts_parts_tools_and_thinking_as_sent(gemini_client
         sent = await _sent(provider, emulator, ProviderName.GEMINI, key, batch)
         envelopes.append(sent - sum(gemini_wire.inline_size(i) for i in batch))
     assert envelopes[0] == envelopes[1]
+    assert gemini_wire.inline_size(WireItem("s", rich)) > len(PNG)  # the image counts, as sent
