@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from google.genai import errors as genai_errors
+from google.genai import types
 from sdk_support import collect, wait_ended
 
 from corthex.domain.parsing import parse_lines
@@ -162,3 +164,47 @@ async def test_inline_size_counts_parts_tools_and_thinking_as_sent(gemini_client
         envelopes.append(sent - sum(gemini_wire.inline_size(i) for i in batch))
     assert envelopes[0] == envelopes[1]
     assert gemini_wire.inline_size(WireItem("s", rich)) > len(PNG)  # the image counts, as sent
+
+
+BAD_REQUESTS = {
+    "gif": (
+        [types.Part(text="이 그림"), types.Part(inline_data=types.Blob(mime_type="image/gif", data=b"GIF89a"))],
+        None,
+        "Unsupported MIME type: image/gif",
+    ),
+    "no mime type for a URL": (
+        [types.Part(file_data=types.FileData(file_uri="https://example.com/x"))],
+        None,
+        "mime_type",
+    ),
+    "bad tool name": (
+        "날씨",
+        types.GenerateContentConfig(
+            tools=[types.Tool(function_declarations=[types.FunctionDeclaration(name="1날씨")])]
+        ),
+        "Invalid function name",
+    ),
+    "allowed names without ANY": (
+        "날씨",
+        types.GenerateContentConfig(
+            tools=[types.Tool(function_declarations=[types.FunctionDeclaration(name="get_weather")])],
+            tool_config=types.ToolConfig(
+                function_calling_config=types.FunctionCallingConfig(mode="AUTO", allowed_function_names=["get_weather"])
+            ),
+        ),
+        "allowed_function_names",
+    ),
+    "thinking level on 2.5": (
+        "생각",
+        types.GenerateContentConfig(thinking_config=types.ThinkingConfig(thinking_level="LOW")),
+        "Thinking level",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REQUESTS))
+async def test_the_emulator_refuses_what_gemini_refuses(gemini_client, case):
+    contents, config, words = BAD_REQUESTS[case]
+    with pytest.raises(genai_errors.ClientError) as caught:
+        await gemini_client.aio.models.generate_content(model=MODEL, contents=contents, config=config)
+    assert caught.value.code == 400 and words in (caught.value.message or "")
