@@ -116,7 +116,7 @@ def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) ->
         else:
             total += 1
             tally.add(item)
-    _check(total, problems, skip_invalid, source=path.name)
+    check_intake(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
         yield from (r for r in _parsed(path, encoding) if isinstance(r, LLMRequest))
@@ -226,7 +226,7 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
         else:
             requests.append(parsed)
             tally.add(parsed)
-    _check(len(requests), problems, skip_invalid, source="")
+    check_intake(len(requests), problems, skip_invalid, source="")
     return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
 
 
@@ -254,7 +254,7 @@ def with_schema_of_model(item: Any) -> Any:
     return item
 
 
-def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:
+def check_intake(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:
     if problems and not skip_invalid:
         raise InvalidInput(problems, source)
     if total == 0:
