@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from corthex.domain import admission_gemini
 from corthex.domain.capabilities import for_request
 from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
 
@@ -93,6 +94,7 @@ _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     temperature_out_of_range,
     refused_turn_order,
     *admission_anthropic.CHECKS,
+    *admission_gemini.CHECKS,
 )
 
 
