@@ -19,8 +19,9 @@ from typer.core import TyperGroup
 
 from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
+from corthex.domain.templates import RowTemplate, is_table
 from corthex.engine.engine import Engine
-from corthex.errors import CorthexError, InvalidInput, JobFinished
+from corthex.errors import CorthexError, InvalidInput, JobFinished, UsageError
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
 
@@ -61,7 +62,13 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
         raise typer.Exit(2) from None
 
 
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSONL file of requests")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="JSONL file of requests, or a CSV/Parquet table with --prompt"
+    ),
+]
+TABLE_HELP = "Tables (CSV or Parquet: one request per row)"
 EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp949, utf-16)")
 ]
@@ -76,11 +83,43 @@ def submit(
         bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")
     ] = False,
     encoding: EncodingOpt = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="The model for every row", rich_help_panel=TABLE_HELP)
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option("--prompt", help="The prompt, naming columns: 'Classify: {text}'", rich_help_panel=TABLE_HELP),
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", help="A system prompt (may name columns too)", rich_help_panel=TABLE_HELP)
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="A JSON schema file: answers are checked and get a column per property",
+            exists=True,
+            dir_okay=False,
+            rich_help_panel=TABLE_HELP,
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="The column of each row's custom_id (else row-N)", rich_help_panel=TABLE_HELP),
+    ] = None,
 ) -> None:
-    """Validate FILE, record it as a job and send its batches."""
+    """Validate FILE, record it as a job and send its batches.
+
+    A table becomes one request per row: corthex submit reviews.csv --model gpt-5-mini
+    --prompt "Classify this review: {text}" --schema label.json --wait --out labeled.parquet
+    """
 
     async def go(engine: Engine) -> None:
-        report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
+        template = _row_template(file, model, prompt, system, schema, id_column)
+        if template is not None:
+            report = await engine.submit_table(file, template, skip_invalid=skip_invalid, encoding=encoding)
+        else:
+            report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
         _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
         if not wait:
@@ -90,10 +129,39 @@ def submit(
         summary = await _wait_with_progress(engine, report.job_id)
         console.print(summary_table(summary))
         if out is not None:
-            count = await _write_results(engine, report.job_id, out)
+            table = file if template is not None else None
+            schema_of = template.json_schema if template is not None else None
+            count = await engine.write_results(
+                report.job_id, out, table=table, json_schema=schema_of, encoding=encoding
+            )
             console.print(f"{count} results written to {out}", highlight=False)
 
     _run(go)
+
+
+def _row_template(
+    file: Path, model: str | None, prompt: str | None, system: str | None, schema: Path | None, id_column: str | None
+) -> RowTemplate | None:
+    """The row template for a table FILE; None for a JSONL file (which takes no table option)."""
+    given = {"--model": model, "--prompt": prompt, "--system": system, "--schema": schema, "--id-column": id_column}
+    if not is_table(file):
+        if named := [name for name, value in given.items() if value is not None]:
+            raise UsageError(f"{named[0]} is for tables (CSV or Parquet); a JSONL file says it on each line")
+        return None
+    if model is None or prompt is None:
+        raise UsageError(f"{file.name} is a table: give --model and --prompt (e.g. --prompt 'Classify: {{text}}')")
+    json_schema = _read_schema(schema) if schema is not None else None
+    return RowTemplate(model, prompt, system=system, json_schema=json_schema, id_column=id_column)
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        schema = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{path.name} is not JSON ({exc})") from None
+    if not isinstance(schema, dict):
+        raise UsageError(f"{path.name} must hold a JSON schema object")
+    return schema
 
 
 async def _wait_with_progress(engine: Engine, job_id: str) -> JobSummary:

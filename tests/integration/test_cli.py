@@ -250,3 +250,45 @@ def test_requests_a_provider_would_refuse_are_refused_before_anything_is_stored(
             assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
             assert db.execute("SELECT count(*) FROM requests").fetchone() == (0,)
     assert "job_" not in run("status").stdout
+
+
+def test_a_csv_of_reviews_becomes_a_labeled_parquet(run, tmp_path: Path) -> None:
+    """Issue 14's table path as a user runs it: a Korean CSV, a template, a schema, Parquet out."""
+    import pyarrow.parquet as pq
+
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text('id,text\nr1,배송이 빨라요\nr2,"포장이, 엉망이에요"\nr3,그저 그래요\n', encoding="utf-8")
+    schema = tmp_path / "label.json"
+    schema.write_text('{"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"]}')
+    out = run(
+        "submit",
+        str(reviews),
+        "--model",
+        "gpt-5-mini",
+        "--prompt",
+        "이 리뷰를 분류하세요: {text}",
+        "--schema",
+        str(schema),
+        "--id-column",
+        "id",
+        "--wait",
+        "--out",
+        str(tmp_path / "labeled.parquet"),
+    )
+    assert "3 results written" in out.stdout
+    rows = pq.read_table(tmp_path / "labeled.parquet").to_pylist()
+    assert [(r["id"], r["text"], r["status"]) for r in rows] == [
+        ("r1", "배송이 빨라요", "succeeded"),
+        ("r2", "포장이, 엉망이에요", "succeeded"),
+        ("r3", "그저 그래요", "succeeded"),
+    ]
+    assert all(isinstance(r["label"], str) and r["label"] for r in rows)
+
+
+def test_table_options_are_refused_on_a_jsonl_file_and_required_on_a_table(run, tmp_path: Path) -> None:
+    jsonl = write(tmp_path / "in.jsonl", MIXED[:1])
+    refused = run("submit", str(jsonl), "--prompt", "분류: {text}", ok=False)
+    assert refused.returncode == 2 and "--prompt is for tables" in refused.stderr
+    (tmp_path / "t.csv").write_text("text\n좋아요\n", encoding="utf-8")
+    missing = run("submit", str(tmp_path / "t.csv"), ok=False)
+    assert missing.returncode == 2 and "give --model and --prompt" in missing.stderr

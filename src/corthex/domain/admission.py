@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from corthex.domain import admission_openai
+from corthex.domain import admission_gemini, admission_openai
 from corthex.domain.capabilities import for_request
 from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
 
@@ -86,11 +86,15 @@ def refused_turn_order(request: LLMRequest) -> Refusal | None:
     return None
 
 
+from corthex.domain import admission_anthropic  # noqa: E402 (it builds on Refusal, above)
+
 _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     provider_mismatch,
     output_over_maximum,
     temperature_out_of_range,
     refused_turn_order,
+    *admission_anthropic.CHECKS,
+    *admission_gemini.CHECKS,
     *admission_openai.CHECKS,
 )
 

@@ -38,6 +38,14 @@ class ModelCapabilities:
     #: OpenAI: the reasoning efforts the model takes (empty: it takes no reasoning setting at all)
     efforts: frozenset[str] = frozenset()
     stop: bool = True  #: OpenAI: takes `stop` sequences (o3 and o4-mini do not)
+    #: Anthropic: takes `thinking: {"type": "adaptive"}` with `output_config.effort` (the 4.6 models
+    #: and later; older thinking models take only a manual `budget_tokens`)
+    adaptive_thinking: bool = False
+    #: Gemini: the thinking levels the model takes (3.x, `thinkingLevel`), lowest first
+    thinking_levels: tuple[str, ...] = ()
+    #: Gemini: the `thinkingBudget` range the model takes (2.5); 0 (off) only with `thinking_off`
+    thinking_budget: tuple[int, int] | None = None
+    thinking_off: bool = False  #: Gemini 2.5: a budget of 0 turns thinking off
 
     @property
     def known(self) -> bool:
@@ -110,20 +118,38 @@ _ANTHROPIC: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("claude-3-7-sonnet", max_output_tokens=64_000, thinks=True),
     ModelCapabilities("claude-sonnet-4", max_output_tokens=64_000, thinks=True),
     # "Prefilling assistant messages returns a 400 error on Claude 4.6 models" (docs/wire/request-limits.md)
-    ModelCapabilities("claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
+    ModelCapabilities(
+        "claude-sonnet-4-6", max_output_tokens=128_000, thinks=True, prefill=False, adaptive_thinking=True
+    ),
     ModelCapabilities("claude-opus-4", max_output_tokens=32_000, thinks=True),
     ModelCapabilities("claude-opus-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False),
-    ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-opus-4-6", max_output_tokens=128_000, thinks=True, prefill=False, adaptive_thinking=True),
+    ModelCapabilities("claude-opus-4-7", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
     ModelCapabilities("claude-haiku-4-5", max_output_tokens=64_000, thinks=True),
-    ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True),
-    ModelCapabilities("claude-opus-5", max_output_tokens=128_000, thinks=True),
-    ModelCapabilities("claude-fable-5", max_output_tokens=128_000, thinks=True),
+    ModelCapabilities("claude-sonnet-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
+    ModelCapabilities("claude-opus-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
+    ModelCapabilities("claude-fable-5", max_output_tokens=128_000, thinks=True, adaptive_thinking=True),
+)
+
+#: Gemini families (docs/wire/requests-gemini.md): 2.0 does not think; 2.5 takes a thinking
+#: budget; 3.x takes a thinking level (each model its own set). gemini-3.N is the family gemini-3.N.
+_GEMINI: tuple[ModelCapabilities, ...] = (
+    ModelCapabilities("gemini-2.0-flash"),
+    ModelCapabilities("gemini-2.0-flash-lite"),
+    ModelCapabilities("gemini-2.5-pro", thinks=True, thinking_budget=(128, 32_768)),
+    ModelCapabilities("gemini-2.5-flash", thinks=True, thinking_budget=(1, 24_576), thinking_off=True),
+    ModelCapabilities("gemini-2.5-flash-lite", thinking_budget=(512, 24_576), thinking_off=True),
+    ModelCapabilities("gemini-3-pro", thinks=True, thinking_levels=("LOW", "HIGH")),
+    ModelCapabilities("gemini-3-flash", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
+    ModelCapabilities("gemini-3.1-pro", thinks=True, thinking_levels=("LOW", "MEDIUM", "HIGH")),
+    ModelCapabilities("gemini-3.1-flash-lite", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
+    ModelCapabilities("gemini-3.5-flash", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
 )
 
 _TABLES: dict[ProviderName, tuple[ModelCapabilities, ...]] = {
     ProviderName.OPENAI: _OPENAI,
     ProviderName.ANTHROPIC: _ANTHROPIC,
+    ProviderName.GEMINI: _GEMINI,
 }
 
 #: What an unknown model of each provider is taken to be: a chat model that takes temperature.
@@ -150,6 +176,13 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     name = family_name(model)
     rows = [r for r in _TABLES.get(provider, ()) if name == r.family or name.startswith(r.family + "-")]
     return max(rows, key=lambda r: len(r.family)) if rows else _UNKNOWN[provider]
+
+
+def gemini_thinking(model: str) -> ModelCapabilities | None:
+    """The row of a Gemini model that thinks (it takes a level or a budget); None for a model the
+    table does not know (nothing refused on a guess) and for one that does not think."""
+    caps = capabilities(ProviderName.GEMINI, model)
+    return caps if caps.thinking_levels or caps.thinking_budget else None
 
 
 def for_request(request: LLMRequest) -> ModelCapabilities:

@@ -125,3 +125,19 @@ class Reasoning:
     def from_json(cls, data: dict[str, Any]) -> Reasoning:
         effort = data.get("effort")
         return cls(Effort(effort) if effort else None, data.get("budget_tokens"))
+
+
+@dataclass(frozen=True, slots=True)
+class NativeBody:
+    """The body of a native line as it goes out: OpenAI's `body` for `url`, Anthropic's
+    `params`, Gemini's `request` (a GenerateContentRequest, REST JSON)."""
+
+    body: dict[str, Any]
+    url: str | None = None  #: OpenAI only: the endpoint the line names
+
+    def to_json(self) -> dict[str, Any]:
+        return {"body": self.body, **({"url": self.url} if self.url else {})}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NativeBody:
+        return cls(data["body"], data.get("url"))

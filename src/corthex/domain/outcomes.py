@@ -53,6 +53,7 @@ def settle(
         parsed=parsed,
         has_parsed=schema is not None,
         tool_calls=row.tool_calls,
+        raw=row.raw,
     )
 
 

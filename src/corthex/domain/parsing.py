@@ -15,6 +15,7 @@ import orjson
 from corthex.domain import parsing_content as carried
 from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
+from corthex.domain.native import native_provider, parse_native
 from corthex.domain.parsing_content import Bad as _Bad
 from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
 from corthex.domain.storable import nul_refusal
@@ -43,6 +44,12 @@ _KNOWN_FIELDS = frozenset(
         "seed",
         "provider_options",
     }
+)
+
+
+LINE_FORMS = (
+    "a line is either ours, {custom_id, model, prompt | messages, …}, or a provider's batch line: "
+    "OpenAI {custom_id, method, url, body}, Anthropic {custom_id, params}, Gemini {key, request, model}"
 )
 
 
@@ -129,9 +136,11 @@ def parse_request(data: Any) -> LLMRequest:
     """Build a request from one decoded JSON value; raises _Bad naming the field."""
     if not isinstance(data, dict):
         raise _Bad("a request must be a JSON object")
+    if (native := native_provider(data)) is not None:
+        return parse_native(data, native)  # the provider's own form, sent as given
     unknown = sorted(set(data) - _KNOWN_FIELDS)
     if unknown:
-        raise _Bad(f"unknown field {unknown[0]!r}", unknown[0])
+        raise _Bad(f"unknown field {unknown[0]!r} ({LINE_FORMS})", unknown[0])
     custom_id = _required_str(data, "custom_id")
     model = _required_str(data, "model")
     provider = _provider(data, model)

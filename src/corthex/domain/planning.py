@@ -21,24 +21,31 @@ class PlanItem:
     provider: ProviderName
     model: str
     size: int
+    route: str | None = None  #: keeps it from others of its model (a native line's endpoint)
 
 
 @dataclass(slots=True)
 class BatchPlan:
     provider: ProviderName
     model: str | None  #: None when the provider mixes models in one batch
+    route: str | None = None
     request_ids: list[str] = field(default_factory=list)
     size: int = 0
 
 
-def group_key(item: PlanItem, limits: dict[ProviderName, ProviderLimits]) -> tuple[ProviderName, str | None]:
+GroupKey = tuple[ProviderName, str | None, str | None]
+
+
+def group_key(item: PlanItem, limits: dict[ProviderName, ProviderLimits]) -> GroupKey:
+    """Requests that may share a batch: one provider, one model where it takes one, one route (a
+    native OpenAI line names its endpoint, and a file has one)."""
     model = item.model if limits[item.provider].one_model_per_batch else None
-    return item.provider, model
+    return item.provider, model, item.route
 
 
 def plan_batches(items: Iterable[PlanItem], limits: dict[ProviderName, ProviderLimits] = LIMITS) -> list[BatchPlan]:
     """Every item lands in exactly one plan; no plan breaks its provider's limits."""
-    open_plans: dict[tuple[ProviderName, str | None], BatchPlan] = {}
+    open_plans: dict[GroupKey, BatchPlan] = {}
     done: list[BatchPlan] = []
     for item in items:
         key = group_key(item, limits)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from corthex.domain.content import Part, PartType, Reasoning, ToolCall, ToolChoice, ToolSpec
+from corthex.domain.content import NativeBody, Part, PartType, Reasoning, ToolCall, ToolChoice, ToolSpec
 
 
 class ProviderName(enum.StrEnum):
@@ -100,6 +100,8 @@ class LLMRequest:
     seed: int | None = None
     #: per provider ("openai", …), fields merged into that provider's body as given
     provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: a provider-native line's body, sent as given (then `messages` is empty)
+    native: NativeBody | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form kept in the store (and read back by `from_dict`)."""
@@ -123,6 +125,7 @@ class LLMRequest:
             "stop": list(self.stop) or None,
             "seed": self.seed,
             "provider_options": self.provider_options or None,
+            "native": self.native.to_json() if self.native else None,
         }
         data.update({k: v for k, v in optional.items() if v is not None})
         return data
@@ -147,6 +150,7 @@ class LLMRequest:
             stop=tuple(data.get("stop") or ()),
             seed=data.get("seed"),
             provider_options=data.get("provider_options") or {},
+            native=NativeBody.from_json(data["native"]) if data.get("native") else None,
         )
 
     @property

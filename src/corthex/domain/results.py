@@ -76,6 +76,7 @@ class ProviderResult:
     error: ResultError | None = None
     finish_reason: FinishReason | None = None  #: None when there was no answer
     tool_calls: tuple[ToolCall, ...] = ()  #: the calls the model asked for (finish_reason TOOL_CALLS)
+    raw: dict[str, Any] | None = None  #: the provider's own result object (kept for native lines)
 
     @property
     def retryable(self) -> bool:
@@ -103,3 +104,4 @@ class FinalResult:
     parsed: Any = None  #: the structured answer (JSON value) when the request had a schema
     has_parsed: bool = False  #: whether `parsed` is set (a JSON null is a value too)
     tool_calls: tuple[ToolCall, ...] = ()
+    raw: dict[str, Any] | None = None

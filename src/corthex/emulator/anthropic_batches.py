@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from corthex.emulator.faults import BatchFaults
 from corthex.emulator.ids import compact_json, rfc3339, stable_id
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
 from corthex.emulator.prompt_cache import PromptCache
+from corthex.emulator.stats import MAX_RECORDS
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_REQUESTS = 100_000
@@ -54,6 +56,12 @@ class AnthropicBatch:
 class AnthropicStore:
     def __init__(self) -> None:
         self.batches: dict[str, AnthropicBatch] = {}
+        #: the bodies of realtime calls, in order, for tests (a batch keeps its own: `params_of`)
+        self.messages: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
+
+    def params_of(self, batch_id: str) -> list[dict[str, Any]]:
+        """The params of a batch's requests, as received."""
+        return [orjson.loads(p) for p in self.batches[batch_id].requests.params]
 
 
 def check_requests(requests: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -199,9 +207,9 @@ STOP_REASON = {
 
 def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier: str = "batch") -> dict[str, Any]:
     ask = anthropic_ask(params)
-    ans = answer(ask)
+    ans, stopped_at = _stopped(answer(ask), params.get("stop_sequences"))
     written, read = cache
-    stop_reason = STOP_REASON[ans.finish]
+    stop_reason = "stop_sequence" if stopped_at is not None else STOP_REASON[ans.finish]
     one_hour = anthropic_cache_ttl(params.get("system")) == "1h"
     usage: dict[str, Any] = {
         "input_tokens": max(1, ans.input_tokens - written - read),
@@ -224,12 +232,23 @@ def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier
         "model": ask.model,
         "content": _content(ans, seed),
         "stop_reason": "tool_use" if ans.tool_name is not None else stop_reason,
-        "stop_sequence": None,
+        "stop_sequence": stopped_at,
         "stop_details": {"type": "refusal", "category": None, "explanation": None}
         if stop_reason == "refusal"
         else None,
         "usage": usage,
     }
+
+
+def _stopped(ans: Answer, stops: Any) -> tuple[Answer, str | None]:
+    """The text cut before the first stop sequence it holds (the API leaves the sequence out)."""
+    if ans.tool_name is not None or not isinstance(stops, list):
+        return ans, None
+    found = [(ans.text.index(s), s) for s in stops if isinstance(s, str) and s and s in ans.text]
+    if not found:
+        return ans, None
+    cut, stop = min(found)
+    return replace(ans, text=ans.text[:cut]), stop
 
 
 def _content(ans: Answer, seed: str) -> list[dict[str, Any]]:

@@ -130,6 +130,7 @@ async def batch_results(request: Request, batch_id: str) -> Response:
 async def create_message(request: Request) -> Response:
     state = get_state(request)
     params = await read_json(request, "anthropic")
+    state.anthropic.messages.append(params)
     problem = anthropic_problem(params)
     if problem is not None:
         raise _err(problem.status, problem.message)

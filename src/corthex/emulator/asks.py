@@ -13,6 +13,7 @@ from typing import Any
 
 from corthex.domain.capabilities import OpenAIEndpoint, capabilities
 from corthex.domain.requests import ProviderName
+from corthex.emulator import anthropic_checks, gemini_checks
 from corthex.emulator.answers import (
     ERROR_HOOK,
     Ask,
@@ -219,6 +220,9 @@ def anthropic_problem(params: Any) -> RowProblem | None:
         )
     if params.get("stream"):
         return RowProblem("stream: Streaming is not supported for requests in a message batch")
+    found = anthropic_checks.problem(params)
+    if found is not None:
+        return RowProblem(found)
     if ERROR_HOOK in last_user_text(messages):
         return RowProblem(HOOK_MESSAGE)
     return None
@@ -228,7 +232,7 @@ def anthropic_ask(params: dict[str, Any]) -> Ask:
     messages = params.get("messages") or []
     system = params.get("system")
     every = [text_of(m.get("content")) for m in messages if isinstance(m, dict)]
-    tool_name, tool_schema = _anthropic_forced_tool(params)
+    tool_name, tool_schema = anthropic_checks.chosen_tool(params)
     return Ask(
         model=str(params.get("model", "")),
         prompt=last_user_text(messages),
@@ -279,27 +283,17 @@ def _anthropic_schema(params: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _anthropic_forced_tool(params: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    tools = [t for t in params.get("tools") or [] if isinstance(t, dict) and t.get("name")]
-    choice = params.get("tool_choice")
-    if not tools or not isinstance(choice, dict):
-        return None, None
-    if choice.get("type") == "any":
-        return tools[0]["name"], tools[0].get("input_schema")
-    if choice.get("type") == "tool":
-        return _named_tool(tools, choice.get("name"), "input_schema")
-    return None, None
-
-
 # --- Gemini ------------------------------------------------------------------------------
 
 
-def gemini_problem(request: Any) -> RowProblem | None:
+def gemini_problem(request: Any, model: str = "") -> RowProblem | None:
     if not isinstance(request, dict):
         return RowProblem("Invalid JSON payload: 'request' must be an object.")
     contents = request.get("contents")
     if not isinstance(contents, list) or not contents:
         return RowProblem("* GenerateContentRequest.contents: contents is not specified")
+    if (found := gemini_checks.request_problem(model.removeprefix("models/"), request)) is not None:
+        return RowProblem(found)
     if ERROR_HOOK in last_user_text(contents, content_key="parts"):
         return RowProblem(HOOK_MESSAGE)
     return None
@@ -342,19 +336,7 @@ def _gemini_schema(config: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _gemini_forced_tool(request: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    calling = pick(pick(request, "toolConfig") or {}, "functionCallingConfig") or {}
-    if str(pick(calling, "mode", "")).upper() != "ANY":
-        return None, None
-    declared: list[dict[str, Any]] = []
-    for tool in request.get("tools") or []:
-        declared += [d for d in pick(tool, "functionDeclarations") or [] if isinstance(d, dict)]
-    if not declared:
-        return None, None
-    allowed = pick(calling, "allowedFunctionNames") or []
-    name, _ = _named_tool(declared, allowed[0] if allowed else None, "parameters")
-    chosen = next((d for d in declared if d.get("name") == name), declared[0])
-    schema = pick(chosen, "parametersJsonSchema") or chosen.get("parameters")
-    return chosen.get("name"), schema
+    return gemini_checks.called_tool(request)
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import bisect
 import hashlib
 import random
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,17 @@ class GeminiStore:
         self.files: dict[str, GeminiFile] = {}
         self.uploads: dict[str, PendingUpload] = {}
         self.batches: dict[str, GeminiBatch] = {}
+        #: the bodies of generateContent calls, latest last (for contract tests)
+        self.generated: deque[dict[str, Any]] = deque(maxlen=1000)
+
+    def requests(self, batch_id: str) -> list[Any]:
+        """The requests a batch was created with, as sent (for contract tests)."""
+        batch = self.batches[batch_id.removeprefix("batches/")]
+        if batch.inline is not None:
+            return [orjson.loads(request) for request, _ in batch.inline]
+        assert batch.input_file is not None
+        lines = batch.input_file.path.read_bytes().splitlines()
+        return [orjson.loads(line).get("request") for line in lines if line.strip()]
 
     def file_path(self, file_id: str) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -110,19 +122,21 @@ def sha256_b64(path: Path) -> str:
 # --- validation ----------------------------------------------------------------------------
 
 
-def prepare_inline(items: list[Any], faults: BatchFaults) -> tuple[list[tuple[bytes, bytes | None]], InputScan]:
+def prepare_inline(
+    items: list[Any], faults: BatchFaults, model: str = ""
+) -> tuple[list[tuple[bytes, bytes | None]], InputScan]:
     """Inline requests as compact JSON bytes, and their failing rows (runs in a thread)."""
     scan = InputScan(n=len(items))
     inline: list[tuple[bytes, bytes | None]] = []
     for index, item in enumerate(items):
         item = item if isinstance(item, dict) else {}
         request, metadata = item.get("request"), item.get("metadata")
-        _note(scan, index, gemini_problem(request), faults)
+        _note(scan, index, gemini_problem(request, model), faults)
         inline.append((compact_json(request), None if metadata is None else compact_json(metadata)))
     return inline, scan
 
 
-def scan_file(path: Path, faults: BatchFaults) -> InputScan:
+def scan_file(path: Path, faults: BatchFaults, model: str = "") -> InputScan:
     """Offsets and failing rows of a `{"key", "request"}` JSONL input (runs in a thread)."""
     scan = InputScan()
     offset = 0
@@ -138,7 +152,7 @@ def scan_file(path: Path, faults: BatchFaults) -> InputScan:
             if scan.first_key is None and isinstance(line, dict):
                 scan.first_key = str(line.get("key"))
             request = line.get("request") if isinstance(line, dict) else None
-            _note(scan, index, gemini_problem(request), faults)
+            _note(scan, index, gemini_problem(request, model), faults)
     return scan
 
 

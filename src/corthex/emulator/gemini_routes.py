@@ -61,7 +61,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
     if not isinstance(input_config, dict):
         raise err(400, "* BatchGenerateContentRequest.batch.input_config: input config is required")
     faults = state.faults.take_batch_faults("gemini")
-    inline, stored, scan = await _load_input(request, state, input_config, faults)
+    inline, stored, scan = await _load_input(request, state, input_config, faults, model)
     timeline = state.config.timeline(state.now(), scan.n, faults, validate=True, finalize=False)
     timeline.fails = faults.fail or scan.n == 0
     batch = GeminiBatch(
@@ -84,7 +84,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
 
 
 async def _load_input(
-    request: Request, state: EmulatorState, config: dict[str, Any], faults: BatchFaults
+    request: Request, state: EmulatorState, config: dict[str, Any], faults: BatchFaults, model: str
 ) -> tuple[list[tuple[bytes, bytes | None]] | None, GeminiFile | None, InputScan]:
     """(inline requests, input file, scan) of a create call."""
     file_name = pick(config, "fileName")
@@ -92,14 +92,14 @@ async def _load_input(
         stored = state.gemini.files.get(str(file_name).removeprefix("files/"))
         if stored is None:
             raise err(400, f"Input file {file_name} was not found.")
-        return None, stored, await asyncio.to_thread(scan_file, stored.path, faults)
+        return None, stored, await asyncio.to_thread(scan_file, stored.path, faults, model)
     limit = state.config.gemini_inline_max_bytes
     if len(await request.body()) > limit:
         raise err(400, f"Request payload size exceeds the limit: {limit} bytes.")
     items = pick(pick(config, "requests") or {}, "requests")
     if not isinstance(items, list) or not items:
         raise err(400, "* BatchGenerateContentRequest.batch.input_config.requests: at least one request is required")
-    inline, scan = await asyncio.to_thread(prepare_inline, items, faults)
+    inline, scan = await asyncio.to_thread(prepare_inline, items, faults, model)
     return inline, None, scan
 
 
@@ -116,7 +116,9 @@ def _first_row(batch: GeminiBatch) -> tuple[Any, Any]:
 async def _generate(request: Request, model: str) -> Response:
     state = get_state(request)
     body = await read_json(request, "gemini")
-    problem = gemini_problem(body)
+    if isinstance(body, dict):
+        state.gemini.generated.append(body)
+    problem = gemini_problem(body, model)
     if problem is not None:
         raise err(problem.status, problem.message)
     ask = gemini_ask(model, body)

@@ -47,7 +47,7 @@ def _invalid(message: str, param: str, code: str = "invalid_value") -> RowProble
 def openai_row_problem(url: str, body: Any) -> RowProblem | None:
     """The per-request problems of `asks.openai_problem`, then the whole request's."""
     problem = openai_problem(url, body)
-    if problem is not None or not isinstance(body, dict):
+    if problem is not None or not isinstance(body, dict) or url not in (CHAT, RESPONSES):
         return problem
     checks = (
         _chat_turns_problem(body.get("messages")) if url == CHAT else _responses_input_problem(body.get("input")),

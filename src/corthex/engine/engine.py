@@ -33,15 +33,18 @@ from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
+from corthex.domain.templates import RowTemplate
 from corthex.engine.budget import budget_status
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
+from corthex.engine.outputs import write_output
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
+from corthex.engine.tables import read_table, table_schema
 from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
@@ -200,6 +203,26 @@ class Engine:
             intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
         )
 
+    async def submit_table(
+        self,
+        path: Path,
+        template: RowTemplate,
+        *,
+        skip_invalid: bool = False,
+        queue: bool = False,
+        label: str | None = None,
+        encoding: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubmitReport:
+        """A CSV or Parquet file as a job, one request per row from `template`; each row's
+        columns come back on its output line (`metadata`). Nothing is stored if a row is invalid
+        (unless `skip_invalid`)."""
+        intake = read_table(Path(path), template, skip_invalid=skip_invalid, encoding=encoding)
+        source = "queue" if queue else "cli"
+        return await self._record(
+            intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
+        )
+
     async def submit(
         self,
         requests: Iterable[dict[str, Any] | LLMRequest],
@@ -328,6 +351,21 @@ class Engine:
         async for chunk in self._store.iter_results(job_id):
             for row in chunk:
                 yield output_line(row)
+
+    async def write_results(
+        self,
+        job_id: str,
+        path: Path,
+        *,
+        table: Path | None = None,
+        json_schema: dict[str, Any] | None = None,
+        encoding: str | None = None,
+    ) -> int:
+        """Write the job's output lines to `path`: JSONL, Parquet or CSV by its suffix. A table
+        keeps the columns of the input `table` (typed as there) and, with `json_schema`, one
+        column per property of the answers. Returns how many rows were written."""
+        schema = table_schema(table, encoding) if table is not None else None
+        return await write_output(self.results(job_id), Path(path), input_schema=schema, json_schema=json_schema)
 
     async def cancel(self, job_id: str) -> JobSummary:
         """Cancel a job: unsent requests are canceled at once, its batches at their providers;
@@ -558,7 +596,7 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         "attempts": row["attempts"],
     }
     # given only when there are some: a plain text job's lines stay as they were
-    for name in ("tool_calls", "metadata"):
+    for name in ("tool_calls", "metadata", "raw"):
         if row.get(name) is not None:
             line[name] = orjson.loads(row[name])
     return line

@@ -16,6 +16,7 @@ import pydantic
 
 from corthex.domain.capabilities import request_warnings
 from corthex.domain.limits import MiB, largest_request_bytes
+from corthex.domain.native import route_of
 from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
 from corthex.domain.requests import LLMRequest
 from corthex.errors import InputProblem, InvalidInput, UsageError
@@ -92,6 +93,7 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         "model": request.model,
         "body": orjson.dumps(request.to_dict()).decode(),
         "metadata": orjson.dumps(request.metadata).decode() if request.metadata else None,
+        "route": route_of(request),
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
     }
@@ -116,7 +118,7 @@ def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) ->
         else:
             total += 1
             tally.add(item)
-    _check(total, problems, skip_invalid, source=path.name)
+    check_intake(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
         yield from (r for r in _parsed(path, encoding) if isinstance(r, LLMRequest))
@@ -226,7 +228,7 @@ def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: 
         else:
             requests.append(parsed)
             tally.add(parsed)
-    _check(len(requests), problems, skip_invalid, source="")
+    check_intake(len(requests), problems, skip_invalid, source="")
     return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
 
 
@@ -254,7 +256,7 @@ def with_schema_of_model(item: Any) -> Any:
     return item
 
 
-def _check(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:
+def check_intake(total: int, problems: list[InputProblem], skip_invalid: bool, *, source: str) -> None:
     if problems and not skip_invalid:
         raise InvalidInput(problems, source)
     if total == 0:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from corthex.domain.requests import ProviderName
 from corthex.errors import UsageError
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.wire.native import native_size
 
 __all__ = [
     "AnthropicProvider",
@@ -44,6 +45,8 @@ def _adapter_class(name: ProviderName) -> Callable[..., Provider]:
 def wire_size_of(provider: ProviderName, item: WireItem) -> int:
     """The bytes `item` takes in `provider`'s batch wire form, envelope of its line or entry included
     (each adapter module's pure `wire_size`): what batches are planned on."""
+    if item.request.native is not None:
+        return native_size(provider, item)
     module = importlib.import_module(f"corthex.providers.wire.{provider.value}")  # no SDK: planning stays light
     size: int = module.wire_size(item)
     return size

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.content import ToolCall
 from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
@@ -78,11 +80,12 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
 
 def from_message(wire_id: str, message: dict[str, Any]) -> ProviderResult:
     """A Message (batch result or realtime response) as a result: its text blocks (thinking
-    left out), decided by its `stop_reason` (domain/finish.py)."""
+    left out) and its `tool_use` blocks as tool calls, decided by its `stop_reason` (domain/finish.py)."""
     blocks = message.get("content") or []
     text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
     raw = message.get("stop_reason")
-    return model_answer(
+    calls = tool_calls_from(blocks)
+    result = model_answer(
         wire_id,
         text=text,
         finish=finish_from(ANTHROPIC_STOP, raw),
@@ -91,6 +94,20 @@ def from_message(wire_id: str, message: dict[str, Any]) -> ProviderResult:
         raw_reason=raw,
         refusal=_refusal(message) if raw == "refusal" else None,
     )
+    return replace(result, tool_calls=calls) if calls else result
+
+
+def tool_calls_from(blocks: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
+    """`tool_use` blocks (types/tool_use_block.py): `input` is already an object."""
+    return tuple(
+        ToolCall(str(b.get("id") or ""), str(b.get("name") or ""), _arguments(b.get("input")))
+        for b in blocks
+        if b.get("type") == "tool_use"
+    )
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {"_raw": value}
 
 
 def _refusal(message: dict[str, Any]) -> str | None:
@@ -248,7 +265,7 @@ class AnthropicProvider(Provider):
         try:
             await self._download(ref.remote_id, path)
             async for row in read_jsonl(path, NAME):
-                yield from_wire(row)
+                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             remove(path)
 

@@ -14,11 +14,13 @@ whose `details` hold objects (as google.rpc.Status details do).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from google.genai.client import AsyncClient
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.content import ToolCall
 from corthex.domain.finish import GEMINI_FINISH, finish_from, model_answer
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -62,10 +65,11 @@ from corthex.providers._common import (
 )
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
-    ROLES,
     inline_bytes,
+    request_json,
     to_file_line,
 )
+from corthex.providers.wire.native import native_line
 
 log = logging.getLogger(__name__)
 
@@ -111,21 +115,44 @@ _CANCELLED_CODES = frozenset({1, 499})
 # --- requests -------------------------------------------------------------------------------
 
 
+#: the REST request's top-level fields that the SDK takes inside `GenerateContentConfig`
+#: (`batches._GenerateContentConfig_to_mldev` moves them back up to the request)
+_CONFIG_FIELDS = (
+    "systemInstruction",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "cachedContent",
+    "labels",
+    "serviceTier",
+)
+
+
+def _blob_bytes(value: Any) -> Any:
+    """The REST JSON with each `inlineData.data` as bytes: the SDK's `Blob.data` is raw bytes (a
+    str would be taken as UTF-8 text), which it base64-encodes again when it sends them."""
+    if isinstance(value, list):
+        return [_blob_bytes(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _blob_bytes(v) for k, v in value.items()}
+    blob = out.get("inlineData")
+    if isinstance(blob, dict) and isinstance(blob.get("data"), str):
+        out["inlineData"] = {**blob, "data": base64.b64decode(_padded(blob["data"]), altchars=b"-_")}
+    return out
+
+
 def contents(request: LLMRequest) -> list[types.Content]:
-    return [types.Content(role=ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
+    return [types.Content.model_validate(_blob_bytes(turn)) for turn in request_json(request)["contents"]]
 
 
 def generation_config(request: LLMRequest) -> types.GenerateContentConfig:
-    """Generation settings and the system prompt live in the request's `config` (LESSONS W2)."""
-    schema = request.json_schema
-    system = types.Content(parts=[types.Part(text=request.system)]) if request.system else None
-    return types.GenerateContentConfig(
-        system_instruction=system,
-        temperature=request.temperature,
-        max_output_tokens=request.max_output_tokens,
-        response_mime_type="application/json" if schema is not None else None,
-        response_json_schema=schema,
-    )
+    """Generation settings, the system prompt, tools and the tool choice live in the request's
+    `config` (LESSONS W2): the same REST request as a file line, as the SDK's own type (which
+    refuses a field it does not know, e.g. a misspelled `provider_options` key)."""
+    body = request_json(request)
+    fields = {**(body.get("generationConfig") or {}), **{k: body[k] for k in _CONFIG_FIELDS if k in body}}
+    return types.GenerateContentConfig.model_validate(_blob_bytes(fields))
 
 
 def to_wire(item: WireItem) -> types.InlinedRequest:
@@ -138,6 +165,12 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
 
 
 # --- results --------------------------------------------------------------------------------
+
+
+def _file_line(item: WireItem) -> dict[str, Any]:
+    if item.request.native is not None:
+        return native_line(ProviderName.GEMINI, item)
+    return to_file_line(item)
 
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
@@ -171,7 +204,28 @@ def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
     text = "".join(p.get("text") or "" for p in parts if not p.get("thought"))
     raw = candidate.get("finishReason")
     finish = finish_from(GEMINI_FINISH, raw)
-    return model_answer(wire_id, text=text, finish=finish, usage=usage, model=model, raw_reason=raw)
+    calls = tool_calls(parts)
+    if calls and finish in (FinishReason.STOP, None):  # Gemini says STOP; an answer of calls alone succeeds
+        return ProviderResult(
+            wire_id, ResultStatus.SUCCEEDED, text, model, usage, finish_reason=FinishReason.TOOL_CALLS, tool_calls=calls
+        )
+    result = model_answer(wire_id, text=text, finish=finish, usage=usage, model=model, raw_reason=raw)
+    return replace(result, tool_calls=calls) if calls else result
+
+
+def tool_calls(parts: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
+    """The candidate's `functionCall` parts, in order. Gemini's `id` is optional and often absent:
+    one is made up as `call_<index>` (the call's place among the answer's calls). `args` is kept as
+    the object Gemini sent. A part's `thoughtSignature` is not kept (docs/wire/requests-gemini.md)."""
+    found = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
+    return tuple(
+        ToolCall(str(call.get("id") or f"call_{index}"), str(call.get("name") or ""), _args(call.get("args")))
+        for index, call in enumerate(found)
+    )
+
+
+def _args(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _no_candidates(response: dict[str, Any]) -> ResultError:
@@ -370,7 +424,8 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
-        few = self._inline and len(items) <= self._inline_max_requests
+        # a native line is REST JSON, which the inline form (SDK types) would re-shape: a file
+        few = self._inline and len(items) <= self._inline_max_requests and items[0].request.native is None
         inline = inline_bytes(items, self._inline_max_bytes) if few else None
         if inline is not None:
             src: Any = [to_wire(item) for item in items]
@@ -392,7 +447,7 @@ class GeminiProvider(Provider):
         """(file name, bytes uploaded)"""
         path = upload_path(self._workdir, key)
         try:
-            size = await write_jsonl(path, (to_file_line(item) for item in items))
+            size = await write_jsonl(path, (_file_line(item) for item in items))
             with self._errors("upload"):
                 config: types.UploadFileConfigDict = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
@@ -464,7 +519,7 @@ class GeminiProvider(Provider):
             with self._errors("results"):
                 await self._aio.files.download(file=file_name, destination=path)
             async for row in read_jsonl(path, NAME):
-                yield from_wire(row)
+                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             remove(path)
 
@@ -491,3 +546,8 @@ class GeminiProvider(Provider):
         if self._owns_client and self._client is not None:
             await self._client.aio.aclose()
             self._client.close()  # the SDK's sync transport is separate
+
+
+def _padded(data: str) -> str:
+    """Base64 with its padding (a line may leave it out; the decoder wants it)."""
+    return data + "=" * (-len(data) % 4)

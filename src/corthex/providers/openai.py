@@ -10,6 +10,7 @@ import dataclasses
 import math
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from corthex.providers._common import (
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.wire.native import native_line
 from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
     chat_body,
     responses_body,
@@ -72,6 +74,12 @@ _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
 
 
 # --- results --------------------------------------------------------------------------------
+
+
+def _line(item: WireItem, endpoint: OpenAIEndpoint) -> dict[str, Any]:
+    if item.request.native is not None:
+        return native_line(ProviderName.OPENAI, item)
+    return to_wire(item, endpoint)
 
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
@@ -354,10 +362,12 @@ class OpenAIProvider(Provider):
             raise ValueError("an OpenAI batch holds one model (model_mismatch otherwise)")
         check_items(items, one_model=model)
         endpoint = openai_endpoint(model)  # one model, so one endpoint, per file (url_mismatch)
+        native = items[0].request.native  # planning keeps native lines of one endpoint together
+        url = native.url if native is not None and native.url else endpoint.value
         path = upload_path(self._workdir, key)
         with self._errors("upload"):
             try:
-                wire_bytes = await write_jsonl(path, (to_wire(item, endpoint) for item in items))
+                wire_bytes = await write_jsonl(path, (_line(item, endpoint) for item in items))
                 upload = await self._sdk.files.create(file=path, purpose="batch")
             finally:
                 remove(path)
@@ -367,7 +377,7 @@ class OpenAIProvider(Provider):
             # engine looks for the batch (`find`) before it creates it again.
             batch = await self._sdk.with_options(max_retries=0).batches.create(
                 input_file_id=upload.id,
-                endpoint=endpoint.value,
+                endpoint=url,  # type: ignore[arg-type]  # a native line's url is one the Batch API takes
                 completion_window="24h",
                 metadata={KEY_FIELD: key},
             )
@@ -408,7 +418,7 @@ class OpenAIProvider(Provider):
                 await self._download(file_id, path)
             for path in paths:
                 async for row in read_jsonl(path, NAME):
-                    yield from_wire(row)
+                    yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             for path in paths:
                 remove(path)

@@ -142,4 +142,5 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         storable(orjson.dumps(final.parsed).decode()) if final.has_parsed else None,
         storable(orjson.dumps([c.to_json() for c in final.tool_calls]).decode()) if final.tool_calls else None,
         r.metadata,
+        storable(orjson.dumps(final.raw).decode()) if final.raw is not None and r.route else None,
     )

@@ -24,6 +24,7 @@ RETURNED = (
     requests.c.model,
     requests.c.attempts,
     requests.c.metadata,
+    requests.c.route,
 )
 
 
@@ -57,6 +58,7 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "parsed": None,
         "tool_calls": None,
         "metadata": r.metadata,
+        "raw": None,
     }
 
 

@@ -54,6 +54,7 @@ requests = Table(
     Column("model", Text, nullable=False),
     Column("body", Text, nullable=False),  # canonical request JSON
     Column("metadata", Text),  # the request's metadata as JSON (copied to its result)
+    Column("route", Text),  # what else keeps it apart in planning: "native" (+ ":" + OpenAI url)
     Column("size", Integer, nullable=False),
     Column("state", String(16), nullable=False),  # queued | in_batch | done
     Column("attempts", Integer, nullable=False, default=0),
@@ -95,6 +96,7 @@ results = Table(
     Column("parsed", Text),  # the structured answer as JSON, when the request had a schema
     Column("tool_calls", Text),  # the model's tool calls as JSON ([{"id", "name", "arguments"}])
     Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
+    Column("raw", Text),  # a native line's answer: the provider's own result object, as JSON
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )

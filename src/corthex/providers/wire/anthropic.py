@@ -3,15 +3,18 @@ with the batch key on the first custom_id, and their bytes as sent. No SDK here 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
-from corthex.domain.capabilities import capabilities, family_name
-from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.capabilities import capabilities, family_name, for_request
+from corthex.domain.content import Effort, Part, PartType, ToolChoice, ToolMode
+from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
+from corthex.providers.wire.native import native_line
 
 #: The batch key rides on the first request's custom_id (`<wire id>__<key>`): Anthropic batches keep
 #: no metadata, and this makes every created batch traceable to one intent (emulator records,
@@ -38,22 +41,159 @@ def default_max_tokens(model: str, *, realtime: bool = False) -> int:
 
 
 def params(request: LLMRequest, *, realtime: bool = False) -> dict[str, Any]:
-    """Messages API parameters, for batch rows and realtime calls alike.
+    """Messages API parameters, for batch rows and realtime calls alike (the mapping table:
+    docs/wire/requests-anthropic.md).
 
-    `request.temperature` is not sent: SDK 2.13.0's Messages API (version 2026-10-21) has no
-    sampling parameters, and `messages.create` refuses unknown keywords.
+    `request.temperature` is not sent: SDK 2.16.0's Messages API has no sampling parameters, and
+    `messages.create` refuses unknown keywords (`top_p` and `seed` are refused at intake:
+    domain/admission_anthropic.py). `provider_options["anthropic"]` goes in last, over what the
+    mapping wrote, except `model`.
     """
+    thinking = _thinking(request)
     body: dict[str, Any] = {
         "model": request.model,
-        "max_tokens": request.max_output_tokens or default_max_tokens(request.model, realtime=realtime),
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "max_tokens": _max_tokens(request, thinking, realtime=realtime),
+        "messages": messages(request.messages),
     }
     if request.system:
         body["system"] = _system(request)
+    output_config = _output_config(request)
+    if output_config:
+        body["output_config"] = output_config
+    if request.tools:
+        body["tools"] = [_tool(t.name, t.description, t.parameters) for t in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = tool_choice(request.tool_choice)
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    if thinking is not None:
+        body["thinking"] = thinking
+    options = {k: v for k, v in (request.provider_options.get("anthropic") or {}).items() if k != "model"}
+    return body | options
+
+
+# --- reasoning --------------------------------------------------------------------------------
+
+#: Thinking budgets for an `effort` on a model that takes no `output_config.effort` (our choice, the
+#: scale LiteLLM uses stretched upwards; 1,024 is the API's least budget, thinking_config_enabled_param.py).
+EFFORT_BUDGET = {Effort.MINIMAL: 1_024, Effort.LOW: 2_048, Effort.MEDIUM: 8_192, Effort.HIGH: 16_384}
+#: Anthropic has no `minimal` effort (output_config_param.py: low, medium, high, xhigh, max).
+_EFFORT_WORD = {Effort.MINIMAL: "low", Effort.LOW: "low", Effort.MEDIUM: "medium", Effort.HIGH: "high"}
+#: What the answer itself may spend beyond the thinking budget, when the request sets no max_tokens.
+ANSWER_ROOM = 4_096
+
+
+def _thinking(request: LLMRequest) -> dict[str, Any] | None:
+    """`budget_tokens` → manual thinking with that budget; `effort` alone → adaptive thinking
+    (its level in `output_config.effort`) on the models that take it, else a budget for it."""
+    reasoning = request.reasoning
+    if reasoning is None:
+        return None
+    if reasoning.budget_tokens is not None:
+        return {"type": "enabled", "budget_tokens": reasoning.budget_tokens}
+    if reasoning.effort is None:
+        return None
+    if for_request(request).adaptive_thinking:
+        return {"type": "adaptive"}
+    return {"type": "enabled", "budget_tokens": EFFORT_BUDGET[reasoning.effort]}
+
+
+def _max_tokens(request: LLMRequest, thinking: dict[str, Any] | None, *, realtime: bool) -> int:
+    """The request's cap, or the model's default; with a thinking budget and no cap, room for the
+    answer beyond the budget (max_tokens must exceed it: a larger budget is refused at intake)."""
+    if request.max_output_tokens:
+        return request.max_output_tokens
+    default = default_max_tokens(request.model, realtime=realtime)
+    budget = (thinking or {}).get("budget_tokens")
+    return max(default, budget + ANSWER_ROOM) if isinstance(budget, int) else default
+
+
+def _output_config(request: LLMRequest) -> dict[str, Any]:
+    config: dict[str, Any] = {}
     if request.json_schema is not None:
-        # SDK 2.13.0's structured output: `output_config.format` (types/output_config_param.py).
-        body["output_config"] = {"format": {"type": "json_schema", "schema": request.json_schema}}
-    return body
+        # SDK 2.16.0's structured output: `output_config.format` (types/output_config_param.py).
+        config["format"] = {"type": "json_schema", "schema": request.json_schema}
+    effort = request.reasoning.effort if request.reasoning else None
+    if effort is not None and for_request(request).adaptive_thinking:
+        config["effort"] = _EFFORT_WORD[effort]
+    return config
+
+
+# --- tools ------------------------------------------------------------------------------------
+
+
+def _tool(name: str, description: str | None, schema: dict[str, Any]) -> dict[str, Any]:
+    described = {"description": description} if description else {}
+    return {"name": name, **described, "input_schema": schema}
+
+
+def tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    """auto → auto, none → none, required → any, one tool → tool + name (tool_choice_*_param.py)."""
+    if choice.mode is ToolMode.TOOL:
+        return {"type": "tool", "name": choice.name}
+    return {"type": "any" if choice.mode is ToolMode.REQUIRED else choice.mode.value}
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def messages(turns: Sequence[Message]) -> list[dict[str, Any]]:
+    """The turns as Messages API messages: a "tool" turn becomes a user turn of `tool_result`
+    blocks, consecutive ones merged into one (every result of an assistant turn's calls must be in
+    the one user turn that follows it)."""
+    out: list[dict[str, Any]] = []
+    for turn in turns:
+        wire = _turn(turn)
+        if turn.role == "tool" and out and _holds_tool_results(out[-1]):
+            out[-1]["content"].extend(wire["content"])
+        else:
+            out.append(wire)
+    return out
+
+
+def _holds_tool_results(message: dict[str, Any]) -> bool:
+    content = message["content"]
+    return isinstance(content, list) and bool(content) and content[-1].get("type") == "tool_result"
+
+
+def _turn(turn: Message) -> dict[str, Any]:
+    if turn.role == "tool":
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": turn.tool_call_id}
+        said = _content(turn)
+        if said:
+            result["content"] = said
+        return {"role": "user", "content": [result]}
+    if turn.tool_calls:
+        said = _content(turn)
+        blocks = said if isinstance(said, list) else ([{"type": "text", "text": said}] if said else [])
+        calls = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in turn.tool_calls]
+        return {"role": turn.role, "content": blocks + calls}
+    return {"role": turn.role, "content": _content(turn)}
+
+
+def _content(turn: Message) -> str | list[dict[str, Any]]:
+    return [block(p) for p in turn.parts] if turn.parts else turn.content
+
+
+def block(part: Part) -> dict[str, Any]:
+    """One part as a content block (text_block_param.py, image_block_param.py, document_block_param.py)."""
+    out: dict[str, Any]
+    if part.type is PartType.TEXT:
+        out = {"type": "text", "text": part.text or ""}
+    else:
+        out = {"type": part.type.value, "source": _source(part)}
+    if part.cache:
+        out["cache_control"] = CACHE_CONTROL
+    return out
+
+
+def _source(part: Part) -> dict[str, Any]:
+    if part.url is not None:  # an image, or a PDF (url_pdf_source_param.py: PDFs only)
+        return {"type": "url", "url": part.url}
+    if part.media_type == "text/plain":  # plain_text_source_param.py: the text itself, not base64
+        text = base64.b64decode(part.data or "").decode("utf-8", errors="replace")
+        return {"type": "text", "media_type": "text/plain", "data": text}
+    return {"type": "base64", "media_type": part.media_type, "data": part.data}
 
 
 #: A batch runs for minutes to hours: the 1-hour cache lets its requests hit the entries its first
@@ -69,6 +209,8 @@ def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
 
 
 def to_wire(item: WireItem) -> dict[str, Any]:
+    if item.request.native is not None:  # a native line: its params as the user wrote them
+        return native_line(ProviderName.ANTHROPIC, item)
     return {"custom_id": item.wire_id, "params": params(item.request)}
 
 
