@@ -408,7 +408,7 @@ app.add_typer(chain_app, name="chain")
 @chain_app.command(
     "run",
     context_settings={"allow_interspersed_args": True},
-    epilog='Example: corthex chain "삼성전자 주가 분석" --wait',
+    epilog='Example: corthex chain run "삼성전자 주가 분석" --wait  (or, the same: corthex chain "삼성전자 주가 분석")',
 )
 def chain_run(
     words: Annotated[list[str], typer.Argument(help='The command, e.g. "삼성전자 주가 분석" (words are joined)')],
@@ -463,7 +463,7 @@ def worker() -> None:
         err.print("worker stopped")
 
 
-@app.command(epilog='Example: eval "$(corthex emulator --port 8765 &)"  (see docs/emulator.md for its test hooks)')
+@app.command(epilog="Example: corthex emulator --port 8765 --speed 0.1  (its test hooks: docs/emulator.md)")
 def emulator(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1")] = 8765,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
