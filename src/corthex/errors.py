@@ -112,6 +112,14 @@ class IdempotencyConflict(UsageError):
         )
 
 
+class NothingToRetry(UsageError):
+    """A retry found no request of the asked statuses in the job."""
+
+    def __init__(self, job_id: str, statuses: Sequence[str]) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} has no {' or '.join(statuses)} request: nothing to retry")
+
+
 class ProviderError(CorthexError):
     """A provider call failed."""
 

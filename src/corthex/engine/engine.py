@@ -27,11 +27,12 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus
 from corthex.domain.chain import ChainStatus
-from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
+from corthex.domain.events import JobCanceled, JobSubmitted, QueueCleared, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
@@ -40,9 +41,18 @@ from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
+from corthex.engine.retry import retry_intake
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
-from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
+from corthex.errors import (
+    BudgetExceeded,
+    IdempotencyConflict,
+    InputProblem,
+    JobFinished,
+    KeyTaken,
+    ProviderError,
+    UsageError,
+)
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
@@ -217,8 +227,33 @@ class Engine:
         intake = read_objects(requests, skip_invalid=skip_invalid)
         return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
 
+    async def retry(
+        self,
+        job_id: str,
+        statuses: Sequence[ResultStatus] = RETRY_BY_DEFAULT,
+        *,
+        source: str = "api",
+        idempotency_key: str | None = None,
+    ) -> SubmitReport:
+        """Send the job's requests whose result has one of `statuses` (failed and expired by
+        default) again, as a new job linked to it (`retry_of`); `total` is how many were resent.
+
+        :raises NothingToRetry: the job has no such request (nothing is recorded)."""
+        intake = await retry_intake(self._ctx, job_id, statuses)
+        label = f"retry of {job_id}"
+        return await self._record(
+            intake, queue=False, source=source, label=label, idempotency_key=idempotency_key, retry_of=job_id
+        )
+
     async def _record(
-        self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
+        self,
+        intake: Intake,
+        *,
+        queue: bool,
+        source: str,
+        label: str | None,
+        idempotency_key: str | None = None,
+        retry_of: str | None = None,
     ) -> SubmitReport:
         if label is not None and (refusal := nul_refusal("the label", label)):
             raise UsageError(refusal)
@@ -238,6 +273,7 @@ class Engine:
             chunks=intake.chunks(prefix),
             idempotency_key=idempotency_key,
             request_digest=digest,
+            retry_of=retry_of,
         )
         try:
             refused = await submit_job(self._ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
@@ -278,12 +314,19 @@ class Engine:
     async def status(self, job_id: str) -> JobSummary:
         return await self._store.get_job(job_id)
 
-    async def jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
-        return await self._store.list_jobs(limit=limit, status=status)
+    async def jobs(
+        self, *, limit: int = 50, status: JobStatus | None = None, before: str | None = None
+    ) -> list[JobSummary]:
+        """Jobs, newest first; `before` (a job id) pages on to the jobs older than it."""
+        return await self._store.list_jobs(limit=limit, status=status, before=before)
 
     async def batches(self, job_id: str | None = None, *, limit: int = 200) -> list[BatchRow]:
         """Provider batches, newest first; with `job_id`, those that carried that job's requests."""
         return await self._store.list_batches(job_id=job_id, limit=limit)
+
+    async def batch_shares(self, job_id: str) -> dict[str, tuple[int, int]]:
+        """For each batch of the job: (its requests in it, how many other jobs share it)."""
+        return await self._store.batch_shares(job_id)
 
     async def batch(self, batch_id: str) -> BatchRow:
         return await self._store.get_batch(batch_id)
@@ -322,10 +365,14 @@ class Engine:
     def _views(self) -> StoreViews:
         return StoreViews(self._store.engine)
 
-    async def results(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        """The job's results so far, in input order, one output-line dict each."""
+    async def results(
+        self, job_id: str, *, statuses: Sequence[ResultStatus] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The job's results so far, in input order, one output-line dict each (only those of
+        `statuses` when given)."""
         await self._store.get_job(job_id)  # NotFound for an unknown id
-        async for chunk in self._store.iter_results(job_id):
+        names = None if statuses is None else [s.value for s in statuses]
+        async for chunk in self._store.iter_results(job_id, statuses=names):
             for row in chunk:
                 yield output_line(row)
 
@@ -340,6 +387,20 @@ class Engine:
         await self.bus.publish(JobCanceled(job_id=job_id))
         self._ctx.wake.set()
         return await self.status(job_id)
+
+    async def clear_queue(self, *, max_jobs: int = 10_000) -> tuple[list[str], int]:
+        """Drop the queue: every queued job is canceled (its requests get `canceled` results).
+        Returns (the canceled jobs, their requests)."""
+        canceled, count = [], 0
+        for job in await self.jobs(status=JobStatus.QUEUED, limit=max_jobs):
+            # Re-read first: a flush between the listing and here must not cancel a running job.
+            if (await self.status(job.id)).status is JobStatus.QUEUED:
+                with contextlib.suppress(JobFinished):  # ended meanwhile: left as it is
+                    await self.cancel(job.id)
+                    canceled.append(job.id)
+                    count += job.total
+        await self.bus.publish(QueueCleared(jobs=len(canceled), requests=count))
+        return canceled, count
 
     async def _cancel_remote(self, batch_id: str) -> None:
         batch = await self._store.get_batch(batch_id)
