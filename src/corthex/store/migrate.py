@@ -35,3 +35,14 @@ async def upgrade(engine: AsyncEngine) -> None:
         if engine.dialect.name == "postgresql":  # several workers may start at once
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+
+
+async def revisions(engine: AsyncEngine) -> tuple[str | None, str | None]:
+    """(the database's schema revision, the newest this code knows), read only: nothing migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    async with engine.connect() as conn:
+        current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    return current, head
