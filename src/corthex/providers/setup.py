@@ -163,6 +163,9 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
             setup.problem = slip.explain()
     if key_variable is None and setup.problem is None:
         setup.problem = f"{' or '.join(KEY_VARIABLES[provider])} is not set"
+    elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
+        # no HTTP header can carry it (a quote or a word pasted with the key?)
+        setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
     return setup
 
 
