@@ -199,3 +199,59 @@ def test_strict_models_refuses_an_unknown_model_naming_the_line(clean_env: dict[
     )
     assert "typos.jsonl line 3, field 'model': model 'claude-sonet-4' is not a known anthropic model" in out.stderr
     assert nothing_stored(tmp_path)
+
+
+# --- the worker: a setup error met while sending ends the batch at once -----------------------
+
+
+async def _failed_at_once(engine, emulator, monkeypatch, variable: str, value: str):  # noqa: ANN001, ANN202
+    """Submit (the setup is right then), break `variable` before the batches are created, and
+    wait: every request of that provider fails within seconds, the others succeed."""
+    report = await engine.submit(REQUESTS)
+    monkeypatch.setenv(variable, value)  # the adapters build their clients on first use: now
+    started = time.monotonic()
+    summary = await engine.wait(report.job_id, timeout=LIMIT_S)
+    lines = {line["custom_id"]: line async for line in engine.results(report.job_id)}
+    return summary, lines, time.monotonic() - started
+
+
+async def test_a_key_refused_while_sending_fails_its_requests_after_one_try(
+    engine, emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary, lines, seconds = await _failed_at_once(engine, emulator, monkeypatch, "ANTHROPIC_API_KEY", "bad-key")
+    assert seconds < LIMIT_S and summary.status.is_final
+    assert {k: v["status"] for k, v in lines.items()} == {
+        "q1": "succeeded",
+        "q2": "failed",
+        "q3": "failed",
+        "q4": "succeeded",
+    }
+    message = lines["q2"]["error"]["message"]
+    assert "anthropic create failed (401)" in message and "invalid x-api-key" in message
+    assert message.endswith("— check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN") and "bad-key" not in message
+    assert emulator.state.counters.calls["anthropic"].get("create") == 1  # not retried: asking again cannot help
+
+
+async def test_an_unknown_host_while_sending_fails_at_once_never_looked_for(
+    engine, emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary, lines, seconds = await _failed_at_once(
+        engine, emulator, monkeypatch, "OPENAI_BASE_URL", "http://no-such-host.invalid/v1"
+    )
+    assert seconds < LIMIT_S and lines["q1"]["status"] == "failed"
+    assert (
+        "unknown host" in lines["q1"]["error"]["message"] and "check OPENAI_BASE_URL" in lines["q1"]["error"]["message"]
+    )
+    assert lines["q2"]["status"] == "succeeded"
+
+
+async def test_a_404_on_create_fails_at_once(engine, emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corthex.emulator import Fault
+
+    emulator.state.add_fault(Fault("gemini", "create", kind="http", status=404))
+    report = await engine.submit(REQUESTS)
+    summary = await engine.wait(report.job_id, timeout=LIMIT_S)
+    lines = {line["custom_id"]: line async for line in engine.results(report.job_id)}
+    assert lines["q4"]["status"] == "failed" and emulator.state.counters.calls["gemini"].get("create") == 1
+    assert lines["q1"]["status"] == "succeeded"
+    assert summary.status.is_final

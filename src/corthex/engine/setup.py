@@ -128,30 +128,6 @@ def versions() -> dict[str, str]:
 
 async def database_state(url: str) -> tuple[bool, str]:
     """Whether the database opens, and its schema against this code's migrations (read only)."""
-    from sqlalchemy.engine import make_url
+    from corthex.store.migrate import schema_state
 
-    from corthex.store import migrate
-    from corthex.store.sql import SqlStore
-
-    if _sqlite_file_missing(make_url(url)):
-        return True, "no database file yet: it is created on first use"
-    store = SqlStore.connect(url)
-    try:
-        current, head = await migrate.revisions(store.engine)
-    except Exception as exc:  # the report says what failed; doctor never crashes on it
-        return False, f"cannot open: {type(exc).__name__}: {exc}"
-    finally:
-        await store.close()
-    if current == head:
-        return True, f"opens; migrations current ({head})"
-    if current is None:
-        return True, f"opens; empty (migrated to {head} on first use)"
-    return False, f"opens; schema at {current}, this code expects {head}: any corthex command migrates it"
-
-
-def _sqlite_file_missing(url: Any) -> bool:
-    """A SQLite URL whose file does not exist (doctor must not create it by connecting)."""
-    database = url.database
-    return bool(
-        url.get_backend_name() == "sqlite" and database and database != ":memory:" and not os.path.exists(database)
-    )
+    return await schema_state(url)
