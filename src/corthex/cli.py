@@ -20,7 +20,7 @@ from typer.core import TyperGroup, TyperOption
 from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuses
-from corthex.engine.engine import BatchRow, Engine
+from corthex.engine.engine import BatchRow, DoctorReport, Engine
 from corthex.errors import CorthexError, JobFinished
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
@@ -116,13 +116,18 @@ def submit(
         bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")
     ] = False,
     encoding: EncodingOpt = None,
+    strict_models: Annotated[
+        bool, typer.Option("--strict-models", help="An unknown model name is an error (exit 2), not a warning")
+    ] = False,
 ) -> None:
     """Validate FILE, record it as a job and send its batches."""
     if out is not None and not wait:
         err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
 
     async def go(engine: Engine) -> JobSummary | None:
-        report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
+        report = await engine.submit_file(
+            file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+        )
         _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
         if not wait and out is None:
@@ -461,6 +466,51 @@ def worker() -> None:
         _run(go)
     except KeyboardInterrupt:
         err.print("worker stopped")
+
+
+@app.command(epilog="Example: corthex doctor --json")
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not call the endpoints")] = False,
+) -> None:
+    """Check the setup: each provider's key (present or not, never its value), the endpoint its SDK
+    will call and whether it answers, the database and its schema, the versions. Exit 0 when every
+    configured provider and the database are fine, 1 otherwise."""
+    try:
+        report = asyncio.run(Engine.doctor(load_settings(), reach=not offline))
+    except CorthexError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        _print_doctor(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _print_doctor(report: DoctorReport) -> None:
+    table = Table(title="providers")
+    for column in ("provider", "key", "endpoint", "reachable", "status"):
+        table.add_column(column)
+    configured = report.configured
+    for p in report.providers:
+        key = f"{p.key_variable} set" if p.key_variable else "not set"
+        endpoint = p.endpoint + ("" if p.endpoint_set else " (SDK default)")
+        reachable = {True: "yes", False: "no", None: "-"}[p.reachable]
+        state = "ok" if p.ok else ("not configured" if p not in configured else "PROBLEM")
+        table.add_row(p.provider.value, key, endpoint, reachable, state)
+    console.print(table)
+    for p in report.providers:
+        if p.problem is not None and p in configured:
+            console.print(f"{p.provider.value}: {p.problem}", highlight=False, markup=False)
+        for note in p.notes:
+            console.print(f"{p.provider.value}: note: {note}", highlight=False, markup=False)
+    state = "ok" if report.database_ok else "PROBLEM"
+    console.print(f"database {report.database_url}: {state}, {report.database_detail}", highlight=False, markup=False)
+    console.print(" ".join(f"{k} {v}" for k, v in report.versions.items()), highlight=False, markup=False)
+    if not report.configured:
+        console.print("no provider configured: set a key, e.g. export OPENAI_API_KEY=…", highlight=False)
+    console.print("all set" if report.ok else "not ready: fix the lines above", highlight=False)
 
 
 @app.command(epilog="Example: corthex emulator --port 8765 --speed 0.1  (its test hooks: docs/emulator.md)")

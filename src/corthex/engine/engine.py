@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,16 @@ from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.retry import retry_intake
+from corthex.engine.setup import (
+    CHECKED,
+    DoctorReport,
+    Need,
+    check_setup,
+    database_state,
+    org_needs,
+    provider_setup,
+    versions,
+)
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import (
@@ -64,6 +75,7 @@ __all__ = [
     "BatchRow",
     "ChainRow",
     "Delivery",
+    "DoctorReport",
     "Engine",
     "StepRow",
     "StoreCounts",
@@ -200,11 +212,15 @@ class Engine:
         label: str | None = None,
         encoding: str | None = None,
         idempotency_key: str | None = None,
+        strict_models: bool = False,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
         (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
-        is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
-        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
+        is UTF-8 unless `encoding` says otherwise (e.g. "cp949"). An unknown model is a warning,
+        or with `strict_models` an invalid line.
+
+        :raises SetupError: a provider the file needs is not set up (nothing stored)."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
         source = "queue" if queue else "cli"
         return await self._record(
             intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
@@ -219,12 +235,16 @@ class Engine:
         source: str = "api",
         label: str | None = None,
         idempotency_key: str | None = None,
+        strict_models: bool = False,
     ) -> SubmitReport:
         """Validate request objects (dicts in the input-line format, or LLMRequest) and record them.
 
         With `idempotency_key`, a second call with the same key and the same requests (a retry
-        after a timeout) returns the job the first created; with other requests it is refused."""
-        intake = read_objects(requests, skip_invalid=skip_invalid)
+        after a timeout) returns the job the first created; with other requests it is refused.
+        An unknown model is a warning, or with `strict_models` an invalid item.
+
+        :raises SetupError: a provider the requests need is not set up (nothing stored)."""
+        intake = read_objects(requests, skip_invalid=skip_invalid, strict_models=strict_models)
         return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
 
     async def retry(
@@ -257,6 +277,7 @@ class Engine:
     ) -> SubmitReport:
         if label is not None and (refusal := nul_refusal("the label", label)):
             raise UsageError(refusal)
+        await self._check_setup(intake.needs)
         digest = None
         if idempotency_key is not None:
             digest = intake.digest()
@@ -287,6 +308,24 @@ class Engine:
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
+
+    async def _check_setup(self, needs: Mapping[ProviderName, Need]) -> None:
+        """Keys, endpoint variables and endpoints of the providers `needs` names, before anything
+        is stored (only for providers built from the environment: given ones are the caller's)."""
+        if self._own_providers:
+            await check_setup(needs)
+
+    @staticmethod
+    async def doctor(settings: Settings | None = None, *, reach: bool = True) -> DoctorReport:
+        """Every provider's key (present or not, never its value), endpoint and whether it answers;
+        the database (password hidden) and its schema; the versions. Needs no `async with`: it
+        opens nothing for good and migrates nothing."""
+        settings = settings or Settings()
+        environ = dict(os.environ)
+        providers = [await provider_setup(name, environ, reach=reach) for name in CHECKED]
+        database_ok, detail = await database_state(settings.database_url)
+        url = redaction.safe_database_url(settings.database_url)
+        return DoctorReport(providers, url, database_ok, detail, versions())
 
     async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
         """The job an earlier submission with this key created, if any.
@@ -423,7 +462,10 @@ class Engine:
         origin: str = "api",
         origin_ref: str | None = None,
     ) -> ChainRow:
-        """Start a delegation chain; its first step is submitted before this returns."""
+        """Start a delegation chain; its first step is submitted before this returns.
+
+        :raises SetupError: a provider the org's agents use is not set up (nothing stored)."""
+        await self._check_setup(org_needs(self.org))
         return await self.chains.start(
             command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
         )
