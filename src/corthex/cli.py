@@ -163,11 +163,11 @@ def cancel(job_id: str) -> None:
 
     async def go(engine: Engine) -> None:
         try:
-            summary = await engine.cancel(job_id)
+            outcome = await engine.cancel(job_id)
         except JobFinished as exc:  # not a failure: the job is as the user wants it, ended
             console.print(str(exc), highlight=False)
             return
-        console.print(f"job {job_id}: {summary.status.value}", highlight=False)
+        console.print(f"job {job_id}: {outcome.job.status.value} — {outcome.message()}", highlight=False)
 
     _run(go)
 
@@ -364,7 +364,7 @@ def sdk_env(base_url: str) -> dict[str, str]:
 
 def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
     table = Table(title=title)
-    for column in ("job", "status", "source", "requests", "done", "failed", "cut", "cost $", "label"):
+    for column in ("job", "status", "source", "requests", "done", "failed", "canceled", "cut", "cost $", "label"):
         table.add_column(column)
     for job in jobs:
         table.add_row(
@@ -374,6 +374,7 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
             str(job.total),
             str(job.finished),
             str(job.failed),
+            str(job.canceled),
             str(job.cut),
             f"{job.cost_usd:.6f}",
             job.label or "",

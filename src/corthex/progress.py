@@ -40,8 +40,12 @@ class JobProgress:
             if provider not in self._tasks:
                 self._tasks[provider] = self._progress.add_task(provider, total=counts.requests, note="")
             note = f"[red]{counts.failed} failed[/red]" if counts.failed else ""
+            note += f" [dim]{counts.canceled} canceled[/dim]" if counts.canceled else ""
             note += f" [yellow]{counts.cut} cut[/yellow]" if counts.cut else ""
             self._progress.update(self._tasks[provider], completed=counts.finished, note=note)
+
+
+SUMMARY_COLUMNS = ("provider", "requests", "succeeded", "failed", "canceled", "in tok", "out tok", "cost $", "saving $")
 
 
 def summary_table(summary: JobSummary) -> Table:
@@ -49,7 +53,7 @@ def summary_table(summary: JobSummary) -> Table:
     # no vertical rules and short headers: the table fits an 80-column terminal or a CI log whole
     title = f"job {summary.id} — {summary.status.value}"
     table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
-    for column in ("provider", "requests", "succeeded", "failed", "in tok", "out tok", "cost $", "saving $"):
+    for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right" if column != "provider" else "left", no_wrap=True)
     rows = sorted(summary.by_provider.items())
     for provider, c in rows:
@@ -59,6 +63,7 @@ def summary_table(summary: JobSummary) -> Table:
             str(c.requests),
             str(c.succeeded),
             str(c.failed),
+            str(c.canceled),
             f"{c.input_tokens:,}",
             f"{c.output_tokens:,}",
             cost,
@@ -70,6 +75,7 @@ def summary_table(summary: JobSummary) -> Table:
         str(sum(c.requests for c in totals)),
         str(sum(c.succeeded for c in totals)),
         str(sum(c.failed for c in totals)),
+        str(sum(c.canceled for c in totals)),
         f"{sum(c.input_tokens for c in totals):,}",
         f"{sum(c.output_tokens for c in totals):,}",
         _usd(sum(c.cost_usd for c in totals)),

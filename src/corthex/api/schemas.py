@@ -56,7 +56,8 @@ class Submitted(BaseModel):
 class ProviderCounts(BaseModel):
     requests: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length), succeeded or failed")
     input_tokens: int
     output_tokens: int
@@ -72,7 +73,8 @@ class Job(BaseModel):
     total: int
     finished: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
     batches: int
@@ -80,6 +82,19 @@ class Job(BaseModel):
     completed_at: float | None
     label: str | None
     by_provider: dict[str, ProviderCounts]
+
+
+class Stopped(BaseModel):
+    """What a cancel stopped."""
+
+    canceled: int = Field(description="requests canceled by this cancel (never sent, or their answers discarded)")
+    already_done: int = Field(description="requests that had ended before the cancel: their results are kept")
+    batches_canceled: int = Field(description="batches canceled at their provider")
+    message: str = Field(description='e.g. "4,998 canceled, 2 already done"')
+
+
+class CanceledJob(Job):
+    stopped: Stopped
 
 
 class Batch(BaseModel):

@@ -49,7 +49,7 @@ def _started(event: ChainStarted) -> str:
 
 
 def _item(event: ChainItem, org: Org | None) -> str:
-    mark = "✔" if event.status == "succeeded" else "✘"
+    mark = {"succeeded": "✔", "canceled": "⊘"}.get(event.status, "✘")  # a cancel is no failure
     name = who(org, event.custom_id)[1] if org is not None else event.agent
     return f"   {mark} {name} ({event.model}){f': {event.error}' if event.error else ''}"
 

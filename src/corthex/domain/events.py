@@ -83,6 +83,9 @@ class JobSubmitted(Event):
 class JobCanceled(Event):
     TYPE = "job.canceled"
     job_id: str
+    canceled: int = 0  #: requests the cancel stopped
+    already_done: int = 0  #: requests that had ended before it (kept)
+    batches: int = 0  #: batches canceled at their provider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

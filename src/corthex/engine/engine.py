@@ -26,13 +26,14 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus
 from corthex.domain.chain import ChainStatus
-from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
-from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
+from corthex.domain.events import JobSubmitted, QueueFlushed
+from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
+from corthex.engine.cancel import cancel_job
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
@@ -41,7 +42,7 @@ from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, re
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
-from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
+from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, UsageError
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
@@ -327,27 +328,13 @@ class Engine:
             for row in chunk:
                 yield output_line(row)
 
-    async def cancel(self, job_id: str) -> JobSummary:
-        """Cancel a job: unsent requests are canceled at once, its batches at their providers;
-        results already in are kept, and nothing of it is retried.
+    async def cancel(self, job_id: str) -> CancelOutcome:
+        """Cancel a job: no request of it goes out any more, its batches are canceled at their
+        providers (or, shared with another job, its requests dropped from them); results already
+        in are kept. Returns the job and what was stopped ("4,998 canceled, 2 already done").
 
         :raises JobFinished: the job had ended already; it is left exactly as it was."""
-        for batch_id in await self._store.cancel_job(job_id, clock.now()):
-            await self._cancel_remote(batch_id)
-        await self._store.finish_jobs(clock.now())
-        await self.bus.publish(JobCanceled(job_id=job_id))
-        self._ctx.wake.set()
-        return await self.status(job_id)
-
-    async def _cancel_remote(self, batch_id: str) -> None:
-        batch = await self._store.get_batch(batch_id)
-        if batch.remote is None:
-            return
-        try:
-            await self._ctx.provider(batch.provider).cancel(batch.remote)
-        except ProviderError as exc:  # it will still end; its rows are then not retried
-            log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self._store.poll_soon(batch_id)
+        return await cancel_job(self._ctx, job_id)
 
     # -- chains -------------------------------------------------------------------------------
 
