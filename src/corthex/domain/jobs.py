@@ -29,13 +29,13 @@ class ProviderCounts:
     requests: int = 0
     succeeded: int = 0
     failed: int = 0  #: failed or expired: never canceled ones (counted apart)
-    canceled: int = 0  #: canceled by the user (or with a batch canceled at its provider)
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
     realtime_cost_usd: float = 0.0
     unpriced: int = 0  #: results whose model has no known price
     cut: int = 0  #: answers the output budget cut (finish_reason `length`: cut text, or none at all)
+    canceled: int = 0  #: canceled by the user, or with a batch canceled at its provider (last: for positional uses)
 
     @property
     def finished(self) -> int:

@@ -19,7 +19,11 @@ COMMAND = "삼성전자 주가 전망과 신규 모바일 앱 출시 계획을 �
 #: (event, the wire type and data the string-typed publish sites produced for the same fact)
 CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
     (ev.JobSubmitted(job_id="j1", total=3, queued=0), "job.submitted", {"job_id": "j1", "total": 3, "queued": 0}),
-    (ev.JobCanceled(job_id="j1"), "job.canceled", {"job_id": "j1"}),
+    (
+        ev.JobCanceled(job_id="j1", canceled=4998, already_done=2, batches=3),
+        "job.canceled",
+        {"job_id": "j1", "canceled": 4998, "already_done": 2, "batches": 3},
+    ),
     (ev.JobCompleted(job_id="j1"), "job.completed", {"job_id": "j1"}),
     (ev.QueueFlushed(requests=7), "queue.flushed", {"requests": 7}),
     (ev.QueueCleared(jobs=2, requests=9), "queue.cleared", {"jobs": 2, "requests": 9}),
