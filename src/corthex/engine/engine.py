@@ -29,7 +29,7 @@ from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobSubmitted, QueueFlushed
 from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
-from corthex.domain.records import BatchRow, ChainRow, StepRow
+from corthex.domain.records import BatchRow, ChainRow, ChainStopped, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
@@ -53,6 +53,7 @@ __all__ = [
     "MAX_COMMAND_CHARS",
     "BatchRow",
     "ChainRow",
+    "ChainStopped",
     "Delivery",
     "Engine",
     "StepRow",
@@ -351,6 +352,18 @@ class Engine:
         return await self.chains.start(
             command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
         )
+
+    async def cancel_chain(self, chain_id: str) -> ChainStopped:
+        """Stop a chain: no step follows, its open jobs and their batches are canceled, and the
+        report of what it has is delivered, marked canceled.
+
+        :raises NotFound: no such chain. :raises ChainFinished: it had ended (nothing changed)."""
+        return await self.chains.cancel(chain_id)
+
+    async def rerun_chain(self, chain_id: str, *, origin: str = "api", origin_ref: str | None = None) -> ChainRow:
+        """Run a chain's command again as a new chain (same command and org), linked to the first
+        by `rerun_of`; its first step is submitted before this returns."""
+        return await self.chains.rerun(chain_id, origin=origin, origin_ref=origin_ref)
 
     async def wait_chain(self, chain_id: str, *, timeout: float | None = None) -> ChainRow:  # noqa: ASYNC109
         """Work in-process until the chain has delivered (or stopped); returns it with its report."""
