@@ -188,6 +188,7 @@ class Chain(BaseModel):
     realtime_cost_usd: float
     saving_usd: float
     error: str | None
+    rerun_of: str | None = Field(None, description="the chain this one runs again (POST /chains/{id}/rerun)")
 
 
 class LadderStep(BaseModel):
@@ -207,6 +208,20 @@ class ChainStarted(BaseModel):
     step: str
     departments: list[str]
     route: str | None
+    rerun_of: str | None = None  #: set when the chain runs another one again
+
+
+class ChainStoppedCounts(BaseModel):
+    jobs: int = Field(description="step jobs canceled")
+    canceled: int = Field(description="requests canceled")
+    already_done: int = Field(description="requests that had ended before the cancel (in the report)")
+    message: str
+
+
+class ChainCanceled(ChainDetail):
+    """The chain after its cancel (status `canceled`, the report of what it had) and what stopped."""
+
+    stopped: ChainStoppedCounts
 
 
 # -- org, costs, archive ----------------------------------------------------------------------
