@@ -155,6 +155,12 @@ CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         },
     ),
     (
+        ev.ChainCanceled(chain_id="ch_1", step="specialists", jobs=1, canceled=7, already_done=2),
+        "chain.canceled",
+        {"chain_id": "ch_1", "step": "specialists", "jobs": 1, "canceled": 7, "already_done": 2},
+    ),
+    (ev.ChainRerun(chain_id="ch_2", rerun_of="ch_1"), "chain.rerun", {"chain_id": "ch_2", "rerun_of": "ch_1"}),
+    (
         ev.ChainReport(
             chain_id="ch_1",
             command=COMMAND,
@@ -198,7 +204,7 @@ def test_the_wire_form_is_todays_payload_and_reads_back_as_the_same_event(
 
 def test_every_wire_type_has_a_case() -> None:
     assert {t for _, t, _ in CASES} == ev.WIRE_TYPES
-    assert len(ev.WIRE_TYPES) == 16
+    assert len(ev.WIRE_TYPES) == 18
 
 
 def test_events_are_frozen() -> None:
