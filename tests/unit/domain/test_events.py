@@ -235,7 +235,7 @@ def test_unknown_types_and_events_missing_required_data_pass_through_unchanged()
 
 
 def test_chain_events_are_described_in_one_line() -> None:
-    started, submitted, chose, _, item, done, _ = (e for e, t, _ in CASES if t.startswith("chain."))
+    started, submitted, chose, _, item, done, canceled, rerun, _ = (e for e, t, _ in CASES if t.startswith("chain."))
     assert describe(started) == (
         f"chain ch_1 started (realtime), route keyword → cio, cto, first step delegate: “{COMMAND}”"
     )
@@ -243,6 +243,8 @@ def test_chain_events_are_described_in_one_line() -> None:
     assert describe(chose) == "✔ classify done → departments cio; next: delegate"
     assert describe(item) == "   ✘ cio (m-a): rate_limit"
     assert describe(done) == "chain ch_1 completed"
+    assert describe(canceled) == "⏹ chain ch_1 canceled at specialists: 7 canceled, 2 already done"
+    assert describe(rerun) == "↻ chain ch_2 runs ch_1 again"
     batch = next(e for e, t, _ in CASES if t == "batch.submitted")
     assert describe(batch) == "  ⧗ openai batch batch_x (5 requests)"
     assert describe(ev.JobCompleted(job_id="j1")) is None
