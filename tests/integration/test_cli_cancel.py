@@ -91,3 +91,18 @@ def test_a_cancel_right_after_submission_stops_every_batch_and_says_what_it_stop
     with sqlite3.connect(tmp_path / "c.db") as db:
         by_status = dict(db.execute("SELECT status, count(*) FROM results GROUP BY status").fetchall())
     assert by_status == {"canceled": 500}
+
+
+def test_a_chain_is_canceled_and_run_again_from_the_command_line(slow_emulator: dict[str, str], tmp_path: Path) -> None:
+    started = corthex(slow_emulator, tmp_path, "chain", "삼성전자 주가를 분석해 줘")
+    chain = re.search(r"chain (ch_[0-9a-f]+) started", started.stdout).group(1)
+    stopped = corthex(slow_emulator, tmp_path, "chain", "cancel", chain)
+    assert f"chain {chain} canceled: 1 canceled, 0 already done" in stopped.stdout
+    wait_until_sync(lambda: not any(s in RUNNING["openai"] for s in remote_states(slow_emulator)["openai"]), within=10)
+    again = corthex(slow_emulator, tmp_path, "chain", "rerun", chain)
+    new = re.search(r"chain (ch_[0-9a-f]+) started \(runs (ch_[0-9a-f]+) again\)", again.stdout)
+    assert new is not None and new.group(2) == chain and new.group(1) != chain
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        rows = dict(db.execute("SELECT id, status FROM chains").fetchall())
+        linked = db.execute("SELECT rerun_of FROM chains WHERE id = ?", (new.group(1),)).fetchone()
+    assert rows == {chain: "canceled", new.group(1): "running"} and linked == (chain,)
