@@ -152,7 +152,8 @@ async def test_queue_flushes_itself_when_full(tmp_path: Path) -> None:
         assert (await engine.status(small.job_id)).status.value == "queued"
         await engine.submit(mixed(3, "t"), queue=True)
         await engine.step()
-        assert (await engine.status(small.job_id)).status.value == "running"
+        # released: at the fake's pace (first poll 5 ms after creation) the same round may finish it too
+        assert (await engine.status(small.job_id)).status.value in ("running", "completed")
 
 
 async def test_queue_flushes_itself_when_old(tmp_path: Path) -> None:
