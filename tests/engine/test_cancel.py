@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from corthex.domain.limits import LIMITS, ProviderLimits
 from corthex.domain.requests import ProviderName
 from corthex.engine.engine import Engine
@@ -36,13 +38,17 @@ def running(fake: FakeProvider) -> list[FakeBatch]:
     return [b for b in fake.batches.values() if not b.canceled]
 
 
-async def test_a_cancel_right_after_submission_leaves_nothing_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_cancel_right_after_submission_leaves_nothing_running(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     openai = small_batches(FakeProvider(ProviderName.OPENAI), 50)
     anthropic = small_batches(FakeProvider(ProviderName.ANTHROPIC), 50)
     for fake in (openai, anthropic):
         fake.on_create = lambda batch: setattr(batch, "polls", None)  # runs until canceled
     held = [openai.hold("create"), anthropic.hold("create")]
-    settings = fast_settings(tmp_path)
+    more = {"database_url": request.getfixturevalue("pg_url")} if backend == "postgresql" else {}
+    settings = fast_settings(tmp_path, **more)
     async with Engine(settings, providers=fake_providers(openai=openai, anthropic=anthropic)) as engine:
         report = await engine.submit(requests(400, "r"))
         async with worker_loop(engine):
