@@ -16,6 +16,7 @@ from rich.table import Table
 from corthex.domain.describe import describe
 from corthex.domain.events import Event
 from corthex.engine.engine import ChainRow, Engine
+from corthex.errors import JobFinished
 
 Op = Callable[[Engine], Awaitable[Any]]
 
@@ -51,6 +52,31 @@ async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> No
         + (f" ({saving / realtime_cost:.0%})" if realtime_cost else ""),
         highlight=False,
     )
+
+
+def cancel_chain(console: Console, chain_id: str) -> Op:
+    async def go(engine: Engine) -> None:
+        try:
+            stopped = await engine.cancel_chain(chain_id)
+        except JobFinished as exc:  # not a failure: the chain has ended as it is
+            console.print(str(exc), highlight=False)
+            return
+        console.print(stopped.message(), highlight=False)
+        console.print(f"its report (what it had): corthex chain show {chain_id}", highlight=False)
+
+    return go
+
+
+def rerun_chain(console: Console, chain_id: str) -> Op:
+    async def go(engine: Engine) -> None:
+        chain = await engine.rerun_chain(chain_id, origin="cli")
+        await engine.step()
+        console.print(
+            f"chain {chain.id} started (runs {chain_id} again); follow it with: corthex chain show {chain.id}",
+            highlight=False,
+        )
+
+    return go
 
 
 def list_chains(console: Console, *, as_json: bool = False) -> Op:

@@ -318,11 +318,11 @@ def cancel(job_id: str) -> None:
 
     async def go(engine: Engine) -> None:
         try:
-            summary = await engine.cancel(job_id)
+            outcome = await engine.cancel(job_id)
         except JobFinished as exc:  # not a failure: the job is as the user wants it, ended
             console.print(str(exc), highlight=False)
             return
-        console.print(f"job {job_id}: {summary.status.value}", highlight=False)
+        console.print(f"job {job_id}: {outcome.job.status.value} — {outcome.message()}", highlight=False)
 
     _run(go)
 
@@ -442,6 +442,24 @@ def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)
     from corthex import chain_cli
 
     _run(chain_cli.show_chain(console, chain_id))
+
+
+@chain_app.command("cancel")
+def chain_cancel(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
+    """Stop a running chain: its open jobs and their batches are canceled, and the report of what
+    it has is delivered, marked canceled. Example: corthex chain cancel ch_1a2b3c4d5e6f"""
+    from corthex import chain_cli
+
+    _run(chain_cli.cancel_chain(console, chain_id))
+
+
+@chain_app.command("rerun")
+def chain_rerun(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
+    """Run a chain's command again as a new chain, linked to the first.
+    Example: corthex chain rerun ch_1a2b3c4d5e6f"""
+    from corthex import chain_cli
+
+    _run(chain_cli.rerun_chain(console, chain_id))
 
 
 @app.command(epilog="Example: CORTHEX_DATABASE_URL=postgresql+asyncpg://localhost/corthex corthex worker")
@@ -582,7 +600,7 @@ def sdk_env(base_url: str) -> dict[str, str]:
 
 def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
     table = Table(title=title)
-    for column in ("job", "status", "source", "requests", "done", "failed", "cut", "cost $", "label"):
+    for column in ("job", "status", "source", "requests", "done", "failed", "canceled", "cut", "cost $", "label"):
         table.add_column(column)
     for job in jobs:
         table.add_row(
@@ -592,6 +610,7 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
             str(job.total),
             str(job.finished),
             str(job.failed),
+            str(job.canceled),
             str(job.cut),
             f"{job.cost_usd:.6f}",
             job.label or "",

@@ -7,6 +7,7 @@ CorthexError
 │   ├── AlreadyExists          the store holds this id (or Idempotency-Key) already
 │   │   └── KeyTaken           … the Idempotency-Key: a twin submission recorded its job first
 │   ├── JobFinished            the job has ended already: a cancel changes nothing
+│   │   └── ChainFinished      … the chain
 │   └── SetupError             a provider the requests need is not set up (key, endpoint): the fix in one line
 ├── ProviderError              a provider call failed (provider, op, status code, retryable)
 └── BudgetExceeded             a submission would go over the daily budget
@@ -87,6 +88,14 @@ class JobFinished(UsageError):
     def __init__(self, job_id: str, status: str) -> None:
         self.job_id, self.status = job_id, status
         super().__init__(f"job {job_id} is already {status}: nothing to cancel, nothing changed")
+
+
+class ChainFinished(JobFinished):
+    """The chain has ended already; nothing was changed."""
+
+    def __init__(self, chain_id: str, status: str) -> None:
+        self.job_id, self.status = chain_id, status
+        UsageError.__init__(self, f"chain {chain_id} is already {status}: nothing to cancel, nothing changed")
 
 
 class UnpricedModel(UsageError):

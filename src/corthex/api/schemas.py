@@ -56,7 +56,8 @@ class Submitted(BaseModel):
 class ProviderCounts(BaseModel):
     requests: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length), succeeded or failed")
     input_tokens: int
     output_tokens: int
@@ -72,7 +73,8 @@ class Job(BaseModel):
     total: int
     finished: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
     batches: int
@@ -102,6 +104,19 @@ class RetryBody(BaseModel):
 
 class Retried(Job):
     replayed: bool = Field(False, description="The Idempotency-Key was used before: this is the retry it created")
+
+
+class Stopped(BaseModel):
+    """What a cancel stopped."""
+
+    canceled: int = Field(description="requests canceled by this cancel (never sent, or their answers discarded)")
+    already_done: int = Field(description="requests that had ended before the cancel: their results are kept")
+    batches_canceled: int = Field(description="batches canceled at their provider")
+    message: str = Field(description='e.g. "4,998 canceled, 2 already done"')
+
+
+class CanceledJob(Job):
+    stopped: Stopped
 
 
 class Batch(BaseModel):
@@ -197,6 +212,7 @@ class Chain(BaseModel):
     realtime_cost_usd: float
     saving_usd: float
     error: str | None
+    rerun_of: str | None = Field(None, description="the chain this one runs again (POST /chains/{id}/rerun)")
 
 
 class LadderStep(BaseModel):
@@ -216,6 +232,20 @@ class ChainStarted(BaseModel):
     step: str
     departments: list[str]
     route: str | None
+    rerun_of: str | None = None  #: set when the chain runs another one again
+
+
+class ChainStoppedCounts(BaseModel):
+    jobs: int = Field(description="step jobs canceled")
+    canceled: int = Field(description="requests canceled")
+    already_done: int = Field(description="requests that had ended before the cancel (in the report)")
+    message: str
+
+
+class ChainCanceled(ChainDetail):
+    """The chain after its cancel (status `canceled`, the report of what it had) and what stopped."""
+
+    stopped: ChainStoppedCounts
 
 
 # -- org, costs, archive ----------------------------------------------------------------------

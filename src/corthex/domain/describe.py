@@ -6,8 +6,10 @@ from __future__ import annotations
 from corthex.domain.chain import who
 from corthex.domain.events import (
     BatchSubmitted,
+    ChainCanceled,
     ChainDone,
     ChainItem,
+    ChainRerun,
     ChainStarted,
     ChainStepDone,
     ChainStepSubmitted,
@@ -36,6 +38,16 @@ def describe(event: Event, org: Org | None = None) -> str | None:
         return f"  ⧗ {event.provider} batch {event.remote_id} ({count(event.requests, 'request')})"
     if isinstance(event, ChainDone):
         return f"chain {event.chain_id} {event.status}"
+    return _control(event)
+
+
+def _control(event: Event) -> str | None:
+    """A person's stop or rerun of a chain."""
+    if isinstance(event, ChainCanceled):
+        stopped = f"{event.canceled:,} canceled, {event.already_done:,} already done"
+        return f"⏹ chain {event.chain_id} canceled at {event.step}: {stopped}"
+    if isinstance(event, ChainRerun):
+        return f"↻ chain {event.chain_id} runs {event.rerun_of} again"
     return None
 
 
@@ -49,7 +61,7 @@ def _started(event: ChainStarted) -> str:
 
 
 def _item(event: ChainItem, org: Org | None) -> str:
-    mark = "✔" if event.status == "succeeded" else "✘"
+    mark = {"succeeded": "✔", "canceled": "⊘"}.get(event.status, "✘")  # a cancel is no failure
     name = who(org, event.custom_id)[1] if org is not None else event.agent
     return f"   {mark} {name} ({event.model}){f': {event.error}' if event.error else ''}"
 

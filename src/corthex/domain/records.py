@@ -67,12 +67,37 @@ class ChainRow:
     created_at: float
     updated_at: float
     completed_at: float | None
+    rerun_of: str | None = None  #: the chain this one runs again
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__slots__}
         data["status"], data["step"] = self.status.value, self.step.value
         data["departments"] = list(self.departments)
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStopped:
+    """A chain canceled by a person: the chain afterwards (its report delivered) and what stopped."""
+
+    chain: ChainRow
+    jobs: int  #: step jobs canceled
+    canceled: int  #: requests canceled
+    already_done: int  #: requests of those jobs that had ended before (their answers are in the report)
+
+    def message(self) -> str:
+        return f"chain {self.chain.id} canceled: {self.canceled:,} canceled, {self.already_done:,} already done"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.chain.to_dict(),
+            "stopped": {
+                "jobs": self.jobs,
+                "canceled": self.canceled,
+                "already_done": self.already_done,
+                "message": self.message(),
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from corthex.domain.limits import ProviderLimits
 from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
+from corthex.engine.cancel import stop_if_unwanted
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
@@ -127,6 +128,10 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
             ):
                 log.warning("batch %s: lease lost before creation; left to the worker that took it", batch_id)
                 return 0
+            items = await _still_wanted(ctx, batch_id, items)
+            if not items:  # every request in it was canceled: never created
+                await _drop_intent(ctx, batch_id)
+                return 0
             crash_point("before_create")
             try:
                 with provider_call(provider_name, "create"):
@@ -138,6 +143,9 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     if not await ctx.store.mark_submitted(batch_id, ref, clock.now(), ctx.poll_policy.initial):
         await cancel_duplicate(ctx, provider_name, batch_id, ref)
         return 0
+    if await stop_if_unwanted(ctx, batch_id, provider_name, ref):  # canceled while the create was in flight
+        await ctx.store.release(batch_id, ctx.worker_id)
+        return 0
     crash_point("after_submitted")
     ctx.storage.succeeded()
     await ctx.store.release(batch_id, ctx.worker_id)
@@ -148,6 +156,21 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
         )
     )
     return 1
+
+
+async def _still_wanted(ctx: EngineContext, batch_id: str, items: StoredItems) -> StoredItems:
+    """The batch's requests as they stand right before the create call: read again if a cancel
+    took some out while it waited for a free call slot (no canceled request is sent)."""
+    if await ctx.store.live_requests(batch_id) == len(items):
+        return items
+    return StoredItems(await ctx.store.batch_bodies(batch_id))
+
+
+async def _drop_intent(ctx: EngineContext, batch_id: str) -> None:
+    """An intent whose requests were all canceled before it was created: closed, never sent."""
+    now = clock.now()
+    await ctx.store.submission_failed(batch_id, "every request was canceled", retry_at=now, max_failures=1, now=now)
+    log.info("batch %s: every request was canceled before its creation; not created", batch_id)
 
 
 async def _submit_within(

@@ -28,14 +28,15 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus
 from corthex.domain.chain import ChainStatus
-from corthex.domain.events import JobCanceled, JobSubmitted, QueueCleared, QueueFlushed
-from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
+from corthex.domain.events import JobSubmitted, QueueCleared, QueueFlushed
+from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
-from corthex.domain.records import BatchRow, ChainRow, StepRow
+from corthex.domain.records import BatchRow, ChainRow, ChainStopped, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
+from corthex.engine.cancel import cancel_job
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
@@ -61,7 +62,6 @@ from corthex.errors import (
     InputProblem,
     JobFinished,
     KeyTaken,
-    ProviderError,
     UsageError,
 )
 from corthex.providers.base import Provider
@@ -74,6 +74,7 @@ __all__ = [
     "MAX_COMMAND_CHARS",
     "BatchRow",
     "ChainRow",
+    "ChainStopped",
     "Delivery",
     "DoctorReport",
     "Engine",
@@ -415,17 +416,13 @@ class Engine:
             for row in chunk:
                 yield output_line(row)
 
-    async def cancel(self, job_id: str) -> JobSummary:
-        """Cancel a job: unsent requests are canceled at once, its batches at their providers;
-        results already in are kept, and nothing of it is retried.
+    async def cancel(self, job_id: str) -> CancelOutcome:
+        """Cancel a job: no request of it goes out any more, its batches are canceled at their
+        providers (or, shared with another job, its requests dropped from them); results already
+        in are kept. Returns the job and what was stopped ("4,998 canceled, 2 already done").
 
         :raises JobFinished: the job had ended already; it is left exactly as it was."""
-        for batch_id in await self._store.cancel_job(job_id, clock.now()):
-            await self._cancel_remote(batch_id)
-        await self._store.finish_jobs(clock.now())
-        await self.bus.publish(JobCanceled(job_id=job_id))
-        self._ctx.wake.set()
-        return await self.status(job_id)
+        return await cancel_job(self._ctx, job_id)
 
     async def clear_queue(self, *, max_jobs: int = 10_000) -> tuple[list[str], int]:
         """Drop the queue: every queued job is canceled (its requests get `canceled` results).
@@ -440,16 +437,6 @@ class Engine:
                     count += job.total
         await self.bus.publish(QueueCleared(jobs=len(canceled), requests=count))
         return canceled, count
-
-    async def _cancel_remote(self, batch_id: str) -> None:
-        batch = await self._store.get_batch(batch_id)
-        if batch.remote is None:
-            return
-        try:
-            await self._ctx.provider(batch.provider).cancel(batch.remote)
-        except ProviderError as exc:  # it will still end; its rows are then not retried
-            log.warning("cancel of batch %s failed: %s", batch_id, exc)
-        await self._store.poll_soon(batch_id)
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -469,6 +456,18 @@ class Engine:
         return await self.chains.start(
             command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
         )
+
+    async def cancel_chain(self, chain_id: str) -> ChainStopped:
+        """Stop a chain: no step follows, its open jobs and their batches are canceled, and the
+        report of what it has is delivered, marked canceled.
+
+        :raises NotFound: no such chain. :raises ChainFinished: it had ended (nothing changed)."""
+        return await self.chains.cancel(chain_id)
+
+    async def rerun_chain(self, chain_id: str, *, origin: str = "api", origin_ref: str | None = None) -> ChainRow:
+        """Run a chain's command again as a new chain (same command and org), linked to the first
+        by `rerun_of`; its first step is submitted before this returns."""
+        return await self.chains.rerun(chain_id, origin=origin, origin_ref=origin_ref)
 
     async def wait_chain(self, chain_id: str, *, timeout: float | None = None) -> ChainRow:  # noqa: ASYNC109
         """Work in-process until the chain has delivered (or stopped); returns it with its report."""

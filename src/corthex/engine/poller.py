@@ -12,6 +12,7 @@ from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
 from corthex.domain.records import BatchRow
 from corthex.engine.calls import provider_call
+from corthex.engine.cancel import stop_if_unwanted
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import create_remote, dispatch_once
@@ -159,6 +160,8 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
     log.info("adopting batch %s found at %s as %s", batch.id, batch.provider, ref.remote_id)
     if not await ctx.store.mark_submitted(batch.id, ref, clock.now(), 0.0):
         log.warning("batch %s was recorded meanwhile by another worker; not adopting %s", batch.id, ref.remote_id)
+        return
+    await stop_if_unwanted(ctx, batch.id, batch.provider.value, ref)  # its jobs were canceled meanwhile
 
 
 async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) -> None:

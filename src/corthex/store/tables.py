@@ -132,7 +132,7 @@ chains = Table(
     Column("command", Text, nullable=False),
     Column("broadcast", Boolean, nullable=False),
     Column("realtime", Boolean, nullable=False),
-    Column("status", String(16), nullable=False),  # running | completed | stopped | failed
+    Column("status", String(16), nullable=False),  # running | completed | stopped | canceled | failed
     Column("step", String(16), nullable=False),
     Column("departments", Text, nullable=False),  # JSON list; empty until classified
     Column("route_method", String(16)),  # keyword | model | fallback | broadcast
@@ -144,6 +144,7 @@ chains = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
+    Column("rerun_of", String(40)),  # the chain this one runs again (migration 0011)
     Column("lease_owner", String(64)),  # the worker advancing the chain now
     Column("lease_until", Float),
     Index("ix_chains_status", "status"),

@@ -20,7 +20,7 @@ from telegram.ext import filters as f
 from corthex.config import Settings
 from corthex.domain.chain import ChainStatus
 from corthex.engine.engine import Engine
-from corthex.errors import BudgetExceeded, UsageError
+from corthex.errors import BudgetExceeded, JobFinished, NotFound, UsageError
 from corthex.telegram import messages
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ COMMANDS = [
     BotCommand("broadcast", "Every department works on a command"),
     BotCommand("status", "Running chains"),
     BotCommand("budget", "Today's cost against the budget"),
+    BotCommand("cancel", "Stop a chain: /cancel <chain id>"),
+    BotCommand("report", "A chain's report: /report <chain id>"),
     BotCommand("help", "The commands"),
 ]
 
@@ -69,6 +71,8 @@ class Commands:
             ("broadcast", self.broadcast),
             ("status", self.status),
             ("budget", self.budget),
+            ("cancel", self.cancel),
+            ("report", self.report),
             ("help", self.help),
             ("start", self.help),
         ]:
@@ -124,6 +128,38 @@ class Commands:
         except Exception:
             log.exception("starting a chain for chat %s failed", chat_id)
             await self._reply(chat_id, [messages.start_failed("an internal error (it is logged)")])
+
+    # -- control ------------------------------------------------------------------------------
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel <chain id>: stop the chain; its report (what it had) follows as usual."""
+        chain_id = _command_text(update).strip()
+        if not chain_id:
+            await self._answer(update, messages.command_problem("", "/cancel <chain id>") or "")
+            return
+        try:
+            stopped = await self.engine.cancel_chain(chain_id)
+        except (NotFound, JobFinished) as exc:
+            await self._answer(update, messages.esc(str(exc)))
+            return
+        await self._answer(update, messages.canceled_text(stopped))
+
+    async def report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/report <chain id>: the chain's report again, or where it stands while it runs."""
+        chain_id = _command_text(update).strip()
+        if not chain_id:
+            await self._answer(update, messages.command_problem("", "/report <chain id>") or "")
+            return
+        try:
+            chain = await self.engine.chain(chain_id)
+        except NotFound as exc:
+            await self._answer(update, messages.esc(str(exc)))
+            return
+        if chain.report is None:
+            await self._answer(update, messages.no_report_yet(chain))
+            return
+        cost, realtime_cost = await self.engine.chain_cost(chain.id)
+        await self._reply(_chat_id(update), messages.report_parts(chain, chain.report, cost, realtime_cost))
 
     # -- reading ------------------------------------------------------------------------------
 

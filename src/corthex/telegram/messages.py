@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from corthex.domain.budget import BudgetStatus
 from corthex.domain.describe import describe
 from corthex.domain.events import ChainDone, Event
-from corthex.engine.engine import ChainRow
+from corthex.engine.engine import ChainRow, ChainStopped
 
 LIMIT = 4096  #: Telegram's maximum message length
 NUMBER_ROOM = 10  #: room kept in every part for its "(12/34)\n" number
@@ -270,12 +270,30 @@ HELP = "\n".join(
         "/broadcast &lt;command&gt; — every department works on it, plus a chief-of-staff summary",
         "/status — running chains: id, step, departments, elapsed time",
         "/budget — today's cost against the daily budget",
+        "/cancel &lt;chain id&gt; — stop a chain; the report of what it has follows",
+        "/report &lt;chain id&gt; — a chain's report (again)",
         "/help — this list",
         "",
         "Plain text works too: “배치 &lt;command&gt;” (batch) or “실시간 &lt;command&gt;” (realtime).",
         "Progress and the final report come to this chat.",
     ]
 )
+
+
+def canceled_text(stopped: ChainStopped) -> str:
+    """/cancel's answer: what was stopped (the report of what the chain had follows on its own)."""
+    chain = stopped.chain
+    counts = f"{stopped.canceled:,} requests canceled, {stopped.already_done:,} already done"
+    return f"⏹ Chain <code>{esc(chain.id)}</code> canceled at step <b>{esc(chain.step.value)}</b>: {counts}."
+
+
+def no_report_yet(chain: ChainRow) -> str:
+    """/report of a chain still at work."""
+    where = f"at step <b>{esc(chain.step.value)}</b>"
+    return (
+        f"Chain <code>{esc(chain.id)}</code> is {esc(chain.status.value)} {where}: no report yet. "
+        f"/cancel {esc(chain.id)} stops it and sends what it has."
+    )
 
 
 def command_problem(command: str, usage: str) -> str | None:

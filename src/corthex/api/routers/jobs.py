@@ -9,7 +9,17 @@ import orjson
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from corthex.api.schemas import ErrorBody, Job, JobDetail, Problem, Retried, RetryBody, SubmitBody, Submitted
+from corthex.api.schemas import (
+    CanceledJob,
+    ErrorBody,
+    Job,
+    JobDetail,
+    Problem,
+    Retried,
+    RetryBody,
+    SubmitBody,
+    Submitted,
+)
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
 from corthex.domain.jobs import JobStatus
@@ -201,8 +211,9 @@ async def retry(
     return {**(await state.engine.status(report.job_id)).to_dict(), "replayed": report.replayed}
 
 
-@router.post("/{job_id}/cancel", response_model=Job, responses={**ERRORS, **ENDED})
+@router.post("/{job_id}/cancel", response_model=CanceledJob, responses={**ERRORS, **ENDED})
 async def cancel(job_id: str, state: State) -> dict[str, Any]:
-    """Cancel: unsent requests are canceled, its batches stopped; results already in are kept.
-    A job that has ended already is left as it is (409)."""
+    """Cancel: no request of the job goes out any more, its batches are canceled at their
+    providers (shared with another job: its requests are dropped from them); results already in
+    are kept. `stopped` says what was stopped. A job that has ended already is left as it is (409)."""
     return (await state.engine.cancel(job_id)).to_dict()
