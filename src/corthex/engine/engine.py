@@ -541,7 +541,8 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         }
     error = None
     if row["error_type"] is not None:
-        error = {"type": row["error_type"], "message": row["error_message"]}
+        # `type` in one vocabulary for every provider (ErrorType), `code` the provider's own
+        error = {"type": row["error_type"], "code": row.get("error_code"), "message": row["error_message"]}
     return {
         "custom_id": row["custom_id"],
         "status": row["status"],

@@ -22,7 +22,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.capabilities import capabilities, family_name
 from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
@@ -40,6 +40,9 @@ from corthex.providers._common import (
     window_start,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.vocabulary import anthropic_error as result_error
+
+E = ErrorType
 
 NAME = ProviderName.ANTHROPIC.value
 #: The batch key rides on the first request's custom_id (`<wire id>__<key>`): Anthropic batches keep
@@ -160,12 +163,12 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
     if kind == "errored":
         return _errored(wire_id, result.get("error") or {})
     if kind == "canceled":
-        error = ResultError("batch_cancelled", "the batch was canceled before it ran", True)
+        error = ResultError(E.CANCELED, "the batch was canceled before it ran", True, code="canceled")
         return ProviderResult(wire_id, ResultStatus.CANCELED, error=error)
     if kind == "expired":
-        error = ResultError("batch_expired", "the batch expired before it ran", True)
+        error = ResultError(E.EXPIRED, "the batch expired before it ran", True, code="expired")
         return ProviderResult(wire_id, ResultStatus.EXPIRED, error=error)
-    error = ResultError("unknown_result", f"unknown result type {kind!r}", True)
+    error = ResultError(E.UNKNOWN, f"unknown result type {kind!r}", True, code=str(kind))
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -217,7 +220,7 @@ def _errored(wire_id: str, response: dict[str, Any]) -> ProviderResult:
     inner = response.get("error") or {}
     kind = inner.get("type") or "api_error"
     message = inner.get("message") or kind
-    error = ResultError(kind, message, kind in _RETRYABLE_ERROR_TYPES)
+    error = result_error(kind, message, kind in _RETRYABLE_ERROR_TYPES)
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -370,7 +373,7 @@ class AnthropicProvider(Provider):
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc
             message_text = redact(exc.api_message or exc.message)
-            error = ResultError(exc.type or f"http_{exc.status_code}", message_text)
+            error = result_error(exc.type or f"http_{exc.status_code}", message_text, status=exc.status_code)
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc
