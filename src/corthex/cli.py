@@ -383,14 +383,15 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
 
 def _batches_table(batches: list[Any]) -> Table:
     table = Table(title="batches")
-    for column in ("batch", "provider", "model", "status", "remote", "requests", "polls", "error"):
+    for column in ("batch", "provider", "model", "state", "raw status", "remote", "requests", "polls", "error"):
         table.add_column(column)
     for b in batches:
         table.add_row(
             b.id,
             b.provider.value,
             b.model or "(mixed)",
-            b.raw_status or b.status.value,
+            (b.state or b.status).value,
+            b.raw_status or "",
             b.remote.remote_id if b.remote else "",
             str(b.request_count),
             str(b.poll_count),

@@ -57,7 +57,11 @@ async def test_a_canceled_batch_reads_canceled_on_every_provider(providers, emul
     emulator.state.add_fault(Fault(provider.value, "create", "never_end", times=1))
     ref = await adapter.submit(f"vocab-cancel-{provider}", ONE_MODEL.get(provider), items(provider, 3))
     running = await adapter.poll(ref)
-    assert batch_state(provider, running.raw_status) in (BatchState.QUEUED, BatchState.VALIDATING, BatchState.IN_PROGRESS)
+    assert batch_state(provider, running.raw_status) in (
+        BatchState.QUEUED,
+        BatchState.VALIDATING,
+        BatchState.IN_PROGRESS,
+    )
     await adapter.cancel(ref)
     status = await wait_ended(adapter, ref)
     assert batch_state(provider, status.raw_status, status.ended_as) is BatchState.CANCELED, status.raw_status

@@ -82,7 +82,9 @@ def missing_row(
         kind, default = _MISSING[ended_as]
         return ProviderResult(wire_id, ended_as, error=ResultError(kind, batch_error or default, True))
     if batch_error:
-        return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError(ErrorType.BATCH_FAILED, batch_error, retryable))
+        return ProviderResult(
+            wire_id, ResultStatus.FAILED, error=ResultError(ErrorType.BATCH_FAILED, batch_error, retryable)
+        )
     return ProviderResult(
         wire_id,
         ResultStatus.FAILED,

@@ -43,6 +43,7 @@ from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
 from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
 from corthex.providers.base import Provider
+from corthex.providers.vocabulary import with_state
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
 
@@ -281,10 +282,10 @@ class Engine:
 
     async def batches(self, job_id: str | None = None, *, limit: int = 200) -> list[BatchRow]:
         """Provider batches, newest first; with `job_id`, those that carried that job's requests."""
-        return await self._store.list_batches(job_id=job_id, limit=limit)
+        return [with_state(b) for b in await self._store.list_batches(job_id=job_id, limit=limit)]
 
     async def batch(self, batch_id: str) -> BatchRow:
-        return await self._store.get_batch(batch_id)
+        return with_state(await self._store.get_batch(batch_id))
 
     async def result_rows(self, job_id: str) -> AsyncIterator[list[dict[str, Any]]]:
         """The job's results as stored (with their batch and token columns), a chunk at a time."""

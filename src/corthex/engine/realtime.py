@@ -15,7 +15,14 @@ from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
-from corthex.domain.results import ErrorType, FinalResult, ProviderResult, ResultError, ResultStatus, error_type_of_status
+from corthex.domain.results import (
+    ErrorType,
+    FinalResult,
+    ProviderResult,
+    ResultError,
+    ResultStatus,
+    error_type_of_status,
+)
 from corthex.engine.context import EngineContext
 from corthex.engine.keeper import held_off_loop
 from corthex.errors import ProviderError

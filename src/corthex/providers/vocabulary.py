@@ -8,10 +8,12 @@ here, so the same fault reads the same on every provider, its raw code kept in `
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from corthex.domain.batches import BatchState, ended_state
+from corthex.domain.batches import BatchState, ended_state, shown_state
+from corthex.domain.records import BatchRow
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import ErrorType, ResultError, error_type_from, error_type_of_status
 
@@ -207,3 +209,10 @@ def batch_state(provider: ProviderName, raw: str | None, ended_as: str | None = 
     nothing yet, or a word no table knows (shown raw)."""
     mapping = _BATCH_STATES.get(provider)
     return mapping(raw, ended_as) if raw is not None and mapping is not None else None
+
+
+def with_state(row: BatchRow) -> BatchRow:
+    """The batch with its `state` in the neutral vocabulary (what we know where the provider has
+    said nothing yet: `shown_state`)."""
+    said = batch_state(row.provider, row.raw_status, row.ended_as)
+    return dataclasses.replace(row, state=shown_state(row.status, said, given_up=row.given_up))
