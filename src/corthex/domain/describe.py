@@ -61,14 +61,21 @@ def _item(event: ChainItem, org: Org | None) -> str:
     return f"   {mark} {name} ({event.model}){f': {event.error}' if event.error else ''}"
 
 
-def agent_name(org: Org | None, agent_id: str) -> str:
-    """An agent's display name in the org (its id when there is no org or no such agent)."""
+def agent_name(org: Org | None, name: str) -> str:
+    """A step request's agent by its display name in the org: `name` is an agent id (specialists),
+    a department id (its manager: delegate, synthesize) or "summary" (the chief of staff); the
+    name itself when there is no org or the org has no such one."""
     if org is None:
-        return agent_id
+        return name
+    department = org.chief_of_staff if name == "summary" else name
     try:
-        return org.agent(agent_id).name
+        return org.agent(name).name
     except LookupError:
-        return agent_id
+        pass
+    try:
+        return org.department(department).manager.name
+    except LookupError:
+        return name
 
 
 def requests_text(lang: str, n: int) -> str:
