@@ -43,7 +43,6 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
-from corthex.domain.wire_bytes import ascii_json_size, orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -58,12 +57,19 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import missing_key_error
 from corthex.providers.vocabulary import gemini_error_type as error_type
+from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
+    ROLES,
+    inline_bytes,
+    to_file_line,
+)
 
 E = ErrorType
 
@@ -82,8 +88,6 @@ INLINE_ENV = "CORTHEX_GEMINI_INLINE"
 #: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
 #: while a file is written, uploaded, downloaded and read line by line.
 INLINE_MAX_REQUESTS = 1000
-
-_ROLES = {"user": "user", "assistant": "model"}
 
 S = types.JobState
 # Every JobState member: (our state, what requests without a row become).
@@ -115,7 +119,7 @@ _CANCELLED_CODES = frozenset({1, 499})
 
 
 def contents(request: LLMRequest) -> list[types.Content]:
-    return [types.Content(role=_ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
+    return [types.Content(role=ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
 
 
 def generation_config(request: LLMRequest) -> types.GenerateContentConfig:
@@ -138,51 +142,6 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
         metadata={"key": item.wire_id},
         config=generation_config(item.request),
     )
-
-
-def to_file_line(item: WireItem) -> dict[str, Any]:
-    """A line of the input file: the REST (camelCase) GenerateContentRequest, sent as is."""
-    request = item.request
-    body: dict[str, Any] = {
-        "contents": [{"role": _ROLES[m.role], "parts": [{"text": m.content}]} for m in request.messages]
-    }
-    if request.system:
-        body["systemInstruction"] = {"parts": [{"text": request.system}]}
-    config = {
-        "temperature": request.temperature,
-        "maxOutputTokens": request.max_output_tokens,
-        "responseMimeType": "application/json" if request.json_schema is not None else None,
-        "responseJsonSchema": request.json_schema,
-    }
-    if config := {k: v for k, v in config.items() if v is not None}:
-        body["generationConfig"] = config
-    return {"key": item.wire_id, "request": body}
-
-
-def wire_size(item: WireItem) -> int:
-    """Bytes of the item's line in an input file (orjson, as `write_jsonl` writes it), newline
-    included: what batches are planned on (files take up to 2 GB)."""
-    return orjson_size(to_file_line(item)) + 1
-
-
-def inline_size(item: WireItem) -> int:
-    """Bytes of the item's entry in an inline create body, as google-genai writes it: `json.dumps`
-    with its defaults (`_api_client.py`), so each non-ASCII character costs 6 bytes; the SDK's entry
-    (`batches._InlinedRequest_to_mldev`) holds the file line's request, and `generationConfig`
-    always, empty or not (`to_wire` always passes a config)."""
-    line = to_file_line(item)
-    request = {"generationConfig": {}, **line["request"]}  # key order leaves the size unchanged
-    return ascii_json_size({"request": request, "metadata": {"key": line["key"]}}) + len(", ")
-
-
-def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
-    """The inline entries' bytes, or None once they reach `max_bytes` (counting stops there)."""
-    total = 0
-    for item in items:
-        total += inline_size(item)
-        if total >= max_bytes:
-            return None
-    return total
 
 
 # --- results --------------------------------------------------------------------------------
@@ -333,7 +292,7 @@ def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Cli
     """
     api_key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     if not api_key:
-        raise ProviderError(NAME, "configure", "no API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+        raise missing_key_error(ProviderName.GEMINI, "configure")
     options = http_options(
         base_url=os.environ.get("GOOGLE_GEMINI_BASE_URL") or None,
         api_version=api_version_from_env(),
@@ -363,8 +322,12 @@ def upload_error(exc: KeyError) -> ProviderError:
 
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, genai_errors.APIError) and isinstance(exc.code, int):
-        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc))
-    if isinstance(exc, TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        # a key that is not valid is answered 400 INVALID_ARGUMENT, reason API_KEY_INVALID
+        key_refused = "API_KEY_INVALID" in str(exc.details) or "API key not valid" in str(exc.message)
+        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc), key_refused=key_refused)
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, MALFORMED_ERRORS):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 

@@ -7,6 +7,7 @@ endpoint per file. Results come from two files, output and error, matched on `cu
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -19,7 +20,7 @@ from openai.types import Batch
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
-from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, unsent_temperature
+from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
@@ -31,8 +32,6 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
-from corthex.domain.structured import strict_form
-from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -46,19 +45,25 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import has_key, missing_key_error
 from corthex.providers.vocabulary import openai_error as result_error
 from corthex.providers.vocabulary import openai_error_type
+from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
+    chat_body,
+    responses_body,
+    to_wire,
+)
 
 E = ErrorType
 
 NAME = ProviderName.OPENAI.value
 KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
-SCHEMA_NAME = "output"  #: the name of the response format (^[a-zA-Z0-9_-]{1,64}$)
 
 _RUNNING = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
 _ENDED_AS = {
@@ -69,71 +74,6 @@ _ENDED_AS = {
 #: error-file codes of requests that never ran (the rest, e.g. request_timeout, are failures)
 _NOT_RUN = {"batch_expired": ResultStatus.EXPIRED, "batch_cancelled": ResultStatus.CANCELED}
 _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
-
-
-# --- requests -------------------------------------------------------------------------------
-
-
-def chat_body(request: LLMRequest) -> dict[str, Any]:
-    """The `/v1/chat/completions` body, for batch lines and realtime calls alike."""
-    messages = [{"role": "system", "content": request.system}] if request.system else []
-    messages += [{"role": m.role, "content": m.content} for m in request.messages]
-    body: dict[str, Any] = {"model": request.model, "messages": messages}
-    # GPT-5 and o-series refuse `max_tokens` (LESSONS W5); every chat model takes this one.
-    if request.max_output_tokens is not None:
-        body["max_completion_tokens"] = request.max_output_tokens
-    _add_temperature(body, request)
-    if request.json_schema is not None:
-        body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
-    return body
-
-
-def responses_body(request: LLMRequest) -> dict[str, Any]:
-    """The `/v1/responses` body: `instructions` for the system prompt, `input` for the turns,
-    `text.format` for a schema (flat: name, schema, strict beside `type`)."""
-    body: dict[str, Any] = {
-        "model": request.model,
-        "input": [{"role": m.role, "content": m.content} for m in request.messages],
-    }
-    if request.system:
-        body["instructions"] = request.system
-    if request.max_output_tokens is not None:
-        body["max_output_tokens"] = request.max_output_tokens
-    _add_temperature(body, request)
-    if request.json_schema is not None:
-        body["text"] = {"format": {"type": "json_schema", **_schema_format(request.json_schema)}}
-    return body
-
-
-def _add_temperature(body: dict[str, Any], request: LLMRequest) -> None:
-    # A model that refuses it is not sent it; submission warned the user (capabilities.py).
-    if request.temperature is not None and not unsent_temperature(request):
-        body["temperature"] = request.temperature
-
-
-def _schema_format(schema: dict[str, Any]) -> dict[str, Any]:
-    form = strict_form(schema)
-    return {"name": SCHEMA_NAME, "schema": form.schema, "strict": form.strict}
-
-
-def request_body(request: LLMRequest, endpoint: OpenAIEndpoint) -> dict[str, Any]:
-    return responses_body(request) if endpoint is OpenAIEndpoint.RESPONSES else chat_body(request)
-
-
-def to_wire(item: WireItem, endpoint: OpenAIEndpoint | None = None) -> dict[str, Any]:
-    """One line of the batch input file (every line of a file has the file's endpoint)."""
-    endpoint = endpoint or openai_endpoint(item.request.model)
-    return {
-        "custom_id": item.wire_id,
-        "method": "POST",
-        "url": endpoint.value,
-        "body": request_body(item.request, endpoint),
-    }
-
-
-def wire_size(item: WireItem) -> int:
-    """Bytes of the item's line in the input file (orjson, as `write_jsonl` writes it), newline included."""
-    return orjson_size(to_wire(item)) + 1
 
 
 # --- results --------------------------------------------------------------------------------
@@ -314,8 +254,9 @@ _CATCH: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS, *M
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
         return status_error(NAME, op, exc.status_code, exc.message)
-    transient = (openai.APIConnectionError, openai.APIResponseValidationError)
-    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, (openai.APIResponseValidationError, *MALFORMED_ERRORS)):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -348,6 +289,8 @@ class OpenAIProvider(Provider):
     @property
     def _sdk(self) -> openai.AsyncOpenAI:
         if self._client is None:
+            if not has_key(ProviderName.OPENAI, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(ProviderName.OPENAI, "configure")
             self._client = openai.AsyncOpenAI(max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 

@@ -1,7 +1,7 @@
 """each failed result keeps the provider's own error code beside the neutral type
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 
 The same fault read `invalid_request_error` on two providers and `code_400` on Gemini (issue 16).
 `error_type` now holds one vocabulary for every provider (`ErrorType`); the provider's raw code
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 
 
 def upgrade() -> None:
