@@ -620,7 +620,7 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
 
 def _batches_table(batches: list[BatchRow], shares: dict[str, tuple[int, int]]) -> Table:
     table = Table(title="batches")
-    for column in ("batch", "provider", "model", "status", "remote", "requests", "polls", "error"):
+    for column in ("batch", "provider", "model", "state", "raw status", "remote", "requests", "polls", "error"):
         table.add_column(column)
     for b in batches:
         mine, others = shares.get(b.id, (b.request_count, 0))
@@ -628,7 +628,8 @@ def _batches_table(batches: list[BatchRow], shares: dict[str, tuple[int, int]]) 
             b.id,
             b.provider.value,
             b.model or "(mixed)",
-            b.raw_status or b.status.value,
+            (b.state or b.status).value,
+            b.raw_status or "",
             b.remote.remote_id if b.remote else "",
             _batch_requests(b.request_count, mine, others),
             str(b.poll_count),

@@ -49,6 +49,8 @@ async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) ->
     assert job_id in [j["id"] for j in listed]
     batches = (await client.get("/batches", params={"job_id": job_id})).json()
     assert len(batches) == 3 and all(b["status"] == "collected" and b["remote_id"] for b in batches)
+    # one vocabulary for every provider, the provider's own word beside it (issue 16 item 5)
+    assert {b["state"] for b in batches} == {"completed"} and len({b["raw_status"] for b in batches}) == 3
     one = await client.get(f"/batches/{batches[0]['id']}")
     assert one.status_code == 200 and one.json()["id"] == batches[0]["id"]
 

@@ -123,8 +123,13 @@ class Batch(BaseModel):
     id: str
     provider: str
     model: str | None
-    status: str
-    raw_status: str | None
+    status: str = Field(description="our own bookkeeping: intent, submitted, ended, collected or abandoned")
+    state: str | None = Field(
+        None,
+        description="where the batch stands, in one vocabulary for every provider: pending, queued, validating, "
+        "in_progress, finalizing, canceling, completed, failed, expired or canceled",
+    )
+    raw_status: str | None = Field(description="the provider's own word for its state (e.g. JOB_STATE_SUCCEEDED)")
     remote_id: str | None
     request_count: int
     done_count: int

@@ -157,6 +157,7 @@ class BatchEnded(Event):
     provider: str
     status: str | None  #: the provider's own word for how it ended
     error: str | None = None
+    state: str | None = None  #: how it ended in one vocabulary for every provider (`BatchState`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

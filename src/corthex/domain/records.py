@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.batches import BatchState, BatchStatus, RemoteRef
 from corthex.domain.chain import ChainStatus, JobState, Step
 from corthex.domain.requests import ProviderName
 
@@ -40,10 +40,14 @@ class BatchRow:
     error_retryable: bool
     #: we stopped waiting for it (`Store.give_up`): its results are not fetched, its requests expire
     given_up: bool = False
+    #: where it stands in one vocabulary for every provider (`raw_status` is the provider's word);
+    #: set by the engine from the provider's table (providers/vocabulary.py), None as stored
+    state: BatchState | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__slots__}
         data["provider"], data["status"] = self.provider.value, self.status.value
+        data["state"] = self.state.value if self.state is not None else None
         data["remote_id"] = self.remote.remote_id if self.remote else None
         del data["remote"]
         return data

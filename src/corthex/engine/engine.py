@@ -65,6 +65,7 @@ from corthex.errors import (
     UsageError,
 )
 from corthex.providers.base import Provider
+from corthex.providers.vocabulary import with_state
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
 
@@ -362,14 +363,14 @@ class Engine:
 
     async def batches(self, job_id: str | None = None, *, limit: int = 200) -> list[BatchRow]:
         """Provider batches, newest first; with `job_id`, those that carried that job's requests."""
-        return await self._store.list_batches(job_id=job_id, limit=limit)
+        return [with_state(b) for b in await self._store.list_batches(job_id=job_id, limit=limit)]
 
     async def batch_shares(self, job_id: str) -> dict[str, tuple[int, int]]:
         """For each batch of the job: (its requests in it, how many other jobs share it)."""
         return await self._store.batch_shares(job_id)
 
     async def batch(self, batch_id: str) -> BatchRow:
-        return await self._store.get_batch(batch_id)
+        return with_state(await self._store.get_batch(batch_id))
 
     async def result_rows(self, job_id: str) -> AsyncIterator[list[dict[str, Any]]]:
         """The job's results as stored (with their batch and token columns), a chunk at a time."""
@@ -645,7 +646,8 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         }
     error = None
     if row["error_type"] is not None:
-        error = {"type": row["error_type"], "message": row["error_message"]}
+        # `type` in one vocabulary for every provider (ErrorType), `code` the provider's own
+        error = {"type": row["error_type"], "code": row.get("error_code"), "message": row["error_message"]}
     return {
         "custom_id": row["custom_id"],
         "status": row["status"],

@@ -19,6 +19,7 @@ from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
+from corthex.providers.vocabulary import batch_state
 
 log = logging.getLogger(__name__)
 
@@ -259,9 +260,15 @@ async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float)
 
 async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
     await ctx.store.mark_ended(batch.id, status, now)
-    await ctx.bus.publish(
-        BatchEnded(batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error)
+    state = batch_state(batch.provider, status.raw_status, status.ended_as)
+    ended = BatchEnded(
+        batch_id=batch.id,
+        provider=batch.provider.value,
+        status=status.raw_status,
+        error=status.error,
+        state=state.value if state is not None else None,
     )
+    await ctx.bus.publish(ended)
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:

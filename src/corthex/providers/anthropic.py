@@ -21,7 +21,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -40,11 +40,14 @@ from corthex.providers._common import (
 )
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.setup import has_key, missing_key_error
+from corthex.providers.vocabulary import anthropic_error as result_error
 from corthex.providers.wire.anthropic import (  # re-exported: the adapter's request side
     KEY_SEP,
     params,
     request_body,
 )
+
+E = ErrorType
 
 NAME = ProviderName.ANTHROPIC.value
 _JSON = {"Content-Type": "application/json"}
@@ -70,12 +73,12 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
     if kind == "errored":
         return _errored(wire_id, result.get("error") or {})
     if kind == "canceled":
-        error = ResultError("batch_cancelled", "the batch was canceled before it ran", True)
+        error = ResultError(E.CANCELED, "the batch was canceled before it ran", True, code="canceled")
         return ProviderResult(wire_id, ResultStatus.CANCELED, error=error)
     if kind == "expired":
-        error = ResultError("batch_expired", "the batch expired before it ran", True)
+        error = ResultError(E.EXPIRED, "the batch expired before it ran", True, code="expired")
         return ProviderResult(wire_id, ResultStatus.EXPIRED, error=error)
-    error = ResultError("unknown_result", f"unknown result type {kind!r}", True)
+    error = ResultError(E.UNKNOWN, f"unknown result type {kind!r}", True, code=str(kind))
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -127,7 +130,7 @@ def _errored(wire_id: str, response: dict[str, Any]) -> ProviderResult:
     inner = response.get("error") or {}
     kind = inner.get("type") or "api_error"
     message = inner.get("message") or kind
-    error = ResultError(kind, message, kind in _RETRYABLE_ERROR_TYPES)
+    error = result_error(kind, message, kind in _RETRYABLE_ERROR_TYPES)
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -283,7 +286,7 @@ class AnthropicProvider(Provider):
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc
             message_text = redact(exc.api_message or exc.message)
-            error = ResultError(exc.type or f"http_{exc.status_code}", message_text)
+            error = result_error(exc.type or f"http_{exc.status_code}", message_text, status=exc.status_code)
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

@@ -35,6 +35,7 @@ from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
     UNKEYED,
+    ErrorType,
     FinishReason,
     ProviderResult,
     ResultError,
@@ -63,11 +64,14 @@ from corthex.providers._common import (
 )
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.setup import missing_key_error
+from corthex.providers.vocabulary import gemini_error_type as error_type
 from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
     ROLES,
     inline_bytes,
     to_file_line,
 )
+
+E = ErrorType
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,7 @@ STATES: dict[types.JobState, tuple[RemoteState, ResultStatus | None]] = {
     S.JOB_STATE_EXPIRED: (RemoteState.ENDED, ResultStatus.EXPIRED),
     S.JOB_STATE_FAILED: (RemoteState.FAILED, None),
 }
+
 
 # Errors worth another attempt, by google.rpc status name and code (DEADLINE_EXCEEDED=4,
 # RESOURCE_EXHAUSTED=8, ABORTED=10, INTERNAL=13, UNAVAILABLE=14), besides HTTP 408/409/429/5xx.
@@ -179,8 +184,8 @@ def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
 def _no_candidates(response: dict[str, Any]) -> ResultError:
     reason = (response.get("promptFeedback") or {}).get("blockReason")
     if reason:
-        return ResultError("content_filter", f"the prompt was blocked ({reason})")
-    return ResultError("empty_response", "the response has no candidates", True)
+        return ResultError(E.CONTENT_FILTER, f"the prompt was blocked ({reason})", code=str(reason))
+    return ResultError(E.NO_ANSWER, "the response has no candidates", True, code="empty_response")
 
 
 def usage_from(meta: dict[str, Any]) -> Usage:
@@ -209,8 +214,8 @@ def _errored(wire_id: str, error: dict[str, Any]) -> ProviderResult:
     kind = status or (f"code_{code}" if code is not None else "error")
     message = error.get("message") or kind
     if status == "CANCELLED" or code in _CANCELLED_CODES:  # the request was not run
-        return ProviderResult(wire_id, ResultStatus.CANCELED, error=ResultError("batch_cancelled", message, True))
-    result_error = ResultError(kind, message, is_retryable_error(code, status))
+        return ProviderResult(wire_id, ResultStatus.CANCELED, error=ResultError(E.CANCELED, message, True, code=kind))
+    result_error = ResultError(error_type(code, status), message, is_retryable_error(code, status), code=kind)
     return ProviderResult(wire_id, ResultStatus.FAILED, error=result_error)
 
 
@@ -486,7 +491,8 @@ class GeminiProvider(Provider):
         except genai_errors.APIError as exc:
             if not is_request_error(exc.code):
                 raise to_provider_error("complete", exc) from exc
-            error = ResultError(exc.status or f"http_{exc.code}", redact(exc.message or str(exc)))
+            raw = exc.status or f"http_{exc.code}"
+            error = ResultError(error_type(exc.code, exc.status), redact(exc.message or str(exc)), code=raw)
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

@@ -24,6 +24,7 @@ from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
+    ErrorType,
     FinishReason,
     ProviderResult,
     ResultError,
@@ -51,11 +52,15 @@ from corthex.providers._common import (
 )
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.setup import has_key, missing_key_error
+from corthex.providers.vocabulary import openai_error as result_error
+from corthex.providers.vocabulary import openai_error_type
 from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
     chat_body,
     responses_body,
     to_wire,
 )
+
+E = ErrorType
 
 NAME = ProviderName.OPENAI.value
 KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
@@ -97,7 +102,7 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     choices = body.get("choices") or []
     model, usage = body.get("model"), usage_from(body.get("usage") or {})
     if not choices:
-        error = ResultError("malformed_response", "completion without choices", True)
+        error = ResultError(E.NO_ANSWER, "completion without choices", True, code="malformed_response")
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
     choice = choices[0]
     message = choice.get("message") or {}
@@ -126,12 +131,12 @@ def from_response(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     text, refusal = _output_text(body.get("output") or [])
     if body.get("status") == "failed":
         error = body.get("error") or {}
-        failure = ResultError(
+        failure = result_error(
             error.get("code") or "response_failed", error.get("message") or "the response failed", True
         )
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=failure)
     if refusal is not None and not text:
-        error = ResultError("refusal", refusal)
+        error = ResultError(E.REFUSAL, refusal)
         return ProviderResult(
             wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error, finish_reason=FinishReason.REFUSAL
         )
@@ -169,12 +174,12 @@ def _finish(body: dict[str, Any]) -> FinishReason:
 def _empty_error(finish: FinishReason) -> ResultError:
     if finish is FinishReason.LENGTH:
         return ResultError(
-            "max_output_tokens",
+            E.MAX_OUTPUT_TOKENS,
             "the output budget ran out before any answer (reasoning took it all): raise max_output_tokens",
         )
     if finish is FinishReason.CONTENT_FILTER:
-        return ResultError("content_filter", "a safety system stopped the answer")
-    return ResultError("incomplete", "the response ended incomplete with no answer", True)
+        return ResultError(E.CONTENT_FILTER, "a safety system stopped the answer")
+    return ResultError(E.NO_ANSWER, "the response ended incomplete with no answer", True, code="incomplete")
 
 
 def responses_usage_from(usage: dict[str, Any]) -> Usage:
@@ -204,7 +209,8 @@ def _http_error_row(wire_id: str, status: Any, body: dict[str, Any]) -> Provider
     kind = error.get("type") or error.get("code") or f"http_{status}"
     retryable = retryable_status_code(status) if isinstance(status, int) else True
     message = error.get("message") or f"status {status}"
-    return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError(kind, message, retryable))
+    failure = ResultError(openai_error_type(error, status), message, retryable, code=kind)
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=failure)
 
 
 def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
@@ -213,7 +219,7 @@ def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
     message = error.get("message") or code
     status = _NOT_RUN.get(code, ResultStatus.FAILED)
     retryable = status is not ResultStatus.FAILED or code == "request_timeout"
-    return ProviderResult(wire_id, status, error=ResultError(code, message, retryable))
+    return ProviderResult(wire_id, status, error=result_error(code, message, retryable))
 
 
 # --- batch status ---------------------------------------------------------------------------
@@ -376,7 +382,8 @@ class OpenAIProvider(Provider):
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc
-            error = ResultError(exc.type or f"http_{exc.status_code}", _api_message(exc))
+            kind = openai_error_type({"code": exc.code, "type": exc.type}, exc.status_code)
+            error = ResultError(kind, _api_message(exc), code=exc.type or f"http_{exc.status_code}")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

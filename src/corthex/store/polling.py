@@ -213,7 +213,7 @@ GIVEN_UP = "given_up"
 def batch_from_row(row: Row[Any]) -> BatchRow:
     m = row._mapping
     remote = RemoteRef.from_dict(orjson.loads(m["remote"])) if m["remote"] else None
-    skipped = ("provider", "status", "remote", "given_up")
+    skipped = ("provider", "status", "remote", "given_up", "state")
     fields = {k: m[k] for k in BatchRow.__slots__ if k not in skipped}
     return BatchRow(
         provider=ProviderName(m["provider"]),

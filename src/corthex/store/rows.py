@@ -54,6 +54,7 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "finish_reason": None,
         "reasoning_tokens": None,
         "parsed": None,
+        "error_code": None,
     }
 
 

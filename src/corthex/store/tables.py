@@ -93,6 +93,7 @@ results = Table(
     Column("finish_reason", String(16)),  # stop | length | content_filter | refusal | tool_calls | other
     Column("reasoning_tokens", Integer),  # part of output_tokens
     Column("parsed", Text),  # the structured answer as JSON, when the request had a schema
+    Column("error_code", Text),  # the provider's own code; error_type is the neutral one (ErrorType)
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )

@@ -48,9 +48,10 @@ CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         {"batch_id": "b1", "provider": "openai", "done": 3, "failed": 1, "total": 10},
     ),
     (
-        ev.BatchEnded(batch_id="b1", provider="openai", status="completed", error=None),
+        ev.BatchEnded(batch_id="b1", provider="openai", status="cancelled", error=None, state="canceled"),
         "batch.ended",
-        {"batch_id": "b1", "provider": "openai", "status": "completed", "error": None},
+        # `status` the provider's word, `state` the same in one vocabulary (issue 16 item 5)
+        {"batch_id": "b1", "provider": "openai", "status": "cancelled", "error": None, "state": "canceled"},
     ),
     (
         ev.BatchCollected(batch_id="b1", provider="realtime", results=4, retried=0),
