@@ -96,7 +96,7 @@ class ChainRunner:
         rerun_of: str | None = None,
     ) -> ChainRow:
         """Route the command (keywords first, else a classify step) and submit the first step."""
-        command = _checked(command)
+        command = checked_command(command)
         short = uuid.uuid4().hex[:12]
         chain_id = "ch_" + short
         departments, step, method, detail = self._route(command, broadcast)
@@ -382,7 +382,8 @@ def _plan(chain: ChainRow) -> ChainPlan:
     return ChainPlan(chain.command, chain.departments, chain.broadcast)
 
 
-def _checked(command: str) -> str:
+def checked_command(command: str) -> str:
+    """The command as a chain keeps it (stripped), or UsageError naming what is wrong."""
     command = command.strip()
     if not command:
         raise UsageError("the command is empty")

@@ -37,7 +37,7 @@ from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
 from corthex.engine.cancel import cancel_job
-from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
+from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery, checked_command
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
@@ -453,6 +453,7 @@ class Engine:
         """Start a delegation chain; its first step is submitted before this returns.
 
         :raises SetupError: a provider the org's agents use is not set up (nothing stored)."""
+        checked_command(command)  # the command's own fault is said first, whatever the setup
         await self._check_setup(org_needs(self.org))
         return await self.chains.start(
             command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
