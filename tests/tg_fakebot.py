@@ -81,9 +81,11 @@ def parse_html(text: str) -> tuple[str | None, str]:
 @dataclass
 class Sent:
     chat_id: int
-    text: str  # as sent (HTML)
+    text: str  # as sent (HTML); after an edit, as edited
     parse_mode: str | None
     visible: str  # as the user sees it
+    message_id: int = 0
+    edits: int = 0  # how many times editMessageText replaced it
 
 
 class FakeBotApi:
@@ -93,6 +95,7 @@ class FakeBotApi:
         self.sent: list[Sent] = []
         self.calls: list[str] = []  # every method called, in order
         self.commands: list[dict[str, Any]] = []
+        self.edits: list[tuple[int, int]] = []  # (chat, message id) of every editMessageText, in order
         self.fail_chats: set[int] = set()  # sendMessage to these answers 400 "chat not found"
         self.flood: list[float] = []  # the next sendMessages answer 429 "retry after" these seconds
         self._updates: list[dict[str, Any]] = []
@@ -135,8 +138,9 @@ class FakeBotApi:
 
     # -- test side --------------------------------------------------------------------------------
 
-    def message(self, chat_id: int, text: str) -> int:
-        """Queue a text message from `chat_id` (a private chat); commands get their entity."""
+    def message(self, chat_id: int, text: str, language_code: str | None = None) -> int:
+        """Queue a text message from `chat_id` (a private chat); commands get their entity; the
+        sender's `language_code` (their Telegram app's language) when given."""
         with self._lock:
             update_id, message_id = self._next_update, self._next_message
             self._next_update += 1
@@ -148,6 +152,8 @@ class FakeBotApi:
                 "from": {"id": chat_id, "is_bot": False, "first_name": "CEO"},
                 "text": text,
             }
+            if language_code is not None:
+                message["from"]["language_code"] = language_code
             command = re.match(r"/[A-Za-z0-9_]{1,32}(@\w+)?", text)  # Telegram marks only ASCII commands
             if command:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
@@ -205,13 +211,9 @@ class FakeBotApi:
     async def _api_sendMessage(self, params: dict[str, Any]) -> JSONResponse:  # noqa: N802
         chat_id, text = int(params["chat_id"]), str(params.get("text", ""))
         parse_mode = params.get("parse_mode")
-        error, visible = parse_html(text) if parse_mode == "HTML" else (None, text)
+        error, visible = _checked(text, parse_mode)
         if error:
             return _error(400, error)
-        if not visible.strip():
-            return _error(400, "Bad Request: message text is empty")
-        if utf16_len(visible) > 4096:
-            return _error(400, "Bad Request: message is too long")
         if chat_id in self.fail_chats:
             return _error(400, "Bad Request: chat not found")
         with self._lock:
@@ -229,11 +231,38 @@ class FakeBotApi:
         with self._lock:
             message_id = self._next_message
             self._next_message += 1
-            self.sent.append(Sent(chat_id, text, parse_mode, visible))
+            self.sent.append(Sent(chat_id, text, parse_mode, visible, message_id))
         return _ok(
             {
                 "message_id": message_id,
                 "date": int(time.time()),
+                "from": BOT_USER,
+                "chat": {"id": chat_id, "type": "private", "first_name": "CEO"},
+                "text": visible,
+            }
+        )
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> JSONResponse:  # noqa: N802
+        """As Telegram: only the bot's own message in that chat, valid HTML, and a changed text."""
+        chat_id, message_id, text = int(params["chat_id"]), int(params["message_id"]), str(params.get("text", ""))
+        parse_mode = params.get("parse_mode")
+        error, visible = _checked(text, parse_mode)
+        if error:
+            return _error(400, error)
+        with self._lock:
+            found = [s for s in self.sent if s.chat_id == chat_id and s.message_id == message_id]
+            if not found:
+                return _error(400, "Bad Request: message to edit not found")
+            if found[0].text == text:
+                return _error(400, "Bad Request: message is not modified")
+            found[0].text, found[0].visible, found[0].parse_mode = text, visible, parse_mode
+            found[0].edits += 1
+            self.edits.append((chat_id, message_id))
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "edit_date": int(time.time()),
                 "from": BOT_USER,
                 "chat": {"id": chat_id, "type": "private", "first_name": "CEO"},
                 "text": visible,
@@ -257,6 +286,18 @@ class FakeBotApi:
 
     async def _api_logOut(self, params: dict[str, Any]) -> JSONResponse:  # noqa: N802
         return _ok(True)
+
+
+def _checked(text: str, parse_mode: Any) -> tuple[str | None, str]:
+    """(error or None, visible text) of a message's text as Telegram checks it."""
+    error, visible = parse_html(text) if parse_mode == "HTML" else (None, text)
+    if error:
+        return error, ""
+    if not visible.strip():
+        return "Bad Request: message text is empty", ""
+    if utf16_len(visible) > 4096:
+        return "Bad Request: message is too long", ""
+    return None, visible
 
 
 def _ok(result: Any) -> JSONResponse:

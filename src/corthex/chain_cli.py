@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
@@ -14,6 +16,7 @@ from rich.table import Table
 from corthex.domain.describe import describe
 from corthex.domain.events import Event
 from corthex.engine.engine import ChainRow, Engine
+from corthex.errors import JobFinished
 
 Op = Callable[[Engine], Awaitable[Any]]
 
@@ -51,9 +54,41 @@ async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> No
     )
 
 
-def list_chains(console: Console) -> Op:
+def cancel_chain(console: Console, chain_id: str) -> Op:
+    async def go(engine: Engine) -> None:
+        try:
+            stopped = await engine.cancel_chain(chain_id)
+        except JobFinished as exc:  # not a failure: the chain has ended as it is
+            console.print(str(exc), highlight=False)
+            return
+        console.print(stopped.message(), highlight=False)
+        console.print(f"its report (what it had): corthex chain show {chain_id}", highlight=False)
+
+    return go
+
+
+def rerun_chain(console: Console, chain_id: str) -> Op:
+    async def go(engine: Engine) -> None:
+        chain = await engine.rerun_chain(chain_id, origin="cli")
+        await engine.step()
+        console.print(
+            f"chain {chain.id} started (runs {chain_id} again); follow it with: corthex chain show {chain.id}",
+            highlight=False,
+        )
+
+    return go
+
+
+def list_chains(console: Console, *, as_json: bool = False) -> Op:
     async def go(engine: Engine) -> None:
         await engine.step()
+        if as_json:
+            chains = await engine.list_chains()
+            costs = await engine.chain_costs([c.id for c in chains])
+            rows = [{**c.to_dict(), "cost_usd": round(costs.get(c.id, (0.0, 0.0))[0], 8)} for c in chains]
+            sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+            sys.stdout.flush()
+            return
         table = Table(title="chains")
         for column in ("chain", "status", "step", "mode", "departments", "route", "cost $", "command"):
             table.add_column(column)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from corthex.domain.polling import PollPolicy, RetryPolicy
 from corthex.domain.pricing import ModelPrice
 from corthex.errors import UsageError
+from corthex.i18n import LANGUAGES
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     #: JSON {"model": {"input": 1.25, "output": 10, "cache_read": 0.125}} in USD per million tokens
     model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     timezone: str = "Asia/Seoul"  #: where the budget's day starts and ends
+    #: CORTHEX_LANGUAGE: what the bot speaks, ko or en; unset: Korean in Asia/Seoul, else the
+    #: Telegram user's language, else English (corthex.i18n.choose_language)
+    language: str | None = None
     api_token: str | None = None  #: CORTHEX_API_TOKEN: required by the REST API and WebSocket when set
 
     # Telegram: the variables keep their own names (no CORTHEX_ prefix), as DESIGN.md §7 lists them.
@@ -69,6 +73,15 @@ class Settings(BaseSettings):
         except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
             raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Asia/Seoul or UTC") from None
         return name
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().lower() not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r}: give one of {', '.join(LANGUAGES)}")
+        return value.strip().lower()
 
     def creation_seconds(self) -> float:
         """`creation_window`, or what an upload (with its retries) and a create can take, and

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from corthex.domain.jobs import JobSummary
+from corthex.domain.jobs import JobSummary, ProviderCounts
 
 
 class JobProgress:
@@ -40,42 +40,28 @@ class JobProgress:
             if provider not in self._tasks:
                 self._tasks[provider] = self._progress.add_task(provider, total=counts.requests, note="")
             note = f"[red]{counts.failed} failed[/red]" if counts.failed else ""
+            note += f" [dim]{counts.canceled} canceled[/dim]" if counts.canceled else ""
             note += f" [yellow]{counts.cut} cut[/yellow]" if counts.cut else ""
             self._progress.update(self._tasks[provider], completed=counts.finished, note=note)
 
 
+SUMMARY_COLUMNS = ("provider", "requests", "succeeded", "failed", "canceled", "in tok", "out tok", "cost $", "saving $")
+
+
 def summary_table(summary: JobSummary) -> Table:
-    """Per provider: requests, succeeded, failed, tokens, cost and the batch saving."""
+    """Per provider: requests, succeeded, failed, canceled (when some are), tokens, cost and the
+    batch saving."""
     # no vertical rules and short headers: the table fits an 80-column terminal or a CI log whole
     title = f"job {summary.id} — {summary.status.value}"
     table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
-    for column in ("provider", "requests", "succeeded", "failed", "in tok", "out tok", "cost $", "saving $"):
-        table.add_column(column, justify="right" if column != "provider" else "left", no_wrap=True)
     rows = sorted(summary.by_provider.items())
-    for provider, c in rows:
-        cost = _usd(c.cost_usd) + (" *" if c.unpriced else "")
-        table.add_row(
-            provider,
-            str(c.requests),
-            str(c.succeeded),
-            str(c.failed),
-            f"{c.input_tokens:,}",
-            f"{c.output_tokens:,}",
-            cost,
-            _usd(c.saving_usd),
-        )
     totals = [c for _, c in rows]
-    table.add_row(
-        "total",
-        str(sum(c.requests for c in totals)),
-        str(sum(c.succeeded for c in totals)),
-        str(sum(c.failed for c in totals)),
-        f"{sum(c.input_tokens for c in totals):,}",
-        f"{sum(c.output_tokens for c in totals):,}",
-        _usd(sum(c.cost_usd for c in totals)),
-        _usd(sum(c.saving_usd for c in totals)),
-        style="bold",
-    )
+    shown = [column for column in SUMMARY_COLUMNS if column != "canceled" or summary.canceled]
+    for column in shown:
+        table.add_column(column, justify="right" if column != "provider" else "left", no_wrap=True)
+    for provider, c in rows:
+        table.add_row(*_cells(provider, [c], shown))
+    table.add_row(*_cells("total", totals, shown), style="bold")
     notes = []
     if any(c.unpriced for c in totals):
         notes.append("* some models have no known price: their cost is left out")
@@ -84,6 +70,23 @@ def summary_table(summary: JobSummary) -> Table:
         notes.append(f"{cut} answers cut at max_output_tokens ({per}): raise it for those requests")
     table.caption = "\n".join(notes) or None
     return table
+
+
+def _cells(name: str, counts: list[ProviderCounts], shown: list[str]) -> list[str]:
+    """One row of the summary: `counts` summed, in the columns shown."""
+    unpriced = " *" if len(counts) == 1 and counts[0].unpriced else ""
+    cells = {
+        "provider": name,
+        "requests": str(sum(c.requests for c in counts)),
+        "succeeded": str(sum(c.succeeded for c in counts)),
+        "failed": str(sum(c.failed for c in counts)),
+        "canceled": str(sum(c.canceled for c in counts)),
+        "in tok": f"{sum(c.input_tokens for c in counts):,}",
+        "out tok": f"{sum(c.output_tokens for c in counts):,}",
+        "cost $": _usd(sum(c.cost_usd for c in counts)) + unpriced,
+        "saving $": _usd(sum(c.saving_usd for c in counts)),
+    }
+    return [cells[column] for column in shown]
 
 
 def _usd(amount: float) -> str:

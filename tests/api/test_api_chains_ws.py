@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from api_helpers import MIXED, job_done, receive, receive_until, send, ws_open
 
+from corthex.emulator import EmulatorServer
 from corthex.testing import ServeProcess, wait_until
 
 COMMAND = "Analyse Samsung Electronics' stock outlook for next quarter"
@@ -138,3 +139,30 @@ async def test_a_realtime_broadcast_chain_answers_at_once_and_runs_in_the_backgr
     assert chain["status"] == "completed" and chain["realtime"] is True
     assert chain["report"].startswith("# All-department report")
     assert chain["saving_usd"] == 0  # realtime pays the full price
+
+
+async def test_a_chain_is_canceled_and_run_again_over_rest(
+    client: httpx.AsyncClient, server: ServeProcess, emulator: EmulatorServer
+) -> None:
+    emulator.state.config.speed = 100.0  # its batches run for a minute: the cancel finds them running
+    try:
+        chain_id = (await client.post("/chains", json={"command": COMMAND})).json()["id"]
+        canceled = await client.post(f"/chains/{chain_id}/cancel")
+    finally:
+        emulator.state.config.speed = 0.05
+    assert canceled.status_code == 200, canceled.text
+    body = canceled.json()
+    assert body["status"] == "canceled" and "Canceled by request" in body["report"]
+    assert body["stopped"]["message"].startswith(f"chain {chain_id} canceled: ")
+    assert body["stopped"]["jobs"] <= 1 and body["stopped"]["canceled"] >= 0
+    again = await client.post(f"/chains/{chain_id}/cancel")
+    assert again.status_code == 409 and "already canceled" in again.json()["detail"]
+    assert (await client.post("/chains/ch_000000000000/cancel")).status_code == 404
+
+    rerun = await client.post(f"/chains/{chain_id}/rerun")
+    assert rerun.status_code == 202, rerun.text
+    new = rerun.json()
+    assert new["id"] != chain_id and new["rerun_of"] == chain_id and new["status"] == "running"
+    listed = {c["id"]: c for c in (await client.get("/chains")).json()}
+    assert listed[new["id"]]["rerun_of"] == chain_id and listed[chain_id]["status"] == "canceled"
+    assert (await client.post("/chains/ch_000000000000/rerun")).status_code == 404

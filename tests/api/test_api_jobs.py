@@ -49,6 +49,8 @@ async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) ->
     assert job_id in [j["id"] for j in listed]
     batches = (await client.get("/batches", params={"job_id": job_id})).json()
     assert len(batches) == 3 and all(b["status"] == "collected" and b["remote_id"] for b in batches)
+    # one vocabulary for every provider, the provider's own word beside it (issue 16 item 5)
+    assert {b["state"] for b in batches} == {"completed"} and len({b["raw_status"] for b in batches}) == 3
     one = await client.get(f"/batches/{batches[0]['id']}")
     assert one.status_code == 200 and one.json()["id"] == batches[0]["id"]
 
@@ -155,6 +157,17 @@ async def test_cancel_a_queued_job(client: httpx.AsyncClient) -> None:
     queued = (await client.post("/jobs", json={"requests": MIXED[:2], "queue": True})).json()
     canceled = await client.post(f"/jobs/{queued['job_id']}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    body = canceled.json()
+    assert (body["canceled"], body["failed"], body["finished"]) == (2, 0, 2)  # canceled apart from failed
+    assert body["stopped"] == {
+        "canceled": 2,
+        "already_done": 0,
+        "batches_canceled": 0,
+        "message": "2 canceled, 0 already done",
+    }
+    listed = next(j for j in (await client.get("/jobs")).json() if j["id"] == queued["job_id"])
+    assert listed["canceled"] == 2 and listed["failed"] == 0
+    assert sum(c["canceled"] for c in listed["by_provider"].values()) == 2
     lines = (await client.get(f"/jobs/{queued['job_id']}/results")).text.splitlines()
     assert [orjson.loads(line)["status"] for line in lines] == ["canceled", "canceled"]
     again = await client.post(f"/jobs/{queued['job_id']}/cancel")

@@ -79,7 +79,7 @@ async def test_row_errors(anthropic_provider, emulator):
     await wait_ended(anthropic_provider, ref)
     rows = await collect(anthropic_provider, ref)
     assert rows["w-bad"].status is ResultStatus.FAILED and not rows["w-bad"].retryable
-    assert rows["w-bad"].error.type == "invalid_request_error"
+    assert (rows["w-bad"].error.type, rows["w-bad"].error.code) == ("invalid_request", "invalid_request_error")
     assert any(r.status is ResultStatus.FAILED and r.retryable for r in rows.values())
     assert any(r.status is ResultStatus.SUCCEEDED for r in rows.values())
 

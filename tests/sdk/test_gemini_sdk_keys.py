@@ -102,7 +102,7 @@ async def test_error_rows_with_details_objects_are_read(gemini_client, tmp_path,
     status = await wait_ended(provider, ref)
     assert status.state is RemoteState.ENDED
     rows = await collect(provider, ref)
-    assert rows["w-bad"].status is ResultStatus.FAILED and rows["w-bad"].error.type == "INVALID_ARGUMENT"
+    assert rows["w-bad"].status is ResultStatus.FAILED and rows["w-bad"].error.type == "invalid_request"
     assert rows["w-1"].status is ResultStatus.SUCCEEDED
     if inline:  # what the SDK itself does with such a batch
         with pytest.raises(Exception, match="validation error"):

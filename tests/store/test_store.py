@@ -164,7 +164,8 @@ async def test_failed_creation_requeues_with_backoff_then_gives_up(store: SqlSto
 
 async def test_cancel_gives_unsent_requests_a_canceled_result(store: SqlStore) -> None:
     await add(store, "j6", 3, JobStatus.QUEUED)
-    assert await store.cancel_job("j6", time.time()) == []
+    done = await store.cancel_job("j6", time.time())
+    assert (done.canceled, done.already_done, done.batches) == (3, 0, ())
     await store.finish_jobs(time.time())
     summary = await store.get_job("j6")
-    assert summary.status is JobStatus.CANCELED and summary.failed == 3
+    assert summary.status is JobStatus.CANCELED and (summary.canceled, summary.failed) == (3, 0)

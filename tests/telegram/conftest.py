@@ -30,6 +30,7 @@ def settings_overrides(fake: FakeBotApi) -> dict[str, Any]:
         "telegram_bot_token": TOKEN,
         "telegram_chat_ids": f"{CHAT_A}, {CHAT_B}",
         "telegram_base_url": fake.base_url,
+        "language": "en",  # the tests of the Korean bot choose their own (test_tg_korean.py)
     }
 
 

@@ -23,6 +23,7 @@ async def test_serve_runs_the_bot_and_a_telegram_chain_shows_in_the_api(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_CHAT_IDS=str(CHAT_A),
         TELEGRAM_BASE_URL=fake.base_url,
+        CORTHEX_LANGUAGE="en",  # the time zone (Asia/Seoul) would make it Korean
     )
     await asyncio.to_thread(server.start)
     try:

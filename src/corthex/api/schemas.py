@@ -56,7 +56,8 @@ class Submitted(BaseModel):
 class ProviderCounts(BaseModel):
     requests: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length), succeeded or failed")
     input_tokens: int
     output_tokens: int
@@ -72,22 +73,63 @@ class Job(BaseModel):
     total: int
     finished: int
     succeeded: int
-    failed: int
+    failed: int = Field(description="failed or expired (never canceled: counted apart)")
+    canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
     batches: int
     created_at: float
     completed_at: float | None
     label: str | None
+    retry_of: str | None = Field(None, description="The job whose failed requests this one sends again")
     by_provider: dict[str, ProviderCounts]
+
+
+RetryStatus = Literal["failed", "expired", "canceled"]
+
+
+def _failed_and_expired() -> list[RetryStatus]:
+    return ["failed", "expired"]
+
+
+class RetryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[RetryStatus] = Field(
+        default_factory=_failed_and_expired,
+        min_length=1,
+        description="Which of the job's requests to send again, by the status of their result",
+    )
+
+
+class Retried(Job):
+    replayed: bool = Field(False, description="The Idempotency-Key was used before: this is the retry it created")
+
+
+class Stopped(BaseModel):
+    """What a cancel stopped."""
+
+    canceled: int = Field(description="requests canceled by this cancel (never sent, or their answers discarded)")
+    already_done: int = Field(description="requests that had ended before the cancel: their results are kept")
+    batches_canceled: int = Field(description="batches canceled at their provider")
+    message: str = Field(description='e.g. "4,998 canceled, 2 already done"')
+
+
+class CanceledJob(Job):
+    stopped: Stopped
 
 
 class Batch(BaseModel):
     id: str
     provider: str
     model: str | None
-    status: str
-    raw_status: str | None
+    status: str = Field(description="our own bookkeeping: intent, submitted, ended, collected or abandoned")
+    state: str | None = Field(
+        None,
+        description="where the batch stands, in one vocabulary for every provider: pending, queued, validating, "
+        "in_progress, finalizing, canceling, completed, failed, expired or canceled",
+    )
+    raw_status: str | None = Field(description="the provider's own word for its state (e.g. JOB_STATE_SUCCEEDED)")
     remote_id: str | None
     request_count: int
     done_count: int
@@ -100,6 +142,8 @@ class Batch(BaseModel):
     poll_failures: int
     ended_as: str | None
     error: str | None
+    job_requests: int | None = Field(None, description="How many of this job's requests the batch carries")
+    shared_with_jobs: int = Field(0, description="How many other jobs have requests in this batch")
 
 
 class JobDetail(Job):
@@ -173,6 +217,7 @@ class Chain(BaseModel):
     realtime_cost_usd: float
     saving_usd: float
     error: str | None
+    rerun_of: str | None = Field(None, description="the chain this one runs again (POST /chains/{id}/rerun)")
 
 
 class LadderStep(BaseModel):
@@ -192,6 +237,20 @@ class ChainStarted(BaseModel):
     step: str
     departments: list[str]
     route: str | None
+    rerun_of: str | None = None  #: set when the chain runs another one again
+
+
+class ChainStoppedCounts(BaseModel):
+    jobs: int = Field(description="step jobs canceled")
+    canceled: int = Field(description="requests canceled")
+    already_done: int = Field(description="requests that had ended before the cancel (in the report)")
+    message: str
+
+
+class ChainCanceled(ChainDetail):
+    """The chain after its cancel (status `canceled`, the report of what it had) and what stopped."""
+
+    stopped: ChainStoppedCounts
 
 
 # -- org, costs, archive ----------------------------------------------------------------------

@@ -27,6 +27,49 @@ class RemoteState(enum.StrEnum):
     FAILED = "failed"  #: the batch as a whole failed; no results
 
 
+class BatchState(enum.StrEnum):
+    """Where a batch stands, in one vocabulary for every provider (docs/providers.md, "One
+    vocabulary"); the provider's own word stays beside it as `raw_status`. Each adapter maps its
+    statuses here (`batch_state`); `shown_state` adds what only we know (not created yet, given up)."""
+
+    PENDING = "pending"  #: recorded, not yet created at the provider
+    QUEUED = "queued"  #: created, waiting to start
+    VALIDATING = "validating"  #: the provider is checking the input
+    IN_PROGRESS = "in_progress"
+    FINALIZING = "finalizing"  #: done running, results being written
+    CANCELING = "canceling"
+    COMPLETED = "completed"  #: ended normally (some requests may have failed)
+    FAILED = "failed"  #: the batch as a whole failed
+    EXPIRED = "expired"  #: its window ran out (the requests that had not run expired)
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (BatchState.COMPLETED, BatchState.FAILED, BatchState.EXPIRED, BatchState.CANCELED)
+
+
+#: how a batch that ended at its provider ended, from what the collection recorded (`ended_as`)
+_ENDED_STATE = {None: BatchState.COMPLETED, "expired": BatchState.EXPIRED, "canceled": BatchState.CANCELED}
+
+
+def ended_state(ended_as: str | None) -> BatchState:
+    """The state of a batch whose provider says only "ended" (Anthropic), from how it ended."""
+    return _ENDED_STATE.get(ended_as, BatchState.COMPLETED)
+
+
+def shown_state(status: BatchStatus, provider_state: BatchState | None, *, given_up: bool = False) -> BatchState:
+    """The state to show for a batch: the provider's (mapped by its adapter) once it has said
+    anything, else what we know: an intent is `pending`, a batch we gave up on `expired`, one
+    abandoned at creation `failed`, a created one not yet looked at `queued`."""
+    if given_up:
+        return BatchState.EXPIRED
+    if status is BatchStatus.ABANDONED and provider_state is None:
+        return BatchState.FAILED
+    if provider_state is not None:
+        return provider_state
+    return BatchState.PENDING if status is BatchStatus.INTENT else BatchState.QUEUED
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteRef:
     """How to find a batch at its provider; persisted as JSON."""

@@ -40,6 +40,7 @@ class ChainStatus(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"  #: report delivered
     STOPPED = "stopped"  #: stopped before the end (budget); what it had is kept
+    CANCELED = "canceled"  #: stopped by a person (`chain cancel`); what it had is delivered
     FAILED = "failed"
 
 

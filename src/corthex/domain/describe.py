@@ -6,52 +6,92 @@ from __future__ import annotations
 from corthex.domain.chain import who
 from corthex.domain.events import (
     BatchSubmitted,
+    ChainCanceled,
     ChainDone,
     ChainItem,
+    ChainRerun,
     ChainStarted,
     ChainStepDone,
     ChainStepSubmitted,
     Event,
 )
 from corthex.domain.org import Org
+from corthex.i18n import step_name, text
 
 COMMAND_EXCERPT = 80  #: characters of a chain's command in its start line
 AGENTS_EXCERPT = 120  #: characters of a step's agent list
 
 
-def describe(event: Event, org: Org | None = None) -> str | None:
+def describe(event: Event, org: Org | None = None, lang: str = "en") -> str | None:
     """The event in one line, or None for events not worth a line. With `org`, agents are shown
-    by their display names."""
+    by their display names; `lang` is a language of `corthex.i18n` (the CLI speaks English)."""
     if isinstance(event, ChainStarted):
-        return _started(event)
+        return _started(event, lang)
     if isinstance(event, ChainStepSubmitted):
-        agents = excerpt(", ".join(event.agents), AGENTS_EXCERPT)
-        return f"▶ {event.step}: {count(len(event.agents), 'request')} sent ({', '.join(event.models)}) — {agents}"
+        names = [agent_name(org, agent) for agent in event.agents]
+        agents = excerpt(", ".join(names), AGENTS_EXCERPT)
+        step, requests = step_name(lang, event.step), requests_text(lang, len(event.agents))
+        return text(lang, "progress.sent", step=step, requests=requests, models=", ".join(event.models), agents=agents)
     if isinstance(event, ChainStepDone):
-        chosen = f" → departments {', '.join(event.departments)}" if event.departments else ""
-        return f"✔ {event.step} done{chosen}; next: {event.next}"
+        chosen = text(lang, "progress.chosen", departments=", ".join(event.departments)) if event.departments else ""
+        step, after = step_name(lang, event.step), step_name(lang, event.next)
+        return text(lang, "progress.done", step=step, chosen=chosen, next=after)
     if isinstance(event, ChainItem):
         return _item(event, org)
     if isinstance(event, BatchSubmitted):
-        return f"  ⧗ {event.provider} batch {event.remote_id} ({count(event.requests, 'request')})"
+        requests = requests_text(lang, event.requests)
+        return text(lang, "progress.batch", provider=event.provider, remote_id=event.remote_id, requests=requests)
     if isinstance(event, ChainDone):
-        return f"chain {event.chain_id} {event.status}"
+        return text(lang, "progress.chain_done", chain_id=event.chain_id, status=event.status)
+    return _control(event)
+
+
+def _control(event: Event) -> str | None:
+    """A person's stop or rerun of a chain."""
+    if isinstance(event, ChainCanceled):
+        stopped = f"{event.canceled:,} canceled, {event.already_done:,} already done"
+        return f"⏹ chain {event.chain_id} canceled at {event.step}: {stopped}"
+    if isinstance(event, ChainRerun):
+        return f"↻ chain {event.chain_id} runs {event.rerun_of} again"
     return None
 
 
-def _started(event: ChainStarted) -> str:
-    mode = ("realtime" if event.realtime else "batch") + (" · broadcast" if event.broadcast else "")
-    route = "to be classified"
+def _started(event: ChainStarted, lang: str) -> str:
+    mode = text(lang, "mode.realtime" if event.realtime else "mode.batch")
+    mode += f" · {text(lang, 'mode.broadcast')}" if event.broadcast else ""
+    route = text(lang, "progress.route_pending")
     if event.route:
         route = f"{event.route} → {', '.join(event.departments)}" if event.departments else event.route
     command = excerpt(event.command, COMMAND_EXCERPT)
-    return f"chain {event.chain_id} started ({mode}), route {route}, first step {event.step}: “{command}”"
+    step = step_name(lang, event.step)
+    return text(lang, "progress.started", chain_id=event.chain_id, mode=mode, route=route, step=step, command=command)
 
 
 def _item(event: ChainItem, org: Org | None) -> str:
-    mark = "✔" if event.status == "succeeded" else "✘"
+    mark = {"succeeded": "✔", "canceled": "⊘"}.get(event.status, "✘")  # a cancel is no failure
     name = who(org, event.custom_id)[1] if org is not None else event.agent
     return f"   {mark} {name} ({event.model}){f': {event.error}' if event.error else ''}"
+
+
+def agent_name(org: Org | None, name: str) -> str:
+    """A step request's agent by its display name in the org: `name` is an agent id (specialists),
+    a department id (its manager: delegate, synthesize) or "summary" (the chief of staff); the
+    name itself when there is no org or the org has no such one."""
+    if org is None:
+        return name
+    department = org.chief_of_staff if name == "summary" else name
+    try:
+        return org.agent(name).name
+    except LookupError:
+        pass
+    try:
+        return org.department(department).manager.name
+    except LookupError:
+        return name
+
+
+def requests_text(lang: str, n: int) -> str:
+    return text(lang, "progress.request") if n == 1 else text(lang, "progress.requests", count=n)
 
 
 def excerpt(text: str, size: int) -> str:

@@ -83,6 +83,9 @@ class JobSubmitted(Event):
 class JobCanceled(Event):
     TYPE = "job.canceled"
     job_id: str
+    canceled: int = 0  #: requests the cancel stopped
+    already_done: int = 0  #: requests that had ended before it (kept)
+    batches: int = 0  #: batches canceled at their provider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +157,7 @@ class BatchEnded(Event):
     provider: str
     status: str | None  #: the provider's own word for how it ended
     error: str | None = None
+    state: str | None = None  #: how it ended in one vocabulary for every provider (`BatchState`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +238,28 @@ class ChainDone(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChainCanceled(Event):
+    """A person stopped the chain (`chain cancel`, `POST /chains/{id}/cancel`, Telegram `/cancel`):
+    its open jobs are canceled; its report (what it had) follows as `chain.done`."""
+
+    TYPE = "chain.canceled"
+    chain_id: str
+    step: str  #: the step it was at
+    jobs: int  #: step jobs canceled
+    canceled: int  #: requests canceled
+    already_done: int  #: requests that had ended before (kept in the report)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainRerun(Event):
+    """A chain was started again as a new one (`chain rerun`)."""
+
+    TYPE = "chain.rerun"
+    chain_id: str  #: the new chain
+    rerun_of: str  #: the chain it runs again
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChainReport(Event):
     """A finished chain's report, delivered once to the dashboard (api/events.py)."""
 
@@ -267,6 +293,8 @@ _BY_TYPE: dict[str, type[Event]] = {
         ChainStarted,
         ChainItem,
         ChainDone,
+        ChainCanceled,
+        ChainRerun,
         ChainReport,
     )
 }

@@ -8,7 +8,7 @@ out, a safety block and a refusal are failures, billed all the same.
 
 from __future__ import annotations
 
-from corthex.domain.results import FinishReason, ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.results import ErrorType, FinishReason, ProviderResult, ResultError, ResultStatus, Usage
 
 F = FinishReason
 
@@ -124,15 +124,15 @@ def _answer_error(
 ) -> ResultError | None:
     said = f" ({raw})" if raw is not None else ""
     if refusal or finish is F.REFUSAL:
-        return ResultError("refusal", refusal or f"the model declined to answer{said}")
+        return ResultError(ErrorType.REFUSAL, refusal or f"the model declined to answer{said}")
     if finish is F.CONTENT_FILTER:
-        return ResultError("content_filter", f"the provider's safety system blocked the answer{said}")
+        return ResultError(ErrorType.CONTENT_FILTER, f"the provider's safety system blocked the answer{said}")
     if text:
         return None
     if finish is F.LENGTH:
-        return ResultError("max_output_tokens", empty_budget_message(usage))
+        return ResultError(ErrorType.MAX_OUTPUT_TOKENS, empty_budget_message(usage))
     if finish is F.OTHER:
-        return ResultError("no_answer", f"the model stopped without an answer{said}", True)
+        return ResultError(ErrorType.NO_ANSWER, f"the model stopped without an answer{said}", True)
     return None
 
 

@@ -28,17 +28,18 @@ class RequestState(enum.StrEnum):
 class ProviderCounts:
     requests: int = 0
     succeeded: int = 0
-    failed: int = 0
+    failed: int = 0  #: failed or expired: never canceled ones (counted apart)
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
     realtime_cost_usd: float = 0.0
     unpriced: int = 0  #: results whose model has no known price
     cut: int = 0  #: answers the output budget cut (finish_reason `length`: cut text, or none at all)
+    canceled: int = 0  #: canceled by the user, or with a batch canceled at its provider (last: for positional uses)
 
     @property
     def finished(self) -> int:
-        return self.succeeded + self.failed
+        return self.succeeded + self.failed + self.canceled
 
     @property
     def saving_usd(self) -> float:
@@ -56,6 +57,7 @@ class JobSummary:
     label: str | None
     by_provider: dict[str, ProviderCounts] = field(default_factory=dict)
     batches: int = 0
+    retry_of: str | None = None  #: the job whose failed requests this one sends again
 
     @property
     def finished(self) -> int:
@@ -70,12 +72,21 @@ class JobSummary:
         return sum(c.failed for c in self.by_provider.values())
 
     @property
+    def canceled(self) -> int:
+        return sum(c.canceled for c in self.by_provider.values())
+
+    @property
     def cut(self) -> int:
         return sum(c.cut for c in self.by_provider.values())
 
     @property
     def cost_usd(self) -> float:
         return sum(c.cost_usd for c in self.by_provider.values())
+
+    @property
+    def all_succeeded(self) -> bool:
+        """Every request has its answer: nothing failed, expired or was canceled."""
+        return self.succeeded == self.total and self.status is not JobStatus.CANCELED
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,12 +97,14 @@ class JobSummary:
             "finished": self.finished,
             "succeeded": self.succeeded,
             "failed": self.failed,
+            "canceled": self.canceled,
             "cut": self.cut,
             "cost_usd": round(self.cost_usd, 8),
             "batches": self.batches,
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "label": self.label,
+            "retry_of": self.retry_of,
             "by_provider": {k: _counts_dict(v) for k, v in self.by_provider.items()},
         }
 
@@ -101,6 +114,7 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "requests": c.requests,
         "succeeded": c.succeeded,
         "failed": c.failed,
+        "canceled": c.canceled,
         "cut": c.cut,
         "input_tokens": c.input_tokens,
         "output_tokens": c.output_tokens,
@@ -108,6 +122,45 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "realtime_cost_usd": round(c.realtime_cost_usd, 8),
         "saving_usd": round(c.saving_usd, 8),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """What the store did on a cancel: every request of the job without a result got a
+    `canceled` one (queued, in a batch being created, or in a batch at its provider: whatever
+    comes back for it later is discarded); those with a result already keep it."""
+
+    canceled: int  #: requests canceled now
+    already_done: int  #: requests that had their result already (kept as they were)
+    batches: tuple[str, ...] = ()  #: open batches left with no live request: to cancel at their provider
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """A cancel as the user sees it: the job afterwards, and what the cancel stopped."""
+
+    job: JobSummary
+    canceled: int  #: requests canceled by this cancel
+    already_done: int  #: requests that had ended before it (their results are kept)
+    batches_canceled: int  #: batches canceled at their provider (none of their requests was still wanted)
+
+    def message(self) -> str:
+        """ "4,998 canceled, 2 already done" (and the batches stopped at their providers)."""
+        text = f"{self.canceled:,} canceled, {self.already_done:,} already done"
+        if self.batches_canceled:
+            text += f"; {self.batches_canceled} batch{'es' if self.batches_canceled != 1 else ''} stopped"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.job.to_dict(),
+            "stopped": {
+                "canceled": self.canceled,
+                "already_done": self.already_done,
+                "batches_canceled": self.batches_canceled,
+                "message": self.message(),
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 from corthex.domain.polling import RetryPolicy
 from corthex.domain.pricing import batch_cost, realtime_cost
 from corthex.domain.requests import ProviderName
-from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
+from corthex.domain.results import ErrorType, FinalResult, ProviderResult, ResultError, ResultStatus
 from corthex.domain.structured import check_answer
 
 
@@ -65,13 +65,13 @@ def structured(row: ProviderResult, schema: dict[str, Any] | None) -> tuple[Prov
     checked = check_answer(schema, row.content)
     if checked.ok:
         return row, checked.value
-    error = ResultError("invalid_output", checked.error or "the answer does not match the schema", True)
+    error = ResultError(ErrorType.INVALID_OUTPUT, checked.error or "the answer does not match the schema", True)
     return replace(row, status=ResultStatus.FAILED, error=error), None
 
 
 _MISSING = {
-    ResultStatus.EXPIRED: ("batch_expired", "the batch expired before this request ran"),
-    ResultStatus.CANCELED: ("batch_cancelled", "the batch was cancelled before this request ran"),
+    ResultStatus.EXPIRED: (ErrorType.EXPIRED, "the batch expired before this request ran"),
+    ResultStatus.CANCELED: (ErrorType.CANCELED, "the batch was cancelled before this request ran"),
 }
 
 
@@ -84,9 +84,11 @@ def missing_row(
         kind, default = _MISSING[ended_as]
         return ProviderResult(wire_id, ended_as, error=ResultError(kind, batch_error or default, True))
     if batch_error:
-        return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError("batch_failed", batch_error, retryable))
+        return ProviderResult(
+            wire_id, ResultStatus.FAILED, error=ResultError(ErrorType.BATCH_FAILED, batch_error, retryable)
+        )
     return ProviderResult(
         wire_id,
         ResultStatus.FAILED,
-        error=ResultError("missing_result", "the provider returned no result for this request", True),
+        error=ResultError(ErrorType.MISSING_RESULT, "the provider returned no result for this request", True),
     )

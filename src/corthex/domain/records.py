@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from corthex.domain.batches import BatchStatus, RemoteRef
+from corthex.domain.batches import BatchState, BatchStatus, RemoteRef
 from corthex.domain.chain import ChainStatus, JobState, Step
 from corthex.domain.requests import ProviderName
 
@@ -40,10 +40,14 @@ class BatchRow:
     error_retryable: bool
     #: we stopped waiting for it (`Store.give_up`): its results are not fetched, its requests expire
     given_up: bool = False
+    #: where it stands in one vocabulary for every provider (`raw_status` is the provider's word);
+    #: set by the engine from the provider's table (providers/vocabulary.py), None as stored
+    state: BatchState | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__slots__}
         data["provider"], data["status"] = self.provider.value, self.status.value
+        data["state"] = self.state.value if self.state is not None else None
         data["remote_id"] = self.remote.remote_id if self.remote else None
         del data["remote"]
         return data
@@ -67,12 +71,37 @@ class ChainRow:
     created_at: float
     updated_at: float
     completed_at: float | None
+    rerun_of: str | None = None  #: the chain this one runs again
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__slots__}
         data["status"], data["step"] = self.status.value, self.step.value
         data["departments"] = list(self.departments)
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStopped:
+    """A chain canceled by a person: the chain afterwards (its report delivered) and what stopped."""
+
+    chain: ChainRow
+    jobs: int  #: step jobs canceled
+    canceled: int  #: requests canceled
+    already_done: int  #: requests of those jobs that had ended before (their answers are in the report)
+
+    def message(self) -> str:
+        return f"chain {self.chain.id} canceled: {self.canceled:,} canceled, {self.already_done:,} already done"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.chain.to_dict(),
+            "stopped": {
+                "jobs": self.jobs,
+                "canceled": self.canceled,
+                "already_done": self.already_done,
+                "message": self.message(),
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)

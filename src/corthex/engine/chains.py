@@ -19,8 +19,10 @@ from corthex.domain import chain as logic
 from corthex.domain.chain import Action, ChainPlan, ChainStatus, Step, StepResults
 from corthex.domain.events import (
     BatchCollected,
+    ChainCanceled,
     ChainDone,
     ChainItem,
+    ChainRerun,
     ChainStarted,
     ChainStepDone,
     ChainStepSubmitted,
@@ -28,17 +30,18 @@ from corthex.domain.events import (
 )
 from corthex.domain.jobs import JobStatus
 from corthex.domain.org import Org
-from corthex.domain.records import ChainRow
+from corthex.domain.records import ChainRow, ChainStopped
 from corthex.domain.requests import LLMRequest
 from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import BudgetCheck
+from corthex.engine.cancel import cancel_job
 from corthex.engine.context import EngineContext
 from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
 from corthex.engine.realtime import run_realtime
 from corthex.engine.submission import NewJob, submit_job
-from corthex.errors import UsageError
+from corthex.errors import JobFinished, UsageError
 from corthex.store.base import Chains
 
 log = logging.getLogger(__name__)
@@ -90,9 +93,10 @@ class ChainRunner:
         realtime: bool = False,
         origin: str = "cli",
         origin_ref: str | None = None,
+        rerun_of: str | None = None,
     ) -> ChainRow:
         """Route the command (keywords first, else a classify step) and submit the first step."""
-        command = _checked(command)
+        command = checked_command(command)
         short = uuid.uuid4().hex[:12]
         chain_id = "ch_" + short
         departments, step, method, detail = self._route(command, broadcast)
@@ -109,6 +113,7 @@ class ChainRunner:
                 origin=origin,
                 origin_ref=origin_ref,
                 owed_to=[d.name for d in self.deliveries],  # whichever process finishes it
+                rerun_of=rerun_of,
             )
             await self.store.claim(chain_id, self.ctx.worker_id, clock.now(), self.ctx.settings.lease_seconds)
             chain = await self.store.get(chain_id)
@@ -222,6 +227,8 @@ class ChainRunner:
             notice = f"Stopped before the {step.value} step: {reason}. What the chain had is kept below."
             await self._deliver(chain, ChainStatus.STOPPED, notice=notice)
             return
+        if await self._canceled_meanwhile(chain.id, job_id):
+            return
         if chain.realtime:
             await run_realtime(self.ctx, job_id)
             await self.advance(chain.id)
@@ -264,6 +271,53 @@ class ChainRunner:
 
     async def _done(self, chain: ChainRow) -> dict[Step, StepResults]:
         return {s.step: await self.store.step_results(s.job_id) for s in await self.store.steps(chain.id)}
+
+    async def _canceled_meanwhile(self, chain_id: str, job_id: str) -> bool:
+        """A cancel of the chain that came while its step was being submitted may have missed the
+        step's job: cancel it here (one of the two sees it)."""
+        if (await self.store.get(chain_id)).status is not ChainStatus.CANCELED:
+            return False
+        with contextlib.suppress(JobFinished):
+            await cancel_job(self.ctx, job_id)
+        return True
+
+    # -- a person's control -------------------------------------------------------------------
+
+    async def cancel(self, chain_id: str) -> ChainStopped:
+        """Stop the chain: no step follows, its open jobs are canceled (their batches too), and
+        the report of what it has is delivered, marked canceled.
+
+        :raises NotFound: no such chain. :raises ChainFinished: it had ended (nothing changed)."""
+        await self.store.mark_canceled(chain_id)
+        jobs = canceled = already = 0
+        for job_id in await self.store.open_jobs(chain_id):
+            with contextlib.suppress(JobFinished):  # it ended meanwhile: kept as it is
+                outcome = await cancel_job(self.ctx, job_id)
+                jobs, canceled, already = jobs + 1, canceled + outcome.canceled, already + outcome.already_done
+        chain = await self.store.get(chain_id)
+        await self.ctx.bus.publish(
+            ChainCanceled(chain_id=chain_id, step=chain.step.value, jobs=jobs, canceled=canceled, already_done=already)
+        )
+        stopped = f"{canceled:,} requests canceled, {already:,} already done"
+        notice = f"Canceled by request at the {chain.step.value} step ({stopped}). What the chain had is kept below."
+        await self._deliver(chain, ChainStatus.CANCELED, notice=notice)
+        return ChainStopped(await self.store.get(chain_id), jobs, canceled, already)
+
+    async def rerun(self, chain_id: str, *, origin: str = "cli", origin_ref: str | None = None) -> ChainRow:
+        """Start the chain's command again as a new chain, linked to it (`rerun_of`).
+
+        :raises NotFound: no such chain."""
+        first = await self.store.get(chain_id)
+        again = await self.start(
+            first.command,
+            broadcast=first.broadcast,
+            realtime=first.realtime,
+            origin=origin,
+            origin_ref=origin_ref,
+            rerun_of=first.id,
+        )
+        await self.ctx.bus.publish(ChainRerun(chain_id=again.id, rerun_of=first.id))
+        return again
 
     # -- delivery -----------------------------------------------------------------------------
 
@@ -328,7 +382,8 @@ def _plan(chain: ChainRow) -> ChainPlan:
     return ChainPlan(chain.command, chain.departments, chain.broadcast)
 
 
-def _checked(command: str) -> str:
+def checked_command(command: str) -> str:
+    """The command as a chain keeps it (stripped), or UsageError naming what is wrong."""
     command = command.strip()
     if not command:
         raise UsageError("the command is empty")

@@ -19,6 +19,7 @@ from corthex.domain.limits import ProviderLimits
 from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
+from corthex.engine.cancel import stop_if_unwanted
 from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
@@ -127,6 +128,10 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
             ):
                 log.warning("batch %s: lease lost before creation; left to the worker that took it", batch_id)
                 return 0
+            items = await _still_wanted(ctx, batch_id, items)
+            if not items:  # every request in it was canceled: never created
+                await _drop_intent(ctx, batch_id)
+                return 0
             crash_point("before_create")
             try:
                 with provider_call(provider_name, "create"):
@@ -138,6 +143,9 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     if not await ctx.store.mark_submitted(batch_id, ref, clock.now(), ctx.poll_policy.initial):
         await cancel_duplicate(ctx, provider_name, batch_id, ref)
         return 0
+    if await stop_if_unwanted(ctx, batch_id, provider_name, ref):  # canceled while the create was in flight
+        await ctx.store.release(batch_id, ctx.worker_id)
+        return 0
     crash_point("after_submitted")
     ctx.storage.succeeded()
     await ctx.store.release(batch_id, ctx.worker_id)
@@ -148,6 +156,21 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
         )
     )
     return 1
+
+
+async def _still_wanted(ctx: EngineContext, batch_id: str, items: StoredItems) -> StoredItems:
+    """The batch's requests as they stand right before the create call: read again if a cancel
+    took some out while it waited for a free call slot (no canceled request is sent)."""
+    if await ctx.store.live_requests(batch_id) == len(items):
+        return items
+    return StoredItems(await ctx.store.batch_bodies(batch_id))
+
+
+async def _drop_intent(ctx: EngineContext, batch_id: str) -> None:
+    """An intent whose requests were all canceled before it was created: closed, never sent."""
+    now = clock.now()
+    await ctx.store.submission_failed(batch_id, "every request was canceled", retry_at=now, max_failures=1, now=now)
+    log.info("batch %s: every request was canceled before its creation; not created", batch_id)
 
 
 async def _submit_within(
@@ -194,7 +217,7 @@ def maybe_created(exc: ProviderError) -> bool:
     unreadable or a 5xx (a gateway may answer so after the provider acted). Such a batch is
     looked for before it is created again. Never when our own storage failed (no room for the
     upload file): that happens before any create call."""
-    if storage_failure(exc) is not None:
+    if storage_failure(exc) is not None or exc.setup:  # an unknown host: the call never left
         return False
     return exc.op == "create" and (exc.status_code is None or exc.status_code >= 500)
 
@@ -234,9 +257,11 @@ async def _unconfirmed(ctx: EngineContext, batch_id: str, exc: ProviderError, de
 
 async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, delay: float, failures: int) -> None:
     """The batch is abandoned; its requests go back to the queue after the backoff, or fail for
-    good once the policy says waiting will not help."""
+    good once the policy says waiting will not help (at once for a setup mistake)."""
     now = clock.now()
     allowed = ctx.retry_policy.submit_failures_allowed(retryable=exc.retryable)
+    if exc.setup:  # a key refused, a base URL not found, an unknown host: no wait will fix it
+        allowed = 1
     if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses, nobody fails
         allowed = NEVER_GIVE_UP
     given_up = await ctx.store.submission_failed(

@@ -12,12 +12,14 @@ from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
 from corthex.domain.records import BatchRow
 from corthex.engine.calls import provider_call
+from corthex.engine.cancel import stop_if_unwanted
 from corthex.engine.collect import collect
 from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
+from corthex.providers.vocabulary import batch_state
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +161,16 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
     log.info("adopting batch %s found at %s as %s", batch.id, batch.provider, ref.remote_id)
     if not await ctx.store.mark_submitted(batch.id, ref, clock.now(), 0.0):
         log.warning("batch %s was recorded meanwhile by another worker; not adopting %s", batch.id, ref.remote_id)
+        return
+    await stop_if_unwanted(ctx, batch.id, batch.provider.value, ref)  # its jobs were canceled meanwhile
 
 
 async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) -> None:
     """The list call failed: look again after a backoff (never create blind)."""
     failures = batch.poll_failures + 1
-    if ctx.poll_policy.unreachable(failures):  # whether it exists cannot be known: fail, never resend
+    # whether it exists cannot be known: fail, never resend (at once when the setup is wrong:
+    # a key refused, an endpoint not found, an unknown host: no wait will fix it)
+    if exc.setup or ctx.poll_policy.unreachable(failures):
         error = f"creation could not be confirmed: {failures} failed lookups, last: {exc}"
         await _abandon_intent(ctx, batch, error, max_failures=1)
         return
@@ -228,7 +234,7 @@ async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, 
     failures = batch.poll_failures + 1
     reason = (
         ctx.poll_policy.gives_up(failures=failures, submitted_at=_utc(batch.submitted_at or now), now=_utc(now))
-        if exc.retryable
+        if exc.retryable and not exc.setup
         else "the provider refused the status call"  # e.g. not found: waiting will not help
     )
     if reason is not None:
@@ -254,9 +260,15 @@ async def _give_up(ctx: EngineContext, batch: BatchRow, reason: str, now: float)
 
 async def _mark_ended(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:
     await ctx.store.mark_ended(batch.id, status, now)
-    await ctx.bus.publish(
-        BatchEnded(batch_id=batch.id, provider=batch.provider.value, status=status.raw_status, error=status.error)
+    state = batch_state(batch.provider, status.raw_status, status.ended_as)
+    ended = BatchEnded(
+        batch_id=batch.id,
+        provider=batch.provider.value,
+        status=status.raw_status,
+        error=status.error,
+        state=state.value if state is not None else None,
     )
+    await ctx.bus.publish(ended)
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True) -> None:

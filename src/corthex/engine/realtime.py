@@ -15,7 +15,14 @@ from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
-from corthex.domain.results import FinalResult, ProviderResult, ResultError, ResultStatus
+from corthex.domain.results import (
+    ErrorType,
+    FinalResult,
+    ProviderResult,
+    ResultError,
+    ResultStatus,
+    error_type_of_status,
+)
 from corthex.engine.context import EngineContext
 from corthex.engine.keeper import held_off_loop
 from corthex.errors import ProviderError
@@ -95,6 +102,7 @@ async def _call(ctx: EngineContext, wire_id: str, request: LLMRequest) -> Provid
         async with ctx.limit(request.provider.value):
             row = await ctx.provider(request.provider).complete(request)
     except ProviderError as exc:
-        error = ResultError("provider_error", str(exc), exc.retryable)
+        kind = error_type_of_status(exc.status_code) if exc.status_code else ErrorType.SERVER_ERROR
+        error = ResultError(kind, str(exc), exc.retryable, code="provider_error")
         return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
     return dataclasses.replace(row, wire_id=wire_id)

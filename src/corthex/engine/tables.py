@@ -23,22 +23,25 @@ from corthex.errors import InputProblem, UsageError
 _BATCH_ROWS = 2048
 
 
-def read_table(path: Path, template: RowTemplate, *, skip_invalid: bool, encoding: str | None = None) -> Intake:
+def read_table(
+    path: Path, template: RowTemplate, *, skip_invalid: bool, encoding: str | None = None, strict_models: bool = False
+) -> Intake:
     """Validate every row first (streaming); the rows are read again when stored."""
     template.check_columns(table_columns(path, encoding))
-    total, problems, tally = 0, [], WarningTally()
-    for item in _requests(path, template, encoding):
+    total, problems, tally = 0, [], WarningTally(strict_models=strict_models)
+    for number, item in enumerate(_requests(path, template, encoding), start=1):
+        if isinstance(item, LLMRequest) and (problem := tally.check(item, number)) is not None:
+            item = replace(problem, unit="row")  # with strict models the template's model fails every row
         if isinstance(item, InputProblem):
             problems.append(item)
         else:
             total += 1
-            tally.add(item)
     check_intake(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
         yield from (r for r in _requests(path, template, encoding) if isinstance(r, LLMRequest))
 
-    return Intake(total, problems if skip_invalid else [], source, tally.messages())
+    return Intake(total, problems if skip_invalid else [], source, tally.messages(), tally.needs)
 
 
 def _requests(path: Path, template: RowTemplate, encoding: str | None) -> Iterator[LLMRequest | InputProblem]:

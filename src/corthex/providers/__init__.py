@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from corthex.domain.requests import ProviderName
 from corthex.errors import UsageError
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.vocabulary import batch_state
 from corthex.providers.wire.native import native_size
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "OpenAIProvider",
     "Provider",
     "WireItem",
+    "batch_state",
     "build_providers",
     "wire_size_of",
 ]

@@ -6,6 +6,7 @@ in four kinds: succeeded, errored, canceled, expired.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -22,7 +23,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.domain.results import ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -36,14 +37,19 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     window_start,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import has_key, missing_key_error
+from corthex.providers.vocabulary import anthropic_error as result_error
 from corthex.providers.wire.anthropic import (  # re-exported: the adapter's request side
     KEY_SEP,
     params,
     request_body,
 )
+
+E = ErrorType
 
 NAME = ProviderName.ANTHROPIC.value
 _JSON = {"Content-Type": "application/json"}
@@ -69,12 +75,12 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
     if kind == "errored":
         return _errored(wire_id, result.get("error") or {})
     if kind == "canceled":
-        error = ResultError("batch_cancelled", "the batch was canceled before it ran", True)
+        error = ResultError(E.CANCELED, "the batch was canceled before it ran", True, code="canceled")
         return ProviderResult(wire_id, ResultStatus.CANCELED, error=error)
     if kind == "expired":
-        error = ResultError("batch_expired", "the batch expired before it ran", True)
+        error = ResultError(E.EXPIRED, "the batch expired before it ran", True, code="expired")
         return ProviderResult(wire_id, ResultStatus.EXPIRED, error=error)
-    error = ResultError("unknown_result", f"unknown result type {kind!r}", True)
+    error = ResultError(E.UNKNOWN, f"unknown result type {kind!r}", True, code=str(kind))
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -141,7 +147,7 @@ def _errored(wire_id: str, response: dict[str, Any]) -> ProviderResult:
     inner = response.get("error") or {}
     kind = inner.get("type") or "api_error"
     message = inner.get("message") or kind
-    error = ResultError(kind, message, kind in _RETRYABLE_ERROR_TYPES)
+    error = result_error(kind, message, kind in _RETRYABLE_ERROR_TYPES)
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
 
 
@@ -177,8 +183,9 @@ _CATCH: tuple[type[Exception], ...] = (anthropic.AnthropicError, *TRANSPORT_ERRO
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, anthropic.APIStatusError):
         return status_error(NAME, op, exc.status_code, exc.message)
-    transient = (anthropic.APIConnectionError, anthropic.APIResponseValidationError)
-    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+    if isinstance(exc, (anthropic.APIConnectionError, *TRANSPORT_ERRORS)):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, (anthropic.APIResponseValidationError, *MALFORMED_ERRORS)):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -206,6 +213,8 @@ class AnthropicProvider(Provider):
     @property
     def _sdk(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
+            if not has_key(ProviderName.ANTHROPIC, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(ProviderName.ANTHROPIC, "configure")
             self._client = anthropic.AsyncAnthropic(max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 
@@ -294,7 +303,7 @@ class AnthropicProvider(Provider):
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc
             message_text = redact(exc.api_message or exc.message)
-            error = ResultError(exc.type or f"http_{exc.status_code}", message_text)
+            error = result_error(exc.type or f"http_{exc.status_code}", message_text, status=exc.status_code)
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

@@ -38,6 +38,7 @@ from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
     UNKEYED,
+    ErrorType,
     FinishReason,
     ProviderResult,
     ResultError,
@@ -59,17 +60,22 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import missing_key_error
+from corthex.providers.vocabulary import gemini_error_type as error_type
 from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
     inline_bytes,
     request_json,
     to_file_line,
 )
 from corthex.providers.wire.native import native_line
+
+E = ErrorType
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +109,7 @@ STATES: dict[types.JobState, tuple[RemoteState, ResultStatus | None]] = {
     S.JOB_STATE_EXPIRED: (RemoteState.ENDED, ResultStatus.EXPIRED),
     S.JOB_STATE_FAILED: (RemoteState.FAILED, None),
 }
+
 
 # Errors worth another attempt, by google.rpc status name and code (DEADLINE_EXCEEDED=4,
 # RESOURCE_EXHAUSTED=8, ABORTED=10, INTERNAL=13, UNAVAILABLE=14), besides HTTP 408/409/429/5xx.
@@ -231,8 +238,8 @@ def _args(value: Any) -> dict[str, Any]:
 def _no_candidates(response: dict[str, Any]) -> ResultError:
     reason = (response.get("promptFeedback") or {}).get("blockReason")
     if reason:
-        return ResultError("content_filter", f"the prompt was blocked ({reason})")
-    return ResultError("empty_response", "the response has no candidates", True)
+        return ResultError(E.CONTENT_FILTER, f"the prompt was blocked ({reason})", code=str(reason))
+    return ResultError(E.NO_ANSWER, "the response has no candidates", True, code="empty_response")
 
 
 def usage_from(meta: dict[str, Any]) -> Usage:
@@ -261,8 +268,8 @@ def _errored(wire_id: str, error: dict[str, Any]) -> ProviderResult:
     kind = status or (f"code_{code}" if code is not None else "error")
     message = error.get("message") or kind
     if status == "CANCELLED" or code in _CANCELLED_CODES:  # the request was not run
-        return ProviderResult(wire_id, ResultStatus.CANCELED, error=ResultError("batch_cancelled", message, True))
-    result_error = ResultError(kind, message, is_retryable_error(code, status))
+        return ProviderResult(wire_id, ResultStatus.CANCELED, error=ResultError(E.CANCELED, message, True, code=kind))
+    result_error = ResultError(error_type(code, status), message, is_retryable_error(code, status), code=kind)
     return ProviderResult(wire_id, ResultStatus.FAILED, error=result_error)
 
 
@@ -339,7 +346,7 @@ def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Cli
     """
     api_key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     if not api_key:
-        raise ProviderError(NAME, "configure", "no API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+        raise missing_key_error(ProviderName.GEMINI, "configure")
     options = http_options(
         base_url=os.environ.get("GOOGLE_GEMINI_BASE_URL") or None,
         api_version=api_version_from_env(),
@@ -369,8 +376,12 @@ def upload_error(exc: KeyError) -> ProviderError:
 
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, genai_errors.APIError) and isinstance(exc.code, int):
-        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc))
-    if isinstance(exc, TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        # a key that is not valid is answered 400 INVALID_ARGUMENT, reason API_KEY_INVALID
+        key_refused = "API_KEY_INVALID" in str(exc.details) or "API key not valid" in str(exc.message)
+        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc), key_refused=key_refused)
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, MALFORMED_ERRORS):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -535,7 +546,8 @@ class GeminiProvider(Provider):
         except genai_errors.APIError as exc:
             if not is_request_error(exc.code):
                 raise to_provider_error("complete", exc) from exc
-            error = ResultError(exc.status or f"http_{exc.code}", redact(exc.message or str(exc)))
+            raw = exc.status or f"http_{exc.code}"
+            error = ResultError(error_type(exc.code, exc.status), redact(exc.message or str(exc)), code=raw)
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -27,6 +28,7 @@ from corthex.domain.content import ToolCall
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
+    ErrorType,
     FinishReason,
     ProviderResult,
     ResultError,
@@ -47,17 +49,23 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import has_key, missing_key_error
+from corthex.providers.vocabulary import openai_error as result_error
+from corthex.providers.vocabulary import openai_error_type
 from corthex.providers.wire.native import native_line
 from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
     chat_body,
     responses_body,
     to_wire,
 )
+
+E = ErrorType
 
 NAME = ProviderName.OPENAI.value
 KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
@@ -105,7 +113,7 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     choices = body.get("choices") or []
     model, usage = body.get("model"), usage_from(body.get("usage") or {})
     if not choices:
-        error = ResultError("malformed_response", "completion without choices", True)
+        error = ResultError(E.NO_ANSWER, "completion without choices", True, code="malformed_response")
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
     choice = choices[0]
     message = choice.get("message") or {}
@@ -178,12 +186,12 @@ def from_response(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     calls = _function_calls(body.get("output") or [])
     if body.get("status") == "failed":
         error = body.get("error") or {}
-        failure = ResultError(
+        failure = result_error(
             error.get("code") or "response_failed", error.get("message") or "the response failed", True
         )
         return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=failure)
     if refusal is not None and not text:
-        error = ResultError("refusal", refusal)
+        error = ResultError(E.REFUSAL, refusal)
         return ProviderResult(
             wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error, finish_reason=FinishReason.REFUSAL
         )
@@ -238,12 +246,12 @@ def _finish(body: dict[str, Any]) -> FinishReason:
 def _empty_error(finish: FinishReason) -> ResultError:
     if finish is FinishReason.LENGTH:
         return ResultError(
-            "max_output_tokens",
+            E.MAX_OUTPUT_TOKENS,
             "the output budget ran out before any answer (reasoning took it all): raise max_output_tokens",
         )
     if finish is FinishReason.CONTENT_FILTER:
-        return ResultError("content_filter", "a safety system stopped the answer")
-    return ResultError("incomplete", "the response ended incomplete with no answer", True)
+        return ResultError(E.CONTENT_FILTER, "a safety system stopped the answer")
+    return ResultError(E.NO_ANSWER, "the response ended incomplete with no answer", True, code="incomplete")
 
 
 def responses_usage_from(usage: dict[str, Any]) -> Usage:
@@ -273,7 +281,8 @@ def _http_error_row(wire_id: str, status: Any, body: dict[str, Any]) -> Provider
     kind = error.get("type") or error.get("code") or f"http_{status}"
     retryable = retryable_status_code(status) if isinstance(status, int) else True
     message = error.get("message") or f"status {status}"
-    return ProviderResult(wire_id, ResultStatus.FAILED, error=ResultError(kind, message, retryable))
+    failure = ResultError(openai_error_type(error, status), message, retryable, code=kind)
+    return ProviderResult(wire_id, ResultStatus.FAILED, error=failure)
 
 
 def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
@@ -282,7 +291,7 @@ def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
     message = error.get("message") or code
     status = _NOT_RUN.get(code, ResultStatus.FAILED)
     retryable = status is not ResultStatus.FAILED or code == "request_timeout"
-    return ProviderResult(wire_id, status, error=ResultError(code, message, retryable))
+    return ProviderResult(wire_id, status, error=result_error(code, message, retryable))
 
 
 # --- batch status ---------------------------------------------------------------------------
@@ -317,8 +326,9 @@ _CATCH: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS, *M
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
         return status_error(NAME, op, exc.status_code, exc.message)
-    transient = (openai.APIConnectionError, openai.APIResponseValidationError)
-    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, (openai.APIResponseValidationError, *MALFORMED_ERRORS)):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -351,6 +361,8 @@ class OpenAIProvider(Provider):
     @property
     def _sdk(self) -> openai.AsyncOpenAI:
         if self._client is None:
+            if not has_key(ProviderName.OPENAI, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(ProviderName.OPENAI, "configure")
             self._client = openai.AsyncOpenAI(max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 
@@ -444,7 +456,8 @@ class OpenAIProvider(Provider):
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc
-            error = ResultError(exc.type or f"http_{exc.status_code}", _api_message(exc))
+            kind = openai_error_type({"code": exc.code, "type": exc.type}, exc.status_code)
+            error = ResultError(kind, _api_message(exc), code=exc.type or f"http_{exc.status_code}")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc

@@ -15,7 +15,7 @@ from corthex import clock
 from corthex.domain.chain import ChainStatus, JobState, Outcome, Step, StepResults
 from corthex.domain.jobs import JobStatus
 from corthex.domain.records import ChainRow, ChainState, StepRow
-from corthex.errors import NotFound
+from corthex.errors import ChainFinished, NotFound
 from corthex.store import leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
@@ -49,6 +49,7 @@ class ChainStore:
         origin: str,
         origin_ref: str | None,
         owed_to: Sequence[str] = (),
+        rerun_of: str | None = None,
     ) -> None:
         """Record a new chain, owing its report to the sinks in `owed_to`."""
         now = clock.now()
@@ -66,6 +67,7 @@ class ChainStore:
                     route_detail=route_detail,
                     origin=origin,
                     origin_ref=origin_ref,
+                    rerun_of=rerun_of,
                     created_at=now,
                     updated_at=now,
                 )
@@ -121,6 +123,34 @@ class ChainStore:
     async def count(self, status: ChainStatus) -> int:
         async with self.engine.connect() as conn:
             return (await conn.execute(select(func.count()).where(chains.c.status == status.value))).scalar_one()
+
+    async def mark_canceled(self, chain_id: str) -> None:
+        """Stop the chain where it stands: no worker advances it any more (its report is still to
+        be delivered: `finish` does that).
+
+        :raises ChainFinished: it had ended already (nothing changed). :raises NotFound: no such chain."""
+        async with self.engine.begin() as conn:
+            found = await conn.execute(
+                update(chains)
+                .where(chains.c.id == chain_id, chains.c.status == ChainStatus.RUNNING.value)
+                .values(status=ChainStatus.CANCELED.value, updated_at=clock.now())
+            )
+            if found.rowcount == 0:
+                status = await conn.scalar(select(chains.c.status).where(chains.c.id == chain_id))
+                raise NotFound("chain", chain_id) if status is None else ChainFinished(chain_id, status)
+
+    async def open_jobs(self, chain_id: str) -> builtins.list[str]:
+        """The jobs of the chain's steps still queued or running."""
+        query = (
+            select(jobs.c.id)
+            .join(chain_steps, chain_steps.c.job_id == jobs.c.id)
+            .where(
+                chain_steps.c.chain_id == chain_id,
+                jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+            )
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
 
     async def move(self, chain_id: str, *, from_step: Step, to_step: Step, **values: Any) -> bool:
         """Advance the chain from `from_step`; False if someone else already moved it."""
@@ -274,6 +304,7 @@ class ChainStore:
                 deliveries.c.delivered_at.is_(None),
                 deliveries.c.error.is_(None),
                 chains.c.status != ChainStatus.RUNNING.value,
+                chains.c.completed_at.is_not(None),  # a chain being canceled has no report yet
             )
             .order_by(chains.c.completed_at)
             .limit(limit)

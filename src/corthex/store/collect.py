@@ -140,6 +140,7 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         final.finish_reason.value if final.finish_reason is not None else None,
         usage.reasoning_tokens if usage is not None else None,
         storable(orjson.dumps(final.parsed).decode()) if final.has_parsed else None,
+        storable(error.code) if error is not None and error.code else None,
         storable(orjson.dumps([c.to_json() for c in final.tool_calls]).decode()) if final.tool_calls else None,
         r.metadata,
         storable(orjson.dumps(final.raw).decode()) if final.raw is not None and r.route else None,

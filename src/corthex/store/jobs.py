@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, func, insert, select, update
+from sqlalchemy import Integer, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from corthex import clock
 from corthex.domain.batches import BatchStatus
-from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, RequestState
+from corthex.domain.jobs import Cancellation, JobStatus, JobSummary, ProviderCounts, RequestState
 from corthex.errors import AlreadyExists, JobFinished, KeyTaken, NotFound
 from corthex.store.connection import SqlBase
-from corthex.store.rows import CHUNK, RETURNED, canceled_row, duplicate
+from corthex.store.rows import CHUNK, RETURNED, canceled_row, chunks, duplicate
 from corthex.store.tables import batches, jobs, requests, results
 
 
@@ -33,6 +33,7 @@ class JobSection(SqlBase):
         estimate_usd: float | None = None,
         idempotency_key: str | None = None,
         request_digest: str | None = None,
+        retry_of: str | None = None,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing).
 
@@ -51,6 +52,7 @@ class JobSection(SqlBase):
             estimate_usd=estimate_usd,
             idempotency_key=idempotency_key,
             request_digest=request_digest,
+            retry_of=retry_of,
         )
         try:
             async with self.engine.begin() as conn:
@@ -76,13 +78,33 @@ class JobSection(SqlBase):
                 raise NotFound("job", job_id)
             return await _summary(conn, row)
 
-    async def list_jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
-        query = select(jobs).order_by(jobs.c.created_at.desc()).limit(limit)
+    async def list_jobs(
+        self, *, limit: int = 50, status: JobStatus | None = None, before: str | None = None
+    ) -> list[JobSummary]:
+        """Jobs, newest first; with `before` (a job id: the last of the previous page), those older."""
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(jobs.c.status == status.value)
         async with self.engine.connect() as conn:
+            if before is not None:
+                created = await conn.scalar(select(jobs.c.created_at).where(jobs.c.id == before))
+                if created is None:
+                    raise NotFound("job", before)
+                older = or_(jobs.c.created_at < created, and_(jobs.c.created_at == created, jobs.c.id < before))
+                query = query.where(older)
             rows = (await conn.execute(query)).all()
             return [await _summary(conn, row) for row in rows]
+
+    async def requests_with_results(self, job_id: str, statuses: Sequence[str]) -> list[str]:
+        """The stored bodies of the job's requests whose result has one of `statuses`, in input order."""
+        query = (
+            select(requests.c.body)
+            .join(results, results.c.request_id == requests.c.id)
+            .where(requests.c.job_id == job_id, results.c.status.in_(list(statuses)))
+            .order_by(requests.c.seq)
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
 
     async def release_queued(self) -> int:
         """Flush: every queued job starts running. Returns the number of requests released."""
@@ -106,12 +128,14 @@ class JobSection(SqlBase):
             ).scalar()
             return count, oldest
 
-    async def cancel_job(self, job_id: str, now: float) -> list[str]:
-        """Mark the job canceled; requests not yet sent get `canceled` results.
+    async def cancel_job(self, job_id: str, now: float) -> Cancellation:
+        """Mark the job canceled. Every request of it without a result gets a `canceled` one at
+        once: queued ones are never sent; ones in a batch (being created, or at its provider)
+        are dropped from it, and whatever the batch returns for them later is discarded.
 
         :raises JobFinished: the job had ended (completed or canceled); nothing is changed.
-        Returns the ids of open batches that hold only this job's requests (to cancel remotely).
-        """
+        Returns the counts and the open batches left with no live request (to cancel remotely;
+        a batch still being created is canceled by its creator once the create returns)."""
         async with self.engine.begin() as conn:
             open_statuses = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
             found = await conn.execute(
@@ -122,18 +146,24 @@ class JobSection(SqlBase):
             if found.rowcount == 0:  # unknown, or ended already: a finished job stays as it is
                 status = await conn.scalar(select(jobs.c.status).where(jobs.c.id == job_id))
                 raise NotFound("job", job_id) if status is None else JobFinished(job_id, status)
-            queued = (
-                await conn.execute(
-                    update(requests)
-                    .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
-                    .values(state=RequestState.DONE.value)
-                    .returning(*RETURNED)
-                )
-            ).all()
-            if queued:
-                rows = [canceled_row(r, now) for r in queued]
-                await conn.execute(self._insert(results).on_conflict_do_nothing(), rows)
-            return await _batches_only_of(conn, job_id)
+            already = await conn.scalar(select(func.count()).select_from(results).where(results.c.job_id == job_id))
+            rows = await _cancel_requests(conn, job_id, RequestState.QUEUED, now, "job canceled before submission")
+            in_batch = await _cancel_requests(
+                conn, job_id, RequestState.IN_BATCH, now, "job canceled; what its batch returns for it is discarded"
+            )
+            rows += in_batch
+            for chunk in chunks(rows):
+                await conn.execute(self._insert(results).on_conflict_do_nothing(), list(chunk))
+            emptied = await _emptied_batches(conn, {r["batch_id"] for r in in_batch})
+            return Cancellation(canceled=len(rows), already_done=int(already or 0), batches=tuple(emptied))
+
+    async def live_requests(self, batch_id: str) -> int:
+        """Requests still wanted from the batch (not canceled, no result yet)."""
+        query = select(func.count()).where(
+            requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def finish_jobs(self, now: float) -> list[str]:
         """Mark running jobs whose every request is done as completed; return their ids."""
@@ -160,8 +190,11 @@ class JobSection(SqlBase):
                 await conn.execute(update(jobs).where(jobs.c.id.in_(done)).values(status=JobStatus.COMPLETED.value))
             return [r.id for r in rows]
 
-    async def iter_results(self, job_id: str, chunk: int = CHUNK) -> AsyncIterator[list[dict[str, Any]]]:
-        """The job's results in input order, a chunk at a time (keyset pagination)."""
+    async def iter_results(
+        self, job_id: str, chunk: int = CHUNK, statuses: Sequence[str] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The job's results in input order, a chunk at a time (keyset pagination); only those of
+        `statuses` when given."""
         last = -1
         while True:
             query = (
@@ -170,6 +203,8 @@ class JobSection(SqlBase):
                 .order_by(results.c.seq)
                 .limit(chunk)
             )
+            if statuses is not None:
+                query = query.where(results.c.status.in_(list(statuses)))
             async with self.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
             if not rows:
@@ -204,23 +239,40 @@ async def _queued_request_count(conn: AsyncConnection) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def _batches_only_of(conn: AsyncConnection, job_id: str) -> list[str]:
-    mine = (
-        select(requests.c.batch_id)
-        .where(requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value)
-        .distinct()
+async def _cancel_requests(
+    conn: AsyncConnection, job_id: str, state: RequestState, now: float, why: str
+) -> list[dict[str, Any]]:
+    """The job's requests in `state` marked done; their `canceled` result rows (not yet written)."""
+    done = await conn.execute(
+        update(requests)
+        .where(requests.c.job_id == job_id, requests.c.state == state.value)
+        .values(state=RequestState.DONE.value)
+        .returning(*RETURNED, requests.c.batch_id)
     )
-    others = (
-        select(requests.c.batch_id)
-        .where(
-            requests.c.job_id != job_id, requests.c.state == RequestState.IN_BATCH.value, requests.c.batch_id.in_(mine)
+    return [canceled_row(r, now, r.batch_id, why) for r in done.all()]
+
+
+async def _emptied_batches(conn: AsyncConnection, batch_ids: set[str]) -> list[str]:
+    """Of these batches, the ones at their provider now holding no live request. Their rows are
+    locked first (PostgreSQL): a creator recording its batch as submitted meanwhile waits for
+    this cancel, then sees it (dispatch.create_remote), so one of the two cancels it."""
+    if not batch_ids:
+        return []
+    open_ones = (BatchStatus.INTENT.value, BatchStatus.SUBMITTED.value)
+    locked = (
+        await conn.execute(
+            select(batches.c.id, batches.c.status)
+            .where(batches.c.id.in_(batch_ids), batches.c.status.in_(open_ones))
+            .with_for_update()
         )
+    ).all()
+    live = (
+        select(requests.c.batch_id)
+        .where(requests.c.batch_id.in_(batch_ids), requests.c.state == RequestState.IN_BATCH.value)
         .distinct()
     )
-    query = select(batches.c.id).where(
-        batches.c.id.in_(mine), batches.c.id.not_in(others), batches.c.status == BatchStatus.SUBMITTED.value
-    )
-    return list((await conn.execute(query)).scalars())
+    shared = set((await conn.execute(live)).scalars())
+    return [r.id for r in locked if r.status == BatchStatus.SUBMITTED.value and r.id not in shared]
 
 
 async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
@@ -238,6 +290,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             results.c.provider,
             func.sum((results.c.status == "succeeded").cast(Integer)).label("succeeded"),
             func.count().label("finished"),
+            func.sum((results.c.status == "canceled").cast(Integer)).label("canceled"),
             func.coalesce(func.sum(results.c.input_tokens), 0).label("input_tokens"),
             func.coalesce(func.sum(results.c.output_tokens), 0).label("output_tokens"),
             func.coalesce(func.sum(results.c.cost_usd), 0.0).label("cost"),
@@ -256,7 +309,8 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         by_provider[r.provider] = ProviderCounts(
             requests=counts.get(r.provider, 0),
             succeeded=succeeded,
-            failed=r.finished - succeeded,
+            failed=r.finished - succeeded - int(r.canceled or 0),
+            canceled=int(r.canceled or 0),
             input_tokens=int(r.input_tokens),
             output_tokens=int(r.output_tokens),
             cost_usd=float(r.cost),
@@ -276,4 +330,5 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         label=job.label,
         by_provider=by_provider,
         batches=int(n_batches),
+        retry_of=job.retry_of,
     )

@@ -56,6 +56,7 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "finish_reason": None,
         "reasoning_tokens": None,
         "parsed": None,
+        "error_code": None,
         "tool_calls": None,
         "metadata": r.metadata,
         "raw": None,
@@ -83,7 +84,9 @@ def failed_row(r: Row[Any], kind: str, message: str, now: float, batch_id: str |
     return row
 
 
-def canceled_row(r: Row[Any], now: float) -> dict[str, Any]:
-    row = _base_row(r, now, None)
-    row.update(status="canceled", error_type="canceled", error_message="job canceled before submission")
+def canceled_row(
+    r: Row[Any], now: float, batch_id: str | None = None, why: str = "job canceled before submission"
+) -> dict[str, Any]:
+    row = _base_row(r, now, batch_id)
+    row.update(status="canceled", error_type="canceled", error_message=why)
     return row

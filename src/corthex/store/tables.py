@@ -38,6 +38,7 @@ jobs = Table(
     Column("request_digest", String(64)),  # sha256 of the requests, to tell a retry from a reused key
     Column("lease_owner", String(64)),  # a realtime job: the process sending its calls
     Column("lease_until", Float),
+    Column("retry_of", String(40)),  # the job whose failed (or expired, …) requests this one sends again
     Index("ix_jobs_status", "status"),
     Index("ux_jobs_idempotency_key", "idempotency_key", unique=True),
     Index("ix_jobs_created", "created_at"),
@@ -94,6 +95,7 @@ results = Table(
     Column("finish_reason", String(16)),  # stop | length | content_filter | refusal | tool_calls | other
     Column("reasoning_tokens", Integer),  # part of output_tokens
     Column("parsed", Text),  # the structured answer as JSON, when the request had a schema
+    Column("error_code", Text),  # the provider's own code; error_type is the neutral one (ErrorType)
     Column("tool_calls", Text),  # the model's tool calls as JSON ([{"id", "name", "arguments"}])
     Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
     Column("raw", Text),  # a native line's answer: the provider's own result object, as JSON
@@ -136,7 +138,7 @@ chains = Table(
     Column("command", Text, nullable=False),
     Column("broadcast", Boolean, nullable=False),
     Column("realtime", Boolean, nullable=False),
-    Column("status", String(16), nullable=False),  # running | completed | stopped | failed
+    Column("status", String(16), nullable=False),  # running | completed | stopped | canceled | failed
     Column("step", String(16), nullable=False),
     Column("departments", Text, nullable=False),  # JSON list; empty until classified
     Column("route_method", String(16)),  # keyword | model | fallback | broadcast
@@ -148,6 +150,7 @@ chains = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
+    Column("rerun_of", String(40)),  # the chain this one runs again (migration 0011)
     Column("lease_owner", String(64)),  # the worker advancing the chain now
     Column("lease_until", Float),
     Index("ix_chains_status", "status"),

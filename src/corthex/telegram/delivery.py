@@ -31,9 +31,10 @@ class TelegramDelivery:
         send: Send,
         progress: ProgressNotifier,
         describe: Callable[[BaseException], str],
+        language: Callable[[int], str] = lambda chat: "en",
     ) -> None:
         self._cost_of, self._allowed, self._send = cost_of, allowed, send
-        self._progress, self._describe = progress, describe
+        self._progress, self._describe, self._language = progress, describe, language
 
     def chats_for(self, chain: ChainRow) -> list[int]:
         chat = origin_chat(chain.origin, chain.origin_ref, self._allowed)
@@ -47,9 +48,9 @@ class TelegramDelivery:
             log.warning("chain %s: no Telegram chat to deliver to (TELEGRAM_CHAT_IDS is empty)", chain.id)
             return
         cost, realtime_cost = await self._cost_of(chain.id)
-        parts = messages.report_parts(chain, report, cost, realtime_cost)
         failures = []
         for chat in chats:  # one chat failing must not keep the report from the others
+            parts = messages.report_parts(chain, report, cost, realtime_cost, self._language(chat))
             try:
                 await self._send(chat, parts)
             except Exception as exc:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from corthex.domain.budget import BudgetStatus
 from corthex.domain.describe import describe
 from corthex.domain.events import ChainDone, Event
-from corthex.engine.engine import ChainRow
+from corthex.domain.org import Org
+from corthex.engine.engine import ChainRow, ChainStopped
+from corthex.i18n import step_name, text
 
 LIMIT = 4096  #: Telegram's maximum message length
 NUMBER_ROOM = 10  #: room kept in every part for its "(12/34)\n" number
@@ -209,97 +211,139 @@ def excerpt(text: str, size: int = 80) -> str:
     return flat if len(flat) <= size else flat[: size - 1] + "…"
 
 
-def mode_of(chain: ChainRow) -> str:
-    return ("realtime" if chain.realtime else "batch") + (" · broadcast" if chain.broadcast else "")
+def mode_of(chain: ChainRow, lang: str = "en") -> str:
+    mode = text(lang, "mode.realtime" if chain.realtime else "mode.batch")
+    return mode + (f" · {text(lang, 'mode.broadcast')}" if chain.broadcast else "")
 
 
-def report_parts(chain: ChainRow, report: str, cost: float, realtime_cost: float) -> list[str]:
+def report_parts(chain: ChainRow, report: str, cost: float, realtime_cost: float, lang: str = "en") -> list[str]:
     """The final report: header, the report's Markdown as HTML, then cost and saving."""
-    header = f"📦 Report of chain {chain.id} ({mode_of(chain)})"
-    lines = [Line(f"📦 <b>Report of chain</b> <code>{esc(chain.id)}</code> ({mode_of(chain)})", header), BLANK]
-    lines += markdown_lines(report.strip() or "(empty report)")
-    lines += [BLANK, Line.plain(cost_line(cost, realtime_cost))]
+    title, mode = text(lang, "report.title"), mode_of(chain, lang)
+    header = f"📦 {title} {chain.id} ({mode})"
+    lines = [Line(f"📦 <b>{esc(title)}</b> <code>{esc(chain.id)}</code> ({esc(mode)})", header), BLANK]
+    lines += markdown_lines(report.strip() or text(lang, "report.empty"))
+    lines += [BLANK, Line.plain(cost_line(cost, realtime_cost, lang))]
     return numbered(lines)
 
 
-def cost_line(cost: float, realtime_cost: float) -> str:
+def cost_line(cost: float, realtime_cost: float, lang: str = "en") -> str:
     saving = realtime_cost - cost
     if realtime_cost <= 0 or saving <= 0:
-        return f"💰 cost {money(cost)} (no batch saving)"
+        return text(lang, "cost.no_saving", cost=money(cost))
     share = f"{saving / realtime_cost:.0%}"
-    return f"💰 cost {money(cost)} · realtime price {money(realtime_cost)} · saved {money(saving)} ({share})"
+    return text(lang, "cost.saving", cost=money(cost), realtime=money(realtime_cost), saving=money(saving), share=share)
 
 
-def status_parts(chains: Sequence[ChainRow], now: float, *, more: bool = False) -> list[str]:
+def status_parts(chains: Sequence[ChainRow], now: float, *, more: bool = False, lang: str = "en") -> list[str]:
     """Running chains with their full ids (the original showed `id[:8]`, always "chain_20")."""
     if not chains:
-        return ["No chains are running."]
-    lines = [Line(f"<b>Running chains: {len(chains)}{'+' if more else ''}</b>", "Running chains"), BLANK]
+        return [esc(text(lang, "status.none"))]
+    title = text(lang, "status.title", count=f"{len(chains)}{'+' if more else ''}")
+    lines = [Line(f"<b>{esc(title)}</b>", title), BLANK]
+    step_word = esc(text(lang, "status.step"))
     for chain in chains:
-        departments = ", ".join(chain.departments) or "to be classified"
+        departments = ", ".join(chain.departments) or text(lang, "to_be_classified")
         lines.append(
             Line(
-                f"<code>{esc(chain.id)}</code> · step <b>{esc(chain.step.value)}</b> · {esc(mode_of(chain))}\n"
+                f"<code>{esc(chain.id)}</code> · {step_word} <b>{esc(step_name(lang, chain.step.value))}</b>"
+                f" · {esc(mode_of(chain, lang))}\n"
                 f"   {esc(departments)} · {elapsed(now - chain.created_at)} · {esc(excerpt(chain.command, 60))}",
                 f"{chain.id} {chain.step.value} {departments}",
             )
         )
         lines.append(BLANK)
     if more:
-        lines.append(Line.plain("… and more; the dashboard lists them all."))
+        lines.append(Line.plain(text(lang, "status.more")))
     return numbered(lines)
 
 
-def budget_text(status: BudgetStatus) -> str:
+def budget_text(status: BudgetStatus, lang: str = "en") -> str:
     """/budget: the engine's one budget reading, what a submission is checked against too."""
     spent, budget, left = status.spent, status.budget, status.left
-    where = f"Today in {esc(status.timezone)} (since 00:00)"
-    held = f"; open jobs will still cost ~{money(status.held)}" if status.held else ""
+    where = text(lang, "budget.where", timezone=status.timezone)
+    held = text(lang, "budget.held", held=money(status.held)) if status.held else ""
     if budget is None or left is None:
-        return f"{where}: spent {money(spent)}{held}.\nNo daily budget set (CORTHEX_DAILY_BUDGET_USD)."
+        return esc(text(lang, "budget.no_budget", where=where, spent=money(spent), held=held))
     share = f" ({spent / budget:.0%})" if budget > 0 else ""
-    rest = f"{money(left)} left" if left >= 0 else f"over by {money(-left)}"
-    return f"{where}: spent {money(spent)} of the {money(budget)} daily budget{share}{held}; {rest}."
+    rest = text(lang, "budget.left", left=money(left)) if left >= 0 else text(lang, "budget.over", over=money(-left))
+    line = text(
+        lang, "budget.line", where=where, spent=money(spent), budget=money(budget), share=share, held=held, rest=rest
+    )
+    return esc(line)
 
 
-HELP = "\n".join(
-    [
-        "<b>CORTHEX commands</b>",
-        "/batch &lt;command&gt; — run a chain on the Batch APIs (about half the price, slower)",
-        "/rt &lt;command&gt; — run a chain in realtime",
-        "/broadcast &lt;command&gt; — every department works on it, plus a chief-of-staff summary",
-        "/status — running chains: id, step, departments, elapsed time",
-        "/budget — today's cost against the daily budget",
-        "/help — this list",
-        "",
-        "Plain text works too: “배치 &lt;command&gt;” (batch) or “실시간 &lt;command&gt;” (realtime).",
-        "Progress and the final report come to this chat.",
-    ]
-)
+def help_text(lang: str = "en") -> str:
+    return text(lang, "help_html")
 
 
-def command_problem(command: str, usage: str) -> str | None:
+HELP = help_text()
+
+
+def canceled_text(stopped: ChainStopped, lang: str = "en") -> str:
+    """/cancel's answer: what was stopped (the report of what the chain had follows on its own)."""
+    chain = stopped.chain
+    return text(
+        lang,
+        "cancel.done",
+        chain_id=esc(chain.id),
+        step=esc(step_name(lang, chain.step.value)),
+        canceled=f"{stopped.canceled:,}",
+        done=f"{stopped.already_done:,}",
+    )
+
+
+def no_report_yet(chain: ChainRow, lang: str = "en") -> str:
+    """/report of a chain still at work."""
+    return text(
+        lang,
+        "report.not_yet",
+        chain_id=esc(chain.id),
+        status=esc(chain.status.value),
+        step=esc(step_name(lang, chain.step.value)),
+    )
+
+
+def command_problem(command: str, usage: str, lang: str = "en") -> str | None:
     """The usage line for an empty command, or None (the engine refuses the rest, with its reason:
     too long, a NUL, … — see `start_failed`)."""
-    return None if command.strip() else f"Usage: {esc(usage)}"
+    return None if command.strip() else esc(text(lang, "usage", usage=usage))
 
 
-def start_failed(reason: str) -> str:
-    return f"❌ The chain was not started: {esc(reason)}"
+def start_failed(reason: str, lang: str = "en") -> str:
+    return esc(text(lang, "start_failed", reason=reason))
 
 
 # -- progress ----------------------------------------------------------------------------------
 
 
-def progress_line(event: Event) -> str | None:
-    """One short HTML line for a chain's progress, or None for events not worth a line (the
-    chain's end is not one: its report follows)."""
+def progress_line(event: Event, org: Org | None = None, lang: str = "en") -> str | None:
+    """One short HTML line for a chain's progress (agents by their display names in `org`), or None
+    for events not worth a line (the chain's end is not one: its report follows)."""
     if isinstance(event, ChainDone):
         return None
-    line = describe(event)
+    line = describe(event, org, lang)
     return esc(line) if line else None
 
 
 def progress_parts(chain_id: str, lines: Sequence[str]) -> list[str]:
     head = Line(f"<code>{esc(chain_id)}</code>", chain_id)
     return numbered([head, *(Line(line, line) for line in lines)])
+
+
+def progress_board(chain_id: str, lines: Sequence[str], lang: str = "en", limit: int = LIMIT) -> str:
+    """A chain's progress as ONE message under `limit`, edited in place as lines come: its id,
+    the start line, then the latest lines that fit (the ones in between are counted, not shown)."""
+    head = f"<code>{esc(chain_id)}</code>"
+    whole = "\n".join([head, *lines])
+    if tg_len(whole) <= limit or not lines:
+        return whole
+    first, rest = lines[0], list(lines[1:])
+    kept: list[str] = []
+    room = limit - tg_len(head) - tg_len(first) - 2 - tg_len(esc(text(lang, "progress.earlier", count=len(rest)))) - 1
+    for line in reversed(rest):
+        if tg_len(line) + 1 > room:
+            break
+        kept.insert(0, line)
+        room -= tg_len(line) + 1
+    skipped = esc(text(lang, "progress.earlier", count=len(rest) - len(kept)))
+    return "\n".join([head, first, skipped, *kept])

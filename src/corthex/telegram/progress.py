@@ -1,26 +1,33 @@
 """Chain progress for the chat that started the chain, and for no other (LESSONS T5: the original
 sent every chain's progress to the CEO chat, web-started chains included).
 
-The bus calls `on_event` inside the engine's worker loop, so it only buffers a line and schedules a
-send: lines are coalesced per chain and sent at most once per `window` seconds, so a broadcast
-chain's twenty specialist reports arrive as one message, not twenty.
+Each chain's progress is ONE message, edited in place as the chain goes (issue 16 item 10: a
+broadcast sent 35+ messages): the first line is posted at once as the acknowledgement, later
+lines are coalesced and the message is edited at most once per `window` seconds. The bus calls
+`on_event` inside the engine's worker loop, so it only buffers a line and schedules the edit.
+Agents are shown by their display names in the org, in the chat's language.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from corthex.domain.events import ChainDone, ChainItem, ChainStarted, ChainStepDone, ChainStepSubmitted, Event
+from corthex.domain.org import Org
 from corthex.engine.engine import ChainRow
 from corthex.errors import NotFound
 from corthex.telegram import messages
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[int, Sequence[str]], Awaitable[None]]
+Post = Callable[[int, str], Awaitable[int]]  #: (chat, HTML) -> the id of the message sent
+Edit = Callable[[int, int, str], Awaitable[None]]  #: (chat, message id, HTML): replace its text
 ChainOf = Callable[[str], Awaitable[ChainRow]]  #: chain id -> the chain (NotFound if none)
+LanguageOf = Callable[[int], str]  #: chat -> the language to speak there
+OrgOf = Callable[[], Org | None]  #: the org, for display names (None if it cannot be loaded)
 
 #: the chain events a chat hears about
 EVENTS = (ChainStarted, ChainStepSubmitted, ChainStepDone, ChainItem, ChainDone)
@@ -37,17 +44,38 @@ def origin_chat(origin: str | None, origin_ref: str | None, allowed: frozenset[i
     return chat if chat in allowed else None
 
 
+@dataclass
+class Board:
+    """One chain's progress message: every line so far, and what the chat shows now."""
+
+    lines: list[str] = field(default_factory=list)
+    message_id: int | None = None
+    shown: str = ""
+
+
 class ProgressNotifier:
-    def __init__(self, chain_of: ChainOf, allowed: frozenset[int], send: Send, window: float) -> None:
-        self._chain_of, self._allowed, self._send, self._window = chain_of, allowed, send, window
+    def __init__(
+        self,
+        chain_of: ChainOf,
+        allowed: frozenset[int],
+        post: Post,
+        edit: Edit,
+        window: float,
+        *,
+        language: LanguageOf = lambda chat: "en",
+        org: OrgOf = lambda: None,
+    ) -> None:
+        self._chain_of, self._allowed, self._post, self._edit = chain_of, allowed, post, edit
+        self._window, self._language, self._org = window, language, org
         self._chat: dict[str, int | None] = {}  #: chain id → its chat (None: not from Telegram)
-        self._lines: dict[str, list[str]] = {}
+        self._events: dict[str, list[Event]] = {}  #: events not yet rendered (the chat may be unknown)
+        self._boards: dict[str, Board] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def on_event(self, event: Event) -> None:
-        """Bus subscriber (for `EVENTS`): buffer the event's line for its chain's chat; never waits."""
+        """Bus subscriber (for `EVENTS`): buffer the event for its chain's chat; never waits."""
         if not isinstance(event, EVENTS):
             return
         chain_id = event.chain_id
@@ -57,27 +85,29 @@ class ProgressNotifier:
             if isinstance(event, ChainDone):
                 self._forget(chain_id)
             return
-        line = messages.progress_line(event)
-        if line:
-            self._lines.setdefault(chain_id, []).append(line)
+        if not isinstance(event, ChainDone):
+            self._events.setdefault(chain_id, []).append(event)
         if isinstance(event, ChainDone):
             self._spawn(self._final(chain_id))
-        elif line and chain_id not in self._timers:
+        elif chain_id not in self._timers:
             # the start is the user's acknowledgement: send it at once; later lines are coalesced
             delay = 0.0 if isinstance(event, ChainStarted) else self._window
             self._timers[chain_id] = self._spawn(self._later(chain_id, delay))
 
     async def flush(self, chain_id: str) -> None:
-        """Send the chain's buffered lines now (the delivery calls this before the report)."""
+        """Show the chain's buffered lines now (the delivery calls this before the report)."""
         async with self._locks.setdefault(chain_id, asyncio.Lock()):
-            lines = self._lines.pop(chain_id, None)
-            if not lines:
+            events = self._events.pop(chain_id, None)
+            if not events:
                 return
             chat = await self._chat_of(chain_id)
             if chat is None:
                 return
+            board = self._boards.setdefault(chain_id, Board())
+            lang, org = self._language(chat), self._org()
+            board.lines += [line for e in events if (line := messages.progress_line(e, org, lang))]
             try:
-                await self._send(chat, messages.progress_parts(chain_id, lines))
+                await self._show(chat, chain_id, board, lang)
             except Exception as exc:  # progress is best effort; the report is what must arrive
                 log.warning("progress of chain %s to chat %s not sent: %s", chain_id, chat, exc)
 
@@ -86,6 +116,22 @@ class ProgressNotifier:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _show(self, chat: int, chain_id: str, board: Board, lang: str) -> None:
+        """Post the board the first time, then edit it in place (post again if the edit fails:
+        the message was deleted, or is too old to edit)."""
+        html = messages.progress_board(chain_id, board.lines, lang)
+        if html == board.shown:
+            return  # Telegram refuses an edit that changes nothing
+        if board.message_id is not None:
+            try:
+                await self._edit(chat, board.message_id, html)
+                board.shown = html
+                return
+            except Exception as exc:
+                log.info("progress message of chain %s not edited (%s): posting a new one", chain_id, exc)
+        board.message_id = await self._post(chat, html)
+        board.shown = html
 
     async def _later(self, chain_id: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -101,7 +147,8 @@ class ProgressNotifier:
         if timer is not None:
             timer.cancel()
         self._chat.pop(chain_id, None)
-        self._lines.pop(chain_id, None)
+        self._events.pop(chain_id, None)
+        self._boards.pop(chain_id, None)
         self._locks.pop(chain_id, None)
 
     async def _chat_of(self, chain_id: str) -> int | None:

@@ -21,15 +21,17 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from corthex.config import Settings
+from corthex.domain.org import Org
 from corthex.engine.engine import Engine
 from corthex.errors import UsageError
 from corthex.redaction import Redactor
 from corthex.telegram.delivery import TelegramDelivery
-from corthex.telegram.handlers import COMMANDS, Commands
+from corthex.telegram.handlers import Commands, commands_in
+from corthex.telegram.language import ChatLanguages
 from corthex.telegram.progress import EVENTS as PROGRESS_EVENTS
 from corthex.telegram.progress import ProgressNotifier
 from corthex.telegram.redact import LogGuard
-from corthex.telegram.sender import send_parts
+from corthex.telegram.sender import edit_html, send_html, send_parts
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,14 @@ class TelegramService:
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Any = None
-        self.progress = ProgressNotifier(engine.chain, self.allowed, self._send, progress_window)
-        self.delivery = TelegramDelivery(engine.chain_cost, self.allowed, self._send, self.progress, self.describe)
-        self.commands = Commands(engine, settings, self.allowed, self._send, self._spawn)
+        self.languages = ChatLanguages(settings)
+        self.progress = ProgressNotifier(
+            engine.chain, self.allowed, self._post, self._edit, progress_window, language=self.languages, org=self._org
+        )
+        self.delivery = TelegramDelivery(
+            engine.chain_cost, self.allowed, self._send, self.progress, self.describe, self.languages
+        )
+        self.commands = Commands(engine, settings, self.allowed, self._send, self._spawn, self.languages)
 
     @property
     def bot(self) -> Bot:
@@ -126,9 +133,23 @@ class TelegramService:
     async def _send(self, chat_id: int, parts: Sequence[str]) -> None:
         await send_parts(self.bot, chat_id, parts)
 
+    async def _post(self, chat_id: int, html_text: str) -> int:
+        return await send_html(self.bot, chat_id, html_text)
+
+    async def _edit(self, chat_id: int, message_id: int, html_text: str) -> None:
+        await edit_html(self.bot, chat_id, message_id, html_text)
+
+    def _org(self) -> Org | None:
+        """The org, for agents' display names in progress (None if it cannot be loaded: ids then)."""
+        try:
+            return self.engine.org
+        except Exception as exc:
+            log.warning("progress shows agent ids: the org did not load: %s", exc)
+            return None
+
     async def _set_commands(self) -> None:
         try:
-            await self.bot.set_my_commands(COMMANDS)
+            await self.bot.set_my_commands(commands_in(self.languages()))
         except TelegramError as exc:  # only the client's command menu depends on it
             log.warning("could not register the bot's commands: %s", self.describe(exc))
 

@@ -19,7 +19,11 @@ COMMAND = "삼성전자 주가 전망과 신규 모바일 앱 출시 계획을 �
 #: (event, the wire type and data the string-typed publish sites produced for the same fact)
 CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
     (ev.JobSubmitted(job_id="j1", total=3, queued=0), "job.submitted", {"job_id": "j1", "total": 3, "queued": 0}),
-    (ev.JobCanceled(job_id="j1"), "job.canceled", {"job_id": "j1"}),
+    (
+        ev.JobCanceled(job_id="j1", canceled=4998, already_done=2, batches=3),
+        "job.canceled",
+        {"job_id": "j1", "canceled": 4998, "already_done": 2, "batches": 3},
+    ),
     (ev.JobCompleted(job_id="j1"), "job.completed", {"job_id": "j1"}),
     (ev.QueueFlushed(requests=7), "queue.flushed", {"requests": 7}),
     (ev.QueueCleared(jobs=2, requests=9), "queue.cleared", {"jobs": 2, "requests": 9}),
@@ -44,9 +48,10 @@ CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         {"batch_id": "b1", "provider": "openai", "done": 3, "failed": 1, "total": 10},
     ),
     (
-        ev.BatchEnded(batch_id="b1", provider="openai", status="completed", error=None),
+        ev.BatchEnded(batch_id="b1", provider="openai", status="cancelled", error=None, state="canceled"),
         "batch.ended",
-        {"batch_id": "b1", "provider": "openai", "status": "completed", "error": None},
+        # `status` the provider's word, `state` the same in one vocabulary (issue 16 item 5)
+        {"batch_id": "b1", "provider": "openai", "status": "cancelled", "error": None, "state": "canceled"},
     ),
     (
         ev.BatchCollected(batch_id="b1", provider="realtime", results=4, retried=0),
@@ -151,6 +156,12 @@ CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         },
     ),
     (
+        ev.ChainCanceled(chain_id="ch_1", step="specialists", jobs=1, canceled=7, already_done=2),
+        "chain.canceled",
+        {"chain_id": "ch_1", "step": "specialists", "jobs": 1, "canceled": 7, "already_done": 2},
+    ),
+    (ev.ChainRerun(chain_id="ch_2", rerun_of="ch_1"), "chain.rerun", {"chain_id": "ch_2", "rerun_of": "ch_1"}),
+    (
         ev.ChainReport(
             chain_id="ch_1",
             command=COMMAND,
@@ -194,7 +205,7 @@ def test_the_wire_form_is_todays_payload_and_reads_back_as_the_same_event(
 
 def test_every_wire_type_has_a_case() -> None:
     assert {t for _, t, _ in CASES} == ev.WIRE_TYPES
-    assert len(ev.WIRE_TYPES) == 16
+    assert len(ev.WIRE_TYPES) == 18
 
 
 def test_events_are_frozen() -> None:
@@ -225,7 +236,7 @@ def test_unknown_types_and_events_missing_required_data_pass_through_unchanged()
 
 
 def test_chain_events_are_described_in_one_line() -> None:
-    started, submitted, chose, _, item, done, _ = (e for e, t, _ in CASES if t.startswith("chain."))
+    started, submitted, chose, _, item, done, canceled, rerun, _ = (e for e, t, _ in CASES if t.startswith("chain."))
     assert describe(started) == (
         f"chain ch_1 started (realtime), route keyword → cio, cto, first step delegate: “{COMMAND}”"
     )
@@ -233,6 +244,8 @@ def test_chain_events_are_described_in_one_line() -> None:
     assert describe(chose) == "✔ classify done → departments cio; next: delegate"
     assert describe(item) == "   ✘ cio (m-a): rate_limit"
     assert describe(done) == "chain ch_1 completed"
+    assert describe(canceled) == "⏹ chain ch_1 canceled at specialists: 7 canceled, 2 already done"
+    assert describe(rerun) == "↻ chain ch_2 runs ch_1 again"
     batch = next(e for e, t, _ in CASES if t == "batch.submitted")
     assert describe(batch) == "  ⧗ openai batch batch_x (5 requests)"
     assert describe(ev.JobCompleted(job_id="j1")) is None

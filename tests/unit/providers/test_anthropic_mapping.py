@@ -132,19 +132,20 @@ def errored(kind: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("kind", "retryable"),
+    ("kind", "neutral", "retryable"),
     [
-        ("invalid_request_error", False),
-        ("rate_limit_error", True),
-        ("overloaded_error", True),
-        ("api_error", True),
-        ("timeout_error", True),
-        ("authentication_error", False),
+        ("invalid_request_error", "invalid_request", False),
+        ("rate_limit_error", "rate_limit", True),
+        ("overloaded_error", "overloaded", True),
+        ("api_error", "server_error", True),
+        ("timeout_error", "timeout", True),
+        ("authentication_error", "authentication", False),
+        ("something_new_error", "unknown", False),
     ],
 )
-def test_errored_rows(kind, retryable):
+def test_errored_rows(kind, neutral, retryable):
     row = from_wire(errored(kind))
-    assert row.status is ResultStatus.FAILED and row.error.type == kind
+    assert row.status is ResultStatus.FAILED and (row.error.type, row.error.code) == (neutral, kind)
     assert row.error.message == "why" and row.retryable is retryable
 
 

@@ -122,18 +122,21 @@ def test_inline_response_as_dumped_from_the_sdk():
 
 
 @pytest.mark.parametrize(
-    ("error", "retryable"),
+    ("error", "neutral", "retryable"),
     [
-        ({"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}, True),
-        ({"code": 500, "message": "oops"}, True),
-        ({"code": 8, "message": "quota"}, True),
-        ({"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}, False),
-        ({"code": 3, "message": "bad"}, False),
+        ({"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}, "rate_limit", True),
+        ({"code": 500, "message": "oops"}, "server_error", True),
+        ({"code": 8, "message": "quota"}, "rate_limit", True),
+        ({"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}, "invalid_request", False),
+        ({"code": 400, "message": "bad"}, "invalid_request", False),  # inline rows lose `status` in the SDK
+        ({"code": 3, "message": "bad"}, "invalid_request", False),
+        ({"code": 503, "message": "busy"}, "overloaded", True),
     ],
 )
-def test_error_rows_are_failures(error, retryable):
+def test_error_rows_are_failures(error, neutral, retryable):
     row = from_wire({"key": "w-2", "error": error})
     assert row.status is ResultStatus.FAILED and row.retryable is retryable
+    assert row.error.type == neutral and row.error.code == error.get("status", f"code_{error['code']}")
     assert row.error.message == error["message"]
 
 

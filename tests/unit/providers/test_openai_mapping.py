@@ -221,33 +221,34 @@ def http_error_line(status: int, kind: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("status", "kind", "retryable"),
+    ("status", "kind", "neutral", "retryable"),
     [
-        (400, "invalid_request_error", False),
-        (429, "rate_limit_error", True),
-        (500, "server_error", True),
-        (404, "invalid_request_error", False),
+        (400, "invalid_request_error", "invalid_request", False),
+        (429, "rate_limit_error", "rate_limit", True),
+        (500, "server_error", "server_error", True),
+        (404, "invalid_request_error", "not_found", False),  # the HTTP status says more than the type
     ],
 )
-def test_openai_error_file_rows_become_failures_W5(status, kind, retryable):
+def test_openai_error_file_rows_become_failures_W5(status, kind, neutral, retryable):
     row = from_wire(http_error_line(status, kind))
     assert row.status is ResultStatus.FAILED and row.wire_id == "w-2"
-    assert row.error.type == kind and row.error.message == "nope"
+    assert (row.error.type, row.error.code) == (neutral, kind) and row.error.message == "nope"
     assert row.error.retryable is retryable
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "retryable"),
+    ("code", "status", "neutral", "retryable"),
     [
-        ("batch_expired", ResultStatus.EXPIRED, True),
-        ("batch_cancelled", ResultStatus.CANCELED, True),
-        ("request_timeout", ResultStatus.FAILED, True),
-        ("something_new", ResultStatus.FAILED, False),
+        ("batch_expired", ResultStatus.EXPIRED, "expired", True),
+        ("batch_cancelled", ResultStatus.CANCELED, "canceled", True),
+        ("request_timeout", ResultStatus.FAILED, "timeout", True),
+        ("something_new", ResultStatus.FAILED, "unknown", False),
     ],
 )
-def test_error_file_rows_without_response(code, status, retryable):
+def test_error_file_rows_without_response(code, status, neutral, retryable):
     row = from_wire({"id": "b", "custom_id": "w-3", "response": None, "error": {"code": code, "message": "m"}})
-    assert row.status is status and row.error.type == code and row.error.retryable is retryable
+    assert row.status is status and (row.error.type, row.error.code) == (neutral, code)
+    assert row.error.retryable is retryable
     assert row.retryable is retryable
 
 

@@ -189,9 +189,11 @@ function renderJob(job) {
     .map(([name, c]) => {
       const ok = c.requests ? (100 * c.succeeded) / c.requests : 0;
       const bad = c.requests ? (100 * c.failed) / c.requests : 0;
+      const canceled = c.canceled || 0; // grey, not red: a cancel is the user's choice, not a failure
+      const off = c.requests ? (100 * canceled) / c.requests : 0;
       return `<div class="provider" data-provider="${esc(name)}"><span>${esc(name)}</span>
-        <div class="bar"><div class="ok" style="width:${ok}%"></div><div class="bad" style="width:${bad}%"></div></div>
-        <span class="muted">${c.succeeded + c.failed}/${c.requests}</span>${c.cut ? `<span class="cut" title="answers cut at max_output_tokens">${c.cut} cut</span>` : ""}</div>`;
+        <div class="bar"><div class="ok" style="width:${ok}%"></div><div class="bad" style="width:${bad}%"></div><div class="canceled" style="width:${off}%" title="${canceled} canceled"></div></div>
+        <span class="muted">${c.succeeded + c.failed + canceled}/${c.requests}</span>${c.cut ? `<span class="cut" title="answers cut at max_output_tokens">${c.cut} cut</span>` : ""}</div>`;
     })
     .join("");
   return `<div class="job ${job.id === state.job ? "selected" : ""}" data-job="${esc(job.id)}">

@@ -1,8 +1,8 @@
 """provider-native batch lines: the route that keeps them in batches of their own, and the
 provider's own result object for each
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 A line may be in a provider's own batch form (issue 14): it is sent as given, planned apart from
 our own lines of the same model (an OpenAI line names its endpoint, and a batch file has one),
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 
 
 def upgrade() -> None:

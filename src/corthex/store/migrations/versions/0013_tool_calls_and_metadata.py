@@ -1,7 +1,7 @@
 """the model's tool calls on each result, and each request's metadata handed back with it
 
-Revision ID: 0012
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 
 Requests may now carry tools (issue 14): an answer can be a set of tool calls rather than text.
 The metadata a request line gives comes back on its output line (it was dropped): it is kept on
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0009"
+revision = "0013"
+down_revision = "0012"
 
 
 def upgrade() -> None:
