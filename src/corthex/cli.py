@@ -444,19 +444,18 @@ def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)
     _run(chain_cli.show_chain(console, chain_id))
 
 
-@chain_app.command("cancel")
+@chain_app.command("cancel", epilog="Example: corthex chain cancel ch_1a2b3c4d5e6f")
 def chain_cancel(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
     """Stop a running chain: its open jobs and their batches are canceled, and the report of what
-    it has is delivered, marked canceled. Example: corthex chain cancel ch_1a2b3c4d5e6f"""
+    it has is delivered, marked canceled."""
     from corthex import chain_cli
 
     _run(chain_cli.cancel_chain(console, chain_id))
 
 
-@chain_app.command("rerun")
+@chain_app.command("rerun", epilog="Example: corthex chain rerun ch_1a2b3c4d5e6f")
 def chain_rerun(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
-    """Run a chain's command again as a new chain, linked to the first.
-    Example: corthex chain rerun ch_1a2b3c4d5e6f"""
+    """Run a chain's command again as a new chain, linked to the first."""
     from corthex import chain_cli
 
     _run(chain_cli.rerun_chain(console, chain_id))
