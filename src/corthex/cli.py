@@ -89,11 +89,19 @@ def submit(
             return
         summary = await _wait_with_progress(engine, report.job_id)
         console.print(summary_table(summary))
+        _emulator_badge(engine)
         if out is not None:
             count = await _write_results(engine, report.job_id, out)
             console.print(f"{count} results written to {out}", highlight=False)
 
     _run(go)
+
+
+def _emulator_badge(engine: Engine) -> None:
+    """Say so when answers came from the emulator, so that they are never taken for real ones."""
+    emulated = sorted(name for name, yes in engine.emulated_providers().items() if yes)
+    if emulated:
+        console.print(f"[reverse] EMULATOR [/reverse] answers from the CORTHEX emulator: {', '.join(emulated)}")
 
 
 async def _wait_with_progress(engine: Engine, job_id: str) -> JobSummary:
