@@ -2,7 +2,7 @@
 // the report, and the stop / run-again buttons.
 
 import { send } from "./api.js";
-import { esc, seconds, usd, when } from "./format.js";
+import { esc, preview, seconds, usd, when } from "./format.js";
 import { renderMarkdown } from "./md.js";
 import { $, latest, report, toast } from "./ui.js";
 
@@ -87,9 +87,8 @@ function renderStep(step, open) {
 function renderItem(item, step) {
   const content = item.content || item.error || "";
   // The preview is plain text: Markdown marks left out (the full text below is rendered).
-  const preview = content.replace(/(^|\s)(#{1,6}|&gt;|>)\s/g, "$1").replace(/\*\*|`/g, "").replace(/\s+/g, " ").trim();
   const body = content
-    ? `<details class="answer"><summary>${esc(preview.slice(0, 140))}${preview.length > 140 ? "…" : ""}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
+    ? `<details class="answer"><summary>${esc(preview(content, 140))}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
     : `<div class="muted">${item.status === "working" ? "working…" : ""}</div>`;
   const took = item.finished_at ? `<span class="agent-time" title="answered ${esc(when(item.finished_at))}">${seconds(item.finished_at - step.started_at)}</span>` : "";
   const sent = item.prompt

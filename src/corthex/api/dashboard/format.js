@@ -17,7 +17,8 @@ function digitsFor(n) {
 export function usd(n, digits) {
   if (n === null || n === undefined || Number.isNaN(Number(n))) return "–";
   const v = Number(n);
-  if (v !== 0 && Math.abs(v) < 10 ** -MAX_DIGITS) return `${v < 0 ? "-" : ""}<$0.000001`;
+  if (v === 0) return "$0"; // nothing spent reads as nothing, whatever the column's precision
+  if (Math.abs(v) < 10 ** -MAX_DIGITS) return `${v < 0 ? "-" : ""}<$0.000001`;
   const d = digits ?? digitsFor(v);
   return `${v < 0 ? "-" : ""}$${Math.abs(v).toFixed(d)}`;
 }
@@ -40,6 +41,16 @@ export function when(t) {
 export function seconds(s) {
   if (s === null || s === undefined) return "–";
   return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
+}
+
+// A plain-text preview of Markdown: the marks left out, cut at `length` characters.
+export function preview(text, length) {
+  const plain = String(text ?? "")
+    .replace(/(^|\s)(#{1,6}|>)\s/g, "$1")
+    .replace(/\*\*|`/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return plain.length > length ? `${plain.slice(0, length)}…` : plain;
 }
 
 export const count = (n) => Number(n || 0).toLocaleString("en-US");

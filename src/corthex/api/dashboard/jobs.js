@@ -3,7 +3,7 @@
 // filter, a search and pages, cancel / retry, and downloads (all, or the failed only).
 
 import { ApiError, request, send, token } from "./api.js";
-import { columnDigits, count, esc, usd, when } from "./format.js";
+import { columnDigits, count, esc, preview, usd, when } from "./format.js";
 import { href } from "./router.js";
 import { $, latest, latestFiltered, report, toast } from "./ui.js";
 
@@ -91,7 +91,7 @@ function providerTable(job) {
       <td class="num money">${usd(c.cost_usd, digits)}</td><td class="num money">${usd(c.realtime_cost_usd, digits)}</td><td class="num money">${usd(c.saving_usd, digits)}</td></tr>`,
     )
     .join("");
-  return `<table class="list"><thead><tr><th>provider</th>${["requests", "succeeded", "failed", "tokens in", "tokens out", "cost", "realtime price", "saving"].map((h) => `<th class="num">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<div class="table-scroll"><table class="list"><thead><tr><th>provider</th>${["requests", "succeeded", "failed", "tokens in", "tokens out", "cost", "realtime price", "saving"].map((h) => `<th class="num">${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function batchTable(job) {
@@ -103,7 +103,7 @@ function batchTable(job) {
       <td>${esc(when(b.created_at))}</td><td>${esc(when(b.ended_at))}</td></tr>`,
     )
     .join("");
-  return `<table class="list"><thead><tr><th>batch</th><th>provider</th><th>model</th><th>status</th><th>done</th><th>polls</th><th>created</th><th>ended</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<div class="table-scroll"><table class="list"><thead><tr><th>batch</th><th>provider</th><th>model</th><th>status</th><th>done</th><th>polls</th><th>created</th><th>ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 export async function showJob(id) {
@@ -184,9 +184,10 @@ export async function showResults() {
   const status = $("results-status").value;
   const search = $("results-search").value.trim().toLowerCase();
   const start = jobsState.resultsPage * RESULTS_PAGE;
+  const ticket = (jobsState.resultsTicket = (jobsState.resultsTicket || 0) + 1); // the latest filter wins
   const response = await resultsResponse(id, status ? [status] : null);
   const { found, more } = await readMatching(response, start + RESULTS_PAGE, (r) => resultMatches(r, status, search));
-  if (jobsState.job !== id) return;
+  if (jobsState.job !== id || ticket !== jobsState.resultsTicket) return;
   const rows = found.slice(start);
   const digits = columnDigits(rows.map((r) => r.cost_usd));
   $("results-range").textContent = rows.length ? `${start + 1}–${start + rows.length}${more ? "" : ` of ${start + rows.length}`}` : "no results";
@@ -195,7 +196,7 @@ export async function showResults() {
   $("job-results").innerHTML = `<table class="list results"><thead><tr><th>custom_id</th><th>status</th><th>model</th><th>content</th><th class="num">cost</th></tr></thead><tbody>${rows
     .map(
       (r) => `<tr data-status="${esc(r.status)}"><td class="mono">${esc(r.custom_id)}</td><td><span class="badge ${esc(r.status)}">${esc(r.status)}</span></td><td>${esc(r.model || "")}</td>
-      <td class="wrap">${esc((r.content || r.error?.message || "").slice(0, 240))}</td><td class="num money">${usd(r.cost_usd, digits)}</td></tr>`,
+      <td class="wrap">${esc(preview(r.content || r.error?.message || "", 240))}</td><td class="num money">${usd(r.cost_usd, digits)}</td></tr>`,
     )
     .join("")}</tbody></table>`;
 }
