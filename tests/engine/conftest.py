@@ -4,11 +4,13 @@ provider's wire does stays tested through its SDK against the emulator (tests/sd
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from corthex.domain.requests import ProviderName
 from corthex.providers.base import Provider
-from corthex.testing import FakeProvider
+from corthex.testing import FAKE_PACE, FakeProvider
 
 
 @pytest.fixture
@@ -20,3 +22,9 @@ def fakes() -> dict[str, FakeProvider]:
 @pytest.fixture
 def providers(fakes: dict[str, FakeProvider]) -> dict[ProviderName, Provider]:
     return {ProviderName(name): fake for name, fake in fakes.items()}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """In memory every answer is there at once: poll at the fake's pace."""
+    return dict(FAKE_PACE)

@@ -13,7 +13,16 @@ from corthex.domain.requests import ProviderName
 from corthex.domain.results import ResultStatus
 from corthex.engine.engine import Engine
 from corthex.providers.base import WireItem
-from corthex.testing import FakeBatch, FakeProvider, answer, fake_providers, fast_settings, row_error, worker_loop
+from corthex.testing import (
+    FAKE_PACE,
+    FakeBatch,
+    FakeProvider,
+    answer,
+    fake_providers,
+    fast_settings,
+    row_error,
+    worker_loop,
+)
 
 Fakes = dict[str, FakeProvider]
 
@@ -64,7 +73,9 @@ async def test_retryable_row_errors_go_out_again_and_succeed(engine: Engine, fak
 
 async def test_attempts_are_bounded(tmp_path: Path) -> None:
     openai = FakeProvider(ProviderName.OPENAI, row_error)
-    async with Engine(fast_settings(tmp_path, max_attempts=2), providers=fake_providers(openai=openai)) as engine:
+    async with Engine(
+        fast_settings(tmp_path, max_attempts=2, **FAKE_PACE), providers=fake_providers(openai=openai)
+    ) as engine:
         report = await engine.submit([{"custom_id": "x", "model": "gpt-5-mini", "prompt": "p"}])
         summary = await engine.wait(report.job_id, timeout=60)
         [line] = await collect(engine, report.job_id)
@@ -100,7 +111,7 @@ async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, 
 
 
 async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path: Path) -> None:
-    settings = fast_settings(tmp_path, poll_max_failures=3, poll_unreachable_minutes=0, max_attempts=1)
+    settings = fast_settings(tmp_path, poll_max_failures=3, poll_unreachable_minutes=0, max_attempts=1, **FAKE_PACE)
     anthropic = FakeProvider(ProviderName.ANTHROPIC)
     async with Engine(settings, providers=fake_providers(anthropic=anthropic)) as engine:
         report = await engine.submit([{"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "p"}])
@@ -114,7 +125,7 @@ async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path: Pat
 
 async def test_a_batch_that_never_ends_is_given_up_W6(tmp_path: Path) -> None:
     gemini = FakeProvider(ProviderName.GEMINI, on_create=lambda batch: setattr(batch, "polls", None))
-    settings = fast_settings(tmp_path, batch_max_age_hours=1 / 3600, max_attempts=1)
+    settings = fast_settings(tmp_path, batch_max_age_hours=0.1 / 3600, max_attempts=1, **FAKE_PACE)
     async with Engine(settings, providers=fake_providers(gemini=gemini)) as engine:
         report = await engine.submit([{"custom_id": "g", "model": "gemini-2.5-flash", "prompt": "p"}])
         summary = await engine.wait(report.job_id, timeout=30)
@@ -135,7 +146,7 @@ async def test_queue_waits_for_a_flush_then_sends_one_group_per_provider(engine:
 
 
 async def test_queue_flushes_itself_when_full(tmp_path: Path) -> None:
-    async with Engine(fast_settings(tmp_path, queue_max_requests=5), providers=fake_providers()) as engine:
+    async with Engine(fast_settings(tmp_path, queue_max_requests=5, **FAKE_PACE), providers=fake_providers()) as engine:
         small = await engine.submit(mixed(3, "s"), queue=True)
         await engine.step()
         assert (await engine.status(small.job_id)).status.value == "queued"
@@ -145,7 +156,7 @@ async def test_queue_flushes_itself_when_full(tmp_path: Path) -> None:
 
 
 async def test_queue_flushes_itself_when_old(tmp_path: Path) -> None:
-    async with Engine(fast_settings(tmp_path, queue_max_age=0.3), providers=fake_providers()) as engine:
+    async with Engine(fast_settings(tmp_path, queue_max_age=0.05, **FAKE_PACE), providers=fake_providers()) as engine:
         report = await engine.submit(mixed(2), queue=True)
         summary = await engine.wait(report.job_id, timeout=30)
     assert summary.succeeded == 2

@@ -22,6 +22,7 @@ from corthex.engine.engine import Engine
 from corthex.engine.intake import request_row
 from corthex.providers import AnthropicProvider, GeminiProvider, OpenAIProvider, WireItem, wire_size_of
 from corthex.providers import gemini as gemini_adapter
+from corthex.providers.wire import gemini as gemini_wire
 from corthex.testing import fast_settings
 
 KOREAN = "한국어로 된 긴 질문입니다. 배치 크기는 글자가 아니라 바이트로 계산해야 합니다. "  # 44 characters
@@ -84,7 +85,7 @@ async def test_anthropic_refuses_a_body_over_the_limit_with_413(anthropic_client
 async def test_gemini_refuses_an_inline_body_over_the_limit(gemini_client, limits) -> None:
     item = wire_items(GEMINI, 1, repeat=40)[0]
     # UTF-8 (orjson) under the limit, as google-genai sends it (\uXXXX escapes) over it
-    assert gemini_adapter.wire_size(item) < 7_000 < gemini_adapter.inline_size(item)
+    assert gemini_wire.wire_size(item) < 7_000 < gemini_wire.inline_size(item)
     limits.gemini_inline_max_bytes = 7_000
     with pytest.raises(genai_errors.ClientError) as caught:
         await gemini_client.aio.batches.create(model=MODELS[GEMINI], src=[gemini_adapter.to_wire(item)])
@@ -127,7 +128,7 @@ async def test_gemini_inline_size_is_what_google_genai_sends(gemini_client, emul
         batch = wire_items(GEMINI, n, prefix=f"g{n}")
         sent = await _sent(provider, emulator, GEMINI, key, batch)
         assert last_batch(emulator, GEMINI)["requests"] == n
-        envelopes.append(sent - sum(gemini_adapter.inline_size(i) for i in batch))
+        envelopes.append(sent - sum(gemini_wire.inline_size(i) for i in batch))
     assert envelopes[0] == envelopes[1] and 0 < envelopes[0] < 200
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import corthex
@@ -123,6 +125,26 @@ def test_only_providers_import_the_vendor_sdks() -> None:
             if m.split(".")[0] in ("openai", "anthropic") or m.startswith("google.genai")
         }
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+
+
+#: what a process that only reads and sizes a job may load (the SDKs cost ~150 MB and seconds)
+SIZING_SCRIPT = """
+import sys
+from corthex.engine.intake import read_objects
+lines = [{"custom_id": f"{m}-{i}", "model": m, "prompt": "리뷰를 분류해 주세요"}
+         for i in range(3) for m in ("gpt-5-mini", "gpt-5-nano", "claude-haiku-4-5", "gemini-2.5-flash")]
+rows = [row for chunk in read_objects(lines, skip_invalid=False).chunks("t") for row in chunk]
+assert len(rows) == 12 and all(row["size"] > 0 for row in rows), rows
+print(sorted(m for m in ("openai", "anthropic", "google.genai") if m in sys.modules))
+"""
+
+
+def test_sizing_a_job_loads_no_provider_sdk() -> None:
+    """Planning counts each request's bytes in its provider's wire form (`providers/wire/`),
+    which is pure: a submission is sized without importing an SDK."""
+    run = subprocess.run([sys.executable, "-c", SIZING_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 def test_public_api_is_locked() -> None:

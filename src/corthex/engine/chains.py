@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -55,14 +55,25 @@ class Delivery(Protocol):
 
 
 class ChainRunner:
-    def __init__(self, ctx: EngineContext, org: Org, deliveries: list[Delivery] | None = None) -> None:
-        self.ctx, self.org = ctx, org
+    def __init__(
+        self, ctx: EngineContext, load_org: Callable[[], Org], deliveries: list[Delivery] | None = None
+    ) -> None:
+        self.ctx, self._load_org = ctx, load_org
+        self._org: Org | None = None
         self.deliveries: list[Delivery] = list(deliveries or [])
         # Chains this process is advancing now. The lease keeps other workers off, but a claim by
         # the same worker succeeds (that is how it is renewed): a tick must not step into a chain
         # that a `start` (a REST or Telegram command, a realtime run) in this process still holds.
         self._in_hand: set[str] = set()
         ctx.bus.subscribe(self._on_event, types=(ChainDone, BatchCollected))
+
+    @property
+    def org(self) -> Org:
+        """The organisation, read on first use: a round that only delivers owed reports (every
+        worker round) need not parse the org's YAML."""
+        if self._org is None:
+            self._org = self._load_org()
+        return self._org
 
     @property
     def store(self) -> Chains:

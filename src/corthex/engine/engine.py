@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -166,7 +167,8 @@ class Engine:
             from corthex.org import load_org
 
             archive = ArchiveDelivery(self.settings.archive_dir, self._store.chains)
-            self._chains = ChainRunner(self._ctx, load_org(self.settings.org_path), [archive, *self._deliveries])
+            org = functools.partial(load_org, self.settings.org_path)
+            self._chains = ChainRunner(self._ctx, org, [archive, *self._deliveries])
         return self._chains
 
     @property

@@ -1,7 +1,8 @@
 """The provider port: four async verbs over one provider's Batch API.
 
-Each adapter keeps its wire mapping in pure functions (`to_wire`, `from_wire`) apart from the
-thin class that calls the official SDK, and translates every SDK error into `ProviderError`.
+Each adapter keeps its wire mapping in pure functions apart from the thin class that calls the
+official SDK (the request side, `to_wire` and `wire_size`, in `providers/wire/`, which imports no
+SDK), and translates every SDK error into `ProviderError`.
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
-from corthex.domain.wire_bytes import ascii_json_size, orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -62,6 +61,11 @@ from corthex.providers._common import (
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
+    ROLES,
+    inline_bytes,
+    to_file_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +82,6 @@ INLINE_ENV = "CORTHEX_GEMINI_INLINE"
 #: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
 #: while a file is written, uploaded, downloaded and read line by line.
 INLINE_MAX_REQUESTS = 1000
-
-_ROLES = {"user": "user", "assistant": "model"}
 
 S = types.JobState
 # Every JobState member: (our state, what requests without a row become).
@@ -110,7 +112,7 @@ _CANCELLED_CODES = frozenset({1, 499})
 
 
 def contents(request: LLMRequest) -> list[types.Content]:
-    return [types.Content(role=_ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
+    return [types.Content(role=ROLES[m.role], parts=[types.Part(text=m.content)]) for m in request.messages]
 
 
 def generation_config(request: LLMRequest) -> types.GenerateContentConfig:
@@ -133,51 +135,6 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
         metadata={"key": item.wire_id},
         config=generation_config(item.request),
     )
-
-
-def to_file_line(item: WireItem) -> dict[str, Any]:
-    """A line of the input file: the REST (camelCase) GenerateContentRequest, sent as is."""
-    request = item.request
-    body: dict[str, Any] = {
-        "contents": [{"role": _ROLES[m.role], "parts": [{"text": m.content}]} for m in request.messages]
-    }
-    if request.system:
-        body["systemInstruction"] = {"parts": [{"text": request.system}]}
-    config = {
-        "temperature": request.temperature,
-        "maxOutputTokens": request.max_output_tokens,
-        "responseMimeType": "application/json" if request.json_schema is not None else None,
-        "responseJsonSchema": request.json_schema,
-    }
-    if config := {k: v for k, v in config.items() if v is not None}:
-        body["generationConfig"] = config
-    return {"key": item.wire_id, "request": body}
-
-
-def wire_size(item: WireItem) -> int:
-    """Bytes of the item's line in an input file (orjson, as `write_jsonl` writes it), newline
-    included: what batches are planned on (files take up to 2 GB)."""
-    return orjson_size(to_file_line(item)) + 1
-
-
-def inline_size(item: WireItem) -> int:
-    """Bytes of the item's entry in an inline create body, as google-genai writes it: `json.dumps`
-    with its defaults (`_api_client.py`), so each non-ASCII character costs 6 bytes; the SDK's entry
-    (`batches._InlinedRequest_to_mldev`) holds the file line's request, and `generationConfig`
-    always, empty or not (`to_wire` always passes a config)."""
-    line = to_file_line(item)
-    request = {"generationConfig": {}, **line["request"]}  # key order leaves the size unchanged
-    return ascii_json_size({"request": request, "metadata": {"key": line["key"]}}) + len(", ")
-
-
-def inline_bytes(items: Sequence[WireItem], max_bytes: int) -> int | None:
-    """The inline entries' bytes, or None once they reach `max_bytes` (counting stops there)."""
-    total = 0
-    for item in items:
-        total += inline_size(item)
-        if total >= max_bytes:
-            return None
-    return total
 
 
 # --- results --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from openai.types import Batch
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
-from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, unsent_temperature
+from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
@@ -30,8 +30,6 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
-from corthex.domain.structured import strict_form
-from corthex.domain.wire_bytes import orjson_size
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -50,10 +48,14 @@ from corthex.providers._common import (
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
+    chat_body,
+    responses_body,
+    to_wire,
+)
 
 NAME = ProviderName.OPENAI.value
 KEY_FIELD = "corthex_key"  #: batch metadata entry that carries our batch key
-SCHEMA_NAME = "output"  #: the name of the response format (^[a-zA-Z0-9_-]{1,64}$)
 
 _RUNNING = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
 _ENDED_AS = {
@@ -64,71 +66,6 @@ _ENDED_AS = {
 #: error-file codes of requests that never ran (the rest, e.g. request_timeout, are failures)
 _NOT_RUN = {"batch_expired": ResultStatus.EXPIRED, "batch_cancelled": ResultStatus.CANCELED}
 _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
-
-
-# --- requests -------------------------------------------------------------------------------
-
-
-def chat_body(request: LLMRequest) -> dict[str, Any]:
-    """The `/v1/chat/completions` body, for batch lines and realtime calls alike."""
-    messages = [{"role": "system", "content": request.system}] if request.system else []
-    messages += [{"role": m.role, "content": m.content} for m in request.messages]
-    body: dict[str, Any] = {"model": request.model, "messages": messages}
-    # GPT-5 and o-series refuse `max_tokens` (LESSONS W5); every chat model takes this one.
-    if request.max_output_tokens is not None:
-        body["max_completion_tokens"] = request.max_output_tokens
-    _add_temperature(body, request)
-    if request.json_schema is not None:
-        body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
-    return body
-
-
-def responses_body(request: LLMRequest) -> dict[str, Any]:
-    """The `/v1/responses` body: `instructions` for the system prompt, `input` for the turns,
-    `text.format` for a schema (flat: name, schema, strict beside `type`)."""
-    body: dict[str, Any] = {
-        "model": request.model,
-        "input": [{"role": m.role, "content": m.content} for m in request.messages],
-    }
-    if request.system:
-        body["instructions"] = request.system
-    if request.max_output_tokens is not None:
-        body["max_output_tokens"] = request.max_output_tokens
-    _add_temperature(body, request)
-    if request.json_schema is not None:
-        body["text"] = {"format": {"type": "json_schema", **_schema_format(request.json_schema)}}
-    return body
-
-
-def _add_temperature(body: dict[str, Any], request: LLMRequest) -> None:
-    # A model that refuses it is not sent it; submission warned the user (capabilities.py).
-    if request.temperature is not None and not unsent_temperature(request):
-        body["temperature"] = request.temperature
-
-
-def _schema_format(schema: dict[str, Any]) -> dict[str, Any]:
-    form = strict_form(schema)
-    return {"name": SCHEMA_NAME, "schema": form.schema, "strict": form.strict}
-
-
-def request_body(request: LLMRequest, endpoint: OpenAIEndpoint) -> dict[str, Any]:
-    return responses_body(request) if endpoint is OpenAIEndpoint.RESPONSES else chat_body(request)
-
-
-def to_wire(item: WireItem, endpoint: OpenAIEndpoint | None = None) -> dict[str, Any]:
-    """One line of the batch input file (every line of a file has the file's endpoint)."""
-    endpoint = endpoint or openai_endpoint(item.request.model)
-    return {
-        "custom_id": item.wire_id,
-        "method": "POST",
-        "url": endpoint.value,
-        "body": request_body(item.request, endpoint),
-    }
-
-
-def wire_size(item: WireItem) -> int:
-    """Bytes of the item's line in the input file (orjson, as `write_jsonl` writes it), newline included."""
-    return orjson_size(to_wire(item)) + 1
 
 
 # --- results --------------------------------------------------------------------------------

@@ -14,15 +14,12 @@ from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.results import ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.anthropic import (
-    REALTIME_MAX_TOKENS,
-    default_max_tokens,
     from_wire,
     map_status,
-    params,
-    to_wire,
     usage_from,
 )
 from corthex.providers.base import WireItem
+from corthex.providers.wire.anthropic import REALTIME_MAX_TOKENS, default_max_tokens, params, to_wire
 
 
 def request(**kw) -> LLMRequest:

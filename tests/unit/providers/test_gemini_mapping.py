@@ -23,9 +23,9 @@ from corthex.providers.gemini import (
     is_retryable_error,
     job_state,
     map_status,
-    to_file_line,
     to_wire,
 )
+from corthex.providers.wire.gemini import to_file_line
 
 
 def request(**kw) -> LLMRequest:

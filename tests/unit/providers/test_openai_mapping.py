@@ -17,12 +17,11 @@ from corthex.domain.results import FinishReason, ResultStatus, Usage
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
 from corthex.providers.openai import (
-    chat_body,
     from_wire,
     map_status,
     to_provider_error,
-    to_wire,
 )
+from corthex.providers.wire.openai import chat_body, to_wire
 
 
 def request(model: str = "gpt-4o-mini", **kw) -> LLMRequest:
