@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
@@ -51,9 +53,16 @@ async def _print_report(console: Console, engine: Engine, chain: ChainRow) -> No
     )
 
 
-def list_chains(console: Console) -> Op:
+def list_chains(console: Console, *, as_json: bool = False) -> Op:
     async def go(engine: Engine) -> None:
         await engine.step()
+        if as_json:
+            chains = await engine.list_chains()
+            costs = await engine.chain_costs([c.id for c in chains])
+            rows = [{**c.to_dict(), "cost_usd": round(costs.get(c.id, (0.0, 0.0))[0], 8)} for c in chains]
+            sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+            sys.stdout.flush()
+            return
         table = Table(title="chains")
         for column in ("chain", "status", "step", "mode", "departments", "route", "cost $", "command"):
             table.add_column(column)

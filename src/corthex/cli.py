@@ -15,17 +15,45 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
-from corthex.engine.engine import Engine
-from corthex.errors import CorthexError, InvalidInput, JobFinished
+from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuses
+from corthex.engine.engine import BatchRow, DoctorReport, Engine
+from corthex.errors import CorthexError, JobFinished
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
 
+#: Exit codes (README "Exit codes"): what a script can tell apart without reading the output.
+EXIT_OK = 0  #: every request succeeded (or the command did what it says)
+EXIT_ERROR = 1  #: anything unexpected (a traceback)
+EXIT_REFUSED = 2  #: refused before anything was sent: bad input, an unknown id, a bad setting
+EXIT_NOT_ALL_SUCCEEDED = 3  #: the job ended with failed, expired or canceled requests
+EXIT_RUNNING = 4  #: the job is still running (`results` without --wait): what is written is partial
+EXIT_CODES = (
+    "Exit codes: 0 every request succeeded; 3 the job ended with failed, expired or canceled requests; "
+    "4 the job is still running (results without --wait); 2 refused before anything was sent "
+    "(bad input, unknown id, bad setting); 1 any other error."
+)
+
+
+def _flags_without_a_value() -> None:
+    """Typer 0.29's rich help shows every flag, --help too, with a `<bool>` value it does not
+    take (`TyperOption.display_type_rich` returns the type of any option): a flag shows none."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    setattr(TyperOption, "display_type_rich", display_type_rich)  # noqa: B010 - a method of a class we do not own
+
+
+_flags_without_a_value()
+
 app = typer.Typer(
     help="CORTHEX Batch: LLM work through the OpenAI, Anthropic and Gemini Batch APIs.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -53,12 +81,17 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(go())
-    except InvalidInput as exc:
+    except CorthexError as exc:  # InvalidInput, NotFound, a bad setting, over the budget, …
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except CorthexError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+def _exit_for(summary: JobSummary) -> None:
+    """Exit 3 when the job ended without an answer for every request, 4 while it runs."""
+    if not summary.status.is_final:
+        raise typer.Exit(EXIT_RUNNING)
+    if not summary.all_succeeded:
+        raise typer.Exit(EXIT_NOT_ALL_SUCCEEDED)
 
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSONL file of requests")]
@@ -67,34 +100,45 @@ EncodingOpt = Annotated[
 ]
 
 
-@app.command()
+OUT_IMPLIES_WAIT = "--out implies --wait: waiting for every result, then writing them to"
+
+
+@app.command(epilog="Example: corthex submit reviews.jsonl --wait --out labels.jsonl\n\n" + EXIT_CODES)
 def submit(
     file: FileArg,
-    wait: Annotated[bool, typer.Option("--wait", help="Stay until every request has its result")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="With --wait: write results (JSONL) here")] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Stay until every request has its result; exit 3 if any did not succeed")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the results (JSONL) here when done: implies --wait")
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Submit the valid lines, report the rest")
     ] = False,
     encoding: EncodingOpt = None,
+    strict_models: Annotated[
+        bool, typer.Option("--strict-models", help="An unknown model name is an error (exit 2), not a warning")
+    ] = False,
 ) -> None:
     """Validate FILE, record it as a job and send its batches."""
+    if out is not None and not wait:
+        err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
 
-    async def go(engine: Engine) -> None:
-        report = await engine.submit_file(file, skip_invalid=skip_invalid, encoding=encoding)
+    async def go(engine: Engine) -> JobSummary | None:
+        report = await engine.submit_file(
+            file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+        )
         _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
-        if not wait:
+        if not wait and out is None:
             await engine.step()  # create the batches now; any worker or later command collects
             console.print(f"follow it with: corthex status {report.job_id}", highlight=False)
-            return
-        summary = await _wait_with_progress(engine, report.job_id)
-        console.print(summary_table(summary))
-        _emulator_badge(engine)
-        if out is not None:
-            count = await _write_results(engine, report.job_id, out)
-            console.print(f"{count} results written to {out}", highlight=False)
+            return None
+        return await _wait_and_write(engine, report.job_id, out)
 
-    _run(go)
+    summary = _run(go)
+    if summary is not None:
+        _exit_for(summary)
 
 
 def _emulator_badge(engine: Engine) -> None:
@@ -104,15 +148,25 @@ def _emulator_badge(engine: Engine) -> None:
         console.print(f"[reverse] EMULATOR [/reverse] answers from the CORTHEX emulator: {', '.join(emulated)}")
 
 
-async def _wait_with_progress(engine: Engine, job_id: str) -> JobSummary:
-    with JobProgress(console) as progress:
+async def _wait_and_write(engine: Engine, job_id: str, out: Path | None) -> JobSummary:
+    summary = await _wait_with_progress(engine, job_id)
+    console.print(summary_table(summary))
+    _emulator_badge(engine)
+    if out is not None:
+        count = await _write_results(engine, job_id, out)
+        console.print(f"{count} results written to {out}", highlight=False)
+    return summary
+
+
+async def _wait_with_progress(engine: Engine, job_id: str, on: Console | None = None) -> JobSummary:
+    with JobProgress(on or console) as progress:
         return await engine.wait(job_id, on_progress=progress.update)
 
 
-async def _write_results(engine: Engine, job_id: str, out: Path) -> int:
+async def _write_results(engine: Engine, job_id: str, out: Path, statuses: Sequence[ResultStatus] | None = None) -> int:
     count = 0
     with out.open("wb") as fh:
-        async for line in engine.results(job_id):
+        async for line in engine.results(job_id, statuses=statuses):
             fh.write(orjson.dumps(line) + b"\n")
             count += 1
     return count
@@ -127,8 +181,14 @@ def _report_skipped(problems: list[Any], warnings: Sequence[str] = ()) -> None:
         err.print(f"warning: {warning}", highlight=False, markup=False)
 
 
-@app.command()
-def status(job_id: Annotated[str | None, typer.Argument(help="A job id; all recent jobs when omitted")] = None) -> None:
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+
+
+@app.command(epilog="Example: corthex status job_3f2a9c1d7e4b --json")
+def status(
+    job_id: Annotated[str | None, typer.Argument(help="A job id; all recent jobs when omitted")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Show one job in detail, or the recent jobs. A read: it first polls the batches that are due
     and collects the finished ones (so the counts are fresh without a worker), but never sends the
     queue, creates or retries a batch, or advances a chain; `corthex worker` does those."""
@@ -136,36 +196,131 @@ def status(job_id: Annotated[str | None, typer.Argument(help="A job id; all rece
     async def go(engine: Engine) -> None:
         await engine.catch_up()
         if job_id is None:
-            console.print(_jobs_table(await engine.jobs()))
+            jobs = await engine.jobs()
+            _print_json([j.to_dict() for j in jobs]) if as_json else console.print(_jobs_table(jobs))
             return
         summary = await engine.status(job_id)
+        batches, shares = await engine.batches(job_id), await engine.batch_shares(job_id)
+        if as_json:
+            _print_json({**summary.to_dict(), "batch_list": [_batch_dict(b, shares) for b in batches]})
+            return
         console.print(summary_table(summary))
-        console.print(_batches_table(await engine.batches(job_id)))
+        if summary.retry_of:
+            console.print(f"a retry of job {summary.retry_of}", highlight=False)
+        console.print(_batches_table(batches, shares))
 
     _run(go)
 
 
-@app.command()
+def _print_json(value: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.flush()
+
+
+def _batch_dict(batch: BatchRow, shares: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    mine, others = shares.get(batch.id, (batch.request_count, 0))
+    return {**batch.to_dict(), "job_requests": mine, "shared_with_jobs": others}
+
+
+def _statuses_of(names: str | None) -> tuple[ResultStatus, ...] | None:
+    if names is None:
+        return None
+    return tuple(ResultStatus(n) for n in _status_words(names))
+
+
+def _status_words(names: str) -> list[str]:
+    words = [w.strip().lower() for w in names.split(",") if w.strip()]
+    known = {s.value for s in ResultStatus}
+    if not words or any(w not in known for w in words):
+        err.print(f"error: --status takes a comma-separated list of {', '.join(sorted(known))}", highlight=False)
+        raise typer.Exit(EXIT_REFUSED)
+    return words
+
+
+StatusFilter = Annotated[
+    str | None,
+    typer.Option("--status", help="Only results of these statuses, e.g. failed,expired (succeeded, canceled too)"),
+]
+
+
+@app.command(
+    epilog="Example: corthex results job_3f2a9c1d7e4b --wait --status failed,expired --out failed.jsonl\n\n"
+    + EXIT_CODES
+)
 def results(
     job_id: str,
     out: Annotated[Path | None, typer.Option("--out", help="Write JSONL here instead of stdout")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Block until the job has ended, then write")] = False,
+    status_filter: StatusFilter = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --out: print the summary as JSON")] = False,
 ) -> None:
-    """Write a job's results, one JSON line per request, in input order."""
+    """Write a job's results, one JSON line per request, in input order. On a job still running,
+    what is in so far is written, "N/M done (job running)" goes to stderr and the exit code is 4."""
+    statuses = _statuses_of(status_filter)
 
-    async def go(engine: Engine) -> None:
+    async def go(engine: Engine) -> JobSummary:
         await engine.step()
-        if out is not None:
-            count = await _write_results(engine, job_id, out)
-            summary = await engine.status(job_id)
+        summary = await _wait_with_progress(engine, job_id, err) if wait else await engine.status(job_id)
+        if not summary.status.is_final:
+            err.print(f"{summary.finished}/{summary.total} done (job {summary.status.value})", highlight=False)
+        if out is None:
+            async for line in engine.results(job_id, statuses=statuses):
+                sys.stdout.buffer.write(orjson.dumps(line) + b"\n")
+            return summary
+        count = await _write_results(engine, job_id, out, statuses)
+        if as_json:
+            _print_json({**summary.to_dict(), "written": count, "out": str(out)})
+        else:
             err.print(f"{count} of {summary.total} results written to {out}", highlight=False)
-            return
-        async for line in engine.results(job_id):
-            sys.stdout.buffer.write(orjson.dumps(line) + b"\n")
+        return summary
 
-    _run(go)
+    _exit_for(_run(go))
 
 
-@app.command()
+@app.command(epilog="Example: corthex wait job_3f2a9c1d7e4b\n\n" + EXIT_CODES)
+def wait(job_id: str) -> None:
+    """Stay until the job has ended (working in this process, as a worker would), then print its
+    summary. The exit code says whether every request succeeded."""
+
+    async def go(engine: Engine) -> JobSummary:
+        summary = await _wait_with_progress(engine, job_id)
+        console.print(summary_table(summary))
+        return summary
+
+    _exit_for(_run(go))
+
+
+@app.command(epilog="Example: corthex retry job_3f2a9c1d7e4b --status failed,expired --wait\n\n" + EXIT_CODES)
+def retry(
+    job_id: str,
+    status_names: Annotated[
+        str, typer.Option("--status", help="Which requests to send again: failed, expired and/or canceled")
+    ] = ",".join(RETRY_BY_DEFAULT),
+    wait: Annotated[bool, typer.Option("--wait", help="Stay until the new job has ended")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the new job's results here: implies --wait")] = None,
+) -> None:
+    """Send the job's failed and expired requests (the same bodies, the same custom_ids) again as a
+    new job, linked to the first. Refused (exit 2) when it has none."""
+    if out is not None and not wait:
+        err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
+
+    async def go(engine: Engine) -> JobSummary | None:
+        report = await engine.retry(job_id, retry_statuses(status_names), source="cli")
+        console.print(
+            f"job [bold]{report.job_id}[/bold]: {report.total} requests resent from job {job_id}", highlight=False
+        )
+        if not wait and out is None:
+            await engine.step()
+            console.print(f"follow it with: corthex status {report.job_id}", highlight=False)
+            return None
+        return await _wait_and_write(engine, report.job_id, out)
+
+    summary = _run(go)
+    if summary is not None:
+        _exit_for(summary)
+
+
+@app.command(epilog="Example: corthex cancel job_3f2a9c1d7e4b")
 def cancel(job_id: str) -> None:
     """Cancel a job: unsent requests are canceled, its batches stopped; results in are kept."""
 
@@ -180,10 +335,13 @@ def cancel(job_id: str) -> None:
     _run(go)
 
 
-@queue_app.command("add")
+@queue_app.command("add", epilog="Example: corthex queue add reviews.jsonl --skip-invalid")
 def queue_add(
     file: FileArg,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Queue the valid lines and report the invalid ones (by line and field)"),
+    ] = False,
     encoding: EncodingOpt = None,
 ) -> None:
     """Validate FILE and put its requests in the queue (sent by `corthex flush` or automatically)."""
@@ -200,7 +358,7 @@ def queue_add(
     _run(go)
 
 
-@queue_app.command("list")
+@queue_app.command("list", epilog="Example: corthex queue list")
 def queue_list() -> None:
     """List the jobs waiting in the queue."""
 
@@ -212,7 +370,18 @@ def queue_list() -> None:
     _run(go)
 
 
-@app.command()
+@queue_app.command("clear", epilog="Example: corthex queue clear")
+def queue_clear() -> None:
+    """Drop the queue: every queued job is canceled (its requests get `canceled` results)."""
+
+    async def go(engine: Engine) -> None:
+        canceled, count = await engine.clear_queue()
+        console.print(f"{len(canceled)} queued job(s) canceled: {count} requests", highlight=False)
+
+    _run(go)
+
+
+@app.command(epilog="Example: corthex flush")
 def flush() -> None:
     """Send everything in the queue now: one batch per provider (and model where needed)."""
 
@@ -249,7 +418,11 @@ chain_app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 
 
-@chain_app.command("run", context_settings={"allow_interspersed_args": True})
+@chain_app.command(
+    "run",
+    context_settings={"allow_interspersed_args": True},
+    epilog='Example: corthex chain run "삼성전자 주가 분석" --wait  (or, the same: corthex chain "삼성전자 주가 분석")',
+)
 def chain_run(
     words: Annotated[list[str], typer.Argument(help='The command, e.g. "삼성전자 주가 분석" (words are joined)')],
     broadcast: Annotated[bool, typer.Option("--broadcast", help="Run every department")] = False,
@@ -263,15 +436,15 @@ def chain_run(
     _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait))
 
 
-@chain_app.command("list")
-def chain_list() -> None:
+@chain_app.command("list", epilog="Example: corthex chain list --json")
+def chain_list(as_json: JsonOpt = False) -> None:
     """List the chains: status, step, mode, departments, route, cost and command."""
     from corthex import chain_cli
 
-    _run(chain_cli.list_chains(console))
+    _run(chain_cli.list_chains(console, as_json=as_json))
 
 
-@chain_app.command("show")
+@chain_app.command("show", epilog="Example: corthex chain show ch_5b1e0c2a9d7f")
 def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
     """Show one chain: its steps with their batches, results and costs, then the report."""
     from corthex import chain_cli
@@ -279,7 +452,7 @@ def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)
     _run(chain_cli.show_chain(console, chain_id))
 
 
-@app.command()
+@app.command(epilog="Example: CORTHEX_DATABASE_URL=postgresql+asyncpg://localhost/corthex corthex worker")
 def worker() -> None:
     """Poll, collect, retry and flush until interrupted (any number may share a database)."""
 
@@ -303,7 +476,52 @@ def worker() -> None:
         err.print("worker stopped")
 
 
-@app.command()
+@app.command(epilog="Example: corthex doctor --json")
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not call the endpoints")] = False,
+) -> None:
+    """Check the setup: each provider's key (present or not, never its value), the endpoint its SDK
+    will call and whether it answers, the database and its schema, the versions. Exit 0 when every
+    configured provider and the database are fine, 1 otherwise."""
+    try:
+        report = asyncio.run(Engine.doctor(load_settings(), reach=not offline))
+    except CorthexError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        _print_doctor(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _print_doctor(report: DoctorReport) -> None:
+    table = Table(title="providers")
+    for column in ("provider", "key", "endpoint", "reachable", "status"):
+        table.add_column(column)
+    configured = report.configured
+    for p in report.providers:
+        key = f"{p.key_variable} set" if p.key_variable else "not set"
+        endpoint = p.endpoint + ("" if p.endpoint_set else " (SDK default)")
+        reachable = {True: "yes", False: "no", None: "-"}[p.reachable]
+        state = "ok" if p.ok else ("not configured" if p not in configured else "PROBLEM")
+        table.add_row(p.provider.value, key, endpoint, reachable, state)
+    console.print(table)
+    for p in report.providers:
+        if p.problem is not None and p in configured:
+            console.print(f"{p.provider.value}: {p.problem}", highlight=False, markup=False)
+        for note in p.notes:
+            console.print(f"{p.provider.value}: note: {note}", highlight=False, markup=False)
+    state = "ok" if report.database_ok else "PROBLEM"
+    console.print(f"database {report.database_url}: {state}, {report.database_detail}", highlight=False, markup=False)
+    console.print(" ".join(f"{k} {v}" for k, v in report.versions.items()), highlight=False, markup=False)
+    if not report.configured:
+        console.print("no provider configured: set a key, e.g. export OPENAI_API_KEY=…", highlight=False)
+    console.print("all set" if report.ok else "not ready: fix the lines above", highlight=False)
+
+
+@app.command(epilog="Example: corthex emulator --port 8765 --speed 0.1  (its test hooks: docs/emulator.md)")
 def emulator(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1")] = 8765,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -321,7 +539,7 @@ def emulator(
     uvicorn.run(create_app(EmulatorConfig(speed=speed)), host=host, port=port, log_level="warning")
 
 
-@app.command()
+@app.command(epilog="Example: corthex serve --port 8000  (then open http://127.0.0.1:8000/)")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
@@ -341,7 +559,7 @@ def serve(
     run_server(settings, host, port)
 
 
-@app.command()
+@app.command(epilog="Example: corthex demo --requests 5 --exit")
 def demo(
     requests_per_provider: Annotated[int, typer.Option("--requests", help="Requests per provider")] = 20,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -389,22 +607,30 @@ def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:
     return table
 
 
-def _batches_table(batches: list[Any]) -> Table:
+def _batches_table(batches: list[BatchRow], shares: dict[str, tuple[int, int]]) -> Table:
     table = Table(title="batches")
     for column in ("batch", "provider", "model", "status", "remote", "requests", "polls", "error"):
         table.add_column(column)
     for b in batches:
+        mine, others = shares.get(b.id, (b.request_count, 0))
         table.add_row(
             b.id,
             b.provider.value,
             b.model or "(mixed)",
             b.raw_status or b.status.value,
             b.remote.remote_id if b.remote else "",
-            str(b.request_count),
+            _batch_requests(b.request_count, mine, others),
             str(b.poll_count),
             (b.error or "")[:60],
         )
     return table
+
+
+def _batch_requests(total: int, mine: int, others: int) -> str:
+    """A batch's request count; for one shared with other jobs, how many of them are this job's."""
+    if others == 0:
+        return str(total)
+    return f"{mine} of {total} (shared with {others} other job{'s' if others > 1 else ''})"
 
 
 def _safe_url(url: str) -> str:

@@ -6,7 +6,8 @@ CorthexError
 │   ├── NotFound               an id that the store does not know (also a LookupError)
 │   ├── AlreadyExists          the store holds this id (or Idempotency-Key) already
 │   │   └── KeyTaken           … the Idempotency-Key: a twin submission recorded its job first
-│   └── JobFinished            the job has ended already: a cancel changes nothing
+│   ├── JobFinished            the job has ended already: a cancel changes nothing
+│   └── SetupError             a provider the requests need is not set up (key, endpoint): the fix in one line
 ├── ProviderError              a provider call failed (provider, op, status code, retryable)
 └── BudgetExceeded             a submission would go over the daily budget
 """
@@ -112,6 +113,18 @@ class IdempotencyConflict(UsageError):
         )
 
 
+class NothingToRetry(UsageError):
+    """A retry found no request of the asked statuses in the job."""
+
+    def __init__(self, job_id: str, statuses: Sequence[str]) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} has no {' or '.join(statuses)} request: nothing to retry")
+
+
+class SetupError(UsageError):
+    """A provider the requests need is not set up; nothing was stored. The message is the fix."""
+
+
 class ProviderError(CorthexError):
     """A provider call failed."""
 
@@ -123,9 +136,13 @@ class ProviderError(CorthexError):
         *,
         status_code: int | None = None,
         retryable: bool = False,
+        setup: bool = False,
     ) -> None:
         self.provider, self.op = provider, op
         self.status_code, self.retryable = status_code, retryable
+        #: a setup mistake (key refused or missing, endpoint not found, unknown host): asking
+        #: again cannot help, so the engine fails the call's requests at once
+        self.setup = setup
         code = f" ({status_code})" if status_code else ""
         super().__init__(f"{provider} {op} failed{code}: {message}")
 

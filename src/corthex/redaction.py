@@ -13,6 +13,7 @@ from corthex.config import Settings
 SECRET_VARIABLES = (
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
     "TELEGRAM_BOT_TOKEN",
@@ -145,3 +146,13 @@ def install_log_redaction(redact: Callable[[str], str] = mask_secrets) -> Redact
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(filt)
     return filt
+
+
+def safe_database_url(url: str) -> str:
+    """A database URL fit to print: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: show only its scheme
+        return url.split("://", 1)[0] + "://…"

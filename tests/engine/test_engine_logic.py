@@ -112,7 +112,9 @@ async def test_a_failing_provider_does_not_hold_back_the_others(engine: Engine, 
 
 async def test_unreachable_status_gives_up_with_a_clear_failure_W7(tmp_path: Path) -> None:
     settings = fast_settings(tmp_path, poll_max_failures=3, poll_unreachable_minutes=0, max_attempts=1, **FAKE_PACE)
-    anthropic = FakeProvider(ProviderName.ANTHROPIC)
+    # the batch runs until the test makes its status unreachable (at the fake's pace a first
+    # round could otherwise see it end)
+    anthropic = FakeProvider(ProviderName.ANTHROPIC, on_create=lambda batch: setattr(batch, "polls", None))
     async with Engine(settings, providers=fake_providers(anthropic=anthropic)) as engine:
         report = await engine.submit([{"custom_id": "c", "model": "claude-haiku-4-5", "prompt": "p"}])
         await engine.step()
@@ -152,7 +154,8 @@ async def test_queue_flushes_itself_when_full(tmp_path: Path) -> None:
         assert (await engine.status(small.job_id)).status.value == "queued"
         await engine.submit(mixed(3, "t"), queue=True)
         await engine.step()
-        assert (await engine.status(small.job_id)).status.value == "running"
+        # released: out in a batch (at the fake's pace it may have come back within the round)
+        assert (await engine.status(small.job_id)).status.value in ("running", "completed")
 
 
 async def test_queue_flushes_itself_when_old(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Error bodies: {"detail": …} always, plus "problems" (line/field/reason) for invalid input.
 
 400 malformed JSON · 402 over the daily budget · 404 unknown id · 409 cancel of an ended job
-· 413 body too large (limits.py) · 422 invalid body.
+· 413 body too large (limits.py) · 422 invalid body · 503 a provider the requests need is not
+set up on the server (no key, endpoint unreachable: the fix is in `detail`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from corthex.errors import BudgetExceeded, InvalidInput, JobFinished, NotFound, UsageError
+from corthex.errors import BudgetExceeded, InvalidInput, JobFinished, NotFound, SetupError, UsageError
 
 log = logging.getLogger(__name__)
+
+
+def _plain(body: Callable[[str], dict[str, Any]], status: int) -> Callable[[Request, Exception], Any]:
+    """A handler answering `status` with the exception's message as `detail`."""
+
+    async def handler(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(body(str(exc)), status_code=status)
+
+    return handler
 
 
 def install(app: FastAPI, redact: Callable[[str], str]) -> None:
@@ -26,17 +36,8 @@ def install(app: FastAPI, redact: Callable[[str], str]) -> None:
             out["problems"] = problems
         return out
 
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(body(str(exc)), status_code=404)
-
-    @app.exception_handler(JobFinished)
-    async def job_finished(_: Request, exc: JobFinished) -> JSONResponse:
-        return JSONResponse(body(str(exc)), status_code=409)
-
-    @app.exception_handler(BudgetExceeded)
-    async def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
-        return JSONResponse(body(str(exc)), status_code=402)
+    for kind, status in ((NotFound, 404), (JobFinished, 409), (BudgetExceeded, 402), (SetupError, 503)):
+        app.add_exception_handler(kind, _plain(body, status))
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
@@ -45,6 +46,10 @@ def install(app: FastAPI, redact: Callable[[str], str]) -> None:
         ]
         summary = f"{len(problems)} problem(s), nothing submitted: " + "; ".join(str(p) for p in exc.problems[:5])
         return JSONResponse(body(summary, problems), status_code=422)
+
+    @app.exception_handler(SetupError)
+    async def not_set_up(_: Request, exc: SetupError) -> JSONResponse:
+        return JSONResponse(body(str(exc)), status_code=503)
 
     @app.exception_handler(UsageError)
     async def usage_error(_: Request, exc: UsageError) -> JSONResponse:

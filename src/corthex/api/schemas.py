@@ -79,7 +79,29 @@ class Job(BaseModel):
     created_at: float
     completed_at: float | None
     label: str | None
+    retry_of: str | None = Field(None, description="The job whose failed requests this one sends again")
     by_provider: dict[str, ProviderCounts]
+
+
+RetryStatus = Literal["failed", "expired", "canceled"]
+
+
+def _failed_and_expired() -> list[RetryStatus]:
+    return ["failed", "expired"]
+
+
+class RetryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[RetryStatus] = Field(
+        default_factory=_failed_and_expired,
+        min_length=1,
+        description="Which of the job's requests to send again, by the status of their result",
+    )
+
+
+class Retried(Job):
+    replayed: bool = Field(False, description="The Idempotency-Key was used before: this is the retry it created")
 
 
 class Batch(BaseModel):
@@ -100,6 +122,8 @@ class Batch(BaseModel):
     poll_failures: int
     ended_as: str | None
     error: str | None
+    job_requests: int | None = Field(None, description="How many of this job's requests the batch carries")
+    shared_with_jobs: int = Field(0, description="How many other jobs have requests in this batch")
 
 
 class JobDetail(Job):

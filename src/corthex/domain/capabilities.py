@@ -174,3 +174,8 @@ def request_warnings(request: LLMRequest) -> list[str]:
                 "answers are still validated against it"
             )
     return warnings
+
+
+def family_names(provider: ProviderName) -> tuple[str, ...]:
+    """The table's families for `provider` that are model names as written (not `gpt-5.x`)."""
+    return tuple(r.family for r in _TABLES.get(provider, ()) if ".x" not in r.family)

@@ -56,6 +56,7 @@ class JobSummary:
     label: str | None
     by_provider: dict[str, ProviderCounts] = field(default_factory=dict)
     batches: int = 0
+    retry_of: str | None = None  #: the job whose failed requests this one sends again
 
     @property
     def finished(self) -> int:
@@ -77,6 +78,11 @@ class JobSummary:
     def cost_usd(self) -> float:
         return sum(c.cost_usd for c in self.by_provider.values())
 
+    @property
+    def all_succeeded(self) -> bool:
+        """Every request has its answer: nothing failed, expired or was canceled."""
+        return self.succeeded == self.total and self.status is not JobStatus.CANCELED
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -92,6 +98,7 @@ class JobSummary:
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "label": self.label,
+            "retry_of": self.retry_of,
             "by_provider": {k: _counts_dict(v) for k, v in self.by_provider.items()},
         }
 

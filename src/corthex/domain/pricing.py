@@ -215,3 +215,14 @@ def _has_price(provider: ProviderName, model: str) -> bool:
         log.warning("no price known for %s model %r: its cost is left empty", provider, model)
         return False
     return True
+
+
+@lru_cache(maxsize=8)
+def priced_models(provider: ProviderName) -> tuple[str, ...]:
+    """The model names genai-prices lists for `provider` (what "did you mean" suggests from)."""
+    from genai_prices.data_snapshot import get_snapshot
+
+    provider_id = _PRICE_PROVIDER_ID[provider]
+    found = [p for p in get_snapshot().providers if p.id == provider_id]
+    names = {model.id for p in found for model in p.models if not model.id.endswith(("-", ":"))}
+    return tuple(sorted(names))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from corthex.errors import UsageError
 
 
 class FinishReason(enum.StrEnum):
@@ -23,6 +26,26 @@ class ResultStatus(enum.StrEnum):
     FAILED = "failed"  #: the provider refused or failed this request
     CANCELED = "canceled"  #: canceled before it ran
     EXPIRED = "expired"  #: the batch's window ran out before it ran
+
+
+#: what `corthex retry` sends again unless told otherwise
+RETRY_BY_DEFAULT = (ResultStatus.FAILED, ResultStatus.EXPIRED)
+
+
+def retry_statuses(names: str | Sequence[str]) -> tuple[ResultStatus, ...]:
+    """The statuses a retry resends, from "failed,expired" or ["failed", "expired"].
+
+    :raises UsageError: an unknown status, `succeeded`, or none at all."""
+    words = names.split(",") if isinstance(names, str) else list(names)
+    chosen: list[ResultStatus] = []
+    for word in (w.strip().lower() for w in words):
+        if word not in {s.value for s in ResultStatus} or word == ResultStatus.SUCCEEDED:
+            raise UsageError(f"cannot retry status {word!r}: choose from failed, expired, canceled")
+        if ResultStatus(word) not in chosen:
+            chosen.append(ResultStatus(word))
+    if not chosen:
+        raise UsageError("name at least one status to retry: failed, expired or canceled")
+    return tuple(chosen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from corthex.emulator import (
     control_routes,
     gemini_files,
     gemini_routes,
+    model_routes,
     openai_routes,
 )
 from corthex.emulator.config import EmulatorConfig
@@ -46,7 +47,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, control_routes):
+    for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, model_routes, control_routes):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

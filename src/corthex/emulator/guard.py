@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
@@ -25,6 +26,29 @@ MISSING_KEY = {
     "gemini": "Method doesn't allow unregistered callers (callers without established "
     "identity). Please use API Key or other form of API consumer identity to call this API.",
 }
+
+
+#: a key the emulator refuses as the real APIs refuse a wrong one (a test of setup mistakes)
+BAD_KEY = "bad-key"
+
+
+def raise_key_refused(provider: str) -> None:
+    """The real answers to a key that is not valid: OpenAI and Anthropic 401; Gemini 400
+    INVALID_ARGUMENT with reason API_KEY_INVALID (quoted in docs/wire/setup-errors.md)."""
+    if provider == "openai":
+        message = f"Incorrect API key provided: {BAD_KEY}. You can find your API key at https://platform.openai.com/account/api-keys."
+        raise EmulatorError(provider, 401, message, code="invalid_api_key")
+    if provider == "anthropic":
+        raise EmulatorError(provider, 401, "invalid x-api-key")
+    message = "API key not valid. Please pass a valid API key."
+    reason = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "API_KEY_INVALID",
+        "domain": "googleapis.com",
+        "metadata": {"service": "generativelanguage.googleapis.com"},
+    }
+    body = {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT", "details": [reason]}}
+    raise RawResponse(Response(orjson.dumps(body), 400, media_type="application/json"))
 
 
 def get_state(request: Request) -> EmulatorState:
@@ -44,6 +68,8 @@ def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...
             _record_openai(state, request)
         if auth and not has_key(provider, request):
             raise EmulatorError(provider, 401, MISSING_KEY[provider])
+        if auth and presented_key(provider, request) == BAD_KEY:
+            raise_key_refused(provider)
         fault = state.faults.take_call_fault(provider, op, kinds)
         if fault is not None and fault.kind == "late":
             request.state.late_answer = fault.delay  # served now, answered late (app.LateAnswers)

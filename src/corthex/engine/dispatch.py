@@ -194,7 +194,7 @@ def maybe_created(exc: ProviderError) -> bool:
     unreadable or a 5xx (a gateway may answer so after the provider acted). Such a batch is
     looked for before it is created again. Never when our own storage failed (no room for the
     upload file): that happens before any create call."""
-    if storage_failure(exc) is not None:
+    if storage_failure(exc) is not None or exc.setup:  # an unknown host: the call never left
         return False
     return exc.op == "create" and (exc.status_code is None or exc.status_code >= 500)
 
@@ -234,9 +234,11 @@ async def _unconfirmed(ctx: EngineContext, batch_id: str, exc: ProviderError, de
 
 async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, delay: float, failures: int) -> None:
     """The batch is abandoned; its requests go back to the queue after the backoff, or fail for
-    good once the policy says waiting will not help."""
+    good once the policy says waiting will not help (at once for a setup mistake)."""
     now = clock.now()
     allowed = ctx.retry_policy.submit_failures_allowed(retryable=exc.retryable)
+    if exc.setup:  # a key refused, a base URL not found, an unknown host: no wait will fix it
+        allowed = 1
     if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses, nobody fails
         allowed = NEVER_GIVE_UP
     given_up = await ctx.store.submission_failed(

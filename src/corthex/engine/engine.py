@@ -15,7 +15,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -29,11 +29,12 @@ from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus, CostBreakdown, cost_breakdown
 from corthex.domain.chain import ChainStatus, who
 from corthex.domain.endpoints import emulated_providers
-from corthex.domain.events import JobCanceled, JobSubmitted, QueueFlushed
+from corthex.domain.events import JobCanceled, JobSubmitted, QueueCleared, QueueFlushed
 from corthex.domain.jobs import JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, StepRow
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import budget_status
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery
@@ -42,9 +43,28 @@ from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
 from corthex.engine.poller import BackgroundPolls, poll_once
+from corthex.engine.retry import retry_intake
+from corthex.engine.setup import (
+    CHECKED,
+    DoctorReport,
+    Need,
+    check_setup,
+    database_state,
+    org_needs,
+    provider_setup,
+    versions,
+)
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
-from corthex.errors import BudgetExceeded, IdempotencyConflict, InputProblem, KeyTaken, ProviderError, UsageError
+from corthex.errors import (
+    BudgetExceeded,
+    IdempotencyConflict,
+    InputProblem,
+    JobFinished,
+    KeyTaken,
+    ProviderError,
+    UsageError,
+)
 from corthex.providers.base import Provider
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
@@ -56,6 +76,7 @@ __all__ = [
     "BatchRow",
     "ChainRow",
     "Delivery",
+    "DoctorReport",
     "Engine",
     "StepRow",
     "StoreCounts",
@@ -192,11 +213,15 @@ class Engine:
         label: str | None = None,
         encoding: str | None = None,
         idempotency_key: str | None = None,
+        strict_models: bool = False,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
         (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
-        is UTF-8 unless `encoding` says otherwise (e.g. "cp949")."""
-        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding)
+        is UTF-8 unless `encoding` says otherwise (e.g. "cp949"). An unknown model is a warning,
+        or with `strict_models` an invalid line.
+
+        :raises SetupError: a provider the file needs is not set up (nothing stored)."""
+        intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
         source = "queue" if queue else "cli"
         return await self._record(
             intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
@@ -211,19 +236,49 @@ class Engine:
         source: str = "api",
         label: str | None = None,
         idempotency_key: str | None = None,
+        strict_models: bool = False,
     ) -> SubmitReport:
         """Validate request objects (dicts in the input-line format, or LLMRequest) and record them.
 
         With `idempotency_key`, a second call with the same key and the same requests (a retry
-        after a timeout) returns the job the first created; with other requests it is refused."""
-        intake = read_objects(requests, skip_invalid=skip_invalid)
+        after a timeout) returns the job the first created; with other requests it is refused.
+        An unknown model is a warning, or with `strict_models` an invalid item.
+
+        :raises SetupError: a provider the requests need is not set up (nothing stored)."""
+        intake = read_objects(requests, skip_invalid=skip_invalid, strict_models=strict_models)
         return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
 
+    async def retry(
+        self,
+        job_id: str,
+        statuses: Sequence[ResultStatus] = RETRY_BY_DEFAULT,
+        *,
+        source: str = "api",
+        idempotency_key: str | None = None,
+    ) -> SubmitReport:
+        """Send the job's requests whose result has one of `statuses` (failed and expired by
+        default) again, as a new job linked to it (`retry_of`); `total` is how many were resent.
+
+        :raises NothingToRetry: the job has no such request (nothing is recorded)."""
+        intake = await retry_intake(self._ctx, job_id, statuses)
+        label = f"retry of {job_id}"
+        return await self._record(
+            intake, queue=False, source=source, label=label, idempotency_key=idempotency_key, retry_of=job_id
+        )
+
     async def _record(
-        self, intake: Intake, *, queue: bool, source: str, label: str | None, idempotency_key: str | None = None
+        self,
+        intake: Intake,
+        *,
+        queue: bool,
+        source: str,
+        label: str | None,
+        idempotency_key: str | None = None,
+        retry_of: str | None = None,
     ) -> SubmitReport:
         if label is not None and (refusal := nul_refusal("the label", label)):
             raise UsageError(refusal)
+        await self._check_setup(intake.needs)
         digest = None
         if idempotency_key is not None:
             digest = intake.digest()
@@ -240,6 +295,7 @@ class Engine:
             chunks=intake.chunks(prefix),
             idempotency_key=idempotency_key,
             request_digest=digest,
+            retry_of=retry_of,
         )
         try:
             refused = await submit_job(self._ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
@@ -253,6 +309,24 @@ class Engine:
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
+
+    async def _check_setup(self, needs: Mapping[ProviderName, Need]) -> None:
+        """Keys, endpoint variables and endpoints of the providers `needs` names, before anything
+        is stored (only for providers built from the environment: given ones are the caller's)."""
+        if self._own_providers:
+            await check_setup(needs)
+
+    @staticmethod
+    async def doctor(settings: Settings | None = None, *, reach: bool = True) -> DoctorReport:
+        """Every provider's key (present or not, never its value), endpoint and whether it answers;
+        the database (password hidden) and its schema; the versions. Needs no `async with`: it
+        opens nothing for good and migrates nothing."""
+        settings = settings or Settings()
+        environ = dict(os.environ)
+        providers = [await provider_setup(name, environ, reach=reach) for name in CHECKED]
+        database_ok, detail = await database_state(settings.database_url)
+        url = redaction.safe_database_url(settings.database_url)
+        return DoctorReport(providers, url, database_ok, detail, versions())
 
     async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
         """The job an earlier submission with this key created, if any.
@@ -280,12 +354,19 @@ class Engine:
     async def status(self, job_id: str) -> JobSummary:
         return await self._store.get_job(job_id)
 
-    async def jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
-        return await self._store.list_jobs(limit=limit, status=status)
+    async def jobs(
+        self, *, limit: int = 50, status: JobStatus | None = None, before: str | None = None
+    ) -> list[JobSummary]:
+        """Jobs, newest first; `before` (a job id) pages on to the jobs older than it."""
+        return await self._store.list_jobs(limit=limit, status=status, before=before)
 
     async def batches(self, job_id: str | None = None, *, limit: int = 200) -> list[BatchRow]:
         """Provider batches, newest first; with `job_id`, those that carried that job's requests."""
         return await self._store.list_batches(job_id=job_id, limit=limit)
+
+    async def batch_shares(self, job_id: str) -> dict[str, tuple[int, int]]:
+        """For each batch of the job: (its requests in it, how many other jobs share it)."""
+        return await self._store.batch_shares(job_id)
 
     async def batch(self, batch_id: str) -> BatchRow:
         return await self._store.get_batch(batch_id)
@@ -335,10 +416,14 @@ class Engine:
     def _views(self) -> StoreViews:
         return StoreViews(self._store.engine)
 
-    async def results(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        """The job's results so far, in input order, one output-line dict each."""
+    async def results(
+        self, job_id: str, *, statuses: Sequence[ResultStatus] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The job's results so far, in input order, one output-line dict each (only those of
+        `statuses` when given)."""
         await self._store.get_job(job_id)  # NotFound for an unknown id
-        async for chunk in self._store.iter_results(job_id):
+        names = None if statuses is None else [s.value for s in statuses]
+        async for chunk in self._store.iter_results(job_id, statuses=names):
             for row in chunk:
                 yield output_line(row)
 
@@ -353,6 +438,20 @@ class Engine:
         await self.bus.publish(JobCanceled(job_id=job_id))
         self._ctx.wake.set()
         return await self.status(job_id)
+
+    async def clear_queue(self, *, max_jobs: int = 10_000) -> tuple[list[str], int]:
+        """Drop the queue: every queued job is canceled (its requests get `canceled` results).
+        Returns (the canceled jobs, their requests)."""
+        canceled, count = [], 0
+        for job in await self.jobs(status=JobStatus.QUEUED, limit=max_jobs):
+            # Re-read first: a flush between the listing and here must not cancel a running job.
+            if (await self.status(job.id)).status is JobStatus.QUEUED:
+                with contextlib.suppress(JobFinished):  # ended meanwhile: left as it is
+                    await self.cancel(job.id)
+                    canceled.append(job.id)
+                    count += job.total
+        await self.bus.publish(QueueCleared(jobs=len(canceled), requests=count))
+        return canceled, count
 
     async def _cancel_remote(self, batch_id: str) -> None:
         batch = await self._store.get_batch(batch_id)
@@ -375,7 +474,10 @@ class Engine:
         origin: str = "api",
         origin_ref: str | None = None,
     ) -> ChainRow:
-        """Start a delegation chain; its first step is submitted before this returns."""
+        """Start a delegation chain; its first step is submitted before this returns.
+
+        :raises SetupError: a provider the org's agents use is not set up (nothing stored)."""
+        await self._check_setup(org_needs(self.org))
         return await self.chains.start(
             command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
         )

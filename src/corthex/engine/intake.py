@@ -16,8 +16,10 @@ import pydantic
 
 from corthex.domain.capabilities import request_warnings
 from corthex.domain.limits import MiB, largest_request_bytes
+from corthex.domain.models import unknown_model_warning
 from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
-from corthex.domain.requests import LLMRequest
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.engine.setup import Need
 from corthex.errors import InputProblem, InvalidInput, UsageError
 from corthex.providers import WireItem, wire_size_of
 
@@ -26,13 +28,26 @@ ROWS_PER_CHUNK = 2000
 
 class WarningTally:
     """Warnings of many requests, each told once, naming the first request it concerns and
-    how many more (a job of 50,000 lines gets one line per kind of warning)."""
+    how many more (a job of 50,000 lines gets one line per kind of warning); and what the
+    requests need of each provider (the setup checked before they are stored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict_models: bool = False) -> None:
         self._seen: dict[str, tuple[str, int]] = {}  # message -> (first custom_id, count)
+        self.needs: dict[ProviderName, Need] = {}
+        self._strict = strict_models
 
-    def add(self, request: LLMRequest) -> None:
-        for message in request_warnings(request):
+    def check(self, request: LLMRequest, number: int) -> InputProblem | None:
+        """Count `request` in (item or line `number`); with strict models, an unknown model is
+        its problem instead."""
+        unknown = unknown_model_warning(request.provider, request.model)
+        if unknown is not None and self._strict:
+            return InputProblem(number, unknown, "model")
+        self.add(request, unknown)
+        return None
+
+    def add(self, request: LLMRequest, unknown: str | None = None) -> None:
+        self.needs.setdefault(request.provider, Need()).add(request.model)
+        for message in [*([unknown] if unknown else []), *request_warnings(request)]:
             first, count = self._seen.get(message, (request.custom_id, 0))
             self._seen[message] = (first, count + 1)
 
@@ -52,6 +67,7 @@ class Intake:
     skipped: list[InputProblem] = field(default_factory=list)
     _source: Callable[[], Iterator[LLMRequest]] = field(default=lambda: iter(()))  #: the requests, read anew
     warnings: list[str] = field(default_factory=list)  #: what will not go out as written
+    needs: dict[ProviderName, Need] = field(default_factory=dict)  #: requests per provider
 
     def requests(self) -> Iterator[LLMRequest]:
         """The valid requests, read again from the source (a file is never held in memory)."""
@@ -103,24 +119,30 @@ def checked_key(idempotency_key: str) -> str:
     return idempotency_key
 
 
-def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None) -> Intake:
+def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None, strict_models: bool = False) -> Intake:
     """Validate the whole file first (streaming, keeping only ids); the rows are read again
     when stored, so a large file is never held in memory. The file is UTF-8 unless `encoding`
-    names another (e.g. cp949), which is then decoded strictly."""
+    names another (e.g. cp949), which is then decoded strictly. With `strict_models`, a line
+    whose model is not known is invalid (else it is a warning)."""
     encoding = _known_encoding(encoding)
-    total, problems, tally = 0, [], WarningTally()
-    for item in _parsed(path, encoding):
+    total, problems, tally = 0, [], WarningTally(strict_models=strict_models)
+    strict_refused: set[str] = set()  # custom_ids of the lines refused for their model only
+    for number, item in _parsed(path, encoding):
+        if isinstance(item, LLMRequest) and (problem := tally.check(item, number)) is not None:
+            strict_refused.add(item.custom_id)
+            item = problem
         if isinstance(item, InputProblem):
             problems.append(item)
         else:
             total += 1
-            tally.add(item)
     _check(total, problems, skip_invalid, source=path.name)
 
     def source() -> Iterator[LLMRequest]:
-        yield from (r for r in _parsed(path, encoding) if isinstance(r, LLMRequest))
+        for _, r in _parsed(path, encoding):
+            if isinstance(r, LLMRequest) and r.custom_id not in strict_refused:
+                yield r
 
-    return Intake(total, problems if skip_invalid else [], source, tally.messages())
+    return Intake(total, problems if skip_invalid else [], source, tally.messages(), tally.needs)
 
 
 def _known_encoding(encoding: str | None) -> str | None:
@@ -176,18 +198,35 @@ def _measure_rest(fh: IO[Any], newline: Any) -> tuple[int, bool]:
     return length, False
 
 
-def _parsed(path: Path, encoding: str | None) -> Iterator[LLMRequest | InputProblem]:
+class _Counted(Iterator[Any]):
+    """The lines, counted as they are taken: parse_lines yields a line's request (or problem)
+    right after taking it, so the count is that line's number."""
+
+    def __init__(self, lines: Iterator[Any]) -> None:
+        self._lines, self.number = lines, 0
+
+    def __next__(self) -> Any:
+        line = next(self._lines)
+        self.number += 1
+        return line
+
+
+def _parsed(path: Path, encoding: str | None) -> Iterator[tuple[int, LLMRequest | InputProblem]]:
+    """(line number, its request or problem), for each non-blank line."""
     limit = largest_request_bytes()
     if encoding is None:
         with path.open("rb") as fh:
-            yield from parse_lines(bounded_lines(fh, limit))
+            lines = _Counted(bounded_lines(fh, limit))
+            for item in parse_lines(lines):
+                yield lines.number, item
         return
     seen: set[str] = set()
     for number, line in enumerate(_text_lines(path, encoding, limit), start=1):
         if isinstance(line, InputProblem):
-            yield replace(line, line=number)
+            yield number, replace(line, line=number)
             return
-        yield from parse_lines([line], first_line=number, seen=seen)
+        for item in parse_lines([line], first_line=number, seen=seen):
+            yield number, item
 
 
 def _text_lines(path: Path, encoding: str, limit: int) -> Iterator[str | LineTooLong | InputProblem]:
@@ -207,26 +246,31 @@ def _text_lines(path: Path, encoding: str, limit: int) -> Iterator[str | LineToo
         yield InputProblem(0, f"not {encoding} text ({exc.reason}): check --encoding")
 
 
-def read_objects(items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool) -> Intake:
+def read_objects(
+    items: Iterable[dict[str, Any] | LLMRequest], *, skip_invalid: bool, strict_models: bool = False
+) -> Intake:
     """Validate request objects (API bodies, chain steps): item N is reported as line N."""
     if isinstance(items, str | bytes | dict) or not isinstance(items, Iterable):
         raise InvalidInput([InputProblem(0, "the requests must be a list of request objects")])
     requests: list[LLMRequest] = []
     problems: list[InputProblem] = []
     seen: set[str] = set()
-    tally = WarningTally()
+    tally = WarningTally(strict_models=strict_models)
     for number, item in enumerate(items, start=1):
         if isinstance(item, LLMRequest):
             parsed = _checked_object(item, number, seen)
         else:
             parsed = _parse_object(item, number, seen)
+        if isinstance(parsed, LLMRequest) and (problem := tally.check(parsed, number)) is not None:
+            parsed = problem
         if isinstance(parsed, InputProblem):
             problems.append(replace(parsed, unit="item"))
         else:
             requests.append(parsed)
-            tally.add(parsed)
     _check(len(requests), problems, skip_invalid, source="")
-    return Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
+    intake = Intake(len(requests), problems if skip_invalid else [], lambda: iter(requests), tally.messages())
+    intake.needs = tally.needs
+    return intake
 
 
 def _checked_object(item: LLMRequest, number: int, seen: set[str]) -> LLMRequest | InputProblem:

@@ -164,7 +164,9 @@ async def _recover_intent(ctx: EngineContext, batch: BatchRow) -> None:
 async def _find_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError) -> None:
     """The list call failed: look again after a backoff (never create blind)."""
     failures = batch.poll_failures + 1
-    if ctx.poll_policy.unreachable(failures):  # whether it exists cannot be known: fail, never resend
+    # whether it exists cannot be known: fail, never resend (at once when the setup is wrong:
+    # a key refused, an endpoint not found, an unknown host: no wait will fix it)
+    if exc.setup or ctx.poll_policy.unreachable(failures):
         error = f"creation could not be confirmed: {failures} failed lookups, last: {exc}"
         await _abandon_intent(ctx, batch, error, max_failures=1)
         return
@@ -228,7 +230,7 @@ async def _poll_failed(ctx: EngineContext, batch: BatchRow, exc: ProviderError, 
     failures = batch.poll_failures + 1
     reason = (
         ctx.poll_policy.gives_up(failures=failures, submitted_at=_utc(batch.submitted_at or now), now=_utc(now))
-        if exc.retryable
+        if exc.retryable and not exc.setup
         else "the provider refused the status call"  # e.g. not found: waiting will not help
     )
     if reason is not None:

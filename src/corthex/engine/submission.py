@@ -33,6 +33,7 @@ class NewJob:
     #: the id is derived (a chain's step): a job already recorded under it is kept as it is, and
     #: nothing is announced again
     once: bool = False
+    retry_of: str | None = None  #: the job whose failed requests this one sends again
 
 
 async def submit_job(
@@ -74,6 +75,7 @@ async def _record(ctx: EngineContext, job: NewJob, *, estimate: float | None) ->
             estimate_usd=estimate,
             idempotency_key=job.idempotency_key,
             request_digest=job.request_digest,
+            retry_of=job.retry_of,
         )
     except AlreadyExists as taken:
         if not job.once or isinstance(taken, KeyTaken):

@@ -20,6 +20,7 @@ import orjson
 from corthex.domain.results import retryable_status_code
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
+from corthex.providers.setup import setup_hint, unknown_host
 from corthex.redaction import mask_secrets
 
 #: Transport failures raised past the SDKs' own wrappers, e.g. while a response body streams.
@@ -43,13 +44,33 @@ def redact(message: str) -> str:
     return cleaned if len(cleaned) <= _MAX_MESSAGE else cleaned[:_MAX_MESSAGE] + "…"
 
 
-def status_error(provider: str, op: str, status: int, message: str) -> ProviderError:
-    return ProviderError(provider, op, redact(message), status_code=status, retryable=retryable_status_code(status))
+#: the calls whose 401, 403 or 404 says the setup is wrong (a key refused, a base URL that
+#: misses its path): the batch cannot be created or followed, and asking again will not help
+_SETUP_OPS = frozenset({"upload", "create", "find", "poll", "configure"})
+
+
+def status_error(provider: str, op: str, status: int, message: str, *, key_refused: bool = False) -> ProviderError:
+    """`key_refused`: the answer says the key is not valid whatever its code (Gemini: 400)."""
+    setup = op in _SETUP_OPS and (key_refused or status in (401, 403, 404))
+    text = redact(message)
+    if setup:
+        text += f" — {setup_hint(provider, 401 if key_refused else status)}"
+    retryable = retryable_status_code(status) and not setup
+    return ProviderError(provider, op, text, status_code=status, retryable=retryable, setup=setup)
 
 
 def transient_error(provider: str, op: str, message: str) -> ProviderError:
     """Timeouts, dropped connections, malformed bodies: worth another attempt."""
     return ProviderError(provider, op, redact(message), retryable=True)
+
+
+def transport_error(provider: str, op: str, exc: BaseException) -> ProviderError:
+    """A call that got no answer: an unknown host is a setup mistake (the request never left, and
+    will not); anything else (refused, reset, timed out) is worth another attempt."""
+    if unknown_host(exc):
+        message = f"unknown host: {exc or type(exc).__name__} — {setup_hint(provider, None)}"
+        return ProviderError(provider, op, redact(message), setup=True)
+    return transient_error(provider, op, str(exc) or type(exc).__name__)
 
 
 #: HTTP codes that reject one request (bad body, unknown model, too large) rather than the call.

@@ -6,6 +6,7 @@ in four kinds: succeeded, errored, canceled, expired.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -34,9 +35,11 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     window_start,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import has_key, missing_key_error
 from corthex.providers.wire.anthropic import (  # re-exported: the adapter's request side
     KEY_SEP,
     params,
@@ -160,8 +163,9 @@ _CATCH: tuple[type[Exception], ...] = (anthropic.AnthropicError, *TRANSPORT_ERRO
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, anthropic.APIStatusError):
         return status_error(NAME, op, exc.status_code, exc.message)
-    transient = (anthropic.APIConnectionError, anthropic.APIResponseValidationError)
-    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+    if isinstance(exc, (anthropic.APIConnectionError, *TRANSPORT_ERRORS)):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, (anthropic.APIResponseValidationError, *MALFORMED_ERRORS)):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -189,6 +193,8 @@ class AnthropicProvider(Provider):
     @property
     def _sdk(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
+            if not has_key(ProviderName.ANTHROPIC, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(ProviderName.ANTHROPIC, "configure")
             self._client = anthropic.AsyncAnthropic(max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 

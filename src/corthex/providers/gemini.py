@@ -56,11 +56,13 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import missing_key_error
 from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
     ROLES,
     inline_bytes,
@@ -285,7 +287,7 @@ def client_from_env(*, max_retries: int = 2, timeout: float = 60.0) -> genai.Cli
     """
     api_key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
     if not api_key:
-        raise ProviderError(NAME, "configure", "no API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+        raise missing_key_error(ProviderName.GEMINI, "configure")
     options = http_options(
         base_url=os.environ.get("GOOGLE_GEMINI_BASE_URL") or None,
         api_version=api_version_from_env(),
@@ -315,8 +317,12 @@ def upload_error(exc: KeyError) -> ProviderError:
 
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, genai_errors.APIError) and isinstance(exc.code, int):
-        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc))
-    if isinstance(exc, TRANSPORT_ERRORS + MALFORMED_ERRORS):
+        # a key that is not valid is answered 400 INVALID_ARGUMENT, reason API_KEY_INVALID
+        key_refused = "API_KEY_INVALID" in str(exc.details) or "API key not valid" in str(exc.message)
+        return status_error(NAME, op, exc.code, exc.message or exc.status or str(exc), key_refused=key_refused)
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, MALFORMED_ERRORS):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 

@@ -7,6 +7,7 @@ endpoint per file. Results come from two files, output and error, matched on `cu
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -43,11 +44,13 @@ from corthex.providers._common import (
     status_error,
     transient_error,
     translated,
+    transport_error,
     upload_path,
     window_start,
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.setup import has_key, missing_key_error
 from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
     chat_body,
     responses_body,
@@ -245,8 +248,9 @@ _CATCH: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS, *M
 def to_provider_error(op: str, exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
         return status_error(NAME, op, exc.status_code, exc.message)
-    transient = (openai.APIConnectionError, openai.APIResponseValidationError)
-    if isinstance(exc, transient + TRANSPORT_ERRORS + MALFORMED_ERRORS):
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
+        return transport_error(NAME, op, exc)
+    if isinstance(exc, (openai.APIResponseValidationError, *MALFORMED_ERRORS)):
         return transient_error(NAME, op, str(exc) or type(exc).__name__)
     return ProviderError(NAME, op, redact(str(exc)))
 
@@ -279,6 +283,8 @@ class OpenAIProvider(Provider):
     @property
     def _sdk(self) -> openai.AsyncOpenAI:
         if self._client is None:
+            if not has_key(ProviderName.OPENAI, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(ProviderName.OPENAI, "configure")
             self._client = openai.AsyncOpenAI(max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 

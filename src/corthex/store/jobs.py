@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, func, insert, select, update
+from sqlalchemy import Integer, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,6 +33,7 @@ class JobSection(SqlBase):
         estimate_usd: float | None = None,
         idempotency_key: str | None = None,
         request_digest: str | None = None,
+        retry_of: str | None = None,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing).
 
@@ -51,6 +52,7 @@ class JobSection(SqlBase):
             estimate_usd=estimate_usd,
             idempotency_key=idempotency_key,
             request_digest=request_digest,
+            retry_of=retry_of,
         )
         try:
             async with self.engine.begin() as conn:
@@ -76,13 +78,33 @@ class JobSection(SqlBase):
                 raise NotFound("job", job_id)
             return await _summary(conn, row)
 
-    async def list_jobs(self, *, limit: int = 50, status: JobStatus | None = None) -> list[JobSummary]:
-        query = select(jobs).order_by(jobs.c.created_at.desc()).limit(limit)
+    async def list_jobs(
+        self, *, limit: int = 50, status: JobStatus | None = None, before: str | None = None
+    ) -> list[JobSummary]:
+        """Jobs, newest first; with `before` (a job id: the last of the previous page), those older."""
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(jobs.c.status == status.value)
         async with self.engine.connect() as conn:
+            if before is not None:
+                created = await conn.scalar(select(jobs.c.created_at).where(jobs.c.id == before))
+                if created is None:
+                    raise NotFound("job", before)
+                older = or_(jobs.c.created_at < created, and_(jobs.c.created_at == created, jobs.c.id < before))
+                query = query.where(older)
             rows = (await conn.execute(query)).all()
             return [await _summary(conn, row) for row in rows]
+
+    async def requests_with_results(self, job_id: str, statuses: Sequence[str]) -> list[str]:
+        """The stored bodies of the job's requests whose result has one of `statuses`, in input order."""
+        query = (
+            select(requests.c.body)
+            .join(results, results.c.request_id == requests.c.id)
+            .where(requests.c.job_id == job_id, results.c.status.in_(list(statuses)))
+            .order_by(requests.c.seq)
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
 
     async def release_queued(self) -> int:
         """Flush: every queued job starts running. Returns the number of requests released."""
@@ -160,8 +182,11 @@ class JobSection(SqlBase):
                 await conn.execute(update(jobs).where(jobs.c.id.in_(done)).values(status=JobStatus.COMPLETED.value))
             return [r.id for r in rows]
 
-    async def iter_results(self, job_id: str, chunk: int = CHUNK) -> AsyncIterator[list[dict[str, Any]]]:
-        """The job's results in input order, a chunk at a time (keyset pagination)."""
+    async def iter_results(
+        self, job_id: str, chunk: int = CHUNK, statuses: Sequence[str] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The job's results in input order, a chunk at a time (keyset pagination); only those of
+        `statuses` when given."""
         last = -1
         while True:
             query = (
@@ -170,6 +195,8 @@ class JobSection(SqlBase):
                 .order_by(results.c.seq)
                 .limit(chunk)
             )
+            if statuses is not None:
+                query = query.where(results.c.status.in_(list(statuses)))
             async with self.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
             if not rows:
@@ -276,4 +303,5 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         label=job.label,
         by_provider=by_provider,
         batches=int(n_batches),
+        retry_of=job.retry_of,
     )

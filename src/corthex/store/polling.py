@@ -111,6 +111,24 @@ class PollingSection(SqlBase):
         async with self.engine.connect() as conn:
             return [batch_from_row(r) for r in (await conn.execute(query)).all()]
 
+    async def batch_shares(self, job_id: str) -> dict[str, tuple[int, int]]:
+        """For each batch that carries the job's requests: (how many of them are the job's, how many
+        other jobs have requests in it). A batch is shared when queued jobs went out together."""
+        mine_q = (
+            select(requests.c.batch_id, func.count().label("mine"))
+            .where(requests.c.job_id == job_id, requests.c.batch_id.is_not(None))
+            .group_by(requests.c.batch_id)
+        )
+        async with self.engine.connect() as conn:
+            mine = {r.batch_id: int(r.mine) for r in (await conn.execute(mine_q)).all()}
+            others_q = (
+                select(requests.c.batch_id, func.count(func.distinct(requests.c.job_id)).label("others"))
+                .where(requests.c.batch_id.in_(list(mine)), requests.c.job_id != job_id)
+                .group_by(requests.c.batch_id)
+            )
+            others = {r.batch_id: int(r.others) for r in (await conn.execute(others_q)).all()} if mine else {}
+        return {batch_id: (count, others.get(batch_id, 0)) for batch_id, count in mine.items()}
+
     # -- what a look at the batch found ----------------------------------------------------------
 
     async def record_progress(self, batch_id: str, status: RemoteStatus, *, interval: float, now: float) -> None:

@@ -38,6 +38,7 @@ jobs = Table(
     Column("request_digest", String(64)),  # sha256 of the requests, to tell a retry from a reused key
     Column("lease_owner", String(64)),  # a realtime job: the process sending its calls
     Column("lease_until", Float),
+    Column("retry_of", String(40)),  # the job whose failed (or expired, …) requests this one sends again
     Index("ix_jobs_status", "status"),
     Index("ux_jobs_idempotency_key", "idempotency_key", unique=True),
     Index("ix_jobs_created", "created_at"),

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from corthex.api.schemas import ErrorBody, Job, JobDetail, Problem, SubmitBody, Submitted
+from corthex.api.schemas import ErrorBody, Job, JobDetail, Problem, Retried, RetryBody, SubmitBody, Submitted
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
 from corthex.domain.jobs import JobStatus
+from corthex.domain.results import ResultStatus
 from corthex.engine.engine import SubmitReport
+from corthex.errors import UsageError
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -89,20 +91,69 @@ async def upload(
     return submitted(report, response)
 
 
-@router.get("", response_model=list[Job])
+def known_query(*names: str) -> Callable[[Request], None]:
+    """A dependency that refuses query parameters the route does not take (422 naming them): a
+    misspelt filter must not return everything as if it had matched."""
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            takes = ", ".join(names) or "none"
+            raise UsageError(f"unknown query parameter {', '.join(map(repr, unknown))}: this takes {takes}")
+
+    return check
+
+
+@router.get(
+    "",
+    response_model=list[Job],
+    dependencies=[Depends(known_query("limit", "status", "before"))],
+    responses={422: {"model": ErrorBody, "description": "An unknown query parameter, or a bad value"}},
+)
 async def list_jobs(
     state: State,
+    request: Request,
+    response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     status: JobStatus | None = None,
+    before: Annotated[
+        str | None, Query(description="A job id (the last of the previous page): the jobs older than it")
+    ] = None,
 ) -> list[dict[str, Any]]:
-    return [j.to_dict() for j in await state.engine.jobs(limit=limit, status=status)]
+    """Jobs, newest first, a page of `limit` at a time. When there may be more, the `Link` header
+    names the next page (`rel="next"`, with `before` set to this page's last job)."""
+    jobs = await state.engine.jobs(limit=limit, status=status, before=before)
+    if len(jobs) == limit:
+        following = request.url.include_query_params(before=jobs[-1].id)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [j.to_dict() for j in jobs]
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=ERRORS)
 async def get_job(job_id: str, state: State) -> dict[str, Any]:
+    """The job with its batches; a batch shared with other jobs says how many of its requests are this job's."""
     summary = await state.engine.status(job_id)
-    batches = [b.to_dict() for b in await state.engine.batches(job_id)]
+    shares = await state.engine.batch_shares(job_id)
+    batches = []
+    for b in await state.engine.batches(job_id):
+        mine, others = shares.get(b.id, (b.request_count, 0))
+        batches.append({**b.to_dict(), "job_requests": mine, "shared_with_jobs": others})
     return {**summary.to_dict(), "batch_list": batches}
+
+
+def result_statuses(
+    status: Annotated[
+        str | None, Query(description="Only results of these statuses, comma-separated: e.g. failed,expired")
+    ] = None,
+) -> list[ResultStatus] | None:
+    if status is None:
+        return None
+    words = [w.strip() for w in status.split(",") if w.strip()]
+    known = [s.value for s in ResultStatus]
+    bad = [w for w in words if w not in known]
+    if bad or not words:
+        raise UsageError(f"unknown result status {', '.join(map(repr, bad or [status]))}: use {', '.join(known)}")
+    return [ResultStatus(w) for w in words]
 
 
 @router.get(
@@ -110,12 +161,18 @@ async def get_job(job_id: str, state: State) -> dict[str, Any]:
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "One JSON line per result"}, **ERRORS},
     response_class=StreamingResponse,
 )
-async def results(job_id: str, state: State) -> StreamingResponse:
-    """The results so far, in input order, streamed as JSONL (a download)."""
+async def results(
+    job_id: str,
+    state: State,
+    statuses: Annotated[list[ResultStatus] | None, Depends(result_statuses)],
+    _known: Annotated[None, Depends(known_query("status"))],
+) -> StreamingResponse:
+    """The results so far, in input order, streamed as JSONL (a download); `?status=failed,expired`
+    keeps only those."""
     await state.engine.status(job_id)  # 404 before the stream starts
 
     async def lines() -> AsyncIterator[bytes]:
-        async for line in state.engine.results(job_id):
+        async for line in state.engine.results(job_id, statuses=statuses):
             yield orjson.dumps(line) + b"\n"
 
     headers = {"Content-Disposition": f'attachment; filename="{job_id}-results.jsonl"'}
@@ -125,6 +182,23 @@ async def results(job_id: str, state: State) -> StreamingResponse:
 ENDED: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The job has ended already: nothing changed"}
 }
+
+
+@router.post("/{job_id}/retry", status_code=201, response_model=Retried, responses=ERRORS)
+async def retry(
+    job_id: str,
+    state: State,
+    response: Response,
+    body: RetryBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Send the job's failed and expired requests (or those of `status`) again, the same bodies
+    under the same custom_ids, as a new job linked to it (`retry_of`). 422 when it has none."""
+    statuses = [ResultStatus(s) for s in (body or RetryBody()).status]
+    report = await state.engine.retry(job_id, statuses, source="api", idempotency_key=idempotency_key)
+    if report.replayed:
+        response.status_code = 200  # nothing created this time
+    return {**(await state.engine.status(report.job_id)).to_dict(), "replayed": report.replayed}
 
 
 @router.post("/{job_id}/cancel", response_model=Job, responses={**ERRORS, **ENDED})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -11,9 +10,7 @@ from corthex.api.routers.jobs import ERRORS, submitted
 from corthex.api.schemas import Cleared, Flushed, QueueBody, QueueState, Submitted
 from corthex.api.state import ServerState, server_state
 from corthex.api.uploads import saved_upload
-from corthex.domain.events import QueueCleared
 from corthex.domain.jobs import JobStatus
-from corthex.errors import JobFinished
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 State = Annotated[ServerState, Depends(server_state)]
@@ -60,13 +57,5 @@ async def flush(state: State) -> Flushed:
 @router.delete("", response_model=Cleared)
 async def clear(state: State) -> Cleared:
     """Drop the queue: every queued job is canceled (its requests get `canceled` results)."""
-    canceled, count = [], 0
-    for job in await state.engine.jobs(status=JobStatus.QUEUED, limit=MAX_JOBS):
-        # Re-read first: a flush between the listing and here must not cancel a running job.
-        if (await state.engine.status(job.id)).status is JobStatus.QUEUED:
-            with contextlib.suppress(JobFinished):  # ended meanwhile: left as it is
-                await state.engine.cancel(job.id)
-                canceled.append(job.id)
-                count += job.total
-    await state.engine.bus.publish(QueueCleared(jobs=len(canceled), requests=count))
+    canceled, count = await state.engine.clear_queue(max_jobs=MAX_JOBS)
     return Cleared(canceled_jobs=canceled, canceled_requests=count)

@@ -1,0 +1,133 @@
+"""Setup checks: before anything is stored, each provider the requests need must have its key,
+its endpoint variable spelt right and its endpoint answering (providers/setup.py); `corthex
+doctor` shows the same for every provider, with the database and the versions."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from corthex.domain.org import Org
+from corthex.domain.requests import ProviderName, provider_for_model
+from corthex.errors import SetupError
+from corthex.providers.setup import KEY_VARIABLES, ProviderSetup, check_reachable, read_setup
+
+#: the providers the setup checks know (configured OpenAI-compatible servers come later)
+CHECKED = (ProviderName.OPENAI, ProviderName.ANTHROPIC, ProviderName.GEMINI)
+_VERSIONED = ("corthex-batch", "openai", "anthropic", "google-genai", "sqlalchemy")
+
+
+@dataclass
+class Need:
+    """What a submission needs of one provider: how many requests, for which models."""
+
+    requests: int = 0
+    models: set[str] = field(default_factory=set)
+
+    def add(self, model: str) -> None:
+        self.requests += 1
+        if len(self.models) < 4:
+            self.models.add(model)
+
+    def describe(self, provider: ProviderName) -> str:
+        shown = sorted(self.models)[:3]
+        more = ", …" if len(self.models) > 3 else ""
+        plural = "" if self.requests == 1 else "s"
+        return f"the {self.requests:,} {provider.value} request{plural} ({', '.join(shown)}{more})"
+
+
+def gemini_api_version(environ: Mapping[str, str]) -> str:
+    """GOOGLE_GENAI_API_VERSION ("beta" is v1beta), else the version the adapter pins."""
+    version = environ.get("GOOGLE_GENAI_API_VERSION", "").strip() or "v1beta"
+    return "v1beta" if version == "beta" else version
+
+
+async def provider_setup(provider: ProviderName, environ: Mapping[str, str], *, reach: bool = True) -> ProviderSetup:
+    setup = read_setup(provider, environ)
+    if reach:
+        await check_reachable(setup, environ, gemini_api_version(environ))
+    return setup
+
+
+async def check_setup(needs: Mapping[ProviderName, Need], environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a submission whose providers are not set up, one line per provider with its fix.
+
+    :raises SetupError: nothing may be stored."""
+    environ = os.environ if environ is None else environ
+    problems = []
+    for provider in sorted(needs, key=lambda p: p.value):
+        if provider not in CHECKED:
+            continue
+        setup = await provider_setup(provider, environ)
+        if setup.problem is not None:
+            problems.append(_fix(setup, needs[provider]))
+    if problems:
+        raise SetupError("\n".join(f"{p}; nothing submitted" for p in problems))
+
+
+def _fix(setup: ProviderSetup, need: Need) -> str:
+    if setup.key_variable is None and not setup.misspelt:
+        names = KEY_VARIABLES[setup.provider]
+        verb = "export it" if len(names) == 1 else "export one"
+        return f"{setup.problem}: {verb}, or drop {need.describe(setup.provider)}"
+    return str(setup.problem)
+
+
+def org_needs(org: Org) -> dict[ProviderName, Need]:
+    """What a chain may need: every agent's provider (and the classifier's)."""
+    needs: dict[ProviderName, Need] = {}
+    for model in [org.classifier_model, *(agent.model for agent in org.agents)]:
+        provider = provider_for_model(model)
+        if provider is not None:
+            needs.setdefault(provider, Need()).add(model)
+    return needs
+
+
+@dataclass
+class DoctorReport:
+    """The whole picture `corthex doctor` prints; never a key's value."""
+
+    providers: list[ProviderSetup]
+    database_url: str  #: password redacted
+    database_ok: bool
+    database_detail: str  #: "migrations current (rev …)", or what is wrong
+    versions: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        configured = self.configured
+        return self.database_ok and bool(configured) and all(p.ok for p in configured)
+
+    @property
+    def configured(self) -> list[ProviderSetup]:
+        """The providers with a key (or a sign the user meant to set one up): those must work."""
+        return [p for p in self.providers if p.key_variable is not None or p.endpoint_set or p.misspelt]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "providers": [p.to_dict() | {"configured": p in self.configured} for p in self.providers],
+            "database": {"url": self.database_url, "ok": self.database_ok, "detail": self.database_detail},
+            "versions": self.versions,
+        }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+async def database_state(url: str) -> tuple[bool, str]:
+    """Whether the database opens, and its schema against this code's migrations (read only)."""
+    from corthex.store.migrate import schema_state
+
+    return await schema_state(url)

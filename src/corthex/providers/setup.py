@@ -1,0 +1,313 @@
+"""Is each provider set up? Its key present, its endpoint variable spelt as its SDK reads it, and
+its endpoint answering: checked before anything is stored, and shown whole by `corthex doctor`.
+
+The variable names are the SDKs' own (openai/lib/_client_auth.py, anthropic/_client.py,
+google/genai/_api_client.py and _base_url.py). A key's value is never kept, shown or logged here:
+only whether it is set, and a digest of it to remember, per process, that it was accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import hashlib
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from corthex.domain.requests import ProviderName
+from corthex.errors import ProviderError
+
+#: the variables each SDK takes its key from, the first set one winning (as in the SDK)
+KEY_VARIABLES: dict[ProviderName, tuple[str, ...]] = {
+    ProviderName.OPENAI: ("OPENAI_API_KEY",),
+    ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
+    ProviderName.GEMINI: ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+}
+
+#: the variable each SDK takes its endpoint from, and the endpoint it uses without it
+ENDPOINT_VARIABLES: dict[ProviderName, tuple[str, str]] = {
+    ProviderName.OPENAI: ("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    ProviderName.ANTHROPIC: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    ProviderName.GEMINI: ("GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+}
+
+SDK_NAMES = {ProviderName.OPENAI: "openai", ProviderName.ANTHROPIC: "anthropic", ProviderName.GEMINI: "google-genai"}
+
+#: names people write for the ones the SDKs read (older SDKs, other tools, guesses)
+MISSPELLINGS: dict[str, str] = {
+    "OPENAI_API_BASE": "OPENAI_BASE_URL",  # what openai < 1.0 read
+    "OPENAI_API_BASE_URL": "OPENAI_BASE_URL",
+    "OPENAI_BASE": "OPENAI_BASE_URL",
+    "OPENAI_URL": "OPENAI_BASE_URL",
+    "OPENAI_API_URL": "OPENAI_BASE_URL",
+    "OPENAI_KEY": "OPENAI_API_KEY",
+    "ANTHROPIC_API_URL": "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_API_BASE": "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_URL": "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_KEY": "ANTHROPIC_API_KEY",
+    "CLAUDE_API_KEY": "ANTHROPIC_API_KEY",
+    "CLAUDE_BASE_URL": "ANTHROPIC_BASE_URL",
+    "GEMINI_BASE_URL": "GOOGLE_GEMINI_BASE_URL",
+    "GEMINI_API_BASE": "GOOGLE_GEMINI_BASE_URL",
+    "GEMINI_API_BASE_URL": "GOOGLE_GEMINI_BASE_URL",
+    "GEMINI_URL": "GOOGLE_GEMINI_BASE_URL",
+    "GOOGLE_BASE_URL": "GOOGLE_GEMINI_BASE_URL",
+    "GOOGLE_GENAI_BASE_URL": "GOOGLE_GEMINI_BASE_URL",
+    "GOOGLE_GEMINI_API_KEY": "GEMINI_API_KEY",
+    "GEMINI_KEY": "GEMINI_API_KEY",
+    "GOOGLE_GENAI_API_KEY": "GEMINI_API_KEY",
+}
+
+#: every variable the SDKs read that a near-miss could be meant for
+_RIGHT_NAMES = frozenset(
+    [name for names in KEY_VARIABLES.values() for name in names]
+    + [variable for variable, _ in ENDPOINT_VARIABLES.values()]
+    + ["OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET", "GOOGLE_VERTEX_BASE_URL"]
+    + ["GOOGLE_GENAI_API_VERSION", "ANTHROPIC_CUSTOM_HEADERS", "OPENAI_CUSTOM_HEADERS"]
+)
+_PROVIDER_OF = {
+    name: provider
+    for provider in ProviderName
+    if provider in KEY_VARIABLES
+    for name in (*KEY_VARIABLES[provider], ENDPOINT_VARIABLES[provider][0])
+}
+
+PROBE_TIMEOUT = 3.0  #: seconds for the one call that checks an endpoint
+
+
+@dataclass(frozen=True)
+class Misspelling:
+    variable: str  #: the name set in the environment
+    meant: str  #: the name the SDK reads
+
+    @property
+    def provider(self) -> ProviderName:
+        return _PROVIDER_OF[self.meant]
+
+    def explain(self) -> str:
+        sdk = SDK_NAMES[self.provider]
+        return f"{self.variable} is set but the {sdk} SDK reads {self.meant}: rename it to {self.meant}"
+
+
+def misspellings(environ: Mapping[str, str]) -> list[Misspelling]:
+    """Variables set under a name no SDK reads, close to one it does (for a provider variable)."""
+    found = []
+    for name, value in environ.items():
+        if not value or name in _RIGHT_NAMES:
+            continue
+        meant = MISSPELLINGS.get(name) or _near_miss(name)
+        if meant is not None and meant in _PROVIDER_OF:
+            found.append(Misspelling(name, meant))
+    return sorted(found, key=lambda m: m.variable)
+
+
+def _near_miss(name: str) -> str | None:
+    if not name.endswith(("_KEY", "_URL", "_BASE")) or "_" not in name:
+        return None
+    close = difflib.get_close_matches(name, sorted(_PROVIDER_OF), n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+@dataclass
+class ProviderSetup:
+    """What `provider` will run with, as read from the environment; `problem` is the fix when
+    it cannot work (None: set up, as far as was checked)."""
+
+    provider: ProviderName
+    key_variable: str | None  #: the variable the key comes from; None: no key
+    endpoint: str  #: the base URL the SDK will call
+    endpoint_variable: str
+    endpoint_set: bool  #: from the environment (else the SDK's default)
+    misspelt: list[Misspelling] = field(default_factory=list)
+    reachable: bool | None = None  #: None: not checked (no key, or not asked)
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)  #: worth knowing, not in the way
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "provider": self.provider.value,
+            "key_present": self.key_variable is not None,
+            "key_variable": self.key_variable,
+            "key_variables": list(KEY_VARIABLES[self.provider]),
+            "endpoint": self.endpoint,
+            "endpoint_variable": self.endpoint_variable,
+            "endpoint_set": self.endpoint_set,
+            "misspelt": [{"variable": m.variable, "meant": m.meant} for m in self.misspelt],
+            "reachable": self.reachable,
+            "ok": self.ok,
+            "problem": self.problem,
+            "notes": self.notes,
+        }
+
+
+def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSetup:
+    """The provider's key and endpoint as its SDK will read them, and the problems seen without a call."""
+    key_variable = next((name for name in KEY_VARIABLES[provider] if environ.get(name)), None)
+    variable, default = ENDPOINT_VARIABLES[provider]
+    endpoint = environ.get(variable) or default
+    misspelt = [m for m in misspellings(environ) if m.provider is provider]
+    setup = ProviderSetup(provider, key_variable, endpoint.rstrip("/"), variable, bool(environ.get(variable)), misspelt)
+    for slip in misspelt:
+        right_is_set = bool(environ.get(slip.meant)) or (slip.meant in KEY_VARIABLES[provider] and key_variable)
+        if right_is_set:
+            setup.notes.append(f"{slip.variable} is set but not read ({slip.meant} is): unset it")
+        elif setup.problem is None:
+            setup.problem = slip.explain()
+    if key_variable is None and setup.problem is None:
+        setup.problem = f"{' or '.join(KEY_VARIABLES[provider])} is not set"
+    elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
+        # no HTTP header can carry it (a quote or a word pasted with the key?)
+        setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
+    return setup
+
+
+# --- reaching the endpoint ---------------------------------------------------------------
+
+
+def _probe(setup: ProviderSetup, key: str, api_version: str) -> tuple[str, dict[str, str]]:
+    """The cheapest authenticated call each API has: list one model (a read, never billed)."""
+    if setup.provider is ProviderName.OPENAI:
+        return f"{setup.endpoint}/models", {"Authorization": f"Bearer {key}"}
+    if setup.provider is ProviderName.ANTHROPIC:
+        headers = {"anthropic-version": "2023-06-01"}
+        headers.update({"Authorization": f"Bearer {key}"} if setup.key_variable == "ANTHROPIC_AUTH_TOKEN" else {})
+        headers.setdefault("x-api-key", key)
+        return f"{setup.endpoint}/v1/models?limit=1", headers
+    return f"{setup.endpoint}/{api_version}/models?pageSize=1", {"x-goog-api-key": key}
+
+
+#: endpoints (provider, URL, key digest) that answered this process: checked once, not per request
+_reached: set[tuple[str, str, str]] = set()
+
+
+async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_version: str) -> None:
+    """Call the endpoint once (PROBE_TIMEOUT): set `reachable`, and `problem` when the answer says
+    the setup is wrong (host unknown or closed, key refused, path not found). An answer that
+    may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
+    if setup.key_variable is None or setup.problem is not None:
+        return
+    key = environ[setup.key_variable]
+    remembered = (setup.provider.value, setup.endpoint, hashlib.sha256(key.encode()).hexdigest())
+    if remembered in _reached:
+        setup.reachable = True
+        return
+    url, headers = _probe(setup, key, api_version)
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT) as client:
+            response = await client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        setup.notes.append(f"{setup.endpoint} did not answer within {PROBE_TIMEOUT:.0f}s (slow, or busy)")
+        return
+    except httpx.TransportError as exc:
+        setup.reachable = False
+        setup.problem = unreachable_message(setup.provider, setup.endpoint, exc)
+        return
+    setup.reachable = True
+    setup.problem = answer_problem(setup, response.status_code, response.text)
+    if setup.problem is None:
+        _reached.add(remembered)
+
+
+def unknown_host(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) is a DNS answer that the name does not exist: a setup
+    mistake. A temporary failure of the resolver (EAI_AGAIN) is not: it passes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return current.errno in _NO_SUCH_NAME
+        text = str(current)
+        if "Name or service not known" in text or "nodename nor servname" in text or "No address associated" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def _local(host: str | None) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")  # noqa: S104 - a name, not a bind
+
+
+def unreachable_message(provider: ProviderName, endpoint: str, exc: BaseException) -> str:
+    variable = ENDPOINT_VARIABLES[provider][0]
+    host = urlsplit(endpoint).hostname
+    if unknown_host(exc):
+        return f"unknown host {host!r} in {endpoint}: check {variable} (no DNS name {host!r})"
+    if _local(host):
+        return f"cannot reach {endpoint} — is `corthex emulator` running? (or fix {variable})"
+    refused = any(getattr(e, "errno", None) == errno.ECONNREFUSED for e in _chain(exc))
+    why = "connection refused" if refused else (str(exc) or type(exc).__name__)
+    return f"cannot reach {endpoint} ({why}): check {variable} and the network"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in out:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def answer_problem(setup: ProviderSetup, status: int, body: str) -> str | None:
+    """The fix for an answer that says the setup is wrong, or None."""
+    key_refused = status in (401, 403) or (status == 400 and "API_KEY_INVALID" in body)
+    if key_refused:
+        return f"{setup.provider.value} refused the key in {setup.key_variable} ({status}): check the key"
+    if status == 404:
+        return f"{setup.endpoint} answered 404: {path_hint(setup.provider, setup.endpoint)}"
+    return None
+
+
+def path_hint(provider: ProviderName, endpoint: str) -> str:
+    """What is likely wrong with a base URL the provider answered 404 to."""
+    variable, default = ENDPOINT_VARIABLES[provider]
+    path = urlsplit(endpoint).path.rstrip("/")
+    if provider is ProviderName.OPENAI and not path.endswith("/v1"):
+        return f"is {variable} missing /v1? (e.g. {variable}={endpoint}/v1)"
+    if provider is not ProviderName.OPENAI and path.endswith(("/v1", "/v1beta", "/v1alpha")):
+        trimmed = endpoint.rstrip("/").rsplit("/", 1)[0]
+        return f"{variable} must not end in the API version, the SDK adds it (e.g. {variable}={trimmed})"
+    return f"check {variable} (the {SDK_NAMES[provider]} SDK's own is {default})"
+
+
+def forget_reached() -> None:
+    """Check every endpoint again (tests)."""
+    _reached.clear()
+
+
+def setup_hint(provider: str, status: int | None) -> str:
+    """The fix named in a setup error raised during a run (key refused, path not found)."""
+    try:
+        name = ProviderName(provider)
+    except ValueError:
+        return ""
+    if name not in KEY_VARIABLES:
+        return ""
+    if status in (401, 403, 400):
+        return f"check {' or '.join(KEY_VARIABLES[name])}"
+    if status == 404:
+        return f"check {ENDPOINT_VARIABLES[name][0]} (or the model name)"
+    return f"check {ENDPOINT_VARIABLES[name][0]}"
+
+
+def missing_key_error(provider: ProviderName, op: str) -> ProviderError:
+    """The call cannot be made: no key. Raised before the SDK would (the anthropic SDK raises a
+    TypeError only when the call is sent)."""
+    names = " or ".join(KEY_VARIABLES[provider])
+    return ProviderError(provider.value, op, f"{names} is not set: export it", setup=True)
+
+
+def has_key(provider: ProviderName, environ: Mapping[str, str]) -> bool:
+    return any(environ.get(name) for name in KEY_VARIABLES[provider])
