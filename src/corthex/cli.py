@@ -141,9 +141,17 @@ def submit(
         _exit_for(summary)
 
 
+def _emulator_badge(engine: Engine) -> None:
+    """Say so when answers came from the emulator, so that they are never taken for real ones."""
+    emulated = sorted(name for name, yes in engine.emulated_providers().items() if yes)
+    if emulated:
+        console.print(f"[reverse] EMULATOR [/reverse] answers from the CORTHEX emulator: {', '.join(emulated)}")
+
+
 async def _wait_and_write(engine: Engine, job_id: str, out: Path | None) -> JobSummary:
     summary = await _wait_with_progress(engine, job_id)
     console.print(summary_table(summary))
+    _emulator_badge(engine)
     if out is not None:
         count = await _write_results(engine, job_id, out)
         console.print(f"{count} results written to {out}", highlight=False)
