@@ -218,11 +218,19 @@ class TableSource:
     encoding: str | None
 
 
+def _emulator_badge(engine: Engine) -> None:
+    """Say so when answers came from the emulator, so that they are never taken for real ones."""
+    emulated = sorted(name for name, yes in engine.emulated_providers().items() if yes)
+    if emulated:
+        console.print(f"[reverse] EMULATOR [/reverse] answers from the CORTHEX emulator: {', '.join(emulated)}")
+
+
 async def _wait_and_write(
     engine: Engine, job_id: str, out: Path | None, source: TableSource | None = None
 ) -> JobSummary:
     summary = await _wait_with_progress(engine, job_id)
     console.print(summary_table(summary))
+    _emulator_badge(engine)
     if out is not None:
         count = await _write_results(engine, job_id, out, source=source)
         console.print(f"{count} results written to {out}", highlight=False)
@@ -530,19 +538,18 @@ def chain_show(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)
     _run(chain_cli.show_chain(console, chain_id))
 
 
-@chain_app.command("cancel")
+@chain_app.command("cancel", epilog="Example: corthex chain cancel ch_1a2b3c4d5e6f")
 def chain_cancel(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
     """Stop a running chain: its open jobs and their batches are canceled, and the report of what
-    it has is delivered, marked canceled. Example: corthex chain cancel ch_1a2b3c4d5e6f"""
+    it has is delivered, marked canceled."""
     from corthex import chain_cli
 
     _run(chain_cli.cancel_chain(console, chain_id))
 
 
-@chain_app.command("rerun")
+@chain_app.command("rerun", epilog="Example: corthex chain rerun ch_1a2b3c4d5e6f")
 def chain_rerun(chain_id: Annotated[str, typer.Argument(help="A chain id (ch_…)")]) -> None:
-    """Run a chain's command again as a new chain, linked to the first.
-    Example: corthex chain rerun ch_1a2b3c4d5e6f"""
+    """Run a chain's command again as a new chain, linked to the first."""
     from corthex import chain_cli
 
     _run(chain_cli.rerun_chain(console, chain_id))

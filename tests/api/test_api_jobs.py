@@ -219,7 +219,17 @@ async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert len(costs["days"]) == 3 and costs["days"][-1]["cost_usd"] > 0
     assert costs["timezone"] and costs["budget_usd"] is None
 
-    assert (await client.get("/healthz")).json() == {"status": "ok", "worker": True, "telegram": False}
+    emulated = {"openai": True, "anthropic": True, "gemini": True}  # the emulator answers: the dashboard says so
+    assert (await client.get("/healthz")).json() == {
+        "status": "ok",
+        "worker": True,
+        "telegram": False,
+        "emulated": emulated,
+    }
+    breakdown = costs["breakdown"]  # by provider, model and department, beside the per-day chart
+    assert set(breakdown) == {"by_provider", "by_model", "by_department"}
+    assert sum(breakdown["by_provider"].values()) == pytest.approx(sum(d["cost_usd"] for d in costs["days"]))
+    assert sum(breakdown["by_model"].values()) == pytest.approx(sum(breakdown["by_department"].values()))
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     for name in (

@@ -94,6 +94,7 @@ async def test_queue_a_file_flush_it_and_see_the_job_finish(page: Any, tmp_path:
     await (await download.value).save_as(saved)
     assert [orjson.loads(line)["custom_id"] for line in saved.read_text().splitlines()] == ["q0", "q1", "q2"]
 
+    await page.click("#detail-back")  # the detail is a page of its own: back to the lists
     await page.click(".tabs button[data-tab=queue]")  # and a clear: asks once more, then cancels
     await page.set_input_files("#queue-file", str(path))
     await page.click("#queue-add")

@@ -18,7 +18,7 @@ def test_answers_are_a_function_of_model_and_prompt() -> None:
     assert answer(ask).text == "[emulated m] one two three"
     assert answer(Ask(model="m", prompt="x", input_text_words=1, max_tokens=1)).output_tokens == 1
     long = answer(Ask(model="m", prompt=" ".join(["w"] * 40), input_text_words=40))
-    assert long.text.endswith("…") and long.input_tokens == 52
+    assert long.text.startswith("This note looks at “w w w") and long.input_tokens == 52  # composed, not echoed
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,25 @@ def test_batch_faults_are_taken_per_batch() -> None:
     assert faults.take_call_fault("openai", "create") is None
     with pytest.raises(ValueError):
         Fault("openai", kind="explode")
+
+
+def test_a_korean_report_prompt_gets_korean_markdown_with_headings_on_their_own_lines() -> None:
+    prompt = "The CEO's command:\n삼성전자 다음 분기 주가 전망을 분석해줘\n\nWrite the department's report in Markdown."
+    text = answer(Ask(model="gpt-5.2", prompt=prompt, input_text_words=20)).text
+    assert text == answer(Ask(model="gpt-5.2", prompt=prompt, input_text_words=20)).text  # deterministic
+    assert text.startswith("### 요약") and "삼성전자" in text and "[emulated" not in text
+    for line in text.splitlines():
+        assert "#" not in line or line.startswith("### ")  # never a literal `###` inside a line
+    assert any(line.startswith("- ") for line in text.splitlines())
+    assert any(line.startswith("1. ") for line in text.splitlines())
+
+
+def test_a_requested_length_is_kept_and_the_output_budget_caps_it() -> None:
+    def words(prompt: str, max_tokens: int | None = None) -> int:
+        return len(answer(Ask(model="m", prompt=prompt, input_text_words=9, max_tokens=max_tokens)).text.split())
+
+    assert 300 <= words("Write 300 words about the hiring plan for next year") <= 340
+    assert 40 <= words("Write 40 words about the hiring plan for next year") <= 60
+    assert words("Write 300 words about the hiring plan for next year", max_tokens=65) <= 60
+    other = answer(Ask(model="other-model", prompt="Write a report on cloud costs", input_text_words=6)).text
+    assert other != answer(Ask(model="m", prompt="Write a report on cloud costs", input_text_words=6)).text  # seeded

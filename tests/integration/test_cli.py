@@ -98,6 +98,7 @@ def test_emulator_prints_the_sdk_variables(emulator_process: dict[str, str]) -> 
 def test_submit_wait_writes_one_line_per_request(run, tmp_path: Path) -> None:
     out = run("submit", str(write(tmp_path / "in.jsonl", MIXED)), "--wait", "--out", str(tmp_path / "out.jsonl"))
     assert "completed" in out.stdout and "9 results written" in out.stdout
+    assert "EMULATOR" in out.stdout and "openai" in out.stdout.split("EMULATOR")[1]  # never taken for real answers
     lines = [orjson.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [x["custom_id"] for x in lines] == [f"r{i}" for i in range(9)]
     assert {x["provider"] for x in lines} == {"openai", "anthropic", "gemini"}

@@ -188,6 +188,9 @@ class ChainItem(BaseModel):
     content: str | None = None
     cost_usd: float | None = None
     error: str | None = None
+    prompt: str | None = Field(None, description="The last user message sent (cut at 20,000 characters)")
+    system: str | None = Field(None, description="The system text sent, if any (cut likewise)")
+    finished_at: float | None = Field(None, description="When its result was recorded (unix time)")
 
 
 class ChainStep(BaseModel):
@@ -195,6 +198,7 @@ class ChainStep(BaseModel):
     job_id: str | None
     status: Literal["running", "done", "skipped"]
     started_at: float
+    finished_at: float | None = Field(None, description="When its last result was recorded, once done")
     items: list[ChainItem]
 
 
@@ -286,6 +290,14 @@ class DayCost(BaseModel):
     realtime_cost_usd: float
 
 
+class CostShares(BaseModel):
+    by_provider: dict[str, float] = Field(description="provider -> cost, largest first")
+    by_model: dict[str, float] = Field(description="model -> cost, largest first")
+    by_department: dict[str, float] = Field(
+        description='department of the chain agent -> cost, largest first; "jobs" for requests outside chains'
+    )
+
+
 class Costs(BaseModel):
     timezone: str
     today_usd: float = Field(description="Spent today: the actual cost of today's results")
@@ -295,6 +307,7 @@ class Costs(BaseModel):
         description="budget - spent today - held by open jobs: a submission estimated above it is refused"
     )
     days: list[DayCost] = Field(description="Oldest first, today last")
+    breakdown: CostShares = Field(description="The cost over these days by provider, model and department")
 
 
 class ArchiveEntry(BaseModel):
@@ -310,3 +323,6 @@ class Health(BaseModel):
     status: Literal["ok"]
     worker: bool = Field(description="Whether the worker loop (poller, dispatcher, chains) is running")
     telegram: bool
+    emulated: dict[str, bool] = Field(
+        default_factory=dict, description="provider -> whether its base URL points at the CORTHEX emulator"
+    )

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from corthex.api.state import ServerState
 from corthex.domain.budget import day_start
 from corthex.domain.chain import ChainStatus, Step, who
@@ -17,6 +19,7 @@ from corthex.domain.step_states import step_states
 from corthex.engine.engine import ChainRow, StepRow
 
 RECENT = 10
+PROMPT_CHARS = 20_000  #: an agent card shows this much of what was sent (a synthesis prompt can be long)
 
 
 async def chain_summaries(state: ServerState, chains: list[ChainRow]) -> list[dict[str, Any]]:
@@ -65,7 +68,9 @@ async def _step(state: ServerState, step: StepRow) -> dict[str, Any]:
         _item(state.org, request, results.get(request["custom_id"]))
         for request in await state.engine.job_requests(step.job_id)
     ]
-    return {**out, "status": "done" if done else "running", "items": items}
+    ended = [i["finished_at"] for i in items if i.get("finished_at") is not None]
+    finished = max(ended) if done and ended else None
+    return {**out, "status": "done" if done else "running", "finished_at": finished, "items": items}
 
 
 def _item(org: Org, request: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
@@ -78,11 +83,29 @@ def _item(org: Org, request: dict[str, Any], result: dict[str, Any] | None) -> d
         "model": request["model"],
         "provider": request["provider"],
         "status": "working" if request["state"] != RequestState.DONE.value else "done",
+        **_sent(request.get("body")),
     }
     if result is not None:
         error = f"{result['error_type']}: {result['error_message']}" if result["error_type"] else None
-        item.update(status=result["status"], content=result["content"], cost_usd=result["cost_usd"], error=error)
+        item.update(
+            status=result["status"],
+            content=result["content"],
+            cost_usd=result["cost_usd"],
+            error=error,
+            finished_at=result["created_at"],
+        )
     return item
+
+
+def _sent(body: str | None) -> dict[str, Any]:
+    """The system text and the last user message that went out (cut at PROMPT_CHARS each)."""
+    if not body:
+        return {}
+    data = orjson.loads(body)
+    users = [m.get("content") for m in data.get("messages", []) if m.get("role") == "user"]
+    prompt = users[-1] if users and isinstance(users[-1], str) else ""
+    system = data.get("system") if isinstance(data.get("system"), str) else None
+    return {"prompt": prompt[:PROMPT_CHARS], "system": system[:PROMPT_CHARS] if system else None}
 
 
 async def costs(state: ServerState, days: int) -> dict[str, Any]:
@@ -98,6 +121,7 @@ async def costs(state: ServerState, days: int) -> dict[str, Any]:
         day = datetime.fromtimestamp(start, ZoneInfo(tz)).date().isoformat()
         out.append({"day": day, "cost_usd": cost, "realtime_cost_usd": realtime_cost})
     budget = await state.engine.budget_status()  # what a submission is checked against too
+    shares = await state.engine.cost_breakdown(starts[0], now + 1)
     return {
         "timezone": budget.timezone,
         "today_usd": budget.spent,
@@ -105,6 +129,11 @@ async def costs(state: ServerState, days: int) -> dict[str, Any]:
         "held_usd": budget.held,
         "remaining_usd": budget.left,
         "days": out,
+        "breakdown": {
+            "by_provider": shares.by_provider,
+            "by_model": shares.by_model,
+            "by_department": shares.by_department,
+        },
     }
 
 

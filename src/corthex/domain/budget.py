@@ -103,3 +103,26 @@ class BudgetStatus:
         """Whether a submission estimated at `needed` would go over the budget."""
         left = self.left
         return left is not None and needed > left
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """What was spent in a time range, summed by provider, by model and by department (chain
+    agents' department; "jobs" for requests outside chains), largest first."""
+
+    by_provider: dict[str, float]
+    by_model: dict[str, float]
+    by_department: dict[str, float]
+
+
+def cost_breakdown(groups: Iterable[tuple[str, str, str | None, float]]) -> CostBreakdown:
+    """Sum (provider, model, department or None, cost) groups into a `CostBreakdown`."""
+    sums: tuple[dict[str, float], dict[str, float], dict[str, float]] = ({}, {}, {})
+    for provider, model, department, cost in groups:
+        for table, key in zip(sums, (provider, model, department or "jobs"), strict=True):
+            table[key] = table.get(key, 0.0) + cost
+
+    def largest_first(table: dict[str, float]) -> dict[str, float]:
+        return dict(sorted(table.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return CostBreakdown(*(largest_first(t) for t in sums))

@@ -15,6 +15,10 @@ Test hooks, read from the last user message:
   `refusal` (the model declines), `safety` (a safety stop on the answer), `blocked` (the prompt
   blocked before any answer: Gemini's `promptFeedback`; a safety stop elsewhere).
 
+Plain answers (no hook, no schema, no tool) come from `compose`: a short one-line English
+prompt is echoed as `[emulated MODEL] prompt`; anything longer, a report, a length asked for
+("in 300 words", "500자") or a Korean prompt gets plausible Markdown of that length and language.
+
 Thinking: an ask from a model that thinks (`Ask.thinks`) spends reasoning tokens, reported in
 each provider's usage and counted in its output tokens, as the real APIs always do.
 """
@@ -29,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from corthex.emulator.compose import compose
 from corthex.emulator.schema_gen import generate
 
 REPLY_HOOK = re.compile(r"\[\[emulator:reply=(.*?)\]\]", re.DOTALL)
@@ -36,7 +41,6 @@ ERROR_HOOK = "[[emulator:error]]"
 INVALID_JSON_HOOK = "[[emulator:invalid_json]]"
 INVALID_JSON = '{"answer": "cut sh'
 FINISH_HOOK = re.compile(r"\[\[emulator:finish=(empty|cut|refusal|safety|blocked)\]\]")
-ECHO_WORDS = 16
 THINKING_RATIO = 2  #: reasoning tokens per answer token, for a model that thinks
 EMPTY_BUDGET = 4096  #: what an `empty` answer spends when the request set no budget
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
@@ -103,13 +107,7 @@ def _answer(ask: Ask) -> Answer:
         return _usage(ask, INVALID_JSON)
     if ask.schema is not None:
         return _usage(ask, orjson.dumps(generate(ask.schema)).decode())
-    return _usage(ask, echo(ask.model, ask.prompt))
-
-
-def echo(model: str, prompt: str) -> str:
-    words = prompt.split()
-    summary = " ".join(words[:ECHO_WORDS]) + (" …" if len(words) > ECHO_WORDS else "")
-    return f"[emulated {model}] {summary or '(empty prompt)'}"
+    return _usage(ask, compose(ask.model, ask.prompt, ask.max_tokens))
 
 
 def scripted_reply(prompt: str) -> str | None:

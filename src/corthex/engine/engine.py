@@ -26,8 +26,9 @@ import orjson
 from corthex import clock, redaction
 from corthex.config import Settings
 from corthex.domain import pricing
-from corthex.domain.budget import BudgetStatus
-from corthex.domain.chain import ChainStatus
+from corthex.domain.budget import BudgetStatus, CostBreakdown, cost_breakdown
+from corthex.domain.chain import ChainStatus, who
+from corthex.domain.endpoints import emulated_providers
 from corthex.domain.events import JobSubmitted, QueueCleared, QueueFlushed
 from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
@@ -406,7 +407,7 @@ class Engine:
             yield chunk
 
     async def job_requests(self, job_id: str) -> list[dict[str, Any]]:
-        """The job's requests in input order: custom_id, model, provider, state."""
+        """The job's requests in input order: custom_id, model, provider, state, body (canonical JSON)."""
         return await self._views.job_requests(job_id)
 
     async def job_done(self, job_id: str) -> bool:
@@ -425,6 +426,17 @@ class Engine:
     async def cost_between(self, start: float, end: float) -> tuple[float, float]:
         """(cost, realtime-equivalent cost) of the results recorded in [start, end)."""
         return await self._views.cost_between(start, end)
+
+    async def cost_breakdown(self, start: float, end: float) -> CostBreakdown:
+        """The cost of the results recorded in [start, end) by provider, model and department."""
+        groups = await self._views.cost_groups(start, end)
+        org = self.org
+        return cost_breakdown((p, m, who(org, c)[2] if c else None, cost) for p, m, c, cost in groups)
+
+    @staticmethod
+    def emulated_providers() -> dict[str, bool]:
+        """provider -> whether its base URL (from the environment) points at the emulator."""
+        return emulated_providers(os.environ)
 
     async def counts(self) -> StoreCounts:
         """Batches, requests, results, cost and status calls per provider (for /metrics)."""

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from corthex.domain.batches import BatchStatus
-from corthex.store.tables import batches, requests, results
+from corthex.store.tables import batches, jobs, requests, results
 
 _POLLED = [BatchStatus.SUBMITTED.value, BatchStatus.ENDED.value]
 
@@ -62,9 +62,9 @@ class StoreViews:
             )
 
     async def job_requests(self, job_id: str) -> list[dict[str, Any]]:
-        """The job's requests in input order: custom_id, model, provider, state."""
+        """The job's requests in input order: custom_id, model, provider, state, body (canonical JSON)."""
         query = (
-            select(requests.c.custom_id, requests.c.model, requests.c.provider, requests.c.state)
+            select(requests.c.custom_id, requests.c.model, requests.c.provider, requests.c.state, requests.c.body)
             .where(requests.c.job_id == job_id)
             .order_by(requests.c.seq)
         )
@@ -79,6 +79,21 @@ class StoreViews:
         async with self.engine.connect() as conn:
             cost, realtime = (await conn.execute(query)).one()
         return float(cost), float(realtime)
+
+    async def cost_groups(self, start: float, end: float) -> list[tuple[str, str, str | None, float]]:
+        """(provider, model, custom_id of a chain request or None, cost) of the results recorded in
+        [start, end). Chain custom_ids name the agent (`spec:cto:agent`), so they stay few however
+        many chains ran; other jobs are grouped by provider and model only."""
+        chain_id = case((jobs.c.source == "chain", results.c.custom_id), else_=None)
+        query = (
+            select(results.c.provider, results.c.model, chain_id, func.coalesce(func.sum(results.c.cost_usd), 0.0))
+            .join(jobs, jobs.c.id == results.c.job_id)
+            .where(results.c.created_at >= start, results.c.created_at < end)
+            .group_by(results.c.provider, results.c.model, chain_id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(str(p), str(m or ""), c, float(cost)) for p, m, c, cost in rows]
 
     async def open_batch_by_remote(self, provider: str, remote_id: str) -> str | None:
         """Our id of the open (still polled) batch that the provider knows as `remote_id`."""

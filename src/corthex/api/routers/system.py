@@ -22,7 +22,8 @@ router = APIRouter(tags=["system"])
 @open_router.get("/healthz", response_model=Health)
 async def healthz(state: State) -> Health:
     worker = state.worker is not None and not state.worker.done()
-    return Health(status="ok", worker=worker, telegram=state.telegram is not None)
+    emulated = state.engine.emulated_providers()
+    return Health(status="ok", worker=worker, telegram=state.telegram is not None, emulated=emulated)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})

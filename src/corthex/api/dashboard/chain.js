@@ -1,0 +1,135 @@
+// The live chain view: its steps, each agent's card (the prompt sent, the answer, the timing),
+// the report, and the stop / run-again buttons.
+
+import { send } from "./api.js";
+import { esc, preview, seconds, usd, when } from "./format.js";
+import { renderMarkdown } from "./md.js";
+import { $, latest, report, toast } from "./ui.js";
+
+const ICONS = { done: "✔", running: "◐", pending: "○", skipped: "–", stopped: "■" };
+export const chainState = { chainId: null, chain: null, fetchedAt: 0, starting: false, open: {} };
+
+export async function selectChain(id) {
+  chainState.chainId = id;
+  await refreshChain();
+}
+
+export async function refreshChain() {
+  if (!chainState.chainId) return;
+  const chain = await latest("chain", `/chains/${encodeURIComponent(chainState.chainId)}`);
+  if (!chain || chain.id !== chainState.chainId) return;
+  chainState.chain = chain;
+  chainState.fetchedAt = performance.now();
+  renderChain(chain);
+}
+
+function renderHead(chain) {
+  $("chain-empty").hidden = true;
+  $("chain-body").hidden = false;
+  $("chain-view").dataset.status = chain.status;
+  $("chain-view").dataset.chain = chain.id;
+  $("chain-command").textContent = chain.command;
+  $("chain-id").textContent = chain.id;
+  $("chain-started").textContent = `started ${when(chain.created_at)}`;
+  const badge = $("chain-status");
+  badge.textContent = chain.status === "running" ? `running · ${chain.step}` : chain.status;
+  badge.className = `badge ${chain.status}`;
+  $("chain-mode").textContent = `${chain.broadcast ? "broadcast" : "one department"} · ${chain.realtime ? "realtime" : "batch"}`;
+  const departments = chain.departments.length ? chain.departments.join(", ") : "to be classified";
+  $("chain-route").textContent = `→ ${departments}${chain.route_method ? ` (${chain.route_method})` : ""}`;
+  $("chain-cost").textContent = usd(chain.cost_usd);
+  $("chain-realtime").textContent = usd(chain.realtime_cost_usd);
+  const pct = chain.realtime_cost_usd ? ` (${Math.round((100 * chain.saving_usd) / chain.realtime_cost_usd)}%)` : "";
+  $("chain-saving").textContent = usd(chain.saving_usd) + pct;
+  $("chain-stop").hidden = chain.status !== "running";
+  $("chain-rerun").hidden = chain.status === "running";
+}
+
+export function renderChain(chain) {
+  renderHead(chain);
+  tick();
+  // each step's state is the server's (GET /chains/{id} → ladder), not worked out here
+  $("steps").innerHTML = chain.ladder
+    .map(({ step: name, state: s }) => {
+      return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${name}: ${s}"><span class="icon">${ICONS[s] || "○"}</span>${name}</li>`;
+    })
+    .join("");
+  // While the chain runs, the agents of its last two steps stay in view (earlier ones fold
+  // up); once it is done the report comes first. A group the user opened or closed stays so.
+  const groups = chain.steps.filter((s) => s.items.length);
+  const recent = groups.slice(-2).map((s) => s.step);
+  const open = (step) => chainState.open[`${chain.id}:${step}`] ?? (chain.status === "running" && recent.includes(step));
+  $("step-details").innerHTML = groups.map((s) => renderStep(s, open(s.step))).join("");
+  // Why a chain stopped or failed, unless its report already says it.
+  const problem = chain.status !== "running" && chain.error && !(chain.report || "").includes(chain.error);
+  $("chain-error").hidden = !problem;
+  $("chain-error").textContent = problem ? chain.error : "";
+  const box = $("report-box");
+  box.hidden = !chain.report;
+  if (chain.report) $("report").innerHTML = renderMarkdown(chain.report);
+}
+
+function stepTiming(step) {
+  const end = step.finished_at ?? (step.status === "running" ? Date.now() / 1000 : null);
+  const took = end ? ` · ${step.status === "running" ? "running for" : "took"} ${seconds(end - step.started_at)}` : "";
+  return `started ${when(step.started_at)}${took}`;
+}
+
+function renderStep(step, open) {
+  const working = step.items.filter((i) => i.status === "working").length;
+  const failed = step.items.filter((i) => !["working", "succeeded", "done"].includes(i.status)).length;
+  const summary = `${step.items.length} agent(s)` + (working ? ` · ${working} working` : "") + (failed ? ` · ${failed} failed` : "");
+  const cards = step.items.map((item) => renderItem(item, step)).join("");
+  return `<details class="step-group" data-step="${esc(step.step)}" ${open ? "open" : ""}><summary><h4>${esc(step.step)} <small>${summary}</small></h4>
+    <span class="step-timing muted">${esc(stepTiming(step))}</span></summary><div class="agents">${cards}</div></details>`;
+}
+
+function renderItem(item, step) {
+  const content = item.content || item.error || "";
+  // The preview is plain text: Markdown marks left out (the full text below is rendered).
+  const body = content
+    ? `<details class="answer"><summary>${esc(preview(content, 140))}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
+    : `<div class="muted">${item.status === "working" ? "working…" : ""}</div>`;
+  const took = item.finished_at ? `<span class="agent-time" title="answered ${esc(when(item.finished_at))}">${seconds(item.finished_at - step.started_at)}</span>` : "";
+  const sent = item.prompt
+    ? `<details class="prompt"><summary>Prompt sent</summary>${item.system ? `<div class="muted small">system</div><pre>${esc(item.system)}</pre>` : ""}<pre>${esc(item.prompt)}</pre></details>`
+    : "";
+  return `<div class="agent ${esc(item.status)}" data-agent="${esc(item.agent)}" data-status="${esc(item.status)}">
+    <div class="agent-head"><span class="agent-name">${esc(item.agent_name)}</span><span class="agent-status">${esc(item.status)}</span></div>
+    <div class="agent-meta">${esc(item.department || "")} · ${esc(item.model)}${item.cost_usd ? ` · ${usd(item.cost_usd)}` : ""} ${took}</div>
+    ${sent}${body}</div>`;
+}
+
+export function tick() {
+  const chain = chainState.chain;
+  if (!chain) return;
+  const extra = chain.status === "running" ? (performance.now() - chainState.fetchedAt) / 1000 : 0;
+  $("chain-elapsed").textContent = seconds(chain.elapsed_s + extra);
+}
+
+// Stop: cancels the chain's open batches and delivers what it has. Run again: a new chain with
+// the same command; the view follows it (through `onStarted`).
+export async function chainAction(action, onStarted) {
+  const id = chainState.chainId;
+  if (!id) return;
+  const button = $(action === "cancel" ? "chain-stop" : "chain-rerun");
+  button.disabled = true;
+  try {
+    const answer = await send(`/chains/${encodeURIComponent(id)}/${action}`, "POST");
+    if (action === "rerun" && answer?.id) onStarted(answer.id);
+    else await refreshChain();
+    toast(action === "cancel" ? `chain ${id} stopped` : `chain ${id} runs again as ${answer?.id ?? "a new chain"}`);
+  } catch (e) {
+    report(e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function rememberFold(event) {
+  // Remember the user's choice (re-renders would otherwise undo it); `open` flips after this.
+  const summary = event.target.closest("details.step-group > summary");
+  if (summary && chainState.chain) {
+    chainState.open[`${chainState.chain.id}:${summary.parentElement.dataset.step}`] = !summary.parentElement.open;
+  }
+}

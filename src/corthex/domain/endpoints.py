@@ -1,0 +1,34 @@
+"""Which providers point at the project's emulator (pure: the environment is passed in).
+
+The emulator serves each provider under its own mount (`/openai/v1`, `/anthropic`, `/gemini`,
+see `corthex.emulator.server.sdk_env`); a base URL on another host than the provider's own with
+that mount is the emulator. The dashboard and the CLI show an "EMULATOR" badge from this, so
+that emulated answers are never taken for real ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+#: provider -> (its base-URL variable, its real host, the emulator's mount for it)
+ENDPOINTS = {
+    "openai": ("OPENAI_BASE_URL", "api.openai.com", "/openai"),
+    "anthropic": ("ANTHROPIC_BASE_URL", "api.anthropic.com", "/anthropic"),
+    "gemini": ("GOOGLE_GEMINI_BASE_URL", "generativelanguage.googleapis.com", "/gemini"),
+}
+
+
+def emulated_providers(environ: Mapping[str, str]) -> dict[str, bool]:
+    """provider -> whether its base URL points at the emulator."""
+    return {name: _is_emulator(environ.get(var, ""), host, mount) for name, (var, host, mount) in ENDPOINTS.items()}
+
+
+def _is_emulator(url: str, real_host: str, mount: str) -> bool:
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    path = parts.path.rstrip("/")
+    return parts.hostname != real_host and (path == mount or path.startswith(mount + "/"))

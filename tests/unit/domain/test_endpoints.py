@@ -1,0 +1,21 @@
+"""Which providers point at the emulator: read from the base-URL variables, never guessed."""
+
+from __future__ import annotations
+
+from corthex.domain.endpoints import emulated_providers
+
+
+def test_the_emulator_mounts_on_another_host_are_emulated_and_real_hosts_are_not() -> None:
+    environ = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:8765/openai/v1",
+        "ANTHROPIC_BASE_URL": "https://api.anthropic.com",
+        "GOOGLE_GEMINI_BASE_URL": "http://emulator.internal:9000/gemini/",
+    }
+    assert emulated_providers(environ) == {"openai": True, "anthropic": False, "gemini": True}
+
+
+def test_unset_malformed_and_proxy_urls_are_not_taken_for_the_emulator() -> None:
+    assert emulated_providers({}) == {"openai": False, "anthropic": False, "gemini": False}
+    proxy = {"OPENAI_BASE_URL": "https://gateway.example.com/v1", "ANTHROPIC_BASE_URL": "http://[::1"}
+    assert emulated_providers(proxy) == {"openai": False, "anthropic": False, "gemini": False}
+    assert emulated_providers({"OPENAI_BASE_URL": "http://127.0.0.1:8765/openai-compat/v1"})["openai"] is False
