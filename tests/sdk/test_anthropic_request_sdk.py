@@ -111,7 +111,11 @@ async def test_a_bad_thinking_budget_is_an_errored_row_in_anthropics_shape(anthr
     bad = {"anthropic": {"thinking": {"type": "enabled", "budget_tokens": 100}}}
     rows, _ = await run_batch(anthropic_provider, emulator, ask(Message("user", "안녕"), provider_options=bad))
     [row] = rows.values()
-    assert row.status is ResultStatus.FAILED and row.error.type == "invalid_request" and row.error.code == "invalid_request_error"
+    assert (
+        row.status is ResultStatus.FAILED
+        and row.error.type == "invalid_request"
+        and row.error.code == "invalid_request_error"
+    )
     assert "budget_tokens" in row.error.message
 
 
