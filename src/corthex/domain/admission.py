@@ -87,6 +87,7 @@ def refused_turn_order(request: LLMRequest) -> Refusal | None:
 
 
 from corthex.domain import admission_anthropic  # noqa: E402 (it builds on Refusal, above)
+from corthex.domain.embeddings import embedding_problem  # noqa: E402
 
 _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     provider_mismatch,
@@ -101,4 +102,7 @@ _CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
 
 def refusals(request: LLMRequest) -> list[Refusal]:
     """Every reason the request's provider would refuse it, in field order; [] when none."""
+    if request.is_embedding:  # none of the prompt's checks apply to texts to embed
+        problem = embedding_problem(request)
+        return [Refusal(*problem)] if problem else []
     return [found for check in _CHECKS if (found := check(request)) is not None]

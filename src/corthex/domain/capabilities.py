@@ -18,6 +18,7 @@ from corthex.domain.structured import strict_form
 class OpenAIEndpoint(enum.StrEnum):
     CHAT = "/v1/chat/completions"
     RESPONSES = "/v1/responses"  #: the only endpoint of the `-pro` and codex reasoning models
+    EMBEDDINGS = "/v1/embeddings"  #: the embedding models' (docs/wire/embeddings.md)
 
 
 class Temperature(enum.Enum):
@@ -46,6 +47,11 @@ class ModelCapabilities:
     #: Gemini: the `thinkingBudget` range the model takes (2.5); 0 (off) only with `thinking_off`
     thinking_budget: tuple[int, int] | None = None
     thinking_off: bool = False  #: Gemini 2.5: a budget of 0 turns thinking off
+    #: an embedding model: takes `input` (texts), answers vectors; `embedding_dimensions` is the
+    #: default length, `shortens` whether it takes `dimensions` (text-embedding-3 and later)
+    embedding: bool = False
+    embedding_dimensions: int | None = None
+    shortens: bool = False
 
     @property
     def known(self) -> bool:
@@ -79,6 +85,17 @@ def _reasoning(
     return ModelCapabilities(family, endpoint, _NO_TEMP, max_out, thinks=True, efforts=efforts, stop=stop)
 
 
+def _embedding(
+    family: str, dimensions: int, endpoint: OpenAIEndpoint | None = None, shortens: bool = True
+) -> ModelCapabilities:
+    return ModelCapabilities(
+        family, endpoint, embedding=True, embedding_dimensions=dimensions, shortens=shortens
+    )
+
+
+_EMBEDDINGS = OpenAIEndpoint.EMBEDDINGS
+
+
 #: OpenAI families, matched on the longest key that starts the normalized model name.
 _OPENAI: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("gpt-3.5-turbo", _CHAT, max_output_tokens=4_096),
@@ -107,6 +124,9 @@ _OPENAI: tuple[ModelCapabilities, ...] = (
     _reasoning("gpt-5.x-pro", 128_000, _RESPONSES, frozenset({"medium", "high"})),
     _reasoning("gpt-5.x-codex", 128_000, _RESPONSES),
     ModelCapabilities("gpt-5.x-chat", _CHAT, _NO_TEMP, 16_384, thinks=True, efforts=frozenset({"medium"})),
+    _embedding("text-embedding-3-small", 1536, _EMBEDDINGS),
+    _embedding("text-embedding-3-large", 3072, _EMBEDDINGS),
+    _embedding("text-embedding-ada-002", 1536, _EMBEDDINGS, shortens=False),
 )
 
 #: Anthropic families: `max_tokens` is required, and the largest output differs per model.
@@ -144,6 +164,7 @@ _GEMINI: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("gemini-3.1-pro", thinks=True, thinking_levels=("LOW", "MEDIUM", "HIGH")),
     ModelCapabilities("gemini-3.1-flash-lite", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
     ModelCapabilities("gemini-3.5-flash", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
+    _embedding("gemini-embedding-001", 3072),
 )
 
 _TABLES: dict[ProviderName, tuple[ModelCapabilities, ...]] = {
@@ -189,8 +210,15 @@ def for_request(request: LLMRequest) -> ModelCapabilities:
     return capabilities(request.provider, request.model)
 
 
+def is_embedding_model(provider: ProviderName, model: str) -> bool:
+    """Whether `model` embeds (by the table, or by name for an embedding model it does not list)."""
+    return capabilities(provider, model).embedding or "embedding" in family_name(model)
+
+
 def openai_endpoint(model: str) -> OpenAIEndpoint:
     """The batch endpoint that serves `model` (one endpoint per batch file)."""
+    if is_embedding_model(ProviderName.OPENAI, model):
+        return OpenAIEndpoint.EMBEDDINGS
     return capabilities(ProviderName.OPENAI, model).endpoint or OpenAIEndpoint.CHAT
 
 

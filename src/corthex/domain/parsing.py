@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from corthex.domain import parsing_content as carried
+from corthex.domain import embeddings
 from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
 from corthex.domain.native import native_provider, parse_native
@@ -43,6 +44,8 @@ _KNOWN_FIELDS = frozenset(
         "stop",
         "seed",
         "provider_options",
+        "input",
+        "dimensions",
     }
 )
 
@@ -144,6 +147,10 @@ def parse_request(data: Any) -> LLMRequest:
     custom_id = _required_str(data, "custom_id")
     model = _required_str(data, "model")
     provider = _provider(data, model)
+    if (mixed := embeddings.prompt_problem(data, model, provider)) is not None:
+        raise mixed
+    if embeddings.wants_embedding(data):
+        return _embedding(data, custom_id, model, provider)
     tools = carried.tools(data.get("tools"))
     request = LLMRequest(
         custom_id=custom_id,
@@ -163,6 +170,22 @@ def parse_request(data: Any) -> LLMRequest:
         stop=carried.stop(data.get("stop")),
         seed=carried.seed(data.get("seed")),
         provider_options=carried.provider_options(data.get("provider_options")),
+    )
+    _admit(request, data)
+    return request
+
+
+def _embedding(data: dict[str, Any], custom_id: str, model: str, provider: ProviderName) -> LLMRequest:
+    texts, single = embeddings.embedding_texts(data.get("input"))
+    request = LLMRequest(
+        custom_id,
+        model,
+        provider,
+        (),
+        metadata=_metadata(data),
+        embed_input=texts,
+        embed_single=single,
+        dimensions=embeddings.dimensions_of(data.get("dimensions")),
     )
     _admit(request, data)
     return request

@@ -21,6 +21,7 @@ class ProviderName(enum.StrEnum):
 _MODEL_PREFIXES: dict[str, ProviderName] = {
     "gpt-": ProviderName.OPENAI,
     "chatgpt-": ProviderName.OPENAI,
+    "text-embedding-": ProviderName.OPENAI,
     "o1": ProviderName.OPENAI,
     "o3": ProviderName.OPENAI,
     "o4": ProviderName.OPENAI,
@@ -102,6 +103,21 @@ class LLMRequest:
     provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: a provider-native line's body, sent as given (then `messages` is empty)
     native: NativeBody | None = None
+    #: an embedding request's texts (then `messages` is empty); `embed_single`: given as one
+    #: string, so the answer is one vector, not a list of them
+    embed_input: tuple[str, ...] | None = None
+    embed_single: bool = False
+    dimensions: int | None = None  #: the embedding's length, when not the model's default
+
+    @property
+    def is_embedding(self) -> bool:
+        return self.embed_input is not None
+
+    @property
+    def embed_value(self) -> str | list[str]:
+        """The input as the user gave it: one string, or a list of them."""
+        texts = self.embed_input or ()
+        return texts[0] if self.embed_single and texts else list(texts)
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form kept in the store (and read back by `from_dict`)."""
@@ -126,6 +142,8 @@ class LLMRequest:
             "seed": self.seed,
             "provider_options": self.provider_options or None,
             "native": self.native.to_json() if self.native else None,
+            "input": self.embed_value if self.embed_input is not None else None,
+            "dimensions": self.dimensions,
         }
         data.update({k: v for k, v in optional.items() if v is not None})
         return data
@@ -151,9 +169,18 @@ class LLMRequest:
             seed=data.get("seed"),
             provider_options=data.get("provider_options") or {},
             native=NativeBody.from_json(data["native"]) if data.get("native") else None,
+            embed_input=_embed_input(data.get("input")),
+            embed_single=isinstance(data.get("input"), str),
+            dimensions=data.get("dimensions"),
         )
 
     @property
     def last_user_text(self) -> str:
         users = [m.text for m in self.messages if m.role == "user"]
         return users[-1] if users else ""
+
+
+def _embed_input(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(value)
