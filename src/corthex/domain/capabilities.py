@@ -88,9 +88,7 @@ def _reasoning(
 def _embedding(
     family: str, dimensions: int, endpoint: OpenAIEndpoint | None = None, shortens: bool = True
 ) -> ModelCapabilities:
-    return ModelCapabilities(
-        family, endpoint, embedding=True, embedding_dimensions=dimensions, shortens=shortens
-    )
+    return ModelCapabilities(family, endpoint, embedding=True, embedding_dimensions=dimensions, shortens=shortens)
 
 
 _EMBEDDINGS = OpenAIEndpoint.EMBEDDINGS

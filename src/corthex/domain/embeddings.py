@@ -112,10 +112,10 @@ _HEADER = struct.Struct("<I")  #: how many vectors follow; 0 for one vector give
 
 
 def pack_embedding(embedding: Embedding) -> bytes:
-    if embedding and isinstance(embedding[0], list):
-        vectors: list[Vector] = embedding  # type: ignore[assignment]  # a list of vectors
+    vectors = [v for v in embedding if isinstance(v, list)]
+    if vectors:
         return _HEADER.pack(len(vectors)) + b"".join(_floats(v) for v in vectors)
-    return _HEADER.pack(0) + _floats(embedding)  # type: ignore[arg-type]  # one vector
+    return _HEADER.pack(0) + _floats([v for v in embedding if not isinstance(v, list)])
 
 
 def unpack_embedding(data: bytes) -> Embedding:

@@ -28,12 +28,14 @@ def settle(
     policy: RetryPolicy,
     realtime: bool = False,
     schema: dict[str, Any] | None = None,
+    one_vector: bool = False,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
     canceled job); anything else is final. Every row with usage was billed, failed or not (an
     answer the budget left empty, a safety block, an answer that does not match the schema), so
     each is priced at the batch rate (or the realtime rate for a realtime call). With `schema`,
-    an answer must parse and match it."""
+    an answer must parse and match it. `one_vector`: the embedding request gave one string, so its
+    answer is that string's vector, not a list of one."""
     row, parsed = structured(row, schema)
     if row.retryable and not job_canceled and policy.may_retry(attempts):
         error = row.error
@@ -54,6 +56,7 @@ def settle(
         has_parsed=schema is not None,
         tool_calls=row.tool_calls,
         raw=row.raw,
+        embedding=row.embedding[0] if one_vector and row.embedding else row.embedding,
     )
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from corthex.domain import parsing_content as carried
 from corthex.domain import embeddings
+from corthex.domain import parsing_content as carried
 from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
 from corthex.domain.native import native_provider, parse_native

@@ -14,7 +14,8 @@ from corthex.domain.requests import ProviderName
 #: model, the request's JSON schema (None without one). A plain tuple, not a class: the garbage
 #: collector stops tracking tuples of plain values, so the pending requests of large batches do
 #: not make every full collection longer (and more frequent).
-RequestMeta = tuple[int, bool, str, dict[str, Any] | None]
+#: (attempts, job canceled, model, JSON schema, whether an embedding answer is one vector)
+RequestMeta = tuple[int, bool, str, dict[str, Any] | None, bool]
 
 
 @dataclass(frozen=True, slots=True)

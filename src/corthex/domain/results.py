@@ -170,6 +170,8 @@ class ProviderResult:
     finish_reason: FinishReason | None = None  #: None when there was no answer
     tool_calls: tuple[ToolCall, ...] = ()  #: the calls the model asked for (finish_reason TOOL_CALLS)
     raw: dict[str, Any] | None = None  #: the provider's own result object (kept for native lines)
+    #: an embedding request's answer: one vector per text, in input order
+    embedding: list[list[float]] | None = None
 
     @property
     def retryable(self) -> bool:
@@ -198,3 +200,5 @@ class FinalResult:
     has_parsed: bool = False  #: whether `parsed` is set (a JSON null is a value too)
     tool_calls: tuple[ToolCall, ...] = ()
     raw: dict[str, Any] | None = None
+    #: one vector (the request gave one string) or one per text (it gave a list)
+    embedding: list[float] | list[list[float]] | None = None

@@ -184,7 +184,7 @@ async def _write(
         meta = pending.pop(row.wire_id, None)
         if meta is None:  # a row for a request that is not ours (or already settled)
             continue
-        attempts, job_canceled, model, schema = meta
+        attempts, job_canceled, model, schema, one_vector = meta
         outcome = settle(
             row,
             provider=batch.provider,
@@ -193,6 +193,7 @@ async def _write(
             job_canceled=job_canceled,
             policy=ctx.retry_policy,
             schema=schema,
+            one_vector=one_vector,
         )
         if isinstance(outcome, Retry):
             retries.append((outcome.request_id, outcome.reason))

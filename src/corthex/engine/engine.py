@@ -28,6 +28,7 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus, CostBreakdown, cost_breakdown
 from corthex.domain.chain import ChainStatus, who
+from corthex.domain.embeddings import unpack_embedding
 from corthex.domain.endpoints import emulated_providers
 from corthex.domain.events import JobSubmitted, QueueCleared, QueueFlushed
 from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
@@ -724,4 +725,6 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
     for name in ("tool_calls", "metadata", "raw"):
         if row.get(name) is not None:
             line[name] = orjson.loads(row[name])
+    if row.get("embedding") is not None:
+        line["embedding"] = unpack_embedding(row["embedding"])
     return line

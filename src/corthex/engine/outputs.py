@@ -60,17 +60,42 @@ class _Column:
     values: list[Any] = field(default_factory=list)
 
 
-def table_columns(input_schema: Any | None, json_schema: dict[str, Any] | None) -> list[_Column]:
+def table_columns(input_schema: Any | None, json_schema: dict[str, Any] | None, kind: str = "parquet") -> list[_Column]:
     """The output's columns: the input's, the results', and the schema's properties (or `parsed`)."""
     import pyarrow as pa
 
-    columns = [_Column(n, getattr(pa, t)(), v) for n, t, v in _RESULT_COLUMNS]
+    columns = [_Column(n, getattr(pa, t)(), v) for n, t, v in _RESULT_COLUMNS] + _embedding_columns(kind)
     taken = {c.name for c in columns}
     kept = _kept_columns(input_schema, taken) if input_schema is not None else []
     if input_schema is None:
         columns.append(_Column("metadata", pa.string(), lambda line: _json(line.get("metadata"))))
     taken |= {c.name for c in kept}
     return kept + columns + _parsed_columns(json_schema, taken)
+
+
+def _embedding_columns(kind: str) -> list[_Column]:
+    """An embedding's vectors, one row per request: `embedding` for a string input (one vector),
+    `embeddings` for a list input (one vector per text). Two columns, because a Parquet column has
+    one type: list<float32> and list<list<float32>>. CSV has no lists: JSON text there."""
+    import pyarrow as pa
+
+    def one(line: dict[str, Any]) -> Any:
+        vector = line.get("embedding")
+        return vector if vector and not isinstance(vector[0], list) else None
+
+    def many(line: dict[str, Any]) -> Any:
+        vectors = line.get("embedding")
+        return vectors if vectors and isinstance(vectors[0], list) else None
+
+    if kind == "csv":
+        return [
+            _Column("embedding", pa.string(), lambda line: _json(one(line))),
+            _Column("embeddings", pa.string(), lambda line: _json(many(line))),
+        ]
+    return [
+        _Column("embedding", pa.list_(pa.float32()), one),
+        _Column("embeddings", pa.list_(pa.list_(pa.float32())), many),
+    ]
 
 
 def _kept_columns(input_schema: Any, taken: set[str]) -> list[_Column]:
@@ -125,7 +150,7 @@ async def write_output(
     kind = output_format(path)
     if kind == "jsonl":
         return await _write_jsonl(lines, path)
-    return await _write_table(lines, path, kind, table_columns(input_schema, json_schema))
+    return await _write_table(lines, path, kind, table_columns(input_schema, json_schema, kind))
 
 
 async def _write_jsonl(lines: AsyncIterator[dict[str, Any]], path: Path) -> int:

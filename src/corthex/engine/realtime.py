@@ -89,6 +89,7 @@ async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
             policy=ctx.retry_policy,
             realtime=True,
             schema=request.json_schema,
+            one_vector=request.embed_single,
         )
         if not isinstance(outcome, Retry):
             return outcome

@@ -61,6 +61,7 @@ from corthex.providers.vocabulary import openai_error_type
 from corthex.providers.wire.native import native_line
 from corthex.providers.wire.openai import (  # re-exported: the adapter's request side
     chat_body,
+    embeddings_body,
     responses_body,
     to_wire,
 )
@@ -103,8 +104,21 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
         return _batch_error_row(wire_id, row.get("error") or {})
     status, body = response.get("status_code"), response.get("body") or {}
     if isinstance(status, int) and 200 <= status < 300:
-        return from_response(wire_id, body) if body.get("object") == "response" else from_completion(wire_id, body)
+        return _FROM_BODY.get(str(body.get("object")), from_completion)(wire_id, body)
     return _http_error_row(wire_id, status, body)
+
+
+def from_embeddings(wire_id: str, body: dict[str, Any]) -> ProviderResult:
+    """A `/v1/embeddings` body (`object: "list"`): its vectors in `index` order, one for each text.
+    Which one the request wants (one vector, or the list) the engine decides from the request."""
+    items = sorted((d for d in body.get("data") or [] if isinstance(d, dict)), key=lambda d: d.get("index") or 0)
+    vectors: list[list[float]] = [d["embedding"] for d in items if isinstance(d.get("embedding"), list)]
+    usage = Usage(input_tokens=(body.get("usage") or {}).get("prompt_tokens") or 0, output_tokens=0)
+    model = body.get("model")
+    if not vectors or len(vectors) != len(items):
+        error = ResultError(E.NO_ANSWER, "embeddings answer without float vectors", True, code="malformed_response")
+        return ProviderResult(wire_id, ResultStatus.FAILED, model=model, usage=usage, error=error)
+    return ProviderResult(wire_id, ResultStatus.SUCCEEDED, model=model, usage=usage, embedding=vectors)
 
 
 def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
@@ -294,6 +308,10 @@ def _batch_error_row(wire_id: str, error: dict[str, Any]) -> ProviderResult:
     return ProviderResult(wire_id, status, error=result_error(code, message, retryable))
 
 
+#: the `object` of a 2xx body, and who reads it (the rest are chat completions)
+_FROM_BODY = {"response": from_response, "list": from_embeddings}
+
+
 # --- batch status ---------------------------------------------------------------------------
 
 
@@ -449,6 +467,9 @@ class OpenAIProvider(Provider):
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
         try:
+            if request.is_embedding:
+                answer = await self._sdk.embeddings.create(**embeddings_body(request))
+                return from_embeddings(request.custom_id, answer.to_dict())
             if openai_endpoint(request.model) is OpenAIEndpoint.RESPONSES:
                 response = await self._sdk.responses.create(**responses_body(request))
                 return from_response(request.custom_id, response.to_dict())

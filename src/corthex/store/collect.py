@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import Row, case, func, or_, select, update
 
 from corthex.domain.batches import BatchStatus
+from corthex.domain.embeddings import pack_embedding
 from corthex.domain.jobs import JobStatus, RequestState
 from corthex.domain.records import RequestMeta
 from corthex.domain.results import FinalResult
@@ -18,9 +19,11 @@ from corthex.store.connection import SqlBase
 from corthex.store.rows import RETURNED, chunks, error_text
 from corthex.store.tables import jobs, requests
 
-#: Only a body with a schema is read back (to validate answers): the key, unescaped, can only
-#: be a field name in the canonical body JSON.
+#: Only a body with a schema is read back (to validate answers), or with one string to embed (its
+#: answer is one vector): the key, unescaped, can only be a field name in the canonical body JSON
+#: (or a metadata key: the body read back decides).
 _SCHEMA_KEY = '"json_schema":'
+_ONE_INPUT_KEY = '"input":"'
 
 
 class _SchemaInterner:
@@ -29,18 +32,24 @@ class _SchemaInterner:
     def __init__(self) -> None:
         self._seen: dict[bytes, dict[str, Any]] = {}
 
-    def of(self, body: str | None) -> dict[str, Any] | None:
-        schema = orjson.loads(body).get("json_schema") if body is not None else None
+    def of(self, body: str | None) -> tuple[dict[str, Any] | None, bool]:
+        """(the body's schema, whether it embeds one string)."""
+        data = orjson.loads(body) if body is not None else {}
+        schema, one_vector = data.get("json_schema"), isinstance(data.get("input"), str)
         if not isinstance(schema, dict):
-            return None
-        return self._seen.setdefault(orjson.dumps(schema), schema)
+            return None, one_vector
+        return self._seen.setdefault(orjson.dumps(schema), schema), one_vector
 
 
 class CollectSection(SqlBase):
     _insert_results: str  #: set by SqlStore: the driver's INSERT of a result row
 
     async def request_meta(self, batch_id: str) -> dict[str, RequestMeta]:
-        with_schema = case((requests.c.body.contains(_SCHEMA_KEY, autoescape=True), requests.c.body), else_=None)
+        read_back = or_(
+            requests.c.body.contains(_SCHEMA_KEY, autoescape=True),
+            requests.c.body.contains(_ONE_INPUT_KEY, autoescape=True),
+        )
+        with_schema = case((read_back, requests.c.body), else_=None)
         query = (
             select(
                 requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status, with_schema.label("schema_body")
@@ -53,7 +62,7 @@ class CollectSection(SqlBase):
         async with self.engine.connect() as conn:
             # iterated, not `.all()`: one row object alive at a time, not a whole batch's
             return {
-                r.id: (r.attempts, r.status == canceled, r.model, schemas.of(r.schema_body))
+                r.id: (r.attempts, r.status == canceled, r.model, *schemas.of(r.schema_body))
                 for r in await conn.execute(query)
             }
 
@@ -144,4 +153,5 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         storable(orjson.dumps([c.to_json() for c in final.tool_calls]).decode()) if final.tool_calls else None,
         r.metadata,
         storable(orjson.dumps(final.raw).decode()) if final.raw is not None and r.route else None,
+        pack_embedding(final.embedding) if final.embedding is not None else None,
     )

@@ -60,6 +60,7 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "tool_calls": None,
         "metadata": r.metadata,
         "raw": None,
+        "embedding": None,
     }
 
 

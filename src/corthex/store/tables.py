@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -99,6 +100,7 @@ results = Table(
     Column("tool_calls", Text),  # the model's tool calls as JSON ([{"id", "name", "arguments"}])
     Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
     Column("raw", Text),  # a native line's answer: the provider's own result object, as JSON
+    Column("embedding", LargeBinary),  # an embedding's vectors as float32 (domain/embeddings.pack_embedding)
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )

@@ -220,7 +220,17 @@ def _schema_format(schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": SCHEMA_NAME, "schema": form.schema, "strict": form.strict}
 
 
+def embeddings_body(request: LLMRequest) -> dict[str, Any]:
+    """The `/v1/embeddings` body: the input as given (one string, or a list), floats back."""
+    body: dict[str, Any] = {"model": request.model, "input": request.embed_value}
+    if request.dimensions is not None:
+        body["dimensions"] = request.dimensions
+    return body
+
+
 def request_body(request: LLMRequest, endpoint: OpenAIEndpoint) -> dict[str, Any]:
+    if request.is_embedding:
+        return embeddings_body(request)
     return responses_body(request) if endpoint is OpenAIEndpoint.RESPONSES else chat_body(request)
 
 
