@@ -18,6 +18,7 @@ from corthex.domain.capabilities import capabilities
 from corthex.domain.requests import ProviderName
 from corthex.emulator.answers import Ask, last_user_text
 from corthex.emulator.asks import RowProblem, openai_ask, openai_problem
+from corthex.emulator.openai_embeddings import EMBEDDINGS, embeddings_problem
 
 CHAT, RESPONSES = "/v1/chat/completions", "/v1/responses"
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -46,6 +47,8 @@ def _invalid(message: str, param: str, code: str = "invalid_value") -> RowProble
 
 def openai_row_problem(url: str, body: Any) -> RowProblem | None:
     """The per-request problems of `asks.openai_problem`, then the whole request's."""
+    if url == EMBEDDINGS and isinstance(body, dict):
+        return embeddings_problem(body)
     problem = openai_problem(url, body)
     if problem is not None or not isinstance(body, dict) or url not in (CHAT, RESPONSES):
         return problem

@@ -23,6 +23,7 @@ from corthex.emulator.asks import SERVER_PROBLEM, RowProblem
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
 from corthex.emulator.openai_asks import openai_full_ask, openai_row_problem
+from corthex.emulator.openai_embeddings import EMBEDDINGS, embedding_tokens, embeddings_body
 from corthex.emulator.openai_render import (
     OPENAI_CACHE_MIN_TOKENS,
     add_usage,
@@ -337,6 +338,12 @@ def _run_row(
     problem = batch.scan.problems.get(index)
     if problem is not None:
         return problem_line(line["custom_id"], seed, problem), False
+    if line["url"] == EMBEDDINGS:
+        vectors = embeddings_body(line["body"])
+        spent = embedding_tokens(vectors)
+        usage["input_tokens"] += spent
+        usage["total_tokens"] += spent
+        return success_line(line["custom_id"], seed, vectors), True
     ask = openai_full_ask(line["url"], line["body"])
     ans = answer(ask)
     _, hit = cache.lookup("openai", ask, OPENAI_CACHE_MIN_TOKENS)

@@ -27,6 +27,7 @@ from corthex.emulator.openai_batches import (
     token_limit_error,
     write_results,
 )
+from corthex.emulator.openai_embeddings import EMBEDDINGS, embeddings_body
 from corthex.emulator.openai_render import OPENAI_CACHE_MIN_TOKENS, cached_tokens, response_body
 from corthex.emulator.state import EmulatorState
 
@@ -365,6 +366,16 @@ async def chat_completions(request: Request) -> Response:
 @router.post("/responses", dependencies=[guard("openai", "realtime")])
 async def responses(request: Request) -> Response:
     return await _realtime(request, "/v1/responses")
+
+
+@router.post("/embeddings", dependencies=[guard("openai", "realtime")])
+async def embeddings(request: Request) -> Response:
+    body = await read_json(request, "openai")
+    record(request, json=body)
+    problem = openai_row_problem(EMBEDDINGS, body)
+    if problem is not None:
+        raise EmulatorError("openai", problem.status, problem.message, param=problem.param, code=problem.code)
+    return json_response(embeddings_body(body))
 
 
 async def _realtime(request: Request, url: str) -> Response:
