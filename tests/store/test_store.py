@@ -169,3 +169,29 @@ async def test_cancel_gives_unsent_requests_a_canceled_result(store: SqlStore) -
     await store.finish_jobs(time.time())
     summary = await store.get_job("j6")
     assert summary.status is JobStatus.CANCELED and (summary.canceled, summary.failed) == (3, 0)
+
+
+async def test_an_embedding_is_kept_as_float32_bytes_and_read_back(store: SqlStore) -> None:
+    """Issue 14: a string input's request is known at collection as one vector (request_meta's
+    last field), a list input's as a list; both round-trip through the BLOB/bytea column."""
+    from corthex.domain.embeddings import unpack_embedding
+
+    def embed(i: int, texts: tuple[str, ...], single: bool) -> LLMRequest:
+        return LLMRequest(
+            f"e{i}", "text-embedding-3-small", ProviderName.OPENAI, (), embed_input=texts, embed_single=single
+        )
+
+    made = [embed(0, ("서울",), True), embed(1, ("서울", "부산"), False)]
+    chunk = [request_row("je", i, r) for i, r in enumerate(made)]
+    await store.add_job("je", source="api", status=JobStatus.RUNNING, label=None, total=2, chunks=[chunk])
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("be", ProviderName.OPENAI, "text-embedding-3-small", ids, now=now, owner="w", lease=60)
+    meta = await store.request_meta("be")
+    assert [meta[i][4] for i in ids] == [True, False]
+    vectors = [[0.25, -0.5, 1.0], [[0.5, 0.5, 0.0], [-1.0, 0.125, 0.75]]]
+    finals = [FinalResult(i, ResultStatus.SUCCEEDED, embedding=v) for i, v in zip(ids, vectors, strict=True)]
+    assert await store.record_results("be", finals, [], now) == 2
+    stored = [row async for chunk in store.iter_results("je") for row in chunk]
+    assert [len(r["embedding"]) for r in stored] == [4 + 3 * 4, 4 + 6 * 4]
+    assert [unpack_embedding(r["embedding"]) for r in stored] == vectors
