@@ -34,8 +34,8 @@ async def korean(emulator: Any, tmp_path: Path) -> AsyncIterator[ServeProcess]:
         await asyncio.to_thread(own.stop)
 
 
-async def _done(client: httpx.AsyncClient, path: str, done: Any, timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+async def _done(client: httpx.AsyncClient, path: str, done: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 90
     while True:
         body: dict[str, Any] = (await client.get(path)).json()
         if done(body):
@@ -75,6 +75,8 @@ async def test_the_dashboard_speaks_the_servers_language_and_the_switch_is_remem
     await expect(page.locator("#conn-text")).to_have_text("실시간 연결")
     await expect(page.locator("#chain-command")).to_have_text("클라우드 인프라 비용을 검토해 줘")  # data as it is
     await expect(page.locator("#lang-switch")).to_have_value("ko")
+    await expect(page.locator(f"#chains-list tr[data-chain='{chain}'] .badge")).to_have_text("완료")
+    await expect(page.locator("#budget-text")).to_contain_text("예산 없음")
     await _no_raw_keys(page)
     SCREENS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENS / "dashboard-ko.png"), full_page=False)
@@ -85,6 +87,10 @@ async def test_the_dashboard_speaks_the_servers_language_and_the_switch_is_remem
     await expect(page.locator("#job-results thead")).to_contain_text("모델")
     await expect(page.locator("#job-retry")).to_have_text("실패·만료 요청 재시도")
     await expect(page.locator("#job-results tbody tr[data-status=failed] .badge")).to_have_text("실패")
+    # a batch's done count includes its failed requests: 1 of 1 done, 1 failed (not "2/1")
+    anthropic_batch = page.locator("#detail-body tr", has=page.locator("td", has_text="anthropic")).last
+    await expect(anthropic_batch.locator("td.done")).to_contain_text("실패")
+    assert (await anthropic_batch.locator("td.done").inner_text()).split()[0] in ("1/1", "2/2")
     await _no_raw_keys(page)
     await page.screenshot(path=str(SCREENS / "dashboard-ko-job.png"), full_page=True)
 
@@ -104,7 +110,8 @@ async def test_the_dashboard_speaks_the_servers_language_and_the_switch_is_remem
 
 
 async def test_the_default_is_english_when_the_server_says_so(page: Any, server: ServeProcess) -> None:
-    await expect(page.locator(".tabs [data-i18n^='tab.']")).to_have_text(TABS_EN)  # this module's server: CORTHEX_LANGUAGE=en
+    # this module's server says CORTHEX_LANGUAGE=en
+    await expect(page.locator(".tabs [data-i18n^='tab.']")).to_have_text(TABS_EN)
     await expect(page.locator("#lang-switch")).to_have_value("en")
     assert page.errors == []
 

@@ -104,12 +104,13 @@ function batchShare(b) {
   return t(others === 1 ? "jobs.share_one" : "jobs.share_many", { mine: count(mine), total: count(b.request_count), others });
 }
 
+// done_count counts the failed too (every adapter: finished = succeeded + failed)
 function batchTable(job) {
   const rows = job.batch_list
     .map(
       (b) => `<tr><td class="mono">${esc(b.remote_id || b.id)}</td><td>${esc(b.provider)}</td><td>${esc(b.model || t("jobs.mixed"))}</td>
       <td>${esc(st(b.status))}${b.raw_status && b.raw_status !== b.status ? ` <span class="muted small">${esc(b.raw_status)}</span>` : ""}</td>
-      <td class="num">${b.done_count + b.failed_count}/${b.request_count}</td><td class="share" data-shared="${b.shared_with_jobs || 0}">${esc(batchShare(b))}</td><td class="num">${b.poll_count}</td>
+      <td class="num done">${b.done_count}/${b.request_count}${b.failed_count ? ` <span class="muted small">${esc(t("jobs.failed_count", { count: b.failed_count }))}</span>` : ""}</td><td class="share" data-shared="${b.shared_with_jobs || 0}">${esc(batchShare(b))}</td><td class="num">${b.poll_count}</td>
       <td>${esc(when(b.created_at))}</td><td>${esc(when(b.ended_at))}</td></tr>`,
     )
     .join("");
