@@ -249,7 +249,7 @@ await loadLanguage().catch(report); // English labels (the page's own) when the 
 wire();
 const live = new Live({ onEvent, onSnapshot, onState: setConn });
 window.corthex = { state, chainState, jobsState, live };
-applyRoute(state.route)
+applyRoute(parse()) // the address as it is now: it may have changed while the words loaded
   .catch(report)
   .finally(() => refreshAll());
 showEmulated().catch(() => {});
