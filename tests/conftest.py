@@ -27,7 +27,7 @@ from corthex.testing import emulated, fast_settings, point_sdks_at
 from corthex.testing.emulation import SPEED
 
 #: the directories whose every test talks to the in-process emulator through the SDKs
-EMULATED_DIRS = frozenset({"integration", "chains", "telegram"})
+EMULATED_DIRS = frozenset({"integration", "chains", "telegram", "reliability"})
 
 
 @pytest.fixture(scope="session")

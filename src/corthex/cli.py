@@ -635,6 +635,7 @@ def emulator(
     import uvicorn
 
     from corthex.emulator import EmulatorConfig, create_app
+    from corthex.emulator.server import sdk_env
 
     for key, value in sdk_env(f"http://{host}:{port}").items():
         print(f"export {key}={value}")
@@ -677,18 +678,6 @@ def demo(
         run_demo(console, requests_per_provider, host=host, port=port, exit_after=exit_after)
     except KeyboardInterrupt:
         err.print("demo stopped")
-
-
-def sdk_env(base_url: str) -> dict[str, str]:
-    """The variables that point the official SDKs at an emulator on `base_url` (dummy keys)."""
-    return {
-        "OPENAI_BASE_URL": f"{base_url}/openai/v1",
-        "OPENAI_API_KEY": "emulator-openai-key",
-        "ANTHROPIC_BASE_URL": f"{base_url}/anthropic",
-        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-        "GOOGLE_GEMINI_BASE_URL": f"{base_url}/gemini",
-        "GEMINI_API_KEY": "emulator-gemini-key",
-    }
 
 
 def _jobs_table(jobs: list[JobSummary], title: str = "jobs") -> Table:

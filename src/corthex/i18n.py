@@ -2,7 +2,8 @@
 
 `text(lang, key, **values)` fills a string of the catalogue; every language has every key
 (tests/unit/test_i18n.py). The Telegram bot speaks the language `choose_language` picks; the
-dashboard may read the catalogue later (an API endpoint), the CLI stays English.
+dashboard gets its part (the `dash.*` keys, from `corthex.i18n_dashboard`, and the `step.*` names)
+from GET /i18n (`dashboard_strings`); the CLI stays English.
 
 Strings that end up in Telegram HTML are plain text here: the bot escapes them (`telegram/messages.py`),
 except the few keys ending in `_html`, whose values are HTML already (their fields are escaped by
@@ -12,6 +13,8 @@ the caller).
 from __future__ import annotations
 
 from typing import Final
+
+from corthex import i18n_dashboard
 
 LANGUAGES: Final = ("ko", "en")
 DEFAULT: Final = "en"
@@ -177,7 +180,13 @@ KO: dict[str, str] = {
     "step.done": "완료",
 }
 
+EN.update({f"dash.{key}": value for key, value in i18n_dashboard.EN.items()})
+KO.update({f"dash.{key}": value for key, value in i18n_dashboard.KO.items()})
+
 CATALOGUE: Final[dict[str, dict[str, str]]] = {"en": EN, "ko": KO}
+#: the prefixes of the keys the dashboard gets (`dash.` is left out of its keys)
+DASHBOARD_PREFIX: Final = "dash."
+STEP_PREFIX: Final = "step."
 
 
 def text(lang: str, key: str, **values: object) -> str:
@@ -185,6 +194,17 @@ def text(lang: str, key: str, **values: object) -> str:
     table = CATALOGUE.get(lang, EN)
     template = table.get(key) or EN[key]
     return template.format(**values) if values else template
+
+
+def dashboard_strings(lang: str) -> dict[str, str]:
+    """The dashboard's strings in `lang` (English for a language we do not have): the `dash.*`
+    keys without their prefix, and the steps' names (`step.*`)."""
+    table = CATALOGUE.get(lang, EN)
+    strings = {
+        key.removeprefix(DASHBOARD_PREFIX): value for key, value in table.items() if key.startswith(DASHBOARD_PREFIX)
+    }
+    strings.update({key: value for key, value in table.items() if key.startswith(STEP_PREFIX)})
+    return strings
 
 
 def step_name(lang: str, step: str) -> str:

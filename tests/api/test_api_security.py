@@ -68,6 +68,7 @@ async def test_every_call_needs_the_token_but_healthz(secured: ServeProcess) -> 
         assert wrong.status_code == 401
         assert (await anonymous.get("/healthz")).status_code == 200
         assert (await anonymous.get("/")).status_code == 200  # the page that asks for the token
+        assert (await anonymous.get("/i18n")).status_code == 200  # in the words of that page
     async with httpx.AsyncClient(base_url=secured.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
         for path in ("/jobs", "/queue", "/chains", "/costs", "/metrics"):
             assert (await client.get(path)).status_code == 200, path

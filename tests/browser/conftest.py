@@ -43,8 +43,17 @@ def emulator_speed() -> float:
     return 0.5  # slow enough to watch steps advance
 
 
+@pytest.fixture(scope="module", autouse=True)
+def english() -> Iterator[None]:
+    """The dashboard speaks English in these tests (the default time zone, Asia/Seoul, would make
+    it Korean): a test of the Korean dashboard starts its own server with CORTHEX_LANGUAGE=ko."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CORTHEX_LANGUAGE", "en")
+        yield
+
+
 @pytest.fixture(scope="module")
-def server(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+def server(english: None, emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     with ServeProcess(tmp_path_factory.mktemp("dashboard"), emulator.env()) as s:
         yield s
 

@@ -16,28 +16,18 @@ import openai
 import orjson
 import pytest
 
-from corthex.testing import free_port, wait_until_sync
+from corthex.testing import EmulatorProcess, wait_until_sync
 
 CORTHEX = [sys.executable, "-m", "corthex"]
 RUNNING = {"openai": {"validating", "in_progress", "finalizing"}, "anthropic": {"in_progress"}}
 
 
 @pytest.fixture(scope="module")
-def slow_emulator() -> Iterator[dict[str, str]]:
-    """`corthex emulator` at speed 100: a batch runs for about a minute."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CORTHEX, "emulator", "--port", str(port), "--speed", "100"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    env = {}
-    for _ in range(6):
-        key, _, value = proc.stdout.readline().strip().removeprefix("export ").partition("=")
-        env[key] = value
-    yield env
-    proc.terminate()
-    proc.wait(10)
-    proc.stdout.close()
+def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`corthex emulator` at speed 100 in its own process: a batch runs for about a minute."""
+    emulator = EmulatorProcess(tmp_path_factory.mktemp("emulator") / "emulator.log", speed=100)
+    yield emulator.env()
+    emulator.stop()
 
 
 def corthex(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

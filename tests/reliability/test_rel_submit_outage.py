@@ -98,9 +98,12 @@ async def test_an_outage_during_submission_is_waited_out_and_nothing_is_created_
     assert stats[provider]["batches_created"] == len(remote_ids) == len(set(remote_ids)) == 1
 
 
-@pytest.mark.parametrize(("provider", "op", "status"), [("openai", "upload", 401), ("anthropic", "create", 400)])
+# a 401 is a setup error (issue 16): it fails at once; another refusal after submit_max_failures
+@pytest.mark.parametrize(
+    ("provider", "op", "status", "calls"), [("openai", "upload", 401, 1), ("anthropic", "create", 400, 3)]
+)
 async def test_a_refusal_during_submission_still_fails_fast(
-    tmp_path: Path, emulator: EmulatorServer, provider: str, op: str, status: int
+    tmp_path: Path, emulator: EmulatorServer, provider: str, op: str, status: int, calls: int
 ) -> None:
     emulator.state.add_fault(Fault(provider, op, kind="http", status=status))
     started = time.monotonic()
@@ -112,6 +115,6 @@ async def test_a_refusal_during_submission_still_fails_fast(
     stats = emulator.state.stats()
     assert summary.failed == 4 and {line["status"] for line in lines} == {"failed"}
     assert all(f"({status})" in line["error"]["message"] for line in lines), lines
-    assert stats[provider]["calls"][op] == 3  # submit_max_failures, not the outage's patience
+    assert stats[provider]["calls"][op] == calls  # not the outage's patience
     assert elapsed < SPAN, elapsed
     assert stats[provider]["batches_created"] == 0

@@ -3,11 +3,13 @@ fields, and the language is chosen as documented (issue 16 item 10)."""
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
-from corthex.i18n import CATALOGUE, EN, KO, choose_language, language_of, step_name, text
+from corthex.i18n import CATALOGUE, EN, KO, choose_language, dashboard_strings, language_of, step_name, text
 
 
 def fields(template: str) -> set[str]:
@@ -46,3 +48,24 @@ def test_language_tags(code: str | None, expected: str | None) -> None:
 )
 def test_choose_language(setting: str | None, timezone: str | None, user: str | None, expected: str) -> None:
     assert choose_language(setting, timezone, user) == expected
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "src" / "corthex" / "api" / "dashboard"
+#: keys named literally in the dashboard: t("key") in its modules, data-i18n*="key" in its page
+LITERAL_KEY = re.compile(r"""\bt\("([a-z_]+\.[a-z_.]+)"|data-i18n(?:-[a-z]+)?="([^"]+)\"""")
+
+
+def test_the_dashboard_strings_are_the_dash_keys_and_the_steps_in_both_languages() -> None:
+    ko, en = dashboard_strings("ko"), dashboard_strings("en")
+    assert set(ko) == set(en) and len(en) > 100
+    assert en["tab.jobs"] == "Jobs" and ko["tab.jobs"] == "작업" and ko["step.specialists"] == "전문가"
+    assert dashboard_strings("fr") == en
+    for key in en:
+        assert fields(ko[key]) == fields(en[key]), key
+
+
+def test_every_key_the_dashboard_names_is_in_the_catalogue() -> None:
+    sources = [*DASHBOARD.glob("*.js"), DASHBOARD / "index.html"]
+    named = {a or b for path in sources for a, b in LITERAL_KEY.findall(path.read_text())}
+    assert len(named) > 80
+    assert named - set(dashboard_strings("en")) == set()

@@ -319,6 +319,16 @@ class ArchiveEntry(BaseModel):
     command: str | None = None
 
 
+class Strings(BaseModel):
+    lang: str = Field(description="The language of `strings`: the one asked for, else the server's default")
+    default: str = Field(
+        description="The server's default: CORTHEX_LANGUAGE, else Korean in the Asia/Seoul time zone, "
+        "else the browser's (Accept-Language), else English"
+    )
+    languages: list[str]
+    strings: dict[str, str] = Field(description="The dashboard's strings in `lang`, by key")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     worker: bool = Field(description="Whether the worker loop (poller, dispatcher, chains) is running")

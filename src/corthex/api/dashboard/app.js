@@ -7,12 +7,14 @@
 import { send } from "./api.js";
 import { chainAction, chainState, refreshChain, rememberFold, selectChain, tick } from "./chain.js";
 import { refreshCosts } from "./costs.js";
-import { download, jobAction, jobsState, refreshJobs, resultsPage, showJob, showMoreJobs, showResults } from "./jobs.js";
+import { jobAction, jobsState, refreshJobs, showJob, showMoreJobs } from "./jobs.js";
+import { download, resultsPage, showResults } from "./results.js";
 import { listState, queueAction, refreshArchive, refreshChains, refreshQueue, showArchived, upload } from "./lists.js";
 import { Live } from "./live.js";
 import { renderMarkdown } from "./md.js";
+import { chooseLanguage, loadLanguage, t } from "./i18n.js";
 import { go, href, onRoute, parse } from "./router.js";
-import { $, dismissToast, errorText, later, report, toast } from "./ui.js";
+import { $, dismissToast, errorText, later, report, showEmulated, toast } from "./ui.js";
 
 const state = { tab: "chains", route: parse() };
 
@@ -24,7 +26,7 @@ async function startChain(event) {
   const error = $("command-error");
   error.hidden = true;
   if (!command) {
-    error.textContent = "Type a command first.";
+    error.textContent = t("command.empty");
     error.hidden = false;
     return;
   }
@@ -84,8 +86,8 @@ async function applyRoute(route) {
   }
   if (!detail) return;
   $("detail-back").setAttribute("href", href(route.tab));
-  $("detail-back").textContent = route.tab === "jobs" ? "← Jobs" : "← Archive";
-  $("detail-body").innerHTML = `<p class="muted">loading…</p>`;
+  $("detail-back").textContent = `← ${t(route.tab === "jobs" ? "tab.jobs" : "tab.archive")}`;
+  $("detail-body").innerHTML = `<p class="muted">${t("common.loading")}</p>`;
   window.scrollTo(0, 0);
   if (route.tab === "jobs") await showJob(route.id);
   else {
@@ -148,7 +150,7 @@ function onSnapshot(snapshot) {
 
 function setConn(s) {
   $("conn").dataset.state = s;
-  $("conn-text").textContent = { live: "live", connecting: "connecting…", syncing: "syncing…", reconnecting: "reconnecting…", offline: "offline" }[s];
+  $("conn-text").textContent = t(`conn.${s}`);
 }
 
 async function refreshChainsAndPick() {
@@ -164,16 +166,6 @@ function refreshAll() {
   refreshCosts().catch(report);
   if (state.tab === "archive") refreshArchive().catch(report);
   if (jobsState.job) showJob(jobsState.job).catch(report);
-}
-
-// The EMULATOR badge: answers from the emulator must never be taken for real ones.
-async function showEmulated() {
-  const health = await (await fetch("/healthz")).json();
-  const emulated = Object.entries(health.emulated || {}).filter(([, yes]) => yes).map(([name]) => name);
-  const badge = $("emulator");
-  badge.hidden = !emulated.length;
-  badge.title = `answers come from the CORTHEX emulator: ${emulated.join(", ")}`;
-  badge.dataset.providers = emulated.join(",");
 }
 
 // -- wiring ----------------------------------------------------------------------------------
@@ -231,22 +223,33 @@ function wire() {
   on("toast-close", "click", dismissToast);
   on("job-submit", "click", () =>
     upload("job-file", "/jobs/upload")
-      .then((r) => toast(`job ${r.job_id}: ${r.total} request(s) submitted`))
+      .then((r) => toast(t("jobs.submitted", { job_id: r.job_id, total: r.total })))
       .then(refreshJobs)
       .catch((e) => toast(errorText(e), { sticky: true })),
   );
   on("queue-add", "click", () => queueAction("add"));
   on("queue-flush", "click", () => queueAction("flush", () => later("jobs", refreshJobs, 50)));
   on("queue-clear", "click", () => queueAction("clear"));
+  on("lang-switch", "change", (e) => switchLanguage(e.target.value).catch(report));
   wireLists();
   wireDetail();
   onRoute((route) => applyRoute(route).catch(report));
 }
 
+// The header's language switch: relabel the page, then redraw what app code wrote.
+async function switchLanguage(code) {
+  await chooseLanguage(code);
+  setConn($("conn").dataset.state);
+  await applyRoute(state.route);
+  refreshAll();
+  showEmulated().catch(() => {});
+}
+
+await loadLanguage().catch(report); // English labels (the page's own) when the server cannot say
 wire();
 const live = new Live({ onEvent, onSnapshot, onState: setConn });
 window.corthex = { state, chainState, jobsState, live };
-applyRoute(state.route)
+applyRoute(parse()) // the address as it is now: it may have changed while the words loaded
   .catch(report)
   .finally(() => refreshAll());
 showEmulated().catch(() => {});

@@ -3,6 +3,7 @@
 
 import { send } from "./api.js";
 import { esc, preview, seconds, usd, when } from "./format.js";
+import { st, stepName, t } from "./i18n.js";
 import { renderMarkdown } from "./md.js";
 import { $, latest, report, toast } from "./ui.js";
 
@@ -30,12 +31,12 @@ function renderHead(chain) {
   $("chain-view").dataset.chain = chain.id;
   $("chain-command").textContent = chain.command;
   $("chain-id").textContent = chain.id;
-  $("chain-started").textContent = `started ${when(chain.created_at)}`;
+  $("chain-started").textContent = t("chain.started", { when: when(chain.created_at) });
   const badge = $("chain-status");
-  badge.textContent = chain.status === "running" ? `running · ${chain.step}` : chain.status;
+  badge.textContent = chain.status === "running" ? `${st("running")} · ${stepName(chain.step)}` : st(chain.status);
   badge.className = `badge ${chain.status}`;
-  $("chain-mode").textContent = `${chain.broadcast ? "broadcast" : "one department"} · ${chain.realtime ? "realtime" : "batch"}`;
-  const departments = chain.departments.length ? chain.departments.join(", ") : "to be classified";
+  $("chain-mode").textContent = `${t(chain.broadcast ? "scope.broadcast" : "scope.single")} · ${t(chain.realtime ? "mode.realtime" : "mode.batch")}`;
+  const departments = chain.departments.length ? chain.departments.join(", ") : t("chain.unclassified");
   $("chain-route").textContent = `→ ${departments}${chain.route_method ? ` (${chain.route_method})` : ""}`;
   $("chain-cost").textContent = usd(chain.cost_usd);
   $("chain-realtime").textContent = usd(chain.realtime_cost_usd);
@@ -51,7 +52,7 @@ export function renderChain(chain) {
   // each step's state is the server's (GET /chains/{id} → ladder), not worked out here
   $("steps").innerHTML = chain.ladder
     .map(({ step: name, state: s }) => {
-      return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${name}: ${s}"><span class="icon">${ICONS[s] || "○"}</span>${name}</li>`;
+      return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${esc(stepName(name))}: ${esc(t(`ladder.${s}`))}"><span class="icon">${ICONS[s] || "○"}</span>${esc(stepName(name))}</li>`;
     })
     .join("");
   // While the chain runs, the agents of its last two steps stay in view (earlier ones fold
@@ -71,16 +72,17 @@ export function renderChain(chain) {
 
 function stepTiming(step) {
   const end = step.finished_at ?? (step.status === "running" ? Date.now() / 1000 : null);
-  const took = end ? ` · ${step.status === "running" ? "running for" : "took"} ${seconds(end - step.started_at)}` : "";
-  return `started ${when(step.started_at)}${took}`;
+  const took = end ? ` · ${t(step.status === "running" ? "chain.running_for" : "chain.took", { seconds: seconds(end - step.started_at) })}` : "";
+  return t("chain.started", { when: when(step.started_at) }) + took;
 }
 
 function renderStep(step, open) {
   const working = step.items.filter((i) => i.status === "working").length;
   const failed = step.items.filter((i) => !["working", "succeeded", "done"].includes(i.status)).length;
-  const summary = `${step.items.length} agent(s)` + (working ? ` · ${working} working` : "") + (failed ? ` · ${failed} failed` : "");
+  const summary =
+    t("chain.agents", { count: step.items.length }) + (working ? ` · ${t("chain.working_count", { count: working })}` : "") + (failed ? ` · ${t("chain.failed_count", { count: failed })}` : "");
   const cards = step.items.map((item) => renderItem(item, step)).join("");
-  return `<details class="step-group" data-step="${esc(step.step)}" ${open ? "open" : ""}><summary><h4>${esc(step.step)} <small>${summary}</small></h4>
+  return `<details class="step-group" data-step="${esc(step.step)}" ${open ? "open" : ""}><summary><h4>${esc(stepName(step.step))} <small>${summary}</small></h4>
     <span class="step-timing muted">${esc(stepTiming(step))}</span></summary><div class="agents">${cards}</div></details>`;
 }
 
@@ -89,13 +91,13 @@ function renderItem(item, step) {
   // The preview is plain text: Markdown marks left out (the full text below is rendered).
   const body = content
     ? `<details class="answer"><summary>${esc(preview(content, 140))}</summary><div class="markdown">${renderMarkdown(content)}</div></details>`
-    : `<div class="muted">${item.status === "working" ? "working…" : ""}</div>`;
-  const took = item.finished_at ? `<span class="agent-time" title="answered ${esc(when(item.finished_at))}">${seconds(item.finished_at - step.started_at)}</span>` : "";
+    : `<div class="muted">${item.status === "working" ? t("chain.working") : ""}</div>`;
+  const took = item.finished_at ? `<span class="agent-time" title="${esc(t("chain.answered", { when: when(item.finished_at) }))}">${seconds(item.finished_at - step.started_at)}</span>` : "";
   const sent = item.prompt
-    ? `<details class="prompt"><summary>Prompt sent</summary>${item.system ? `<div class="muted small">system</div><pre>${esc(item.system)}</pre>` : ""}<pre>${esc(item.prompt)}</pre></details>`
+    ? `<details class="prompt"><summary>${t("chain.prompt_sent")}</summary>${item.system ? `<div class="muted small">${t("chain.system")}</div><pre>${esc(item.system)}</pre>` : ""}<pre>${esc(item.prompt)}</pre></details>`
     : "";
   return `<div class="agent ${esc(item.status)}" data-agent="${esc(item.agent)}" data-status="${esc(item.status)}">
-    <div class="agent-head"><span class="agent-name">${esc(item.agent_name)}</span><span class="agent-status">${esc(item.status)}</span></div>
+    <div class="agent-head"><span class="agent-name">${esc(item.agent_name)}</span><span class="agent-status">${esc(st(item.status))}</span></div>
     <div class="agent-meta">${esc(item.department || "")} · ${esc(item.model)}${item.cost_usd ? ` · ${usd(item.cost_usd)}` : ""} ${took}</div>
     ${sent}${body}</div>`;
 }
@@ -118,7 +120,7 @@ export async function chainAction(action, onStarted) {
     const answer = await send(`/chains/${encodeURIComponent(id)}/${action}`, "POST");
     if (action === "rerun" && answer?.id) onStarted(answer.id);
     else await refreshChain();
-    toast(action === "cancel" ? `chain ${id} stopped` : `chain ${id} runs again as ${answer?.id ?? "a new chain"}`);
+    toast(action === "cancel" ? t("chain.stopped_toast", { id }) : t("chain.rerun_toast", { id, new_id: answer?.id ?? "?" }));
   } catch (e) {
     report(e);
   } finally {

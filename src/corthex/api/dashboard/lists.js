@@ -3,6 +3,7 @@
 
 import { ApiError, describe, request, send } from "./api.js";
 import { columnDigits, esc, seconds, usd, when } from "./format.js";
+import { st, stepName, t } from "./i18n.js";
 import { renderMarkdown } from "./md.js";
 import { href } from "./router.js";
 import { $, latest, latestFiltered } from "./ui.js";
@@ -28,8 +29,8 @@ export async function refreshChains() {
     .map(
       (c) => `<tr data-chain="${esc(c.id)}" class="${c.id === chainState.chainId ? "selected" : ""}">
       <td class="mono"><a href="${href("chains", c.id)}">${esc(c.id)}</a></td><td class="wrap">${esc(c.command.slice(0, 80))}</td>
-      <td><span class="badge ${esc(c.status)}">${esc(c.status === "running" ? `${c.step}…` : c.status)}</span>
-      <div class="muted small">${c.broadcast ? "broadcast" : "single"} · ${c.realtime ? "realtime" : "batch"}</div></td>
+      <td><span class="badge ${esc(c.status)}">${esc(c.status === "running" ? `${stepName(c.step)}…` : st(c.status))}</span>
+      <div class="muted small">${t(c.broadcast ? "scope.broadcast" : "scope.single")} · ${t(c.realtime ? "mode.realtime" : "mode.batch")}</div></td>
       <td class="num money">${usd(c.cost_usd, digits)}</td><td>${seconds(c.elapsed_s)}<div class="muted small">${esc(when(c.created_at))}</div></td></tr>`,
     )
     .join("");
@@ -43,7 +44,7 @@ export async function refreshQueue() {
   const search = lower("queue-search");
   $("queue-count").textContent = queue.requests;
   $("queue-badge").textContent = queue.requests;
-  $("queue-age").textContent = queue.oldest_at ? `(oldest since ${when(queue.oldest_at)})` : "";
+  $("queue-age").textContent = queue.oldest_at ? t("queue.oldest", { when: when(queue.oldest_at) }) : "";
   $("queue-list").innerHTML = queue.jobs
     .filter((j) => !search || `${j.id} ${j.label || ""}`.toLowerCase().includes(search))
     .map(
@@ -54,7 +55,7 @@ export async function refreshQueue() {
 
 export async function upload(inputId, path) {
   const file = $(inputId).files[0];
-  if (!file) throw new Error("choose a JSONL file first");
+  if (!file) throw new Error(t("upload.choose_file"));
   const form = new FormData();
   form.append("file", file);
   const done = await send(path, "POST", form);
@@ -72,14 +73,14 @@ async function armClear() {
   const button = $("queue-clear");
   if (button.dataset.armed) {
     delete button.dataset.armed;
-    button.textContent = "Clear";
+    button.textContent = t("queue.clear");
     return true;
   }
   button.dataset.armed = "1";
-  button.textContent = "Really clear?";
+  button.textContent = t("queue.really_clear");
   setTimeout(() => {
     delete button.dataset.armed;
-    button.textContent = "Clear";
+    button.textContent = t("queue.clear");
   }, 4000);
   return false;
 }
@@ -88,15 +89,15 @@ export async function queueAction(action, afterFlush) {
   try {
     if (action === "add") {
       const r = await upload("queue-file", "/queue/upload");
-      queueMessage(`${r.total} request(s) queued as ${r.job_id}`);
+      queueMessage(t("queue.added", { total: r.total, job_id: r.job_id }));
     } else if (action === "flush") {
       const r = await send("/queue/flush", "POST");
-      queueMessage(`${r.released} request(s) sent`);
+      queueMessage(t("queue.flushed", { released: r.released }));
       afterFlush();
     } else if (action === "clear") {
       if (!(await armClear())) return;
       const r = await send("/queue", "DELETE");
-      queueMessage(`${r.canceled_requests} request(s) in ${r.canceled_jobs.length} job(s) canceled`);
+      queueMessage(t("queue.cleared", { requests: r.canceled_requests, jobs: r.canceled_jobs.length }));
     }
     await refreshQueue();
   } catch (e) {
@@ -110,7 +111,7 @@ export async function refreshArchive() {
   const department = $("archive-department");
   const departments = [...new Set(entries.map((e) => e.department).filter(Boolean))].sort();
   const chosen = department.value;
-  department.innerHTML = `<option value="">every department</option>${departments.map((d) => `<option>${esc(d)}</option>`).join("")}`;
+  department.innerHTML = `<option value="">${t("archive.every_department")}</option>${departments.map((d) => `<option>${esc(d)}</option>`).join("")}`;
   department.value = departments.includes(chosen) ? chosen : "";
   const search = lower("archive-search");
   const matching = entries.filter(

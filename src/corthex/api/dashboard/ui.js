@@ -1,6 +1,7 @@
 // Shared page helpers: element lookup, the toast, and refreshes that keep only the latest answer.
 
 import { ApiError, describe, json } from "./api.js";
+import { t } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
 const timers = {};
@@ -55,4 +56,14 @@ export function dismissToast() {
 
 export function errorText(e) {
   return e instanceof ApiError ? describe(e) : String(e?.message || e);
+}
+
+// The EMULATOR badge: answers from the emulator must never be taken for real ones.
+export async function showEmulated() {
+  const health = await (await fetch("/healthz")).json();
+  const emulated = Object.entries(health.emulated || {}).filter(([, yes]) => yes).map(([name]) => name);
+  const badge = $("emulator");
+  badge.hidden = !emulated.length;
+  badge.title = t("emulator.title", { providers: emulated.join(", ") });
+  badge.dataset.providers = emulated.join(",");
 }

@@ -6,12 +6,13 @@ import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
 from corthex.api.metrics import CONTENT_TYPE
-from corthex.api.schemas import ErrorBody, Health
+from corthex.api.schemas import ErrorBody, Health, Strings
 from corthex.api.state import ServerState, server_state
 from corthex.domain.chain import ChainStatus
+from corthex.i18n import LANGUAGES, choose_language, dashboard_strings, language_of
 
 log = logging.getLogger(__name__)
 State = Annotated[ServerState, Depends(server_state)]
@@ -24,6 +25,20 @@ async def healthz(state: State) -> Health:
     worker = state.worker is not None and not state.worker.done()
     emulated = state.engine.emulated_providers()
     return Health(status="ok", worker=worker, telegram=state.telegram is not None, emulated=emulated)
+
+
+@open_router.get("/i18n", response_model=Strings)
+async def strings(
+    state: State,
+    lang: Annotated[str | None, Query(description="ko or en; unset (or unknown): the server's default")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Strings:
+    """The dashboard's words in `lang`, and the server's default language (as the bot chooses
+    it, with the browser's language in place of the Telegram user's). Open: nothing secret."""
+    browser = (accept_language or "").split(",")[0].split(";")[0].strip() or None
+    default = choose_language(state.settings.language, state.settings.timezone, browser)
+    chosen = language_of(lang) or default
+    return Strings(lang=chosen, default=default, languages=list(LANGUAGES), strings=dashboard_strings(chosen))
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
