@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/corthex demo $(DEMO_FLAGS)
 
+# Two processes, each taking whole files (module-scoped emulators and servers stay per file):
+# most tests wait on processes and the emulator's clock, so the suite takes ~12 minutes, not ~20.
 test: install system-deps typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 typecheck: install
 	$(BIN)/mypy

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import corthex.cli
 from corthex.cli import app
 
 
@@ -19,6 +20,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - retu
     monkeypatch.setenv("CORTHEX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CORTHEX_ARCHIVE_DIR", str(tmp_path / "archive"))
     monkeypatch.setenv("COLUMNS", "200")
+    # the CLI's consoles read COLUMNS when the module is first imported, whichever test did that
+    monkeypatch.setattr(corthex.cli.console, "width", 200)
 
     def invoke(*words: str, code: int = 0) -> str:
         result = CliRunner().invoke(app, list(words))
