@@ -128,24 +128,38 @@ def read_file(path: Path, *, skip_invalid: bool, encoding: str | None = None, st
     names another (e.g. cp949), which is then decoded strictly. With `strict_models`, a line
     whose model is not known is invalid (else it is a warning)."""
     encoding = _known_encoding(encoding)
+    return streamed_intake(
+        lambda: _parsed(path, encoding), skip_invalid=skip_invalid, strict_models=strict_models, source=path.name
+    )
+
+
+Numbered = Iterable[tuple[int, LLMRequest | InputProblem]]
+
+
+def streamed_intake(
+    read: Callable[[], Numbered], *, skip_invalid: bool, strict_models: bool, source: str, unit: str = "line"
+) -> Intake:
+    """Validate what `read()` yields, keeping only ids; the requests are read again when stored
+    (a file or a table is never held in memory). With `strict_models`, an unknown model is the
+    problem of its line (or row, as `unit` says) rather than a warning."""
     total, problems, tally = 0, [], WarningTally(strict_models=strict_models)
-    strict_refused: set[str] = set()  # custom_ids of the lines refused for their model only
-    for number, item in _parsed(path, encoding):
+    refused: set[str] = set()  # custom_ids refused for their model only
+    for number, item in read():
         if isinstance(item, LLMRequest) and (problem := tally.check(item, number)) is not None:
-            strict_refused.add(item.custom_id)
-            item = problem
+            refused.add(item.custom_id)
+            item = replace(problem, unit=unit)
         if isinstance(item, InputProblem):
             problems.append(item)
         else:
             total += 1
-    check_intake(total, problems, skip_invalid, source=path.name)
+    check_intake(total, problems, skip_invalid, source=source)
 
-    def source() -> Iterator[LLMRequest]:
-        for _, r in _parsed(path, encoding):
-            if isinstance(r, LLMRequest) and r.custom_id not in strict_refused:
+    def requests() -> Iterator[LLMRequest]:
+        for _, r in read():
+            if isinstance(r, LLMRequest) and r.custom_id not in refused:
                 yield r
 
-    return Intake(total, problems if skip_invalid else [], source, tally.messages(), tally.needs)
+    return Intake(total, problems if skip_invalid else [], requests, tally.messages(), tally.needs)
 
 
 def _known_encoding(encoding: str | None) -> str | None:

@@ -17,7 +17,7 @@ import orjson
 from corthex.domain.parsing import parse_lines
 from corthex.domain.requests import LLMRequest
 from corthex.domain.templates import TABLE_SUFFIXES, RowTemplate, row_request
-from corthex.engine.intake import Intake, WarningTally, check_intake
+from corthex.engine.intake import Intake, streamed_intake
 from corthex.errors import InputProblem, UsageError
 
 _BATCH_ROWS = 2048
@@ -28,20 +28,13 @@ def read_table(
 ) -> Intake:
     """Validate every row first (streaming); the rows are read again when stored."""
     template.check_columns(table_columns(path, encoding))
-    total, problems, tally = 0, [], WarningTally(strict_models=strict_models)
-    for number, item in enumerate(_requests(path, template, encoding), start=1):
-        if isinstance(item, LLMRequest) and (problem := tally.check(item, number)) is not None:
-            item = replace(problem, unit="row")  # with strict models the template's model fails every row
-        if isinstance(item, InputProblem):
-            problems.append(item)
-        else:
-            total += 1
-    check_intake(total, problems, skip_invalid, source=path.name)
-
-    def source() -> Iterator[LLMRequest]:
-        yield from (r for r in _requests(path, template, encoding) if isinstance(r, LLMRequest))
-
-    return Intake(total, problems if skip_invalid else [], source, tally.messages(), tally.needs)
+    return streamed_intake(
+        lambda: enumerate(_requests(path, template, encoding), start=1),
+        skip_invalid=skip_invalid,
+        strict_models=strict_models,
+        source=path.name,
+        unit="row",
+    )
 
 
 def _requests(path: Path, template: RowTemplate, encoding: str | None) -> Iterator[LLMRequest | InputProblem]:
