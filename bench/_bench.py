@@ -18,6 +18,9 @@ from typing import Any
 
 import orjson
 
+# re-exported for the bench scripts: the one environment that points the SDKs at an emulator
+from corthex.emulator.server import sdk_env as sdk_env
+
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
 PYTHON = sys.executable
@@ -50,17 +53,6 @@ def write_requests(path: Path, n: int, models: tuple[str, ...] = SCALE_MODELS, p
                 "prompt": f"Summarise item {i} of the benchmark in one line.",
             }
             fh.write(orjson.dumps(line) + b"\n")
-
-
-def sdk_env(base: str) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": f"{base}/openai/v1",
-        "OPENAI_API_KEY": "bench",
-        "ANTHROPIC_BASE_URL": f"{base}/anthropic",
-        "ANTHROPIC_API_KEY": "bench",
-        "GOOGLE_GEMINI_BASE_URL": f"{base}/gemini",
-        "GEMINI_API_KEY": "bench",
-    }
 
 
 class Emulator:
