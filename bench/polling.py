@@ -91,7 +91,7 @@ def _status_calls(stats: dict[str, Any]) -> int:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from corthex import Engine, Settings
     from corthex.domain.limits import LIMITS
-    from corthex.domain.requests import ProviderName
+    from corthex.domain.registry import BUILTIN_NAMES
     from corthex.engine.dispatch import dispatch_once
 
     tmp = Path(tempfile.mkdtemp(prefix="corthex-polling-"))
@@ -99,7 +99,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with Emulator(speed=1.0) as emu:
         emu.post("/_emulator/faults", {"provider": "*", "op": "create", "kind": "never_end"})
         os.environ.update(sdk_env(emu.url))
-        for name in ProviderName:  # one request per batch, in this process only
+        for name in BUILTIN_NAMES:  # one request per batch, in this process only
             LIMITS[name] = dataclasses.replace(LIMITS[name], max_requests=1)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{tmp}/polling.db",
@@ -124,7 +124,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 created += made
             create_s = time.monotonic() - started
             counter = CallCounter()
-            for name in ProviderName:
+            for name in BUILTIN_NAMES:
                 counter.wrap(name.value, engine._ctx.provider(name))
             stop = asyncio.Event()
             worker = asyncio.ensure_future(engine.run(stop))

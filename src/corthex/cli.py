@@ -22,7 +22,7 @@ from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuses
 from corthex.domain.templates import RowTemplate, is_table
-from corthex.engine.engine import BatchRow, DoctorReport, Engine
+from corthex.engine.engine import BatchRow, DoctorReport, Engine, ProvidersReport
 from corthex.errors import CorthexError, JobFinished, UsageError
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
@@ -622,6 +622,48 @@ def _print_doctor(report: DoctorReport) -> None:
     if not report.configured:
         console.print("no provider configured: set a key, e.g. export OPENAI_API_KEY=…", highlight=False)
     console.print("all set" if report.ok else "not ready: fix the lines above", highlight=False)
+
+
+@app.command(name="providers", epilog="Example: corthex providers --offline")
+def providers_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not call the endpoints")] = False,
+) -> None:
+    """List the providers installed (built in, plugins, OpenAI-compatible servers from
+    CORTHEX_PROVIDERS_FILE and the shipped ones), whether each is configured (its key set) and
+    reachable, and the model routes. Exit 0 unless a configured provider or a plugin has a problem."""
+    try:
+        report = asyncio.run(Engine.providers(load_settings(), reach=not offline))
+    except CorthexError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        _print_providers(report)
+    broken = report.problems or [row for row in report.to_dict()["providers"] if row["configured"] and not row["ok"]]
+    raise typer.Exit(1 if broken else 0)
+
+
+def _print_providers(report: ProvidersReport) -> None:
+    table = Table(title="providers")
+    for column in ("provider", "wire", "source", "models", "discount", "key", "reachable", "status"):
+        table.add_column(column)
+    for row in report.to_dict()["providers"]:
+        key = f"{row['key_variable']} set" if row["configured"] else f"{row['key_variables'][0]} not set"
+        reachable = {True: "yes", False: "no", None: "-"}[row["reachable"]]
+        status = ("ok" if row["ok"] else "PROBLEM") if row["configured"] else "not configured"
+        models = ", ".join(row["models"]) or '(by route or "provider")'
+        discount = f"{row['discount']:.0%}"
+        table.add_row(row["name"], row["wire"], row["source"], models, discount, key, reachable, status)
+    console.print(table)
+    for pattern, provider in report.routes:
+        console.print(f"route: {pattern} → {provider}", highlight=False, markup=False)
+    for row in report.to_dict()["providers"]:
+        if row["configured"] and row["problem"]:
+            console.print(f"{row['name']}: {row['problem']}", highlight=False, markup=False)
+    for problem in report.problems:
+        console.print(problem, highlight=False, markup=False)
 
 
 @app.command(epilog="Example: corthex emulator --port 8765 --speed 0.1  (its test hooks: docs/emulator.md)")

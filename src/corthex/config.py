@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     creation_window: float | None = None
     result_chunk: int = 5000  #: result rows written per transaction while collecting (bench: 5000 beats 2000 by ~15%)
 
+    #: CORTHEX_PROVIDERS_FILE: a TOML of OpenAI-compatible servers and model routes (providers/registry.py)
+    providers_file: Path | None = None
     org_path: Path | None = None  #: the org YAML; the packaged CORTHEX HQ org when unset
     archive_dir: Path = Field(default=Path("archive"))  #: one Markdown file per delivered chain
     daily_budget_usd: float | None = None  #: no limit when unset

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from corthex.domain.registry import BUILTIN_NAMES
 from corthex.domain.requests import ProviderName
 from corthex.providers.base import Provider
 from corthex.testing import FAKE_PACE, FakeProvider
@@ -16,7 +17,7 @@ from corthex.testing import FAKE_PACE, FakeProvider
 @pytest.fixture
 def fakes() -> dict[str, FakeProvider]:
     """One fake per provider, by name; a test shapes them before it submits."""
-    return {name.value: FakeProvider(name) for name in ProviderName}
+    return {name.value: FakeProvider(name) for name in BUILTIN_NAMES}
 
 
 @pytest.fixture

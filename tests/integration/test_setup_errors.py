@@ -144,6 +144,8 @@ def test_doctor_shows_keys_present_never_their_values(clean_env: dict[str, str],
         "openai": True,
         "anthropic": True,
         "gemini": True,
+        "groq": True,  # the shipped OpenAI-compatible servers, on the emulator's profiles of them
+        "deepinfra": True,
     }
     assert "sk-test" not in orjson.dumps(report).decode()
     assert report["versions"]["openai"] and report["database"]["ok"] is True

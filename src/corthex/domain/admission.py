@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from corthex.domain import admission_gemini, admission_openai
 from corthex.domain.capabilities import for_request
-from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
+from corthex.domain.registry import provider_for_model
+from corthex.domain.requests import LLMRequest, ProviderName
 
 
 @dataclass(frozen=True, slots=True)

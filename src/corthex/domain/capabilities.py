@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from corthex.domain.registry import family_of
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.structured import strict_form
 
@@ -194,7 +195,10 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     matches whole dash-separated parts only: `o3` is not `o3x`)."""
     name = family_name(model)
     rows = [r for r in _TABLES.get(provider, ()) if name == r.family or name.startswith(r.family + "-")]
-    return max(rows, key=lambda r: len(r.family)) if rows else _UNKNOWN[provider]
+    if rows:
+        return max(rows, key=lambda r: len(r.family))
+    # a provider other than the three (a compatible server, a plugin): its wire family's unknown
+    return _UNKNOWN.get(provider) or _UNKNOWN[ProviderName(family_of(provider).value)]
 
 
 def gemini_thinking(model: str) -> ModelCapabilities | None:

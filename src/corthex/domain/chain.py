@@ -15,7 +15,8 @@ from typing import Any, Protocol
 import orjson
 
 from corthex.domain.org import Agent, Department, Org
-from corthex.domain.requests import LLMRequest, Message, provider_for_model
+from corthex.domain.registry import provider_for_model
+from corthex.domain.requests import LLMRequest, Message
 from corthex.domain.routing import classification_prompt, classification_schema, parse_classification
 from corthex.domain.thinking import output_budget
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from corthex.domain.registry import profiles
+
 #: provider -> (its base-URL variable, its real host, the emulator's mount for it)
 ENDPOINTS = {
     "openai": ("OPENAI_BASE_URL", "api.openai.com", "/openai"),
@@ -19,8 +21,15 @@ ENDPOINTS = {
 
 
 def emulated_providers(environ: Mapping[str, str]) -> dict[str, bool]:
-    """provider -> whether its base URL points at the emulator."""
-    return {name: _is_emulator(environ.get(var, ""), host, mount) for name, (var, host, mount) in ENDPOINTS.items()}
+    """provider -> whether its base URL points at the emulator (an OpenAI-compatible server's
+    profile is served under `/compat/{name}/`)."""
+    found = {name: _is_emulator(environ.get(var, ""), host, mount) for name, (var, host, mount) in ENDPOINTS.items()}
+    for profile in profiles():
+        if not profile.builtin and profile.base_url_variable:
+            real_host = urlsplit(profile.base_url or "").hostname or ""
+            url = environ.get(profile.base_url_variable, "")
+            found[profile.name.value] = _is_emulator(url, real_host, f"/compat/{profile.name.value}")
+    return found
 
 
 def _is_emulator(url: str, real_host: str, mount: str) -> bool:

@@ -6,9 +6,9 @@ provider's wire form (`providers.wire_size_of`), so planning compares like with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from corthex.domain.registry import LIMITS, ProviderLimits, ProviderName
 
-from corthex.domain.requests import ProviderName
+__all__ = ["LIMITS", "ProviderLimits", "ProviderName", "largest_request_bytes"]
 
 MB = 1000 * 1000  #: the documents' "MB": read as 10^6 bytes, the smaller reading, safe either way
 MiB = 1024 * 1024
@@ -27,28 +27,6 @@ GEMINI_FILE_MAX_BYTES = 2000 * MB
 #: Gemini: one generateContent request carries at most 100 MB of inline data (raised from 20 MB in
 #: January 2026; docs/wire/request-limits.md). A batch file's line is one such request.
 GEMINI_REQUEST_MAX_BYTES = 100 * MB
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderLimits:
-    max_requests: int  #: requests in one provider batch
-    max_bytes: int  #: wire bytes of one provider batch's requests (sum of their wire sizes)
-    one_model_per_batch: bool  #: OpenAI (model_mismatch) and Gemini (model in the URL)
-    max_request_bytes: int  #: one request on its own
-
-    def fits(self, count: int, size: int) -> bool:
-        return count <= self.max_requests and size <= self.max_bytes
-
-
-LIMITS: dict[ProviderName, ProviderLimits] = {
-    # A JSONL file has no envelope: its bytes are the sum of its lines.
-    ProviderName.OPENAI: ProviderLimits(OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES),
-    ProviderName.ANTHROPIC: ProviderLimits(
-        100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
-    ),
-    # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
-    ProviderName.GEMINI: ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
-}
 
 
 def largest_request_bytes() -> int:

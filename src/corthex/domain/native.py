@@ -12,7 +12,8 @@ from typing import Any
 
 from corthex.domain.content import NativeBody
 from corthex.domain.parsing_content import Bad
-from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
+from corthex.domain.registry import provider_for_model
+from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.storable import nul_refusal
 
 #: the endpoints OpenAI's Batch API takes (openai/types/batch_create_params.py `endpoint`)

@@ -18,7 +18,9 @@ from corthex.domain.admission import refusals
 from corthex.domain.limits import LIMITS
 from corthex.domain.native import native_provider, parse_native
 from corthex.domain.parsing_content import Bad as _Bad
-from corthex.domain.requests import LLMRequest, Message, ProviderName, provider_for_model
+from corthex.domain.registry import is_known, provider_for_model
+from corthex.domain.registry import provider_names as registered_names
+from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.storable import nul_refusal
 from corthex.domain.structured import SchemaProblem, schema_problem
 from corthex.errors import InputProblem
@@ -260,11 +262,10 @@ def _optional_bool(data: dict[str, Any], name: str) -> bool:
 def _provider(data: dict[str, Any], model: str) -> ProviderName:
     explicit = data.get("provider")
     if explicit is not None:
-        try:
-            return ProviderName(explicit)
-        except ValueError:
-            names = ", ".join(p.value for p in ProviderName)
-            raise _Bad(f"unknown provider {explicit!r} (one of {names})", "provider") from None
+        if not isinstance(explicit, str) or not is_known(explicit):
+            names = ", ".join(provider_names())
+            raise _Bad(f"unknown provider {explicit!r} (one of {names})", "provider")
+        return ProviderName(explicit)
     provider = provider_for_model(model)
     if provider is None:
         raise _Bad(f"no provider serves model {model!r}; set 'provider' explicitly", "model")
@@ -340,4 +341,4 @@ def _metadata(data: dict[str, Any]) -> dict[str, str]:
 
 
 def provider_names() -> list[str]:
-    return [p.value for p in ProviderName]
+    return [p.value for p in registered_names()]

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from corthex.domain.content import Effort, Part, PartType, Reasoning, ToolCall, ToolChoice, ToolMode, ToolSpec
-from corthex.domain.requests import ProviderName
+from corthex.domain.registry import provider_names
 from corthex.domain.storable import nul_refusal
 
 
@@ -204,7 +204,7 @@ def seed(value: Any) -> int | None:
 def provider_options(value: Any) -> dict[str, dict[str, Any]]:
     if value is None:
         return {}
-    names = {p.value for p in ProviderName}
+    names = {p.value for p in provider_names()}
     if not isinstance(value, dict):
         raise Bad("'provider_options' must be an object keyed by provider", "provider_options")
     for key, options in value.items():

@@ -6,7 +6,7 @@ group so no batch breaks the provider's request-count or byte limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from corthex.domain.limits import LIMITS, ProviderLimits
@@ -36,14 +36,14 @@ class BatchPlan:
 GroupKey = tuple[ProviderName, str | None, str | None]
 
 
-def group_key(item: PlanItem, limits: dict[ProviderName, ProviderLimits]) -> GroupKey:
+def group_key(item: PlanItem, limits: Mapping[ProviderName, ProviderLimits]) -> GroupKey:
     """Requests that may share a batch: one provider, one model where it takes one, one route (a
     native OpenAI line names its endpoint, and a file has one)."""
     model = item.model if limits[item.provider].one_model_per_batch else None
     return item.provider, model, item.route
 
 
-def plan_batches(items: Iterable[PlanItem], limits: dict[ProviderName, ProviderLimits] = LIMITS) -> list[BatchPlan]:
+def plan_batches(items: Iterable[PlanItem], limits: Mapping[ProviderName, ProviderLimits] = LIMITS) -> list[BatchPlan]:
     """Every item lands in exactly one plan; no plan breaks its provider's limits."""
     open_plans: dict[GroupKey, BatchPlan] = {}
     done: list[BatchPlan] = []

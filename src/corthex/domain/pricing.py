@@ -4,7 +4,7 @@ Batch prices are the providers' published batch rates where genai-prices has the
 `processing: batch` price variants), since the discount is not uniform: Gemini halves input and
 output but keeps cache reads at the standard rate; Anthropic halves cache reads and writes too
 (docs/wire/costs.md). A model without batch rates there gets the realtime price less
-BATCH_DISCOUNT.
+its provider profile's discount.
 """
 
 from __future__ import annotations
@@ -19,24 +19,20 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 from genai_prices.types import TieredPrices
 
-from corthex.domain.requests import ProviderName
+from corthex.domain.registry import ProviderName, profile_of
 from corthex.domain.results import Usage
 
 log = logging.getLogger(__name__)
 
-#: The fallback: half the realtime price (PROVIDERS.md §0), for a model whose batch rates
-#: genai-prices does not list.
-BATCH_DISCOUNT: dict[ProviderName, float] = {
-    ProviderName.OPENAI: 0.5,
-    ProviderName.ANTHROPIC: 0.5,
-    ProviderName.GEMINI: 0.5,
-}
 
-_PRICE_PROVIDER_ID = {
-    ProviderName.OPENAI: "openai",
-    ProviderName.ANTHROPIC: "anthropic",
-    ProviderName.GEMINI: "google",
-}
+def _price_id(provider: ProviderName) -> str:
+    """genai-prices' id for the provider (its profile says).
+
+    :raises LookupError: the provider is unknown or genai-prices does not price it."""
+    provider_id = profile_of(provider).price_provider
+    if provider_id is None:
+        raise LookupError(f"no price list for provider {provider}")
+    return provider_id
 
 
 #: genai-prices' price context for the providers' batch rates.
@@ -112,7 +108,7 @@ def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None
 
 def discounted(provider: ProviderName, full: float) -> float:
     """The batch price of a realtime price `full`, for a model without published batch rates."""
-    return full * (1 - BATCH_DISCOUNT[provider])
+    return full * (1 - profile_of(provider).discount)
 
 
 def _price(provider: ProviderName, model: str, usage: Usage, *, batch: bool) -> Decimal:
@@ -128,7 +124,7 @@ def _exact(provider: ProviderName, model: str, usage: Usage, *, batch: bool = Fa
         cache_write_tokens=usage.cache_write_tokens or None,
         cache_write_1h_tokens=usage.cache_write_1h_tokens or None,
     )
-    provider_id = _PRICE_PROVIDER_ID[provider]
+    provider_id = _price_id(provider)
     context = _BATCH if batch else None
     return calc_price(price_usage, model_ref=model, provider_id=provider_id, price_context=context).total_price
 
@@ -164,7 +160,7 @@ class _Rates:
 def _rates(provider: ProviderName, model: str, batch: bool, _period: int) -> _Rates | None:
     """The per-token rates of a flat price, checked against the library; None if not linear."""
     try:
-        provider_id = _PRICE_PROVIDER_ID[provider]
+        provider_id = _price_id(provider)
         context = _BATCH if batch else None
         calc = calc_price(
             PriceUsage(input_tokens=_PROBE), model_ref=model, provider_id=provider_id, price_context=context
@@ -203,14 +199,14 @@ def _rates(provider: ProviderName, model: str, batch: bool, _period: int) -> _Ra
 @lru_cache(maxsize=512)
 def _has_batch_prices(provider: ProviderName, model: str) -> bool:
     """Whether genai-prices lists the model's own batch rates."""
-    calc = calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_PRICE_PROVIDER_ID[provider])
+    calc = calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_price_id(provider))
     return any(variant.when == _BATCH for variant in calc.model.price_variants or ())
 
 
 @lru_cache(maxsize=512)
 def _has_price(provider: ProviderName, model: str) -> bool:
     try:
-        calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_PRICE_PROVIDER_ID[provider])
+        calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_price_id(provider))
     except LookupError:
         log.warning("no price known for %s model %r: its cost is left empty", provider, model)
         return False
@@ -222,7 +218,10 @@ def priced_models(provider: ProviderName) -> tuple[str, ...]:
     """The model names genai-prices lists for `provider` (what "did you mean" suggests from)."""
     from genai_prices.data_snapshot import get_snapshot
 
-    provider_id = _PRICE_PROVIDER_ID[provider]
+    try:
+        provider_id = _price_id(provider)
+    except LookupError:
+        return ()
     found = [p for p in get_snapshot().providers if p.id == provider_id]
     names = {model.id for p in found for model in p.models if not model.id.endswith(("-", ":"))}
     return tuple(sorted(names))

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from corthex.domain.content import NativeBody, Part, PartType, Reasoning, ToolCall, ToolChoice, ToolSpec
+from corthex.domain.registry import ProviderName
 
-
-class ProviderName(enum.StrEnum):
-    OPENAI = "openai"
-    ANTHROPIC = "anthropic"
-    GEMINI = "gemini"
-
-
-# Model-name prefixes, longest match wins; an unknown prefix is an error, never a guess
-# (the seed sent every unknown model to Anthropic).
-_MODEL_PREFIXES: dict[str, ProviderName] = {
-    "gpt-": ProviderName.OPENAI,
-    "chatgpt-": ProviderName.OPENAI,
-    "text-embedding-": ProviderName.OPENAI,
-    "o1": ProviderName.OPENAI,
-    "o3": ProviderName.OPENAI,
-    "o4": ProviderName.OPENAI,
-    "claude-": ProviderName.ANTHROPIC,
-    "gemini-": ProviderName.GEMINI,
-    "models/gemini-": ProviderName.GEMINI,
-}
-
-
-@lru_cache(maxsize=1024)
-def provider_for_model(model: str) -> ProviderName | None:
-    """The provider that serves `model`, or None when no provider is known for it."""
-    matches = [p for p in _MODEL_PREFIXES if model.startswith(p)]
-    return _MODEL_PREFIXES[max(matches, key=len)] if matches else None
+__all__ = ["LLMRequest", "Message", "ProviderName"]  # ProviderName lives in the registry
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 /openai/v1/...     OPENAI_BASE_URL=http://HOST:PORT/openai/v1
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
+/compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
 /_emulator/...     faults, stats, reset, config
 """
 
@@ -26,6 +27,7 @@ from corthex.emulator import (
     model_routes,
     openai_routes,
 )
+from corthex.emulator.compat import CompatServers
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.errors import EmulatorError, RawResponse, error_response, provider_of_path
 from corthex.emulator.state import EmulatorState
@@ -51,6 +53,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)
+    app.add_middleware(CompatServers, main=state)  # outermost: it rewrites the path first
     return app
 
 

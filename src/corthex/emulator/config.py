@@ -40,6 +40,7 @@ class EmulatorConfig:
     quirks: dict[str, list[str]] = field(default_factory=dict)  # provider -> sometimes-behaviours on
     # Size limits on the bytes received (docs/wire/sizes.md); tests set small ones.
     openai_file_max_bytes: int = OPENAI_FILE_MAX_BYTES  # a purpose=batch upload: 400 "File is too large."
+    openai_completion_windows: tuple[str, ...] = ("24h",)  # OpenAI takes only 24h (compatible servers differ)
     anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
     gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
 

@@ -52,8 +52,8 @@ def raise_key_refused(provider: str) -> None:
 
 
 def get_state(request: Request) -> EmulatorState:
-    state: EmulatorState = request.app.state.emulator
-    return state
+    state: EmulatorState = request.scope.get("state", {}).get("emulator_state") or request.app.state.emulator
+    return state  # a compatible server's own state (emulator/compat.py), else the emulator's
 
 
 def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...] = ()) -> Any:

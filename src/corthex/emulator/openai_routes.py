@@ -206,9 +206,14 @@ async def create_batch(request: Request) -> Response:
 def _check_create(state: EmulatorState, body: Any) -> OpenAIFile:
     if not isinstance(body, dict):
         raise _err(400, "The request body must be a JSON object.")
-    if body.get("completion_window") != "24h":
+    windows = state.config.openai_completion_windows
+    if body.get("completion_window") not in windows:
+        supported = ", ".join(f"'{w}'" for w in windows)
         raise _err(
-            400, "Invalid value for 'completion_window': only '24h' is supported.", "completion_window", "invalid_value"
+            400,
+            f"Invalid value for 'completion_window': only {supported} is supported.",
+            "completion_window",
+            "invalid_value",
         )
     if body.get("endpoint") not in ENDPOINTS:
         raise _err(400, f"Invalid value for 'endpoint': {body.get('endpoint')!r}.", "endpoint", "invalid_value")

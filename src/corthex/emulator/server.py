@@ -10,6 +10,7 @@ from types import TracebackType
 import uvicorn
 
 from corthex.emulator.app import create_app
+from corthex.emulator.compat import compat_env
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
 
@@ -23,7 +24,7 @@ def sdk_env(url: str) -> dict[str, str]:
         "ANTHROPIC_API_KEY": "emulator-anthropic-key",
         "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
         "GEMINI_API_KEY": "emulator-gemini-key",
-    }
+    } | compat_env(url)
 
 
 START_TIMEOUT = 10.0

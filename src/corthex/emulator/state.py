@@ -28,6 +28,8 @@ class EmulatorState:
         else:
             self.data_dir = Path(self.config.data_dir)
         self.faults = FaultSet()
+        #: OpenAI-compatible servers' own states, by name (emulator/compat.py)
+        self.compat: dict[str, EmulatorState] = {}
         self._fresh()
 
     def _fresh(self) -> None:
@@ -67,6 +69,8 @@ class EmulatorState:
 
     def reset(self) -> None:
         """Forget every batch, file, fault and counter (the data dir is emptied)."""
+        for server in self.compat.values():
+            server.reset()
         self.faults.clear()
         self.faults.triggered.clear()
         for sub in ("openai", "gemini"):
@@ -74,6 +78,8 @@ class EmulatorState:
         self._fresh()
 
     def close(self) -> None:
+        for server in self.compat.values():
+            server.close()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -34,6 +34,7 @@ from corthex.domain.events import JobSubmitted, QueueCleared, QueueFlushed
 from corthex.domain.jobs import CancelOutcome, JobStatus, JobSummary, QueueStats
 from corthex.domain.org import Org
 from corthex.domain.records import BatchRow, ChainRow, ChainStopped, StepRow
+from corthex.domain.registry import provider_names
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus
 from corthex.domain.storable import nul_refusal
@@ -49,13 +50,14 @@ from corthex.engine.outputs import write_output
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.retry import retry_intake
 from corthex.engine.setup import (
-    CHECKED,
     DoctorReport,
     Need,
+    ProvidersReport,
     check_setup,
     database_state,
     org_needs,
     provider_setup,
+    providers_report,
     versions,
 )
 from corthex.engine.storage import storage_failure
@@ -70,6 +72,7 @@ from corthex.errors import (
     UsageError,
 )
 from corthex.providers.base import Provider
+from corthex.providers.registry import load_providers
 from corthex.providers.vocabulary import with_state
 from corthex.store.sql import SqlStore
 from corthex.store.views import StoreCounts, StoreViews
@@ -83,6 +86,7 @@ __all__ = [
     "ChainStopped",
     "Delivery",
     "DoctorReport",
+    "ProvidersReport",
     "Engine",
     "StepRow",
     "StoreCounts",
@@ -118,6 +122,7 @@ class Engine:
         self.settings = settings or Settings()
         redaction.configure(self.settings)  # its secrets (a .env's too) are masked everywhere
         pricing.use_prices(self.settings.model_prices)  # the models priced by the user
+        load_providers(self.settings.providers_file)  # plugins, compatible servers, routes
         self._providers, self._given_store = providers, store
         self._deliveries = list(deliveries or [])
         self._context: EngineContext | None = None
@@ -353,11 +358,20 @@ class Engine:
         the database (password hidden) and its schema; the versions. Needs no `async with`: it
         opens nothing for good and migrates nothing."""
         settings = settings or Settings()
+        load_providers(settings.providers_file)
         environ = dict(os.environ)
-        providers = [await provider_setup(name, environ, reach=reach) for name in CHECKED]
+        providers = [await provider_setup(name, environ, reach=reach) for name in provider_names()]
         database_ok, detail = await database_state(settings.database_url)
         url = redaction.safe_database_url(settings.database_url)
         return DoctorReport(providers, url, database_ok, detail, versions())
+
+    @staticmethod
+    async def providers(settings: Settings | None = None, *, reach: bool = True) -> ProvidersReport:
+        """Every provider installed (built in, a plugin, a configured server): where it came from,
+        what it serves, whether its key is set and (with `reach`) whether it answers."""
+        settings = settings or Settings()
+        loaded = load_providers(settings.providers_file)
+        return await providers_report(loaded, dict(os.environ), reach=reach)
 
     async def _submitted_before(self, idempotency_key: str, digest: str | None) -> SubmitReport | None:
         """The job an earlier submission with this key created, if any.

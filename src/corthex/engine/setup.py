@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corthex.domain.org import Org
-from corthex.domain.requests import ProviderName, provider_for_model
+from corthex.domain.registry import ProviderProfile, profiles, provider_for_model, routes
+from corthex.domain.requests import ProviderName
 from corthex.errors import SetupError
-from corthex.providers.setup import KEY_VARIABLES, ProviderSetup, check_reachable, read_setup
+from corthex.providers.registry import Loaded
+from corthex.providers.setup import ProviderSetup, check_reachable, key_variables, read_setup
 
-#: the providers the setup checks know (configured OpenAI-compatible servers come later)
-CHECKED = (ProviderName.OPENAI, ProviderName.ANTHROPIC, ProviderName.GEMINI)
 _VERSIONED = ("corthex-batch", "openai", "anthropic", "google-genai", "sqlalchemy")
 
 
@@ -60,8 +60,6 @@ async def check_setup(needs: Mapping[ProviderName, Need], environ: Mapping[str, 
     environ = os.environ if environ is None else environ
     problems = []
     for provider in sorted(needs, key=lambda p: p.value):
-        if provider not in CHECKED:
-            continue
         setup = await provider_setup(provider, environ)
         if setup.problem is not None:
             problems.append(_fix(setup, needs[provider]))
@@ -71,7 +69,7 @@ async def check_setup(needs: Mapping[ProviderName, Need], environ: Mapping[str, 
 
 def _fix(setup: ProviderSetup, need: Need) -> str:
     if setup.key_variable is None and not setup.misspelt:
-        names = KEY_VARIABLES[setup.provider]
+        names = key_variables(setup.provider)
         verb = "export it" if len(names) == 1 else "export one"
         return f"{setup.problem}: {verb}, or drop {need.describe(setup.provider)}"
     return str(setup.problem)
@@ -114,6 +112,42 @@ class DoctorReport:
             "database": {"url": self.database_url, "ok": self.database_ok, "detail": self.database_detail},
             "versions": self.versions,
         }
+
+
+@dataclass
+class ProvidersReport:
+    """What `corthex providers` prints: each registered provider's profile and setup, the route
+    table, and the plugins that failed to load."""
+
+    providers: list[tuple[ProviderProfile, ProviderSetup]]
+    routes: list[tuple[str, str]]
+    problems: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "providers": [_provider_row(profile, setup) for profile, setup in self.providers],
+            "routes": [{"pattern": pattern, "provider": provider} for pattern, provider in self.routes],
+            "problems": self.problems,
+        }
+
+
+def _provider_row(profile: ProviderProfile, setup: ProviderSetup) -> dict[str, Any]:
+    return {
+        "name": profile.name.value,
+        "title": profile.title,
+        "wire": profile.family.value,
+        "source": profile.source,
+        "models": list(profile.model_prefixes),
+        "discount": profile.discount,
+        "max_requests": profile.limits.max_requests,
+        "max_bytes": profile.limits.max_bytes,
+        "configured": setup.key_variable is not None,
+    } | {k: v for k, v in setup.to_dict().items() if k != "provider"}
+
+
+async def providers_report(loaded: Loaded, environ: Mapping[str, str], *, reach: bool) -> ProvidersReport:
+    rows = [(profile, await provider_setup(profile.name, environ, reach=reach)) for profile in profiles()]
+    return ProvidersReport(rows, [(p, str(name)) for p, name in routes()], loaded.problems)
 
 
 def versions() -> dict[str, str]:

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from corthex.domain.org import Agent, Department, KeywordRule, Org
-from corthex.domain.requests import provider_for_model
+from corthex.domain.registry import provider_for_model
 from corthex.domain.routing import tokenize
 from corthex.errors import UsageError
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from corthex.domain.requests import ProviderName
+from corthex.domain.registry import ProviderName, is_known, profile_of, provider_names
 from corthex.errors import UsageError
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.vocabulary import batch_state
@@ -30,55 +30,55 @@ __all__ = [
     "wire_size_of",
 ]
 
-_ADAPTERS = {
-    ProviderName.OPENAI: ("corthex.providers.openai", "OpenAIProvider"),
-    ProviderName.ANTHROPIC: ("corthex.providers.anthropic", "AnthropicProvider"),
-    ProviderName.GEMINI: ("corthex.providers.gemini", "GeminiProvider"),
-}
+#: the built-in adapters' class names, importable from here (`from corthex.providers import OpenAIProvider`)
+_BUILTIN_CLASSES = {"OpenAIProvider": "openai", "AnthropicProvider": "anthropic", "GeminiProvider": "gemini"}
 
 
 def _adapter_class(name: ProviderName) -> Callable[..., Provider]:
-    """The adapter class, as its constructor: each takes (workdir, client=None, **options)."""
-    module, cls = _ADAPTERS[name]
+    """The provider's adapter class (its profile names it), as its constructor: each takes
+    (workdir, client=None, *, profile, **options)."""
+    module, _, cls = profile_of(name).adapter.partition(":")
     adapter: Callable[..., Provider] = getattr(importlib.import_module(module), cls)
     return adapter
 
 
 def wire_size_of(provider: ProviderName, item: WireItem) -> int:
     """The bytes `item` takes in `provider`'s batch wire form, envelope of its line or entry included
-    (each adapter module's pure `wire_size`): what batches are planned on."""
+    (each family's pure `wire_size`): what batches are planned on."""
+    profile = profile_of(provider)
     if item.request.native is not None:
-        return native_size(provider, item)
-    module = importlib.import_module(f"corthex.providers.wire.{provider.value}")  # no SDK: planning stays light
+        return native_size(profile.family, item)
+    module = importlib.import_module(profile.wire_module)  # no SDK: planning stays light
     size: int = module.wire_size(item)
     return size
 
 
 def preload() -> None:
     """Import every adapter (and its SDK) now: for long-lived workers, off the first job's path."""
-    for name in _ADAPTERS:
+    for name in provider_names():
         _adapter_class(name)
 
 
 def __getattr__(attr: str) -> Any:
-    for name, (_, cls) in _ADAPTERS.items():
-        if cls == attr:
-            return _adapter_class(name)
+    if attr in _BUILTIN_CLASSES:
+        return _adapter_class(ProviderName(_BUILTIN_CLASSES[attr]))
     raise AttributeError(attr)
 
 
 class _Providers(dict[ProviderName, Provider]):
-    """The three adapters, each built on first lookup."""
+    """Every registered provider's adapter, each built on first lookup."""
 
     def __init__(self, workdir: Path, options: dict[str, Any]) -> None:
         super().__init__()
         self._workdir, self._options = workdir, options
 
     def __missing__(self, name: ProviderName) -> Provider:
-        if name not in _ADAPTERS:
+        if not is_known(name):
             raise KeyError(name)
-        provider = self[name] = _adapter_class(name)(self._workdir / name.value, **self._options)
-        return provider
+        profile = profile_of(name)
+        adapter = _adapter_class(profile.name)(self._workdir / profile.name.value, profile=profile, **self._options)
+        self[profile.name] = adapter
+        return adapter
 
 
 #: the variables the SDKs read their endpoint from, with what a right value looks like
@@ -110,7 +110,7 @@ def _is_http_url(value: str) -> bool:
 
 
 def build_providers(workdir: Path, *, max_retries: int = 2, timeout: float = 60.0) -> dict[ProviderName, Provider]:
-    """The three adapters, configured from the environment (keys, base URLs, API version).
+    """Every registered provider's adapter, configured from the environment (keys, base URLs, API version).
 
     Clients are built on first use, so a provider without a key fails only when called, with a
     non-retryable ProviderError. Each adapter keeps its temporary files under `workdir/<name>`.

@@ -22,6 +22,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
+from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.errors import ProviderError
@@ -201,6 +202,7 @@ class AnthropicProvider(Provider):
         workdir: Path,
         client: anthropic.AsyncAnthropic | None = None,
         *,
+        profile: ProviderProfile | None = None,  # noqa: ARG002 - the registry passes each adapter its profile
         max_retries: int = 2,
         timeout: float = 60.0,
     ) -> None:

@@ -11,7 +11,6 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
 
 from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.limits import LIMITS, ProviderLimits
@@ -29,7 +28,7 @@ class WireItem:
 
 
 class Provider(ABC):
-    name: ClassVar[ProviderName]
+    name: ProviderName  #: the provider it speaks for (one adapter class may serve several)
     _limits: ProviderLimits | None = None
 
     @property

@@ -35,6 +35,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import GEMINI_FINISH, finish_from, model_answer
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
+from corthex.domain.registry import ProviderProfile, WireFamily
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
     UNKEYED,
@@ -176,7 +177,7 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
 
 def _file_line(item: WireItem) -> dict[str, Any]:
     if item.request.native is not None:
-        return native_line(ProviderName.GEMINI, item)
+        return native_line(WireFamily.GEMINI, item)
     return to_file_line(item)
 
 
@@ -403,6 +404,7 @@ class GeminiProvider(Provider):
         workdir: Path,
         client: genai.Client | None = None,
         *,
+        profile: ProviderProfile | None = None,  # noqa: ARG002 - the registry passes each adapter its profile
         max_retries: int = 2,
         timeout: float = 60.0,
         inline_max_bytes: int = GEMINI_INLINE_MAX_BYTES,

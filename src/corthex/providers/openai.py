@@ -22,10 +22,12 @@ import orjson
 from openai.types import Batch
 
 from corthex.crashpoints import crash_point
+from corthex.domain import builtin_providers
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
+from corthex.domain.registry import ProviderProfile, WireFamily
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import (
     ErrorType,
@@ -55,7 +57,7 @@ from corthex.providers._common import (
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
-from corthex.providers.setup import has_key, missing_key_error
+from corthex.providers.setup import compatible_client, has_key, missing_key_error
 from corthex.providers.vocabulary import openai_error as result_error
 from corthex.providers.vocabulary import openai_error_type
 from corthex.providers.wire.native import native_line
@@ -87,7 +89,7 @@ _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
 
 def _line(item: WireItem, endpoint: OpenAIEndpoint) -> dict[str, Any]:
     if item.request.native is not None:
-        return native_line(ProviderName.OPENAI, item)
+        return native_line(WireFamily.OPENAI, item)
     return to_wire(item, endpoint)
 
 
@@ -341,14 +343,14 @@ def _batch_failure(batch: Batch) -> tuple[str, bool]:
 _CATCH: tuple[type[Exception], ...] = (openai.OpenAIError, *TRANSPORT_ERRORS, *MALFORMED_ERRORS)
 
 
-def to_provider_error(op: str, exc: Exception) -> ProviderError:
+def to_provider_error(op: str, exc: Exception, provider: str = NAME) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
-        return status_error(NAME, op, exc.status_code, exc.message)
+        return status_error(provider, op, exc.status_code, exc.message)
     if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
-        return transport_error(NAME, op, exc)
+        return transport_error(provider, op, exc)
     if isinstance(exc, (openai.APIResponseValidationError, *MALFORMED_ERRORS)):
-        return transient_error(NAME, op, str(exc) or type(exc).__name__)
-    return ProviderError(NAME, op, redact(str(exc)))
+        return transient_error(provider, op, str(exc) or type(exc).__name__)
+    return ProviderError(provider, op, redact(str(exc)))
 
 
 def _api_message(exc: openai.APIStatusError) -> str:
@@ -360,32 +362,39 @@ def _api_message(exc: openai.APIStatusError) -> str:
 
 
 class OpenAIProvider(Provider):
-    name = ProviderName.OPENAI
-
     def __init__(
         self,
         workdir: Path,
         client: openai.AsyncOpenAI | None = None,
         *,
+        profile: ProviderProfile = builtin_providers.OPENAI,
         max_retries: int = 2,
         timeout: float = 60.0,
     ) -> None:
         """:param client: a ready client (tests); by default one is built from the environment
-        (OPENAI_API_KEY, OPENAI_BASE_URL) on first use, so a missing key fails only that call."""
+        (OPENAI_API_KEY, OPENAI_BASE_URL) on first use, so a missing key fails only that call.
+        :param profile: OpenAI's, or an OpenAI-compatible server's (its name, endpoint, key
+        variable, file purpose and completion window)."""
+        self.name, self._profile = profile.name, profile
         self._workdir = workdir
         self._client, self._owns_client = client, client is None
         self._max_retries, self._timeout = max_retries, timeout
+        self._purpose = profile.options.get("file_purpose", "batch")
+        self._window = profile.options.get("completion_window", "24h")
 
     @property
     def _sdk(self) -> openai.AsyncOpenAI:
         if self._client is None:
-            if not has_key(ProviderName.OPENAI, os.environ):  # refused here, in one line, not deep in the SDK
-                raise missing_key_error(ProviderName.OPENAI, "configure")
-            self._client = openai.AsyncOpenAI(max_retries=self._max_retries, timeout=self._timeout)
+            if not has_key(self.name, os.environ):  # refused here, in one line, not deep in the SDK
+                raise missing_key_error(self.name, "configure")
+            base_url, api_key = compatible_client(self._profile, os.environ)
+            self._client = openai.AsyncOpenAI(
+                base_url=base_url, api_key=api_key, max_retries=self._max_retries, timeout=self._timeout
+            )
         return self._client
 
     def _errors(self, op: str) -> AbstractContextManager[None]:
-        return translated(_CATCH, lambda exc: to_provider_error(op, exc))
+        return translated(_CATCH, lambda exc: to_provider_error(op, exc, self.name.value))
 
     async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
         if model is None:
@@ -398,7 +407,7 @@ class OpenAIProvider(Provider):
         with self._errors("upload"):
             try:
                 wire_bytes = await write_jsonl(path, (_line(item, endpoint) for item in items))
-                upload = await self._sdk.files.create(file=path, purpose="batch")
+                upload = await self._sdk.files.create(file=path, purpose=self._purpose)  # type: ignore[arg-type]
             finally:
                 remove(path)
         crash_point("after_upload")
@@ -408,7 +417,7 @@ class OpenAIProvider(Provider):
             batch = await self._sdk.with_options(max_retries=0).batches.create(
                 input_file_id=upload.id,
                 endpoint=url,  # type: ignore[arg-type]  # a native line's url is one the Batch API takes
-                completion_window="24h",
+                completion_window=self._window,  # type: ignore[arg-type]  # a server may take longer ones
                 metadata={KEY_FIELD: key},
             )
         return RemoteRef(batch.id, {"input_file_id": upload.id, "wire_bytes": wire_bytes})
@@ -440,14 +449,14 @@ class OpenAIProvider(Provider):
         with self._errors("results"):
             batch = await self._sdk.batches.retrieve(ref.remote_id)
         if batch.status in _RUNNING:  # no files yet: reading now would lose every request
-            raise transient_error(NAME, "results", f"the batch is still {batch.status}")
+            raise transient_error(self.name.value, "results", f"the batch is still {batch.status}")
         file_ids = [f for f in (batch.output_file_id, batch.error_file_id) if f]
         paths = [new_temp_path(self._workdir, file_id) for file_id in file_ids]
         try:
             for file_id, path in zip(file_ids, paths, strict=True):
                 await self._download(file_id, path)
             for path in paths:
-                async for row in read_jsonl(path, NAME):
+                async for row in read_jsonl(path, self.name.value):
                     yield replace(from_wire(row), raw=row)  # raw: kept for native lines
         finally:
             for path in paths:
@@ -476,12 +485,12 @@ class OpenAIProvider(Provider):
             completion = await self._sdk.chat.completions.create(**chat_body(request))
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):
-                raise to_provider_error("complete", exc) from exc
+                raise to_provider_error("complete", exc, self.name.value) from exc
             kind = openai_error_type({"code": exc.code, "type": exc.type}, exc.status_code)
             error = ResultError(kind, _api_message(exc), code=exc.type or f"http_{exc.status_code}")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
-            raise to_provider_error("complete", exc) from exc
+            raise to_provider_error("complete", exc, self.name.value) from exc
         return from_completion(request.custom_id, completion.to_dict())
 
     async def aclose(self) -> None:

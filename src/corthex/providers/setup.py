@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from corthex.domain.requests import ProviderName
+from corthex.domain.registry import ProviderName, ProviderProfile, WireFamily, family_of, is_known, profile_of
 from corthex.errors import ProviderError
 
 #: the variables each SDK takes its key from, the first set one winning (as in the SDK)
@@ -70,10 +70,7 @@ _RIGHT_NAMES = frozenset(
     + ["GOOGLE_GENAI_API_VERSION", "ANTHROPIC_CUSTOM_HEADERS", "OPENAI_CUSTOM_HEADERS"]
 )
 _PROVIDER_OF = {
-    name: provider
-    for provider in ProviderName
-    if provider in KEY_VARIABLES
-    for name in (*KEY_VARIABLES[provider], ENDPOINT_VARIABLES[provider][0])
+    name: provider for provider in KEY_VARIABLES for name in (*KEY_VARIABLES[provider], ENDPOINT_VARIABLES[provider][0])
 }
 
 PROBE_TIMEOUT = 3.0  #: seconds for the one call that checks an endpoint
@@ -86,10 +83,10 @@ class Misspelling:
 
     @property
     def provider(self) -> ProviderName:
-        return _PROVIDER_OF[self.meant]
+        return ProviderName(_PROVIDER_OF[self.meant])
 
     def explain(self) -> str:
-        sdk = SDK_NAMES[self.provider]
+        sdk = sdk_name(self.provider)
         return f"{self.variable} is set but the {sdk} SDK reads {self.meant}: rename it to {self.meant}"
 
 
@@ -136,7 +133,7 @@ class ProviderSetup:
             "provider": self.provider.value,
             "key_present": self.key_variable is not None,
             "key_variable": self.key_variable,
-            "key_variables": list(KEY_VARIABLES[self.provider]),
+            "key_variables": list(key_variables(self.provider)),
             "endpoint": self.endpoint,
             "endpoint_variable": self.endpoint_variable,
             "endpoint_set": self.endpoint_set,
@@ -150,19 +147,19 @@ class ProviderSetup:
 
 def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSetup:
     """The provider's key and endpoint as its SDK will read them, and the problems seen without a call."""
-    key_variable = next((name for name in KEY_VARIABLES[provider] if environ.get(name)), None)
-    variable, default = ENDPOINT_VARIABLES[provider]
+    key_variable = next((name for name in key_variables(provider) if environ.get(name)), None)
+    variable, default = endpoint_variable(provider)
     endpoint = environ.get(variable) or default
     misspelt = [m for m in misspellings(environ) if m.provider is provider]
     setup = ProviderSetup(provider, key_variable, endpoint.rstrip("/"), variable, bool(environ.get(variable)), misspelt)
     for slip in misspelt:
-        right_is_set = bool(environ.get(slip.meant)) or (slip.meant in KEY_VARIABLES[provider] and key_variable)
+        right_is_set = bool(environ.get(slip.meant)) or (slip.meant in key_variables(provider) and key_variable)
         if right_is_set:
             setup.notes.append(f"{slip.variable} is set but not read ({slip.meant} is): unset it")
         elif setup.problem is None:
             setup.problem = slip.explain()
     if key_variable is None and setup.problem is None:
-        setup.problem = f"{' or '.join(KEY_VARIABLES[provider])} is not set"
+        setup.problem = f"{' or '.join(key_variables(provider))} is not set"
     elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
         # no HTTP header can carry it (a quote or a word pasted with the key?)
         setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
@@ -174,7 +171,7 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
 
 def _probe(setup: ProviderSetup, key: str, api_version: str) -> tuple[str, dict[str, str]]:
     """The cheapest authenticated call each API has: list one model (a read, never billed)."""
-    if setup.provider is ProviderName.OPENAI:
+    if family_of(setup.provider) is WireFamily.OPENAI:
         return f"{setup.endpoint}/models", {"Authorization": f"Bearer {key}"}
     if setup.provider is ProviderName.ANTHROPIC:
         headers = {"anthropic-version": "2023-06-01"}
@@ -240,7 +237,7 @@ def _local(host: str | None) -> bool:
 
 
 def unreachable_message(provider: ProviderName, endpoint: str, exc: BaseException) -> str:
-    variable = ENDPOINT_VARIABLES[provider][0]
+    variable = endpoint_variable(provider)[0]
     host = urlsplit(endpoint).hostname
     if unknown_host(exc):
         return f"unknown host {host!r} in {endpoint}: check {variable} (no DNS name {host!r})"
@@ -272,14 +269,14 @@ def answer_problem(setup: ProviderSetup, status: int, body: str) -> str | None:
 
 def path_hint(provider: ProviderName, endpoint: str) -> str:
     """What is likely wrong with a base URL the provider answered 404 to."""
-    variable, default = ENDPOINT_VARIABLES[provider]
+    variable, default = endpoint_variable(provider)
     path = urlsplit(endpoint).path.rstrip("/")
-    if provider is ProviderName.OPENAI and not path.endswith("/v1"):
+    if family_of(provider) is WireFamily.OPENAI and not path.endswith("/v1"):
         return f"is {variable} missing /v1? (e.g. {variable}={endpoint}/v1)"
-    if provider is not ProviderName.OPENAI and path.endswith(("/v1", "/v1beta", "/v1alpha")):
+    if family_of(provider) is not WireFamily.OPENAI and path.endswith(("/v1", "/v1beta", "/v1alpha")):
         trimmed = endpoint.rstrip("/").rsplit("/", 1)[0]
         return f"{variable} must not end in the API version, the SDK adds it (e.g. {variable}={trimmed})"
-    return f"check {variable} (the {SDK_NAMES[provider]} SDK's own is {default})"
+    return f"check {variable} (the {sdk_name(provider)} SDK's own is {default})"
 
 
 def forget_reached() -> None:
@@ -289,25 +286,50 @@ def forget_reached() -> None:
 
 def setup_hint(provider: str, status: int | None) -> str:
     """The fix named in a setup error raised during a run (key refused, path not found)."""
-    try:
-        name = ProviderName(provider)
-    except ValueError:
+    if not is_known(provider):
         return ""
-    if name not in KEY_VARIABLES:
-        return ""
+    name = ProviderName(provider)
     if status in (401, 403, 400):
-        return f"check {' or '.join(KEY_VARIABLES[name])}"
+        return f"check {' or '.join(key_variables(name))}"
     if status == 404:
-        return f"check {ENDPOINT_VARIABLES[name][0]} (or the model name)"
-    return f"check {ENDPOINT_VARIABLES[name][0]}"
+        return f"check {endpoint_variable(name)[0]} (or the model name)"
+    return f"check {endpoint_variable(name)[0]}"
 
 
 def missing_key_error(provider: ProviderName, op: str) -> ProviderError:
     """The call cannot be made: no key. Raised before the SDK would (the anthropic SDK raises a
     TypeError only when the call is sent)."""
-    names = " or ".join(KEY_VARIABLES[provider])
+    names = " or ".join(key_variables(provider))
     return ProviderError(provider.value, op, f"{names} is not set: export it", setup=True)
 
 
+def key_variables(provider: ProviderName) -> tuple[str, ...]:
+    """Where the provider's key is read from: its SDK's variables, or a configured server's."""
+    return KEY_VARIABLES.get(provider) or profile_of(provider).key_variables
+
+
+def endpoint_variable(provider: ProviderName) -> tuple[str, str]:
+    """The variable the endpoint is read from, and the endpoint used without it."""
+    known = ENDPOINT_VARIABLES.get(provider)
+    if known is not None:
+        return known
+    profile = profile_of(provider)
+    return profile.base_url_variable or f"{provider.value.upper()}_BASE_URL", profile.base_url or ""
+
+
+def sdk_name(provider: ProviderName) -> str:
+    return SDK_NAMES.get(provider) or str(profile_of(provider).family.value)
+
+
+def compatible_client(profile: ProviderProfile, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The endpoint and key a server other than the SDK's own provider is called with; (None,
+    None) for the SDK's own provider, whose variables the SDK reads itself."""
+    if profile.builtin:
+        return None, None
+    variable, default = endpoint_variable(profile.name)
+    key = next((environ[name] for name in key_variables(profile.name) if environ.get(name)), None)
+    return environ.get(variable) or default, key
+
+
 def has_key(provider: ProviderName, environ: Mapping[str, str]) -> bool:
-    return any(environ.get(name) for name in KEY_VARIABLES[provider])
+    return any(environ.get(name) for name in key_variables(provider))

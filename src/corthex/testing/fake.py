@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from corthex import clock
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.registry import provider_names
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import FinishReason, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.errors import ProviderError
@@ -96,7 +97,7 @@ class FakeProvider(Provider):
         *,
         on_create: Callable[[FakeBatch], None] | None = None,
     ) -> None:
-        self.name = name  # type: ignore[misc]  # one class stands in for each provider
+        self.name = name  # one class stands in for each provider
         self.handler, self.on_create = handler, on_create
         self.batches: dict[str, FakeBatch] = {}
         self.calls: Counter[str] = Counter()
@@ -178,5 +179,5 @@ class FakeProvider(Provider):
 
 
 def fake_providers(**given: FakeProvider) -> dict[ProviderName, Provider]:
-    """A fake for each of the three providers (`given` ones by name, the rest answering every request)."""
-    return {name: given.get(name.value) or FakeProvider(name) for name in ProviderName}
+    """A fake for each registered provider (`given` ones by name, the rest answering every request)."""
+    return {name: given.get(name.value) or FakeProvider(name) for name in provider_names()}

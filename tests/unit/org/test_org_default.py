@@ -6,7 +6,8 @@ import pytest
 
 from corthex.domain.org import Org
 from corthex.domain.pricing import batch_cost
-from corthex.domain.requests import ProviderName, provider_for_model
+from corthex.domain.registry import BUILTIN_NAMES, provider_for_model
+from corthex.domain.requests import ProviderName
 from corthex.domain.results import Usage
 from corthex.org import DEFAULT_ORG_PATH, load_org
 
@@ -53,14 +54,14 @@ def test_default_org_divisions_follow_corthex_hq(org: Org) -> None:
 def test_every_model_has_a_provider_and_all_three_are_used(org: Org) -> None:
     providers = {a.id: provider_for_model(a.model) for a in org.agents}
     assert None not in providers.values()
-    assert set(providers.values()) == set(ProviderName)
+    assert set(providers.values()) == set(BUILTIN_NAMES)
     assert provider_for_model(org.classifier_model) is not None
 
 
 def test_every_department_has_a_non_anthropic_agent_and_cio_mixes_all_three(org: Org) -> None:
     for dept in org.departments:
         assert any(provider_for_model(a.model) is not ProviderName.ANTHROPIC for a in dept.agents), dept.id
-    assert {provider_for_model(a.model) for a in org.department("cio").agents} == set(ProviderName)
+    assert {provider_for_model(a.model) for a in org.department("cio").agents} == set(BUILTIN_NAMES)
 
 
 def test_every_model_has_a_batch_price(org: Org) -> None:

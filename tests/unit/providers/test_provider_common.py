@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from corthex.domain.batches import RemoteRef
+from corthex.domain.registry import BUILTIN_NAMES
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.errors import ProviderError
 from corthex.providers import (
@@ -67,7 +68,7 @@ def test_build_providers_needs_no_keys(tmp_path, monkeypatch):
     assert isinstance(providers[ProviderName.OPENAI], OpenAIProvider)
     assert isinstance(providers[ProviderName.ANTHROPIC], AnthropicProvider)
     assert isinstance(providers[ProviderName.GEMINI], GeminiProvider)
-    assert {p.name for p in providers.values()} == set(ProviderName)
+    assert {p.name for p in providers.values()} == set(BUILTIN_NAMES)
 
 
 async def test_openai_without_a_key_fails_the_call(tmp_path, monkeypatch):

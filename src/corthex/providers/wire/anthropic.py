@@ -11,6 +11,7 @@ import orjson
 
 from corthex.domain.capabilities import capabilities, family_name, for_request
 from corthex.domain.content import Effort, Part, PartType, ToolChoice, ToolMode
+from corthex.domain.registry import WireFamily
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
@@ -210,7 +211,7 @@ def _system(request: LLMRequest) -> str | list[dict[str, Any]]:
 
 def to_wire(item: WireItem) -> dict[str, Any]:
     if item.request.native is not None:  # a native line: its params as the user wrote them
-        return native_line(ProviderName.ANTHROPIC, item)
+        return native_line(WireFamily.ANTHROPIC, item)
     return {"custom_id": item.wire_id, "params": params(item.request)}
 
 

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from corthex.domain.requests import ProviderName
+from corthex.domain.registry import WireFamily
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
 
 
-def native_line(provider: ProviderName, item: WireItem) -> dict[str, Any]:
+def native_line(family: WireFamily, item: WireItem) -> dict[str, Any]:
     """The batch line (OpenAI, Gemini file) or request entry (Anthropic) of a native request."""
     native = item.request.native
     if native is None:
         raise ValueError(f"{item.request.custom_id!r} is not a native line")
-    if provider is ProviderName.OPENAI:
+    if family is WireFamily.OPENAI:
         return {"custom_id": item.wire_id, "method": "POST", "url": native.url, "body": native.body}
-    if provider is ProviderName.ANTHROPIC:
+    if family is WireFamily.ANTHROPIC:
         return {"custom_id": item.wire_id, "params": native.body}
     return {"key": item.wire_id, "request": native.body}
 
 
-def native_size(provider: ProviderName, item: WireItem) -> int:
+def native_size(family: WireFamily, item: WireItem) -> int:
     """Bytes of the line (or entry, with its separating comma) as written."""
-    return orjson_size(native_line(provider, item)) + 1
+    return orjson_size(native_line(family, item)) + 1

@@ -1,0 +1,65 @@
+"""The three built-in providers' profiles: declared as a plugin's would be (and listed under the
+`corthex.providers` entry point group in pyproject), registered on first use of the registry."""
+
+from __future__ import annotations
+
+from corthex.domain.limits import (
+    ANTHROPIC_BODY_MAX_BYTES,
+    ENVELOPE_MARGIN,
+    GEMINI_FILE_MAX_BYTES,
+    GEMINI_REQUEST_MAX_BYTES,
+    OPENAI_FILE_MAX_BYTES,
+    OPENAI_FILE_MAX_LINES,
+)
+from corthex.domain.registry import ProviderLimits, ProviderName, ProviderProfile, WireFamily
+
+OPENAI = ProviderProfile(
+    name=ProviderName.OPENAI,
+    family=WireFamily.OPENAI,
+    title="OpenAI",
+    # A JSONL file has no envelope: its bytes are the sum of its lines.
+    limits=ProviderLimits(OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES),
+    adapter="corthex.providers.openai:OpenAIProvider",
+    wire_module="corthex.providers.wire.openai",
+    model_prefixes=("gpt-", "chatgpt-", "text-embedding-", "o1", "o3", "o4"),
+    price_provider="openai",
+    key_variables=("OPENAI_API_KEY",),
+    base_url_variable="OPENAI_BASE_URL",
+    builtin=True,
+    source="built-in",
+)
+
+ANTHROPIC = ProviderProfile(
+    name=ProviderName.ANTHROPIC,
+    family=WireFamily.ANTHROPIC,
+    title="Anthropic",
+    limits=ProviderLimits(
+        100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
+    ),
+    adapter="corthex.providers.anthropic:AnthropicProvider",
+    wire_module="corthex.providers.wire.anthropic",
+    model_prefixes=("claude-",),
+    price_provider="anthropic",
+    key_variables=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
+    base_url_variable="ANTHROPIC_BASE_URL",
+    builtin=True,
+    source="built-in",
+)
+
+GEMINI = ProviderProfile(
+    name=ProviderName.GEMINI,
+    family=WireFamily.GEMINI,
+    title="Gemini Developer API",
+    # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
+    limits=ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
+    adapter="corthex.providers.gemini:GeminiProvider",
+    wire_module="corthex.providers.wire.gemini",
+    model_prefixes=("gemini-", "models/gemini-"),
+    price_provider="google",
+    key_variables=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    base_url_variable="GOOGLE_GEMINI_BASE_URL",
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI)
