@@ -21,11 +21,11 @@ ENDPOINTS = {
 
 
 def emulated_providers(environ: Mapping[str, str]) -> dict[str, bool]:
-    """provider -> whether its base URL points at the emulator (an OpenAI-compatible server's
-    profile is served under `/compat/{name}/`)."""
+    """provider -> whether its base URL points at the emulator; a server other than the three is
+    listed when its base-URL variable is set (the emulator serves its profile under `/compat/{name}/`)."""
     found = {name: _is_emulator(environ.get(var, ""), host, mount) for name, (var, host, mount) in ENDPOINTS.items()}
     for profile in profiles():
-        if not profile.builtin and profile.base_url_variable:
+        if not profile.builtin and profile.base_url_variable and environ.get(profile.base_url_variable):
             real_host = urlsplit(profile.base_url or "").hostname or ""
             url = environ.get(profile.base_url_variable, "")
             found[profile.name.value] = _is_emulator(url, real_host, f"/compat/{profile.name.value}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from corthex.domain.endpoints import emulated_providers
+from corthex.providers.registry import load_providers
 
 
 def test_the_emulator_mounts_on_another_host_are_emulated_and_real_hosts_are_not() -> None:
@@ -19,3 +20,10 @@ def test_unset_malformed_and_proxy_urls_are_not_taken_for_the_emulator() -> None
     proxy = {"OPENAI_BASE_URL": "https://gateway.example.com/v1", "ANTHROPIC_BASE_URL": "http://[::1"}
     assert emulated_providers(proxy) == {"openai": False, "anthropic": False, "gemini": False}
     assert emulated_providers({"OPENAI_BASE_URL": "http://127.0.0.1:8765/openai-compat/v1"})["openai"] is False
+
+
+def test_a_compatible_server_on_the_emulator_profile_is_emulated() -> None:
+    load_providers(None)
+    environ = {"GROQ_BASE_URL": "http://127.0.0.1:8765/compat/groq/openai/v1"}
+    assert emulated_providers(environ)["groq"] is True and "deepinfra" not in emulated_providers(environ)
+    assert emulated_providers({"GROQ_BASE_URL": "https://api.groq.com/openai/v1"})["groq"] is False
