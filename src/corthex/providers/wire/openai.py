@@ -31,7 +31,7 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
     if request.json_schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
     if request.tools:
-        body["tools"] = [{"type": "function", "function": t.to_json()} for t in request.tools]
+        body["tools"] = [{"type": "function", "function": t.declaration()} for t in request.tools]
     if request.tool_choice is not None:
         body["tool_choice"] = _chat_tool_choice(request.tool_choice)
     if (effort := reasoning_effort(request)) is not None:
@@ -160,7 +160,7 @@ def _chat_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
 def _responses_tool(tool: ToolSpec) -> dict[str, Any]:
     # `strict` is a required (nullable) key here; False keeps the schema as the user wrote it
     # (strict mode would make every property required), the same as chat's default.
-    return {"type": "function", **tool.to_json(), "strict": False}
+    return {"type": "function", **tool.declaration(), "strict": False}
 
 
 def _responses_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
