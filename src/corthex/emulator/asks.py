@@ -138,9 +138,18 @@ def openai_ask(url: str, body: dict[str, Any]) -> Ask:
         tool_name=tool_name,
         tool_schema=tool_schema,
         cached_words=all_words(*system),
-        cache_key=prefix_key(*system),
+        cache_key=openai_cache_key(body, *system),
         thinks=openai_thinks(body.get("model"), body.get("reasoning_effort")),
     )
+
+
+def openai_cache_key(body: dict[str, Any], *prefix: str) -> str | None:
+    """The cached prefix's identity: its text, and the `prompt_cache_key` it was sent with (OpenAI
+    routes requests by prefix hash and key together, so the same prefix under another key lands on
+    another machine: a miss). Deterministic: the same key and prefix always hit after the first."""
+    key = prefix_key(*prefix)
+    routed = body.get("prompt_cache_key")
+    return prefix_key(routed, key) if key is not None and isinstance(routed, str) and routed else key
 
 
 def openai_thinks(model: Any, effort: Any) -> bool:
@@ -171,7 +180,7 @@ def _responses_ask(body: dict[str, Any]) -> Ask:
         max_tokens=_int_or_none(body.get("max_output_tokens")),
         schema=schema,
         cached_words=all_words(instructions),
-        cache_key=prefix_key(instructions),
+        cache_key=openai_cache_key(body, instructions),
         thinks=openai_thinks(body.get("model"), (body.get("reasoning") or {}).get("effort")),
     )
 
