@@ -34,9 +34,8 @@ def _content_blocks(content: Any) -> Iterator[_Block]:
         inner = block.get("content")
         if block.get("type") == "tool_result" and isinstance(inner, list):
             yield from _content_blocks(inner)  # a tool result's own blocks may carry the marker
-        yield text_of(block) or orjson.dumps(block.get("source") or block.get("input") or "").decode(), block.get(
-            "cache_control"
-        )
+        text = text_of(block) or orjson.dumps(block.get("source") or block.get("input") or "").decode()
+        yield text, block.get("cache_control")
 
 
 def blocks(params: dict[str, Any]) -> list[_Block]:

@@ -207,7 +207,9 @@ def test_prompt_cache_key_is_the_cache_key_or_derived_from_the_cache_markers():
     assert chat_body(keyed)["prompt_cache_key"] == responses_body(keyed)["prompt_cache_key"] == "리뷰-분류-v1"
     marked = replace(plain, cache_system=True)
     derived = chat_body(marked)["prompt_cache_key"]
-    assert derived.startswith("corthex-") and len(derived) <= 64 and responses_body(marked)["prompt_cache_key"] == derived
+    assert (
+        derived.startswith("corthex-") and len(derived) <= 64 and responses_body(marked)["prompt_cache_key"] == derived
+    )
     other_question = replace(marked, messages=(Message("user", "배송이 너무 느려요"),))
     assert chat_body(other_question)["prompt_cache_key"] == derived  # only the marked prefix counts
     other_system = replace(marked, system=system + "추가 지침.")
