@@ -157,3 +157,11 @@ def test_a_requested_length_is_kept_and_the_output_budget_caps_it() -> None:
     assert words("Write 300 words about the hiring plan for next year", max_tokens=65) <= 60
     other = answer(Ask(model="other-model", prompt="Write a report on cloud costs", input_text_words=6)).text
     assert other != answer(Ask(model="m", prompt="Write a report on cloud costs", input_text_words=6)).text  # seeded
+
+
+def test_a_composed_answer_quotes_identifiers_with_their_underscores() -> None:
+    # a tool named in the prompt (`get_weather`) is quoted back whole; emphasis (`_꼭_`) is still stripped
+    prompt = "get_weather 도구로 서울 날씨를 _꼭_ 알려줘 (__요약__ 보고서)"
+    text = answer(Ask(model="claude-sonnet-4-6", prompt=prompt, input_text_words=8)).text
+    assert "get_weather 도구로 서울 날씨를 꼭 알려줘 (요약 보고서)" in text
+    assert "getweather" not in text

@@ -23,6 +23,9 @@ IMAGE_MAX_BASE64 = 5 * 1024 * 1024
 IMAGES_MAX = 100
 #: PDFs: 32 MB for the whole request payload (pdf-support "Both limits are on the entire request payload").
 REQUEST_MAX_BYTES = 32 * 1024 * 1024
+#: Blocks with `cache_control` in one request: "A maximum of 4 blocks with cache_control may be
+#: provided. Found 5." (the API's 400; prompt-caching guide: up to 4 cache breakpoints).
+CACHE_BREAKPOINTS_MAX = 4
 #: The least thinking budget (thinking_config_enabled_param.py: "Must be ≥1024 and less than max_tokens").
 THINKING_MIN_BUDGET = 1_024
 
@@ -132,7 +135,29 @@ def refused_reasoning(request: LLMRequest) -> Refusal | None:
     return None
 
 
+def _cache_markers(request: LLMRequest) -> Iterator[str]:
+    """The fields of the request's `cache` markers, in Anthropic's prefix order: tools, system, messages."""
+    yield from (f"tools[{i}].cache" for i, tool in enumerate(request.tools) if tool.cache)
+    if request.cache_system and request.system:
+        yield "cache_system"
+    yield from (f"{where}.cache" for where, part in _parts(request) if part.cache)
+
+
+@_only_anthropic
+def too_many_cache_markers(request: LLMRequest) -> Refusal | None:
+    """Each `cache` marker is one `cache_control` breakpoint; Anthropic takes at most 4 a request."""
+    for count, where in enumerate(_cache_markers(request), start=1):
+        if count > CACHE_BREAKPOINTS_MAX:
+            return Refusal(
+                f"Anthropic takes at most {CACHE_BREAKPOINTS_MAX} cache markers (cache_control breakpoints) "
+                f"in a request: this is the {count}th (tools, then the system prompt, then the messages)",
+                where,
+            )
+    return None
+
+
 CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
+    too_many_cache_markers,
     refused_part,
     media_over_limits,
     unsent_sampling,

@@ -149,6 +149,38 @@ def refused_tool_turn(request: LLMRequest) -> Refusal | None:
     return None
 
 
+def needs_thought_signatures(model: str) -> bool:
+    """Gemini 3 models refuse (400) a replayed function call of the current turn without its
+    `thoughtSignature`; Gemini 3 Pro Image does not enforce it, 2.5 never did (thought-signatures
+    pages: ai.google.dev/gemini-api/docs/thought-signatures, Vertex AI's)."""
+    name = model.removeprefix("models/")
+    return name.startswith("gemini-3") and "image" not in name
+
+
+def current_turn_start(roles: list[str]) -> int:
+    """Where the current turn begins: after the last user turn that is not a tool's answer (Gemini
+    validates signatures from the latest user message with standard content on)."""
+    users = [i for i, role in enumerate(roles) if role == "user"]
+    return users[-1] + 1 if users else 0
+
+
+def unsigned_tool_call(request: LLMRequest) -> Refusal | None:
+    """On Gemini 3, the first call of each assistant step in the current turn must carry the
+    `signature` its result gave (parallel calls: only the first is signed)."""
+    if request.provider is not ProviderName.GEMINI or not needs_thought_signatures(request.model):
+        return None
+    start = current_turn_start([m.role for m in request.messages])
+    for i, message in enumerate(request.messages[start:], start=start):
+        if message.tool_calls and not message.tool_calls[0].signature:
+            return _refusal(
+                f"{request.model} needs the 'signature' its result gave with this tool call (Gemini 3 "
+                "refuses a replayed function call of the current turn without its thought signature): "
+                "copy the result's tool_calls as they are",
+                f"messages[{i}].tool_calls[0].signature",
+            )
+    return None
+
+
 def refused_option(request: LLMRequest) -> Refusal | None:
     options = request.provider_options.get("gemini") or {}
     if request.provider is not ProviderName.GEMINI or not isinstance(options, dict):
@@ -168,6 +200,7 @@ CHECKS: tuple[Callable[[LLMRequest], Refusal | None], ...] = (
     oversized_part,
     refused_reasoning,
     refused_tool_turn,
+    unsigned_tool_call,
     refused_option,
 )
 

@@ -50,19 +50,27 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    """A function the model may call: its `parameters` are a JSON schema (an object)."""
+    """A function the model may call: its `parameters` are a JSON schema (an object). `cache` marks
+    the end of a cacheable prefix at this tool (Anthropic's cache_control on the tool definition;
+    tools come first in the prefix, so every tool up to this one is in it)."""
 
     name: str
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    cache: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def declaration(self) -> dict[str, Any]:
+        """The function as every provider declares it: name, description, parameters."""
         described = {"description": self.description} if self.description else {}
         return {"name": self.name, **described, "parameters": self.parameters}
 
+    def to_json(self) -> dict[str, Any]:
+        return self.declaration() | ({"cache": True} if self.cache else {})
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ToolSpec:
-        return cls(data["name"], data.get("description"), data.get("parameters") or {"type": "object"})
+        parameters = data.get("parameters") or {"type": "object"}
+        return cls(data["name"], data.get("description"), parameters, bool(data.get("cache", False)))
 
 
 class ToolMode(enum.StrEnum):
@@ -88,18 +96,22 @@ class ToolChoice:
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A call the model made: `arguments` parsed from its JSON (or kept as the raw text in
-    `{"_raw": …}` when the model wrote invalid JSON, so nothing is lost)."""
+    `{"_raw": …}` when the model wrote invalid JSON, so nothing is lost). `signature` is Gemini's
+    `thoughtSignature` on the call's part, opaque (base64): a replayed call must carry it back on
+    Gemini 3 (docs/wire/requests-gemini.md); the other providers ignore it."""
 
     id: str
     name: str
     arguments: dict[str, Any]
+    signature: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+        signed = {"signature": self.signature} if self.signature else {}
+        return {"id": self.id, "name": self.name, "arguments": self.arguments, **signed}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ToolCall:
-        return cls(data["id"], data["name"], data.get("arguments") or {})
+        return cls(data["id"], data["name"], data.get("arguments") or {}, data.get("signature"))
 
 
 class Effort(enum.StrEnum):

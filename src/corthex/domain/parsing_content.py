@@ -108,13 +108,16 @@ def _tool_call(value: Any, where: str) -> ToolCall:
     if not isinstance(value, dict):
         raise Bad("a tool call must be an object with 'id', 'name' and 'arguments'", where)
     call_id, name, arguments = value.get("id"), value.get("name"), value.get("arguments", {})
+    signature = value.get("signature")
     if not isinstance(call_id, str) or not call_id:
         raise Bad("a tool call needs a non-empty 'id'", f"{where}.id")
     if not isinstance(name, str) or not TOOL_NAME.match(name):
         raise Bad("a tool call needs the tool's 'name'", f"{where}.name")
     if not isinstance(arguments, dict):
         raise Bad("'arguments' must be an object", f"{where}.arguments")
-    return ToolCall(call_id, name, arguments)
+    if signature is not None and (not isinstance(signature, str) or not signature):
+        raise Bad("'signature' must be the non-empty string a result gave", f"{where}.signature")
+    return ToolCall(call_id, name, arguments, signature)
 
 
 def tools(value: Any) -> tuple[ToolSpec, ...]:
@@ -133,9 +136,12 @@ def tools(value: Any) -> tuple[ToolSpec, ...]:
 def _tool(value: Any, where: str) -> ToolSpec:
     if not isinstance(value, dict):
         raise Bad("a tool must be an object with 'name' and 'parameters'", where)
-    unknown = sorted(set(value) - {"name", "description", "parameters"})
+    unknown = sorted(set(value) - {"name", "description", "parameters", "cache"})
     if unknown:
         raise Bad(f"unknown field {unknown[0]!r} in a tool", f"{where}.{unknown[0]}")
+    cache = value.get("cache", False)
+    if not isinstance(cache, bool):
+        raise Bad("'cache' must be true or false", f"{where}.cache")
     name, description = value.get("name"), value.get("description")
     if not isinstance(name, str) or not TOOL_NAME.match(name):
         raise Bad("a tool's 'name' must be 1 to 64 letters, digits, '_' or '-'", f"{where}.name")
@@ -144,7 +150,7 @@ def _tool(value: Any, where: str) -> ToolSpec:
     parameters = value.get("parameters", {"type": "object", "properties": {}})
     if not isinstance(parameters, dict) or parameters.get("type") != "object":
         raise Bad("'parameters' must be a JSON schema of type 'object'", f"{where}.parameters")
-    return ToolSpec(name, description, parameters)
+    return ToolSpec(name, description, parameters, cache)
 
 
 def tool_choice(value: Any, specs: tuple[ToolSpec, ...]) -> ToolChoice | None:
@@ -174,6 +180,18 @@ def reasoning(value: Any) -> Reasoning | None:
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 0):
         raise Bad("'budget_tokens' must be a non-negative integer", "reasoning.budget_tokens")
     return Reasoning(Effort(effort) if effort else None, budget)
+
+
+#: OpenAI's `prompt_cache_key` (CreateChatCompletionRequest, CreateResponse: maxLength 64)
+CACHE_KEY_MAX = 64
+
+
+def cache_key(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > CACHE_KEY_MAX:
+        raise Bad(f"'cache_key' must be a string of 1 to {CACHE_KEY_MAX} characters", "cache_key")
+    return value
 
 
 def top_p(value: Any) -> float | None:

@@ -65,6 +65,8 @@ class LLMRequest:
     temperature: float | None = None
     json_schema: dict[str, Any] | None = None
     cache_system: bool = False  #: mark the system prompt cacheable where the provider supports it
+    #: groups requests that share a prompt prefix (OpenAI's `prompt_cache_key`; the others ignore it)
+    cache_key: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: ToolChoice | None = None
@@ -106,6 +108,7 @@ class LLMRequest:
             "temperature": self.temperature,
             "json_schema": self.json_schema,
             "cache_system": self.cache_system or None,
+            "cache_key": self.cache_key,
             "metadata": self.metadata or None,
             "tools": [t.to_json() for t in self.tools] or None,
             "tool_choice": self.tool_choice.to_json() if self.tool_choice else None,
@@ -133,6 +136,7 @@ class LLMRequest:
             temperature=data.get("temperature"),
             json_schema=data.get("json_schema"),
             cache_system=bool(data.get("cache_system", False)),
+            cache_key=data.get("cache_key"),
             metadata=data.get("metadata") or {},
             tools=tuple(ToolSpec.from_json(t) for t in data.get("tools") or ()),
             tool_choice=ToolChoice.from_json(data["tool_choice"]) if data.get("tool_choice") else None,

@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 
 from corthex.emulator.answers import Answer, answer
-from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_cache_ttl, anthropic_problem
+from corthex.emulator.anthropic_cache import cached_prefix
+from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, anthropic_ask, anthropic_problem
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.ids import compact_json, rfc3339, stable_id
@@ -210,7 +211,7 @@ def message_json(params: dict[str, Any], seed: str, cache: tuple[int, int], tier
     ans, stopped_at = _stopped(answer(ask), params.get("stop_sequences"))
     written, read = cache
     stop_reason = "stop_sequence" if stopped_at is not None else STOP_REASON[ans.finish]
-    one_hour = anthropic_cache_ttl(params.get("system")) == "1h"
+    one_hour = cached_prefix(params)[2] == "1h"
     usage: dict[str, Any] = {
         "input_tokens": max(1, ans.input_tokens - written - read),
         "output_tokens": ans.output_tokens,  # thinking included

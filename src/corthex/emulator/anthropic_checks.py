@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from corthex.emulator import anthropic_cache
 from corthex.emulator.answers import last_user_text
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -25,7 +26,8 @@ def problem(params: dict[str, Any]) -> str | None:
     for name in NOT_FIELDS:
         if name in params:
             return f"{name}: Extra inputs are not permitted"
-    return _messages_problem(params["messages"]) or _tools_problem(params) or _thinking_problem(params)
+    found = _messages_problem(params["messages"]) or _tools_problem(params) or _thinking_problem(params)
+    return found or anthropic_cache.breakpoint_problem(params)
 
 
 # --- messages ----------------------------------------------------------------------------

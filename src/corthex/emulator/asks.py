@@ -13,7 +13,7 @@ from typing import Any
 
 from corthex.domain.capabilities import OpenAIEndpoint, capabilities
 from corthex.domain.requests import ProviderName
-from corthex.emulator import anthropic_checks, gemini_checks
+from corthex.emulator import anthropic_cache, anthropic_checks, gemini_checks
 from corthex.emulator.answers import (
     ERROR_HOOK,
     Ask,
@@ -138,9 +138,18 @@ def openai_ask(url: str, body: dict[str, Any]) -> Ask:
         tool_name=tool_name,
         tool_schema=tool_schema,
         cached_words=all_words(*system),
-        cache_key=prefix_key(*system),
+        cache_key=openai_cache_key(body, *system),
         thinks=openai_thinks(body.get("model"), body.get("reasoning_effort")),
     )
+
+
+def openai_cache_key(body: dict[str, Any], *prefix: str) -> str | None:
+    """The cached prefix's identity: its text, and the `prompt_cache_key` it was sent with (OpenAI
+    routes requests by prefix hash and key together, so the same prefix under another key lands on
+    another machine: a miss). Deterministic: the same key and prefix always hit after the first."""
+    key = prefix_key(*prefix)
+    routed = body.get("prompt_cache_key")
+    return prefix_key(routed, key) if key is not None and isinstance(routed, str) and routed else key
 
 
 def openai_thinks(model: Any, effort: Any) -> bool:
@@ -171,7 +180,7 @@ def _responses_ask(body: dict[str, Any]) -> Ask:
         max_tokens=_int_or_none(body.get("max_output_tokens")),
         schema=schema,
         cached_words=all_words(instructions),
-        cache_key=prefix_key(instructions),
+        cache_key=openai_cache_key(body, instructions),
         thinks=openai_thinks(body.get("model"), (body.get("reasoning") or {}).get("effort")),
     )
 
@@ -233,6 +242,7 @@ def anthropic_ask(params: dict[str, Any]) -> Ask:
     system = params.get("system")
     every = [text_of(m.get("content")) for m in messages if isinstance(m, dict)]
     tool_name, tool_schema = anthropic_checks.chosen_tool(params)
+    cached_words, cache_key, _ = anthropic_cache.cached_prefix(params)
     return Ask(
         model=str(params.get("model", "")),
         prompt=last_user_text(messages),
@@ -241,8 +251,8 @@ def anthropic_ask(params: dict[str, Any]) -> Ask:
         schema=_anthropic_schema(params),
         tool_name=tool_name,
         tool_schema=tool_schema,
-        cached_words=anthropic_cached_words(system),
-        cache_key=anthropic_cache_key(system),
+        cached_words=cached_words,
+        cache_key=cache_key,
         thinks=anthropic_thinks(params),
     )
 
@@ -251,29 +261,6 @@ def anthropic_thinks(params: dict[str, Any]) -> bool:
     """Claude thinks when the request turns thinking on (`enabled` or `adaptive`)."""
     thinking = params.get("thinking")
     return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
-
-
-def anthropic_cached_words(system: Any) -> int:
-    """Words of the system blocks up to the last one marked with `cache_control`."""
-    if not isinstance(system, list):
-        return 0
-    marked = [i for i, b in enumerate(system) if isinstance(b, dict) and b.get("cache_control")]
-    if not marked:
-        return 0
-    return all_words(*(text_of(b) for b in system[: marked[-1] + 1]))
-
-
-def anthropic_cache_ttl(system: Any) -> str:
-    """The TTL ("5m", the default, or "1h") of the last system block marked with `cache_control`."""
-    marked = [b for b in system if isinstance(b, dict) and b.get("cache_control")] if isinstance(system, list) else []
-    control = marked[-1]["cache_control"] if marked else None
-    return str(control.get("ttl") or "5m") if isinstance(control, dict) else "5m"
-
-
-def anthropic_cache_key(system: Any) -> str | None:
-    if not anthropic_cached_words(system):
-        return None
-    return prefix_key(text_of(system))
 
 
 def _anthropic_schema(params: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,6 +20,9 @@ LENGTH_ASKED = re.compile(r"(\d{1,5})\s*(words?|단어|자|글자)", re.IGNORECA
 COMMAND_LINE = re.compile(r"(?:The CEO's command:|## The CEO's original command)\s*\n\s*(.+)")
 WORDS_PER_TOKEN = 1 / 1.3  #: the emulator counts 1.3 tokens a word (answers.tokens)
 REPORT_WORDS_DEFAULT, PLAIN_WORDS_DEFAULT = 180, 60
+#: Markdown emphasis by underscores (`_word_`, `__word__`): an underscore at a word's edge only, so
+#: one inside an identifier (`get_weather`, `날씨_조회`) is kept when the prompt is quoted back
+EMPHASIS_UNDERSCORE = re.compile(r"(?<!\w)_+|_+(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def _topic(prompt: str) -> str:
     """What the answer is about: the CEO's command in a chain prompt, else the first line."""
     match = COMMAND_LINE.search(prompt)
     line = match.group(1) if match else next((ln for ln in prompt.splitlines() if ln.strip()), "")
-    text = re.sub(r"[#*_`>\[\]]", "", line).strip()
+    text = EMPHASIS_UNDERSCORE.sub("", re.sub(r"[#*`>\[\]]", "", line)).strip()
     words = text.split()
     return " ".join(words[:12]) + ("…" if len(words) > 12 else "") if words else "the request"
 

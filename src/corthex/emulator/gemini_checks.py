@@ -10,6 +10,7 @@ import binascii
 import re
 from typing import Any
 
+from corthex.domain.admission_gemini import needs_thought_signatures
 from corthex.domain.capabilities import capabilities
 from corthex.domain.requests import ProviderName
 from corthex.emulator.answers import last_user_text
@@ -34,7 +35,31 @@ def request_problem(model: str, request: dict[str, Any]) -> str | None:
     for index, content in enumerate(request.get("contents") or []):
         if (found := _content_problem(content, f"contents[{index}]")) is not None:
             return found
-    return _tools_problem(request) or _thinking_problem(model, _get(request, "generationConfig") or {})
+    found = _tools_problem(request) or _thinking_problem(model, _get(request, "generationConfig") or {})
+    return found or _signature_problem(model, request.get("contents") or [])
+
+
+def _signature_problem(model: str, contents: list[Any]) -> str | None:
+    """Gemini 3: the first functionCall part of each model step in the current turn (after the
+    last user content that is not only function responses) must carry its thoughtSignature."""
+    if not needs_thought_signatures(model):
+        return None
+    starts = [i for i, c in enumerate(contents) if _get(c, "role") in (None, "user") and _standard(c)]
+    for index in range(starts[-1] + 1 if starts else 0, len(contents)):
+        calls = [p for p in _get(contents[index], "parts") or [] if _get(p, "functionCall") is not None]
+        if calls and not _get(calls[0], "thoughtSignature"):
+            name = _get(_get(calls[0], "functionCall"), "name")
+            return (
+                "Function call is missing a thought_signature in functionCall parts. This is required for "
+                "tools to work correctly, and missing thought_signature may lead to degraded model performance. "
+                f"Additional data, function call `default_api:{name}`, position {index + 1}. Please refer to "
+                "https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+            )
+    return None
+
+
+def _standard(content: Any) -> bool:
+    return any(_get(p, "functionResponse") is None for p in _get(content, "parts") or [])
 
 
 def _content_problem(content: Any, where: str) -> str | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corthex.domain.admission_gemini import needs_thought_signatures
 from corthex.emulator.answers import REFUSAL_TEXT, Answer, Ask, answer
 from corthex.emulator.asks import RowProblem
 from corthex.emulator.ids import rfc3339, stable_id
@@ -48,7 +51,7 @@ def response_json(ask: Ask, ans: Answer, seed: str, cached: int) -> dict[str, An
     if ans.finish == "blocked":  # the prompt was blocked: no candidate at all
         body["promptFeedback"] = {"blockReason": "SAFETY", "safetyRatings": _DANGER}
         return body
-    candidate: dict[str, Any] = {"content": {"parts": _parts(ans), "role": "model"}}
+    candidate: dict[str, Any] = {"content": {"parts": _parts(ans, _signature(ask, seed)), "role": "model"}}
     if not candidate["content"]["parts"]:  # a budget spent thinking, or a safety stop: no parts
         candidate["content"] = {"role": "model"}
     candidate.update(finishReason=FINISH_REASON[ans.finish], index=0)
@@ -57,9 +60,17 @@ def response_json(ask: Ask, ans: Answer, seed: str, cached: int) -> dict[str, An
     return {"candidates": [candidate], **body}
 
 
-def _parts(ans: Answer) -> list[dict[str, Any]]:
+def _signature(ask: Ask, seed: str) -> str | None:
+    """Gemini 3 signs its function calls (an opaque base64 `thoughtSignature` on the part); 2.5 does not here."""
+    if not needs_thought_signatures(ask.model):
+        return None
+    return base64.b64encode(hashlib.blake2b(f"{seed}:{ask.tool_name}".encode(), digest_size=24).digest()).decode()
+
+
+def _parts(ans: Answer, signature: str | None = None) -> list[dict[str, Any]]:
     if ans.tool_name is not None:
-        return [{"functionCall": {"name": ans.tool_name, "args": ans.tool_args}}]
+        call: dict[str, Any] = {"functionCall": {"name": ans.tool_name, "args": ans.tool_args}}
+        return [call | {"thoughtSignature": signature} if signature else call]
     if ans.finish == "refusal":
         return [{"text": REFUSAL_TEXT}]
     if ans.finish in ("safety", "blocked") or (ans.finish == "length" and not ans.text):

@@ -716,6 +716,7 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
             "input_tokens": row["input_tokens"],
             "output_tokens": row["output_tokens"],
             "cached_tokens": row["cached_tokens"] or 0,
+            "cache_write_tokens": row["cache_write_tokens"] or 0,  # priced apart (Anthropic's writes)
             "reasoning_tokens": row["reasoning_tokens"] or 0,
         }
     error = None

@@ -147,6 +147,8 @@ def _blob_bytes(value: Any) -> Any:
     blob = out.get("inlineData")
     if isinstance(blob, dict) and isinstance(blob.get("data"), str):
         out["inlineData"] = {**blob, "data": base64.b64decode(_padded(blob["data"]), altchars=b"-_")}
+    if isinstance(out.get("thoughtSignature"), str):  # `Part.thought_signature` is bytes too
+        out["thoughtSignature"] = base64.b64decode(_padded(out["thoughtSignature"]), altchars=b"-_")
     return out
 
 
@@ -224,12 +226,22 @@ def from_response(wire_id: str, response: dict[str, Any]) -> ProviderResult:
 def tool_calls(parts: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
     """The candidate's `functionCall` parts, in order. Gemini's `id` is optional and often absent:
     one is made up as `call_<index>` (the call's place among the answer's calls). `args` is kept as
-    the object Gemini sent. A part's `thoughtSignature` is not kept (docs/wire/requests-gemini.md)."""
-    found = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
+    the object Gemini sent. The part's `thoughtSignature` is kept as the call's `signature`, to go
+    back with it when the call is replayed (Gemini 3 requires it; docs/wire/requests-gemini.md)."""
+    found = [p for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
     return tuple(
-        ToolCall(str(call.get("id") or f"call_{index}"), str(call.get("name") or ""), _args(call.get("args")))
-        for index, call in enumerate(found)
+        ToolCall(
+            str(part["functionCall"].get("id") or f"call_{index}"),
+            str(part["functionCall"].get("name") or ""),
+            _args(part["functionCall"].get("args")),
+            _signature(part.get("thoughtSignature", part.get("thought_signature"))),
+        )
+        for index, part in enumerate(found)
     )
+
+
+def _signature(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _args(value: Any) -> dict[str, Any]:

@@ -109,3 +109,26 @@ def test_what_anthropic_takes_is_admitted() -> None:
 
 def test_other_providers_keep_top_p_and_seed() -> None:
     assert isinstance(parse(line(model="gemini-2.5-flash", top_p=0.9, seed=7)), LLMRequest)
+
+
+def test_a_fifth_cache_marker_is_refused_naming_it() -> None:
+    # tools, then the system prompt, then the messages: the fifth marker in that order is named
+    cached_tool = {**WEATHER, "cache": True}
+    data = line(
+        tools=[cached_tool, {**TOOL, "cache": True}],
+        system="너는 꼼꼼한 분석가다",
+        cache_system=True,
+        messages=user(image(cache=True), {"type": "text", "text": "두 번째 표시", "cache": True}),
+    )
+    del data["prompt"]
+    found = parse(data)
+    assert isinstance(found, InputProblem), found
+    assert found.field == "messages[0].content[2].cache" and "at most 4 cache markers" in found.reason
+    four = dict(data, messages=user(image(cache=True)))
+    assert isinstance(parse(four), LLMRequest)  # four are admitted
+    assert isinstance(parse(dict(data, model="gpt-5-mini")), LLMRequest)  # OpenAI has no such limit
+
+
+def test_a_tool_cache_marker_must_be_a_boolean() -> None:
+    found = parse(line(tools=[{**WEATHER, "cache": "yes"}]))
+    assert isinstance(found, InputProblem) and found.field == "tools[0].cache"

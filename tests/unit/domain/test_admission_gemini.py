@@ -86,3 +86,35 @@ def test_an_unknown_provider_option_is_refused():
         provider_options={"gemini": {"generation_config": {"topK": 3}}},
     )
     accepted(provider_options={"gemini": {"generationConfig": {"topK": 3}}})
+
+
+def _replay(signature: str | None, *, later_turn: bool = False) -> list[dict[str, Any]]:
+    call = {"id": "call_0", "name": "get_weather", "arguments": {"city": "서울"}}
+    if signature:
+        call["signature"] = signature
+    turns = [
+        {"role": "user", "content": "서울 날씨는?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_0", "content": "맑음"},
+    ]
+    return (
+        [*turns, {"role": "assistant", "content": "맑습니다"}, {"role": "user", "content": "고마워"}]
+        if later_turn
+        else turns
+    )
+
+
+def test_gemini_3_needs_the_signature_of_a_replayed_call_of_the_current_turn() -> None:
+    tools = [{"name": "get_weather", "parameters": {"type": "object", "properties": {}}}]
+    refused(
+        "messages[1].tool_calls[0].signature",
+        "thought signature",
+        model="gemini-3-flash-preview",
+        prompt=None,
+        messages=_replay(None),
+        tools=tools,
+    )
+    accepted(model="gemini-3-flash-preview", prompt=None, messages=_replay("c2lnbmF0dXJl"), tools=tools)
+    accepted(model="gemini-3-flash-preview", prompt=None, messages=_replay(None, later_turn=True), tools=tools)
+    accepted(model="gemini-2.5-flash", prompt=None, messages=_replay(None), tools=tools)
+    accepted(model="claude-sonnet-4-6", prompt=None, messages=_replay("c2lnbmF0dXJl"), tools=tools)

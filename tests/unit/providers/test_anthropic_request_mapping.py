@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import get_type_hints
 
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
@@ -162,3 +163,18 @@ def test_tool_use_blocks_come_back_as_tool_calls_and_succeed_without_text():
         {"id": "toolu_9", "name": "get_weather", "arguments": {"city": "서울"}}
     ]
     assert result.content == ""  # the thinking block carries no answer text
+
+
+def test_a_cached_tool_carries_cache_control_and_other_providers_send_the_bare_function():
+    from corthex.providers.wire.openai import chat_body, responses_body
+
+    cached = ToolSpec("get_weather", "도시의 날씨", {"type": "object", "properties": {}}, cache=True)
+    plain = ToolSpec("get_time", None)
+    anthropic = request(Message("user", "서울 날씨"), tools=(plain, cached))
+    tools = params(anthropic)["tools"]
+    assert "cache_control" not in tools[0] and tools[1]["cache_control"] == CACHE_CONTROL
+    assert tools[1]["name"] == "get_weather" and tools[1]["input_schema"] == {"type": "object", "properties": {}}
+    openai = replace(anthropic, model="gpt-5-mini", provider=ProviderName.OPENAI)
+    assert all("cache" not in t["function"] for t in chat_body(openai)["tools"])
+    assert all("cache" not in t for t in responses_body(openai)["tools"])
+    assert LLMRequest.from_dict(anthropic.to_dict()).tools == (plain, cached)  # the store keeps the marker

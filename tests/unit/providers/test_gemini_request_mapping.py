@@ -178,3 +178,29 @@ def test_function_calls_come_back_as_tool_calls_with_made_up_ids():
         ("call_0", "get_weather", {"city": "부산"}),
         ("abc", "now", {}),
     ]
+
+
+def test_a_call_signature_is_kept_from_the_answer_and_sent_back_on_its_part():
+    signature = base64.b64encode("서명".encode() + bytes(range(20))).decode()
+    parts = [
+        {"functionCall": {"name": "get_weather", "args": {"city": "서울"}}, "thoughtSignature": signature},
+        {"functionCall": {"name": "get_weather", "args": {"city": "부산"}}},  # parallel: only the first is signed
+    ]
+    result = from_response(
+        "w-1", {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}]}
+    )
+    first, second = result.tool_calls
+    assert (first.signature, second.signature) == (signature, None)
+    history = [
+        {"role": "user", "content": "서울과 부산 날씨"},
+        {"role": "assistant", "content": None, "tool_calls": [c.to_json() for c in result.tool_calls]},
+        {"role": "tool", "tool_call_id": first.id, "content": "맑음"},
+        {"role": "tool", "tool_call_id": second.id, "content": "비"},
+    ]
+    request = parsed(model="gemini-3-flash-preview", prompt=None, messages=history, tools=[WEATHER])
+    sent = line_of(request)["contents"][1]["parts"]
+    assert sent[0]["thoughtSignature"] == signature and "thoughtSignature" not in sent[1]
+    inline = to_wire(WireItem("w-1", request))  # the SDK's Part takes the signature as bytes
+    assert inline.contents[1].parts[0].thought_signature == base64.b64decode(signature)
+    unsigned = parsed(model="gemini-3-flash", prompt=None, messages=[history[0]])
+    assert inline_size(WireItem("w-1", request)) > inline_size(WireItem("w-1", unsigned))

@@ -195,3 +195,24 @@ def test_responses_function_call_items_are_tool_calls():
 def test_arguments_that_are_not_an_object_are_kept_raw():
     message = {"content": None, "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "[1, 2]"}}]}
     assert from_completion("w", completion(message, "tool_calls")).tool_calls[0].arguments == {"_raw": "[1, 2]"}
+
+
+def test_prompt_cache_key_is_the_cache_key_or_derived_from_the_cache_markers():
+    from dataclasses import replace
+
+    system = "너는 상품 리뷰를 분류하는 분석가다. " * 50
+    plain = request("gpt-5-mini", system=system)
+    assert "prompt_cache_key" not in chat_body(plain) and "prompt_cache_key" not in responses_body(plain)
+    keyed = replace(plain, cache_key="리뷰-분류-v1")
+    assert chat_body(keyed)["prompt_cache_key"] == responses_body(keyed)["prompt_cache_key"] == "리뷰-분류-v1"
+    marked = replace(plain, cache_system=True)
+    derived = chat_body(marked)["prompt_cache_key"]
+    assert (
+        derived.startswith("corthex-") and len(derived) <= 64 and responses_body(marked)["prompt_cache_key"] == derived
+    )
+    other_question = replace(marked, messages=(Message("user", "배송이 너무 느려요"),))
+    assert chat_body(other_question)["prompt_cache_key"] == derived  # only the marked prefix counts
+    other_system = replace(marked, system=system + "추가 지침.")
+    assert chat_body(other_system)["prompt_cache_key"] != derived
+    tool = ToolSpec("get_weather", "날씨", {"type": "object", "properties": {}}, cache=True)
+    assert chat_body(replace(plain, tools=(tool,)))["prompt_cache_key"].startswith("corthex-")

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from corthex.domain.capabilities import capabilities, family_name, for_request
-from corthex.domain.content import Effort, Part, PartType, ToolChoice, ToolMode
+from corthex.domain.content import Effort, Part, PartType, ToolChoice, ToolMode, ToolSpec
 from corthex.domain.registry import WireFamily
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import orjson_size
@@ -62,7 +62,7 @@ def params(request: LLMRequest, *, realtime: bool = False) -> dict[str, Any]:
     if output_config:
         body["output_config"] = output_config
     if request.tools:
-        body["tools"] = [_tool(t.name, t.description, t.parameters) for t in request.tools]
+        body["tools"] = [tool(t) for t in request.tools]
     if request.tool_choice is not None:
         body["tool_choice"] = tool_choice(request.tool_choice)
     if request.stop:
@@ -123,9 +123,12 @@ def _output_config(request: LLMRequest) -> dict[str, Any]:
 # --- tools ------------------------------------------------------------------------------------
 
 
-def _tool(name: str, description: str | None, schema: dict[str, Any]) -> dict[str, Any]:
-    described = {"description": description} if description else {}
-    return {"name": name, **described, "input_schema": schema}
+def tool(spec: ToolSpec) -> dict[str, Any]:
+    """A tool definition (tool_param.py); `cache` → `cache_control` on it, which caches every tool
+    up to this one (tools come first in the prefix: tools, system, messages)."""
+    described = {"description": spec.description} if spec.description else {}
+    out = {"name": spec.name, **described, "input_schema": spec.parameters}
+    return out | {"cache_control": CACHE_CONTROL} if spec.cache else out
 
 
 def tool_choice(choice: ToolChoice) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from corthex.domain.admission_gemini import media_type
 from corthex.domain.capabilities import capabilities
-from corthex.domain.content import Effort, Part, PartType, Reasoning, ToolChoice, ToolMode, ToolSpec
+from corthex.domain.content import Effort, Part, PartType, Reasoning, ToolCall, ToolChoice, ToolMode, ToolSpec
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.domain.wire_bytes import ascii_json_size, orjson_size
 from corthex.providers.base import WireItem
@@ -60,9 +60,17 @@ def _turn_parts(message: Message) -> list[dict[str, Any]]:
     parts = [part_json(p) for p in message.parts]
     if not message.parts and (message.content or not message.tool_calls):
         parts.append({"text": message.content})
-    # no `id` sent: Gemini's ids are optional and ours may be synthesized (call_0, …)
-    parts += [{"functionCall": {"name": c.name, "args": c.arguments}} for c in message.tool_calls]
+    # no `id` sent: Gemini's ids are optional and ours may be synthesized (call_0, …); a call's
+    # thought signature goes back on its part, as received (Gemini 3 refuses a call without it)
+    parts += [_call_part(c) for c in message.tool_calls]
     return parts
+
+
+def _call_part(call: ToolCall) -> dict[str, Any]:
+    part: dict[str, Any] = {"functionCall": {"name": call.name, "args": call.arguments}}
+    if call.signature:
+        part["thoughtSignature"] = call.signature
+    return part
 
 
 def contents(request: LLMRequest) -> list[dict[str, Any]]:

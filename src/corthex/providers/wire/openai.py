@@ -3,6 +3,7 @@ their bytes as sent. No SDK here: planning sizes requests without importing one 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -31,11 +32,13 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
     if request.json_schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": _schema_format(request.json_schema)}
     if request.tools:
-        body["tools"] = [{"type": "function", "function": t.to_json()} for t in request.tools]
+        body["tools"] = [{"type": "function", "function": t.declaration()} for t in request.tools]
     if request.tool_choice is not None:
         body["tool_choice"] = _chat_tool_choice(request.tool_choice)
     if (effort := reasoning_effort(request)) is not None:
         body["reasoning_effort"] = effort
+    if (key := prompt_cache_key(request)) is not None:
+        body["prompt_cache_key"] = key
     _add_sampling(body, request, chat=True)
     return _merge_options(body, request)
 
@@ -60,6 +63,8 @@ def responses_body(request: LLMRequest) -> dict[str, Any]:
         body["tool_choice"] = _responses_tool_choice(request.tool_choice)
     if (effort := reasoning_effort(request)) is not None:
         body["reasoning"] = {"effort": effort}
+    if (key := prompt_cache_key(request)) is not None:
+        body["prompt_cache_key"] = key
     _add_sampling(body, request, chat=False)
     return _merge_options(body, request)
 
@@ -160,7 +165,7 @@ def _chat_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
 def _responses_tool(tool: ToolSpec) -> dict[str, Any]:
     # `strict` is a required (nullable) key here; False keeps the schema as the user wrote it
     # (strict mode would make every property required), the same as chat's default.
-    return {"type": "function", **tool.to_json(), "strict": False}
+    return {"type": "function", **tool.declaration(), "strict": False}
 
 
 def _responses_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
@@ -188,6 +193,36 @@ def reasoning_effort(request: LLMRequest) -> str | None:
     if effort == "minimal" and "none" in for_request(request).efforts:
         return "none"
     return effort
+
+
+#: a derived `prompt_cache_key`: this prefix + 32 hex digits (the field takes up to 64 characters)
+DERIVED_KEY_PREFIX = "corthex-"
+
+
+def prompt_cache_key(request: LLMRequest) -> str | None:
+    """`prompt_cache_key` (chat and responses alike): the request's `cache_key`, else, when a `cache`
+    marker is set, one derived from what the markers mark (the tools, the system prompt and the
+    parts up to the last marker), so requests sharing that prefix are routed to the same cache.
+    OpenAI caches prefixes by itself; the key only keeps them together (docs/wire/requests-openai.md)."""
+    if request.cache_key is not None:
+        return request.cache_key
+    prefix = _marked_prefix(request)
+    if prefix is None:
+        return None
+    digest = hashlib.blake2b(orjson.dumps(prefix, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return DERIVED_KEY_PREFIX + digest
+
+
+def _marked_prefix(request: LLMRequest) -> list[Any] | None:
+    """Tools, system prompt, then message parts (the order Anthropic's cache reads them), cut after
+    the last one marked `cache`; None when nothing is marked."""
+    pieces: list[tuple[Any, bool]] = [(t.declaration(), t.cache) for t in request.tools]
+    if request.system:
+        pieces.append((request.system, request.cache_system))
+    for message in request.messages:  # a turn without parts is one unmarked piece
+        pieces += [(p.to_json(), p.cache) for p in message.parts] or [(message.to_json(), False)]
+    marked = [i for i, (_, cache) in enumerate(pieces) if cache]
+    return [piece for piece, _ in pieces[: marked[-1] + 1]] if marked else None
 
 
 def _add_sampling(body: dict[str, Any], request: LLMRequest, *, chat: bool) -> None:
