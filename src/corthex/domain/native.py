@@ -60,7 +60,7 @@ def _openai(data: dict[str, Any]) -> LLMRequest:
     if body.get("stream"):
         raise Bad("a batch line cannot stream: leave out 'stream'", "body.stream")
     if problem := body_problem(url, body):  # the official spec's request schema for the url
-        raise Bad(problem[1], problem[0])
+        raise Bad(problem.reason, problem.field)
     return LLMRequest(custom_id, model, ProviderName.OPENAI, (), native=NativeBody(body, url))
 
 

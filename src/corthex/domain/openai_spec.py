@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -74,18 +75,24 @@ def _inlined() -> dict[str, Any]:
     return {name: resolve(name, frozenset()) for name in defs}
 
 
-def body_problem(url: str, body: dict[str, Any]) -> tuple[str, str] | None:
-    """(field, reason) for the most specific way `body` breaks the spec's request schema for
-    `url`, the field spelled as the line wrote it (`body.messages[0].role`); None when it fits
-    (or when the spec has no schema for the url)."""
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    field: str  #: as the line wrote it: `body.messages[0].role`
+    reason: str  #: one line, at most MAX_REASON characters
+    keyword: str  #: the JSON Schema keyword that failed (`enum`, `type`, `required`, `minimum`, …)
+
+
+def body_problem(url: str, body: dict[str, Any]) -> SpecProblem | None:
+    """The most specific way `body` breaks the spec's request schema for `url`; None when it
+    fits (or when the spec has no schema for the url)."""
     validator = _validator(url)
     if validator is None:
         return None
     error = max(validator.iter_errors(body), key=relevance, default=None)  # jsonschema's best_match's pick
     if error is None:
         return None
-    path, reason = _most_specific(error)
-    return field_name("body", path), _short(reason)
+    path, reason, keyword = _most_specific(error)
+    return SpecProblem(field_name("body", path), _short(reason), keyword)
 
 
 def field_name(root: str, path: Iterable[str | int]) -> str:
@@ -93,15 +100,16 @@ def field_name(root: str, path: Iterable[str | int]) -> str:
 
 
 Path_ = tuple[str | int, ...]
+Found = tuple[Path_, str, str]  #: where, why, the keyword that failed
 
 
-def _most_specific(error: ValidationError) -> tuple[Path_, str]:
+def _most_specific(error: ValidationError) -> Found:
     """Down through the `anyOf`s (a message's roles, a content part's types, "or null") to the
     branch the line meant: the one whose `role`/`type` matched and whose type the value has,
     else the one that got furthest into the body. (jsonschema's `best_match` stops at an `anyOf`
     whose branches fail at equal depth, which is every message with one wrong field.)"""
     if error.validator not in ("anyOf", "oneOf") or not error.context:
-        return _at(error), _reason(error)
+        return _at(error), _reason(error), str(error.validator)
     branches = _branches(error)
     meant = [errs for errs in branches if not _ruled_out(error, errs)]
     if not meant:
@@ -111,7 +119,7 @@ def _most_specific(error: ValidationError) -> tuple[Path_, str]:
     found = {_most_specific(min(errs, key=relevance)) for errs in meant if max(map(_depth, errs)) == furthest}
     # two forms that fit as far (a message both as `EasyInputMessage` and as an `Item`) agree, or
     # the line's intent is unclear: then the anyOf itself
-    return found.pop() if len(found) == 1 else (_at(error), _reason(error))
+    return found.pop() if len(found) == 1 else (_at(error), _reason(error), str(error.validator))
 
 
 def _depth(error: ValidationError) -> int:
@@ -159,7 +167,7 @@ def _required(error: ValidationError) -> list[str]:
     return [k for k in value if isinstance(k, str)] if isinstance(value, list) else []
 
 
-def _merged(parent: ValidationError, branches: list[list[ValidationError]]) -> tuple[Path_, str]:
+def _merged(parent: ValidationError, branches: list[list[ValidationError]]) -> Found:
     """Every branch ruled out: what the forms would take (the `role`s or `type`s they name, or
     the JSON types)."""
     depth = len(parent.absolute_path)
@@ -167,9 +175,10 @@ def _merged(parent: ValidationError, branches: list[list[ValidationError]]) -> t
     keyed = [e for e in mismatches if len(e.absolute_path) > depth]
     if keyed:  # a wrong role/type, reported at that field, with the values the forms take
         allowed = _unique(v for e in keyed for v in _allowed(e))
-        return tuple(keyed[0].absolute_path), f"{keyed[0].instance!r} is not one of {_enum_list(allowed)}"
+        return tuple(keyed[0].absolute_path), f"{keyed[0].instance!r} is not one of {_enum_list(allowed)}", "enum"
     types = _unique(t for e in mismatches for t in _allowed(e))
-    return tuple(parent.absolute_path), f"{_brief(parent.instance)} is not of type {' or '.join(map(repr, types))}"
+    named = " or ".join(map(repr, types))
+    return tuple(parent.absolute_path), f"{_brief(parent.instance)} is not of type {named}", "type"
 
 
 def _allowed(error: ValidationError) -> list[Any]:
@@ -188,6 +197,8 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 def _reason(error: ValidationError) -> str:
     if error.validator == "enum" and isinstance(error.validator_value, list):
         return f"{_brief(error.instance)} is not one of {_enum_list(error.validator_value)}"
+    if error.validator == "type":  # a nullable field's type is a list: "'x' is not of type 'integer' or 'null'"
+        return f"{_brief(error.instance)} is not of type {' or '.join(map(repr, _allowed(error)))}"
     if error.validator in ("anyOf", "oneOf"):
         return f"{_brief(error.instance)} does not fit any of the forms the spec allows here"
     if error.validator == "required":

@@ -128,15 +128,18 @@ def test_valid_bodies_fit(url: str, body: dict[str, Any]):
     ],
 )
 def test_an_invalid_body_names_the_most_specific_field(url: str, body: dict[str, Any], field: str, reason: str):
-    assert body_problem(url, body) == (field, reason)
+    problem = body_problem(url, body)
+    assert problem is not None and (problem.field, problem.reason) == (field, reason)
 
 
 def test_a_long_enum_is_cut_and_the_reason_stays_one_short_line():
-    field, reason = body_problem(CHAT, {**KOREAN_CHAT, "reasoning_effort": "최대"}) or ("", "")
+    problem = body_problem(CHAT, {**KOREAN_CHAT, "reasoning_effort": "최대"})
+    assert problem is not None
+    field, reason = problem.field, problem.reason
     assert (
         field == "body.reasoning_effort" and "'최대' is not one of ['none', 'minimal'" in reason and "more]" in reason
     )
-    _, long = body_problem(CHAT, {**KOREAN_CHAT, "messages": "긴\n" * 500}) or ("", "")
+    long = getattr(body_problem(CHAT, {**KOREAN_CHAT, "messages": "긴\n" * 500}), "reason", "")
     assert "\n" not in long and len(long) <= MAX_REASON
 
 
