@@ -160,7 +160,7 @@ def test_validating_ten_thousand_chat_bodies_is_fast():
     assert all(body_problem(CHAT, body) is None for body in bodies)
     elapsed = time.perf_counter() - started
     print(f"10,000 chat bodies validated in {elapsed:.2f} s")
-    assert elapsed < 20  # measured ~? s on the 2-core box: a bound for a regression, not a target
+    assert elapsed < 30  # 3.8-5.8 s on the shared 2-core box under load: a bound for a regression, not a target
 
 
 # --- the reality check: what our own mapping sends fits the spec ------------------------------
