@@ -127,6 +127,21 @@ def test_all_failed_batch_has_no_output_file(oai: openai.OpenAI) -> None:
     )
 
 
+def test_a_line_the_spec_refuses_fails_in_the_error_file(oai: openai.OpenAI) -> None:
+    """The emulator checks each body against the official spec's request schema (the schemas
+    intake checks native lines with), as the real API refuses such a line with a 400."""
+    bot = chat_line("bot", "안녕")
+    bot["body"]["messages"][0]["role"] = "bot"
+    done = run(oai, [chat_line("ok", "서울의 인구는?"), bot, chat_line("hot", "부산", temperature="뜨겁게")])
+    assert (done.request_counts.completed, done.request_counts.failed) == (1, 2)
+    errors = {
+        r["custom_id"]: r["response"]["body"]["error"] for r in parse_jsonl(oai.files.content(done.error_file_id).text)
+    }
+    assert errors["bot"]["param"] == "messages[0].role" and errors["bot"]["code"] == "invalid_value"
+    assert errors["bot"]["message"].startswith("Invalid 'messages[0].role': 'bot' is not one of ['developer', 'system'")
+    assert (errors["hot"]["param"], errors["hot"]["code"]) == ("temperature", "invalid_type")
+
+
 @pytest.mark.parametrize(
     ("lines", "code", "line"),
     [

@@ -89,3 +89,47 @@ async def test_a_bad_native_line_is_refused_naming_its_field(
     with pytest.raises(InvalidInput) as refused:
         await engine.submit_file(jsonl(tmp_path / "bad.jsonl", [OURS, line]))
     assert f"line 2, field '{field}'" in str(refused.value) and words in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (
+            {"model": "gpt-5-mini", "messages": [{"role": "bot", "content": "서울의 인구는?"}]},
+            "body.messages[0].role",
+            "'bot' is not one of ['developer', 'system', 'user', 'assistant', 'tool', 'function']",
+        ),
+        ({"model": "gpt-5-mini"}, "body.messages", "'messages' is required"),
+        (
+            {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "서울"}], "max_completion_tokens": "많이"},
+            "body.max_completion_tokens",
+            "'많이' is not of type 'integer' or 'null'",
+        ),
+    ],
+)
+async def test_a_native_openai_body_the_spec_refuses_names_line_and_field_and_stores_nothing(
+    engine: Engine, emulator: object, tmp_path: Path, body: dict[str, object], field: str, words: str
+) -> None:
+    """The body is checked against the official OpenAPI spec's request schema for its url."""
+    bad = {**OPENAI_CHAT, "custom_id": "bad", "body": body}
+    with pytest.raises(InvalidInput) as refused:
+        await engine.submit_file(jsonl(tmp_path / "bad.jsonl", [OURS, OPENAI_CHAT, bad]))
+    assert f"line 3, field '{field}'" in str(refused.value) and words in str(refused.value)
+    assert await engine.jobs() == []
+
+
+async def test_native_responses_and_embeddings_bodies_are_checked_too(engine: Engine, tmp_path: Path) -> None:
+    embed = {
+        "custom_id": "emb",
+        "method": "POST",
+        "url": "/v1/embeddings",
+        "body": {"model": "text-embedding-3-small", "input": ["가나다", "라마바"], "dimensions": "넓게"},
+    }
+    with pytest.raises(InvalidInput) as refused:
+        await engine.submit_file(jsonl(tmp_path / "emb.jsonl", [embed]))
+    assert "line 1, field 'body.dimensions'" in str(refused.value) and "is not of type 'integer'" in str(refused.value)
+    wrong = {**OPENAI_RESPONSES, "body": {"model": "gpt-5-mini", "input": [{"role": "로봇", "content": "안녕"}]}}
+    with pytest.raises(InvalidInput) as refused:
+        await engine.submit_file(jsonl(tmp_path / "resp.jsonl", [wrong]))
+    assert "line 1, field 'body.input[0].role'" in str(refused.value) and "'로봇' is not one of" in str(refused.value)
+    assert await engine.jobs() == []

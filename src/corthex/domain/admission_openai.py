@@ -4,8 +4,8 @@ docs/wire/requests-openai.md).
 Parts: chat completions take a document only as base64 PDF (no file URL, no other type); image
 counts and bytes (base64-decoded) per OpenAI's image input requirements; file bytes per request.
 Settings: a reasoning effort the model does not take, `stop` and `seed` where the endpoint has
-none, more than four stop sequences, `provider_options` that
-would replace the model or ask for a stream.
+none, more than four stop sequences, `max_output_tokens` under 16 on `/v1/responses`,
+`provider_options` that would replace the model or ask for a stream.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024  #: per image ("Up to 20MB per image")
 MAX_IMAGES_BYTES = 50 * 1024 * 1024  #: all images of a request ("Up to 50 MB total payload")
 MAX_FILE_BYTES = 32 * 1024 * 1024  #: all file inputs of a request (32 MB; see the docs page)
 MAX_STOP = 4  #: `stop`: "Up to 4 sequences" (spec StopConfiguration maxItems 4)
+#: `/v1/responses` refuses fewer (spec CreateResponse `max_output_tokens` minimum 16; the API's
+#: 400 `integer_below_min_value`); chat completions has no such floor
+MIN_RESPONSES_OUTPUT_TOKENS = 16
 #: the document types each endpoint takes: chat only PDFs; responses PDFs and text files
 DOCUMENT_TYPES = {
     OpenAIEndpoint.CHAT: frozenset({"application/pdf"}),
@@ -169,6 +172,20 @@ def refused_seed(request: LLMRequest) -> admission.Refusal | None:
 
 
 @_openai
+def too_few_output_tokens(request: LLMRequest) -> admission.Refusal | None:
+    limit = request.max_output_tokens
+    if limit is None or limit >= MIN_RESPONSES_OUTPUT_TOKENS or request.is_embedding:
+        return None
+    if openai_endpoint(request.model) is not OpenAIEndpoint.RESPONSES:
+        return None
+    return admission.Refusal(
+        f"{request.model} is served by /v1/responses, which takes 'max_output_tokens' of at least "
+        f"{MIN_RESPONSES_OUTPUT_TOKENS}, not {limit}",
+        "max_output_tokens",
+    )
+
+
+@_openai
 def refused_options(request: LLMRequest) -> admission.Refusal | None:
     options = request.provider_options.get("openai") or {}
     if "model" in options:
@@ -185,5 +202,6 @@ CHECKS: tuple[Callable[[LLMRequest], admission.Refusal | None], ...] = (
     refused_reasoning,
     refused_stop,
     refused_seed,
+    too_few_output_tokens,
     refused_options,
 )

@@ -3,7 +3,8 @@
 `{"key", "request"}` (with a `model` beside them: Gemini names the model per batch, not per line).
 
 Such a line is planned, tracked, retried and collected like any request; its body goes out as
-given. Pure: a decoded line in, a request out, or `Bad` naming the field.
+given (an OpenAI body checked first against the official spec's schema: `openai_spec`). Pure: a
+decoded line in, a request out, or `Bad` naming the field.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from corthex.domain.content import NativeBody
+from corthex.domain.openai_spec import body_problem
 from corthex.domain.parsing_content import Bad
 from corthex.domain.registry import provider_for_model
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -58,6 +60,8 @@ def _openai(data: dict[str, Any]) -> LLMRequest:
     _owned(model, ProviderName.OPENAI, "body.model")
     if body.get("stream"):
         raise Bad("a batch line cannot stream: leave out 'stream'", "body.stream")
+    if problem := body_problem(url, body):  # the official spec's request schema for the url
+        raise Bad(problem.reason, problem.field)
     return LLMRequest(custom_id, model, ProviderName.OPENAI, (), native=NativeBody(body, url))
 
 

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from corthex.domain.capabilities import capabilities
+from corthex.domain.openai_spec import body_problem
 from corthex.domain.requests import ProviderName
 from corthex.emulator.answers import Ask, last_user_text
 from corthex.emulator.asks import RowProblem, openai_ask, openai_problem
@@ -48,7 +49,7 @@ def _invalid(message: str, param: str, code: str = "invalid_value") -> RowProble
 def openai_row_problem(url: str, body: Any) -> RowProblem | None:
     """The per-request problems of `asks.openai_problem`, then the whole request's."""
     if url == EMBEDDINGS and isinstance(body, dict):
-        return embeddings_problem(body)
+        return embeddings_problem(body) or _spec_problem(url, body)
     problem = openai_problem(url, body)
     if problem is not None or not isinstance(body, dict) or url not in (CHAT, RESPONSES):
         return problem
@@ -58,7 +59,26 @@ def openai_row_problem(url: str, body: Any) -> RowProblem | None:
         _reasoning_problem(url, body),
         _sampling_problem(url, body),
     )
-    return next((found for found in checks if found is not None), None)
+    return next((found for found in checks if found is not None), None) or _spec_problem(url, body)
+
+
+#: OpenAI's error codes by the JSON Schema keyword a body broke (the API's 400s name these)
+SPEC_CODES = {
+    "required": "missing_required_parameter",
+    "type": "invalid_type",
+    "minimum": "integer_below_min_value",
+    "maximum": "integer_above_max_value",
+}
+
+
+def _spec_problem(url: str, body: dict[str, Any]) -> RowProblem | None:
+    """What the official spec's request schema refuses that no check above names (the same
+    schemas intake checks native lines with: corthex.domain.openai_spec)."""
+    found = body_problem(url, body)
+    if found is None:
+        return None
+    param = found.field.removeprefix("body.")
+    return RowProblem(f"Invalid '{param}': {found.reason}", param, SPEC_CODES.get(found.keyword, "invalid_value"))
 
 
 def _chat_turns_problem(messages: Any) -> RowProblem | None:

@@ -135,6 +135,13 @@ def test_seed_is_refused_on_responses_models():
     refused("gpt-5-pro", "seed", "/v1/responses", seed=42)
 
 
+def test_under_16_output_tokens_is_refused_on_responses_models_only():
+    # found by the spec check (test_openai_spec.py): our body would break CreateResponse's minimum
+    refused("o3-pro", "max_output_tokens", "at least 16", "not 10", max_output_tokens=10)
+    accepted("o3-pro", max_output_tokens=16)
+    accepted("gpt-4o-mini", max_output_tokens=1)  # chat completions: no floor
+
+
 def test_provider_options_may_not_replace_the_model_or_stream():
     assert accepted("gpt-4o", provider_options={"openai": {"service_tier": "flex"}}).provider_options
     refused("gpt-4o", "provider_options.openai.model", provider_options={"openai": {"model": "gpt-4.1"}})
