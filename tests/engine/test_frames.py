@@ -5,6 +5,8 @@ Table keeping the input's columns, typed as given, beside the results and the sc
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,31 @@ async def test_a_value_the_input_type_cannot_take_is_one_line_naming_the_column(
         await engine.results_table(report.job_id, table=typed)
     mixed = await engine.results_table(report.job_id, table=rows)  # the job's own input: a text column
     assert mixed["stars"].to_pylist() == ["다섯", "1", None]
+
+
+NO_FRAME_LIBRARY = """
+import sys
+
+class Absent:  # as where neither is installed: importing them fails
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pandas", "polars"):
+            raise ModuleNotFoundError(name)
+
+sys.meta_path.insert(0, Absent())
+import pyarrow as pa
+from corthex.domain.templates import RowTemplate
+from corthex.engine.tables import input_schema, read_table
+rows = [{"id": "r-1", "text": "배송이 빨라요", "stars": 5}]
+for table in (rows, pa.Table.from_pylist(rows)):
+    intake = read_table(table, RowTemplate("gpt-5-mini", "분류: {text}"), skip_invalid=False)
+    assert [r.custom_id for r in intake.requests()] == ["row-1"] and input_schema(table).names[2] == "stars"
+print("read")
+"""
+
+
+def test_a_list_of_dicts_or_an_arrow_table_needs_no_dataframe_library() -> None:
+    """pandas and polars are the user's, never required: tables are read where neither can be imported
+    (pyarrow itself imports pandas when it is there; corthex never does)."""
+    run = subprocess.run([sys.executable, "-c", NO_FRAME_LIBRARY], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "read"
