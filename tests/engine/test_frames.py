@@ -211,7 +211,7 @@ async def test_a_value_the_input_type_cannot_take_is_one_line_naming_the_column(
     with pytest.raises(UsageError) as failed:
         await engine.write_results(report.job_id, out, table=typed, json_schema=LABEL)
     message = str(failed.value)
-    assert "\n" not in message and message.startswith("column 'stars': the value '다섯' is not a int64")
+    assert "\n" not in message and message.startswith("column 'stars': the value '다섯' cannot be read as int64")
     assert not out.exists()
     with pytest.raises(UsageError, match="column 'stars': the value '다섯'"):
         await engine.results_table(report.job_id, table=typed)

@@ -267,8 +267,8 @@ def _cast_failure(column: _Column, text: Any) -> str:
     """One line naming the kept column and its first value the input's type cannot take."""
     bad = next((v for v in text.to_pylist() if not _casts(v, column.arrow_type)), None)
     return (
-        f"column {column.name!r}: the value {bad!r} is not a {column.arrow_type} as in the input table; "
-        "give the table the job was submitted from, or write JSONL or CSV"
+        f"column {column.name!r}: the value {bad!r} cannot be read as {column.arrow_type}, its type in the input "
+        "table; give the table the job was submitted from, or write JSONL or CSV"
     )
 
 
