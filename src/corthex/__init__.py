@@ -4,6 +4,7 @@ from corthex.config import Settings
 from corthex.domain.chain import ChainStatus, Step
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.domain.templates import RowTemplate
 from corthex.engine.engine import Engine, SubmitReport
 from corthex.errors import (
     BudgetExceeded,
@@ -32,6 +33,7 @@ __all__ = [
     "NotFound",
     "ProviderError",
     "ProviderName",
+    "RowTemplate",
     "Settings",
     "Step",
     "SubmitReport",

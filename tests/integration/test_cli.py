@@ -286,6 +286,31 @@ def test_a_csv_of_reviews_becomes_a_labeled_parquet(run, tmp_path: Path) -> None
     assert all(isinstance(r["label"], str) and r["label"] for r in rows)
 
 
+def test_the_readme_dataframe_example_labels_korean_reviews(emulator_process: dict[str, str], tmp_path: Path) -> None:
+    """README's "Tables from Python" as a user runs it: a pandas DataFrame in, a labeled one out."""
+    pytest.importorskip("pandas")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("#### Tables from Python") :]
+    example = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))]
+    check = """
+assert list(labeled["id"]) == ["r1", "r2", "r3"] and str(labeled["stars"].dtype) == "int64", labeled.dtypes
+assert set(labeled["status"]) == {"succeeded"} and set(labeled["label"]) <= {"positive", "negative", "neutral"}
+"""
+    script = tmp_path / "example.py"
+    script.write_text(example + check, encoding="utf-8")
+    env = {
+        **os.environ,
+        **emulator_process,
+        "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        "CORTHEX_DATA_DIR": str(tmp_path / "data"),
+        "CORTHEX_POLL_INITIAL": "0.05",
+        "CORTHEX_POLL_MAX": "0.3",
+    }
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "포장이 엉망이에요" in out.stdout
+
+
 def test_table_options_are_refused_on_a_jsonl_file_and_required_on_a_table(run, tmp_path: Path) -> None:
     jsonl = write(tmp_path / "in.jsonl", MIXED[:1])
     refused = run("submit", str(jsonl), "--prompt", "분류: {text}", ok=False)

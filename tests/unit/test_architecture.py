@@ -163,6 +163,7 @@ def test_public_api_is_locked() -> None:
         "NotFound",
         "ProviderError",
         "ProviderName",
+        "RowTemplate",
         "Settings",
         "Step",
         "SubmitReport",

@@ -46,7 +46,7 @@ from corthex.engine.context import EngineContext
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
-from corthex.engine.outputs import write_output
+from corthex.engine.outputs import results_table, write_output
 from corthex.engine.poller import BackgroundPolls, poll_once
 from corthex.engine.retry import retry_intake
 from corthex.engine.setup import (
@@ -62,7 +62,7 @@ from corthex.engine.setup import (
 )
 from corthex.engine.storage import storage_failure
 from corthex.engine.submission import NewJob, submit_job
-from corthex.engine.tables import read_table, table_schema
+from corthex.engine.tables import input_schema, read_table
 from corthex.errors import (
     BudgetExceeded,
     IdempotencyConflict,
@@ -240,7 +240,7 @@ class Engine:
 
     async def submit_table(
         self,
-        path: Path,
+        table: Path | str | Any,
         template: RowTemplate,
         *,
         skip_invalid: bool = False,
@@ -250,17 +250,17 @@ class Engine:
         idempotency_key: str | None = None,
         strict_models: bool = False,
     ) -> SubmitReport:
-        """A CSV or Parquet file as a job, one request per row from `template`; each row's
-        columns come back on its output line (`metadata`). Nothing is stored if a row is invalid
-        (unless `skip_invalid`).
+        """A table as a job, one request per row from `template`: a CSV, TSV or Parquet path, a
+        list of dicts, a pyarrow Table, or a pandas or polars DataFrame (neither is required). Each
+        row's columns come back on its output line (`metadata`) and in `results_table`. Nothing is
+        stored if a row is invalid (unless `skip_invalid`).
 
         :raises SetupError: the template's provider is not set up (nothing stored)."""
-        intake = read_table(
-            Path(path), template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
-        )
+        intake = read_table(table, template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
         source = "queue" if queue else "cli"
+        name = Path(table).name if isinstance(table, str | os.PathLike) else type(table).__name__
         return await self._record(
-            intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
+            intake, queue=queue, source=source, label=label or name, idempotency_key=idempotency_key
         )
 
     async def submit(
@@ -478,16 +478,35 @@ class Engine:
         path: Path,
         *,
         statuses: Sequence[ResultStatus] | None = None,
-        table: Path | None = None,
+        table: Path | str | Any | None = None,
         json_schema: dict[str, Any] | None = None,
         encoding: str | None = None,
     ) -> int:
         """Write the job's output lines to `path`: JSONL, Parquet or CSV by its suffix. A table
-        keeps the columns of the input `table` (typed as there) and, with `json_schema`, one
-        column per property of the answers; `statuses` keeps only those. Returns how many rows."""
-        schema = table_schema(table, encoding) if table is not None else None
+        keeps the columns of the input `table` (the path or the table in memory the job was
+        submitted from; typed as there) and, with `json_schema`, one column per property of the
+        answers; `statuses` keeps only those. Returns how many rows."""
+        schema = input_schema(table, encoding) if table is not None else None
         return await write_output(
             self.results(job_id, statuses=statuses), Path(path), input_schema=schema, json_schema=json_schema
+        )
+
+    async def results_table(
+        self,
+        job_id: str,
+        *,
+        table: Path | str | Any | None = None,
+        json_schema: dict[str, Any] | None = None,
+        statuses: Sequence[ResultStatus] | None = None,
+        encoding: str | None = None,
+    ) -> Any:
+        """The job's results as a pyarrow Table (`.to_pandas()`, `polars.from_arrow(…)`), one row
+        per request in input order, its columns as `write_results` writes them: the columns of
+        `table` (the one the job was submitted from, typed as there; without it they come as the
+        `metadata` JSON), the results', and one per property of `json_schema`."""
+        schema = input_schema(table, encoding) if table is not None else None
+        return await results_table(
+            self.results(job_id, statuses=statuses), input_schema=schema, json_schema=json_schema
         )
 
     async def cancel(self, job_id: str) -> CancelOutcome:

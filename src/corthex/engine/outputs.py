@@ -100,12 +100,30 @@ def _embedding_columns(kind: str) -> list[_Column]:
 
 def _kept_columns(input_schema: Any, taken: set[str]) -> list[_Column]:
     """The input table's columns, from each line's metadata, under their names (`input.NAME`
-    when a result column has that name)."""
+    when a result column has that name), typed as in the input when text casts back to that type
+    (a list, a struct, a time of day, bytes… come back as the text they were sent as)."""
+    import pyarrow as pa
+
     kept = []
     for source in input_schema:
         name = f"input.{source.name}" if source.name in taken else source.name
-        kept.append(_Column(name, source.type, _metadata_value(source.name), cast_from_text=True))
+        kind = source.type if _from_text(source.type) else pa.string()
+        kept.append(_Column(name, kind, _metadata_value(source.name), cast_from_text=True))
     return kept
+
+
+def _from_text(kind: Any) -> bool:
+    """Whether pyarrow casts text to `kind` (what each kept cell is stored as)."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_dictionary(kind):
+        return _from_text(kind.value_type)
+    return any(
+        check(kind)
+        for check in (t.is_integer, t.is_floating, t.is_boolean, t.is_string, t.is_large_string, t.is_date)
+        + (t.is_timestamp, t.is_decimal)
+    )
 
 
 def _metadata_value(key: str) -> Callable[[dict[str, Any]], Any]:
@@ -162,24 +180,56 @@ async def _write_jsonl(lines: AsyncIterator[dict[str, Any]], path: Path) -> int:
     return count
 
 
+async def results_table(
+    lines: AsyncIterator[dict[str, Any]], *, input_schema: Any | None = None, json_schema: dict[str, Any] | None = None
+) -> Any:
+    """The lines as one pyarrow Table, its columns as a Parquet output's (`.to_pandas()`,
+    `polars.from_arrow(…)` make a DataFrame of it)."""
+    import pyarrow as pa
+
+    columns = table_columns(input_schema, json_schema)
+    schema = pa.schema([pa.field(c.name, c.arrow_type) for c in columns])
+    return pa.Table.from_batches([batch async for batch in _batches(lines, columns, schema)], schema=schema)
+
+
+async def _batches(lines: AsyncIterator[dict[str, Any]], columns: list[_Column], schema: Any) -> AsyncIterator[Any]:
+    """The lines as record batches of a few thousand rows (at least one batch, maybe empty)."""
+    count = 0
+    async for line in lines:
+        for column in columns:
+            column.values.append(column.value(line))
+        count += 1
+        if count % _ROWS_PER_WRITE == 0:
+            yield _batch(columns, schema)
+    if count % _ROWS_PER_WRITE or count == 0:
+        yield _batch(columns, schema)
+
+
 async def _write_table(lines: AsyncIterator[dict[str, Any]], path: Path, kind: str, columns: list[_Column]) -> int:
+    """Write the table; on a value that cannot be written (a UsageError naming it) no half-written
+    file is left."""
     import pyarrow as pa
 
     schema = pa.schema([pa.field(c.name, c.arrow_type) for c in columns])
     writer = _table_writer(path, kind, schema)
-    count = 0
+    count, failed = 0, False
     try:
-        async for line in lines:
-            for column in columns:
-                column.values.append(column.value(line))
-            count += 1
-            if count % _ROWS_PER_WRITE == 0:
-                writer.write_batch(_batch(columns, schema))
-        if count % _ROWS_PER_WRITE or count == 0:
-            writer.write_batch(_batch(columns, schema))
+        async for batch in _batches(lines, columns, schema):
+            writer.write_batch(batch)
+            count += batch.num_rows
+    except UsageError:
+        failed = True
+        raise
     finally:
         writer.close()
+        if failed:
+            _discard(path)
     return count
+
+
+def _discard(path: Path) -> None:
+    """A table left half-written: removed, so no one reads it as the results."""
+    path.unlink(missing_ok=True)
 
 
 def _table_writer(path: Path, kind: str, schema: Any) -> Any:
@@ -205,5 +255,28 @@ def _array(column: _Column) -> Any:
     import pyarrow as pa
 
     if column.cast_from_text:
-        return pa.array(column.values, pa.string()).cast(column.arrow_type)
+        text = pa.array(column.values, pa.string())
+        try:
+            return text.cast(column.arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise UsageError(_cast_failure(column, text)) from None
     return pa.array(column.values, column.arrow_type)
+
+
+def _cast_failure(column: _Column, text: Any) -> str:
+    """One line naming the kept column and its first value the input's type cannot take."""
+    bad = next((v for v in text.to_pylist() if not _casts(v, column.arrow_type)), None)
+    return (
+        f"column {column.name!r}: the value {bad!r} cannot be read as {column.arrow_type}, its type in the input "
+        "table; give the table the job was submitted from, or write JSONL or CSV"
+    )
+
+
+def _casts(value: str | None, kind: Any) -> bool:
+    import pyarrow as pa
+
+    try:
+        pa.array([value], pa.string()).cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
