@@ -8,12 +8,16 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 from test_cli import emulator_process, run, write  # noqa: F401 - the CLI's fixtures, reused
 
+from corthex.domain.limits import LIMITS
+from corthex.domain.requests import ProviderName
+from corthex.emulator import openai_batches
 from corthex.engine.engine import Engine
 from corthex.errors import InvalidInput
 
@@ -67,7 +71,7 @@ async def test_a_korean_embeddings_job_comes_back_as_vectors_with_usage_and_cost
         ({"model": "gpt-5-mini"}, "input", "not an embedding model"),
         ({"prompt": "안녕"}, "input", "not both"),
         ({"temperature": 0.2}, "temperature", "does not apply to an embedding"),
-        ({"model": "gemini-embedding-001"}, "model", "Gemini batch embeddings are not supported yet"),
+        ({"input": [SEOUL] * 2049}, "input", "over the 2048 one request takes"),
     ],
 )
 async def test_a_bad_embedding_line_is_refused_naming_the_field(
@@ -111,3 +115,30 @@ def test_the_cli_writes_embeddings_to_parquet_as_float_lists(run, tmp_path: Path
     csv_rows = {r["custom_id"]: r for r in pv.read_csv(tmp_path / "vectors.csv").to_pylist()}
     assert len(orjson.loads(csv_rows["one"]["embedding"])) == 256
     assert [len(v) for v in orjson.loads(csv_rows["list"]["embeddings"])] == [256, 256]
+
+
+async def test_a_native_embeddings_line_over_2048_inputs_is_refused(engine: Engine, tmp_path: Path) -> None:
+    body = {"model": "text-embedding-3-small", "input": [SEOUL] * 2049}
+    native = {"custom_id": "native", "method": "POST", "url": "/v1/embeddings", "body": body}
+    with pytest.raises(InvalidInput) as refused:
+        await engine.submit_file(jsonl(tmp_path / "bad.jsonl", [CHAT, native]))
+    assert "line 2, field 'body.input'" in str(refused.value) and "2049 inputs" in str(refused.value)
+
+
+async def test_embedding_requests_are_split_at_the_batch_inputs_limit(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenAI's 50,000 embedding inputs per batch (lowered to 3 on both sides: the planner's and the
+    emulator's): three requests of two texts each go out as three batches, and all come back."""
+    monkeypatch.setitem(LIMITS, ProviderName.OPENAI, replace(LIMITS[ProviderName.OPENAI], max_inputs=3))
+    monkeypatch.setattr(openai_batches, "MAX_EMBEDDING_INPUTS", 3)
+    lines = [
+        {"custom_id": f"pair{i}", "model": "text-embedding-3-small", "input": [SEOUL, BUSAN], "dimensions": 8}
+        for i in range(3)
+    ]
+    report = await engine.submit_file(jsonl(tmp_path / "pairs.jsonl", lines))
+    await engine.wait(report.job_id, timeout=60)
+    results = {line["custom_id"]: line async for line in engine.results(report.job_id)}
+    assert {k: v["status"] for k, v in results.items()} == dict.fromkeys(["pair0", "pair1", "pair2"], "succeeded")
+    assert all(len(v["embedding"]) == 2 for v in results.values())
+    assert len(await engine.batches(report.job_id)) == 3

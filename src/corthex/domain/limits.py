@@ -16,6 +16,10 @@ MiB = 1024 * 1024
 #: OpenAI: a batch input file holds at most 50,000 requests and 200 MB.
 OPENAI_FILE_MAX_BYTES = 200 * MB
 OPENAI_FILE_MAX_LINES = 50_000
+#: OpenAI: "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs
+#: across all requests in the batch" (openai-openapi.yaml, CreateBatchRequest.endpoint): a list
+#: input counts each of its texts.
+OPENAI_EMBEDDING_INPUTS_MAX = 50_000
 #: Anthropic: a Message Batch create body is at most 256 MB (413 `request_too_large` beyond).
 ANTHROPIC_BODY_MAX_BYTES = 256 * MB
 #: Room for what a batch adds around its requests: `{"requests":[…]}`, the batch key on the first
@@ -35,14 +39,19 @@ class ProviderLimits:
     max_bytes: int  #: wire bytes of one provider batch's requests (sum of their wire sizes)
     one_model_per_batch: bool  #: OpenAI (model_mismatch) and Gemini (model in the URL)
     max_request_bytes: int  #: one request on its own
+    #: embedding inputs in one batch (a request counts 1, an embedding request its texts); None: no limit
+    max_inputs: int | None = None
 
-    def fits(self, count: int, size: int) -> bool:
-        return count <= self.max_requests and size <= self.max_bytes
+    def fits(self, count: int, size: int, inputs: int = 0) -> bool:
+        within = self.max_inputs is None or inputs <= self.max_inputs
+        return count <= self.max_requests and size <= self.max_bytes and within
 
 
 LIMITS: dict[ProviderName, ProviderLimits] = {
     # A JSONL file has no envelope: its bytes are the sum of its lines.
-    ProviderName.OPENAI: ProviderLimits(OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES),
+    ProviderName.OPENAI: ProviderLimits(
+        OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES, OPENAI_EMBEDDING_INPUTS_MAX
+    ),
     ProviderName.ANTHROPIC: ProviderLimits(
         100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
     ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from corthex.domain.content import NativeBody
+from corthex.domain.embeddings import EMBEDDINGS_URL, native_input_problem
 from corthex.domain.parsing_content import Bad
 from corthex.domain.requests import LLMRequest, ProviderName, provider_for_model
 from corthex.domain.storable import nul_refusal
@@ -57,6 +58,8 @@ def _openai(data: dict[str, Any]) -> LLMRequest:
     _owned(model, ProviderName.OPENAI, "body.model")
     if body.get("stream"):
         raise Bad("a batch line cannot stream: leave out 'stream'", "body.stream")
+    if url == EMBEDDINGS_URL and (problem := native_input_problem(body)) is not None:
+        raise problem
     return LLMRequest(custom_id, model, ProviderName.OPENAI, (), native=NativeBody(body, url))
 
 
