@@ -72,6 +72,7 @@ async def test_a_korean_embeddings_job_comes_back_as_vectors_with_usage_and_cost
         ({"prompt": "안녕"}, "input", "not both"),
         ({"temperature": 0.2}, "temperature", "does not apply to an embedding"),
         ({"input": [SEOUL] * 2049}, "input", "over the 2048 one request takes"),
+        ({"model": "gemini-embedding-001"}, "model", "Gemini batch embeddings are not supported yet (not built"),
     ],
 )
 async def test_a_bad_embedding_line_is_refused_naming_the_field(

@@ -91,8 +91,8 @@ def embedding_problem(request: LLMRequest) -> tuple[str, str] | None:
     """(reason, field) when the request's model cannot embed as asked; None when it can."""
     if request.provider is ProviderName.GEMINI:
         return (
-            "Gemini batch embeddings are not supported yet (the SDK's batch embeddings are experimental and "
-            "carry no per-request key): use an OpenAI embedding model such as text-embedding-3-small",
+            "Gemini batch embeddings are not supported yet (not built: only their uploaded-file form carries "
+            "a key per line, docs/wire/embeddings.md): use an OpenAI embedding model such as text-embedding-3-small",
             "model",
         )
     if not is_embedding_model(request.provider, request.model):
