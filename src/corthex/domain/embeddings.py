@@ -45,14 +45,23 @@ def embedding_texts(value: Any) -> tuple[tuple[str, ...], bool]:
 
 
 def inputs_of(request: LLMRequest) -> int:
-    """The embedding inputs a request carries, as OpenAI counts them against a batch's 50,000:
-    each text of a list input; 1 for any other request (domain/limits.py)."""
+    """The embedding inputs a request carries, as OpenAI counts them against a batch's 50,000 and
+    Gemini's file lines (one per text): each text of a list input; 1 for any other request
+    (domain/limits.py)."""
     if request.embed_input is not None:
         return len(request.embed_input)
     native = request.native
     if native is not None and native.url == EMBEDDINGS_URL:
         return native_input_count(native.body.get("input"))
     return 1
+
+
+def estimated_tokens(value: Any) -> int:
+    """An embedding input's tokens, estimated where the answer gave no count (Gemini's file rows,
+    docs/wire/embeddings.md): a UTF-8 byte in four is a token, at least one per text (about right
+    for English, a little high for Korean's three-byte syllables). 0 for anything not texts."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return sum(max(1, -(-len(t.encode()) // 4)) for t in texts if isinstance(t, str))
 
 
 def native_input_count(value: Any) -> int:
@@ -89,12 +98,6 @@ def dimensions_of(value: Any) -> int | None:
 
 def embedding_problem(request: LLMRequest) -> tuple[str, str] | None:
     """(reason, field) when the request's model cannot embed as asked; None when it can."""
-    if request.provider is ProviderName.GEMINI:
-        return (
-            "Gemini batch embeddings are not supported yet (not built: only their uploaded-file form carries "
-            "a key per line, docs/wire/embeddings.md): use an OpenAI embedding model such as text-embedding-3-small",
-            "model",
-        )
     if not is_embedding_model(request.provider, request.model):
         return (
             f"{request.model} is not an embedding model: 'input' is for embedding models such as "

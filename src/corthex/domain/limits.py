@@ -41,10 +41,14 @@ class ProviderLimits:
     max_request_bytes: int  #: one request on its own
     #: embedding inputs in one batch (a request counts 1, an embedding request its texts); None: no limit
     max_inputs: int | None = None
+    #: Gemini: an embedding request goes as one file line per text, so `max_requests` counts lines
+    #: (the inputs: 1 for any other request), not requests
+    inputs_are_lines: bool = False
 
     def fits(self, count: int, size: int, inputs: int = 0) -> bool:
         within = self.max_inputs is None or inputs <= self.max_inputs
-        return count <= self.max_requests and size <= self.max_bytes and within
+        lines = inputs if self.inputs_are_lines else count
+        return lines <= self.max_requests and size <= self.max_bytes and within
 
 
 LIMITS: dict[ProviderName, ProviderLimits] = {
@@ -56,7 +60,9 @@ LIMITS: dict[ProviderName, ProviderLimits] = {
         100_000, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN, False, ANTHROPIC_BODY_MAX_BYTES - ENVELOPE_MARGIN
     ),
     # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
-    ProviderName.GEMINI: ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
+    ProviderName.GEMINI: ProviderLimits(
+        100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES, inputs_are_lines=True
+    ),
 }
 
 
