@@ -100,3 +100,13 @@ def test_one_text_requests_still_split_at_50000() -> None:
 def test_other_providers_count_no_embedding_inputs() -> None:
     items = [PlanItem(f"r{i}", ANTHROPIC, "claude-sonnet-4-6", 10, inputs=40_000) for i in range(3)]
     assert [len(p.request_ids) for p in plan_batches(items)] == [3]
+
+
+def test_gemini_batches_hold_at_most_100000_lines_counting_each_text() -> None:
+    """Gemini embeddings go as one file line per text, so a batch's 100,000 requests are lines: three
+    list inputs of 40,000 texts go out as two batches; a chat request counts one line."""
+    items = [PlanItem(f"e{i}", GEMINI, "gemini-embedding-001", 100, inputs=40_000) for i in range(3)]
+    plans = plan_batches(items)
+    assert [p.request_ids for p in plans] == [["e0", "e1"], ["e2"]]
+    chats = [PlanItem(f"c{i}", GEMINI, "gemini-2.5-flash", 10) for i in range(100_001)]
+    assert [len(p.request_ids) for p in plan_batches(chats)] == [100_000, 1]
