@@ -13,6 +13,7 @@ from sdk_support import collect, wait_ended
 
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ResultStatus
+from corthex.emulator import openai_batches
 from corthex.providers import WireItem
 from corthex.testing import wait_until
 
@@ -118,3 +119,26 @@ async def test_a_realtime_embedding_goes_through_the_sdk(openai_provider, openai
     assert [len(v) for v in result.embedding] == [3072, 3072]
     answer = await openai_client.embeddings.create(model="text-embedding-3-small", input=KOREAN[1], dimensions=64)
     assert len(answer.data[0].embedding) == 64 and answer.usage.prompt_tokens > 0
+
+
+async def test_a_batch_over_the_embedding_inputs_limit_fails_validation(openai_client, tmp_path, monkeypatch) -> None:
+    """ "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs across
+    all requests in the batch" (openai-openapi.yaml): the limit counts texts, not lines (lowered
+    to 3 here so the test stays cheap)."""
+    monkeypatch.setattr(openai_batches, "MAX_EMBEDDING_INPUTS", 3)
+    path = tmp_path / "too_many.jsonl"
+    body = {"model": "text-embedding-3-small", "input": KOREAN, "dimensions": 8}
+    path.write_bytes(line("a", body) + line("b", body))  # 2 lines, 4 inputs
+    upload = await openai_client.files.create(file=path, purpose="batch")
+    batch = await openai_client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/embeddings", completion_window="24h"
+    )
+
+    async def ended():
+        current = await openai_client.batches.retrieve(batch.id)
+        return current if current.status in ("completed", "failed") else None
+
+    done = await wait_until(ended, within=15, what="the batch to end")
+    assert done.status == "failed"
+    [error] = done.errors.data
+    assert error.code == "too_many_embedding_inputs" and "4 embedding inputs" in (error.message or "")

@@ -8,6 +8,7 @@ from corthex.domain.limits import (
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
+    OPENAI_EMBEDDING_INPUTS_MAX,
     OPENAI_FILE_MAX_BYTES,
     OPENAI_FILE_MAX_LINES,
 )
@@ -18,7 +19,9 @@ OPENAI = ProviderProfile(
     family=WireFamily.OPENAI,
     title="OpenAI",
     # A JSONL file has no envelope: its bytes are the sum of its lines.
-    limits=ProviderLimits(OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES),
+    limits=ProviderLimits(
+        OPENAI_FILE_MAX_LINES, OPENAI_FILE_MAX_BYTES, True, OPENAI_FILE_MAX_BYTES, OPENAI_EMBEDDING_INPUTS_MAX
+    ),
     adapter="corthex.providers.openai:OpenAIProvider",
     wire_module="corthex.providers.wire.openai",
     model_prefixes=("gpt-", "chatgpt-", "text-embedding-", "o1", "o3", "o4"),
@@ -51,7 +54,7 @@ GEMINI = ProviderProfile(
     family=WireFamily.GEMINI,
     title="Gemini Developer API",
     # Planned as files (≤2 GB); the adapter sends a batch inline only when its inline body fits.
-    limits=ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
+    limits=ProviderLimits(100_000, GEMINI_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES, inputs_are_lines=True),
     adapter="corthex.providers.gemini:GeminiProvider",
     wire_module="corthex.providers.wire.gemini",
     model_prefixes=("gemini-", "models/gemini-"),

@@ -21,6 +21,8 @@ EMBEDDING_FIELDS = frozenset({"custom_id", "model", "provider", "input", "dimens
 #: the fields of a prompt that an embedding line cannot have
 _PROMPT_FIELDS = ("prompt", "messages")
 MAX_INPUTS = 2048  #: OpenAI: "The input must not exceed … 2048 dimensions" (items per request)
+#: the OpenAI Batch endpoint whose lines carry embedding inputs
+EMBEDDINGS_URL = "/v1/embeddings"
 
 Vector = list[float]
 Embedding = Vector | list[Vector]  #: one vector (a string input), or one per text (a list input)
@@ -42,6 +44,42 @@ def embedding_texts(value: Any) -> tuple[tuple[str, ...], bool]:
     return tuple(_text(item, f"input[{i}]") for i, item in enumerate(value)), False
 
 
+def inputs_of(request: LLMRequest) -> int:
+    """The embedding inputs a request carries, as OpenAI counts them against a batch's 50,000 and
+    Gemini's file lines (one per text): each text of a list input; 1 for any other request
+    (domain/limits.py)."""
+    if request.embed_input is not None:
+        return len(request.embed_input)
+    native = request.native
+    if native is not None and native.url == EMBEDDINGS_URL:
+        return native_input_count(native.body.get("input"))
+    return 1
+
+
+def estimated_tokens(value: Any) -> int:
+    """An embedding input's tokens, estimated where the answer gave no count (Gemini's file rows,
+    docs/wire/embeddings.md): a UTF-8 byte in four is a token, at least one per text (about right
+    for English, a little high for Korean's three-byte syllables). 0 for anything not texts."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return sum(max(1, -(-len(t.encode()) // 4)) for t in texts if isinstance(t, str))
+
+
+def native_input_count(value: Any) -> int:
+    """A native `/v1/embeddings` body's inputs: a string, or one array of token ids, is one input;
+    an array of strings or of token arrays is one input per item."""
+    if isinstance(value, list) and value and not isinstance(value[0], int):
+        return len(value)
+    return 1
+
+
+def native_input_problem(body: dict[str, Any]) -> Bad | None:
+    """A native `/v1/embeddings` body with more inputs than one request takes."""
+    count = native_input_count(body.get("input"))
+    if count > MAX_INPUTS:
+        return Bad(f"'body.input' holds {count} inputs, over the {MAX_INPUTS} one request takes", "body.input")
+    return None
+
+
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Bad(f"'{where}' must be a non-empty string", where)
@@ -60,12 +98,6 @@ def dimensions_of(value: Any) -> int | None:
 
 def embedding_problem(request: LLMRequest) -> tuple[str, str] | None:
     """(reason, field) when the request's model cannot embed as asked; None when it can."""
-    if request.provider is ProviderName.GEMINI:
-        return (
-            "Gemini batch embeddings are not supported yet (the SDK's batch embeddings are experimental and "
-            "carry no per-request key): use an OpenAI embedding model such as text-embedding-3-small",
-            "model",
-        )
     if not is_embedding_model(request.provider, request.model):
         return (
             f"{request.model} is not an embedding model: 'input' is for embedding models such as "

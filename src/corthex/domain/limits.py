@@ -16,6 +16,10 @@ MiB = 1024 * 1024
 #: OpenAI: a batch input file holds at most 50,000 requests and 200 MB.
 OPENAI_FILE_MAX_BYTES = 200 * MB
 OPENAI_FILE_MAX_LINES = 50_000
+#: OpenAI: "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs
+#: across all requests in the batch" (openai-openapi.yaml, CreateBatchRequest.endpoint): a list
+#: input counts each of its texts.
+OPENAI_EMBEDDING_INPUTS_MAX = 50_000
 #: Anthropic: a Message Batch create body is at most 256 MB (413 `request_too_large` beyond).
 ANTHROPIC_BODY_MAX_BYTES = 256 * MB
 #: Room for what a batch adds around its requests: `{"requests":[…]}`, the batch key on the first

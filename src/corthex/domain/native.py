@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from corthex.domain.content import NativeBody
+from corthex.domain.embeddings import EMBEDDINGS_URL, native_input_problem
 from corthex.domain.openai_spec import body_problem
 from corthex.domain.parsing_content import Bad
 from corthex.domain.registry import provider_for_model
@@ -62,6 +63,8 @@ def _openai(data: dict[str, Any]) -> LLMRequest:
         raise Bad("a batch line cannot stream: leave out 'stream'", "body.stream")
     if problem := body_problem(url, body):  # the official spec's request schema for the url
         raise Bad(problem.reason, problem.field)
+    if url == EMBEDDINGS_URL and (too_many := native_input_problem(body)) is not None:
+        raise too_many
     return LLMRequest(custom_id, model, ProviderName.OPENAI, (), native=NativeBody(body, url))
 
 

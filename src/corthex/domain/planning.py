@@ -1,7 +1,7 @@
 """Batch planning: which requests go out together (pure).
 
 Group by provider, and by model where the provider takes one model per batch; then split each
-group so no batch breaks the provider's request-count or byte limit.
+group so no batch breaks the provider's request-count, byte or embedding-input limit.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class PlanItem:
     model: str
     size: int
     route: str | None = None  #: keeps it from others of its model (a native line's endpoint)
+    inputs: int = 1  #: embedding inputs it carries (a list input: its texts), for OpenAI's 50,000
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class BatchPlan:
     route: str | None = None
     request_ids: list[str] = field(default_factory=list)
     size: int = 0
+    inputs: int = 0
 
 
 GroupKey = tuple[ProviderName, str | None, str | None]
@@ -50,11 +52,13 @@ def plan_batches(items: Iterable[PlanItem], limits: Mapping[ProviderName, Provid
     for item in items:
         key = group_key(item, limits)
         plan = open_plans.get(key)
-        if plan is not None and not limits[item.provider].fits(len(plan.request_ids) + 1, plan.size + item.size):
+        fits = limits[item.provider].fits
+        if plan is not None and not fits(len(plan.request_ids) + 1, plan.size + item.size, plan.inputs + item.inputs):
             done.append(plan)
             plan = None
         if plan is None:
             plan = open_plans[key] = BatchPlan(*key)
         plan.request_ids.append(item.request_id)
         plan.size += item.size
+        plan.inputs += item.inputs
     return done + list(open_plans.values())

@@ -14,8 +14,9 @@ from corthex.domain.requests import ProviderName
 #: model, the request's JSON schema (None without one). A plain tuple, not a class: the garbage
 #: collector stops tracking tuples of plain values, so the pending requests of large batches do
 #: not make every full collection longer (and more frequent).
-#: (attempts, job canceled, model, JSON schema, whether an embedding answer is one vector)
-RequestMeta = tuple[int, bool, str, dict[str, Any] | None, bool]
+#: (attempts, job canceled, model, JSON schema, whether an embedding answer is one vector,
+#: an embedding request's tokens estimated from its texts, for an answer without a count; else 0)
+RequestMeta = tuple[int, bool, str, dict[str, Any] | None, bool, int]
 
 
 @dataclass(frozen=True, slots=True)

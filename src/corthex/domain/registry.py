@@ -67,9 +67,16 @@ class ProviderLimits:
     max_bytes: int  #: wire bytes of one provider batch's requests (sum of their wire sizes)
     one_model_per_batch: bool  #: OpenAI (model_mismatch) and Gemini (model in the URL)
     max_request_bytes: int  #: one request on its own
+    #: embedding inputs in one batch (a request counts 1, an embedding request its texts); None: no limit
+    max_inputs: int | None = None
+    #: Gemini: an embedding request goes as one file line per text, so `max_requests` counts lines
+    #: (the inputs: 1 for any other request), not requests
+    inputs_are_lines: bool = False
 
-    def fits(self, count: int, size: int) -> bool:
-        return count <= self.max_requests and size <= self.max_bytes
+    def fits(self, count: int, size: int, inputs: int = 0) -> bool:
+        within = self.max_inputs is None or inputs <= self.max_inputs
+        lines = inputs if self.inputs_are_lines else count
+        return lines <= self.max_requests and size <= self.max_bytes and within
 
 
 @dataclass(frozen=True, slots=True)

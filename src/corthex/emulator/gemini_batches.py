@@ -26,6 +26,7 @@ import orjson
 
 from corthex.emulator.asks import SERVER_PROBLEM, RowProblem, gemini_ask, gemini_problem
 from corthex.emulator.faults import BatchFaults
+from corthex.emulator.gemini_embeddings import embed_problem, embed_response
 from corthex.emulator.gemini_render import NOT_RUN, GeminiFile, generate_response, row_error
 from corthex.emulator.ids import compact_json, rfc3339
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
@@ -81,6 +82,7 @@ class GeminiBatch:
     done_output: bool = False
     failure: dict[str, Any] | None = None  # the Operation error of a FAILED job
     quirks: frozenset[str] = frozenset()  # the gemini quirks on when the job was created
+    embed: bool = False  # an asyncBatchEmbedContent job (its lines embed texts)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -136,8 +138,10 @@ def prepare_inline(
     return inline, scan
 
 
-def scan_file(path: Path, faults: BatchFaults, model: str = "") -> InputScan:
-    """Offsets and failing rows of a `{"key", "request"}` JSONL input (runs in a thread)."""
+def scan_file(path: Path, faults: BatchFaults, model: str = "", embed: bool = False) -> InputScan:
+    """Offsets and failing rows of a `{"key", "request"}` JSONL input (runs in a thread); `embed`:
+    the lines are EmbedContentRequests."""
+    problem_of = embed_problem if embed else gemini_problem
     scan = InputScan()
     offset = 0
     with path.open("rb") as src:
@@ -152,7 +156,7 @@ def scan_file(path: Path, faults: BatchFaults, model: str = "") -> InputScan:
             if scan.first_key is None and isinstance(line, dict):
                 scan.first_key = str(line.get("key"))
             request = line.get("request") if isinstance(line, dict) else None
-            _note(scan, index, gemini_problem(request, model), faults)
+            _note(scan, index, problem_of(request, model), faults)
     return scan
 
 
@@ -175,8 +179,9 @@ def _note(scan: InputScan, index: int, problem: RowProblem | None, faults: Batch
 
 def operation_json(batch: GeminiBatch, snap: Snapshot, version: str, *, with_output: bool = True) -> dict[str, Any]:
     name = f"batches/{batch.id}"
+    kind = "EmbedContentBatch" if batch.embed else "GenerateContentBatch"
     meta: dict[str, Any] = {
-        "@type": f"type.googleapis.com/google.ai.generativelanguage.{version}.GenerateContentBatch",
+        "@type": f"type.googleapis.com/google.ai.generativelanguage.{version}.{kind}",
         "model": batch.model,
         "name": name,
         "createTime": rfc3339(batch.timeline.created),
@@ -196,7 +201,7 @@ def operation_json(batch: GeminiBatch, snap: Snapshot, version: str, *, with_out
         meta["output"] = output
     if snap.phase is Phase.COMPLETED:
         op["response"] = {
-            "@type": f"type.googleapis.com/google.ai.generativelanguage.{version}.GenerateContentBatchOutput",
+            "@type": f"type.googleapis.com/google.ai.generativelanguage.{version}.{kind}Output",
             **output,
         }
     else:
@@ -287,5 +292,7 @@ def _row(batch: GeminiBatch, snap: Snapshot, index: int, request: Any, cache: Pr
     problem = batch.scan.problems.get(index)
     if problem is not None:
         return {"error": _with_details(batch, row_error(problem))}
+    if batch.embed:
+        return {"response": embed_response(request, batch.model)}
     ask = gemini_ask(batch.model.removeprefix("models/"), request)
     return {"response": generate_response(ask, f"{batch.id}:{index}", cache)}

@@ -22,6 +22,7 @@ from corthex.emulator.gemini_batches import (
     scan_file,
     write_output_file,
 )
+from corthex.emulator.gemini_embeddings import is_embedder, not_embedder_message
 from corthex.emulator.gemini_files import check_version, err, page_of
 from corthex.emulator.gemini_render import GeminiFile, generate_response
 from corthex.emulator.guard import get_state, guard
@@ -45,13 +46,22 @@ async def batch_generate(request: Request, version: str, model: str) -> Response
     return await _create(request, version, model)
 
 
+@router.post("/{version}/models/{model}:asyncBatchEmbedContent", dependencies=[guard("gemini", "create")])
+async def batch_embed(request: Request, version: str, model: str) -> Response:
+    """Batch embeddings (google-genai `batches.create_embeddings`): a file of one text per line."""
+    check_version(version)
+    if not is_embedder(model):
+        raise err(404, not_embedder_message(model, version))
+    return await _create(request, version, model, embed=True)
+
+
 @router.post("/{version}/models/{model}:generateContent", dependencies=[guard("gemini", "realtime")])
 async def generate(request: Request, version: str, model: str) -> Response:
     check_version(version)
     return await _generate(request, model)
 
 
-async def _create(request: Request, version: str, model: str) -> Response:
+async def _create(request: Request, version: str, model: str, embed: bool = False) -> Response:
     state = get_state(request)
     body = await read_json(request, "gemini")
     batch_body = pick(body, "batch") or {}
@@ -61,12 +71,16 @@ async def _create(request: Request, version: str, model: str) -> Response:
     if not isinstance(input_config, dict):
         raise err(400, "* BatchGenerateContentRequest.batch.input_config: input config is required")
     faults = state.faults.take_batch_faults("gemini")
-    inline, stored, scan = await _load_input(request, state, input_config, faults, model)
+    if embed and not pick(input_config, "fileName"):
+        # ours: the API takes inline embedding requests too; we send files only (docs/wire/embeddings.md)
+        raise err(400, "The emulator takes batch embeddings as an uploaded file only (inputConfig.file_name).")
+    inline, stored, scan = await _load_input(request, state, input_config, faults, model, embed)
     timeline = state.config.timeline(state.now(), scan.n, faults, validate=True, finalize=False)
     timeline.fails = faults.fail or scan.n == 0
     batch = GeminiBatch(
         new_id("", 20, LOWER), f"models/{model}", display_name, timeline, inline=inline, input_file=stored, scan=scan
     )
+    batch.embed = embed
     batch.failure = FAILED_ERROR if faults.fail else EMPTY_ERROR if scan.n == 0 else None
     batch.quirks = frozenset(state.config.quirks.get("gemini", ()))
     state.gemini.batches[batch.id] = batch
@@ -84,7 +98,7 @@ async def _create(request: Request, version: str, model: str) -> Response:
 
 
 async def _load_input(
-    request: Request, state: EmulatorState, config: dict[str, Any], faults: BatchFaults, model: str
+    request: Request, state: EmulatorState, config: dict[str, Any], faults: BatchFaults, model: str, embed: bool
 ) -> tuple[list[tuple[bytes, bytes | None]] | None, GeminiFile | None, InputScan]:
     """(inline requests, input file, scan) of a create call."""
     file_name = pick(config, "fileName")
@@ -92,7 +106,7 @@ async def _load_input(
         stored = state.gemini.files.get(str(file_name).removeprefix("files/"))
         if stored is None:
             raise err(400, f"Input file {file_name} was not found.")
-        return None, stored, await asyncio.to_thread(scan_file, stored.path, faults, model)
+        return None, stored, await asyncio.to_thread(scan_file, stored.path, faults, model, embed)
     limit = state.config.gemini_inline_max_bytes
     if len(await request.body()) > limit:
         raise err(400, f"Request payload size exceeds the limit: {limit} bytes.")

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from corthex.domain.embeddings import native_input_count
 from corthex.emulator.answers import answer
 from corthex.emulator.asks import SERVER_PROBLEM, RowProblem
 from corthex.emulator.faults import BatchFaults
@@ -37,6 +38,10 @@ from corthex.emulator.openai_render import (
 from corthex.emulator.prompt_cache import PromptCache
 
 MAX_TASKS = 50_000
+#: "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs across all
+#: requests in the batch" (openai-openapi.yaml, CreateBatchRequest.endpoint). The error's code is
+#: ours: no report shows the one the API uses.
+MAX_EMBEDDING_INPUTS = 50_000
 MAX_ERRORS = 1_000
 DAY = 86_400
 STATUS = {
@@ -94,6 +99,7 @@ class Scan:
     offsets: array[int] = field(default_factory=lambda: array("q"))
     problems: dict[int, RowProblem] = field(default_factory=dict)
     first_custom_id: str | None = None
+    inputs: int = 0  #: embedding inputs, which a `/v1/embeddings` batch holds at most MAX_EMBEDDING_INPUTS of
 
     @property
     def failing(self) -> list[int]:
@@ -167,6 +173,9 @@ def scan_input(path: Path, endpoint: str, faults: BatchFaults) -> Scan:
         _error(scan, "empty_file", "The batch input file is empty.", None)
     if scan.n > MAX_TASKS:
         _error(scan, "too_many_tasks", f"The batch has {scan.n} requests; the limit is 50000.", None)
+    if scan.inputs > MAX_EMBEDDING_INPUTS:
+        message = f"The batch has {scan.inputs} embedding inputs; the limit is {MAX_EMBEDDING_INPUTS}."
+        _error(scan, "too_many_embedding_inputs", message, None)
     _add_row_faults(scan, faults)
     return scan
 
@@ -197,6 +206,8 @@ def _scan_line(scan: Scan, seen: set[str], raw: bytes, number: int, start: int, 
     scan.n += 1
     scan.offsets.append(start)
     scan.first_custom_id = scan.first_custom_id or custom_id
+    if url == EMBEDDINGS:
+        scan.inputs += native_input_count(body.get("input"))
     problem = openai_row_problem(url, body)
     if problem is not None:
         scan.problems[index] = problem

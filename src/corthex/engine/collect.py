@@ -19,7 +19,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.records import BatchRow, RequestMeta
-from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus
+from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus, Usage
 from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
 
@@ -180,11 +180,15 @@ async def _write(
 ) -> tuple[int, int]:
     finals: list[FinalResult] = []
     retries: list[tuple[str, str]] = []
+    estimated = 0
     for row in rows:
         meta = pending.pop(row.wire_id, None)
         if meta is None:  # a row for a request that is not ours (or already settled)
             continue
-        attempts, job_canceled, model, schema, one_vector = meta
+        attempts, job_canceled, model, schema, one_vector, estimate = meta
+        if row.embedding is not None and row.usage is None and estimate:
+            row = dataclasses.replace(row, usage=Usage(input_tokens=estimate))  # Gemini file rows carry no count
+            estimated += 1
         outcome = settle(
             row,
             provider=batch.provider,
@@ -199,6 +203,9 @@ async def _write(
             retries.append((outcome.request_id, outcome.reason))
         else:
             finals.append(outcome)
+    if estimated:
+        note = "batch %s: %d embedding answers had no token count: usage estimated from the texts"
+        log.info(note, batch.id, estimated)
     if not finals and not retries:
         return 0, 0
     written = await ctx.store.record_results(batch.id, finals, retries, clock.now())

@@ -15,6 +15,7 @@ import orjson
 import pydantic
 
 from corthex.domain.capabilities import request_warnings
+from corthex.domain.embeddings import inputs_of
 from corthex.domain.limits import MiB, largest_request_bytes
 from corthex.domain.models import unknown_model_warning
 from corthex.domain.native import route_of
@@ -112,6 +113,7 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         "route": route_of(request),
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
+        "inputs": inputs_of(request),  # OpenAI counts a batch's embedding inputs (≤ 50,000)
     }
 
 

@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import os
+import warnings
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -28,6 +29,7 @@ from typing import Any
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
+from google.genai._common import ExperimentalWarning
 from google.genai.client import AsyncClient
 
 from corthex.crashpoints import crash_point
@@ -67,9 +69,11 @@ from corthex.providers._common import (
     write_jsonl,
 )
 from corthex.providers.base import Provider, WireItem
+from corthex.providers.gemini_embeddings import Regrouper, from_embedding, is_embedding
 from corthex.providers.setup import missing_key_error
 from corthex.providers.vocabulary import gemini_error_type as error_type
 from corthex.providers.wire.gemini import (  # re-exported: the adapter's request side
+    embed_file_lines,
     inline_bytes,
     request_json,
     to_file_line,
@@ -177,10 +181,13 @@ def to_wire(item: WireItem) -> types.InlinedRequest:
 # --- results --------------------------------------------------------------------------------
 
 
-def _file_line(item: WireItem) -> dict[str, Any]:
+def _file_lines(item: WireItem) -> list[dict[str, Any]]:
+    """The item's input file line; an embedding request's one line per text."""
     if item.request.native is not None:
-        return native_line(WireFamily.GEMINI, item)
-    return to_file_line(item)
+        return [native_line(WireFamily.GEMINI, item)]
+    if item.request.is_embedding:
+        return embed_file_lines(item)
+    return [to_file_line(item)]
 
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
@@ -190,7 +197,8 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
     wire_id = row_key(row) or UNKEYED
     if row.get("error"):
         return _errored(wire_id, row["error"])
-    return from_response(wire_id, row.get("response") or {})
+    response = row.get("response") or {}
+    return from_embedding(wire_id, response) if is_embedding(response) else from_response(wire_id, response)
 
 
 def row_key(row: dict[str, Any]) -> str | None:
@@ -449,6 +457,8 @@ class GeminiProvider(Provider):
         if model is None:
             raise ValueError("a Gemini batch holds one model (it goes in the URL)")
         check_items(items, one_model=model)
+        if any(item.request.is_embedding for item in items):
+            return await self._submit_embeddings(key, model, items)
         # a native line is REST JSON, which the inline form (SDK types) would re-shape: a file
         few = self._inline and len(items) <= self._inline_max_requests and items[0].request.native is None
         inline = inline_bytes(items, self._inline_max_bytes) if few else None
@@ -468,11 +478,29 @@ class GeminiProvider(Provider):
             raise transient_error(NAME, "create", "the created batch has no name")
         return RemoteRef(job.name, extra)
 
+    async def _submit_embeddings(self, key: str, model: str, items: Sequence[WireItem]) -> RemoteRef:
+        """Always an uploaded file: only its lines carry a key (the inline form answers by position,
+        docs/wire/embeddings.md). `create_embeddings` is experimental in google-genai: its warning
+        is silenced here, at the one call."""
+        if not all(item.request.is_embedding for item in items):
+            raise ValueError("a Gemini embeddings batch holds embedding requests only")
+        src, size = await self._upload(key, items)
+        lines = sum(len(item.request.embed_input or ()) for item in items)
+        extra = {"count": len(items), "mode": "file", "input_file": src, "wire_bytes": size, "lines": lines}
+        once: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}  # no second, paid batch (see submit)
+        config: types.CreateEmbeddingsBatchJobConfigDict = {"display_name": key, "http_options": once}
+        with self._errors("create"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            job = await self._aio.batches.create_embeddings(model=model, src={"file_name": src}, config=config)
+        if not job.name:
+            raise transient_error(NAME, "create", "the created batch has no name")
+        return RemoteRef(job.name, extra)
+
     async def _upload(self, key: str, items: Sequence[WireItem]) -> tuple[str, int]:
         """(file name, bytes uploaded)"""
         path = upload_path(self._workdir, key)
         try:
-            size = await write_jsonl(path, (_file_line(item) for item in items))
+            size = await write_jsonl(path, (line for item in items for line in _file_lines(item)))
             with self._errors("upload"):
                 config: types.UploadFileConfigDict = {"mime_type": JSONL_MIME, "display_name": key}
                 try:
@@ -543,8 +571,13 @@ class GeminiProvider(Provider):
         try:
             with self._errors("results"):
                 await self._aio.files.download(file=file_name, destination=path)
+            regroup = Regrouper()  # a list input's rows, one per text, become one result
             async for row in read_jsonl(path, NAME):
-                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
+                whole = regroup.add(replace(from_wire(row), raw=row))  # raw: kept for native lines
+                if whole is not None:
+                    yield whole
+            for missing in regroup.missing():
+                yield missing
         finally:
             remove(path)
 
@@ -553,6 +586,10 @@ class GeminiProvider(Provider):
             await self._aio.batches.cancel(name=ref.remote_id)
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
+        if request.is_embedding:
+            message = "Gemini embeddings go through the Batch API only (realtime calls are not built)"
+            error = ResultError(E.INVALID_REQUEST, message, code="not_built")
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         try:
             response = await self._aio.models.generate_content(
                 model=request.model, contents=contents(request), config=generation_config(request)

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Row, case, func, or_, select, update
 
 from corthex.domain.batches import BatchStatus
-from corthex.domain.embeddings import pack_embedding
+from corthex.domain.embeddings import estimated_tokens, pack_embedding
 from corthex.domain.jobs import JobStatus, RequestState
 from corthex.domain.records import RequestMeta
 from corthex.domain.results import FinalResult
@@ -19,11 +19,13 @@ from corthex.store.connection import SqlBase
 from corthex.store.rows import RETURNED, chunks, error_text
 from corthex.store.tables import jobs, requests
 
-#: Only a body with a schema is read back (to validate answers), or with one string to embed (its
-#: answer is one vector): the key, unescaped, can only be a field name in the canonical body JSON
-#: (or a metadata key: the body read back decides).
+#: Only a body with a schema is read back (to validate answers), or with texts to embed (one
+#: string's answer is one vector; the texts give a token estimate when the answer has no count):
+#: the key, unescaped, can only be a field name in the canonical body JSON (or a metadata key: the
+#: body read back decides).
 _SCHEMA_KEY = '"json_schema":'
 _ONE_INPUT_KEY = '"input":"'
+_INPUTS_KEY = '"input":['
 
 
 class _SchemaInterner:
@@ -32,13 +34,14 @@ class _SchemaInterner:
     def __init__(self) -> None:
         self._seen: dict[bytes, dict[str, Any]] = {}
 
-    def of(self, body: str | None) -> tuple[dict[str, Any] | None, bool]:
-        """(the body's schema, whether it embeds one string)."""
+    def of(self, body: str | None) -> tuple[dict[str, Any] | None, bool, int]:
+        """(the body's schema, whether it embeds one string, its texts' estimated tokens)."""
         data = orjson.loads(body) if body is not None else {}
-        schema, one_vector = data.get("json_schema"), isinstance(data.get("input"), str)
+        schema, texts = data.get("json_schema"), data.get("input")
+        one_vector, estimate = isinstance(texts, str), estimated_tokens(texts)
         if not isinstance(schema, dict):
-            return None, one_vector
-        return self._seen.setdefault(orjson.dumps(schema), schema), one_vector
+            return None, one_vector, estimate
+        return self._seen.setdefault(orjson.dumps(schema), schema), one_vector, estimate
 
 
 class CollectSection(SqlBase):
@@ -48,6 +51,7 @@ class CollectSection(SqlBase):
         read_back = or_(
             requests.c.body.contains(_SCHEMA_KEY, autoescape=True),
             requests.c.body.contains(_ONE_INPUT_KEY, autoescape=True),
+            requests.c.body.contains(_INPUTS_KEY, autoescape=True),
         )
         with_schema = case((read_back, requests.c.body), else_=None)
         query = (

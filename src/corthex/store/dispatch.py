@@ -24,7 +24,14 @@ class DispatchSection(SqlBase):
     async def dispatchable(self, now: float, limit: int = 200_000) -> list[PlanItem]:
         """Requests ready to go out: queued, in a running job, past any backoff."""
         query = (
-            select(requests.c.id, requests.c.provider, requests.c.model, requests.c.size, requests.c.route)
+            select(
+                requests.c.id,
+                requests.c.provider,
+                requests.c.model,
+                requests.c.size,
+                requests.c.route,
+                requests.c.inputs,
+            )
             .join(jobs, jobs.c.id == requests.c.job_id)
             .where(
                 requests.c.state == RequestState.QUEUED.value,
@@ -37,7 +44,7 @@ class DispatchSection(SqlBase):
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [PlanItem(r.id, ProviderName(r.provider), r.model, r.size, r.route) for r in rows]
+        return [PlanItem(r.id, ProviderName(r.provider), r.model, r.size, r.route, r.inputs or 1) for r in rows]
 
     async def next_dispatch_at(self) -> float | None:
         """When the earliest backed-off request becomes ready (None if nothing waits)."""

@@ -58,6 +58,7 @@ requests = Table(
     Column("metadata", Text),  # the request's metadata as JSON (copied to its result)
     Column("route", Text),  # what else keeps it apart in planning: "native" (+ ":" + OpenAI url)
     Column("size", Integer, nullable=False),
+    Column("inputs", Integer),  # embedding inputs (a list input's texts), for OpenAI's 50,000; NULL: 1
     Column("state", String(16), nullable=False),  # queued | in_batch | done
     Column("attempts", Integer, nullable=False, default=0),
     Column("submit_failures", Integer, nullable=False, default=0),

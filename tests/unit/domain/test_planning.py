@@ -78,3 +78,35 @@ def test_every_request_lands_in_exactly_one_batch_within_limits(spec: list[tuple
         assert all(by_id[r].provider is plan.provider for r in plan.request_ids)
         if limit.one_model_per_batch:
             assert {by_id[r].model for r in plan.request_ids} == {plan.model}
+
+
+def test_openai_embedding_batches_hold_at_most_50000_inputs() -> None:
+    """OpenAI: "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs
+    across all requests in the batch": three requests of 20,000 texts cannot share one batch."""
+    items = [PlanItem(f"r{i}", OPENAI, "text-embedding-3-small", 100, inputs=20_000) for i in range(3)]
+    plans = plan_batches(items)
+    assert [p.request_ids for p in plans] == [["r0", "r1"], ["r2"]]
+    assert [p.inputs for p in plans] == [40_000, 20_000]
+
+
+def test_one_text_requests_still_split_at_50000() -> None:
+    items = [PlanItem(f"r{i}", OPENAI, "text-embedding-3-small", 10) for i in range(49_999)]
+    items.append(PlanItem("list", OPENAI, "text-embedding-3-small", 10, inputs=2))
+    plans = plan_batches(items)
+    assert [len(p.request_ids) for p in plans] == [49_999, 1]
+    assert all(p.inputs <= 50_000 for p in plans)
+
+
+def test_other_providers_count_no_embedding_inputs() -> None:
+    items = [PlanItem(f"r{i}", ANTHROPIC, "claude-sonnet-4-6", 10, inputs=40_000) for i in range(3)]
+    assert [len(p.request_ids) for p in plan_batches(items)] == [3]
+
+
+def test_gemini_batches_hold_at_most_100000_lines_counting_each_text() -> None:
+    """Gemini embeddings go as one file line per text, so a batch's 100,000 requests are lines: three
+    list inputs of 40,000 texts go out as two batches; a chat request counts one line."""
+    items = [PlanItem(f"e{i}", GEMINI, "gemini-embedding-001", 100, inputs=40_000) for i in range(3)]
+    plans = plan_batches(items)
+    assert [p.request_ids for p in plans] == [["e0", "e1"], ["e2"]]
+    chats = [PlanItem(f"c{i}", GEMINI, "gemini-2.5-flash", 10) for i in range(100_001)]
+    assert [len(p.request_ids) for p in plan_batches(chats)] == [100_000, 1]

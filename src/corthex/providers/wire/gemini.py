@@ -175,9 +175,34 @@ def to_file_line(item: WireItem) -> dict[str, Any]:
     return {"key": item.wire_id, "request": request_json(item.request)}
 
 
+def embed_key(wire_id: str, index: int, count: int, single: bool) -> str:
+    """A text's key: the wire id for a string input, `<wire id>#<i>/<n>` for a list input's i-th
+    of n texts, so its rows regroup from the answer alone (providers/gemini_embeddings.py)."""
+    return wire_id if single else f"{wire_id}#{index}/{count}"
+
+
+def embed_file_lines(item: WireItem) -> list[dict[str, Any]]:
+    """An embedding request as batch embedding file lines, one per text (one EmbedContentRequest
+    embeds one content; several parts would fuse into one vector): `{"key", "request": {"content":
+    {"parts": [{"text"}]}, "output_dimensionality"?}}`, as Google's announcement writes them
+    (docs/wire/embeddings.md)."""
+    request = item.request
+    texts = request.embed_input or ()
+    lines = []
+    for index, text in enumerate(texts):
+        body: dict[str, Any] = {"content": {"parts": [{"text": text}]}}
+        if request.dimensions is not None:
+            body["output_dimensionality"] = request.dimensions
+        key = embed_key(item.wire_id, index, len(texts), request.embed_single)
+        lines.append({"key": key, "request": body})
+    return lines
+
+
 def wire_size(item: WireItem) -> int:
-    """Bytes of the item's line in an input file (orjson, as `write_jsonl` writes it), newline
+    """Bytes of the item's line(s) in an input file (orjson, as `write_jsonl` writes it), newlines
     included: what batches are planned on (files take up to 2 GB)."""
+    if item.request.is_embedding:
+        return sum(orjson_size(line) + 1 for line in embed_file_lines(item))
     return orjson_size(to_file_line(item)) + 1
 
 
