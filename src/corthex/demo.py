@@ -43,9 +43,13 @@ TOPICS = (
 )
 
 
+#: an OpenAI-compatible server shipped as configuration (the emulator serves its profile)
+COMPATIBLE_SAMPLE = {"provider": "groq", "model": "llama-3.3-70b-versatile"}
+
+
 def sample_requests(per_provider: int) -> list[dict[str, object]]:
-    """Requests spread evenly over two models of each provider."""
-    lines = []
+    """Requests spread evenly over two models of each provider, and a few for Groq."""
+    lines: list[dict[str, object]] = []
     for i in range(per_provider * 3):
         model = SAMPLE_MODELS[i % len(SAMPLE_MODELS)]
         topic = TOPICS[i % len(TOPICS)]
@@ -57,6 +61,12 @@ def sample_requests(per_provider: int) -> list[dict[str, object]]:
                 "system": "You are a concise analyst.",
                 "prompt": f"In two sentences, what moves {topic} next quarter? (item {i})",
             }
+        )
+    for i in range(max(1, per_provider // 4)):
+        topic = TOPICS[i % len(TOPICS)]
+        prompt = f"In two sentences, what moves {topic} next quarter? (Groq item {i})"
+        lines.append(
+            {"custom_id": f"demo-groq-{i:04d}", **COMPATIBLE_SAMPLE, "max_output_tokens": 256, "prompt": prompt}
         )
     return lines
 
@@ -70,7 +80,7 @@ def run_demo(
     data_dir.mkdir(exist_ok=True)
     with EmulatorServer(EmulatorConfig()) as emulator:
         os.environ.update(emulator.env())  # the SDKs read their base URLs and keys from here
-        console.print(f"emulator serving OpenAI, Anthropic and Gemini at {emulator.url}", highlight=False)
+        console.print(f"emulator serving OpenAI, Anthropic, Gemini and Groq at {emulator.url}", highlight=False)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
             data_dir=data_dir,
