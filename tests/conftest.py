@@ -25,6 +25,7 @@ from corthex.engine.engine import Engine
 from corthex.providers.base import Provider
 from corthex.testing import emulated, fast_settings, point_sdks_at
 from corthex.testing.emulation import SPEED
+from corthex.testing.s3 import AWS_TEST_ENV, LocalS3, local_s3
 
 #: the directories whose every test talks to the in-process emulator through the SDKs
 EMULATED_DIRS = frozenset({"integration", "chains", "telegram", "reliability"})
@@ -73,6 +74,31 @@ def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> I
 def _emulated(request: pytest.FixtureRequest) -> None:
     if request.path.parent.name in EMULATED_DIRS:
         request.getfixturevalue("emulator_env")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[LocalS3]:
+    """A real S3 on 127.0.0.1 (moto's server mode), started once per session on first use: the
+    storage of the platforms that read their input from object storage (Bedrock)."""
+    with local_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def bedrock_env(emulator: EmulatorServer, emulator_env: None, s3_server: LocalS3, monkeypatch: pytest.MonkeyPatch) -> LocalS3:
+    """boto3 pointed at the emulator's Bedrock and the local S3 (fresh, with the emulator's bucket);
+    the emulator reads and writes the same S3."""
+    from corthex.emulator.server import BEDROCK_BUCKET, bedrock_env as env_lines
+
+    s3_server.reset()
+    s3_server.client().create_bucket(Bucket=BEDROCK_BUCKET)
+    emulator.config.s3_endpoint = s3_server.url
+    emulator.state.bedrock_s3 = None
+    for key, value in (AWS_TEST_ENV | env_lines(emulator.url, s3_server.url)).items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    return s3_server
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from corthex.domain import admission_gemini, admission_openai
-from corthex.domain.capabilities import for_request
-from corthex.domain.registry import provider_for_model
+from corthex.domain.capabilities import for_request, speaks_anthropic
+from corthex.domain.registry import family_of, profile_of, provider_for_model
 from corthex.domain.requests import LLMRequest, ProviderName
 
 
@@ -36,13 +36,19 @@ def provider_mismatch(request: LLMRequest) -> Refusal | None:
     """A model another provider serves, sent to this one (`"provider": "anthropic"` with gpt-4o):
     the provider answers 404 for every request."""
     owner = provider_for_model(request.model)
-    if owner is None or owner is request.provider:
+    if owner is None or owner is request.provider or serves_family_models(request.provider, owner):
         return None
     return Refusal(
         f"model {request.model!r} is served by {owner}, not {request.provider}: "
         f"set 'provider' to {owner.value!r} or leave it out",
         "provider",
     )
+
+
+def serves_family_models(provider: ProviderName, owner: ProviderName) -> bool:
+    """A platform built in serves the models of its wire family's owner (Bedrock serves Claude);
+    a configured compatible server does not (it would answer 404)."""
+    return profile_of(provider).builtin and family_of(provider) is family_of(owner)
 
 
 def output_over_maximum(request: LLMRequest) -> Refusal | None:
@@ -61,7 +67,7 @@ def output_over_maximum(request: LLMRequest) -> Refusal | None:
 def temperature_out_of_range(request: LLMRequest) -> Refusal | None:
     if request.temperature is None:
         return None
-    low, high = TEMPERATURE_RANGE[request.provider]
+    low, high = TEMPERATURE_RANGE.get(request.provider) or TEMPERATURE_RANGE[ProviderName(family_of(request.provider))]
     if low <= request.temperature <= high:
         return None
     return Refusal(
@@ -74,7 +80,7 @@ def refused_turn_order(request: LLMRequest) -> Refusal | None:
     """Anthropic: the first turn must be the user's (400 "first message must use the user role");
     a last assistant turn (prefill) is refused by the models that do not take one. Consecutive
     turns of one role are merged by Anthropic, and taken by OpenAI and Gemini: not refused."""
-    if request.provider is not ProviderName.ANTHROPIC:
+    if not speaks_anthropic(request.provider):
         return None
     if request.messages[0].role != "user":
         return Refusal("Anthropic takes a conversation only when its first message is the user's", "messages[0]")

@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Callable, Iterator
 
 from corthex.domain.admission import Refusal
-from corthex.domain.capabilities import for_request
+from corthex.domain.capabilities import for_request, speaks_anthropic
 from corthex.domain.content import Part, PartType, ToolMode
 from corthex.domain.requests import LLMRequest, ProviderName
 
@@ -40,7 +40,7 @@ def _parts(request: LLMRequest) -> Iterator[_Where]:
 
 def _only_anthropic(check: Callable[[LLMRequest], Refusal | None]) -> Callable[[LLMRequest], Refusal | None]:
     def checked(request: LLMRequest) -> Refusal | None:
-        return check(request) if request.provider is ProviderName.ANTHROPIC else None
+        return check(request) if speaks_anthropic(request.provider) else None
 
     checked.__name__ = check.__name__
     return checked

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from corthex.domain.bedrock_models import OWN_PREFIXES
 from corthex.domain.limits import (
     ANTHROPIC_BODY_MAX_BYTES,
     ENVELOPE_MARGIN,
@@ -65,4 +66,33 @@ GEMINI = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI)
+#: Bedrock's batch quotas (docs/wire/platforms.md §2.5): at least 100 and at most 50,000 records a
+#: job, an input file of at most 1 GB (the job's 5 GB is larger, one file a job here).
+BEDROCK_MIN_RECORDS = 100
+BEDROCK_MAX_RECORDS = 50_000
+BEDROCK_FILE_MAX_BYTES = 1_000_000_000
+
+BEDROCK = ProviderProfile(
+    name=ProviderName("bedrock"),
+    family=WireFamily.ANTHROPIC,
+    title="Amazon Bedrock (batch inference)",
+    # One model a job (the job's modelId); one JSONL file in S3.
+    limits=ProviderLimits(BEDROCK_MAX_RECORDS, BEDROCK_FILE_MAX_BYTES, True, BEDROCK_FILE_MAX_BYTES),
+    adapter="corthex.providers.bedrock:BedrockProvider",
+    wire_module="corthex.providers.wire.bedrock",
+    model_prefixes=OWN_PREFIXES,  # Bedrock's own ids; neutral claude-* go by "provider" or a route
+    price_provider="aws",
+    # boto3's: keys (or a profile / role, which botocore finds itself) or Bedrock's bearer API key
+    key_variables=("AWS_ACCESS_KEY_ID", "AWS_BEARER_TOKEN_BEDROCK", "AWS_PROFILE"),
+    base_url_variable="AWS_ENDPOINT_URL_BEDROCK",
+    options={
+        "region_variable": "AWS_REGION",
+        "role_variable": "CORTHEX_BEDROCK_ROLE_ARN",
+        "s3_variable": "CORTHEX_BEDROCK_S3_URI",
+        "min_records": str(BEDROCK_MIN_RECORDS),
+    },
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, BEDROCK)

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from corthex.domain.registry import family_of
+from corthex.domain.bedrock_models import neutral_name
+from corthex.domain.registry import family_of, profile_of
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.structured import strict_form
 
@@ -185,7 +186,7 @@ _GPT5_POINT = re.compile(r"^gpt-5\.\d+")  # gpt-5.1, gpt-5.2, …: one family "g
 
 def family_name(model: str) -> str:
     """The name the table is keyed on: no `models/` prefix, no snapshot date, gpt-5.N as gpt-5.x."""
-    name = _DATED.sub("", model.removeprefix("models/"))
+    name = _DATED.sub("", neutral_name(model.removeprefix("models/")))  # Bedrock's ids too
     return _GPT5_POINT.sub("gpt-5.x", name)
 
 
@@ -194,11 +195,20 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     """The row for `model`: the longest family that starts its normalized name (a family
     matches whole dash-separated parts only: `o3` is not `o3x`)."""
     name = family_name(model)
-    rows = [r for r in _TABLES.get(provider, ()) if name == r.family or name.startswith(r.family + "-")]
+    rows = [r for r in _table_of(provider) if name == r.family or name.startswith(r.family + "-")]
     if rows:
         return max(rows, key=lambda r: len(r.family))
     # a provider other than the three (a compatible server, a plugin): its wire family's unknown
     return _UNKNOWN.get(provider) or _UNKNOWN[ProviderName(family_of(provider).value)]
+
+
+def _table_of(provider: ProviderName) -> tuple[ModelCapabilities, ...]:
+    """The provider's rows; a platform built in that serves another's models (Bedrock's Claude)
+    reads its wire family's rows. A configured server has none: its models are its own."""
+    if provider in _TABLES:
+        return _TABLES[provider]
+    profile = profile_of(provider)
+    return _TABLES.get(ProviderName(profile.family.value), ()) if profile.builtin else ()
 
 
 def gemini_thinking(model: str) -> ModelCapabilities | None:
@@ -248,7 +258,7 @@ def unsent_top_p(request: LLMRequest) -> bool:
 
 def request_warnings(request: LLMRequest) -> list[str]:
     """What will not go out as the user wrote it (the submit report shows these)."""
-    if request.provider is ProviderName.ANTHROPIC and request.temperature is not None:
+    if speaks_anthropic(request.provider) and request.temperature is not None:
         return [
             f"'temperature' is not sent to {request.model}: the Messages API version the anthropic SDK "
             "speaks takes no sampling parameters (docs/wire/request-limits.md)"
@@ -273,6 +283,11 @@ def request_warnings(request: LLMRequest) -> list[str]:
                 "answers are still validated against it"
             )
     return warnings
+
+
+def speaks_anthropic(provider: ProviderName) -> bool:
+    """Anthropic itself, or a platform that takes its Messages body (Bedrock)."""
+    return provider is ProviderName.ANTHROPIC or family_of(provider).value == "anthropic"
 
 
 def family_names(provider: ProviderName) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ ENDPOINTS = {
     "openai": ("OPENAI_BASE_URL", "api.openai.com", "/openai"),
     "anthropic": ("ANTHROPIC_BASE_URL", "api.anthropic.com", "/anthropic"),
     "gemini": ("GOOGLE_GEMINI_BASE_URL", "generativelanguage.googleapis.com", "/gemini"),
+    "bedrock": ("AWS_ENDPOINT_URL_BEDROCK", "bedrock.us-east-1.amazonaws.com", "/bedrock"),
 }
 
 

@@ -19,6 +19,7 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 from genai_prices.types import TieredPrices
 
+from corthex.domain.bedrock_models import price_id as bedrock_price_id
 from corthex.domain.registry import ProviderName, profile_of
 from corthex.domain.results import Usage
 
@@ -71,20 +72,23 @@ def use_prices(prices: dict[str, ModelPrice]) -> None:
     _given_prices.update({price_name(model): price for model, price in prices.items()})
 
 
-def price_name(model: str) -> str:
+def price_name(model: str, provider: ProviderName | None = None) -> str:
     """The name a model is priced under: the router takes Gemini's resource form
-    `models/gemini-2.5-pro` too, which the price table knows as `gemini-2.5-pro`."""
+    `models/gemini-2.5-pro` too, which the price table knows as `gemini-2.5-pro`; the `aws` table
+    knows Claude by its Bedrock id (`claude-haiku-4-5` → `anthropic.claude-haiku-4-5-20251001-v1:0`)."""
+    if provider is not None and profile_of(provider).price_provider == "aws":
+        return bedrock_price_id(model)
     return model.removeprefix("models/")
 
 
 def has_price(provider: ProviderName, model: str) -> bool:
-    name = price_name(model)
+    name = price_name(model, provider)
     return name in _given_prices or _has_price(provider, name)
 
 
 def realtime_cost(provider: ProviderName, model: str, usage: Usage) -> float | None:
     """The realtime list price of `usage`, or None for a model with no known price."""
-    model = price_name(model)
+    model = price_name(model, provider)
     if model in _given_prices:
         return _given_prices[model].price(usage)
     if not _has_price(provider, model):
@@ -96,7 +100,7 @@ def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None
     """What the Batch API bills for `usage`: the provider's batch rates, else (a price the
     user gives, or a model without batch rates) the realtime price less the batch discount;
     None for a model with no known price."""
-    model = price_name(model)
+    model = price_name(model, provider)
     if model in _given_prices:
         return discounted(provider, _given_prices[model].price(usage))
     if not _has_price(provider, model):

@@ -43,6 +43,10 @@ class EmulatorConfig:
     openai_completion_windows: tuple[str, ...] = ("24h",)  # OpenAI takes only 24h (compatible servers differ)
     anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
     gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
+    # Amazon Bedrock: the S3 its jobs read and write (None: AWS_ENDPOINT_URL_S3), its record quotas
+    s3_endpoint: str | None = None
+    bedrock_min_records: int = 100
+    bedrock_max_records: int = 50_000
 
     def __post_init__(self) -> None:
         self._check(self.profile, self.quirks)

@@ -15,8 +15,28 @@ from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
 
 
-def sdk_env(url: str) -> dict[str, str]:
-    """Environment that points the three official SDKs at the emulator serving on `url`."""
+#: the bucket `corthex emulator` (and the tests) create in the local S3 for Bedrock's jobs
+BEDROCK_BUCKET = "corthex-emulator"
+
+
+def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
+    """boto3 pointed at the emulator's Bedrock control plane (and at the local S3 its jobs use,
+    when there is one): dummy keys, a region, a role and an S3 prefix of the right shapes."""
+    env = {
+        "AWS_ENDPOINT_URL_BEDROCK": f"{url}/bedrock",
+        "AWS_ACCESS_KEY_ID": "emulator-aws-key",
+        "AWS_SECRET_ACCESS_KEY": "emulator-aws-secret",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",  # what a boto3 client of its own reads
+        "CORTHEX_BEDROCK_ROLE_ARN": "arn:aws:iam::123456789012:role/corthex-emulator",
+    }
+    if s3_url:
+        env |= {"AWS_ENDPOINT_URL_S3": s3_url, "CORTHEX_BEDROCK_S3_URI": f"s3://{BEDROCK_BUCKET}/batches"}
+    return env
+
+
+def sdk_env(url: str, s3_url: str | None = None) -> dict[str, str]:
+    """Environment that points the official SDKs at the emulator serving on `url`."""
     return {
         "OPENAI_BASE_URL": f"{url}/openai/v1",
         "OPENAI_API_KEY": "emulator-openai-key",
@@ -24,7 +44,7 @@ def sdk_env(url: str) -> dict[str, str]:
         "ANTHROPIC_API_KEY": "emulator-anthropic-key",
         "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
         "GEMINI_API_KEY": "emulator-gemini-key",
-    } | compat_env(url)
+    } | compat_env(url) | bedrock_env(url, s3_url)
 
 
 START_TIMEOUT = 10.0
@@ -86,7 +106,7 @@ class EmulatorServer:
 
     def env(self) -> dict[str, str]:
         """Environment that points the three official SDKs at this emulator."""
-        return sdk_env(self.url)
+        return sdk_env(self.url, self.config.s3_endpoint)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corthex.emulator.anthropic_batches import AnthropicStore
+from corthex.emulator.bedrock_jobs import BedrockStore
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.faults import BatchFaults, Fault, FaultSet
 from corthex.emulator.gemini_batches import GeminiStore
@@ -38,6 +39,8 @@ class EmulatorState:
         self.openai = OpenAIStore(self.data_dir / "openai")
         self.anthropic = AnthropicStore()
         self.gemini = GeminiStore(self.data_dir / "gemini")
+        self.bedrock = BedrockStore()
+        self.bedrock_s3: Any = None  #: its boto3 S3 client, made on first use
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
 

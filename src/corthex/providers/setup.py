@@ -35,7 +35,15 @@ ENDPOINT_VARIABLES: dict[ProviderName, tuple[str, str]] = {
     ProviderName.GEMINI: ("GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
 }
 
-SDK_NAMES = {ProviderName.OPENAI: "openai", ProviderName.ANTHROPIC: "anthropic", ProviderName.GEMINI: "google-genai"}
+SDK_NAMES = {
+    ProviderName.OPENAI: "openai",
+    ProviderName.ANTHROPIC: "anthropic",
+    ProviderName.GEMINI: "google-genai",
+    ProviderName("bedrock"): "boto3",
+}
+#: providers whose calls are signed by their SDK (AWS SigV4): no plain HTTP probe; their adapter
+#: fails fast on a refused key instead (its first call)
+_UNPROBED = frozenset({ProviderName("bedrock")})
 
 #: names people write for the ones the SDKs read (older SDKs, other tools, guesses)
 MISSPELLINGS: dict[str, str] = {
@@ -189,7 +197,7 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     """Call the endpoint once (PROBE_TIMEOUT): set `reachable`, and `problem` when the answer says
     the setup is wrong (host unknown or closed, key refused, path not found). An answer that
     may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
-    if setup.key_variable is None or setup.problem is not None:
+    if setup.key_variable is None or setup.problem is not None or setup.provider in _UNPROBED:
         return
     key = environ[setup.key_variable]
     remembered = (setup.provider.value, setup.endpoint, hashlib.sha256(key.encode()).hexdigest())

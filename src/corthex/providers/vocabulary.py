@@ -195,12 +195,46 @@ def gemini_error_type(code: object, status: object) -> ErrorType:
     return error_type_of_status(code)
 
 
+# --- Amazon Bedrock ---------------------------------------------------------------------------
+
+#: `ModelInvocationJobStatus`, all ten (botocore data/bedrock/2023-04-20/service-2.json; meanings
+#: in docs/wire/platforms.md §2.2). PartiallyCompleted ran out of time for some records: it ended,
+#: and the records without an output line are failed (retryable) by collection.
+BEDROCK_STATES: dict[str, BatchState] = {
+    "Submitted": B.QUEUED,
+    "Validating": B.VALIDATING,
+    "Scheduled": B.QUEUED,
+    "InProgress": B.IN_PROGRESS,
+    "Completed": B.COMPLETED,
+    "PartiallyCompleted": B.COMPLETED,
+    "Failed": B.FAILED,
+    "Stopping": B.CANCELING,
+    "Stopped": B.CANCELED,
+    "Expired": B.EXPIRED,
+}
+
+#: the error codes of a record's `error.errorCode` are HTTP statuses (batch-inference-results.html)
+
+
+def bedrock_batch_state(raw: str, ended_as: str | None = None) -> BatchState | None:
+    return BEDROCK_STATES.get(raw)
+
+
+def bedrock_error(code: object, message: str) -> ResultError:
+    """A record's `{"errorCode": 400, "errorMessage"}` as a `ResultError`: typed by its status."""
+    status = code if isinstance(code, int) else None
+    kind = error_type_of_status(status)
+    retryable = status is None or status == 429 or status >= 500
+    return ResultError(kind, message, retryable, code=str(code))
+
+
 # --- by provider ------------------------------------------------------------------------------
 
 _BATCH_STATES: dict[ProviderName, Callable[[str, str | None], BatchState | None]] = {
     ProviderName.OPENAI: openai_batch_state,
     ProviderName.ANTHROPIC: anthropic_batch_state,
     ProviderName.GEMINI: gemini_batch_state,
+    ProviderName("bedrock"): bedrock_batch_state,
 }
 
 
