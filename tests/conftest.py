@@ -85,10 +85,13 @@ def s3_server() -> Iterator[LocalS3]:
 
 
 @pytest.fixture
-def bedrock_env(emulator: EmulatorServer, emulator_env: None, s3_server: LocalS3, monkeypatch: pytest.MonkeyPatch) -> LocalS3:
+def bedrock_env(
+    emulator: EmulatorServer, emulator_env: None, s3_server: LocalS3, monkeypatch: pytest.MonkeyPatch
+) -> LocalS3:
     """boto3 pointed at the emulator's Bedrock and the local S3 (fresh, with the emulator's bucket);
     the emulator reads and writes the same S3."""
-    from corthex.emulator.server import BEDROCK_BUCKET, bedrock_env as env_lines
+    from corthex.emulator.server import BEDROCK_BUCKET
+    from corthex.emulator.server import bedrock_env as env_lines
 
     s3_server.reset()
     s3_server.client().create_bucket(Bucket=BEDROCK_BUCKET)

@@ -76,13 +76,15 @@ def wait_for(bedrock: Any, arn: str, *ends: str) -> dict[str, Any]:
 
 
 def test_a_create_repeated_with_its_token_returns_the_one_job_and_its_output_lands_in_s3(
-    bedrock: Any, s3: Any
+    bedrock: Any, s3: Any, emulator: EmulatorServer
 ) -> None:
     uri = put_input(s3, "in/reviews.jsonl", [record(n) for n in range(100)])
     first = create(bedrock, uri, "batch-0001")
     again = create(bedrock, uri, "batch-0001")
     assert again == first and first.startswith("arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/")
     assert len(bedrock.list_model_invocation_jobs(nameContains="korean")["invocationJobSummaries"]) == 1
+    assert emulator.state.stats()["bedrock"]["batches_created"] == 1
+    assert emulator.state.stats()["bedrock"]["calls"]["create"] == 2
     seen = bedrock.get_model_invocation_job(jobIdentifier=first)["status"]
     assert seen in ("Validating", "InProgress", "Completed")
     job = wait_for(bedrock, first, "Completed")
@@ -143,12 +145,23 @@ def test_an_unknown_key_is_refused_as_aws_refuses_it(bedrock_env: LocalS3, monke
 
 def items(n: int, model: str = "claude-haiku-4-5") -> list[WireItem]:
     return [
-        WireItem(f"w{i}", LLMRequest(f"c{i}", model, ProviderName("bedrock"), (Message("user", f"{i}번 질문: 오늘 날씨는?"),), max_output_tokens=50))
+        WireItem(
+            f"w{i}",
+            LLMRequest(
+                f"c{i}",
+                model,
+                ProviderName("bedrock"),
+                (Message("user", f"{i}번 질문: 오늘 날씨는?"),),
+                max_output_tokens=50,
+            ),
+        )
         for i in range(n)
     ]
 
 
-async def test_the_adapter_pads_a_small_job_and_reads_back_exactly_its_results(bedrock_env: LocalS3, tmp_path: Path) -> None:
+async def test_the_adapter_pads_a_small_job_and_reads_back_exactly_its_results(
+    bedrock_env: LocalS3, tmp_path: Path
+) -> None:
     adapter = BedrockProvider(tmp_path)
     ref = await adapter.submit("batch-7f3a", "claude-haiku-4-5", items(5))
     again = await adapter.submit("batch-7f3a", "claude-haiku-4-5", items(5))  # a retried create: the same job
@@ -179,7 +192,9 @@ async def test_the_adapter_fails_fast_on_a_refused_key_naming_the_variable(
     assert refused.value.setup and "AWS_ACCESS_KEY_ID" in str(refused.value)
 
 
-async def test_the_adapter_names_a_missing_setting(bedrock_env: LocalS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_adapter_names_a_missing_setting(
+    bedrock_env: LocalS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CORTHEX_BEDROCK_S3_URI")
     with pytest.raises(ProviderError) as missing:
         await BedrockProvider(tmp_path).submit("batch-s", "claude-haiku-4-5", items(1))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from corthex.domain.admission import Refusal
 from corthex.domain.capabilities import for_request, speaks_anthropic
 from corthex.domain.content import Part, PartType, ToolMode
-from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.requests import LLMRequest
 
 #: An image's base64 text may be at most 5 MiB: the API measures the base64 string, not the image
 #: (Claude Code's constants/apiLimits.ts, API_IMAGE_MAX_BASE64_SIZE "Source: api/api/schemas/messages/blocks/").

@@ -51,7 +51,9 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    for module in (openai_routes, anthropic_routes, bedrock_routes, gemini_files, gemini_routes, model_routes, control_routes):
+    routers = [openai_routes, anthropic_routes, bedrock_routes, gemini_files, gemini_routes, model_routes]
+    routers.append(control_routes)
+    for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

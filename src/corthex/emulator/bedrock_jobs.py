@@ -225,7 +225,10 @@ def _record_problem(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "Malformed input request: expected type: JSONObject"
     if "model" in body:
-        return "Malformed input request: #: extraneous key [model] is not permitted, please reformat your input and try again."
+        return (
+            "Malformed input request: #: extraneous key [model] is not permitted, "
+            "please reformat your input and try again."
+        )
     if body.get("anthropic_version") != "bedrock-2023-05-31":
         return "Malformed input request: #: required key [anthropic_version] not found"
     found = anthropic_problem(body | {"model": "claude"})

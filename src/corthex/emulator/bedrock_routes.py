@@ -56,6 +56,12 @@ def _check_auth(request: Request) -> None:
         raise BedrockError("UnrecognizedClientException", 403, "The security token included in the request is invalid.")
 
 
+def _count(request: Request, op: str) -> EmulatorState:
+    state = get_state(request)
+    state.counters.count_call("bedrock", op)
+    return state
+
+
 def _s3(state: EmulatorState) -> Any:
     if state.bedrock_s3 is None:
         state.bedrock_s3 = s3_client(state.config.s3_endpoint)
@@ -64,7 +70,7 @@ def _s3(state: EmulatorState) -> Any:
 
 @router.post("/model-invocation-job")
 async def create_job(request: Request) -> Response:
-    state = get_state(request)
+    state = _count(request, "create")
     try:
         _check_auth(request)
         body = check_create(orjson.loads(await request.body() or b"null"))
@@ -80,7 +86,9 @@ async def create_job(request: Request) -> Response:
     job_id = state.bedrock.new_id()
     n = sum(len(f.records) for f in files)
     problem = problem or count_problem(n, state.config.bedrock_min_records, state.config.bedrock_max_records)
-    timeline = state.config.timeline(state.now(), n, state.faults.take_batch_faults("bedrock"), validate=True, finalize=True)
+    timeline = state.config.timeline(
+        state.now(), n, state.faults.take_batch_faults("bedrock"), validate=True, finalize=True
+    )
     timeline.fails = problem is not None
     job = BedrockJob(job_id, body, timeline, files, message=problem)
     state.bedrock.jobs[job_id] = job
@@ -100,7 +108,7 @@ async def _seen(state: EmulatorState, job: BedrockJob) -> Snapshot:
 
 @router.get("/model-invocation-job/{identifier:path}")
 async def get_job(request: Request, identifier: str) -> Response:
-    state = get_state(request)
+    state = _count(request, "retrieve")
     try:
         _check_auth(request)
         job = state.bedrock.get(identifier)
@@ -112,7 +120,7 @@ async def get_job(request: Request, identifier: str) -> Response:
 @router.get("/model-invocation-jobs")
 async def list_jobs(request: Request) -> Response:
     """Newest first (sortOrder Descending is the default), filtered by name, status and submit time."""
-    state = get_state(request)
+    state = _count(request, "list")
     try:
         _check_auth(request)
     except BedrockError as exc:
@@ -135,7 +143,7 @@ async def list_jobs(request: Request) -> Response:
 
 @router.post("/model-invocation-job/{identifier:path}/stop")
 async def stop_job(request: Request, identifier: str) -> Response:
-    state = get_state(request)
+    state = _count(request, "cancel")
     try:
         _check_auth(request)
         job = state.bedrock.get(identifier)

@@ -14,7 +14,6 @@ from corthex.emulator.compat import compat_env
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
 
-
 #: the bucket `corthex emulator` (and the tests) create in the local S3 for Bedrock's jobs
 BEDROCK_BUCKET = "corthex-emulator"
 
@@ -37,14 +36,18 @@ def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
 
 def sdk_env(url: str, s3_url: str | None = None) -> dict[str, str]:
     """Environment that points the official SDKs at the emulator serving on `url`."""
-    return {
-        "OPENAI_BASE_URL": f"{url}/openai/v1",
-        "OPENAI_API_KEY": "emulator-openai-key",
-        "ANTHROPIC_BASE_URL": f"{url}/anthropic",
-        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-        "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
-        "GEMINI_API_KEY": "emulator-gemini-key",
-    } | compat_env(url) | bedrock_env(url, s3_url)
+    return (
+        {
+            "OPENAI_BASE_URL": f"{url}/openai/v1",
+            "OPENAI_API_KEY": "emulator-openai-key",
+            "ANTHROPIC_BASE_URL": f"{url}/anthropic",
+            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+            "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
+            "GEMINI_API_KEY": "emulator-gemini-key",
+        }
+        | compat_env(url)
+        | bedrock_env(url, s3_url)
+    )
 
 
 START_TIMEOUT = 10.0

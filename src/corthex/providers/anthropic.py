@@ -20,11 +20,9 @@ from anthropic.types.messages import MessageBatch, MessageBatchRequestCounts
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
-from corthex.domain.content import ToolCall
-from corthex.domain.finish import ANTHROPIC_STOP, finish_from, model_answer
 from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest, ProviderName
-from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -49,6 +47,13 @@ from corthex.providers.wire.anthropic import (  # re-exported: the adapter's req
     params,
     request_body,
 )
+from corthex.providers.wire.anthropic_results import (  # re-exported: the pure result side
+    from_message,
+    tool_calls_from,
+    usage_from,
+)
+
+__all__ = ["AnthropicProvider", "from_message", "from_wire", "params", "request_body", "tool_calls_from", "usage_from"]
 
 E = ErrorType
 
@@ -83,64 +88,6 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
         return ProviderResult(wire_id, ResultStatus.EXPIRED, error=error)
     error = ResultError(E.UNKNOWN, f"unknown result type {kind!r}", True, code=str(kind))
     return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
-
-
-def from_message(wire_id: str, message: dict[str, Any]) -> ProviderResult:
-    """A Message (batch result or realtime response) as a result: its text blocks (thinking
-    left out) and its `tool_use` blocks as tool calls, decided by its `stop_reason` (domain/finish.py)."""
-    blocks = message.get("content") or []
-    text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
-    raw = message.get("stop_reason")
-    calls = tool_calls_from(blocks)
-    result = model_answer(
-        wire_id,
-        text=text,
-        finish=finish_from(ANTHROPIC_STOP, raw),
-        usage=usage_from(message.get("usage") or {}),
-        model=message.get("model"),
-        raw_reason=raw,
-        refusal=_refusal(message) if raw == "refusal" else None,
-    )
-    return replace(result, tool_calls=calls) if calls else result
-
-
-def tool_calls_from(blocks: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
-    """`tool_use` blocks (types/tool_use_block.py): `input` is already an object."""
-    return tuple(
-        ToolCall(str(b.get("id") or ""), str(b.get("name") or ""), _arguments(b.get("input")))
-        for b in blocks
-        if b.get("type") == "tool_use"
-    )
-
-
-def _arguments(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {"_raw": value}
-
-
-def _refusal(message: dict[str, Any]) -> str | None:
-    """`stop_details` (RefusalStopDetails) explains a refusal, when it can."""
-    details = message.get("stop_details") or {}
-    explanation, category = details.get("explanation"), details.get("category")
-    if explanation:
-        return str(explanation)
-    return f"the model declined to answer (refusal: {category})" if category else None
-
-
-def usage_from(usage: dict[str, Any]) -> Usage:
-    """Anthropic's `input_tokens` leaves out cache reads and writes; ours includes them.
-    `output_tokens` includes thinking, broken out in `output_tokens_details.thinking_tokens`."""
-    reads = usage.get("cache_read_input_tokens") or 0
-    writes = usage.get("cache_creation_input_tokens") or 0
-    details = usage.get("output_tokens_details") or {}
-    by_ttl = usage.get("cache_creation") or {}  # the writes split by TTL, for their prices
-    return Usage(
-        input_tokens=(usage.get("input_tokens") or 0) + reads + writes,
-        output_tokens=usage.get("output_tokens") or 0,
-        cached_tokens=reads,
-        cache_write_tokens=writes,
-        reasoning_tokens=details.get("thinking_tokens") or 0,
-        cache_write_1h_tokens=min(writes, by_ttl.get("ephemeral_1h_input_tokens") or 0),
-    )
 
 
 def _errored(wire_id: str, response: dict[str, Any]) -> ProviderResult:

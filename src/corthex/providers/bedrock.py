@@ -34,14 +34,14 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.bedrock_models import model_id
-from corthex.domain.registry import ProviderName, ProviderProfile, profile_of
+from corthex.domain.registry import ProviderProfile, profile_of
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ProviderResult, ResultStatus
 from corthex.errors import ProviderError
 from corthex.providers._common import check_items, redact, window_start
-from corthex.providers.anthropic import from_message
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.vocabulary import bedrock_error
+from corthex.providers.wire.anthropic_results import from_message
 from corthex.providers.wire.bedrock import ANTHROPIC_VERSION, input_file, model_input
 
 NAME = "bedrock"
@@ -56,7 +56,12 @@ _KEY_REFUSED = frozenset(
     | {"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 )
 _RETRYABLE = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailableException"})
-_ENDED = {"Completed": None, "PartiallyCompleted": None, "Stopped": ResultStatus.CANCELED, "Expired": ResultStatus.EXPIRED}
+_ENDED = {
+    "Completed": None,
+    "PartiallyCompleted": None,
+    "Stopped": ResultStatus.CANCELED,
+    "Expired": ResultStatus.EXPIRED,
+}
 _TOKEN_SAFE = re.compile(r"[^a-zA-Z0-9]+")
 
 
@@ -224,7 +229,9 @@ class BedrockProvider(Provider):
         pad = padding(len(items), settings.min_records)
         name = job_name(key)
         folder = f"{settings.prefix}{name}/"
-        await self._call("upload", s3.put_object, Bucket=settings.bucket, Key=f"{folder}input.jsonl", Body=body + b"".join(pad))
+        await self._call(
+            "upload", s3.put_object, Bucket=settings.bucket, Key=f"{folder}input.jsonl", Body=body + b"".join(pad)
+        )
         created = await self._call(
             "create",
             bedrock.create_model_invocation_job,
@@ -232,11 +239,15 @@ class BedrockProvider(Provider):
             roleArn=settings.role_arn,
             modelId=model_ref,
             clientRequestToken=token_of(key),
-            inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{settings.bucket}/{folder}input.jsonl", "s3InputFormat": "JSONL"}},
+            inputDataConfig={
+                "s3InputDataConfig": {"s3Uri": f"s3://{settings.bucket}/{folder}input.jsonl", "s3InputFormat": "JSONL"}
+            },
             outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{settings.bucket}/{folder}output/"}},
         )
         arn = str(created["jobArn"])
-        return RemoteRef(arn, {"count": len(items), "padded": len(pad), "wire_bytes": len(body), "output": f"{folder}output/"})
+        return RemoteRef(
+            arn, {"count": len(items), "padded": len(pad), "wire_bytes": len(body), "output": f"{folder}output/"}
+        )
 
     async def find(
         self,
