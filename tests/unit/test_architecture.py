@@ -15,6 +15,9 @@ FORBIDDEN_IN_DOMAIN = (
     "openai",
     "anthropic",
     "google",
+    "boto3",
+    "botocore",
+    "moto",
     "fastapi",
     "typer",
     "httpx",
@@ -127,15 +130,29 @@ def test_only_providers_import_the_vendor_sdks() -> None:
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 
 
+#: where boto3 may be imported: the Bedrock adapter, the emulator's S3 side, the shipped local S3 for tests
+BOTO3_HOMES = ("providers/bedrock.py", "emulator/bedrock_jobs.py", "testing/s3.py")
+
+
+def test_only_the_bedrock_adapter_and_the_local_s3_import_boto3() -> None:
+    """boto3 takes ~0.5 s and tens of MB to import: `corthex --help`, planning and the other
+    adapters never load it."""
+    for path in SRC.rglob("*.py"):
+        where = path.relative_to(SRC).as_posix()
+        bad = {m for m in imported_modules(path) if m.split(".")[0] in ("boto3", "botocore", "moto")}
+        assert not bad or where in BOTO3_HOMES, f"{where} imports {sorted(bad)}"
+
+
 #: what a process that only reads and sizes a job may load (the SDKs cost ~150 MB and seconds)
 SIZING_SCRIPT = """
 import sys
 from corthex.engine.intake import read_objects
 lines = [{"custom_id": f"{m}-{i}", "model": m, "prompt": "리뷰를 분류해 주세요"}
          for i in range(3) for m in ("gpt-5-mini", "gpt-5-nano", "claude-haiku-4-5", "gemini-2.5-flash")]
+lines += [{"custom_id": f"b{i}", "model": "claude-haiku-4-5", "provider": "bedrock", "prompt": "요약"} for i in range(3)]
 rows = [row for chunk in read_objects(lines, skip_invalid=False).chunks("t") for row in chunk]
-assert len(rows) == 12 and all(row["size"] > 0 for row in rows), rows
-print(sorted(m for m in ("openai", "anthropic", "google.genai") if m in sys.modules))
+assert len(rows) == 15 and all(row["size"] > 0 for row in rows), rows
+print(sorted(m for m in ("openai", "anthropic", "google.genai", "boto3") if m in sys.modules))
 """
 
 

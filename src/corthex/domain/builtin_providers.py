@@ -71,13 +71,16 @@ GEMINI = ProviderProfile(
 BEDROCK_MIN_RECORDS = 100
 BEDROCK_MAX_RECORDS = 50_000
 BEDROCK_FILE_MAX_BYTES = 1_000_000_000
+#: one record: Claude's request payload limit (32 MB, Anthropic's docs); Bedrock publishes no
+#: per-record figure for batch (UNVERIFIED), and this keeps the largest line we take unchanged
+BEDROCK_RECORD_MAX_BYTES = 32 * 1024 * 1024
 
 BEDROCK = ProviderProfile(
     name=ProviderName("bedrock"),
     family=WireFamily.ANTHROPIC,
     title="Amazon Bedrock (batch inference)",
     # One model a job (the job's modelId); one JSONL file in S3.
-    limits=ProviderLimits(BEDROCK_MAX_RECORDS, BEDROCK_FILE_MAX_BYTES, True, BEDROCK_FILE_MAX_BYTES),
+    limits=ProviderLimits(BEDROCK_MAX_RECORDS, BEDROCK_FILE_MAX_BYTES, True, BEDROCK_RECORD_MAX_BYTES),
     adapter="corthex.providers.bedrock:BedrockProvider",
     wire_module="corthex.providers.wire.bedrock",
     model_prefixes=OWN_PREFIXES,  # Bedrock's own ids; neutral claude-* go by "provider" or a route

@@ -17,6 +17,9 @@ ENDPOINTS = {
     "openai": ("OPENAI_BASE_URL", "api.openai.com", "/openai"),
     "anthropic": ("ANTHROPIC_BASE_URL", "api.anthropic.com", "/anthropic"),
     "gemini": ("GOOGLE_GEMINI_BASE_URL", "generativelanguage.googleapis.com", "/gemini"),
+}
+#: the platforms built in, listed when their endpoint variable is set (as a configured server is)
+PLATFORM_ENDPOINTS = {
     "bedrock": ("AWS_ENDPOINT_URL_BEDROCK", "bedrock.us-east-1.amazonaws.com", "/bedrock"),
 }
 
@@ -25,6 +28,9 @@ def emulated_providers(environ: Mapping[str, str]) -> dict[str, bool]:
     """provider -> whether its base URL points at the emulator; a server other than the three is
     listed when its base-URL variable is set (the emulator serves its profile under `/compat/{name}/`)."""
     found = {name: _is_emulator(environ.get(var, ""), host, mount) for name, (var, host, mount) in ENDPOINTS.items()}
+    for name, (var, host, mount) in PLATFORM_ENDPOINTS.items():
+        if environ.get(var):
+            found[name] = _is_emulator(environ[var], host, mount)
     for profile in profiles():
         if not profile.builtin and profile.base_url_variable and environ.get(profile.base_url_variable):
             real_host = urlsplit(profile.base_url or "").hostname or ""
