@@ -671,18 +671,43 @@ def emulator(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1")] = 8765,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     speed: Annotated[float, typer.Option("--speed", help="Multiplies every processing time")] = 1.0,
+    s3: Annotated[
+        bool, typer.Option("--s3/--no-s3", help="Start a local S3 (moto) for Bedrock's jobs, when moto is installed")
+    ] = True,
 ) -> None:
-    """Serve the OpenAI, Anthropic and Gemini Batch APIs locally and print the variables that
-    point the SDKs at them."""
+    """Serve the OpenAI, Anthropic, Gemini and Bedrock batch APIs locally and print the variables
+    that point the SDKs at them (Bedrock's jobs read and write a local S3, started here)."""
+    import contextlib
+
     import uvicorn
 
     from corthex.emulator import EmulatorConfig, create_app
     from corthex.emulator.server import sdk_env
 
-    for key, value in sdk_env(f"http://{host}:{port}").items():
-        print(f"export {key}={value}")
-    sys.stdout.flush()
-    uvicorn.run(create_app(EmulatorConfig(speed=speed)), host=host, port=port, log_level="warning")
+    with contextlib.ExitStack() as stack:
+        s3_url = _local_s3(stack) if s3 else None
+        for key, value in sdk_env(f"http://{host}:{port}", s3_url).items():
+            print(f"export {key}={value}")
+        if s3 and s3_url is None:
+            print("# Bedrock needs a local S3: pip install 'moto[s3]' flask flask-cors (the dev extra), run again")
+        sys.stdout.flush()
+        config = EmulatorConfig(speed=speed, s3_endpoint=s3_url)
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+def _local_s3(stack: Any) -> str | None:
+    """moto's S3 on a free port of 127.0.0.1, with the emulator's bucket; None without moto."""
+    try:
+        from corthex.testing.s3 import local_s3
+
+        server = stack.enter_context(local_s3())
+    except ImportError:
+        return None
+    from corthex.emulator.server import BEDROCK_BUCKET
+
+    server.client().create_bucket(Bucket=BEDROCK_BUCKET)
+    url: str = server.url
+    return url
 
 
 @app.command(epilog="Example: corthex serve --port 8000  (then open http://127.0.0.1:8000/)")

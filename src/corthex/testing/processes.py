@@ -104,7 +104,7 @@ class EmulatorProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
         self.proc = subprocess.Popen(
-            [*CORTHEX, "emulator", "--port", str(self.port), "--speed", str(speed)],
+            [*CORTHEX, "emulator", "--port", str(self.port), "--speed", str(speed), "--no-s3"],
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
