@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -135,10 +136,15 @@ async def list_jobs(request: Request) -> Response:
             continue
         if status and summary["status"] != status:
             continue
-        if query.get("submitTimeAfter") and summary["submitTime"] < query["submitTimeAfter"]:
+        if query.get("submitTimeAfter") and job.timeline.created < _epoch(query["submitTimeAfter"]):
             continue
         summaries.append(summary)
     return _answer({"invocationJobSummaries": summaries[:limit]})
+
+
+def _epoch(iso: str) -> float:
+    """A query's timestamp (botocore writes ISO 8601 for rest-json query strings)."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 @router.post("/model-invocation-job/{identifier:path}/stop")

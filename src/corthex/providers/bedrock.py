@@ -38,7 +38,7 @@ from corthex.domain.registry import ProviderProfile, profile_of
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ProviderResult, ResultStatus
 from corthex.errors import ProviderError
-from corthex.providers._common import check_items, redact, window_start
+from corthex.providers._common import check_items, new_temp_path, read_jsonl, redact, remove, window_start
 from corthex.providers.base import Provider, WireItem
 from corthex.providers.vocabulary import bedrock_error
 from corthex.providers.wire.anthropic_results import from_message
@@ -278,22 +278,23 @@ class BedrockProvider(Provider):
         return map_status(job, int(ref.extra.get("padded") or 0))
 
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
-        """Every `.jsonl.out` file under `{output}/{jobId}/` (the manifest left out), line by line."""
+        """Every `.jsonl.out` file under `{output}/{jobId}/` (the manifest left out), each downloaded
+        whole to disk first, then read a chunk of lines at a time."""
         settings, _, s3 = self._ready()
         job_id = ref.remote_id.rsplit("/", 1)[-1]
         folder = f"{ref.extra.get('output') or settings.prefix}{job_id}/"
         listed = await self._call("results", s3.list_objects_v2, Bucket=settings.bucket, Prefix=folder)
         keys = [o["Key"] for o in listed.get("Contents") or [] if o["Key"].endswith(".jsonl.out")]
         for key in keys:
-            got = await self._call("results", s3.get_object, Bucket=settings.bucket, Key=key)
-            data: bytes = await asyncio.to_thread(got["Body"].read)
-            for line in data.splitlines():
-                if not line.strip():
-                    continue
-                row = orjson.loads(line)
-                result = from_record(row)
-                if result is not None:
-                    yield replace(result, raw=row)
+            path = new_temp_path(self._workdir, job_id)
+            try:
+                await self._call("results", s3.download_file, Bucket=settings.bucket, Key=key, Filename=str(path))
+                async for row in read_jsonl(path, NAME):  # a malformed line: retryable
+                    result = from_record(row)
+                    if result is not None:
+                        yield replace(result, raw=row)
+            finally:
+                remove(path)
 
     async def cancel(self, ref: RemoteRef) -> None:
         _, bedrock, _ = self._ready()
