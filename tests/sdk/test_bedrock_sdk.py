@@ -199,3 +199,10 @@ async def test_the_adapter_names_a_missing_setting(
     with pytest.raises(ProviderError) as missing:
         await BedrockProvider(tmp_path).submit("batch-s", "claude-haiku-4-5", items(1))
     assert missing.value.setup and "CORTHEX_BEDROCK_S3_URI" in str(missing.value)
+
+
+async def test_a_realtime_call_goes_through_invoke_model(bedrock_env: LocalS3, tmp_path: Path) -> None:
+    """Urgent chain steps: bedrock-runtime's InvokeModel, answered as a Claude message."""
+    adapter = BedrockProvider(tmp_path)
+    result = await adapter.complete(items(1)[0].request)
+    assert result.status.value == "succeeded" and result.content and result.usage is not None

@@ -53,6 +53,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
     app.state.emulator = state
     routers = [openai_routes, anthropic_routes, bedrock_routes, gemini_files, gemini_routes, model_routes]
     routers.append(control_routes)
+    app.include_router(bedrock_routes.runtime_router)
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)

@@ -212,7 +212,7 @@ def answer_line(job: BedrockJob, record: Record) -> dict[str, Any]:
     """One output line: the record's input with its modelOutput, or its error (as InvokeModel
     for Claude answers: the body must carry `anthropic_version` and must not name a `model`)."""
     line: dict[str, Any] = {"recordId": record.record_id, "modelInput": record.body}
-    problem = _record_problem(record.body)
+    problem = record_problem(record.body)
     if problem is not None:
         line["error"] = {"errorCode": 400, "errorMessage": problem}
         return line
@@ -221,7 +221,7 @@ def answer_line(job: BedrockJob, record: Record) -> dict[str, Any]:
     return line
 
 
-def _record_problem(body: Any) -> str | None:
+def record_problem(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "Malformed input request: expected type: JSONObject"
     if "model" in body:

@@ -16,6 +16,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from corthex.domain.bedrock_models import neutral_name
+from corthex.emulator.anthropic_batches import message_json
 from corthex.emulator.bedrock_jobs import (
     ACTIVE,
     BedrockError,
@@ -25,7 +27,9 @@ from corthex.emulator.bedrock_jobs import (
     input_uri,
     job_json,
     read_input,
+    record_problem,
     s3_client,
+    validation,
     write_output,
 )
 from corthex.emulator.guard import BAD_KEY, get_state
@@ -33,6 +37,8 @@ from corthex.emulator.lifecycle import Phase, Snapshot, snapshot
 from corthex.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/bedrock")
+#: bedrock-runtime's InvokeModel (realtime calls): AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://HOST:PORT/bedrock-runtime
+runtime_router = APIRouter(prefix="/bedrock-runtime")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)")
 
 
@@ -161,3 +167,23 @@ async def stop_job(request: Request, identifier: str) -> Response:
         return _error(BedrockError("ConflictException", 400, f"The job cannot be stopped in status {status}."))
     job.timeline.cancel_at = state.now()
     return _answer({})
+
+
+@runtime_router.post("/model/{model_id:path}/invoke")
+async def invoke_model(request: Request, model_id: str) -> Response:
+    """One Claude body answered at once: the Message, or a 400 ValidationException as InvokeModel
+    answers a malformed body."""
+    state = get_state(request)
+    state.counters.count_call("bedrock", "complete")
+    try:
+        _check_auth(request)
+        body = orjson.loads(await request.body() or b"null")
+    except orjson.JSONDecodeError:
+        return _error(validation("Malformed input request: the body is not valid JSON."))
+    except BedrockError as exc:
+        return _error(exc)
+    problem = record_problem(body)
+    if problem is not None:
+        return _error(validation(problem))
+    params = dict(body) | {"model": neutral_name(model_id)}
+    return _answer(message_json(params, f"invoke:{model_id}:{len(state.bedrock.jobs)}", (0, 0), tier="standard"))

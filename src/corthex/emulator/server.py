@@ -23,6 +23,7 @@ def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
     when there is one): dummy keys, a region, a role and an S3 prefix of the right shapes."""
     env = {
         "AWS_ENDPOINT_URL_BEDROCK": f"{url}/bedrock",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": f"{url}/bedrock-runtime",
         "AWS_ACCESS_KEY_ID": "emulator-aws-key",
         "AWS_SECRET_ACCESS_KEY": "emulator-aws-secret",
         "AWS_REGION": "us-east-1",

@@ -191,6 +191,7 @@ class BedrockProvider(Provider):
         self._max_retries, self._timeout = max_retries, timeout
         self._clients: tuple[Any, Any] | None = None
         self._settings: Settings | None = None
+        self._runtime: Any = None  #: bedrock-runtime's client, for realtime calls
 
     def _ready(self) -> tuple[Settings, Any, Any]:
         """The settings and the (bedrock, s3) clients, made on first use."""
@@ -301,14 +302,24 @@ class BedrockProvider(Provider):
         await self._call("cancel", bedrock.stop_model_invocation_job, jobIdentifier=ref.remote_id)
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
-        """One request through bedrock-runtime's InvokeModel (urgent chains)."""
+        """One request through bedrock-runtime's InvokeModel (urgent chains); a body the model
+        refuses (400 ValidationException) is a failed result, not a provider failure."""
         settings, _, _ = self._ready()
-        runtime = boto3.session.Session(region_name=settings.region).client("bedrock-runtime")
-        body = orjson.dumps(model_input(WireItem(request.custom_id, request)))
+        if self._runtime is None:
+            self._runtime = boto3.session.Session(region_name=settings.region).client("bedrock-runtime")
         try:
             model_ref = model_id(request.model, settings.region)
         except ValueError as exc:
             raise ProviderError(NAME, "complete", str(exc)) from None
-        answer = await self._call("complete", runtime.invoke_model, modelId=model_ref, body=body)
-        message = orjson.loads(await asyncio.to_thread(answer["body"].read))
-        return from_message(request.custom_id, message)
+        body = orjson.dumps(model_input(WireItem(request.custom_id, request)))
+        try:
+            answer = await asyncio.to_thread(self._runtime.invoke_model, modelId=model_ref, body=body)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise to_provider_error("complete", exc) from exc
+            message = redact(str(exc.response["Error"].get("Message") or "ValidationException"))
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=bedrock_error(400, message))
+        except BotoCoreError as exc:
+            raise to_provider_error("complete", exc) from exc
+        message_body = orjson.loads(await asyncio.to_thread(answer["body"].read))
+        return from_message(request.custom_id, message_body)
