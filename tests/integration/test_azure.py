@@ -81,9 +81,7 @@ async def test_a_model_without_a_deployment_is_refused_naming_the_variable(tmp_p
         assert "gpt-5-nano" in str(caught.value) and await engine.jobs() == []
 
 
-async def test_a_refused_key_fails_at_once_naming_the_variable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_refused_key_fails_at_once_naming_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "bad-key")
     line = {"custom_id": "x", "provider": "azure", "model": "gpt-5-mini", "prompt": KOREAN}
     async with Engine(fast_settings(tmp_path)) as engine:

@@ -164,9 +164,7 @@ def v1_path(url: Any) -> Any:
     return "/v1" + url if isinstance(url, str) and url.startswith("/") and not url.startswith("/v1/") else url
 
 
-def scan_input(
-    path: Path, endpoint: str, faults: BatchFaults, max_tasks: int = MAX_TASKS, azure: bool = False
-) -> Scan:
+def scan_input(path: Path, endpoint: str, faults: BatchFaults, max_tasks: int = MAX_TASKS, azure: bool = False) -> Scan:
     """Validate an input file the way the Batch API does while `validating` (§1.5)."""
     scan = Scan()
     seen: set[str] = set()

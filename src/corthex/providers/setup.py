@@ -190,9 +190,7 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
 # --- reaching the endpoint ---------------------------------------------------------------
 
 
-def _probe(
-    setup: ProviderSetup, key: str, api_version: str, environ: Mapping[str, str]
-) -> tuple[str, dict[str, str]]:
+def _probe(setup: ProviderSetup, key: str, api_version: str, environ: Mapping[str, str]) -> tuple[str, dict[str, str]]:
     """The cheapest authenticated call each API has: list one model (a read, never billed)."""
     if setup.provider is ProviderName.AZURE:
         return _azure_probe(setup.endpoint, key, environ)
