@@ -1,10 +1,12 @@
-"""The three built-in providers' profiles: declared as a plugin's would be (and listed under the
+"""The built-in providers' profiles: declared as a plugin's would be (and listed under the
 `corthex.providers` entry point group in pyproject), registered on first use of the registry."""
 
 from __future__ import annotations
 
 from corthex.domain.limits import (
     ANTHROPIC_BODY_MAX_BYTES,
+    AZURE_FILE_MAX_BYTES,
+    AZURE_FILE_MAX_LINES,
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
@@ -65,4 +67,25 @@ GEMINI = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI)
+AZURE = ProviderProfile(
+    name=ProviderName.AZURE,
+    family=WireFamily.OPENAI,
+    title="Azure OpenAI",
+    # Global Batch: 100,000 requests and 200 MB per file; one deployment per file (model_mismatch).
+    # No batch embeddings on Azure (how-to/batch.md FAQ): no embedding-input limit to plan for.
+    limits=ProviderLimits(AZURE_FILE_MAX_LINES, AZURE_FILE_MAX_BYTES, True, AZURE_FILE_MAX_BYTES),
+    adapter="corthex.providers.azure:AzureProvider",
+    wire_module="corthex.providers.wire.openai",
+    model_prefixes=(),  # OpenAI's models stay OpenAI's: a line's "provider" or a route picks Azure
+    discount=0.5,  # "50% less cost than global standard" (how-to/batch.md)
+    price_provider="azure",  # genai-prices' "azure" (its Global prices, OpenAI's as fallback)
+    key_variables=("AZURE_OPENAI_API_KEY",),
+    base_url_variable="AZURE_OPENAI_ENDPOINT",
+    # Azure takes "24h" only: another window fails the job (how-to/batch.md)
+    options={"file_purpose": "batch", "completion_window": "24h"},
+    models_of=ProviderName.OPENAI,
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE)

@@ -4,6 +4,7 @@
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
+/azure/openai/...  Azure OpenAI (AZURE_OPENAI_ENDPOINT=http://HOST:PORT/azure): v1 and api-version forms
 /_emulator/...     faults, stats, reset, config
 """
 
