@@ -410,7 +410,7 @@ class OpenAIProvider(Provider):
                 # An open file, not the path: the SDK reads a path whole into memory (tens of MB for a
                 # 50,000-line batch); httpx streams a file in chunks and rewinds it for a retry.
                 with path.open("rb") as fh:
-                    upload = await self._sdk.files.create(file=(path.name, fh), purpose=self._purpose)
+                    upload = await self._sdk.files.create(file=(path.name, fh), purpose=self._purpose)  # type: ignore[arg-type]
             finally:
                 remove(path)
         crash_point("after_upload")
