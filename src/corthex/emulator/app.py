@@ -51,7 +51,8 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, model_routes, control_routes):
+    routes = (openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, model_routes, control_routes)
+    for module in routes:
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

@@ -10,8 +10,8 @@ from typing import Any
 #: the bucket `sdk_env` points CORTHEX_VERTEX_GCS_URI at (created when the storage starts)
 BUCKET = "corthex-batch"
 HOW_TO_START = (
-    "pip install gcp-storage-emulator && gcp-storage-emulator start --host=127.0.0.1 --port=9023 --in-memory --default-bucket="
-    + BUCKET
+    "pip install gcp-storage-emulator && gcp-storage-emulator start"
+    f" --host=127.0.0.1 --port=9023 --in-memory --default-bucket={BUCKET}"
 )
 
 

@@ -238,7 +238,8 @@ def _row(state: EmulatorState, job: VertexJob, index: int, snap: Snapshot) -> di
     when = rfc3339(snap.times[snap.phase]).replace("Z", "+00:00")
     problem = job.problems.get(index)
     if problem is not None:
-        status = f'Bad Request: {{"error": {{"code": 400, "message": {orjson.dumps(problem.message).decode()}, "status": "INVALID_ARGUMENT"}}}}'
+        error = {"code": 400, "message": problem.message, "status": "INVALID_ARGUMENT"}
+        status = f"Bad Request: {orjson.dumps({'error': error}).decode()}"  # the text form: UNVERIFIED
         return {"status": status, "processed_time": when, "request": request}
     model = str(job.body["model"]).rsplit("/", 1)[-1]
     response = generate_response(gemini_ask(model, request), f"{job.id}:{index}", state.cache)

@@ -219,8 +219,9 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     """Call the endpoint once (PROBE_TIMEOUT): set `reachable`, and `problem` when the answer says
     the setup is wrong (host unknown or closed, key refused, path not found). An answer that
     may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
-    if setup.key_variable is None or setup.problem is not None or setup.key_variable == "GOOGLE_APPLICATION_CREDENTIALS":
-        return  # a credentials file is no bearer token: the first call checks it
+    if setup.key_variable in (None, "GOOGLE_APPLICATION_CREDENTIALS") or setup.problem is not None:
+        return  # none to check (a credentials file is no bearer token: the first call checks it)
+    assert setup.key_variable is not None
     key = environ[setup.key_variable]
     remembered = (setup.provider.value, setup.endpoint, hashlib.sha256(key.encode()).hexdigest())
     if remembered in _reached:

@@ -93,13 +93,14 @@ def credentials_from_env() -> Any:
 
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
-        return Credentials(token=token)
+        return Credentials(token=token)  # type: ignore[no-untyped-call]
     import google.auth
 
     try:
         credentials, _ = google.auth.default(scopes=SCOPES)
     except auth_errors.DefaultCredentialsError as exc:
-        message = f"no Google credentials ({exc}): set {CREDENTIALS_ENV} (or run `gcloud auth application-default login`) or {TOKEN_ENV}"
+        login = "or run `gcloud auth application-default login`"
+        message = f"no Google credentials ({exc}): set {CREDENTIALS_ENV} ({login}) or {TOKEN_ENV}"
         raise ProviderError(NAME, "configure", redact(message), setup=True) from None
     return credentials
 
