@@ -225,11 +225,12 @@ async def _write_output(state: EmulatorState, job: VertexJob, snap: Snapshot) ->
         directory = GsUri.parse(prefix).child(f"prediction-model-{rfc3339(snap.times[snap.phase])}")
         rows = [orjson.dumps(_row(state, job, index, snap)) + b"\n" for index in range(snap.done)]
         random.Random(job.id).shuffle(rows)  # the output's order is not the input's (§3.3)
-        storage = gcs_client(state)
-        try:
-            await storage.upload(directory.child("predictions.jsonl"), b"".join(rows))
-        finally:
-            await storage.aclose()
+        if rows:  # no row ran (cancelled at once): no file (gcp-storage-emulator refuses an empty upload)
+            storage = gcs_client(state)
+            try:
+                await storage.upload(directory.child("predictions.jsonl"), b"".join(rows))
+            finally:
+                await storage.aclose()
         job.output_dir = str(directory)
 
 
