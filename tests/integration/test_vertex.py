@@ -26,7 +26,9 @@ async def test_a_gemini_job_routed_to_vertex_brings_every_result_back_with_its_c
     out = {line["custom_id"]: line async for line in engine.results(report.job_id)}
     batches = await engine.batches(report.job_id)
     assert summary.status.is_final
-    assert {k: (v["status"], v["provider"]) for k, v in out.items()} == {f"v{i}": ("succeeded", "vertex") for i in range(4)}
+    assert {k: (v["status"], v["provider"]) for k, v in out.items()} == {
+        f"v{i}": ("succeeded", "vertex") for i in range(4)
+    }
     assert all(v["content"] and v["cost_usd"] > 0 for v in out.values())
     assert [b.provider for b in batches] == ["vertex"]
 

@@ -76,7 +76,9 @@ async def test_the_sdk_creates_gets_lists_and_reads_predictions_from_cloud_stora
     source = await put_input([line], f"sdk-{version}/input.jsonl")
     client = sdk_client(emulator, version)
     dest = f"gs://{BUCKET}/sdk-{version}/out"
-    job = await client.aio.batches.create(model="gemini-2.5-flash", src=source, config={"dest": dest, "display_name": "키"})
+    job = await client.aio.batches.create(
+        model="gemini-2.5-flash", src=source, config={"dest": dest, "display_name": "키"}
+    )
     assert job.name and job.name.startswith(f"projects/{PROJECT}/locations/{LOCATION}/batchPredictionJobs/")
     assert job.model == "publishers/google/models/gemini-2.5-flash"  # the SDK expands a neutral id
     ended = await wait_ended(client, job.name)

@@ -75,7 +75,8 @@ VERTEX = ProviderProfile(
     name=ProviderName("vertex"),
     family=WireFamily.GEMINI,
     title="Vertex AI (Gemini batch prediction)",
-    limits=ProviderLimits(200_000, VERTEX_FILE_MAX_BYTES, True, VERTEX_FILE_MAX_BYTES),
+    # one request: the Gemini API's own request limit (Vertex's per-line limit is not documented)
+    limits=ProviderLimits(200_000, VERTEX_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
     adapter="corthex.providers.vertex:VertexProvider",
     wire_module="corthex.providers.wire.vertex",
     model_prefixes=("publishers/google/models/gemini-",),
