@@ -5,15 +5,23 @@ comes back with its cost; a refused credential fails the batch at once, naming t
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from corthex.domain.registry import ProviderName, profile_of, provider_for_model, set_routes
+from corthex.emulator import EmulatorServer, Fault
+from corthex.emulator.answers import ERROR_HOOK
 from corthex.engine.engine import Engine
 from corthex.errors import SetupError
 
 pytestmark = pytest.mark.usefixtures("vertex_env")
 KOREAN = "다음 문장을 한 줄로 요약해 주세요: 오늘 서울은 맑고 따뜻합니다"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"max_attempts": 1}  # what the provider said stays in the output (no second attempt)
 
 
 def lines(n: int, **extra: str) -> list[dict[str, object]]:
@@ -76,3 +84,25 @@ async def test_vertex_without_its_bucket_is_refused_before_anything_is_stored(
         await engine.submit(lines(1, provider="vertex"))
     assert "CORTHEX_VERTEX_GCS_URI is not set" in str(refused.value)
     assert await engine.jobs() == []
+
+
+async def test_an_expired_job_keeps_its_rows_and_a_failed_row_says_why(
+    engine: Engine, emulator: EmulatorServer
+) -> None:
+    """The job expires halfway (JOB_STATE_EXPIRED): the rows it ran come back (one failed, its
+    `status` text read), the rest are expired."""
+    emulator.state.add_fault(Fault("vertex", "create", kind="expire", fraction=0.5, times=1))
+    sent = lines(4, provider="vertex")
+    sent[0]["prompt"] = f"{ERROR_HOOK} 실패할 요청"
+    report = await engine.submit(sent)
+    await engine.wait(report.job_id, timeout=60)
+    out = {line["custom_id"]: line async for line in engine.results(report.job_id)}
+    batches = await engine.batches(report.job_id)
+    assert {k: v["status"] for k, v in out.items()} == {
+        "v0": "failed",
+        "v1": "succeeded",
+        "v2": "expired",
+        "v3": "expired",
+    }
+    assert out["v0"]["error"]["type"] == "invalid_request" and "Emulated failure" in out["v0"]["error"]["message"]
+    assert [b.raw_status for b in batches] == ["JOB_STATE_EXPIRED"]
