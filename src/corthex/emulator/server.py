@@ -31,18 +31,15 @@ def vertex_env(url: str, storage_url: str | None = None) -> dict[str, str]:
 
 def sdk_env(url: str, storage_url: str | None = None) -> dict[str, str]:
     """Environment that points the official SDKs at the emulator serving on `url`."""
-    return (
-        vertex_env(url, storage_url)
-        | {
-            "OPENAI_BASE_URL": f"{url}/openai/v1",
-            "OPENAI_API_KEY": "emulator-openai-key",
-            "ANTHROPIC_BASE_URL": f"{url}/anthropic",
-            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-            "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
-            "GEMINI_API_KEY": "emulator-gemini-key",
-        }
-        | compat_env(url)
-    )
+    own = {
+        "OPENAI_BASE_URL": f"{url}/openai/v1",
+        "OPENAI_API_KEY": "emulator-openai-key",
+        "ANTHROPIC_BASE_URL": f"{url}/anthropic",
+        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+        "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
+        "GEMINI_API_KEY": "emulator-gemini-key",
+    }
+    return own | vertex_env(url, storage_url) | compat_env(url)
 
 
 START_TIMEOUT = 10.0
