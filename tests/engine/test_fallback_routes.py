@@ -12,7 +12,7 @@ import pytest
 from corthex.domain.registry import ProviderName, fallback_after, provider_for_model, set_routes
 from corthex.engine.engine import Engine
 from corthex.providers.registry import load_providers
-from corthex.testing import FAKE_PACE, FakeProvider, fast_settings, fake_providers, row_error
+from corthex.testing import FAKE_PACE, FakeProvider, fake_providers, fast_settings, row_error
 
 KOREAN = "배송이 빨라서 좋았어요. 긍정인가요?"
 
