@@ -657,8 +657,8 @@ def _print_providers(report: ProvidersReport) -> None:
         discount = f"{row['discount']:.0%}"
         table.add_row(row["name"], row["wire"], row["source"], models, discount, key, reachable, status)
     console.print(table)
-    for pattern, provider in report.routes:
-        console.print(f"route: {pattern} → {provider}", highlight=False, markup=False)
+    for pattern, chain in report.routes:
+        console.print(f"route: {pattern} → {' then '.join(chain)}", highlight=False, markup=False)
     for row in report.to_dict()["providers"]:
         if row["configured"] and row["problem"]:
             console.print(f"{row['name']}: {row['problem']}", highlight=False, markup=False)
@@ -682,17 +682,27 @@ def emulator(
     import uvicorn
 
     from corthex.emulator import EmulatorConfig, create_app
+    from corthex.emulator import storage as local_storage
     from corthex.emulator.server import sdk_env
 
+    # Vertex AI jobs read and write Cloud Storage, Bedrock's S3: local ones, when their packages are installed
+    gcs = local_storage.LocalStorage(host).start() if local_storage.available() else None
     with contextlib.ExitStack() as stack:
         s3_url = _local_s3(stack) if s3 else None
-        for key, value in sdk_env(f"http://{host}:{port}", s3_url).items():
+        for key, value in sdk_env(f"http://{host}:{port}", gcs.url if gcs else None, s3_url).items():
             print(f"export {key}={value}")
+        if gcs is None:
+            print(f"# Vertex AI needs a local Cloud Storage: {local_storage.HOW_TO_START}")
+            print("# export STORAGE_EMULATOR_HOST=http://127.0.0.1:9023")
         if s3 and s3_url is None:
             print("# Bedrock needs a local S3: pip install 'moto[s3]' flask flask-cors (the dev extra), run again")
         sys.stdout.flush()
-        config = EmulatorConfig(speed=speed, s3_endpoint=s3_url)
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+        config = EmulatorConfig(speed=speed, gcs_url=gcs.url if gcs else None, s3_endpoint=s3_url)
+        try:
+            uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+        finally:
+            if gcs is not None:
+                gcs.stop()
 
 
 def _local_s3(stack: Any) -> str | None:

@@ -144,8 +144,10 @@ def test_doctor_shows_keys_present_never_their_values(clean_env: dict[str, str],
         "openai": True,
         "anthropic": True,
         "gemini": True,
+        "vertex": True,  # the emulator's /vertex (its probe lists jobs; no Cloud Storage needed)
         "groq": True,  # the shipped OpenAI-compatible servers, on the emulator's profiles of them
         "deepinfra": True,
+        "azure": True,  # the emulator's Azure profile (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION)
         "bedrock": None,  # signed by boto3 (SigV4): no plain probe; its first call fails fast instead
     }
     assert "sk-test" not in orjson.dumps(report).decode()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from corthex.domain import admission_gemini, admission_openai
 from corthex.domain.capabilities import for_request, speaks_anthropic
-from corthex.domain.registry import family_of, profile_of, provider_for_model
+from corthex.domain.registry import catalogue, family_of, provider_for_model
 from corthex.domain.requests import LLMRequest, ProviderName
 
 
@@ -36,19 +36,15 @@ def provider_mismatch(request: LLMRequest) -> Refusal | None:
     """A model another provider serves, sent to this one (`"provider": "anthropic"` with gpt-4o):
     the provider answers 404 for every request."""
     owner = provider_for_model(request.model)
-    if owner is None or owner is request.provider or serves_family_models(request.provider, owner):
+    if owner is None or owner is request.provider or owner is catalogue(request.provider):
+        return None
+    if family_of(owner) is family_of(request.provider):  # a platform serving the same models (Vertex: Gemini's)
         return None
     return Refusal(
         f"model {request.model!r} is served by {owner}, not {request.provider}: "
         f"set 'provider' to {owner.value!r} or leave it out",
         "provider",
     )
-
-
-def serves_family_models(provider: ProviderName, owner: ProviderName) -> bool:
-    """A platform built in serves the models of its wire family's owner (Bedrock serves Claude);
-    a configured compatible server does not (it would answer 404)."""
-    return profile_of(provider).builtin and family_of(provider) is family_of(owner)
 
 
 def output_over_maximum(request: LLMRequest) -> Refusal | None:
@@ -67,7 +63,8 @@ def output_over_maximum(request: LLMRequest) -> Refusal | None:
 def temperature_out_of_range(request: LLMRequest) -> Refusal | None:
     if request.temperature is None:
         return None
-    low, high = TEMPERATURE_RANGE.get(request.provider) or TEMPERATURE_RANGE[ProviderName(family_of(request.provider))]
+    family = ProviderName(family_of(request.provider).value)
+    low, high = TEMPERATURE_RANGE.get(catalogue(request.provider)) or TEMPERATURE_RANGE.get(family, (0.0, 2.0))
     if low <= request.temperature <= high:
         return None
     return Refusal(

@@ -1,4 +1,4 @@
-"""The three built-in providers' profiles: declared as a plugin's would be (and listed under the
+"""The built-in providers' profiles: declared as a plugin's would be (and listed under the
 `corthex.providers` entry point group in pyproject), registered on first use of the registry."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 from corthex.domain.bedrock_models import OWN_PREFIXES
 from corthex.domain.limits import (
     ANTHROPIC_BODY_MAX_BYTES,
+    AZURE_FILE_MAX_BYTES,
+    AZURE_FILE_MAX_LINES,
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
@@ -14,6 +16,9 @@ from corthex.domain.limits import (
     OPENAI_FILE_MAX_LINES,
 )
 from corthex.domain.registry import ProviderLimits, ProviderName, ProviderProfile, WireFamily
+
+#: Vertex AI: "a single input file up to 1 GB" (docs/wire/platforms.md §3.5)
+VERTEX_FILE_MAX_BYTES = 1_000_000_000
 
 OPENAI = ProviderProfile(
     name=ProviderName.OPENAI,
@@ -66,6 +71,27 @@ GEMINI = ProviderProfile(
     source="built-in",
 )
 
+AZURE = ProviderProfile(
+    name=ProviderName.AZURE,
+    family=WireFamily.OPENAI,
+    title="Azure OpenAI",
+    # Global Batch: 100,000 requests and 200 MB per file; one deployment per file (model_mismatch).
+    # No batch embeddings on Azure (how-to/batch.md FAQ): no embedding-input limit to plan for.
+    limits=ProviderLimits(AZURE_FILE_MAX_LINES, AZURE_FILE_MAX_BYTES, True, AZURE_FILE_MAX_BYTES),
+    adapter="corthex.providers.azure:AzureProvider",
+    wire_module="corthex.providers.wire.openai",
+    model_prefixes=(),  # OpenAI's models stay OpenAI's: a line's "provider" or a route picks Azure
+    discount=0.5,  # "50% less cost than global standard" (how-to/batch.md)
+    price_provider="azure",  # genai-prices' "azure" (its Global prices, OpenAI's as fallback)
+    key_variables=("AZURE_OPENAI_API_KEY",),
+    base_url_variable="AZURE_OPENAI_ENDPOINT",
+    # Azure takes "24h" only: another window fails the job (how-to/batch.md)
+    options={"file_purpose": "batch", "completion_window": "24h"},
+    models_of=ProviderName.OPENAI,
+    builtin=True,
+    source="built-in",
+)
+
 #: Bedrock's batch quotas (docs/wire/platforms.md §2.5): at least 100 and at most 50,000 records a
 #: job, an input file of at most 1 GB (the job's 5 GB is larger, one file a job here).
 BEDROCK_MIN_RECORDS = 100
@@ -94,8 +120,31 @@ BEDROCK = ProviderProfile(
         "s3_variable": "CORTHEX_BEDROCK_S3_URI",
         "min_records": str(BEDROCK_MIN_RECORDS),
     },
+    models_of=ProviderName.ANTHROPIC,
     builtin=True,
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI, BEDROCK)
+#: Vertex AI batch prediction (docs/wire/platforms.md §3.5): 200,000 requests and a 1 GB input
+#: file per job, 50% off. Neutral Gemini ids go to it by a route or `"provider": "vertex"`; the
+#: ids it owns are Vertex's own (`publishers/google/models/gemini-…`).
+VERTEX = ProviderProfile(
+    name=ProviderName("vertex"),
+    family=WireFamily.GEMINI,
+    title="Vertex AI (Gemini batch prediction)",
+    # one request: the Gemini API's own request limit (Vertex's per-line limit is not documented)
+    limits=ProviderLimits(200_000, VERTEX_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
+    adapter="corthex.providers.vertex:VertexProvider",
+    wire_module="corthex.providers.wire.vertex",
+    model_prefixes=("publishers/google/models/gemini-",),
+    discount=0.5,
+    price_provider="google",
+    key_variables=("CORTHEX_VERTEX_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"),
+    base_url_variable="GOOGLE_VERTEX_BASE_URL",
+    options={"settings": "GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION CORTHEX_VERTEX_GCS_URI"},
+    models_of=ProviderName.GEMINI,
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, VERTEX, BEDROCK)

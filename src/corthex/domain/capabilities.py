@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from corthex.domain.bedrock_models import neutral_name
-from corthex.domain.registry import family_of, profile_of
+from corthex.domain.registry import catalogue, family_of
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.structured import strict_form
 
@@ -186,7 +186,8 @@ _GPT5_POINT = re.compile(r"^gpt-5\.\d+")  # gpt-5.1, gpt-5.2, …: one family "g
 
 def family_name(model: str) -> str:
     """The name the table is keyed on: no `models/` prefix, no snapshot date, gpt-5.N as gpt-5.x."""
-    name = _DATED.sub("", neutral_name(model.removeprefix("models/")))  # Bedrock's ids too
+    name = model.removeprefix("publishers/google/models/").removeprefix("models/")
+    name = _DATED.sub("", neutral_name(name))  # Bedrock's ids too: us.anthropic.claude-…-v1:0
     return _GPT5_POINT.sub("gpt-5.x", name)
 
 
@@ -195,20 +196,13 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     """The row for `model`: the longest family that starts its normalized name (a family
     matches whole dash-separated parts only: `o3` is not `o3x`)."""
     name = family_name(model)
-    rows = [r for r in _table_of(provider) if name == r.family or name.startswith(r.family + "-")]
+    # a platform serving another's models reads that catalogue (Azure: OpenAI's), else its family's
+    table = _TABLES.get(catalogue(provider)) or _TABLES[ProviderName(family_of(provider).value)]
+    rows = [r for r in table if name == r.family or name.startswith(r.family + "-")]
     if rows:
         return max(rows, key=lambda r: len(r.family))
     # a provider other than the three (a compatible server, a plugin): its wire family's unknown
     return _UNKNOWN.get(provider) or _UNKNOWN[ProviderName(family_of(provider).value)]
-
-
-def _table_of(provider: ProviderName) -> tuple[ModelCapabilities, ...]:
-    """The provider's rows; a platform built in that serves another's models (Bedrock's Claude)
-    reads its wire family's rows. A configured server has none: its models are its own."""
-    if provider in _TABLES:
-        return _TABLES[provider]
-    profile = profile_of(provider)
-    return _TABLES.get(ProviderName(profile.family.value), ()) if profile.builtin else ()
 
 
 def gemini_thinking(model: str) -> ModelCapabilities | None:
@@ -253,7 +247,8 @@ def unsent_temperature(request: LLMRequest) -> bool:
 def unsent_top_p(request: LLMRequest) -> bool:
     """Whether the request's `top_p` must be left out: the models that refuse temperature refuse it
     too ("reasoning models generally allow no sampling parameters", docs/wire/requests-openai.md)."""
-    return request.provider is ProviderName.OPENAI and request.top_p is not None and not takes_sampling(request)
+    openai_rules = catalogue(request.provider) is ProviderName.OPENAI
+    return openai_rules and request.top_p is not None and not takes_sampling(request)
 
 
 def request_warnings(request: LLMRequest) -> list[str]:
@@ -263,7 +258,7 @@ def request_warnings(request: LLMRequest) -> list[str]:
             f"'temperature' is not sent to {request.model}: the Messages API version the anthropic SDK "
             "speaks takes no sampling parameters (docs/wire/request-limits.md)"
         ]
-    if request.provider is not ProviderName.OPENAI:
+    if catalogue(request.provider) is not ProviderName.OPENAI:
         return []
     warnings = []
     if unsent_temperature(request):
@@ -286,8 +281,8 @@ def request_warnings(request: LLMRequest) -> list[str]:
 
 
 def speaks_anthropic(provider: ProviderName) -> bool:
-    """Anthropic itself, or a platform that takes its Messages body (Bedrock)."""
-    return provider is ProviderName.ANTHROPIC or family_of(provider).value == "anthropic"
+    """Anthropic itself, or a platform that serves its models in its Messages body (Bedrock)."""
+    return catalogue(provider) is ProviderName.ANTHROPIC
 
 
 def family_names(provider: ProviderName) -> tuple[str, ...]:

@@ -3,8 +3,10 @@
 /openai/v1/...     OPENAI_BASE_URL=http://HOST:PORT/openai/v1
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
+/vertex/{v}/projects/{p}/locations/{l}/batchPredictionJobs  GOOGLE_VERTEX_BASE_URL=http://HOST:PORT/vertex (v1, v1beta1)
 /bedrock/...       AWS_ENDPOINT_URL_BEDROCK=http://HOST:PORT/bedrock  (its S3: AWS_ENDPOINT_URL_S3)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
+/azure/openai/...  Azure OpenAI (AZURE_OPENAI_ENDPOINT=http://HOST:PORT/azure): v1 and api-version forms
 /_emulator/...     faults, stats, reset, config
 """
 
@@ -28,6 +30,7 @@ from corthex.emulator import (
     gemini_routes,
     model_routes,
     openai_routes,
+    vertex_routes,
 )
 from corthex.emulator.compat import CompatServers
 from corthex.emulator.config import EmulatorConfig
@@ -51,10 +54,10 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    routers = [openai_routes, anthropic_routes, bedrock_routes, gemini_files, gemini_routes, model_routes]
-    routers.append(control_routes)
+    routes = [openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, model_routes]
+    routes += [control_routes, bedrock_routes]
     app.include_router(bedrock_routes.runtime_router)
-    for module in routers:
+    for module in routes:
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

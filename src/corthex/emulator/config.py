@@ -22,6 +22,7 @@ QUIRKS: dict[str, frozenset[str]] = {
     # inline answers without `metadata` (python-genai#2008) / out of input order (#1909); error
     # rows (and a failed job's error) whose `details` hold google.rpc objects
     "gemini": frozenset({"inline_without_keys", "inline_shuffled", "row_error_details"}),
+    "vertex": frozenset(),
 }
 
 
@@ -41,8 +42,14 @@ class EmulatorConfig:
     # Size limits on the bytes received (docs/wire/sizes.md); tests set small ones.
     openai_file_max_bytes: int = OPENAI_FILE_MAX_BYTES  # a purpose=batch upload: 400 "File is too large."
     openai_completion_windows: tuple[str, ...] = ("24h",)  # OpenAI takes only 24h (compatible servers differ)
+    openai_max_tasks: int = 50_000  # requests in one batch file: too_many_tasks beyond (Azure: 100,000)
+    #: whose OpenAI-style API this state serves: "openai", or "azure" (the `api-key` header, Azure's
+    #: 401, output lines without `id` and with content-filter results, an empty error file on success)
+    openai_flavor: str = "openai"
     anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
     gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
+    #: the Cloud Storage JSON API Vertex jobs read and write (else STORAGE_EMULATOR_HOST)
+    gcs_url: str | None = None
     # Amazon Bedrock: the S3 its jobs read and write (None: AWS_ENDPOINT_URL_S3), its record quotas
     s3_endpoint: str | None = None
     bedrock_min_records: int = 100

@@ -104,7 +104,7 @@ def error_body(err: EmulatorError) -> dict[str, Any]:
         return openai_error(err.status, err.message, err.param, err.code)
     if err.provider == "anthropic":
         return anthropic_error(err.status, err.message)
-    if err.provider == "gemini":
+    if err.provider in ("gemini", "vertex"):
         return gemini_error(err.status, err.message)
     return {"error": {"message": err.message, "status": err.status}}
 
@@ -130,7 +130,7 @@ def error_response(err: EmulatorError) -> Response:
 
 
 def provider_of_path(path: str) -> str:
-    for name in ("openai", "anthropic", "gemini"):
+    for name in ("openai", "anthropic", "gemini", "vertex"):
         if path.startswith(f"/{name}/") or path == f"/{name}":
             return name
     return "emulator"

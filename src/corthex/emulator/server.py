@@ -13,9 +13,36 @@ from corthex.emulator.app import create_app
 from corthex.emulator.compat import compat_env
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
+from corthex.emulator.storage import BUCKET
 
 #: the bucket `corthex emulator` (and the tests) create in the local S3 for Bedrock's jobs
 BEDROCK_BUCKET = "corthex-emulator"
+
+
+def vertex_env(url: str, storage_url: str | None = None) -> dict[str, str]:
+    """Vertex AI through google-genai (`vertexai=True`) at the emulator on `url`, its Cloud Storage
+    at `storage_url` (a gcp-storage-emulator; left out when not known)."""
+    env = {
+        "GOOGLE_VERTEX_BASE_URL": f"{url}/vertex",
+        "GOOGLE_CLOUD_PROJECT": "corthex-emulator",
+        "GOOGLE_CLOUD_LOCATION": "us-central1",
+        "CORTHEX_VERTEX_ACCESS_TOKEN": "emulator-vertex-token",
+        "CORTHEX_VERTEX_GCS_URI": f"gs://{BUCKET}/vertex",
+    }
+    return env | ({"STORAGE_EMULATOR_HOST": storage_url} if storage_url else {})
+
+
+def sdk_env(url: str, storage_url: str | None = None, s3_url: str | None = None) -> dict[str, str]:
+    """Environment that points the official SDKs at the emulator serving on `url`."""
+    own = {
+        "OPENAI_BASE_URL": f"{url}/openai/v1",
+        "OPENAI_API_KEY": "emulator-openai-key",
+        "ANTHROPIC_BASE_URL": f"{url}/anthropic",
+        "ANTHROPIC_API_KEY": "emulator-anthropic-key",
+        "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
+        "GEMINI_API_KEY": "emulator-gemini-key",
+    }
+    return own | vertex_env(url, storage_url) | compat_env(url) | bedrock_env(url, s3_url)
 
 
 def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
@@ -33,22 +60,6 @@ def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
     if s3_url:
         env |= {"AWS_ENDPOINT_URL_S3": s3_url, "CORTHEX_BEDROCK_S3_URI": f"s3://{BEDROCK_BUCKET}/batches"}
     return env
-
-
-def sdk_env(url: str, s3_url: str | None = None) -> dict[str, str]:
-    """Environment that points the official SDKs at the emulator serving on `url`."""
-    return (
-        {
-            "OPENAI_BASE_URL": f"{url}/openai/v1",
-            "OPENAI_API_KEY": "emulator-openai-key",
-            "ANTHROPIC_BASE_URL": f"{url}/anthropic",
-            "ANTHROPIC_API_KEY": "emulator-anthropic-key",
-            "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
-            "GEMINI_API_KEY": "emulator-gemini-key",
-        }
-        | compat_env(url)
-        | bedrock_env(url, s3_url)
-    )
 
 
 START_TIMEOUT = 10.0
@@ -109,8 +120,9 @@ class EmulatorServer:
         self.state.close()
 
     def env(self) -> dict[str, str]:
-        """Environment that points the three official SDKs at this emulator."""
-        return sdk_env(self.url, self.config.s3_endpoint)
+        """Environment that points the official SDKs at this emulator (and at its Cloud Storage and
+        S3, when `config.gcs_url` and `config.s3_endpoint` name them)."""
+        return sdk_env(self.url, self.config.gcs_url, self.config.s3_endpoint)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

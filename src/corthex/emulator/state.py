@@ -41,6 +41,8 @@ class EmulatorState:
         self.gemini = GeminiStore(self.data_dir / "gemini")
         self.bedrock = BedrockStore()
         self.bedrock_s3: Any = None  #: its boto3 S3 client, made on first use
+        #: Vertex AI batch prediction jobs by id (their files live in Cloud Storage)
+        self.vertex_jobs: dict[str, Any] = {}
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
 
@@ -56,6 +58,8 @@ class EmulatorState:
     def clear_faults(self) -> None:
         """Remove every fault; batches held by `never_end` are released."""
         self.faults.clear()
+        for server in self.compat.values():
+            server.clear_faults()
 
     def held(self, faults: BatchFaults) -> bool:
         return self.faults.is_held(faults)

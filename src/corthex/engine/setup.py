@@ -16,7 +16,7 @@ from corthex.domain.registry import ProviderProfile, profiles, provider_for_mode
 from corthex.domain.requests import ProviderName
 from corthex.errors import SetupError
 from corthex.providers.registry import Loaded
-from corthex.providers.setup import ProviderSetup, check_reachable, key_variables, read_setup
+from corthex.providers.setup import ProviderSetup, check_reachable, key_variables, read_setup, unserved_models
 
 _VERSIONED = ("corthex-batch", "openai", "anthropic", "google-genai", "sqlalchemy")
 
@@ -26,12 +26,11 @@ class Need:
     """What a submission needs of one provider: how many requests, for which models."""
 
     requests: int = 0
-    models: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)  #: every distinct model (Azure checks each has a deployment)
 
     def add(self, model: str) -> None:
         self.requests += 1
-        if len(self.models) < 4:
-            self.models.add(model)
+        self.models.add(model)
 
     def describe(self, provider: ProviderName) -> str:
         shown = sorted(self.models)[:3]
@@ -63,6 +62,8 @@ async def check_setup(needs: Mapping[ProviderName, Need], environ: Mapping[str, 
         setup = await provider_setup(provider, environ)
         if setup.problem is not None:
             problems.append(_fix(setup, needs[provider]))
+        elif (unserved := unserved_models(provider, needs[provider].models, environ)) is not None:
+            problems.append(unserved)
     if problems:
         raise SetupError("\n".join(f"{p}; nothing submitted" for p in problems))
 
@@ -120,13 +121,13 @@ class ProvidersReport:
     table, and the plugins that failed to load."""
 
     providers: list[tuple[ProviderProfile, ProviderSetup]]
-    routes: list[tuple[str, str]]
+    routes: list[tuple[str, list[str]]]  #: (pattern, providers): the first serves, the rest fall back
     problems: list[str]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "providers": [_provider_row(profile, setup) for profile, setup in self.providers],
-            "routes": [{"pattern": pattern, "provider": provider} for pattern, provider in self.routes],
+            "routes": [{"pattern": p, "provider": chain[0], "fallback": chain[1:]} for p, chain in self.routes],
             "problems": self.problems,
         }
 
@@ -147,7 +148,7 @@ def _provider_row(profile: ProviderProfile, setup: ProviderSetup) -> dict[str, A
 
 async def providers_report(loaded: Loaded, environ: Mapping[str, str], *, reach: bool) -> ProvidersReport:
     rows = [(profile, await provider_setup(profile.name, environ, reach=reach)) for profile in profiles()]
-    return ProvidersReport(rows, [(p, str(name)) for p, name in routes()], loaded.problems)
+    return ProvidersReport(rows, [(p, [str(n) for n in chain]) for p, chain in routes()], loaded.problems)
 
 
 def versions() -> dict[str, str]:
