@@ -1,4 +1,4 @@
-"""The three built-in providers' profiles: declared as a plugin's would be (and listed under the
+"""The built-in providers' profiles: declared as a plugin's would be (and listed under the
 `corthex.providers` entry point group in pyproject), registered on first use of the registry."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from corthex.domain.limits import (
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
+    MISTRAL_FILE_MAX_BYTES,
+    MISTRAL_FILE_MAX_LINES,
     OPENAI_EMBEDDING_INPUTS_MAX,
     OPENAI_FILE_MAX_BYTES,
     OPENAI_FILE_MAX_LINES,
@@ -65,4 +67,32 @@ GEMINI = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI)
+MISTRAL = ProviderProfile(
+    name=ProviderName("mistral"),
+    # Its chat body is OpenAI's chat body with a few names changed (providers/wire/mistral.py):
+    # admitted by OpenAI's rules, sized by its own wire module.
+    family=WireFamily.OPENAI,
+    title="Mistral",
+    limits=ProviderLimits(MISTRAL_FILE_MAX_LINES, MISTRAL_FILE_MAX_BYTES, True, MISTRAL_FILE_MAX_BYTES),
+    adapter="corthex.providers.mistral:MistralProvider",
+    wire_module="corthex.providers.wire.mistral",
+    model_prefixes=(
+        "mistral-",
+        "magistral-",
+        "codestral-",
+        "devstral-",
+        "ministral-",
+        "open-mistral-",
+        "open-mixtral-",
+        "pixtral-",
+    ),
+    discount=0.5,  # "at a 50% discount" (https://docs.mistral.ai/studio-api/batch-processing)
+    price_provider="mistral",
+    key_variables=("MISTRAL_API_KEY",),
+    base_url_variable="MISTRAL_BASE_URL",
+    base_url="https://api.mistral.ai",  # the SDK's only server (mistralai/client/sdkconfiguration.py)
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, MISTRAL)

@@ -3,6 +3,7 @@
 /openai/v1/...     OPENAI_BASE_URL=http://HOST:PORT/openai/v1
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
+/mistral/v1/...    MISTRAL_BASE_URL=http://HOST:PORT/mistral  (the SDK's server_url)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
 /_emulator/...     faults, stats, reset, config
 """
@@ -24,6 +25,7 @@ from corthex.emulator import (
     control_routes,
     gemini_files,
     gemini_routes,
+    mistral_routes,
     model_routes,
     openai_routes,
 )
@@ -49,7 +51,15 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    for module in (openai_routes, anthropic_routes, gemini_files, gemini_routes, model_routes, control_routes):
+    for module in (
+        openai_routes,
+        anthropic_routes,
+        gemini_files,
+        gemini_routes,
+        mistral_routes,
+        model_routes,
+        control_routes,
+    ):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

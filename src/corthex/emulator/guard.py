@@ -25,6 +25,7 @@ MISSING_KEY = {
     "anthropic": "x-api-key header is required",
     "gemini": "Method doesn't allow unregistered callers (callers without established "
     "identity). Please use API Key or other form of API consumer identity to call this API.",
+    "mistral": "Unauthorized",
 }
 
 
@@ -40,6 +41,8 @@ def raise_key_refused(provider: str) -> None:
         raise EmulatorError(provider, 401, message, code="invalid_api_key")
     if provider == "anthropic":
         raise EmulatorError(provider, 401, "invalid x-api-key")
+    if provider == "mistral":
+        raise EmulatorError(provider, 401, "Unauthorized")
     message = "API key not valid. Please pass a valid API key."
     reason = {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
@@ -82,7 +85,7 @@ def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...
 def has_key(provider: str, request: Request) -> bool:
     bearer = request.headers.get("authorization", "")
     has_bearer = bearer.lower().startswith("bearer ") and bool(bearer[7:].strip())
-    if provider == "openai":
+    if provider in ("openai", "mistral"):
         return has_bearer
     if provider == "anthropic":
         return has_bearer or bool(request.headers.get("x-api-key", "").strip())

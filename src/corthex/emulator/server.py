@@ -16,7 +16,7 @@ from corthex.emulator.state import EmulatorState
 
 
 def sdk_env(url: str) -> dict[str, str]:
-    """Environment that points the three official SDKs at the emulator serving on `url`."""
+    """Environment that points the official SDKs (and each compatible server) at the emulator on `url`."""
     return {
         "OPENAI_BASE_URL": f"{url}/openai/v1",
         "OPENAI_API_KEY": "emulator-openai-key",
@@ -24,6 +24,8 @@ def sdk_env(url: str) -> dict[str, str]:
         "ANTHROPIC_API_KEY": "emulator-anthropic-key",
         "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
         "GEMINI_API_KEY": "emulator-gemini-key",
+        "MISTRAL_BASE_URL": f"{url}/mistral",
+        "MISTRAL_API_KEY": "emulator-mistral-key",
     } | compat_env(url)
 
 

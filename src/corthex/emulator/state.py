@@ -13,6 +13,7 @@ from corthex.emulator.anthropic_batches import AnthropicStore
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.faults import BatchFaults, Fault, FaultSet
 from corthex.emulator.gemini_batches import GeminiStore
+from corthex.emulator.mistral_batches import MistralStore
 from corthex.emulator.openai_batches import OpenAIStore
 from corthex.emulator.prompt_cache import PromptCache
 from corthex.emulator.stats import MAX_RECORDS, Stats
@@ -38,6 +39,7 @@ class EmulatorState:
         self.openai = OpenAIStore(self.data_dir / "openai")
         self.anthropic = AnthropicStore()
         self.gemini = GeminiStore(self.data_dir / "gemini")
+        self.mistral = MistralStore(self.data_dir / "mistral")
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
 
@@ -73,7 +75,7 @@ class EmulatorState:
             server.reset()
         self.faults.clear()
         self.faults.triggered.clear()
-        for sub in ("openai", "gemini"):
+        for sub in ("openai", "gemini", "mistral"):
             shutil.rmtree(self.data_dir / sub, ignore_errors=True)
         self._fresh()
 

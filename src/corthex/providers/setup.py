@@ -21,11 +21,14 @@ import httpx
 from corthex.domain.registry import ProviderName, ProviderProfile, WireFamily, family_of, is_known, profile_of
 from corthex.errors import ProviderError
 
+MISTRAL = ProviderName("mistral")
+
 #: the variables each SDK takes its key from, the first set one winning (as in the SDK)
 KEY_VARIABLES: dict[ProviderName, tuple[str, ...]] = {
     ProviderName.OPENAI: ("OPENAI_API_KEY",),
     ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
     ProviderName.GEMINI: ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    MISTRAL: ("MISTRAL_API_KEY",),
 }
 
 #: the variable each SDK takes its endpoint from, and the endpoint it uses without it
@@ -33,9 +36,16 @@ ENDPOINT_VARIABLES: dict[ProviderName, tuple[str, str]] = {
     ProviderName.OPENAI: ("OPENAI_BASE_URL", "https://api.openai.com/v1"),
     ProviderName.ANTHROPIC: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     ProviderName.GEMINI: ("GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+    # the SDK's `server_url` (it adds /v1/...); the SDK reads no variable itself: our adapter does
+    MISTRAL: ("MISTRAL_BASE_URL", "https://api.mistral.ai"),
 }
 
-SDK_NAMES = {ProviderName.OPENAI: "openai", ProviderName.ANTHROPIC: "anthropic", ProviderName.GEMINI: "google-genai"}
+SDK_NAMES = {
+    ProviderName.OPENAI: "openai",
+    ProviderName.ANTHROPIC: "anthropic",
+    ProviderName.GEMINI: "google-genai",
+    MISTRAL: "mistralai",
+}
 
 #: names people write for the ones the SDKs read (older SDKs, other tools, guesses)
 MISSPELLINGS: dict[str, str] = {
@@ -60,6 +70,10 @@ MISSPELLINGS: dict[str, str] = {
     "GOOGLE_GEMINI_API_KEY": "GEMINI_API_KEY",
     "GEMINI_KEY": "GEMINI_API_KEY",
     "GOOGLE_GENAI_API_KEY": "GEMINI_API_KEY",
+    "MISTRAL_KEY": "MISTRAL_API_KEY",
+    "MISTRAL_API_BASE": "MISTRAL_BASE_URL",
+    "MISTRAL_SERVER_URL": "MISTRAL_BASE_URL",
+    "MISTRAL_URL": "MISTRAL_BASE_URL",
 }
 
 #: every variable the SDKs read that a near-miss could be meant for
@@ -171,6 +185,8 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
 
 def _probe(setup: ProviderSetup, key: str, api_version: str) -> tuple[str, dict[str, str]]:
     """The cheapest authenticated call each API has: list one model (a read, never billed)."""
+    if setup.provider is MISTRAL:  # its endpoint is the host; the SDK adds /v1 (Bearer auth)
+        return f"{setup.endpoint}/v1/models", {"Authorization": f"Bearer {key}"}
     if family_of(setup.provider) is WireFamily.OPENAI:
         return f"{setup.endpoint}/models", {"Authorization": f"Bearer {key}"}
     if setup.provider is ProviderName.ANTHROPIC:
@@ -271,9 +287,11 @@ def path_hint(provider: ProviderName, endpoint: str) -> str:
     """What is likely wrong with a base URL the provider answered 404 to."""
     variable, default = endpoint_variable(provider)
     path = urlsplit(endpoint).path.rstrip("/")
-    if family_of(provider) is WireFamily.OPENAI and not path.endswith("/v1"):
+    # the openai SDK takes the URL with its /v1; the others (mistralai too) add the version
+    sdk_adds_version = provider is MISTRAL or family_of(provider) is not WireFamily.OPENAI
+    if not sdk_adds_version and not path.endswith("/v1"):
         return f"is {variable} missing /v1? (e.g. {variable}={endpoint}/v1)"
-    if family_of(provider) is not WireFamily.OPENAI and path.endswith(("/v1", "/v1beta", "/v1alpha")):
+    if sdk_adds_version and path.endswith(("/v1", "/v1beta", "/v1alpha")):
         trimmed = endpoint.rstrip("/").rsplit("/", 1)[0]
         return f"{variable} must not end in the API version, the SDK adds it (e.g. {variable}={trimmed})"
     return f"check {variable} (the {sdk_name(provider)} SDK's own is {default})"
