@@ -10,6 +10,7 @@ from corthex.domain.limits import (
     GEMINI_REQUEST_MAX_BYTES,
     MISTRAL_FILE_MAX_BYTES,
     MISTRAL_FILE_MAX_LINES,
+    MISTRAL_REQUEST_MAX_BYTES,
     OPENAI_EMBEDDING_INPUTS_MAX,
     OPENAI_FILE_MAX_BYTES,
     OPENAI_FILE_MAX_LINES,
@@ -73,7 +74,7 @@ MISTRAL = ProviderProfile(
     # admitted by OpenAI's rules, sized by its own wire module.
     family=WireFamily.OPENAI,
     title="Mistral",
-    limits=ProviderLimits(MISTRAL_FILE_MAX_LINES, MISTRAL_FILE_MAX_BYTES, True, MISTRAL_FILE_MAX_BYTES),
+    limits=ProviderLimits(MISTRAL_FILE_MAX_LINES, MISTRAL_FILE_MAX_BYTES, True, MISTRAL_REQUEST_MAX_BYTES),
     adapter="corthex.providers.mistral:MistralProvider",
     wire_module="corthex.providers.wire.mistral",
     model_prefixes=(
