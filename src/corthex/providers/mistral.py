@@ -86,7 +86,8 @@ def from_wire(row: dict[str, Any]) -> ProviderResult:
 def _error_row(wire_id: str, status: Any, body: dict[str, Any]) -> ProviderResult:
     """A failed request. Mistral's errors are `{object: "error", message, type, code}` or
     `{message}`, either at the top or under `error`/`detail`."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else body
+    nested = body.get("error")
+    error: dict[str, Any] = nested if isinstance(nested, dict) else body
     message = str(error.get("message") or error.get("detail") or body.get("detail") or f"status {status}")
     kind = str(error.get("type") or error.get("code") or (f"http_{status}" if status else "unknown_error"))
     retryable = retryable_status_code(status) if isinstance(status, int) else True
@@ -213,12 +214,13 @@ class MistralProvider(Provider):
         with self._errors("find"):
             while True:
                 listed = await self._sdk.batch.jobs.list_async(page=page, page_size=100, order_by="-created")
-                for job in listed.data:
+                jobs = listed.data or []
+                for job in jobs:
                     if job.created_at < since:
                         return None
                     if (job.metadata or {}).get(KEY_FIELD) == key and job.id not in exclude:
                         return RemoteRef(job.id, {"input_file_id": job.input_files[0] if job.input_files else ""})
-                if len(listed.data) < 100:
+                if len(jobs) < 100:
                     return None
                 page += 1
 

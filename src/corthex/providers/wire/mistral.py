@@ -12,14 +12,14 @@ is the job's (`model` at creation), so the body leaves it out.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Final
 
 from corthex.domain.requests import LLMRequest
 from corthex.domain.wire_bytes import orjson_size
 from corthex.providers.base import WireItem
 from corthex.providers.wire.openai import chat_body
 
-ENDPOINT = "/v1/chat/completions"  #: the job's endpoint (mistralai `APIEndpoint`)
+ENDPOINT: Final = "/v1/chat/completions"  #: the job's endpoint (mistralai `APIEndpoint`)
 
 #: OpenAI's names for the fields Mistral names otherwise
 _RENAMED = {"max_completion_tokens": "max_tokens", "seed": "random_seed"}
