@@ -148,7 +148,10 @@ def test_a_line_is_custom_id_and_a_mistral_chat_body() -> None:
     body = line["body"]
     assert "model" not in body and body["max_tokens"] == 200 and body["random_seed"] == 7
     assert "max_completion_tokens" not in body and "seed" not in body
-    assert body["messages"] == [{"role": "system", "content": "짧게 답하세요."}, {"role": "user", "content": f"{KOREAN} 0"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "짧게 답하세요."},
+        {"role": "user", "content": f"{KOREAN} 0"},
+    ]
 
 
 async def test_find_adopts_the_job_created_with_the_key(provider: MistralProvider) -> None:
