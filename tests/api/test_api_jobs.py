@@ -225,13 +225,10 @@ async def test_org_costs_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert len(costs["days"]) == 3 and costs["days"][-1]["cost_usd"] > 0
     assert costs["timezone"] and costs["budget_usd"] is None
 
-    emulated = {"openai": True, "anthropic": True, "gemini": True}  # the emulator answers: the dashboard says so
-    assert (await client.get("/healthz")).json() == {
-        "status": "ok",
-        "worker": True,
-        "telegram": False,
-        "emulated": emulated,
-    }
+    health = (await client.get("/healthz")).json()
+    assert {k: v for k, v in health.items() if k != "emulated"} == {"status": "ok", "worker": True, "telegram": False}
+    # the emulator answers every provider pointed at it (the shipped compatible servers too): the dashboard says so
+    assert set(health["emulated"]) >= {"openai", "anthropic", "gemini", "groq"} and all(health["emulated"].values())
     breakdown = costs["breakdown"]  # by provider, model and department, beside the per-day chart
     assert set(breakdown) == {"by_provider", "by_model", "by_department"}
     assert sum(breakdown["by_provider"].values()) == pytest.approx(sum(d["cost_usd"] for d in costs["days"]))

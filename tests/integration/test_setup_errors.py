@@ -147,6 +147,7 @@ def test_doctor_shows_keys_present_never_their_values(clean_env: dict[str, str],
         "mistral": True,  # its probe: GET /v1/models under MISTRAL_BASE_URL
         "groq": True,  # the shipped OpenAI-compatible servers, on the emulator's profiles of them
         "deepinfra": True,
+        "azure": True,  # the emulator's Azure profile (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION)
     }
     assert "sk-test" not in orjson.dumps(report).decode()
     assert report["versions"]["openai"] and report["database"]["ok"] is True

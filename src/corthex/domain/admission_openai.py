@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from corthex.domain import admission  # a module: admission imports this one to register CHECKS
 from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint
 from corthex.domain.content import Part, PartType
+from corthex.domain.registry import catalogue
 from corthex.domain.requests import LLMRequest, ProviderName
 
 MAX_IMAGES = 500  #: images per request ("Up to 500 individual image inputs per request")
@@ -39,7 +40,7 @@ def _openai(
     """The check, for OpenAI requests only."""
 
     def checked(request: LLMRequest) -> admission.Refusal | None:
-        return check(request) if request.provider is ProviderName.OPENAI else None
+        return check(request) if catalogue(request.provider) is ProviderName.OPENAI else None
 
     checked.__name__ = check.__name__
     checked.__doc__ = check.__doc__

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from corthex.domain.limits import (
     ANTHROPIC_BODY_MAX_BYTES,
+    AZURE_FILE_MAX_BYTES,
+    AZURE_FILE_MAX_LINES,
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
@@ -68,6 +70,27 @@ GEMINI = ProviderProfile(
     source="built-in",
 )
 
+AZURE = ProviderProfile(
+    name=ProviderName.AZURE,
+    family=WireFamily.OPENAI,
+    title="Azure OpenAI",
+    # Global Batch: 100,000 requests and 200 MB per file; one deployment per file (model_mismatch).
+    # No batch embeddings on Azure (how-to/batch.md FAQ): no embedding-input limit to plan for.
+    limits=ProviderLimits(AZURE_FILE_MAX_LINES, AZURE_FILE_MAX_BYTES, True, AZURE_FILE_MAX_BYTES),
+    adapter="corthex.providers.azure:AzureProvider",
+    wire_module="corthex.providers.wire.openai",
+    model_prefixes=(),  # OpenAI's models stay OpenAI's: a line's "provider" or a route picks Azure
+    discount=0.5,  # "50% less cost than global standard" (how-to/batch.md)
+    price_provider="azure",  # genai-prices' "azure" (its Global prices, OpenAI's as fallback)
+    key_variables=("AZURE_OPENAI_API_KEY",),
+    base_url_variable="AZURE_OPENAI_ENDPOINT",
+    # Azure takes "24h" only: another window fails the job (how-to/batch.md)
+    options={"file_purpose": "batch", "completion_window": "24h"},
+    models_of=ProviderName.OPENAI,
+    builtin=True,
+    source="built-in",
+)
+
 MISTRAL = ProviderProfile(
     name=ProviderName("mistral"),
     # Its chat body is OpenAI's chat body with a few names changed (providers/wire/mistral.py):
@@ -96,4 +119,4 @@ MISTRAL = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI, MISTRAL)
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, MISTRAL)

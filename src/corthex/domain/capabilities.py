@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from corthex.domain.registry import family_of
+from corthex.domain.registry import catalogue, family_of
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.structured import strict_form
 
@@ -194,7 +194,7 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     """The row for `model`: the longest family that starts its normalized name (a family
     matches whole dash-separated parts only: `o3` is not `o3x`)."""
     name = family_name(model)
-    rows = [r for r in _TABLES.get(provider, ()) if name == r.family or name.startswith(r.family + "-")]
+    rows = [r for r in _TABLES.get(catalogue(provider), ()) if name == r.family or name.startswith(r.family + "-")]
     if rows:
         return max(rows, key=lambda r: len(r.family))
     # a provider other than the three (a compatible server, a plugin): its wire family's unknown
@@ -243,7 +243,8 @@ def unsent_temperature(request: LLMRequest) -> bool:
 def unsent_top_p(request: LLMRequest) -> bool:
     """Whether the request's `top_p` must be left out: the models that refuse temperature refuse it
     too ("reasoning models generally allow no sampling parameters", docs/wire/requests-openai.md)."""
-    return request.provider is ProviderName.OPENAI and request.top_p is not None and not takes_sampling(request)
+    openai_rules = catalogue(request.provider) is ProviderName.OPENAI
+    return openai_rules and request.top_p is not None and not takes_sampling(request)
 
 
 def request_warnings(request: LLMRequest) -> list[str]:
@@ -253,7 +254,7 @@ def request_warnings(request: LLMRequest) -> list[str]:
             f"'temperature' is not sent to {request.model}: the Messages API version the anthropic SDK "
             "speaks takes no sampling parameters (docs/wire/request-limits.md)"
         ]
-    if request.provider is not ProviderName.OPENAI:
+    if catalogue(request.provider) is not ProviderName.OPENAI:
         return []
     warnings = []
     if unsent_temperature(request):

@@ -20,6 +20,10 @@ OPENAI_FILE_MAX_LINES = 50_000
 #: across all requests in the batch" (openai-openapi.yaml, CreateBatchRequest.endpoint): a list
 #: input counts each of its texts.
 OPENAI_EMBEDDING_INPUTS_MAX = 50_000
+#: Azure OpenAI Global Batch: at most 100,000 requests (`too_many_tasks` beyond) and 200 MB per
+#: input file (docs/wire/platforms.md §1.5, azure-ai-docs includes/global-batch-limits.md).
+AZURE_FILE_MAX_BYTES = 200 * MB
+AZURE_FILE_MAX_LINES = 100_000
 #: Anthropic: a Message Batch create body is at most 256 MB (413 `request_too_large` beyond).
 ANTHROPIC_BODY_MAX_BYTES = 256 * MB
 #: Room for what a batch adds around its requests: `{"requests":[…]}`, the batch key on the first

@@ -61,10 +61,10 @@ def _openai(data: dict[str, Any]) -> LLMRequest:
     _owned(model, ProviderName.OPENAI, "body.model")
     if body.get("stream"):
         raise Bad("a batch line cannot stream: leave out 'stream'", "body.stream")
+    if url == EMBEDDINGS_URL and (too_many := native_input_problem(body)) is not None:
+        raise too_many  # first: it says the limit, where the spec's maxItems says only "does not fit"
     if problem := body_problem(url, body):  # the official spec's request schema for the url
         raise Bad(problem.reason, problem.field)
-    if url == EMBEDDINGS_URL and (too_many := native_input_problem(body)) is not None:
-        raise too_many
     return LLMRequest(custom_id, model, ProviderName.OPENAI, (), native=NativeBody(body, url))
 
 

@@ -30,6 +30,7 @@ class ProviderName(str):
     OPENAI: ClassVar[ProviderName]
     ANTHROPIC: ClassVar[ProviderName]
     GEMINI: ClassVar[ProviderName]
+    AZURE: ClassVar[ProviderName]
 
     def __new__(cls, value: str) -> ProviderName:
         known = cls._interned.get(value)
@@ -48,7 +49,9 @@ class ProviderName(str):
 ProviderName.OPENAI = ProviderName("openai")
 ProviderName.ANTHROPIC = ProviderName("anthropic")
 ProviderName.GEMINI = ProviderName("gemini")
-#: the three providers built in
+ProviderName.AZURE = ProviderName("azure")
+#: the three providers built in that own model names by default (Azure, also built in, serves OpenAI's
+#: models when a line or a route names it)
 BUILTIN_NAMES = (ProviderName.OPENAI, ProviderName.ANTHROPIC, ProviderName.GEMINI)
 
 
@@ -97,6 +100,9 @@ class ProviderProfile:
     base_url: str | None = None  #: a configured server's endpoint (the built-ins use their SDK's)
     #: options the adapter reads (a compatible server's file purpose, completion window, …)
     options: dict[str, str] = field(default_factory=dict)
+    #: the provider whose model catalogue this one serves under the same names (Azure: OpenAI's):
+    #: that provider's capability table and request rules apply, and its models may be sent here
+    models_of: ProviderName | None = None
     builtin: bool = False
     source: str = ""  #: where it was declared: "built-in", the entry point, the config file
 
@@ -163,6 +169,13 @@ def profiles() -> list[ProviderProfile]:
 
 def family_of(name: str) -> WireFamily:
     return profile_of(name).family
+
+
+def catalogue(name: ProviderName) -> ProviderName:
+    """The provider whose models (and model rules) `name` serves: its `models_of`, else itself.
+    An unknown name is its own (the callers refuse it elsewhere)."""
+    profile = _table().get(ProviderName(name))
+    return profile.models_of if profile is not None and profile.models_of is not None else name
 
 
 def set_routes(routes: list[tuple[str, str]]) -> None:

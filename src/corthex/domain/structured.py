@@ -17,6 +17,7 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
 
+from corthex.domain.registry import catalogue
 from corthex.domain.requests import ProviderName
 
 #: Keywords OpenAI's strict mode does not take (a schema with one is sent non-strict): the
@@ -77,7 +78,7 @@ def _schema_problem_cached(key: bytes, provider: ProviderName) -> SchemaProblem 
     except schema_errors.SchemaError as exc:
         return SchemaProblem(exc.message, _pointer(exc.path))
     problem = _unresolved_ref(schema, cls)
-    if problem is None and provider is ProviderName.OPENAI and schema.get("type") != "object":
+    if problem is None and catalogue(provider) is ProviderName.OPENAI and schema.get("type") != "object":
         return SchemaProblem("OpenAI takes only a schema whose root is an object ('type': 'object')", "/type")
     return problem
 

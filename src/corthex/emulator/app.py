@@ -5,6 +5,7 @@
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
 /mistral/v1/...    MISTRAL_BASE_URL=http://HOST:PORT/mistral  (the SDK's server_url)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
+/azure/openai/...  Azure OpenAI (AZURE_OPENAI_ENDPOINT=http://HOST:PORT/azure): v1 and api-version forms
 /_emulator/...     faults, stats, reset, config
 """
 

@@ -41,6 +41,10 @@ class EmulatorConfig:
     # Size limits on the bytes received (docs/wire/sizes.md); tests set small ones.
     openai_file_max_bytes: int = OPENAI_FILE_MAX_BYTES  # a purpose=batch upload: 400 "File is too large."
     openai_completion_windows: tuple[str, ...] = ("24h",)  # OpenAI takes only 24h (compatible servers differ)
+    openai_max_tasks: int = 50_000  # requests in one batch file: too_many_tasks beyond (Azure: 100,000)
+    #: whose OpenAI-style API this state serves: "openai", or "azure" (the `api-key` header, Azure's
+    #: 401, output lines without `id` and with content-filter results, an empty error file on success)
+    openai_flavor: str = "openai"
     anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
     gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
 

@@ -31,6 +31,20 @@ MISSING_KEY = {
 
 #: a key the emulator refuses as the real APIs refuse a wrong one (a test of setup mistakes)
 BAD_KEY = "bad-key"
+#: Azure OpenAI's answer to a missing or wrong key (SciSharp/BotSharp#386, docs/wire/platforms.md §1.8)
+AZURE_DENIED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource."
+)
+
+
+def _azure(request: Request) -> bool:
+    return get_state(request).config.openai_flavor == "azure"
+
+
+def _refuse_azure_key() -> None:
+    body = {"error": {"code": "401", "message": AZURE_DENIED}}
+    raise RawResponse(Response(orjson.dumps(body), 401, media_type="application/json"))
 
 
 def raise_key_refused(provider: str) -> None:
@@ -69,9 +83,11 @@ def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...
         state.counters.count_call(provider, op)
         if provider == "openai":
             _record_openai(state, request)
-        if auth and not has_key(provider, request):
+        if auth and provider == "openai" and _azure(request):
+            _check_azure_key(request)
+        elif auth and not has_key(provider, request):
             raise EmulatorError(provider, 401, MISSING_KEY[provider])
-        if auth and presented_key(provider, request) == BAD_KEY:
+        elif auth and presented_key(provider, request) == BAD_KEY:
             raise_key_refused(provider)
         fault = state.faults.take_call_fault(provider, op, kinds)
         if fault is not None and fault.kind == "late":
@@ -80,6 +96,14 @@ def guard(provider: str, op: str, *, auth: bool = True, deferred: tuple[str, ...
             await apply_fault(provider, fault, request)
 
     return Depends(check)
+
+
+def _check_azure_key(request: Request) -> None:
+    """Azure takes the key in `api-key` (the SDK's AzureOpenAI) or as a Bearer token (the v1
+    API's OpenAI-client examples); neither, or a wrong one: 401."""
+    key = request.headers.get("api-key", "").strip() or presented_key("openai", request)
+    if not key or key == BAD_KEY:
+        _refuse_azure_key()
 
 
 def has_key(provider: str, request: Request) -> bool:
@@ -136,6 +160,8 @@ def _record_openai(state: EmulatorState, request: Request) -> None:
         "method": request.method,
         "path": path[len(prefix) :] if path.startswith(prefix) else path,
         "query": dict(request.query_params),
+        "key_header": "api-key" if request.headers.get("api-key") else "authorization",
+        "sent_path": (request.scope.get("state") or {}).get("sent_path", path),  # before a profile's rewrite
     }
     state.openai_requests.append(entry)
     request.state.record = entry

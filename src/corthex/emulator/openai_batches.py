@@ -159,7 +159,12 @@ def _loads_or_raw(raw: bytes) -> dict[str, Any]:
 # --- validation ----------------------------------------------------------------------------
 
 
-def scan_input(path: Path, endpoint: str, faults: BatchFaults) -> Scan:
+def v1_path(url: Any) -> Any:
+    """Azure takes endpoints and line urls with or without `/v1` (`/chat/completions`, batch-python.md)."""
+    return "/v1" + url if isinstance(url, str) and url.startswith("/") and not url.startswith("/v1/") else url
+
+
+def scan_input(path: Path, endpoint: str, faults: BatchFaults, max_tasks: int = MAX_TASKS, azure: bool = False) -> Scan:
     """Validate an input file the way the Batch API does while `validating` (§1.5)."""
     scan = Scan()
     seen: set[str] = set()
@@ -168,11 +173,11 @@ def scan_input(path: Path, endpoint: str, faults: BatchFaults) -> Scan:
         for number, raw in enumerate(src, start=1):
             start, offset = offset, offset + len(raw)
             if raw.strip():
-                _scan_line(scan, seen, raw, number, start, endpoint)
+                _scan_line(scan, seen, raw, number, start, endpoint, azure)
     if scan.n == 0 and not scan.errors:
         _error(scan, "empty_file", "The batch input file is empty.", None)
-    if scan.n > MAX_TASKS:
-        _error(scan, "too_many_tasks", f"The batch has {scan.n} requests; the limit is 50000.", None)
+    if scan.n > max_tasks:
+        _error(scan, "too_many_tasks", f"The batch has {scan.n} requests; the limit is {max_tasks}.", None)
     if scan.inputs > MAX_EMBEDDING_INPUTS:
         message = f"The batch has {scan.inputs} embedding inputs; the limit is {MAX_EMBEDDING_INPUTS}."
         _error(scan, "too_many_embedding_inputs", message, None)
@@ -180,7 +185,7 @@ def scan_input(path: Path, endpoint: str, faults: BatchFaults) -> Scan:
     return scan
 
 
-def _scan_line(scan: Scan, seen: set[str], raw: bytes, number: int, start: int, endpoint: str) -> None:
+def _scan_line(scan: Scan, seen: set[str], raw: bytes, number: int, start: int, endpoint: str, azure: bool) -> None:
     try:
         line = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -191,6 +196,7 @@ def _scan_line(scan: Scan, seen: set[str], raw: bytes, number: int, start: int, 
         _error(scan, "invalid_json_line", f"Line {number} is missing or has an invalid '{missing}'.", number)
         return
     custom_id, url, body = line["custom_id"], line["url"], line["body"]
+    url = v1_path(url) if azure else url
     if custom_id in seen:
         _error(scan, "duplicate_custom_id", f"The custom_id '{custom_id}' on line {number} is not unique.", number)
     seen.add(custom_id)
@@ -313,7 +319,7 @@ class Written:
 
 
 def write_results(
-    batch: OpenAIBatch, snap: Snapshot, out: Path, err: Path, shuffle: bool, cache: PromptCache
+    batch: OpenAIBatch, snap: Snapshot, out: Path, err: Path, shuffle: bool, cache: PromptCache, azure: bool = False
 ) -> Written:
     """Write the output and error files of an ended batch (runs in a worker thread)."""
     order = list(range(batch.scan.n))
@@ -332,9 +338,24 @@ def write_results(
                 row, ok = not_run_line(line["custom_id"], seed, not_run), False
             else:
                 row, ok = _run_row(batch, index, line, seed, created, usage, cache)
-            (out_f if ok else err_f).write(orjson.dumps(row) + b"\n")
+            (out_f if ok else err_f).write(orjson.dumps(azure_line(row) if azure else row) + b"\n")
             counts[0 if ok else 1] += 1
     return Written(counts[0], counts[1], usage)
+
+
+#: what Azure adds to a chat completion: its content filters' verdicts (docs/wire/platforms.md §1.7)
+_FILTERED = {sev: {"filtered": False, "severity": "safe"} for sev in ("hate", "self_harm", "sexual", "violence")}
+
+
+def azure_line(row: dict[str, Any]) -> dict[str, Any]:
+    """An output line as Azure writes it: no top-level `id`, content-filter results in the body."""
+    row = {k: v for k, v in row.items() if k != "id"}
+    body = (row.get("response") or {}).get("body")
+    if isinstance(body, dict) and body.get("object") == "chat.completion":
+        body["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": _FILTERED}]
+        for choice in body.get("choices") or []:
+            choice["content_filter_results"] = _FILTERED
+    return row
 
 
 def _run_row(
@@ -349,6 +370,7 @@ def _run_row(
     problem = batch.scan.problems.get(index)
     if problem is not None:
         return problem_line(line["custom_id"], seed, problem), False
+    line["url"] = v1_path(line["url"])  # the scan took only the batch's endpoint (Azure: with or without /v1)
     if line["url"] == EMBEDDINGS:
         vectors = embeddings_body(line["body"])
         spent = embedding_tokens(vectors)

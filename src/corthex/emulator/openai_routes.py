@@ -25,6 +25,7 @@ from corthex.emulator.openai_batches import (
     batch_json,
     scan_input,
     token_limit_error,
+    v1_path,
     write_results,
 )
 from corthex.emulator.openai_embeddings import EMBEDDINGS, embeddings_body
@@ -171,11 +172,14 @@ async def create_batch(request: Request) -> Response:
     state = get_state(request)
     body = await read_json(request, "openai")
     record(request, json=body)
+    azure = state.config.openai_flavor == "azure"
+    if azure and isinstance(body, dict):
+        body["endpoint"] = v1_path(body.get("endpoint"))
     state.counters.record_create_body("openai", metadata=body.get("metadata") if isinstance(body, dict) else None)
     source = _check_create(state, body)
     faults = state.faults.take_batch_faults("openai")
     endpoint = body["endpoint"]
-    scan = await asyncio.to_thread(scan_input, source.path, endpoint, faults)
+    scan = await asyncio.to_thread(scan_input, source.path, endpoint, faults, state.config.openai_max_tasks, azure)
     if faults.fail and not scan.errors:
         scan.errors.append(token_limit_error(scan.model))
     timeline = state.config.timeline(state.now(), scan.n, faults, validate=True, finalize=True)
@@ -319,8 +323,9 @@ async def _write(state: EmulatorState, batch: OpenAIBatch, snap: Snapshot) -> No
 async def _write_files(state: EmulatorState, batch: OpenAIBatch, snap: Snapshot) -> None:
     out_id, err_id = new_id("file-", 22), new_id("file-", 22)
     out_path, err_path = state.openai.file_path(out_id), state.openai.file_path(err_id)
+    azure = state.config.openai_flavor == "azure"
     written = await asyncio.to_thread(
-        write_results, batch, snap, out_path, err_path, state.config.shuffle_results, state.cache
+        write_results, batch, snap, out_path, err_path, state.config.shuffle_results, state.cache, azure
     )
     batch.usage = written.usage
     now = int(state.now())
@@ -329,7 +334,7 @@ async def _write_files(state: EmulatorState, batch: OpenAIBatch, snap: Snapshot)
         (out_id, out_path, written.out_rows, "output"),
         (err_id, err_path, written.err_rows, "error"),
     ):
-        if rows == 0:
+        if rows == 0 and not (azure and kind == "error"):  # Azure keeps a 0-byte error file
             await asyncio.to_thread(path.unlink, True)
             continue
         size = path.stat().st_size

@@ -55,6 +55,8 @@ class EmulatorState:
     def clear_faults(self) -> None:
         """Remove every fault; batches held by `never_end` are released."""
         self.faults.clear()
+        for server in self.compat.values():
+            server.clear_faults()
 
     def held(self, faults: BatchFaults) -> bool:
         return self.faults.is_held(faults)

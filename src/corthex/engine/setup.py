@@ -16,7 +16,7 @@ from corthex.domain.registry import ProviderProfile, profiles, provider_for_mode
 from corthex.domain.requests import ProviderName
 from corthex.errors import SetupError
 from corthex.providers.registry import Loaded
-from corthex.providers.setup import ProviderSetup, check_reachable, key_variables, read_setup
+from corthex.providers.setup import ProviderSetup, check_reachable, key_variables, read_setup, unserved_models
 
 _VERSIONED = ("corthex-batch", "openai", "anthropic", "google-genai", "sqlalchemy")
 
@@ -26,12 +26,11 @@ class Need:
     """What a submission needs of one provider: how many requests, for which models."""
 
     requests: int = 0
-    models: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)  #: every distinct model (Azure checks each has a deployment)
 
     def add(self, model: str) -> None:
         self.requests += 1
-        if len(self.models) < 4:
-            self.models.add(model)
+        self.models.add(model)
 
     def describe(self, provider: ProviderName) -> str:
         shown = sorted(self.models)[:3]
@@ -63,6 +62,8 @@ async def check_setup(needs: Mapping[ProviderName, Need], environ: Mapping[str, 
         setup = await provider_setup(provider, environ)
         if setup.problem is not None:
             problems.append(_fix(setup, needs[provider]))
+        elif (unserved := unserved_models(provider, needs[provider].models, environ)) is not None:
+            problems.append(unserved)
     if problems:
         raise SetupError("\n".join(f"{p}; nothing submitted" for p in problems))
 

@@ -87,10 +87,11 @@ _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
 # --- results --------------------------------------------------------------------------------
 
 
-def _line(item: WireItem, endpoint: OpenAIEndpoint) -> dict[str, Any]:
-    if item.request.native is not None:
-        return native_line(WireFamily.OPENAI, item)
-    return to_wire(item, endpoint)
+def _line(item: WireItem, endpoint: OpenAIEndpoint, wire_model: str) -> dict[str, Any]:
+    line = native_line(WireFamily.OPENAI, item) if item.request.native is not None else to_wire(item, endpoint)
+    if line["body"].get("model") != wire_model:  # Azure: the deployment that serves the model
+        line["body"] = {**line["body"], "model": wire_model}
+    return line
 
 
 def from_wire(row: dict[str, Any]) -> ProviderResult:
@@ -397,7 +398,14 @@ class OpenAIProvider(Provider):
         return self._client
 
     def _errors(self, op: str) -> AbstractContextManager[None]:
-        return translated(_CATCH, lambda exc: to_provider_error(op, exc, self.name.value))
+        return translated(_CATCH, lambda exc: self._provider_error(op, exc))
+
+    def _provider_error(self, op: str, exc: Exception) -> ProviderError:
+        return to_provider_error(op, exc, self.name.value)
+
+    def _wire_model(self, model: str) -> str:
+        """The `model` the server is sent for `model` (Azure: the deployment's name)."""
+        return model
 
     async def submit(self, key: str, model: str | None, items: Sequence[WireItem]) -> RemoteRef:
         if model is None:
@@ -407,9 +415,10 @@ class OpenAIProvider(Provider):
         native = items[0].request.native  # planning keeps native lines of one endpoint together
         url = native.url if native is not None and native.url else endpoint.value
         path = upload_path(self._workdir, key)
+        wire_model = self._wire_model(model)
         with self._errors("upload"):
             try:
-                wire_bytes = await write_jsonl(path, (_line(item, endpoint) for item in items))
+                wire_bytes = await write_jsonl(path, (_line(item, endpoint, wire_model) for item in items))
                 upload = await self._sdk.files.create(file=path, purpose=self._purpose)  # type: ignore[arg-type]
             finally:
                 remove(path)
@@ -479,13 +488,14 @@ class OpenAIProvider(Provider):
 
     async def complete(self, request: LLMRequest) -> ProviderResult:
         try:
+            model = {"model": self._wire_model(request.model)}
             if request.is_embedding:
-                answer = await self._sdk.embeddings.create(**embeddings_body(request))
+                answer = await self._sdk.embeddings.create(**embeddings_body(request) | model)
                 return from_embeddings(request.custom_id, answer.to_dict())
             if openai_endpoint(request.model) is OpenAIEndpoint.RESPONSES:
-                response = await self._sdk.responses.create(**responses_body(request))
+                response = await self._sdk.responses.create(**responses_body(request) | model)
                 return from_response(request.custom_id, response.to_dict())
-            completion = await self._sdk.chat.completions.create(**chat_body(request))
+            completion = await self._sdk.chat.completions.create(**chat_body(request) | model)
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc, self.name.value) from exc
@@ -493,7 +503,7 @@ class OpenAIProvider(Provider):
             error = ResultError(kind, _api_message(exc), code=exc.type or f"http_{exc.status_code}")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         except _CATCH as exc:
-            raise to_provider_error("complete", exc, self.name.value) from exc
+            raise self._provider_error("complete", exc) from exc
         return from_completion(request.custom_id, completion.to_dict())
 
     async def aclose(self) -> None:

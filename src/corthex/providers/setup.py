@@ -12,11 +12,12 @@ import difflib
 import errno
 import hashlib
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from corthex.domain.registry import ProviderName, ProviderProfile, WireFamily, family_of, is_known, profile_of
 from corthex.errors import ProviderError
@@ -28,6 +29,7 @@ KEY_VARIABLES: dict[ProviderName, tuple[str, ...]] = {
     ProviderName.OPENAI: ("OPENAI_API_KEY",),
     ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
     ProviderName.GEMINI: ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    ProviderName.AZURE: ("AZURE_OPENAI_API_KEY",),  # openai/lib/azure.py (AZURE_OPENAI_AD_TOKEN: not taken)
     MISTRAL: ("MISTRAL_API_KEY",),
 }
 
@@ -36,6 +38,7 @@ ENDPOINT_VARIABLES: dict[ProviderName, tuple[str, str]] = {
     ProviderName.OPENAI: ("OPENAI_BASE_URL", "https://api.openai.com/v1"),
     ProviderName.ANTHROPIC: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     ProviderName.GEMINI: ("GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+    ProviderName.AZURE: ("AZURE_OPENAI_ENDPOINT", ""),  # the resource's own: no default
     # the SDK's `server_url` (it adds /v1/...); the SDK reads no variable itself: our adapter does
     MISTRAL: ("MISTRAL_BASE_URL", "https://api.mistral.ai"),
 }
@@ -44,8 +47,14 @@ SDK_NAMES = {
     ProviderName.OPENAI: "openai",
     ProviderName.ANTHROPIC: "anthropic",
     ProviderName.GEMINI: "google-genai",
+    ProviderName.AZURE: "openai",
     MISTRAL: "mistralai",
 }
+
+#: Azure OpenAI: model → the Global Batch deployment that serves it, a JSON object
+AZURE_DEPLOYMENTS = "CORTHEX_AZURE_DEPLOYMENTS"
+#: the api-version form of Azure's API is used when this is set (the SDK's AzureOpenAI requires it)
+AZURE_API_VERSION = "OPENAI_API_VERSION"
 
 #: names people write for the ones the SDKs read (older SDKs, other tools, guesses)
 MISSPELLINGS: dict[str, str] = {
@@ -70,6 +79,12 @@ MISSPELLINGS: dict[str, str] = {
     "GOOGLE_GEMINI_API_KEY": "GEMINI_API_KEY",
     "GEMINI_KEY": "GEMINI_API_KEY",
     "GOOGLE_GENAI_API_KEY": "GEMINI_API_KEY",
+    "AZURE_OPENAI_KEY": "AZURE_OPENAI_API_KEY",  # older samples' name
+    "AZURE_API_KEY": "AZURE_OPENAI_API_KEY",  # LiteLLM's names
+    "AZURE_API_BASE": "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_BASE_URL": "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_BASE": "AZURE_OPENAI_ENDPOINT",
+    "AZURE_ENDPOINT": "AZURE_OPENAI_ENDPOINT",
     "MISTRAL_KEY": "MISTRAL_API_KEY",
     "MISTRAL_API_BASE": "MISTRAL_BASE_URL",
     "MISTRAL_SERVER_URL": "MISTRAL_BASE_URL",
@@ -174,6 +189,8 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
             setup.problem = slip.explain()
     if key_variable is None and setup.problem is None:
         setup.problem = f"{' or '.join(key_variables(provider))} is not set"
+    elif not setup.endpoint and setup.problem is None:  # Azure: the resource's endpoint is the user's own
+        setup.problem = f"{variable} is not set: export it ({_ENDPOINT_EXAMPLE.get(provider, 'the base URL')})"
     elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
         # no HTTP header can carry it (a quote or a word pasted with the key?)
         setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
@@ -183,8 +200,10 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
 # --- reaching the endpoint ---------------------------------------------------------------
 
 
-def _probe(setup: ProviderSetup, key: str, api_version: str) -> tuple[str, dict[str, str]]:
+def _probe(setup: ProviderSetup, key: str, api_version: str, environ: Mapping[str, str]) -> tuple[str, dict[str, str]]:
     """The cheapest authenticated call each API has: list one model (a read, never billed)."""
+    if setup.provider is ProviderName.AZURE:
+        return _azure_probe(setup.endpoint, key, environ)
     if setup.provider is MISTRAL:  # its endpoint is the host; the SDK adds /v1 (Bearer auth)
         return f"{setup.endpoint}/v1/models", {"Authorization": f"Bearer {key}"}
     if family_of(setup.provider) is WireFamily.OPENAI:
@@ -212,7 +231,7 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     if remembered in _reached:
         setup.reachable = True
         return
-    url, headers = _probe(setup, key, api_version)
+    url, headers = _probe(setup, key, api_version, environ)
     try:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT) as client:
             response = await client.get(url, headers=headers)
@@ -287,6 +306,8 @@ def path_hint(provider: ProviderName, endpoint: str) -> str:
     """What is likely wrong with a base URL the provider answered 404 to."""
     variable, default = endpoint_variable(provider)
     path = urlsplit(endpoint).path.rstrip("/")
+    if provider is ProviderName.AZURE:
+        return f"{variable} is the resource's root (e.g. {variable}={_ENDPOINT_EXAMPLE[provider]}), without /openai"
     # the openai SDK takes the URL with its /v1; the others (mistralai too) add the version
     sdk_adds_version = provider is MISTRAL or family_of(provider) is not WireFamily.OPENAI
     if not sdk_adds_version and not path.endswith("/v1"):
@@ -351,3 +372,74 @@ def compatible_client(profile: ProviderProfile, environ: Mapping[str, str]) -> t
 
 def has_key(provider: ProviderName, environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in key_variables(provider))
+
+
+# --- Azure OpenAI ----------------------------------------------------------------------------
+
+_ENDPOINT_EXAMPLE = {ProviderName.AZURE: "https://RESOURCE.openai.azure.com"}
+
+
+def azure_client_form(environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """(base URL, api-version): the v1 API (`…/openai/v1`, no api-version: GA since August 2025,
+    Microsoft's recommended form) unless OPENAI_API_VERSION is set, then (the resource's endpoint,
+    that version) for the SDK's AzureOpenAI client. An endpoint written with `/openai/v1` is v1."""
+    endpoint = (environ.get("AZURE_OPENAI_ENDPOINT") or "").rstrip("/")
+    if endpoint.endswith("/openai/v1"):
+        return endpoint, None
+    version = (environ.get(AZURE_API_VERSION) or "").strip()
+    if version:
+        return endpoint.removesuffix("/openai"), version
+    return f"{endpoint.removesuffix('/openai')}/openai/v1", None
+
+
+def _azure_probe(endpoint: str, key: str, environ: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """Azure's cheapest authenticated read: list the models (`GET /openai/v1/models`, or
+    `/openai/models?api-version=` in the older form), the key in `api-key`."""
+    base, version = azure_client_form({**environ, "AZURE_OPENAI_ENDPOINT": endpoint})
+    url = f"{base}/models" if version is None else f"{base}/openai/models?api-version={version}"
+    return url, {"api-key": key}
+
+
+def azure_deployments(environ: Mapping[str, str]) -> dict[str, str]:
+    """CORTHEX_AZURE_DEPLOYMENTS as a table (empty when unset).
+
+    :raises ValueError: naming the variable, when it is not a JSON object of strings."""
+    raw = (environ.get(AZURE_DEPLOYMENTS) or "").strip()
+    if not raw:
+        return {}
+    try:
+        table = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        table = None
+    if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+        raise ValueError(
+            f"{AZURE_DEPLOYMENTS} must be a JSON object of model → deployment names, "
+            'e.g. {"gpt-5-mini": "my-gpt5mini-batch"}'
+        )
+    return table
+
+
+def azure_deployment(model: str, environ: Mapping[str, str]) -> str | None:
+    """The deployment that serves `model` on Azure: the table's, or the model itself when it is a
+    deployment's name (a platform's own id works too); None when no deployment is known."""
+    table = azure_deployments(environ)
+    if model in table:
+        return table[model]
+    return model if model in table.values() else None
+
+
+def unserved_models(provider: ProviderName, models: Iterable[str], environ: Mapping[str, str]) -> str | None:
+    """Why some of `models` cannot go to `provider` as configured (Azure: no deployment), or None."""
+    if provider is not ProviderName.AZURE:
+        return None
+    try:
+        missing = sorted(m for m in set(models) if azure_deployment(m, environ) is None)
+    except ValueError as exc:
+        return str(exc)
+    if not missing:
+        return None
+    example = ", ".join(f'"{m}": "<deployment>"' for m in missing[:3])
+    return (
+        f"no Azure deployment for {', '.join(repr(m) for m in missing)}: set {AZURE_DEPLOYMENTS}='{{{example}}}' "
+        "(the Global Batch deployment that serves each model)"
+    )
