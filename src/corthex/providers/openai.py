@@ -419,7 +419,10 @@ class OpenAIProvider(Provider):
         with self._errors("upload"):
             try:
                 wire_bytes = await write_jsonl(path, (_line(item, endpoint, wire_model) for item in items))
-                upload = await self._sdk.files.create(file=path, purpose=self._purpose)  # type: ignore[arg-type]
+                # An open file, not the path: the SDK reads a path whole into memory (tens of MB for a
+                # 50,000-line batch); httpx streams a file in chunks and rewinds it for a retry.
+                with path.open("rb") as fh:
+                    upload = await self._sdk.files.create(file=(path.name, fh), purpose=self._purpose)  # type: ignore[arg-type]
             finally:
                 remove(path)
         crash_point("after_upload")

@@ -123,8 +123,11 @@ class DispatchSection(SqlBase):
             .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
             .order_by(requests.c.job_id, requests.c.seq)
         )
+        # Streamed, a few hundred rows at a time: only the encoded bodies are kept, never every row
+        # object (its text twice as large as its UTF-8 for Korean) alongside them (issue 14).
         async with self.engine.connect() as conn:
-            return [(r.id, r.body.encode()) for r in (await conn.execute(query)).all()]
+            rows = await conn.stream(query.execution_options(yield_per=1000))
+            return [(r.id, r.body.encode()) async for r in rows]
 
     async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> bool:
         """Record that the intent exists at its provider as `ref`. False if it was recorded
