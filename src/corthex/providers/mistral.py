@@ -179,10 +179,10 @@ class MistralProvider(Provider):
         with self._errors("upload"):
             try:
                 wire_bytes = await write_jsonl(path, (_line(item) for item in items))
-                content = await anyio.Path(path).read_bytes()
-                upload = await self._sdk.files.upload_async(
-                    file={"file_name": path.name, "content": content}, purpose="batch"
-                )
+                with path.open("rb") as content:  # an open file, not the bytes: the SDK streams it
+                    upload = await self._sdk.files.upload_async(
+                        file={"file_name": path.name, "content": content}, purpose="batch"
+                    )
             finally:
                 remove(path)
         crash_point("after_upload")
