@@ -21,6 +21,7 @@ from pg_cluster import PgCluster, find_bin
 from corthex.config import Settings
 from corthex.domain.requests import ProviderName
 from corthex.emulator import EmulatorServer
+from corthex.emulator.storage import LocalStorage
 from corthex.engine.engine import Engine
 from corthex.providers.base import Provider
 from corthex.testing import emulated, fast_settings, point_sdks_at
@@ -67,6 +68,21 @@ def emulator_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> I
     point_sdks_at(emulator, monkeypatch.setenv)
     yield
     emulator.state.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def local_storage() -> Iterator[LocalStorage]:
+    """A local Cloud Storage (gcp-storage-emulator, in memory) for Vertex AI jobs."""
+    with LocalStorage() as storage:
+        yield storage
+
+
+@pytest.fixture
+def vertex_env(emulator: EmulatorServer, local_storage: LocalStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vertex AI (google-genai `vertexai=True`) pointed at the emulator, whose jobs read and write
+    the local Cloud Storage (STORAGE_EMULATOR_HOST)."""
+    emulator.config.gcs_url = local_storage.url
+    point_sdks_at(emulator, monkeypatch.setenv)
 
 
 @pytest.fixture(autouse=True)

@@ -677,12 +677,23 @@ def emulator(
     import uvicorn
 
     from corthex.emulator import EmulatorConfig, create_app
+    from corthex.emulator import storage as local_storage
     from corthex.emulator.server import sdk_env
 
-    for key, value in sdk_env(f"http://{host}:{port}").items():
+    # Vertex AI jobs read and write Cloud Storage: a local one, when its package is installed
+    gcs = local_storage.LocalStorage(host).start() if local_storage.available() else None
+    for key, value in sdk_env(f"http://{host}:{port}", gcs.url if gcs else None).items():
         print(f"export {key}={value}")
+    if gcs is None:
+        print(f"# Vertex AI needs a local Cloud Storage: {local_storage.HOW_TO_START}")
+        print("# export STORAGE_EMULATOR_HOST=http://127.0.0.1:9023")
     sys.stdout.flush()
-    uvicorn.run(create_app(EmulatorConfig(speed=speed)), host=host, port=port, log_level="warning")
+    config = EmulatorConfig(speed=speed, gcs_url=gcs.url if gcs else None)
+    try:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    finally:
+        if gcs is not None:
+            gcs.stop()
 
 
 @app.command(epilog="Example: corthex serve --port 8000  (then open http://127.0.0.1:8000/)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from corthex.domain import admission_gemini, admission_openai
 from corthex.domain.capabilities import for_request
-from corthex.domain.registry import catalogue, provider_for_model
+from corthex.domain.registry import catalogue, family_of, provider_for_model
 from corthex.domain.requests import LLMRequest, ProviderName
 
 
@@ -37,6 +37,8 @@ def provider_mismatch(request: LLMRequest) -> Refusal | None:
     the provider answers 404 for every request."""
     owner = provider_for_model(request.model)
     if owner is None or owner is request.provider or owner is catalogue(request.provider):
+        return None
+    if family_of(owner) is family_of(request.provider):  # a platform serving the same models (Vertex: Gemini's)
         return None
     return Refusal(
         f"model {request.model!r} is served by {owner}, not {request.provider}: "
@@ -61,7 +63,8 @@ def output_over_maximum(request: LLMRequest) -> Refusal | None:
 def temperature_out_of_range(request: LLMRequest) -> Refusal | None:
     if request.temperature is None:
         return None
-    low, high = TEMPERATURE_RANGE.get(catalogue(request.provider), (0.0, 2.0))
+    family = ProviderName(family_of(request.provider).value)
+    low, high = TEMPERATURE_RANGE.get(catalogue(request.provider)) or TEMPERATURE_RANGE.get(family, (0.0, 2.0))
     if low <= request.temperature <= high:
         return None
     return Refusal(

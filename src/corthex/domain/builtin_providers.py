@@ -19,6 +19,9 @@ from corthex.domain.limits import (
 )
 from corthex.domain.registry import ProviderLimits, ProviderName, ProviderProfile, WireFamily
 
+#: Vertex AI: "a single input file up to 1 GB" (docs/wire/platforms.md §3.5)
+VERTEX_FILE_MAX_BYTES = 1_000_000_000
+
 OPENAI = ProviderProfile(
     name=ProviderName.OPENAI,
     family=WireFamily.OPENAI,
@@ -91,6 +94,28 @@ AZURE = ProviderProfile(
     source="built-in",
 )
 
+#: Vertex AI batch prediction (docs/wire/platforms.md §3.5): 200,000 requests and a 1 GB input
+#: file per job, 50% off. Neutral Gemini ids go to it by a route or `"provider": "vertex"`; the
+#: ids it owns are Vertex's own (`publishers/google/models/gemini-…`).
+VERTEX = ProviderProfile(
+    name=ProviderName("vertex"),
+    family=WireFamily.GEMINI,
+    title="Vertex AI (Gemini batch prediction)",
+    # one request: the Gemini API's own request limit (Vertex's per-line limit is not documented)
+    limits=ProviderLimits(200_000, VERTEX_FILE_MAX_BYTES, True, GEMINI_REQUEST_MAX_BYTES),
+    adapter="corthex.providers.vertex:VertexProvider",
+    wire_module="corthex.providers.wire.vertex",
+    model_prefixes=("publishers/google/models/gemini-",),
+    discount=0.5,
+    price_provider="google",
+    key_variables=("CORTHEX_VERTEX_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"),
+    base_url_variable="GOOGLE_VERTEX_BASE_URL",
+    options={"settings": "GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION CORTHEX_VERTEX_GCS_URI"},
+    models_of=ProviderName.GEMINI,
+    builtin=True,
+    source="built-in",
+)
+
 MISTRAL = ProviderProfile(
     name=ProviderName("mistral"),
     # Its chat body is OpenAI's chat body with a few names changed (providers/wire/mistral.py):
@@ -119,4 +144,4 @@ MISTRAL = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, MISTRAL)
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, VERTEX, MISTRAL)

@@ -185,7 +185,7 @@ _GPT5_POINT = re.compile(r"^gpt-5\.\d+")  # gpt-5.1, gpt-5.2, …: one family "g
 
 def family_name(model: str) -> str:
     """The name the table is keyed on: no `models/` prefix, no snapshot date, gpt-5.N as gpt-5.x."""
-    name = _DATED.sub("", model.removeprefix("models/"))
+    name = _DATED.sub("", model.removeprefix("publishers/google/models/").removeprefix("models/"))
     return _GPT5_POINT.sub("gpt-5.x", name)
 
 
@@ -194,7 +194,9 @@ def capabilities(provider: ProviderName, model: str) -> ModelCapabilities:
     """The row for `model`: the longest family that starts its normalized name (a family
     matches whole dash-separated parts only: `o3` is not `o3x`)."""
     name = family_name(model)
-    rows = [r for r in _TABLES.get(catalogue(provider), ()) if name == r.family or name.startswith(r.family + "-")]
+    # a platform serving another's models reads that catalogue (Azure: OpenAI's), else its family's
+    table = _TABLES.get(catalogue(provider)) or _TABLES[ProviderName(family_of(provider).value)]
+    rows = [r for r in table if name == r.family or name.startswith(r.family + "-")]
     if rows:
         return max(rows, key=lambda r: len(r.family))
     # a provider other than the three (a compatible server, a plugin): its wire family's unknown

@@ -22,6 +22,7 @@ QUIRKS: dict[str, frozenset[str]] = {
     # inline answers without `metadata` (python-genai#2008) / out of input order (#1909); error
     # rows (and a failed job's error) whose `details` hold google.rpc objects
     "gemini": frozenset({"inline_without_keys", "inline_shuffled", "row_error_details"}),
+    "vertex": frozenset(),
 }
 
 
@@ -47,6 +48,8 @@ class EmulatorConfig:
     openai_flavor: str = "openai"
     anthropic_body_max_bytes: int = ANTHROPIC_BODY_MAX_BYTES  # a create body: 413 request_too_large
     gemini_inline_max_bytes: int = GEMINI_INLINE_BODY_MAX_BYTES  # an inline create body: 400
+    #: the Cloud Storage JSON API Vertex jobs read and write (else STORAGE_EMULATOR_HOST)
+    gcs_url: str | None = None
 
     def __post_init__(self) -> None:
         self._check(self.profile, self.quirks)

@@ -114,7 +114,7 @@ def error_body(err: EmulatorError) -> dict[str, Any]:
         return openai_error(err.status, err.message, err.param, err.code)
     if err.provider == "anthropic":
         return anthropic_error(err.status, err.message)
-    if err.provider == "gemini":
+    if err.provider in ("gemini", "vertex"):
         return gemini_error(err.status, err.message)
     if err.provider == "mistral":
         return mistral_error(err.status, err.message)
@@ -142,7 +142,7 @@ def error_response(err: EmulatorError) -> Response:
 
 
 def provider_of_path(path: str) -> str:
-    for name in ("openai", "anthropic", "gemini", "mistral"):
+    for name in ("openai", "anthropic", "gemini", "vertex", "mistral"):
         if path.startswith(f"/{name}/") or path == f"/{name}":
             return name
     return "emulator"

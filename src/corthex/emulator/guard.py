@@ -55,6 +55,12 @@ def raise_key_refused(provider: str) -> None:
         raise EmulatorError(provider, 401, message, code="invalid_api_key")
     if provider == "anthropic":
         raise EmulatorError(provider, 401, "invalid x-api-key")
+    if provider == "vertex":  # a Google Cloud API: the OAuth token is refused (docs/wire/platforms.md §3.7)
+        message = (
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+            "or other valid authentication credential."
+        )
+        raise EmulatorError(provider, 401, message)
     if provider == "mistral":
         raise EmulatorError(provider, 401, "Unauthorized")
     message = "API key not valid. Please pass a valid API key."

@@ -13,11 +13,25 @@ from corthex.emulator.app import create_app
 from corthex.emulator.compat import compat_env
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.state import EmulatorState
+from corthex.emulator.storage import BUCKET
 
 
-def sdk_env(url: str) -> dict[str, str]:
-    """Environment that points the official SDKs (and each compatible server) at the emulator on `url`."""
-    return {
+def vertex_env(url: str, storage_url: str | None = None) -> dict[str, str]:
+    """Vertex AI through google-genai (`vertexai=True`) at the emulator on `url`, its Cloud Storage
+    at `storage_url` (a gcp-storage-emulator; left out when not known)."""
+    env = {
+        "GOOGLE_VERTEX_BASE_URL": f"{url}/vertex",
+        "GOOGLE_CLOUD_PROJECT": "corthex-emulator",
+        "GOOGLE_CLOUD_LOCATION": "us-central1",
+        "CORTHEX_VERTEX_ACCESS_TOKEN": "emulator-vertex-token",
+        "CORTHEX_VERTEX_GCS_URI": f"gs://{BUCKET}/vertex",
+    }
+    return env | ({"STORAGE_EMULATOR_HOST": storage_url} if storage_url else {})
+
+
+def sdk_env(url: str, storage_url: str | None = None) -> dict[str, str]:
+    """Environment that points the official SDKs at the emulator serving on `url`."""
+    own = {
         "OPENAI_BASE_URL": f"{url}/openai/v1",
         "OPENAI_API_KEY": "emulator-openai-key",
         "ANTHROPIC_BASE_URL": f"{url}/anthropic",
@@ -26,7 +40,8 @@ def sdk_env(url: str) -> dict[str, str]:
         "GEMINI_API_KEY": "emulator-gemini-key",
         "MISTRAL_BASE_URL": f"{url}/mistral",
         "MISTRAL_API_KEY": "emulator-mistral-key",
-    } | compat_env(url)
+    }
+    return own | vertex_env(url, storage_url) | compat_env(url)
 
 
 START_TIMEOUT = 10.0
@@ -87,8 +102,9 @@ class EmulatorServer:
         self.state.close()
 
     def env(self) -> dict[str, str]:
-        """Environment that points the three official SDKs at this emulator."""
-        return sdk_env(self.url)
+        """Environment that points the official SDKs at this emulator (and at its Cloud Storage,
+        when `config.gcs_url` names one)."""
+        return sdk_env(self.url, self.config.gcs_url)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -39,6 +39,8 @@ class EmulatorState:
         self.openai = OpenAIStore(self.data_dir / "openai")
         self.anthropic = AnthropicStore()
         self.gemini = GeminiStore(self.data_dir / "gemini")
+        #: Vertex AI batch prediction jobs by id (their files live in Cloud Storage)
+        self.vertex_jobs: dict[str, Any] = {}
         self.mistral = MistralStore(self.data_dir / "mistral")
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)

@@ -152,6 +152,7 @@ class ProviderSetup:
     reachable: bool | None = None  #: None: not checked (no key, or not asked)
     problem: str | None = None
     notes: list[str] = field(default_factory=list)  #: worth knowing, not in the way
+    settings: dict[str, str] = field(default_factory=dict)  #: the provider's other settings (Vertex)
 
     @property
     def ok(self) -> bool:
@@ -180,7 +181,10 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
     variable, default = endpoint_variable(provider)
     endpoint = environ.get(variable) or default
     misspelt = [m for m in misspellings(environ) if m.provider is provider]
+    if provider.value == "vertex" and not endpoint:
+        endpoint = vertex_endpoint(environ)
     setup = ProviderSetup(provider, key_variable, endpoint.rstrip("/"), variable, bool(environ.get(variable)), misspelt)
+    setup.settings = {name: environ[name] for name in _SETTINGS.get(provider.value, ()) if environ.get(name)}
     for slip in misspelt:
         right_is_set = bool(environ.get(slip.meant)) or (slip.meant in key_variables(provider) and key_variable)
         if right_is_set:
@@ -191,19 +195,45 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
         setup.problem = f"{' or '.join(key_variables(provider))} is not set"
     elif not setup.endpoint and setup.problem is None:  # Azure: the resource's endpoint is the user's own
         setup.problem = f"{variable} is not set: export it ({_ENDPOINT_EXAMPLE.get(provider, 'the base URL')})"
+    elif setup.problem is None and (missing := missing_settings(provider, environ)):
+        setup.problem = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
     elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
         # no HTTP header can carry it (a quote or a word pasted with the key?)
         setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
     return setup
 
 
+_SETTINGS = {"vertex": ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "CORTHEX_VERTEX_GCS_URI")}
+#: settings besides the key a provider cannot run without (Vertex: its project and its bucket)
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {"vertex": ("GOOGLE_CLOUD_PROJECT", "CORTHEX_VERTEX_GCS_URI")}
+VERTEX_LOCATION_DEFAULT = "us-central1"
+
+
+def missing_settings(provider: ProviderName, environ: Mapping[str, str]) -> list[str]:
+    return [name for name in REQUIRED_SETTINGS.get(provider.value, ()) if not environ.get(name, "").strip()]
+
+
+def vertex_endpoint(environ: Mapping[str, str]) -> str:
+    """The endpoint google-genai calls for Vertex AI (`_api_client.py`): a regional host."""
+    location = environ.get("GOOGLE_CLOUD_LOCATION", "").strip() or VERTEX_LOCATION_DEFAULT
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
 # --- reaching the endpoint ---------------------------------------------------------------
 
 
 def _probe(setup: ProviderSetup, key: str, api_version: str, environ: Mapping[str, str]) -> tuple[str, dict[str, str]]:
-    """The cheapest authenticated call each API has: list one model (a read, never billed)."""
+    """The cheapest authenticated call each API has: list one model (a read, never billed);
+    Vertex: list one batch job of the project."""
     if setup.provider is ProviderName.AZURE:
         return _azure_probe(setup.endpoint, key, environ)
+    if setup.provider.value == "vertex":
+        project = setup.settings.get("GOOGLE_CLOUD_PROJECT", "")
+        location = setup.settings.get("GOOGLE_CLOUD_LOCATION") or VERTEX_LOCATION_DEFAULT
+        path = f"v1/projects/{project}/locations/{location}/batchPredictionJobs?pageSize=1"
+        return f"{setup.endpoint}/{path}", {"Authorization": f"Bearer {key}"}
     if setup.provider is MISTRAL:  # its endpoint is the host; the SDK adds /v1 (Bearer auth)
         return f"{setup.endpoint}/v1/models", {"Authorization": f"Bearer {key}"}
     if family_of(setup.provider) is WireFamily.OPENAI:
@@ -224,8 +254,9 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     """Call the endpoint once (PROBE_TIMEOUT): set `reachable`, and `problem` when the answer says
     the setup is wrong (host unknown or closed, key refused, path not found). An answer that
     may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
-    if setup.key_variable is None or setup.problem is not None:
-        return
+    if setup.key_variable in (None, "GOOGLE_APPLICATION_CREDENTIALS") or setup.problem is not None:
+        return  # none to check (a credentials file is no bearer token: the first call checks it)
+    assert setup.key_variable is not None
     key = environ[setup.key_variable]
     remembered = (setup.provider.value, setup.endpoint, hashlib.sha256(key.encode()).hexdigest())
     if remembered in _reached:

@@ -220,6 +220,7 @@ _BATCH_STATES: dict[ProviderName, Callable[[str, str | None], BatchState | None]
     ProviderName.OPENAI: openai_batch_state,
     ProviderName.ANTHROPIC: anthropic_batch_state,
     ProviderName.GEMINI: gemini_batch_state,
+    ProviderName("vertex"): gemini_batch_state,  # the same JobState names (types.JobState)
     ProviderName("mistral"): mistral_batch_state,
 }
 
