@@ -657,8 +657,8 @@ def _print_providers(report: ProvidersReport) -> None:
         discount = f"{row['discount']:.0%}"
         table.add_row(row["name"], row["wire"], row["source"], models, discount, key, reachable, status)
     console.print(table)
-    for pattern, provider in report.routes:
-        console.print(f"route: {pattern} → {provider}", highlight=False, markup=False)
+    for pattern, chain in report.routes:
+        console.print(f"route: {pattern} → {' then '.join(chain)}", highlight=False, markup=False)
     for row in report.to_dict()["providers"]:
         if row["configured"] and row["problem"]:
             console.print(f"{row['name']}: {row['problem']}", highlight=False, markup=False)

@@ -16,6 +16,7 @@ from corthex.domain.structured import check_answer
 class Retry:
     request_id: str
     reason: str
+    provider: ProviderName | None = None  #: a fallback: sent to this provider, its attempts counted anew
 
 
 def settle(
@@ -29,17 +30,23 @@ def settle(
     realtime: bool = False,
     schema: dict[str, Any] | None = None,
     one_vector: bool = False,
+    fallback: ProviderName | None = None,
 ) -> FinalResult | Retry:
     """Decide one row: a retryable failure goes out again while attempts remain (never for a
     canceled job); anything else is final. Every row with usage was billed, failed or not (an
     answer the budget left empty, a safety block, an answer that does not match the schema), so
     each is priced at the batch rate (or the realtime rate for a realtime call). With `schema`,
     an answer must parse and match it. `one_vector`: the embedding request gave one string, so its
-    answer is that string's vector, not a list of one."""
+    answer is that string's vector, not a list of one. `fallback`: the provider a retryable
+    failure goes to once the attempts here are used up (the model's route)."""
     row, parsed = structured(row, schema)
-    if row.retryable and not job_canceled and policy.may_retry(attempts):
+    if row.retryable and not job_canceled:
         error = row.error
-        return Retry(row.wire_id, f"{error.type}: {error.message}" if error else row.status.value)
+        reason = f"{error.type}: {error.message}" if error else row.status.value
+        if policy.may_retry(attempts):
+            return Retry(row.wire_id, reason)
+        if fallback is not None and fallback != provider:
+            return Retry(row.wire_id, f"{reason} (on {provider}; sent to {fallback})", fallback)
     succeeded = row.status is ResultStatus.SUCCEEDED
     full = realtime_cost(provider, model, row.usage) if row.usage is not None else None
     return FinalResult(

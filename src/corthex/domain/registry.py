@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import ClassVar
@@ -115,7 +115,7 @@ class UnknownProvider(LookupError):
 
 _lock = threading.Lock()
 _profiles: dict[ProviderName, ProviderProfile] = {}
-_routes: list[tuple[str, ProviderName]] = []  #: (model pattern, provider), first match wins
+_routes: list[tuple[str, tuple[ProviderName, ...]]] = []  #: (model pattern, providers), first match wins
 _builtins_loaded = False
 
 
@@ -178,18 +178,40 @@ def catalogue(name: ProviderName) -> ProviderName:
     return profile.models_of if profile is not None and profile.models_of is not None else name
 
 
-def set_routes(routes: list[tuple[str, str]]) -> None:
-    """The configured route table: (model pattern, provider); `*` and `?` as in shell patterns.
-    A route wins over the providers' own model prefixes.
+def set_routes(routes: Sequence[tuple[str, str | Sequence[str]]]) -> None:
+    """The configured route table: (model pattern, provider or providers); `*` and `?` as in
+    shell patterns; the first matching pattern wins over the providers' own model prefixes. A
+    route of several providers is a fallback chain: the first serves the model, and a request
+    whose retryable attempts are used up on one goes to the next (`fallback_after`).
 
     :raises UnknownProvider: a route names a provider that is not registered."""
-    checked = [(pattern, profile_of(provider).name) for pattern, provider in routes]
-    _routes[:] = checked
+    checked = []
+    for pattern, chain in routes:
+        names = (chain,) if isinstance(chain, str) else tuple(chain)
+        checked.append((pattern, tuple(profile_of(name).name for name in names)))
+    _routes[:] = [(pattern, chain) for pattern, chain in checked if chain]
     provider_for_model.cache_clear()
 
 
-def routes() -> list[tuple[str, ProviderName]]:
+def routes() -> list[tuple[str, tuple[ProviderName, ...]]]:
     return list(_routes)
+
+
+def _route_of(model: str) -> tuple[ProviderName, ...] | None:
+    for pattern, chain in _routes:
+        if fnmatch.fnmatchcase(model, pattern):
+            return chain
+    return None
+
+
+def fallback_after(model: str, provider: ProviderName) -> ProviderName | None:
+    """The provider a request for `model` goes to once its retryable attempts are used up on
+    `provider`: the next in the model's route; None when there is none (or `provider` is not in it)."""
+    chain = _route_of(model)
+    if chain is None or provider not in chain:
+        return None
+    index = chain.index(provider)
+    return chain[index + 1] if index + 1 < len(chain) else None
 
 
 @lru_cache(maxsize=1024)
@@ -197,9 +219,9 @@ def provider_for_model(model: str) -> ProviderName | None:
     """The provider that serves `model`: the first configured route that matches, else the
     provider whose model prefix is the longest match; None when none does (never a guess: the
     seed sent every unknown model to Anthropic)."""
-    for pattern, provider in _routes:
-        if fnmatch.fnmatchcase(model, pattern):
-            return provider
+    chain = _route_of(model)
+    if chain is not None:
+        return chain[0]
     matches = [
         (len(prefix), p.name) for p in _table().values() for prefix in p.model_prefixes if model.startswith(prefix)
     ]

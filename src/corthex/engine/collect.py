@@ -19,6 +19,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
 from corthex.domain.outcomes import Retry, missing_row, settle
 from corthex.domain.records import BatchRow, RequestMeta
+from corthex.domain.registry import fallback_after
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus, Usage
 from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
@@ -179,7 +180,7 @@ async def _write(
     ctx: EngineContext, batch: BatchRow, rows: list[ProviderResult], pending: dict[str, RequestMeta]
 ) -> tuple[int, int]:
     finals: list[FinalResult] = []
-    retries: list[tuple[str, str]] = []
+    retries: list[Retry] = []
     estimated = 0
     for row in rows:
         meta = pending.pop(row.wire_id, None)
@@ -198,9 +199,10 @@ async def _write(
             policy=ctx.retry_policy,
             schema=schema,
             one_vector=one_vector,
+            fallback=fallback_after(model, batch.provider),
         )
         if isinstance(outcome, Retry):
-            retries.append((outcome.request_id, outcome.reason))
+            retries.append(outcome)
         else:
             finals.append(outcome)
     if estimated:
@@ -208,5 +210,7 @@ async def _write(
         log.info(note, batch.id, estimated)
     if not finals and not retries:
         return 0, 0
-    written = await ctx.store.record_results(batch.id, finals, retries, clock.now())
+    plain = [(r.request_id, r.reason) for r in retries if r.provider is None]
+    moved = [(r.request_id, r.reason, r.provider.value) for r in retries if r.provider is not None]
+    written = await ctx.store.record_results(batch.id, finals, plain, clock.now(), fallbacks=moved)
     return written, len(retries)

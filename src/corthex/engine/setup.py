@@ -121,13 +121,13 @@ class ProvidersReport:
     table, and the plugins that failed to load."""
 
     providers: list[tuple[ProviderProfile, ProviderSetup]]
-    routes: list[tuple[str, str]]
+    routes: list[tuple[str, list[str]]]  #: (pattern, providers): the first serves, the rest fall back
     problems: list[str]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "providers": [_provider_row(profile, setup) for profile, setup in self.providers],
-            "routes": [{"pattern": pattern, "provider": provider} for pattern, provider in self.routes],
+            "routes": [{"pattern": p, "provider": chain[0], "fallback": chain[1:]} for p, chain in self.routes],
             "problems": self.problems,
         }
 
@@ -148,7 +148,7 @@ def _provider_row(profile: ProviderProfile, setup: ProviderSetup) -> dict[str, A
 
 async def providers_report(loaded: Loaded, environ: Mapping[str, str], *, reach: bool) -> ProvidersReport:
     rows = [(profile, await provider_setup(profile.name, environ, reach=reach)) for profile in profiles()]
-    return ProvidersReport(rows, [(p, str(name)) for p, name in routes()], loaded.problems)
+    return ProvidersReport(rows, [(p, [str(n) for n in chain]) for p, chain in routes()], loaded.problems)
 
 
 def versions() -> dict[str, str]:

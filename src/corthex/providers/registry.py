@@ -17,6 +17,7 @@ A providers file, TOML:
 
     [routes]                           # optional: first match wins over the owners' prefixes
     "gpt-5*" = "mylab"
+    "gpt-4o*" = ["openai", "mylab"]    # a fallback chain: retryable failures left go to the next
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Loaded:
 
     plugins: list[str]  #: entry point names
     servers: list[str]  #: configured OpenAI-compatible servers
-    routes: list[tuple[str, str]]
+    routes: list[tuple[str, str | list[str]]]
     problems: list[str]  #: plugins that failed to load, each in one line (the rest still load)
 
 
@@ -73,7 +74,7 @@ def load_providers(providers_file: Path | None = None, *, force: bool = False) -
         return _loaded[providers_file]
     plugins, problems = _load_entry_points()
     servers = _register_servers(_shipped(), "shipped")
-    routes: list[tuple[str, str]] = []
+    routes: list[tuple[str, str | list[str]]] = []
     if providers_file is not None:
         data = _read_file(providers_file)
         servers += _register_servers(data.get("providers", {}), str(providers_file))
@@ -198,11 +199,19 @@ def _strings(fields: dict[str, Any], name: str, where: str) -> list[str]:
     return value
 
 
-def _routes(table: Any, path: Path) -> list[tuple[str, str]]:
-    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise UsageError(f"{path}: [routes] must map model patterns to provider names")
+def _routes(table: Any, path: Path) -> list[tuple[str, str | list[str]]]:
+    """`pattern = "provider"`, or `pattern = ["provider", "fallback", …]`: a fallback chain."""
+    if not isinstance(table, dict) or not all(_is_chain(v) for v in table.values()):
+        raise UsageError(f"{path}: [routes] must map model patterns to a provider name or a list of them")
     routes = list(table.items())
-    for pattern, provider in routes:
-        if not is_known(provider):
-            raise UsageError(f"{path}: [routes] {pattern!r}: {UnknownProvider(provider)}")
+    for pattern, chain in routes:
+        for provider in [chain] if isinstance(chain, str) else chain:
+            if not is_known(provider):
+                raise UsageError(f"{path}: [routes] {pattern!r}: {UnknownProvider(provider)}")
     return routes
+
+
+def _is_chain(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)

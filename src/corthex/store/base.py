@@ -173,6 +173,12 @@ class Store(Protocol):
     # -- collection
     async def request_meta(self, batch_id: str) -> dict[str, RequestMeta]: ...
     async def record_results(
-        self, batch_id: str, finals: Sequence[FinalResult], retries: Sequence[tuple[str, str]], now: float
+        self,
+        batch_id: str,
+        finals: Sequence[FinalResult],
+        retries: Sequence[tuple[str, str]],
+        now: float,
+        *,
+        fallbacks: Sequence[tuple[str, str, str]] = (),
     ) -> int: ...
     async def close_batch(self, batch_id: str, now: float) -> None: ...

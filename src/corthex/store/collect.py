@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from corthex.domain.batches import BatchStatus
 from corthex.domain.embeddings import estimated_tokens, pack_embedding
@@ -71,10 +72,17 @@ class CollectSection(SqlBase):
             }
 
     async def record_results(
-        self, batch_id: str, finals: Sequence[FinalResult], retries: Sequence[tuple[str, str]], now: float
+        self,
+        batch_id: str,
+        finals: Sequence[FinalResult],
+        retries: Sequence[tuple[str, str]],
+        now: float,
+        *,
+        fallbacks: Sequence[tuple[str, str, str]] = (),
     ) -> int:
         """Write one chunk in one transaction: final results (once per request, whatever is
-        replayed after a crash) and requests sent back to the queue (id, reason).
+        replayed after a crash), requests sent back to the queue (id, reason), and requests sent
+        to their route's next provider (id, reason, provider), their attempts counted anew.
         Returns the number of results written."""
         by_id = {f.request_id: f for f in finals}
         written = 0
@@ -102,11 +110,30 @@ class CollectSection(SqlBase):
                         .where(self._among(chunk), _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
                         .values(state=RequestState.QUEUED.value, batch_id=None, not_before=None, last_error=why)
                     )
+            await _send_on(conn, batch_id, fallbacks)
         return written
 
     async def close_batch(self, batch_id: str, now: float) -> None:
         await self._update_batch(
             batch_id, status=BatchStatus.COLLECTED.value, lease_owner=None, lease_until=None, ended_at=now
+        )
+
+
+async def _send_on(conn: AsyncConnection, batch_id: str, fallbacks: Sequence[tuple[str, str, str]]) -> None:
+    """Requests to their route's next provider: queued again there, with all its attempts."""
+    for request_id, reason, provider in fallbacks:
+        in_batch = (requests.c.id == request_id, _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
+        await conn.execute(
+            update(requests)
+            .where(*in_batch)
+            .values(
+                state=RequestState.QUEUED.value,
+                batch_id=None,
+                not_before=None,
+                last_error=error_text(reason),
+                provider=provider,
+                attempts=0,
+            )
         )
 
 
