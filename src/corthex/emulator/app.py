@@ -4,6 +4,7 @@
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
 /vertex/{v}/projects/{p}/locations/{l}/batchPredictionJobs  GOOGLE_VERTEX_BASE_URL=http://HOST:PORT/vertex (v1, v1beta1)
+/mistral/v1/...    MISTRAL_BASE_URL=http://HOST:PORT/mistral  (the SDK's server_url)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
 /azure/openai/...  Azure OpenAI (AZURE_OPENAI_ENDPOINT=http://HOST:PORT/azure): v1 and api-version forms
 /_emulator/...     faults, stats, reset, config
@@ -26,6 +27,7 @@ from corthex.emulator import (
     control_routes,
     gemini_files,
     gemini_routes,
+    mistral_routes,
     model_routes,
     openai_routes,
     vertex_routes,
@@ -52,8 +54,8 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    routes = (openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, model_routes, control_routes)
-    for module in routes:
+    routes = (openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, mistral_routes)
+    for module in (*routes, model_routes, control_routes):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

@@ -13,6 +13,7 @@ from corthex.emulator.anthropic_batches import AnthropicStore
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.faults import BatchFaults, Fault, FaultSet
 from corthex.emulator.gemini_batches import GeminiStore
+from corthex.emulator.mistral_batches import MistralStore
 from corthex.emulator.openai_batches import OpenAIStore
 from corthex.emulator.prompt_cache import PromptCache
 from corthex.emulator.stats import MAX_RECORDS, Stats
@@ -40,6 +41,7 @@ class EmulatorState:
         self.gemini = GeminiStore(self.data_dir / "gemini")
         #: Vertex AI batch prediction jobs by id (their files live in Cloud Storage)
         self.vertex_jobs: dict[str, Any] = {}
+        self.mistral = MistralStore(self.data_dir / "mistral")
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
 
@@ -77,7 +79,7 @@ class EmulatorState:
             server.reset()
         self.faults.clear()
         self.faults.triggered.clear()
-        for sub in ("openai", "gemini"):
+        for sub in ("openai", "gemini", "mistral"):
             shutil.rmtree(self.data_dir / sub, ignore_errors=True)
         self._fresh()
 
