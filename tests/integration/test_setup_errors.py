@@ -145,6 +145,7 @@ def test_doctor_shows_keys_present_never_their_values(clean_env: dict[str, str],
         "anthropic": True,
         "gemini": True,
         "vertex": True,  # the emulator's /vertex (its probe lists jobs; no Cloud Storage needed)
+        "mistral": True,  # its probe: GET /v1/models under MISTRAL_BASE_URL
         "groq": True,  # the shipped OpenAI-compatible servers, on the emulator's profiles of them
         "deepinfra": True,
         "azure": True,  # the emulator's Azure profile (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION)

@@ -14,6 +14,7 @@ FORBIDDEN_IN_DOMAIN = (
     "sqlalchemy",
     "openai",
     "anthropic",
+    "mistralai",
     "google",
     "boto3",
     "botocore",
@@ -125,7 +126,7 @@ def test_only_providers_import_the_vendor_sdks() -> None:
         bad = {
             m
             for m in imported_modules(path)
-            if m.split(".")[0] in ("openai", "anthropic") or m.startswith("google.genai")
+            if m.split(".")[0] in ("openai", "anthropic", "mistralai") or m.startswith("google.genai")
         }
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 
@@ -148,11 +149,12 @@ SIZING_SCRIPT = """
 import sys
 from corthex.engine.intake import read_objects
 lines = [{"custom_id": f"{m}-{i}", "model": m, "prompt": "리뷰를 분류해 주세요"}
-         for i in range(3) for m in ("gpt-5-mini", "gpt-5-nano", "claude-haiku-4-5", "gemini-2.5-flash")]
+         for i in range(3)
+         for m in ("gpt-5-mini", "gpt-5-nano", "claude-haiku-4-5", "gemini-2.5-flash", "mistral-small-latest")]
 lines += [{"custom_id": f"b{i}", "model": "claude-haiku-4-5", "provider": "bedrock", "prompt": "요약"} for i in range(3)]
 rows = [row for chunk in read_objects(lines, skip_invalid=False).chunks("t") for row in chunk]
-assert len(rows) == 15 and all(row["size"] > 0 for row in rows), rows
-print(sorted(m for m in ("openai", "anthropic", "google.genai", "boto3") if m in sys.modules))
+assert len(rows) == 18 and all(row["size"] > 0 for row in rows), rows
+print(sorted(m for m in ("openai", "anthropic", "google.genai", "mistralai", "boto3") if m in sys.modules))
 """
 
 

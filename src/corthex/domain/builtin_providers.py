@@ -11,6 +11,9 @@ from corthex.domain.limits import (
     ENVELOPE_MARGIN,
     GEMINI_FILE_MAX_BYTES,
     GEMINI_REQUEST_MAX_BYTES,
+    MISTRAL_FILE_MAX_BYTES,
+    MISTRAL_FILE_MAX_LINES,
+    MISTRAL_REQUEST_MAX_BYTES,
     OPENAI_EMBEDDING_INPUTS_MAX,
     OPENAI_FILE_MAX_BYTES,
     OPENAI_FILE_MAX_LINES,
@@ -147,4 +150,32 @@ VERTEX = ProviderProfile(
     source="built-in",
 )
 
-BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, VERTEX, BEDROCK)
+MISTRAL = ProviderProfile(
+    name=ProviderName("mistral"),
+    # Its chat body is OpenAI's chat body with a few names changed (providers/wire/mistral.py):
+    # admitted by OpenAI's rules, sized by its own wire module.
+    family=WireFamily.OPENAI,
+    title="Mistral",
+    limits=ProviderLimits(MISTRAL_FILE_MAX_LINES, MISTRAL_FILE_MAX_BYTES, True, MISTRAL_REQUEST_MAX_BYTES),
+    adapter="corthex.providers.mistral:MistralProvider",
+    wire_module="corthex.providers.wire.mistral",
+    model_prefixes=(
+        "mistral-",
+        "magistral-",
+        "codestral-",
+        "devstral-",
+        "ministral-",
+        "open-mistral-",
+        "open-mixtral-",
+        "pixtral-",
+    ),
+    discount=0.5,  # "at a 50% discount" (https://docs.mistral.ai/studio-api/batch-processing)
+    price_provider="mistral",
+    key_variables=("MISTRAL_API_KEY",),
+    base_url_variable="MISTRAL_BASE_URL",
+    base_url="https://api.mistral.ai",  # the SDK's only server (mistralai/client/sdkconfiguration.py)
+    builtin=True,
+    source="built-in",
+)
+
+BUILTINS = (OPENAI, ANTHROPIC, GEMINI, AZURE, VERTEX, MISTRAL, BEDROCK)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from corthex.domain.org import Agent, Department, Org
-from corthex.domain.registry import provider_for_model
+from corthex.domain.registry import ProviderName, provider_for_model
 from corthex.domain.requests import LLMRequest, Message
 from corthex.domain.routing import classification_prompt, classification_schema, parse_classification
 from corthex.domain.thinking import output_budget
@@ -148,7 +148,13 @@ def _delegate_request(dept: Department, command: str) -> LLMRequest:
         "additionalProperties": False,
     }
     return _request(
-        delegate_id(dept.id), dept.manager.model, dept.manager.prompt, user, TOKENS["delegate"], schema=schema
+        delegate_id(dept.id),
+        dept.manager.model,
+        dept.manager.prompt,
+        user,
+        TOKENS["delegate"],
+        schema=schema,
+        provider_name=dept.manager.provider,
     )
 
 
@@ -169,7 +175,13 @@ def _specialist_request(dept: Department, agent: Agent, command: str, instructio
         else (f"## Instruction from {dept.manager.name}\n{instruction}\n\n## The CEO's original command\n{command}")
     )
     return _request(
-        specialist_id(dept.id, agent.id), agent.model, agent.prompt + TEXT_ONLY, user, TOKENS["specialists"], cache=True
+        specialist_id(dept.id, agent.id),
+        agent.model,
+        agent.prompt + TEXT_ONLY,
+        user,
+        TOKENS["specialists"],
+        cache=True,
+        provider_name=agent.provider,
     )
 
 
@@ -208,7 +220,11 @@ def _synthesis_request(dept: Department, command: str, specialists: StepResults)
             + "\n\nReview them, correct what is wrong, fill the gaps, and write your "
             "department's report to the CEO in Markdown."
         )
-    return _request(synth_id(dept.id), dept.manager.model, dept.manager.prompt + TEXT_ONLY, user, TOKENS["synthesize"])
+    manager = dept.manager
+    prompt = manager.prompt + TEXT_ONLY
+    return _request(
+        synth_id(dept.id), manager.model, prompt, user, TOKENS["synthesize"], provider_name=manager.provider
+    )
 
 
 def _specialist_section(dept: Department, agent: Agent, outcome: Outcome | None) -> str:
@@ -230,7 +246,8 @@ def summary_requests(org: Org, plan: ChainPlan, reports: Mapping[str, str]) -> l
         "Write the executive summary for the CEO: the key findings across departments, "
         "conflicts between them, and the decisions needed."
     )
-    return [_request("summary", chief.model, chief.prompt + TEXT_ONLY, user, TOKENS["summary"])]
+    prompt = chief.prompt + TEXT_ONLY
+    return [_request("summary", chief.model, prompt, user, TOKENS["summary"], provider_name=chief.provider)]
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -287,8 +304,9 @@ def _request(
     *,
     schema: dict[str, Any] | None = None,
     cache: bool = False,
+    provider_name: str | None = None,
 ) -> LLMRequest:
-    provider = provider_for_model(model)
+    provider = ProviderName(provider_name) if provider_name else provider_for_model(model)
     if provider is None:  # the org loader refuses such models; this guards hand-built orgs
         raise ValueError(f"no provider serves model {model!r}")
     return LLMRequest(

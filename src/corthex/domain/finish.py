@@ -22,6 +22,17 @@ OPENAI_FINISH: dict[str, FinishReason] = {
     "function_call": F.TOOL_CALLS,  # deprecated form of tool_calls
 }
 
+#: Mistral chat `choices[].finish_reason` (mistralai `models/chatcompletionchoice.py`,
+#: `ChatCompletionChoiceFinishReason`): `model_length` is the context window reached (cut),
+#: `error` a generation that failed.
+MISTRAL_FINISH: dict[str, FinishReason] = {
+    "stop": F.STOP,
+    "length": F.LENGTH,
+    "model_length": F.LENGTH,
+    "tool_calls": F.TOOL_CALLS,
+    "error": F.OTHER,
+}
+
 #: Anthropic Messages `stop_reason` (anthropic-sdk-python `types/stop_reason.py`).
 ANTHROPIC_STOP: dict[str, FinishReason] = {
     "end_turn": F.STOP,

@@ -29,6 +29,13 @@ ANTHROPIC_BODY_MAX_BYTES = 256 * MB
 #: Room for what a batch adds around its requests: `{"requests":[…]}`, the batch key on the first
 #: custom_id, Gemini's `{"batch":{"displayName",…}}`.
 ENVELOPE_MARGIN = 64 * 1024
+
+#: Mistral batch: "Maximum batch file size: 512 MB", "Maximum requests per batch: 100,000"
+#: (https://docs.mistral.ai/resources/known-limitations, "Batch processing")
+MISTRAL_FILE_MAX_BYTES = 512 * MB
+MISTRAL_FILE_MAX_LINES = 100_000
+#: one request: not published; OpenAI's file bound, below the file's (a line is read whole)
+MISTRAL_REQUEST_MAX_BYTES = 200 * MB
 #: Gemini: inline requests at most 20 MB in all, as the SDK serializes them; files at most 2 GB.
 GEMINI_INLINE_BODY_MAX_BYTES = 20 * MB
 GEMINI_FILE_MAX_BYTES = 2000 * MB

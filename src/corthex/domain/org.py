@@ -19,6 +19,9 @@ class Agent:
     name: str
     model: str
     prompt: str
+    #: the provider that runs it (a platform serving the model, e.g. "bedrock", "vertex", "azure");
+    #: None: the model's route or owner
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@
 /anthropic/v1/...  ANTHROPIC_BASE_URL=http://HOST:PORT/anthropic
 /gemini/{v}/...    GOOGLE_GEMINI_BASE_URL=http://HOST:PORT/gemini  (v1 and v1beta)
 /vertex/{v}/projects/{p}/locations/{l}/batchPredictionJobs  GOOGLE_VERTEX_BASE_URL=http://HOST:PORT/vertex (v1, v1beta1)
+/mistral/v1/...    MISTRAL_BASE_URL=http://HOST:PORT/mistral  (the SDK's server_url)
 /bedrock/...       AWS_ENDPOINT_URL_BEDROCK=http://HOST:PORT/bedrock  (its S3: AWS_ENDPOINT_URL_S3)
 /compat/{name}/openai/v1/...  an OpenAI-compatible server's own (GROQ_BASE_URL=…/compat/groq/openai/v1)
 /azure/openai/...  Azure OpenAI (AZURE_OPENAI_ENDPOINT=http://HOST:PORT/azure): v1 and api-version forms
@@ -28,6 +29,7 @@ from corthex.emulator import (
     control_routes,
     gemini_files,
     gemini_routes,
+    mistral_routes,
     model_routes,
     openai_routes,
     vertex_routes,
@@ -54,10 +56,9 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         lifespan=lifespan,
     )
     app.state.emulator = state
-    routes = [openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, model_routes]
-    routes += [control_routes, bedrock_routes]
+    routes = (openai_routes, anthropic_routes, gemini_files, gemini_routes, vertex_routes, mistral_routes)
     app.include_router(bedrock_routes.runtime_router)
-    for module in routes:
+    for module in (*routes, bedrock_routes, model_routes, control_routes):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(LateAnswers)

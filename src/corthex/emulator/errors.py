@@ -99,6 +99,16 @@ def gemini_error(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": name}}
 
 
+def mistral_error(status: int, message: str) -> dict[str, Any]:
+    """A 401 is the gateway's `{"message": "Unauthorized", "request_id"}`; the API's own errors
+    are `{"object": "error", "message", "type", "param", "code"}` (docs/wire/platforms.md §4.5,
+    the exact bodies UNVERIFIED)."""
+    if status == 401:
+        return {"message": message, "request_id": secrets.token_hex(16)}
+    kind = "invalid_request_error" if status < 500 else "internal_server_error"
+    return {"object": "error", "message": message, "type": kind, "param": None, "code": None}
+
+
 def error_body(err: EmulatorError) -> dict[str, Any]:
     if err.provider == "openai":
         return openai_error(err.status, err.message, err.param, err.code)
@@ -106,6 +116,8 @@ def error_body(err: EmulatorError) -> dict[str, Any]:
         return anthropic_error(err.status, err.message)
     if err.provider in ("gemini", "vertex"):
         return gemini_error(err.status, err.message)
+    if err.provider == "mistral":
+        return mistral_error(err.status, err.message)
     return {"error": {"message": err.message, "status": err.status}}
 
 
@@ -130,7 +142,7 @@ def error_response(err: EmulatorError) -> Response:
 
 
 def provider_of_path(path: str) -> str:
-    for name in ("openai", "anthropic", "gemini", "vertex"):
+    for name in ("openai", "anthropic", "gemini", "vertex", "mistral"):
         if path.startswith(f"/{name}/") or path == f"/{name}":
             return name
     return "emulator"

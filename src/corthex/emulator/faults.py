@@ -24,10 +24,10 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+PROVIDERS = ("openai", "anthropic", "gemini", "vertex", "mistral", "bedrock")
 OPS = ("upload", "create", "retrieve", "list", "results", "cancel", "realtime", "delete", "models", "*")
 CALL_KINDS = ("http", "slow", "late", "malformed", "echo_key", "error_body")
 BATCH_KINDS = ("expire", "row_errors", "never_end", "fail_batch")
-PROVIDERS = ("openai", "anthropic", "gemini", "vertex", "bedrock")
 
 
 @dataclass

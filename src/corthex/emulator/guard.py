@@ -25,6 +25,7 @@ MISSING_KEY = {
     "anthropic": "x-api-key header is required",
     "gemini": "Method doesn't allow unregistered callers (callers without established "
     "identity). Please use API Key or other form of API consumer identity to call this API.",
+    "mistral": "Unauthorized",
 }
 
 
@@ -60,6 +61,8 @@ def raise_key_refused(provider: str) -> None:
             "or other valid authentication credential."
         )
         raise EmulatorError(provider, 401, message)
+    if provider == "mistral":
+        raise EmulatorError(provider, 401, "Unauthorized")
     message = "API key not valid. Please pass a valid API key."
     reason = {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
@@ -112,7 +115,7 @@ def _check_azure_key(request: Request) -> None:
 def has_key(provider: str, request: Request) -> bool:
     bearer = request.headers.get("authorization", "")
     has_bearer = bearer.lower().startswith("bearer ") and bool(bearer[7:].strip())
-    if provider == "openai":
+    if provider in ("openai", "mistral"):
         return has_bearer
     if provider == "anthropic":
         return has_bearer or bool(request.headers.get("x-api-key", "").strip())

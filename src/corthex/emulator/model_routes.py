@@ -15,6 +15,7 @@ MODELS = {
     "openai": ("gpt-5-mini", "gpt-5", "gpt-5-nano", "gpt-4.1", "gpt-4o-mini"),
     "anthropic": ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"),
     "gemini": ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"),
+    "mistral": ("mistral-small-latest", "mistral-medium-latest", "magistral-small-latest", "codestral-latest"),
 }
 CREATED = 1_754_000_000  #: a fixed time: the answers are deterministic
 
@@ -45,3 +46,9 @@ async def gemini_models(request: Request, version: str) -> Response:
     if size < len(MODELS["gemini"]):
         data["nextPageToken"] = str(size)
     return json_response(data)
+
+
+@router.get("/mistral/v1/models", dependencies=[guard("mistral", "models")])
+async def mistral_models() -> Response:
+    data = [{"id": m, "object": "model", "created": CREATED, "owned_by": "mistralai"} for m in MODELS["mistral"]]
+    return json_response({"object": "list", "data": data})

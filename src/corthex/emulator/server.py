@@ -41,6 +41,8 @@ def sdk_env(url: str, storage_url: str | None = None, s3_url: str | None = None)
         "ANTHROPIC_API_KEY": "emulator-anthropic-key",
         "GOOGLE_GEMINI_BASE_URL": f"{url}/gemini",
         "GEMINI_API_KEY": "emulator-gemini-key",
+        "MISTRAL_BASE_URL": f"{url}/mistral",
+        "MISTRAL_API_KEY": "emulator-mistral-key",
     }
     return own | vertex_env(url, storage_url) | compat_env(url) | bedrock_env(url, s3_url)
 

@@ -14,6 +14,7 @@ from corthex.emulator.bedrock_jobs import BedrockStore
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.faults import BatchFaults, Fault, FaultSet
 from corthex.emulator.gemini_batches import GeminiStore
+from corthex.emulator.mistral_batches import MistralStore
 from corthex.emulator.openai_batches import OpenAIStore
 from corthex.emulator.prompt_cache import PromptCache
 from corthex.emulator.stats import MAX_RECORDS, Stats
@@ -43,6 +44,7 @@ class EmulatorState:
         self.bedrock_s3: Any = None  #: its boto3 S3 client, made on first use
         #: Vertex AI batch prediction jobs by id (their files live in Cloud Storage)
         self.vertex_jobs: dict[str, Any] = {}
+        self.mistral = MistralStore(self.data_dir / "mistral")
         #: every OpenAI call: {method, path, query, json | multipart}, for contract tests
         self.openai_requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
 
@@ -80,7 +82,7 @@ class EmulatorState:
             server.reset()
         self.faults.clear()
         self.faults.triggered.clear()
-        for sub in ("openai", "gemini"):
+        for sub in ("openai", "gemini", "mistral"):
             shutil.rmtree(self.data_dir / sub, ignore_errors=True)
         self._fresh()
 

@@ -79,8 +79,9 @@ def _fix(setup: ProviderSetup, need: Need) -> str:
 def org_needs(org: Org) -> dict[ProviderName, Need]:
     """What a chain may need: every agent's provider (and the classifier's)."""
     needs: dict[ProviderName, Need] = {}
-    for model in [org.classifier_model, *(agent.model for agent in org.agents)]:
-        provider = provider_for_model(model)
+    runs = [(org.classifier_model, None), *((agent.model, agent.provider) for agent in org.agents)]
+    for model, named in runs:
+        provider = ProviderName(named) if named else provider_for_model(model)
         if provider is not None:
             needs.setdefault(provider, Need()).add(model)
     return needs

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from corthex.domain.org import Agent, Department, KeywordRule, Org
-from corthex.domain.registry import provider_for_model
+from corthex.domain.registry import is_known, provider_for_model, provider_names
 from corthex.domain.routing import tokenize
 from corthex.errors import UsageError
 
@@ -48,6 +48,7 @@ class _AgentSpec(_Strict):
     name: Text
     model: Text
     prompt: Text
+    provider: Text | None = None  #: a platform serving the model ("bedrock", "vertex", …)
 
 
 class _KeywordGroup(_Strict):
@@ -187,7 +188,10 @@ def _check_agents(spec: _OrgSpec) -> list[_Problem]:
         if agent.id in home:
             problems.append(_Problem(where, "id", f"duplicate agent id (also in department '{home[agent.id]}')"))
         home.setdefault(agent.id, dept.id)
-        if provider_for_model(agent.model) is None:
+        if agent.provider is not None and not is_known(agent.provider):
+            known = ", ".join(provider_names())
+            problems.append(_Problem(where, "provider", f"unknown provider '{agent.provider}' (one of {known})"))
+        elif agent.provider is None and provider_for_model(agent.model) is None:
             problems.append(_Problem(where, "model", f"no known provider serves model '{agent.model}'"))
     return problems
 
@@ -246,7 +250,7 @@ def _check_top(spec: _OrgSpec) -> list[_Problem]:
 
 
 def _agent(spec: _AgentSpec) -> Agent:
-    return Agent(id=spec.id, name=spec.name, model=spec.model, prompt=spec.prompt)
+    return Agent(id=spec.id, name=spec.name, model=spec.model, prompt=spec.prompt, provider=spec.provider)
 
 
 def _department(spec: _DepartmentSpec) -> Department:

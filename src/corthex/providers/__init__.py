@@ -22,6 +22,7 @@ from corthex.providers.wire.native import native_size
 __all__ = [
     "AnthropicProvider",
     "GeminiProvider",
+    "MistralProvider",
     "OpenAIProvider",
     "Provider",
     "WireItem",
@@ -31,7 +32,12 @@ __all__ = [
 ]
 
 #: the built-in adapters' class names, importable from here (`from corthex.providers import OpenAIProvider`)
-_BUILTIN_CLASSES = {"OpenAIProvider": "openai", "AnthropicProvider": "anthropic", "GeminiProvider": "gemini"}
+_BUILTIN_CLASSES = {
+    "OpenAIProvider": "openai",
+    "AnthropicProvider": "anthropic",
+    "GeminiProvider": "gemini",
+    "MistralProvider": "mistral",
+}
 
 
 def _adapter_class(name: ProviderName) -> Callable[..., Provider]:
@@ -86,6 +92,7 @@ BASE_URL_VARIABLES = {
     "OPENAI_BASE_URL": "https://api.openai.com/v1",
     "ANTHROPIC_BASE_URL": "https://api.anthropic.com",
     "GOOGLE_GEMINI_BASE_URL": "https://generativelanguage.googleapis.com",
+    "MISTRAL_BASE_URL": "https://api.mistral.ai",
 }
 
 

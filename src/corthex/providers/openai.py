@@ -124,9 +124,12 @@ def from_embeddings(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     return ProviderResult(wire_id, ResultStatus.SUCCEEDED, model=model, usage=usage, embedding=vectors)
 
 
-def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
+def from_completion(
+    wire_id: str, body: dict[str, Any], finish_table: dict[str, FinishReason] = OPENAI_FINISH
+) -> ProviderResult:
     """A chat completion (batch body or realtime response) as a result, decided by its
-    `finish_reason` and `message.refusal` (domain/finish.py)."""
+    `finish_reason` (read with `finish_table`: Mistral's chat answers have this shape too, with
+    reasons of their own) and `message.refusal` (domain/finish.py)."""
     choices = body.get("choices") or []
     model, usage = body.get("model"), usage_from(body.get("usage") or {})
     if not choices:
@@ -138,7 +141,7 @@ def from_completion(wire_id: str, body: dict[str, Any]) -> ProviderResult:
     result = model_answer(
         wire_id,
         text=message.get("content"),
-        finish=finish_from(OPENAI_FINISH, raw),
+        finish=finish_from(finish_table, raw),
         usage=usage,
         model=model,
         raw_reason=raw,

@@ -22,12 +22,15 @@ import orjson
 from corthex.domain.registry import ProviderName, ProviderProfile, WireFamily, family_of, is_known, profile_of
 from corthex.errors import ProviderError
 
+MISTRAL = ProviderName("mistral")
+
 #: the variables each SDK takes its key from, the first set one winning (as in the SDK)
 KEY_VARIABLES: dict[ProviderName, tuple[str, ...]] = {
     ProviderName.OPENAI: ("OPENAI_API_KEY",),
     ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
     ProviderName.GEMINI: ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
     ProviderName.AZURE: ("AZURE_OPENAI_API_KEY",),  # openai/lib/azure.py (AZURE_OPENAI_AD_TOKEN: not taken)
+    MISTRAL: ("MISTRAL_API_KEY",),
 }
 
 #: the variable each SDK takes its endpoint from, and the endpoint it uses without it
@@ -36,6 +39,8 @@ ENDPOINT_VARIABLES: dict[ProviderName, tuple[str, str]] = {
     ProviderName.ANTHROPIC: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     ProviderName.GEMINI: ("GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
     ProviderName.AZURE: ("AZURE_OPENAI_ENDPOINT", ""),  # the resource's own: no default
+    # the SDK's `server_url` (it adds /v1/...); the SDK reads no variable itself: our adapter does
+    MISTRAL: ("MISTRAL_BASE_URL", "https://api.mistral.ai"),
 }
 
 SDK_NAMES = {
@@ -43,6 +48,7 @@ SDK_NAMES = {
     ProviderName.ANTHROPIC: "anthropic",
     ProviderName.GEMINI: "google-genai",
     ProviderName.AZURE: "openai",
+    MISTRAL: "mistralai",
     ProviderName("bedrock"): "boto3",
 }
 #: providers whose calls are signed by their SDK (AWS SigV4): no plain HTTP probe; their adapter
@@ -83,6 +89,10 @@ MISSPELLINGS: dict[str, str] = {
     "AZURE_OPENAI_BASE_URL": "AZURE_OPENAI_ENDPOINT",
     "AZURE_OPENAI_API_BASE": "AZURE_OPENAI_ENDPOINT",
     "AZURE_ENDPOINT": "AZURE_OPENAI_ENDPOINT",
+    "MISTRAL_KEY": "MISTRAL_API_KEY",
+    "MISTRAL_API_BASE": "MISTRAL_BASE_URL",
+    "MISTRAL_SERVER_URL": "MISTRAL_BASE_URL",
+    "MISTRAL_URL": "MISTRAL_BASE_URL",
 }
 
 #: every variable the SDKs read that a near-miss could be meant for
@@ -228,6 +238,8 @@ def _probe(setup: ProviderSetup, key: str, api_version: str, environ: Mapping[st
         location = setup.settings.get("GOOGLE_CLOUD_LOCATION") or VERTEX_LOCATION_DEFAULT
         path = f"v1/projects/{project}/locations/{location}/batchPredictionJobs?pageSize=1"
         return f"{setup.endpoint}/{path}", {"Authorization": f"Bearer {key}"}
+    if setup.provider is MISTRAL:  # its endpoint is the host; the SDK adds /v1 (Bearer auth)
+        return f"{setup.endpoint}/v1/models", {"Authorization": f"Bearer {key}"}
     if family_of(setup.provider) is WireFamily.OPENAI:
         return f"{setup.endpoint}/models", {"Authorization": f"Bearer {key}"}
     if setup.provider is ProviderName.ANTHROPIC:
@@ -333,9 +345,11 @@ def path_hint(provider: ProviderName, endpoint: str) -> str:
     path = urlsplit(endpoint).path.rstrip("/")
     if provider is ProviderName.AZURE:
         return f"{variable} is the resource's root (e.g. {variable}={_ENDPOINT_EXAMPLE[provider]}), without /openai"
-    if family_of(provider) is WireFamily.OPENAI and not path.endswith("/v1"):
+    # the openai SDK takes the URL with its /v1; the others (mistralai too) add the version
+    sdk_adds_version = provider is MISTRAL or family_of(provider) is not WireFamily.OPENAI
+    if not sdk_adds_version and not path.endswith("/v1"):
         return f"is {variable} missing /v1? (e.g. {variable}={endpoint}/v1)"
-    if family_of(provider) is not WireFamily.OPENAI and path.endswith(("/v1", "/v1beta", "/v1alpha")):
+    if sdk_adds_version and path.endswith(("/v1", "/v1beta", "/v1alpha")):
         trimmed = endpoint.rstrip("/").rsplit("/", 1)[0]
         return f"{variable} must not end in the API version, the SDK adds it (e.g. {variable}={trimmed})"
     return f"check {variable} (the {sdk_name(provider)} SDK's own is {default})"

@@ -195,6 +195,25 @@ def gemini_error_type(code: object, status: object) -> ErrorType:
     return error_type_of_status(code)
 
 
+# --- Mistral ----------------------------------------------------------------------------------
+
+#: `BatchJob.status` (mistralai `models/batchjobstatus.py`, every member); `TIMEOUT_EXCEEDED`
+#: is a job that ran past its `timeout_hours` (docs.mistral.ai/capabilities/batch).
+MISTRAL_STATES: dict[str, BatchState] = {
+    "QUEUED": B.QUEUED,
+    "RUNNING": B.IN_PROGRESS,
+    "SUCCESS": B.COMPLETED,
+    "FAILED": B.FAILED,
+    "TIMEOUT_EXCEEDED": B.EXPIRED,
+    "CANCELLATION_REQUESTED": B.CANCELING,
+    "CANCELLED": B.CANCELED,
+}
+
+
+def mistral_batch_state(raw: str, ended_as: str | None = None) -> BatchState | None:
+    return MISTRAL_STATES.get(raw)
+
+
 # --- Amazon Bedrock ---------------------------------------------------------------------------
 
 #: `ModelInvocationJobStatus`, all ten (botocore data/bedrock/2023-04-20/service-2.json; meanings
@@ -235,6 +254,7 @@ _BATCH_STATES: dict[ProviderName, Callable[[str, str | None], BatchState | None]
     ProviderName.ANTHROPIC: anthropic_batch_state,
     ProviderName.GEMINI: gemini_batch_state,
     ProviderName("vertex"): gemini_batch_state,  # the same JobState names (types.JobState)
+    ProviderName("mistral"): mistral_batch_state,
     ProviderName("bedrock"): bedrock_batch_state,
 }
 

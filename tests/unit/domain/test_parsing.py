@@ -49,7 +49,7 @@ def test_provider_follows_the_model(model: str, provider: str) -> None:
         ('{"custom_id": "", "model": "gpt-5", "prompt": "x"}', "custom_id", "non-empty"),
         ('{"custom_id": "a", "prompt": "x"}', "model", "missing"),
         ('{"custom_id": "a", "model": "llama-3", "prompt": "x"}', "model", "no provider serves"),
-        ('{"custom_id": "a", "model": "x", "provider": "mistral", "prompt": "x"}', "provider", "unknown provider"),
+        ('{"custom_id": "a", "model": "x", "provider": "cohere", "prompt": "x"}', "provider", "unknown provider"),
         ('{"custom_id": "a", "model": "gpt-5"}', "prompt", "exactly one"),
         ('{"custom_id": "a", "model": "gpt-5", "prompt": "x", "messages": []}', "prompt", "exactly one"),
         (

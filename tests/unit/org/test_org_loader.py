@@ -189,7 +189,7 @@ def _department_without_id(d: dict[str, Any]) -> None:
 
 
 def _unknown_classifier(d: dict[str, Any]) -> None:
-    d["classifier_model"] = "mistral-large"
+    d["classifier_model"] = "llama-3-70b"
 
 
 def _empty_prompt(d: dict[str, Any]) -> None:
@@ -238,7 +238,7 @@ def _empty_prompt(d: dict[str, Any]) -> None:
         (_agent_without_id, "org.yaml: agent specialists[1] (department 'cio'): field 'id': required"),
         (_department_without_manager, "org.yaml: department 'clo': field 'manager': required"),
         (_department_without_id, "org.yaml: department #3: field 'id': required"),
-        (_unknown_classifier, "org.yaml: field 'classifier_model': no known provider serves model 'mistral-large'"),
+        (_unknown_classifier, "org.yaml: field 'classifier_model': no known provider serves model 'llama-3-70b'"),
         (_empty_prompt, "org.yaml: agent 'clo_manager' (department 'clo'): field 'prompt': must not be empty"),
     ],
     ids=lambda v: v.__name__.strip("_") if callable(v) else "",
