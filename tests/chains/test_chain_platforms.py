@@ -1,5 +1,5 @@
 """A chain whose org puts agents on the platforms (issue 15): the manager on Azure OpenAI, the
-specialists on Vertex AI and Groq, by the agent's `provider` in the org YAML; every step's
+specialists on Vertex AI, Groq and Amazon Bedrock, by the agent's `provider` in the org YAML; every step's
 requests go to the platform named, and the report is delivered. A provider the org names that
 is not registered is refused when the org loads, naming the agent and the field."""
 
@@ -14,7 +14,7 @@ from corthex.domain.chain import ChainStatus
 from corthex.engine.engine import Engine
 from corthex.errors import CorthexError
 
-pytestmark = pytest.mark.usefixtures("vertex_env")
+pytestmark = pytest.mark.usefixtures("vertex_env", "bedrock_env")
 
 ORG = """
 chief_of_staff: chief_of_staff
@@ -43,6 +43,11 @@ departments:
         model: llama-3.3-70b-versatile
         provider: groq
         prompt: 당신은 작가입니다. 짧게 답합니다.
+      - id: bedrock_reviewer
+        name: 검토자
+        model: claude-haiku-4-5
+        provider: bedrock
+        prompt: 당신은 검토자입니다. 짧게 답합니다.
     keywords:
       - priority: 30
         words: [일정]
@@ -61,7 +66,7 @@ async def test_a_chain_runs_its_agents_on_azure_vertex_and_groq(
     assert ended.status is ChainStatus.COMPLETED, ended
     steps = await engine.chain_steps(chain.id)
     providers = {b.provider for step in steps if step.job_id for b in await engine.batches(step.job_id)}
-    assert {"azure", "vertex", "groq"} <= providers  # the manager's steps on Azure, each specialist on its own
+    assert {"azure", "vertex", "groq", "bedrock"} <= providers  # the manager on Azure, each specialist on its own
     assert "anthropic" not in providers  # the keyword routed it: no classifier call
 
 
