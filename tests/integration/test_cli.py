@@ -150,14 +150,14 @@ def test_bad_file_is_refused_naming_lines_and_nothing_is_submitted(run, tmp_path
             MIXED[0],
             '{"custom_id": "x", "model": ',
             MIXED[0],
-            {"custom_id": "y", "model": "mistral-large", "prompt": "p"},
+            {"custom_id": "y", "model": "falcon-40b", "prompt": "p"},
         ],
     )
     out = run("submit", str(bad), ok=False)
     assert out.returncode == 2
     assert "bad.jsonl line 2: invalid JSON" in out.stderr
     assert "bad.jsonl line 3, field 'custom_id': duplicate custom_id 'r0'" in out.stderr
-    assert "bad.jsonl line 4, field 'model': no provider serves model 'mistral-large'" in out.stderr
+    assert "bad.jsonl line 4, field 'model': no provider serves model 'falcon-40b'" in out.stderr
     assert "job_" not in run("status").stdout
 
 

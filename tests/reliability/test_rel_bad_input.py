@@ -87,7 +87,7 @@ FILE_CASES = [
     Bad(
         "file",
         "unknown provider",
-        [OK, {**OK, "custom_id": "b", "provider": "mistral"}],
+        [OK, {**OK, "custom_id": "b", "provider": "nosuchcloud"}],
         "line 2, field 'provider': unknown provider",
     ),
     Bad(
