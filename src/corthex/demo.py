@@ -43,12 +43,19 @@ TOPICS = (
 )
 
 
-#: an OpenAI-compatible server shipped as configuration (the emulator serves its profile)
-COMPATIBLE_SAMPLE = {"provider": "groq", "model": "llama-3.3-70b-versatile"}
+#: the platforms beside the three, each served by the emulator: an OpenAI-compatible server shipped
+#: as configuration, Mistral by its model's name, Azure OpenAI by the line's provider (its deployment
+#: below)
+PLATFORM_SAMPLES = {
+    "groq": {"provider": "groq", "model": "llama-3.3-70b-versatile"},
+    "mistral": {"model": "mistral-small-latest"},
+    "azure": {"provider": "azure", "model": "gpt-5-mini"},
+}
+DEMO_AZURE_DEPLOYMENTS = '{"gpt-5-mini": "gpt-5-mini-batch"}'
 
 
 def sample_requests(per_provider: int) -> list[dict[str, object]]:
-    """Requests spread evenly over two models of each provider, and a few for Groq."""
+    """Requests spread evenly over two models of each provider, and a few for each platform."""
     lines: list[dict[str, object]] = []
     for i in range(per_provider * 3):
         model = SAMPLE_MODELS[i % len(SAMPLE_MODELS)]
@@ -62,12 +69,10 @@ def sample_requests(per_provider: int) -> list[dict[str, object]]:
                 "prompt": f"In two sentences, what moves {topic} next quarter? (item {i})",
             }
         )
-    for i in range(max(1, per_provider // 4)):
-        topic = TOPICS[i % len(TOPICS)]
-        prompt = f"In two sentences, what moves {topic} next quarter? (Groq item {i})"
-        lines.append(
-            {"custom_id": f"demo-groq-{i:04d}", **COMPATIBLE_SAMPLE, "max_output_tokens": 256, "prompt": prompt}
-        )
+    for name, sample in PLATFORM_SAMPLES.items():
+        for i in range(max(1, per_provider // 4)):
+            prompt = f"In two sentences, what moves {TOPICS[i % len(TOPICS)]} next quarter? ({name} item {i})"
+            lines.append({"custom_id": f"demo-{name}-{i:04d}", **sample, "max_output_tokens": 256, "prompt": prompt})
     return lines
 
 
@@ -80,7 +85,9 @@ def run_demo(
     data_dir.mkdir(exist_ok=True)
     with EmulatorServer(EmulatorConfig()) as emulator:
         os.environ.update(emulator.env())  # the SDKs read their base URLs and keys from here
-        console.print(f"emulator serving OpenAI, Anthropic, Gemini and Groq at {emulator.url}", highlight=False)
+        os.environ.setdefault("CORTHEX_AZURE_DEPLOYMENTS", DEMO_AZURE_DEPLOYMENTS)
+        served = "OpenAI, Anthropic, Gemini, Groq, Mistral and Azure OpenAI"
+        console.print(f"emulator serving {served} at {emulator.url}", highlight=False)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
             data_dir=data_dir,

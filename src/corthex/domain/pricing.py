@@ -105,9 +105,14 @@ def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None
         return discounted(provider, _given_prices[model].price(usage))
     if not _has_price(provider, model):
         return None
+    full = float(_price(provider, model, usage, batch=False))
     if _has_batch_prices(provider, model):
-        return float(_price(provider, model, usage, batch=True))
-    return discounted(provider, float(_price(provider, model, usage, batch=False)))
+        batch = float(_price(provider, model, usage, batch=True))
+        # genai-prices answers a platform's model from the model's owner (Azure's gpt-5-mini from
+        # OpenAI's) without its batch variant: a "batch" price no lower than realtime is that case
+        if batch < full or full == 0:
+            return batch
+    return discounted(provider, full)
 
 
 def discounted(provider: ProviderName, full: float) -> float:

@@ -175,3 +175,15 @@ def test_a_billed_failure_is_priced_like_an_answer() -> None:
     assert outcome.cost_usd == pytest.approx(batch_cost(ANTHROPIC, "claude-sonnet-4-6", usage))
     unbilled = decide(failed_row(retryable=False))
     assert isinstance(unbilled, FinalResult) and unbilled.cost_usd is None
+
+
+def test_a_platform_priced_from_the_models_owner_still_gets_its_batch_discount() -> None:
+    """genai-prices answers Azure's gpt-5-mini from OpenAI's list without its batch variant: the
+    batch price would equal realtime (seen in the demo: Azure lines saving $0)."""
+    from corthex.providers.registry import load_providers
+
+    load_providers(None)
+    usage = Usage(10_000, 2_000)
+    azure, openai = ProviderName("azure"), ProviderName.OPENAI
+    assert realtime_cost(azure, "gpt-5-mini", usage) == pytest.approx(realtime_cost(openai, "gpt-5-mini", usage))
+    assert batch_cost(azure, "gpt-5-mini", usage) == pytest.approx(realtime_cost(azure, "gpt-5-mini", usage) / 2)
