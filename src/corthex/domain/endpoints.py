@@ -21,6 +21,9 @@ ENDPOINTS = {
 #: the platforms built in, listed when their endpoint variable is set (as a configured server is)
 PLATFORM_ENDPOINTS = {
     "bedrock": ("AWS_ENDPOINT_URL_BEDROCK", "bedrock.us-east-1.amazonaws.com", "/bedrock"),
+    "azure": ("AZURE_OPENAI_ENDPOINT", "openai.azure.com", "/azure"),  # any resource's host ends so
+    "vertex": ("GOOGLE_VERTEX_BASE_URL", "aiplatform.googleapis.com", "/vertex"),
+    "mistral": ("MISTRAL_BASE_URL", "api.mistral.ai", "/mistral"),
 }
 
 

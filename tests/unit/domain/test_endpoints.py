@@ -27,3 +27,17 @@ def test_a_compatible_server_on_the_emulator_profile_is_emulated() -> None:
     environ = {"GROQ_BASE_URL": "http://127.0.0.1:8765/compat/groq/openai/v1"}
     assert emulated_providers(environ)["groq"] is True and "deepinfra" not in emulated_providers(environ)
     assert emulated_providers({"GROQ_BASE_URL": "https://api.groq.com/openai/v1"})["groq"] is False
+
+
+def test_the_built_in_platforms_on_the_emulator_are_emulated() -> None:
+    local = "http://127.0.0.1:8765"
+    environ = {
+        "AZURE_OPENAI_ENDPOINT": f"{local}/azure",
+        "GOOGLE_VERTEX_BASE_URL": f"{local}/vertex",
+        "MISTRAL_BASE_URL": f"{local}/mistral",
+        "AWS_ENDPOINT_URL_BEDROCK": f"{local}/bedrock",
+    }
+    found = emulated_providers(environ)
+    assert all(found[name] for name in ("azure", "vertex", "mistral", "bedrock"))
+    real = {"AZURE_OPENAI_ENDPOINT": "https://acme.openai.azure.com", "MISTRAL_BASE_URL": "https://api.mistral.ai"}
+    assert not emulated_providers(real)["azure"] and not emulated_providers(real)["mistral"]
