@@ -65,6 +65,12 @@ def new_batch_id() -> str:
     return "cb_" + uuid.uuid4().hex[:20]
 
 
+#: Requests planned in one round, at most: what a round holds (its plan items and the plans' ids)
+#: stays bounded however large the queue; the next round plans the rest. Twice the largest batch
+#: any built-in provider's plan fills alone (OpenAI's 50,000 lines), so the window's edge rarely
+#: leaves a batch short.
+DISPATCH_WINDOW = 100_000
+
 #: Batches recorded and built at once in one round. A batch being built holds its requests'
 #: bodies in memory, so this bounds the memory of a large round (100,000 requests make five or
 #: more batches); the provider calls of one overlap the building of the next.
@@ -74,7 +80,7 @@ BUILDING_AT_ONCE = 2
 async def dispatch_once(ctx: EngineContext) -> int:
     """Send every ready request; one batch per plan, each recorded on its own, so one
     provider's failure leaves the others going through. Returns batches created."""
-    items = await ctx.store.dispatchable(clock.now())
+    items = await ctx.store.dispatchable(clock.now(), limit=DISPATCH_WINDOW)
     if not items:
         return 0
     # Largest first: it runs longest at the provider, so it should start first.
