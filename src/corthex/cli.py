@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -587,16 +587,25 @@ def doctor(
     """Check the setup: each provider's key (present or not, never its value), the endpoint its SDK
     will call and whether it answers, the database and its schema, the versions. Exit 0 when every
     configured provider and the database are fine, 1 otherwise."""
+    report = _checked(lambda: Engine.doctor(load_settings(), reach=not offline))
+    _show(report.to_dict(), as_json, lambda: _print_doctor(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _checked(check: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """A setup report (`doctor`, `providers`): its own failure is exit 2, in one line."""
     try:
-        report = asyncio.run(Engine.doctor(load_settings(), reach=not offline))
+        return asyncio.run(check())
     except CorthexError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def _show(data: dict[str, Any], as_json: bool, print_table: Callable[[], None]) -> None:
     if as_json:
-        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        _print_doctor(report)
-    raise typer.Exit(0 if report.ok else 1)
+        print_table()
 
 
 def _print_doctor(report: DoctorReport) -> None:
@@ -632,15 +641,8 @@ def providers_command(
     """List the providers installed (built in, plugins, OpenAI-compatible servers from
     CORTHEX_PROVIDERS_FILE and the shipped ones), whether each is configured (its key set) and
     reachable, and the model routes. Exit 0 unless a configured provider or a plugin has a problem."""
-    try:
-        report = asyncio.run(Engine.providers(load_settings(), reach=not offline))
-    except CorthexError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    if as_json:
-        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        _print_providers(report)
+    report = _checked(lambda: Engine.providers(load_settings(), reach=not offline))
+    _show(report.to_dict(), as_json, lambda: _print_providers(report))
     broken = report.problems or [row for row in report.to_dict()["providers"] if row["configured"] and not row["ok"]]
     raise typer.Exit(1 if broken else 0)
 
