@@ -674,7 +674,8 @@ def emulator(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     speed: Annotated[float, typer.Option("--speed", help="Multiplies every processing time")] = 1.0,
     s3: Annotated[
-        bool, typer.Option("--s3/--no-s3", help="Start a local S3 (moto) for Bedrock's jobs, when moto is installed")
+        bool,
+        typer.Option("--s3/--no-s3", help="Start a local S3 (Bedrock) and Cloud Storage (Vertex AI), when installed"),
     ] = True,
 ) -> None:
     """Serve the OpenAI, Anthropic, Gemini and Bedrock batch APIs locally and print the variables
@@ -685,41 +686,21 @@ def emulator(
 
     from corthex.emulator import EmulatorConfig, create_app
     from corthex.emulator import storage as local_storage
-    from corthex.emulator.server import sdk_env
+    from corthex.emulator.server import sdk_env, start_object_stores
 
     # Vertex AI jobs read and write Cloud Storage, Bedrock's S3: local ones, when their packages are installed
-    gcs = local_storage.LocalStorage(host).start() if local_storage.available() else None
     with contextlib.ExitStack() as stack:
-        s3_url = _local_s3(stack) if s3 else None
-        for key, value in sdk_env(f"http://{host}:{port}", gcs.url if gcs else None, s3_url).items():
+        gcs_url, s3_url = start_object_stores(stack, host) if s3 else (None, None)
+        for key, value in sdk_env(f"http://{host}:{port}", gcs_url, s3_url).items():
             print(f"export {key}={value}")
-        if gcs is None:
+        if gcs_url is None:
             print(f"# Vertex AI needs a local Cloud Storage: {local_storage.HOW_TO_START}")
             print("# export STORAGE_EMULATOR_HOST=http://127.0.0.1:9023")
         if s3 and s3_url is None:
             print("# Bedrock needs a local S3: pip install 'moto[s3]' flask flask-cors (the dev extra), run again")
         sys.stdout.flush()
-        config = EmulatorConfig(speed=speed, gcs_url=gcs.url if gcs else None, s3_endpoint=s3_url)
-        try:
-            uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
-        finally:
-            if gcs is not None:
-                gcs.stop()
-
-
-def _local_s3(stack: Any) -> str | None:
-    """moto's S3 on a free port of 127.0.0.1, with the emulator's bucket; None without moto."""
-    try:
-        from corthex.testing.s3 import local_s3
-
-        server = stack.enter_context(local_s3())
-    except ImportError:
-        return None
-    from corthex.emulator.server import BEDROCK_BUCKET
-
-    server.client().create_bucket(Bucket=BEDROCK_BUCKET)
-    url: str = server.url
-    return url
+        config = EmulatorConfig(speed=speed, gcs_url=gcs_url, s3_endpoint=s3_url)
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
 @app.command(epilog="Example: corthex serve --port 8000  (then open http://127.0.0.1:8000/)")

@@ -4,9 +4,10 @@ three providers and a delegation chain, shown in the terminal while the dashboar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -51,10 +52,16 @@ PLATFORM_SAMPLES = {
     "mistral": {"model": "mistral-small-latest"},
     "azure": {"provider": "azure", "model": "gpt-5-mini"},
 }
+#: the platforms whose jobs live in object storage: in the demo when its local store runs (the
+#: variable the emulator's environment then sets)
+STORED_SAMPLES = {
+    "vertex": ("STORAGE_EMULATOR_HOST", {"provider": "vertex", "model": "gemini-2.5-flash"}),
+    "bedrock": ("CORTHEX_BEDROCK_S3_URI", {"provider": "bedrock", "model": "claude-haiku-4-5"}),
+}
 DEMO_AZURE_DEPLOYMENTS = '{"gpt-5-mini": "gpt-5-mini-batch"}'
 
 
-def sample_requests(per_provider: int) -> list[dict[str, object]]:
+def sample_requests(per_provider: int, stored: Sequence[str] = ()) -> list[dict[str, object]]:
     """Requests spread evenly over two models of each provider, and a few for each platform."""
     lines: list[dict[str, object]] = []
     for i in range(per_provider * 3):
@@ -69,7 +76,8 @@ def sample_requests(per_provider: int) -> list[dict[str, object]]:
                 "prompt": f"In two sentences, what moves {topic} next quarter? (item {i})",
             }
         )
-    for name, sample in PLATFORM_SAMPLES.items():
+    samples = PLATFORM_SAMPLES | {name: STORED_SAMPLES[name][1] for name in stored}
+    for name, sample in samples.items():
         for i in range(max(1, per_provider // 4)):
             prompt = f"In two sentences, what moves {TOPICS[i % len(TOPICS)]} next quarter? ({name} item {i})"
             lines.append({"custom_id": f"demo-{name}-{i:04d}", **sample, "max_output_tokens": 256, "prompt": prompt})
@@ -80,13 +88,17 @@ def run_demo(
     console: Console, per_provider: int = 20, *, host: str = "127.0.0.1", port: int = 8000, exit_after: bool = False
 ) -> None:
     from corthex.emulator import EmulatorConfig, EmulatorServer
+    from corthex.emulator.server import start_object_stores
 
     data_dir = Path(".corthex")
     data_dir.mkdir(exist_ok=True)
-    with EmulatorServer(EmulatorConfig()) as emulator:
+    with contextlib.ExitStack() as stack:
+        gcs_url, s3_url = start_object_stores(stack)  # Vertex AI's and Bedrock's storage, when installed
+        emulator = stack.enter_context(EmulatorServer(EmulatorConfig(gcs_url=gcs_url, s3_endpoint=s3_url)))
         os.environ.update(emulator.env())  # the SDKs read their base URLs and keys from here
         os.environ.setdefault("CORTHEX_AZURE_DEPLOYMENTS", DEMO_AZURE_DEPLOYMENTS)
-        served = "OpenAI, Anthropic, Gemini, Groq, Mistral and Azure OpenAI"
+        platforms = [name for name, url in (("Vertex AI", gcs_url), ("Amazon Bedrock", s3_url)) if url]
+        served = ", ".join(["OpenAI, Anthropic, Gemini, Groq, Mistral, Azure OpenAI", *platforms])
         console.print(f"emulator serving {served} at {emulator.url}", highlight=False)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
@@ -126,8 +138,11 @@ async def _samples(console: Console, engine: Engine, per_provider: int) -> None:
 
 
 async def _sample_job(console: Console, engine: Engine, per_provider: int) -> None:
-    report = await engine.submit(sample_requests(per_provider), source="api", label="demo")
-    console.print(f"job {report.job_id}: {report.total} requests over 3 providers, 6 models", highlight=False)
+    stored = [name for name, (variable, _) in STORED_SAMPLES.items() if os.environ.get(variable)]
+    lines = sample_requests(per_provider, stored)
+    report = await engine.submit(lines, source="api", label="demo")
+    providers = 3 + len(PLATFORM_SAMPLES) + len(stored)
+    console.print(f"job {report.job_id}: {report.total} requests over {providers} providers", highlight=False)
     with JobProgress(console) as progress:
         while True:
             summary = await engine.status(report.job_id)

@@ -24,8 +24,10 @@ def test_the_demo_runs_a_job_and_a_chain_and_prints_the_dashboard_address(tmp_pa
     )
     assert out.returncode == 0, out.stderr
     assert re.search(rf"dashboard: http://127\.0\.0\.1:{port}/", out.stdout)
-    # 3 per provider and 1 each for Groq, Mistral and Azure, all succeeded (any table style)
-    assert re.search(r"total\W+12\W+12\W+0\b", out.stdout)
+    # 3 per provider and 1 each for Groq, Mistral, Azure (and Vertex AI, Bedrock when their local
+    # storage is installed, as the dev extra does): all succeeded (any table style)
+    total = re.search(r"total\W+(\d+)\W+(\d+)\W+0\b", out.stdout)
+    assert total and total[1] == total[2] and int(total[1]) in (12, 14), out.stdout
     assert "report of chain ch_" in out.stdout and "(completed)" in out.stdout
     assert "saving $" in out.stdout
     assert list((tmp_path / ".corthex" / "archive").glob("*.md"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -136,3 +137,19 @@ class EmulatorServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def start_object_stores(stack: contextlib.ExitStack, host: str = "127.0.0.1") -> tuple[str | None, str | None]:
+    """The local Cloud Storage (Vertex AI's jobs) and S3 (Bedrock's, with the emulator's bucket)
+    on free ports of `host`, each when its package is installed (the dev extra); their URLs, or
+    None for one that is not. Both stop when `stack` closes."""
+    from corthex.emulator import storage
+
+    gcs = stack.enter_context(storage.LocalStorage(host)) if storage.available() else None
+    try:
+        from corthex.testing.s3 import local_s3
+    except ImportError:
+        return (gcs.url if gcs else None), None
+    s3 = stack.enter_context(local_s3())
+    s3.client().create_bucket(Bucket=BEDROCK_BUCKET)
+    return (gcs.url if gcs else None), str(s3.url)
