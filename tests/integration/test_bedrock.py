@@ -10,6 +10,7 @@ import pytest
 
 from corthex.domain.registry import set_routes
 from corthex.engine.engine import Engine
+from corthex.errors import SetupError
 from corthex.testing import fast_settings
 from corthex.testing.s3 import LocalS3
 
@@ -77,3 +78,14 @@ async def test_a_refused_key_fails_the_job_at_once_naming_the_variable(
     assert summary.failed == 2
     assert all("AWS_ACCESS_KEY_ID" in str(r["error"]) for r in results)
     assert all(r["attempts"] == 1 for r in results)
+
+
+async def test_bedrock_without_its_role_or_bucket_is_refused_before_anything_is_stored(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORTHEX_BEDROCK_ROLE_ARN")
+    monkeypatch.delenv("CORTHEX_BEDROCK_S3_URI")
+    line = {"custom_id": "b", "provider": "bedrock", "model": "claude-haiku-4-5", "prompt": "회의록을 요약해 주세요"}
+    with pytest.raises(SetupError, match="CORTHEX_BEDROCK_ROLE_ARN and CORTHEX_BEDROCK_S3_URI are not set"):
+        await engine.submit([line])
+    assert await engine.jobs() == []

@@ -49,8 +49,11 @@ def sdk_env(url: str, storage_url: str | None = None, s3_url: str | None = None)
 
 
 def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
-    """boto3 pointed at the emulator's Bedrock control plane (and at the local S3 its jobs use,
-    when there is one): dummy keys, a region, a role and an S3 prefix of the right shapes."""
+    """boto3 pointed at the emulator's Bedrock control plane and at the local S3 its jobs use:
+    dummy keys, a region, a role and an S3 prefix of the right shapes. Nothing without a local S3
+    (Bedrock set up by halves would fail `doctor` and every job)."""
+    if not s3_url:
+        return {}
     env = {
         "AWS_ENDPOINT_URL_BEDROCK": f"{url}/bedrock",
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": f"{url}/bedrock-runtime",
@@ -60,9 +63,7 @@ def bedrock_env(url: str, s3_url: str | None) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",  # what a boto3 client of its own reads
         "CORTHEX_BEDROCK_ROLE_ARN": "arn:aws:iam::123456789012:role/corthex-emulator",
     }
-    if s3_url:
-        env |= {"AWS_ENDPOINT_URL_S3": s3_url, "CORTHEX_BEDROCK_S3_URI": f"s3://{BEDROCK_BUCKET}/batches"}
-    return env
+    return env | {"AWS_ENDPOINT_URL_S3": s3_url, "CORTHEX_BEDROCK_S3_URI": f"s3://{BEDROCK_BUCKET}/batches"}
 
 
 START_TIMEOUT = 10.0

@@ -209,12 +209,21 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
 
 _SETTINGS = {"vertex": ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "CORTHEX_VERTEX_GCS_URI")}
 #: settings besides the key a provider cannot run without (Vertex: its project and its bucket)
-REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {"vertex": ("GOOGLE_CLOUD_PROJECT", "CORTHEX_VERTEX_GCS_URI")}
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "vertex": ("GOOGLE_CLOUD_PROJECT", "CORTHEX_VERTEX_GCS_URI"),
+    # a job reads its input from and writes its output to S3, and runs under a service role
+    "bedrock": ("AWS_REGION|AWS_DEFAULT_REGION", "CORTHEX_BEDROCK_ROLE_ARN", "CORTHEX_BEDROCK_S3_URI"),
+}
 VERTEX_LOCATION_DEFAULT = "us-central1"
 
 
 def missing_settings(provider: ProviderName, environ: Mapping[str, str]) -> list[str]:
-    return [name for name in REQUIRED_SETTINGS.get(provider.value, ()) if not environ.get(name, "").strip()]
+    """The settings the provider needs that are not set ("A|B": either will do, A is named)."""
+    missing = []
+    for names in REQUIRED_SETTINGS.get(provider.value, ()):
+        if not any(environ.get(name, "").strip() for name in names.split("|")):
+            missing.append(names.split("|")[0])
+    return missing
 
 
 def vertex_endpoint(environ: Mapping[str, str]) -> str:
