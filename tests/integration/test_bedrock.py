@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from corthex.config import Settings
 from corthex.domain.registry import set_routes
 from corthex.engine.engine import Engine
 from corthex.errors import SetupError
@@ -67,17 +68,16 @@ async def test_bedrocks_own_model_ids_are_taken_as_written(engine: Engine) -> No
     assert summary.succeeded == 1 and set(summary.by_provider) == {"bedrock"}
 
 
-async def test_a_refused_key_fails_the_job_at_once_naming_the_variable(
+async def test_a_refused_key_is_refused_before_anything_is_stored_naming_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The setup check reaches Bedrock by a signed call (a key refused after submission fails
+    the batch at once instead: tests/sdk/test_bedrock_sdk.py)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "bad-key")
     async with Engine(fast_settings(tmp_path)) as engine:
-        report = await engine.submit(lines(2, provider="bedrock"))
-        summary = await engine.wait(report.job_id, timeout=30)
-        results = [line async for line in engine.results(report.job_id)]
-    assert summary.failed == 2
-    assert all("AWS_ACCESS_KEY_ID" in str(r["error"]) for r in results)
-    assert all(r["attempts"] == 1 for r in results)
+        with pytest.raises(SetupError, match="UnrecognizedClientException.*check AWS_ACCESS_KEY_ID"):
+            await engine.submit(lines(2, provider="bedrock"))
+        assert await engine.jobs() == []
 
 
 async def test_bedrock_without_its_role_or_bucket_is_refused_before_anything_is_stored(
@@ -89,3 +89,13 @@ async def test_bedrock_without_its_role_or_bucket_is_refused_before_anything_is_
     with pytest.raises(SetupError, match="CORTHEX_BEDROCK_ROLE_ARN and CORTHEX_BEDROCK_S3_URI are not set"):
         await engine.submit([line])
     assert await engine.jobs() == []
+
+
+async def test_corthex_providers_reaches_bedrock_by_a_signed_call(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = {row["name"]: row for row in (await Engine.providers(settings)).to_dict()["providers"]}
+    assert (rows["bedrock"]["configured"], rows["bedrock"]["reachable"], rows["bedrock"]["ok"]) == (True, True, True)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "bad-key")
+    rows = {row["name"]: row for row in (await Engine.providers(settings)).to_dict()["providers"]}
+    assert rows["bedrock"]["reachable"] is True and "check AWS_ACCESS_KEY_ID" in rows["bedrock"]["problem"]

@@ -149,7 +149,7 @@ def test_doctor_shows_keys_present_never_their_values(clean_env: dict[str, str],
         "groq": True,  # the shipped OpenAI-compatible servers, on the emulator's profiles of them
         "deepinfra": True,
         "azure": True,  # the emulator's Azure profile (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION)
-        "bedrock": None,  # signed by boto3 (SigV4): no plain probe; its first call fails fast instead
+        "bedrock": None,  # not set up: this emulator runs without its local S3 (--no-s3)
     }
     assert "sk-test" not in orjson.dumps(report).decode()
     assert report["versions"]["openai"] and report["database"]["ok"] is True

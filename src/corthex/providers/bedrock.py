@@ -171,6 +171,27 @@ def to_provider_error(op: str, exc: Exception) -> ProviderError:
     return ProviderError(NAME, op, redact(str(exc) or type(exc).__name__), retryable=True)
 
 
+async def probe(environ: dict[str, str], seconds: float) -> tuple[bool, str | None]:
+    """(reachable, problem) of the cheapest signed call Bedrock has: list one job (a read, never
+    billed). A refused key or an unknown host is a problem; a slow or busy answer is not."""
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    config = Config(region_name=region, retries={"max_attempts": 1}, connect_timeout=seconds, read_timeout=seconds)
+
+    def list_one() -> None:
+        boto3.session.Session(region_name=region).client("bedrock", config=config).list_model_invocation_jobs(
+            maxResults=1
+        )
+
+    try:
+        await asyncio.to_thread(list_one)
+    except EndpointConnectionError as exc:
+        return False, f"cannot reach Bedrock ({redact(str(exc))}): check AWS_ENDPOINT_URL_BEDROCK and AWS_REGION"
+    except (BotoCoreError, ClientError) as exc:
+        error = to_provider_error("probe", exc)
+        return True, str(error) if error.setup else None
+    return True, None
+
+
 # --- the adapter ------------------------------------------------------------------------------
 
 

@@ -51,9 +51,9 @@ SDK_NAMES = {
     MISTRAL: "mistralai",
     ProviderName("bedrock"): "boto3",
 }
-#: providers whose calls are signed by their SDK (AWS SigV4): no plain HTTP probe; their adapter
-#: fails fast on a refused key instead (its first call)
-_UNPROBED = frozenset({ProviderName("bedrock")})
+#: providers whose calls are signed by their SDK (AWS SigV4): no plain HTTP probe, their
+#: adapter's own (one signed read through the SDK)
+_SIGNED = frozenset({ProviderName("bedrock")})
 
 #: Azure OpenAI: model → the Global Batch deployment that serves it, a JSON object
 AZURE_DEPLOYMENTS = "CORTHEX_AZURE_DEPLOYMENTS"
@@ -269,7 +269,8 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
     if setup.key_variable in (None, "GOOGLE_APPLICATION_CREDENTIALS") or setup.problem is not None:
         return  # none to check (a credentials file is no bearer token: the first call checks it)
-    if setup.provider in _UNPROBED:
+    if setup.provider in _SIGNED:
+        await _probe_signed(setup, environ)
         return
     assert setup.key_variable is not None
     key = environ[setup.key_variable]
@@ -292,6 +293,13 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     setup.problem = answer_problem(setup, response.status_code, response.text)
     if setup.problem is None:
         _reached.add(remembered)
+
+
+async def _probe_signed(setup: ProviderSetup, environ: Mapping[str, str]) -> None:
+    """A provider whose calls are signed (Bedrock, SigV4): its adapter's own probe, through its SDK."""
+    from corthex.providers import bedrock  # boto3: loaded only when Bedrock is set up and reached
+
+    setup.reachable, setup.problem = await bedrock.probe(dict(environ), PROBE_TIMEOUT)
 
 
 def unknown_host(exc: BaseException) -> bool:
