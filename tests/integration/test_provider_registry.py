@@ -137,7 +137,8 @@ async def test_a_server_without_its_key_is_refused_before_anything_is_stored(tmp
     async with Engine(fast_settings(tmp_path)) as engine:
         with pytest.raises(SetupError, match="DEEPINFRA_API_KEY is not set") as caught:
             await engine.submit_file(jsonl(tmp_path / "in.jsonl", [line]))
-        assert "deepinfra" in str(caught.value) and await engine.jobs() == []
+        assert "the 1 deepinfra request (meta-llama/Llama-3.3-70B, the first 'd')" in str(caught.value)
+        assert await engine.jobs() == []
 
 
 def test_a_third_party_plugin_is_found_through_its_entry_point(tmp_path: Path, emulator: EmulatorServer) -> None:

@@ -48,7 +48,7 @@ class WarningTally:
         return None
 
     def add(self, request: LLMRequest, unknown: str | None = None) -> None:
-        self.needs.setdefault(request.provider, Need()).add(request.model)
+        self.needs.setdefault(request.provider, Need()).add(request.model, request.custom_id)
         for message in [*([unknown] if unknown else []), *request_warnings(request)]:
             first, count = self._seen.get(message, (request.custom_id, 0))
             self._seen[message] = (first, count + 1)

@@ -27,16 +27,20 @@ class Need:
 
     requests: int = 0
     models: set[str] = field(default_factory=set)  #: every distinct model (Azure checks each has a deployment)
+    first: str | None = None  #: the first request's custom_id: where the user finds the line
 
-    def add(self, model: str) -> None:
+    def add(self, model: str, custom_id: str | None = None) -> None:
         self.requests += 1
         self.models.add(model)
+        if self.first is None:
+            self.first = custom_id
 
     def describe(self, provider: ProviderName) -> str:
         shown = sorted(self.models)[:3]
         more = ", …" if len(self.models) > 3 else ""
         plural = "" if self.requests == 1 else "s"
-        return f"the {self.requests:,} {provider.value} request{plural} ({', '.join(shown)}{more})"
+        first = f", the first {self.first!r}" if self.first else ""
+        return f"the {self.requests:,} {provider.value} request{plural} ({', '.join(shown)}{more}{first})"
 
 
 def gemini_api_version(environ: Mapping[str, str]) -> str:
