@@ -106,3 +106,19 @@ async def test_an_expired_job_keeps_its_rows_and_a_failed_row_says_why(
     }
     assert out["v0"]["error"]["type"] == "invalid_request" and "Emulated failure" in out["v0"]["error"]["message"]
     assert [b.raw_status for b in batches] == ["JOB_STATE_EXPIRED"]
+
+
+async def test_gcloud_application_default_credentials_count_as_set_up(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who ran `gcloud auth application-default login` (no variable set) is not refused."""
+    monkeypatch.delenv("CORTHEX_VERTEX_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    rows = {r["name"]: r for r in (await Engine.providers(settings, reach=False)).to_dict()["providers"]}
+    assert rows["vertex"]["configured"] is False  # no file yet: "… is not set"
+    (tmp_path / "gcloud").mkdir()
+    (tmp_path / "gcloud" / "application_default_credentials.json").write_text('{"type": "authorized_user"}')
+    rows = {r["name"]: r for r in (await Engine.providers(settings, reach=False)).to_dict()["providers"]}
+    vertex = rows["vertex"]
+    assert vertex["configured"] and vertex["ok"] and vertex["key_variable"] == "gcloud application-default credentials"

@@ -14,6 +14,7 @@ import hashlib
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -182,6 +183,8 @@ class ProviderSetup:
 def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSetup:
     """The provider's key and endpoint as its SDK will read them, and the problems seen without a call."""
     key_variable = next((name for name in key_variables(provider) if environ.get(name)), None)
+    if key_variable is None and provider.value == "vertex" and gcloud_credentials(environ) is not None:
+        key_variable = GCLOUD_ADC  # `gcloud auth application-default login`: google.auth.default() finds it
     variable, default = endpoint_variable(provider)
     endpoint = environ.get(variable) or default
     misspelt = [m for m in misspellings(environ) if m.provider is provider]
@@ -201,7 +204,7 @@ def read_setup(provider: ProviderName, environ: Mapping[str, str]) -> ProviderSe
         setup.problem = f"{variable} is not set: export it ({_ENDPOINT_EXAMPLE.get(provider, 'the base URL')})"
     elif setup.problem is None and (missing := missing_settings(provider, environ)):
         setup.problem = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
-    elif key_variable is not None and setup.problem is None and not environ[key_variable].isascii():
+    elif key_variable not in (None, GCLOUD_ADC) and setup.problem is None and not environ[key_variable].isascii():
         # no HTTP header can carry it (a quote or a word pasted with the key?)
         setup.problem = f"{key_variable} holds characters that are not ASCII: set it to the key alone"
     return setup
@@ -215,6 +218,18 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "bedrock": ("AWS_REGION|AWS_DEFAULT_REGION", "CORTHEX_BEDROCK_ROLE_ARN", "CORTHEX_BEDROCK_S3_URI"),
 }
 VERTEX_LOCATION_DEFAULT = "us-central1"
+
+
+#: where Vertex's credentials come from when no variable names them: gcloud's own file
+GCLOUD_ADC = "gcloud application-default credentials"
+
+
+def gcloud_credentials(environ: Mapping[str, str]) -> Path | None:
+    """The file `gcloud auth application-default login` writes (CLOUDSDK_CONFIG, else
+    ~/.config/gcloud: google.auth's `_cloud_sdk`), when it exists."""
+    config = environ.get("CLOUDSDK_CONFIG") or str(Path(environ.get("HOME") or Path.home()) / ".config" / "gcloud")
+    path = Path(config) / "application_default_credentials.json"
+    return path if path.is_file() else None
 
 
 def missing_settings(provider: ProviderName, environ: Mapping[str, str]) -> list[str]:
@@ -267,7 +282,7 @@ async def check_reachable(setup: ProviderSetup, environ: Mapping[str, str], api_
     """Call the endpoint once (PROBE_TIMEOUT): set `reachable`, and `problem` when the answer says
     the setup is wrong (host unknown or closed, key refused, path not found). An answer that
     may pass (429, 5xx, slow) is no problem here: the engine's patience is for those."""
-    if setup.key_variable in (None, "GOOGLE_APPLICATION_CREDENTIALS") or setup.problem is not None:
+    if setup.key_variable in (None, "GOOGLE_APPLICATION_CREDENTIALS", GCLOUD_ADC) or setup.problem is not None:
         return  # none to check (a credentials file is no bearer token: the first call checks it)
     if setup.provider in _SIGNED:
         await _probe_signed(setup, environ)
