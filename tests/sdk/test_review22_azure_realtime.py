@@ -12,7 +12,10 @@ from corthex.emulator import EmulatorServer
 
 async def test_azure_api_version_client_realtime_chat_reaches_the_emulator(emulator: EmulatorServer) -> None:
     client = openai.AsyncAzureOpenAI(
-        azure_endpoint=f"{emulator.url}/azure", api_key="azure-test-key", api_version="2025-04-01-preview", max_retries=0
+        azure_endpoint=f"{emulator.url}/azure",
+        api_key="azure-test-key",
+        api_version="2025-04-01-preview",
+        max_retries=0,
     )
     try:
         answer = await client.chat.completions.create(
