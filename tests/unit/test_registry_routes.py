@@ -1,4 +1,4 @@
-"""Review of issue 15 (review22): registry behaviour that goes wrong."""
+"""Routes and the providers file in one process: no chain sends a request round forever, and each load applies its own file's routes (found in review)."""
 
 from __future__ import annotations
 
