@@ -24,6 +24,13 @@ def _routes() -> Iterator[None]:
     set_routes([])
 
 
+def test_a_chain_naming_a_provider_twice_or_mixing_request_formats_is_refused() -> None:
+    with pytest.raises(ValueError, match="names a provider twice"):
+        set_routes([("gpt-5-mini*", ["openai", "groq", "openai"])])
+    with pytest.raises(ValueError, match="mixes request formats"):
+        set_routes([("claude-haiku*", ["anthropic", "groq"])])
+
+
 def test_the_first_provider_of_a_route_serves_and_the_next_takes_over() -> None:
     set_routes([("gpt-5-mini*", ["openai", "groq", "deepinfra"]), ("gpt-*", "openai")])
     assert provider_for_model("gpt-5-mini") is ProviderName.OPENAI
@@ -34,11 +41,11 @@ def test_the_first_provider_of_a_route_serves_and_the_next_takes_over() -> None:
 
 
 async def test_a_request_failing_on_its_provider_is_answered_by_the_next_in_its_route(tmp_path: Path) -> None:
-    set_routes([("gpt-5-mini*", ["openai", "groq"])])
     openai = FakeProvider(ProviderName.OPENAI, row_error)  # every row fails, retryably
     groq = FakeProvider(ProviderName("groq"))
     providers = fake_providers(openai=openai) | {ProviderName("groq"): groq}
     async with Engine(fast_settings(tmp_path, max_attempts=2, **FAKE_PACE), providers=providers) as engine:
+        set_routes([("gpt-5-mini*", ["openai", "groq"])])  # after the engine read its (empty) providers file
         report = await engine.submit(
             [
                 {"custom_id": "routed", "model": "gpt-5-mini", "prompt": KOREAN},
@@ -56,11 +63,12 @@ async def test_a_request_failing_on_its_provider_is_answered_by_the_next_in_its_
 
 
 async def test_a_request_failing_everywhere_ends_on_the_last_provider(tmp_path: Path) -> None:
-    set_routes([("claude-haiku*", ["anthropic", "groq"])])
-    groq = FakeProvider(ProviderName("groq"), row_error)
-    providers = fake_providers(anthropic=FakeProvider(ProviderName.ANTHROPIC, row_error)) | {ProviderName("groq"): groq}
+    bedrock = FakeProvider(ProviderName("bedrock"), row_error)
+    anthropic = FakeProvider(ProviderName.ANTHROPIC, row_error)
+    providers = fake_providers(anthropic=anthropic) | {ProviderName("bedrock"): bedrock}
     async with Engine(fast_settings(tmp_path, max_attempts=1, **FAKE_PACE), providers=providers) as engine:
+        set_routes([("claude-haiku*", ["anthropic", "bedrock"])])
         report = await engine.submit([{"custom_id": "x", "model": "claude-haiku-4-5", "prompt": KOREAN}])
         await engine.wait(report.job_id, timeout=60)
         [line] = [line async for line in engine.results(report.job_id)]
-    assert (line["status"], line["provider"]) == ("failed", "groq") and line["error"]["message"]
+    assert (line["status"], line["provider"]) == ("failed", "bedrock") and line["error"]["message"]

@@ -184,3 +184,15 @@ PROFILE = ProviderProfile(
 def test_settings_read_the_providers_file_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORTHEX_PROVIDERS_FILE", str(tmp_path / "p.toml"))
     assert Settings().providers_file == tmp_path / "p.toml"
+
+
+async def test_a_fallback_provider_is_set_up_before_anything_is_stored(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    os.environ.pop("DEEPINFRA_API_KEY", None)
+    path = providers_file(tmp_path, emulator, '[routes]\n"gpt-5-mini*" = ["openai", "deepinfra"]\n')
+    line = {"custom_id": "o", "model": "gpt-5-mini", "prompt": KOREAN}
+    async with Engine(fast_settings(tmp_path, providers_file=path)) as engine:
+        with pytest.raises(SetupError, match="DEEPINFRA_API_KEY is not set"):
+            await engine.submit_file(jsonl(tmp_path / "in.jsonl", [line]))
+        assert await engine.jobs() == []

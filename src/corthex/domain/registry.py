@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, cast
 
 
 class ProviderName(str):
@@ -34,8 +34,8 @@ class ProviderName(str):
 
     def __new__(cls, value: str) -> ProviderName:
         known = cls._interned.get(value)
-        if known is None:
-            known = cls._interned[value] = super().__new__(cls, value)
+        if known is None:  # setdefault: two threads making the same name get one object
+            known = cls._interned.setdefault(value, super().__new__(cls, value))
         return known
 
     @property
@@ -140,7 +140,7 @@ def register(profile: ProviderProfile) -> None:
 
 def unregister(name: str) -> None:
     """Forget a provider that is not built in (tests; a config that changed)."""
-    profile = _table().get(ProviderName(name))
+    profile = _table().get(cast(ProviderName, name))  # a str finds its ProviderName key
     if profile is not None and not profile.builtin:
         del _profiles[profile.name]
         provider_for_model.cache_clear()
@@ -148,14 +148,14 @@ def unregister(name: str) -> None:
 
 def profile_of(name: str) -> ProviderProfile:
     """:raises UnknownProvider: no provider of that name is registered."""
-    found = _table().get(ProviderName(name))
+    found = _table().get(cast(ProviderName, name))  # a str finds its key: unknown names are not interned
     if found is None:
         raise UnknownProvider(name)
     return found
 
 
 def is_known(name: str) -> bool:
-    return ProviderName(name) in _table()
+    return cast(ProviderName, name) in _table()
 
 
 def provider_names() -> list[ProviderName]:
@@ -189,8 +189,22 @@ def set_routes(routes: Sequence[tuple[str, str | Sequence[str]]]) -> None:
     for pattern, chain in routes:
         names = (chain,) if isinstance(chain, str) else tuple(chain)
         checked.append((pattern, tuple(profile_of(name).name for name in names)))
+        if problem := chain_problem(checked[-1][1]):
+            raise ValueError(f"route {pattern!r}: {problem}")
     _routes[:] = [(pattern, chain) for pattern, chain in checked if chain]
     provider_for_model.cache_clear()
+
+
+def chain_problem(chain: Sequence[ProviderName]) -> str | None:
+    """Why a fallback chain cannot work, or None: a provider named twice would send a request
+    round forever; a provider of another wire family cannot serve the same model name."""
+    if len(set(chain)) < len(chain):
+        return f"{', '.join(chain)} names a provider twice"
+    families = {family_of(name) for name in chain}
+    if len(families) > 1:
+        formats = ", ".join(sorted(families))
+        return f"{', '.join(chain)} mixes request formats ({formats}): one model name cannot be served by all"
+    return None
 
 
 def routes() -> list[tuple[str, tuple[ProviderName, ...]]]:
@@ -202,6 +216,11 @@ def _route_of(model: str) -> tuple[ProviderName, ...] | None:
         if fnmatch.fnmatchcase(model, pattern):
             return chain
     return None
+
+
+def route_chain(model: str) -> tuple[ProviderName, ...]:
+    """The providers of the route that serves `model` (empty: no route matches)."""
+    return _route_of(model) or ()
 
 
 def fallback_after(model: str, provider: ProviderName) -> ProviderName | None:

@@ -56,8 +56,10 @@ def _route(path: str) -> tuple[str, str] | None:
         name, _, rest = path[len(PREFIX) :].partition("/")
         return (name, "/" + rest) if name in SERVERS and rest.startswith("openai/") else None
     if path.startswith(AZURE_PREFIX + "openai/"):
-        rest = path[len(AZURE_PREFIX + "openai/") :]
-        return "azure", "/openai/v1/" + rest.removeprefix("v1/")  # both forms: the same routes
+        rest = path[len(AZURE_PREFIX + "openai/") :].removeprefix("v1/")  # both forms: the same routes
+        if rest.startswith("deployments/"):  # the api-version form's realtime calls name the deployment
+            rest = rest.split("/", 2)[2] if rest.count("/") >= 2 else rest
+        return "azure", "/openai/v1/" + rest
     return None
 
 
@@ -74,6 +76,7 @@ class CompatServers:
         found = _route(path) if path else None
         if found is not None:
             name, rest = found
+            # the routes match on `path`; raw_path follows it (our ids need no percent-encoding)
             scope = dict(scope, path=rest, raw_path=rest.encode())
             state = dict(scope.get("state") or {}, emulator_state=self._state(name), sent_path=path)
             scope["state"] = state

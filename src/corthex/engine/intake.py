@@ -20,6 +20,7 @@ from corthex.domain.limits import MiB, largest_request_bytes
 from corthex.domain.models import unknown_model_warning
 from corthex.domain.native import route_of
 from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
+from corthex.domain.registry import route_chain
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.setup import Need
 from corthex.errors import InputProblem, InvalidInput, UsageError
@@ -49,6 +50,10 @@ class WarningTally:
 
     def add(self, request: LLMRequest, unknown: str | None = None) -> None:
         self.needs.setdefault(request.provider, Need()).add(request.model, request.custom_id)
+        chain = route_chain(request.model)
+        if request.provider in chain:  # the providers it may fall back to must be set up too
+            for later in chain[chain.index(request.provider) + 1 :]:
+                self.needs.setdefault(later, Need()).add(request.model, request.custom_id)
         for message in [*([unknown] if unknown else []), *request_warnings(request)]:
             first, count = self._seen.get(message, (request.custom_id, 0))
             self._seen[message] = (first, count + 1)

@@ -38,8 +38,10 @@ from corthex.domain.registry import (
     WireFamily,
     is_known,
     profile_of,
+    profiles,
     register,
     set_routes,
+    unregister,
 )
 from corthex.errors import UsageError
 
@@ -57,31 +59,42 @@ class Loaded:
     """What start-up registered, for `corthex providers` and `corthex doctor`."""
 
     plugins: list[str]  #: entry point names
+    problems: list[str]  #: plugins that failed to load, each in one line (the rest still load)
     servers: list[str]  #: configured OpenAI-compatible servers
     routes: list[tuple[str, str | list[str]]]
-    problems: list[str]  #: plugins that failed to load, each in one line (the rest still load)
 
 
-_loaded: dict[Path | None, Loaded] = {}
+_loaded: dict[None, Loaded] = {}  #: the plugins, loaded once a process
 
 
 def load_providers(providers_file: Path | None = None, *, force: bool = False) -> Loaded:
-    """Register every provider this process can use: once per providers file (`force` reads
-    everything again).
+    """Register every provider this process can use: the plugins (once a process; `force` loads
+    them again), the shipped servers, and `providers_file`'s servers and routes — read at each
+    call, replacing an earlier file's (two engines of one process may name different files).
 
     :raises UsageError: the providers file is missing or wrong, naming the file and the field."""
-    if providers_file in _loaded and not force:
-        return _loaded[providers_file]
-    plugins, problems = _load_entry_points()
+    if force or not _loaded:
+        _loaded[None] = Loaded(*_load_entry_points(), servers=[], routes=[])
+    plugins, problems = _loaded[None].plugins, _loaded[None].problems
+    data = _read_file(providers_file) if providers_file is not None else {}
+    _forget_configured()
     servers = _register_servers(_shipped(), "shipped")
     routes: list[tuple[str, str | list[str]]] = []
     if providers_file is not None:
-        data = _read_file(providers_file)
         servers += _register_servers(data.get("providers", {}), str(providers_file))
         routes = _routes(data.get("routes", {}), providers_file)
-    set_routes(routes)  # a file without routes clears an earlier file's
-    _loaded[providers_file] = Loaded(plugins, servers, routes, problems)
-    return _loaded[providers_file]
+    try:
+        set_routes(routes)  # a file without routes clears an earlier file's
+    except ValueError as exc:
+        raise UsageError(f"{providers_file}: [routes] {exc}") from None
+    return Loaded(plugins, problems, servers=servers, routes=routes)
+
+
+def _forget_configured() -> None:
+    """Unregister the servers a providers file (or the shipped one) declared: read again now."""
+    for profile in profiles():
+        if not profile.builtin and not profile.source.startswith("plugin"):
+            unregister(profile.name)
 
 
 def _load_entry_points() -> tuple[list[str], list[str]]:

@@ -119,21 +119,26 @@ class CollectSection(SqlBase):
 
 
 async def _send_on(conn: AsyncConnection, batch_id: str, fallbacks: Sequence[tuple[str, str, str]]) -> None:
-    """Requests to their route's next provider: queued again there, with all its attempts."""
+    """Requests to their route's next provider: queued again there, with all its attempts and
+    creation tries (grouped, as the plain retries are: a whole batch may move at once)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
     for request_id, reason, provider in fallbacks:
-        in_batch = (requests.c.id == request_id, _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
-        await conn.execute(
-            update(requests)
-            .where(*in_batch)
-            .values(
-                state=RequestState.QUEUED.value,
-                batch_id=None,
-                not_before=None,
-                last_error=error_text(reason),
-                provider=provider,
-                attempts=0,
+        grouped.setdefault((reason, provider), []).append(request_id)
+    for (reason, provider), ids in grouped.items():
+        for chunk in chunks(ids):
+            await conn.execute(
+                update(requests)
+                .where(requests.c.id.in_(chunk), _still_in(batch_id), requests.c.state == RequestState.IN_BATCH.value)
+                .values(
+                    state=RequestState.QUEUED.value,
+                    batch_id=None,
+                    not_before=None,
+                    last_error=error_text(reason),
+                    provider=provider,
+                    attempts=0,
+                    submit_failures=0,
+                )
             )
-        )
 
 
 def _still_in(batch_id: str) -> Any:
