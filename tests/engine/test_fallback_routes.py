@@ -72,3 +72,22 @@ async def test_a_request_failing_everywhere_ends_on_the_last_provider(tmp_path: 
         await engine.wait(report.job_id, timeout=60)
         [line] = [line async for line in engine.results(report.job_id)]
     assert (line["status"], line["provider"]) == ("failed", "bedrock") and line["error"]["message"]
+
+
+async def test_a_batch_its_provider_will_not_create_moves_down_the_route(tmp_path: Path) -> None:
+    """The provider is down (every create refused): the requests go to the next provider of their
+    route instead of failing."""
+    openai = FakeProvider(ProviderName.OPENAI)
+    openai.fail("create", status_code=400, retryable=False, times=None)
+    groq = FakeProvider(ProviderName("groq"))
+    providers = fake_providers(openai=openai) | {ProviderName("groq"): groq}
+    settings = fast_settings(tmp_path, submit_max_failures=1, **FAKE_PACE)
+    async with Engine(settings, providers=providers) as engine:
+        set_routes([("gpt-5-mini*", ["openai", "groq"])])
+        report = await engine.submit(
+            [{"custom_id": f"k{i}", "model": "gpt-5-mini", "prompt": KOREAN} for i in range(3)]
+        )
+        summary = await engine.wait(report.job_id, timeout=60)
+        lines = [line async for line in engine.results(report.job_id)]
+    assert summary.succeeded == 3 and {(line["status"], line["provider"]) for line in lines} == {("succeeded", "groq")}
+    assert openai.created == 0 and groq.created == 1

@@ -17,6 +17,7 @@ from corthex.domain.batches import RemoteRef
 from corthex.domain.events import BatchDuplicateCanceled, BatchSubmitFailed, BatchSubmitted
 from corthex.domain.limits import ProviderLimits
 from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
+from corthex.domain.registry import fallback_after
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
 from corthex.engine.cancel import stop_if_unwanted
@@ -270,8 +271,14 @@ async def _not_created(ctx: EngineContext, batch_id: str, exc: ProviderError, de
         allowed = 1
     if storage_failure(exc) is not None:  # our disk, not the provider: the worker pauses, nobody fails
         allowed = NEVER_GIVE_UP
+    provider = ProviderName(exc.provider)
     given_up = await ctx.store.submission_failed(
-        batch_id, str(exc), retry_at=now + delay, max_failures=allowed, now=now
+        batch_id,
+        str(exc),
+        retry_at=now + delay,
+        max_failures=allowed,
+        now=now,
+        fallback=lambda model: fallback_after(model, provider),  # a provider that is down: the route goes on
     )
     if given_up:
         log.error(

@@ -7,7 +7,7 @@ own errors are translated inside the store (e.g. into `corthex.errors.AlreadyExi
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -136,7 +136,14 @@ class Store(Protocol):
     async def batch_bodies(self, batch_id: str) -> list[tuple[str, bytes]]: ...
     async def mark_submitted(self, batch_id: str, ref: RemoteRef, now: float, first_poll: float) -> bool: ...
     async def submission_failed(
-        self, batch_id: str, error: str, *, retry_at: float, max_failures: int, now: float
+        self,
+        batch_id: str,
+        error: str,
+        *,
+        retry_at: float,
+        max_failures: int,
+        now: float,
+        fallback: Callable[[str], str | None] | None = None,
     ) -> list[str]: ...
     async def creation_unconfirmed(self, batch_id: str, error: str, *, retry_at: float) -> None: ...
     async def discard_empty_intent(self, batch_id: str) -> None: ...

@@ -3,11 +3,12 @@ provider (recorded, failed or unconfirmed), and realtime jobs' sending leases.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteRef
@@ -149,11 +150,19 @@ class DispatchSection(SqlBase):
             return result.rowcount == 1
 
     async def submission_failed(
-        self, batch_id: str, error: str, *, retry_at: float, max_failures: int, now: float
+        self,
+        batch_id: str,
+        error: str,
+        *,
+        retry_at: float,
+        max_failures: int,
+        now: float,
+        fallback: Callable[[str], str | None] | None = None,
     ) -> list[str]:
         """Creation failed: the batch is abandoned and its requests go back to the queue after a
-        backoff. Requests that failed creation `max_failures` times get a failed result; their
-        ids are returned."""
+        backoff. Requests that failed creation `max_failures` times get a failed result (their
+        ids are returned) — unless `fallback(model)` names the next provider of their route:
+        then they are queued there, with their attempts and creation tries anew."""
         error = error_text(error)
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -170,6 +179,7 @@ class DispatchSection(SqlBase):
                     .returning(*RETURNED)
                 )
             ).all()
+            given_up = await _move_on(conn, given_up, fallback, error)
             if given_up:
                 await conn.execute(
                     self._insert(results).on_conflict_do_nothing(),
@@ -254,3 +264,32 @@ class DispatchSection(SqlBase):
                 .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
             )
         return await self.batch_bodies(batch_id)
+
+
+async def _move_on(
+    conn: AsyncConnection, given_up: Sequence[Row[Any]], fallback: Callable[[str], str | None] | None, error: str
+) -> list[Row[Any]]:
+    """Of the requests given up on this provider, queue those whose route goes on at the next
+    provider (anew there); return the rest, which fail."""
+    if fallback is None:
+        return list(given_up)
+    staying = []
+    for row in given_up:
+        provider = fallback(row.model)
+        if provider is None:
+            staying.append(row)
+            continue
+        await conn.execute(
+            update(requests)
+            .where(requests.c.id == row.id)
+            .values(
+                state=RequestState.QUEUED.value,
+                batch_id=None,
+                not_before=None,
+                provider=provider,
+                attempts=0,
+                submit_failures=0,
+                last_error=error_text(f"{error} (on {row.provider}; sent to {provider})"),
+            )
+        )
+    return staying
