@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup, TyperOption
 
@@ -84,7 +85,7 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
     try:
         return asyncio.run(go())
     except CorthexError as exc:  # InvalidInput, NotFound, a bad setting, over the budget, …
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
 
 
@@ -597,7 +598,7 @@ def _checked(check: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(check())
     except CorthexError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -717,7 +718,7 @@ def serve(
         settings = load_settings()
         check_base_urls(os.environ)
     except CorthexError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     err.print(f"CORTHEX Batch on http://{host}:{port}/ (API docs at /docs)", highlight=False)
     run_server(settings, host, port)

@@ -196,3 +196,15 @@ async def test_a_fallback_provider_is_set_up_before_anything_is_stored(
         with pytest.raises(SetupError, match="DEEPINFRA_API_KEY is not set"):
             await engine.submit_file(jsonl(tmp_path / "in.jsonl", [line]))
         assert await engine.jobs() == []
+
+
+def test_a_wrong_route_stops_the_cli_in_one_line_as_written(tmp_path: Path) -> None:
+    """The message keeps its "[routes]" (Rich would read it as markup and drop it)."""
+    path = tmp_path / "p.toml"
+    path.write_text('[routes]\n"gpt-*" = ["openai", "anthropic"]\n', encoding="utf-8")
+    env = {**os.environ, "CORTHEX_PROVIDERS_FILE": str(path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "corthex", "providers", "--offline"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{path}: [routes] route 'gpt-*'" in out.stderr and "mixes request formats" in out.stderr

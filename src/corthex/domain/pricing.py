@@ -105,14 +105,9 @@ def batch_cost(provider: ProviderName, model: str, usage: Usage) -> float | None
         return discounted(provider, _given_prices[model].price(usage))
     if not _has_price(provider, model):
         return None
-    full = float(_price(provider, model, usage, batch=False))
     if _has_batch_prices(provider, model):
-        batch = float(_price(provider, model, usage, batch=True))
-        # genai-prices answers a platform's model from the model's owner (Azure's gpt-5-mini from
-        # OpenAI's) without its batch variant: a "batch" price no lower than realtime is that case
-        if batch < full or full == 0:
-            return batch
-    return discounted(provider, full)
+        return float(_price(provider, model, usage, batch=True))
+    return discounted(provider, float(_price(provider, model, usage, batch=False)))
 
 
 def discounted(provider: ProviderName, full: float) -> float:
@@ -207,9 +202,14 @@ def _rates(provider: ProviderName, model: str, batch: bool, _period: int) -> _Ra
 
 @lru_cache(maxsize=512)
 def _has_batch_prices(provider: ProviderName, model: str) -> bool:
-    """Whether genai-prices lists the model's own batch rates."""
+    """Whether genai-prices lists the model's own batch rates for this provider. It answers a
+    platform's model from the model's owner (Azure's gpt-5-mini from OpenAI's list) with the
+    variant listed but without applying it: batch rates no lower than realtime are not batch rates."""
     calc = calc_price(PriceUsage(input_tokens=1), model_ref=model, provider_id=_price_id(provider))
-    return any(variant.when == _BATCH for variant in calc.model.price_variants or ())
+    if not any(variant.when == _BATCH for variant in calc.model.price_variants or ()):
+        return False
+    probe = Usage(_PROBE, _PROBE)
+    return _exact(provider, model, probe, batch=True) < _exact(provider, model, probe)
 
 
 @lru_cache(maxsize=512)
