@@ -193,6 +193,7 @@ def set_routes(routes: Sequence[tuple[str, str | Sequence[str]]]) -> None:
             raise ValueError(f"route {pattern!r}: {problem}")
     _routes[:] = [(pattern, chain) for pattern, chain in checked if chain]
     provider_for_model.cache_clear()
+    _route_of.cache_clear()
 
 
 def chain_problem(chain: Sequence[ProviderName]) -> str | None:
@@ -211,6 +212,7 @@ def routes() -> list[tuple[str, tuple[ProviderName, ...]]]:
     return list(_routes)
 
 
+@lru_cache(maxsize=1024)  # asked for every request at intake and every result at collection
 def _route_of(model: str) -> tuple[ProviderName, ...] | None:
     for pattern, chain in _routes:
         if fnmatch.fnmatchcase(model, pattern):
