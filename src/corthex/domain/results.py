@@ -202,3 +202,5 @@ class FinalResult:
     raw: dict[str, Any] | None = None
     #: one vector (the request gave one string) or one per text (it gave a list)
     embedding: list[float] | list[list[float]] | None = None
+    #: its cost without prompt caching minus its cost: cache reads saved, less the write premium
+    cache_saving_usd: float | None = None
