@@ -277,7 +277,7 @@ class DispatchSection(SqlBase):
         return await self.batch_bodies(batch_id)
 
 
-def _plan_item(r: Row[Any]) -> PlanItem:
+def _plan_item(r: Any) -> PlanItem:
     primed = r.held_by is not None
     return PlanItem(r.id, ProviderName(r.provider), r.model, r.size, r.route, r.inputs or 1, r.cache_group, primed)
 
