@@ -44,3 +44,9 @@ def test_a_five_minute_cache_is_gone_before_a_long_batch_reaches_it() -> None:
     cache.lookup_batch("anthropic", uses(1, TTL_SECONDS["5m"]), now=0, ready_at=10, concurrency=1)
     late = cache.lookup_batch("anthropic", uses(1, TTL_SECONDS["5m"]), now=10 + 301, ready_at=400, concurrency=1)
     assert late[0][0] and not late[0][1]
+
+
+def test_a_batch_that_ends_at_once_still_reads_none_of_its_own_concurrent_writes() -> None:
+    # speed 0: the batch is processed the moment it starts; its requests still ran together
+    out = PromptCache().lookup_batch("anthropic", uses(4), now=5, ready_at=5, concurrency=100)
+    assert all(write and not read for write, read in out.values())

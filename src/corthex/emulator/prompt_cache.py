@@ -71,12 +71,14 @@ class PromptCache:
                 if not size or use.ask.cache_key is None:
                     continue
                 key, wave = (provider, use.ask.cache_key), position // max(concurrency, 1)
-                if self._readable(key, now, use.ttl) or written.get(key, wave) < wave:
+                if key in written:  # written by this batch: read by its later waves only
+                    out[use.index] = (0, size) if written[key] < wave else (size, 0)
+                elif self._readable(key, now, use.ttl):
                     out[use.index] = (0, size)
-                    continue
-                out[use.index] = (size, 0)
-                written.setdefault(key, wave)
-                self._entries[key] = _Entry(ready_at, ready_at + use.ttl)
+                else:
+                    out[use.index] = (size, 0)
+                    written[key] = wave
+                    self._entries[key] = _Entry(ready_at, ready_at + use.ttl)
         return out
 
     def _readable(self, key: tuple[str, str], now: float, ttl: float) -> bool:
