@@ -2,10 +2,10 @@
 later ones with the same prefix read it (per provider), within the cache's lifetime.
 
 A batch's requests are processed concurrently at the provider: a write is readable only by
-requests processed after it (Anthropic: "cache hits are provided on a best-effort basis",
-platform.claude.com batch-processing guide). `lookup_batch` models that: the batch runs in waves
-of `concurrency` requests; a wave reads what earlier waves and earlier batches wrote, and what it
-writes is readable by other batches once the batch is processed (`ready_at`)."""
+requests processed after it (docs/providers.md, "Prompt caching in batches"). `lookup_batch`
+models that: the batch runs in waves of `concurrency` requests; a wave reads what earlier waves
+and earlier batches wrote, and what it writes is readable by other batches once the batch is
+processed (`ready_at`)."""
 
 from __future__ import annotations
 
