@@ -44,8 +44,7 @@ def _context(tmp_path: Path, concurrency: int = 8) -> EngineContext:
 def _items(model: str, n: int) -> list[WireItem]:
     provider = next(p for prefix, p in PROVIDER_OF.items() if model.startswith(prefix))
     return [
-        WireItem(f"w{i}", LLMRequest(f"q{i}", model, provider, (Message("user", f"{KOREAN} ({i})"),)))
-        for i in range(n)
+        WireItem(f"w{i}", LLMRequest(f"q{i}", model, provider, (Message("user", f"{KOREAN} ({i})"),))) for i in range(n)
     ]
 
 
