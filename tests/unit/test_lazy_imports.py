@@ -74,6 +74,15 @@ def test_status_and_providers_load_no_sdk_even_with_every_key_set(tmp_path: Path
     for args in (["status"], ["providers", "--offline"]):
         found = loaded(cli(*args), env)
         assert not found & set(SDKS + SERVERS_AND_TABLES), f"corthex {' '.join(args)} loaded {sorted(found)}"
+        assert "alembic" not in found, "a database at the newest schema is opened without Alembic"
+
+
+def test_the_newest_migration_read_without_alembic_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from corthex.store.migrate import alembic_config, newest_revision
+
+    assert newest_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_a_job_on_fake_providers_loads_no_sdk(tmp_path: Path) -> None:
