@@ -105,6 +105,8 @@ def measure(requests: int, work: Path, emu: Emulator) -> list[dict[str, Any]]:
         run(["status"], env, work),
         run(["worker"], openai_only(env), work, interrupt_after=WORKER_SECONDS),
     ]
+    rows[1]["command"] += " (new database: migrates it)"
+    rows[-2]["command"] += " (after the jobs)"
     rows[-1]["command"] += " (OpenAI key only)"
     return rows
 
@@ -119,10 +121,10 @@ def main() -> None:
         sys.exit(f"{TIME} (GNU time) is needed: apt-get install time")
     with tempfile.TemporaryDirectory() as tmp, Emulator(speed=args.speed) as emu:
         rows = measure(args.requests, Path(tmp), emu)
-    print(f"\n{'command':<44} {'rc':>3} {'peak MB':>8} {'wall s':>7} {'modules':>7}  SDKs; libraries")
+    print(f"\n{'command':<48} {'rc':>3} {'peak MB':>8} {'wall s':>7} {'modules':>7}  SDKs; libraries")
     for row in rows:
         print(
-            f"{row['command']:<44} {row['returncode']:>3} {row['peak_rss_mb']:>8} {row['wall_s']:>7} "
+            f"{row['command']:<48} {row['returncode']:>3} {row['peak_rss_mb']:>8} {row['wall_s']:>7} "
             f"{row['modules']:>7}  {', '.join(row['sdks']) or '-'}; {', '.join(row['libraries']) or '-'}"
         )
         if row["stderr_tail"]:
