@@ -1,0 +1,152 @@
+"""Polling many batches with one list call per page (issue 18, "Polling at scale"): each adapter's
+`poll_many` through its official SDK against the emulator's list endpoints, paged small so that
+the pages, the cursor and the stop at the oldest batch are exercised: the statuses are the ones
+`poll` (retrieve) gives, with no retrieve made."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from mistralai.client import Mistral
+from sdk_support import MODELS, make_gemini_client
+
+from corthex.domain.batches import RemoteRef, RemoteStatus
+from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.emulator import EmulatorServer, Fault
+import corthex.providers.anthropic as anthropic
+import corthex.providers.gemini as gemini
+import corthex.providers.mistral as mistral
+import corthex.providers.openai as openai
+from corthex.providers import WireItem
+from corthex.providers.base import Provider
+from corthex.providers.registry import compatible_profile
+
+KOREAN = "이 리뷰를 긍정 또는 부정으로 분류해 주세요: 배송이 빨라서 좋았어요"
+MISTRAL = ProviderName("mistral")
+PAGE = 2  #: list page size in these tests (the real ones are 100 or 1000)
+
+
+@pytest.fixture
+async def mistral_provider(tmp_path, emulator: EmulatorServer) -> AsyncIterator[mistral.MistralProvider]:
+    async with Mistral(api_key="emulator-mistral-key", server_url=f"{emulator.url}/mistral") as sdk:
+        yield mistral.MistralProvider(tmp_path, client=sdk)
+
+
+@pytest.fixture
+async def gemini_lister(tmp_path, emulator: EmulatorServer) -> AsyncIterator[gemini.GeminiProvider]:
+    client = make_gemini_client(emulator, "v1beta")
+    yield gemini.GeminiProvider(tmp_path, client=client)
+    await client.aio.aclose()
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _small_pages(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer) -> None:
+    emulator.state.reset()
+    for module in (openai, anthropic, gemini, mistral):
+        monkeypatch.setattr(module, "LIST_PAGE", PAGE)
+    # every batch stays open: its status cannot move between the list and the retrieve compared
+    emulator.state.add_fault(Fault("*", "create", "never_end"))
+
+
+def _items(provider: ProviderName, n: int, tag: str) -> list[WireItem]:
+    model = "mistral-small-latest" if provider == MISTRAL else MODELS[provider]
+    return [
+        WireItem(f"{tag}-{i}", LLMRequest(f"q{i}", model, provider, (Message("user", f"{KOREAN} {i}"),)))
+        for i in range(n)
+    ]
+
+
+async def _open(provider: Provider, n: int) -> list[RemoteRef]:
+    """`n` open batches, oldest first, of 1, 2, … requests (so their totals tell them apart)."""
+    name = provider.name
+    model = "mistral-small-latest" if name == MISTRAL else MODELS.get(name)
+    return [await provider.submit(f"key{i}", model, _items(name, i + 1, f"b{i}")) for i in range(n)]
+
+
+def _calls(emulator: EmulatorServer, name: str) -> dict[str, int]:
+    calls: dict[str, int] = emulator.state.stats()[name]["calls"]
+    return {"list": calls.get("list", 0), "retrieve": calls.get("retrieve", 0)}
+
+
+def _shape(status: RemoteStatus) -> tuple[Any, ...]:
+    return (status.state, status.raw_status, status.total, status.done, status.failed, status.error)
+
+
+@pytest.fixture
+def adapter(request: pytest.FixtureRequest) -> Provider:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+# (the fixture, its emulator name, list calls for the 3 oldest of 5 batches at 2 a page)
+LISTERS = [
+    pytest.param("openai_provider", "openai", 3, id="openai"),
+    pytest.param("anthropic_provider", "anthropic", 3, id="anthropic"),
+    pytest.param("gemini_lister", "gemini", 3, id="gemini"),
+    pytest.param("mistral_provider", "mistral", 3, id="mistral"),
+]
+
+
+@pytest.mark.parametrize(("adapter", "name", "pages"), LISTERS, indirect=["adapter"])
+async def test_poll_many_reads_the_statuses_retrieve_gives_from_list_pages(
+    adapter: Provider, name: str, pages: int, emulator: EmulatorServer
+) -> None:
+    refs = await _open(adapter, 5)
+    wanted = refs[:3]  # the oldest three: on the second and third page, newest first
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    before = _calls(emulator, name)
+    listed = await adapter.poll_many(wanted, since)
+    after = _calls(emulator, name)
+    assert after == {"list": before["list"] + pages, "retrieve": before["retrieve"]}
+    assert adapter.lists_statuses
+    assert set(listed) == {ref.remote_id for ref in wanted}
+    for ref in wanted:
+        assert _shape(listed[ref.remote_id]) == _shape(await adapter.poll(ref))
+    assert sorted(status.total for status in listed.values()) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("adapter", "name"),
+    [pytest.param(p.values[0], p.values[1], id=p.id) for p in LISTERS if p.id != "gemini"],
+    indirect=["adapter"],
+)
+async def test_a_batch_not_listed_is_left_out_and_paging_stops_at_the_oldest(
+    adapter: Provider, name: str, emulator: EmulatorServer
+) -> None:
+    """Lists newest first: a page that reaches batches created before `since` is the last one."""
+    refs = await _open(adapter, 5)
+    missing = RemoteRef("batch_not_there", {})
+    before = _calls(emulator, name)["list"]
+    listed = await adapter.poll_many([refs[4], missing], datetime.now(UTC) + timedelta(minutes=5))
+    assert set(listed) == {refs[4].remote_id}  # the newest is on the first page
+    assert _calls(emulator, name)["list"] == before + 1  # and that page's older ones end it
+
+
+async def test_gemini_pages_are_bounded_when_a_batch_is_not_listed(
+    gemini_lister: Provider, emulator: EmulatorServer
+) -> None:
+    """Gemini documents no list order: it reads at most twice the pages its refs fill, plus one."""
+    refs = await _open(gemini_lister, 9)
+    missing = RemoteRef("batches/not-there", {"count": 1})
+    before = _calls(emulator, "gemini")["list"]
+    listed = await gemini_lister.poll_many([refs[8], refs[0], missing], datetime.now(UTC))
+    # 3 refs at 2 a page fill 2 pages: 5 pages read of the 5 there are, the oldest on the last
+    assert set(listed) == {refs[8].remote_id, refs[0].remote_id}
+    assert _calls(emulator, "gemini")["list"] == before + 5
+    before = _calls(emulator, "gemini")["list"]
+    listed = await gemini_lister.poll_many([refs[0], missing], datetime.now(UTC))
+    assert listed == {}  # 2 refs fill 1 page: 3 pages read, the oldest (on the fifth) left to retrieve
+    assert _calls(emulator, "gemini")["list"] == before + 3
+
+
+async def test_a_compatible_server_keeps_retrieve_unless_its_profile_says_its_list_fits(tmp_path) -> None:
+    fields = {"base_url": "https://api.groq.com/openai/v1", "key_variable": "GROQ_API_KEY"}
+    groq = compatible_profile("groq", fields, "test")
+    assert not openai.OpenAIProvider(tmp_path, profile=groq).lists_statuses
+    opted = replace(groq, options={**groq.options, "list_polling": "true"})
+    assert openai.OpenAIProvider(tmp_path, profile=opted).lists_statuses
+    assert openai.OpenAIProvider(tmp_path).lists_statuses  # OpenAI's own
