@@ -14,13 +14,13 @@ import pytest
 from mistralai.client import Mistral
 from sdk_support import MODELS, make_gemini_client
 
-from corthex.domain.batches import RemoteRef, RemoteStatus
-from corthex.domain.requests import LLMRequest, Message, ProviderName
-from corthex.emulator import EmulatorServer, Fault
 import corthex.providers.anthropic as anthropic
 import corthex.providers.gemini as gemini
 import corthex.providers.mistral as mistral
 import corthex.providers.openai as openai
+from corthex.domain.batches import RemoteRef, RemoteStatus
+from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.emulator import EmulatorServer, Fault
 from corthex.providers import WireItem
 from corthex.providers.base import Provider
 from corthex.providers.registry import compatible_profile
