@@ -10,7 +10,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from mistralai.client import Mistral
 from sdk_support import MODELS, make_gemini_client
 
@@ -21,9 +23,11 @@ import corthex.providers.openai as openai
 from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.emulator import EmulatorServer, Fault
-from corthex.providers import WireItem
+from corthex.providers import WireItem, bedrock
 from corthex.providers.base import Provider
+from corthex.providers.bedrock import BedrockProvider
 from corthex.providers.registry import compatible_profile
+from corthex.testing.s3 import LocalS3
 
 KOREAN = "이 리뷰를 긍정 또는 부정으로 분류해 주세요: 배송이 빨라서 좋았어요"
 MISTRAL = ProviderName("mistral")
@@ -47,7 +51,7 @@ async def gemini_lister(tmp_path, emulator: EmulatorServer) -> AsyncIterator[gem
 @pytest.fixture(autouse=True)
 def _small_pages(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer) -> None:
     emulator.state.reset()
-    for module in (openai, anthropic, gemini, mistral):
+    for module in (openai, anthropic, gemini, mistral, bedrock):
         monkeypatch.setattr(module, "LIST_PAGE", PAGE)
     # every batch stays open: its status cannot move between the list and the retrieve compared
     emulator.state.add_fault(Fault("*", "create", "never_end"))
@@ -150,3 +154,35 @@ async def test_a_compatible_server_keeps_retrieve_unless_its_profile_says_its_li
     opted = replace(groq, options={**groq.options, "list_polling": "true"})
     assert openai.OpenAIProvider(tmp_path, profile=opted).lists_statuses
     assert openai.OpenAIProvider(tmp_path).lists_statuses  # OpenAI's own
+
+
+# --- Bedrock: ListModelInvocationJobs pages with nextToken ------------------------------------
+
+
+def _bedrock_items(n: int) -> list[WireItem]:
+    bedrock_name = ProviderName("bedrock")
+    return [
+        WireItem(f"w{i}", LLMRequest(f"c{i}", "claude-haiku-4-5", bedrock_name, (Message("user", f"{KOREAN} {i}"),)))
+        for i in range(n)
+    ]
+
+
+async def test_bedrock_lists_jobs_a_page_at_a_time_through_boto3_and_the_adapter_reads_them(
+    bedrock_env: LocalS3, tmp_path, emulator: EmulatorServer
+) -> None:
+    adapter = BedrockProvider(tmp_path)
+    refs = [await adapter.submit(f"batch-l{i}", "claude-haiku-4-5", _bedrock_items(i + 1)) for i in range(5)]
+    client = boto3.session.Session().client("bedrock")
+    pages = list(client.get_paginator("list_model_invocation_jobs").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(page["invocationJobSummaries"]) for page in pages] == [2, 2, 1]  # nextToken, as botocore pages
+    listed = [job["jobArn"] for page in pages for job in page["invocationJobSummaries"]]
+    assert listed == [ref.remote_id for ref in reversed(refs)]  # newest first
+    with pytest.raises(ClientError, match="ValidationException"):
+        client.list_model_invocation_jobs(nextToken="not-a-token")
+
+    before = _calls(emulator, "bedrock")
+    statuses = await adapter.poll_many(refs[:3], datetime.now(UTC) - timedelta(minutes=1))
+    assert _calls(emulator, "bedrock") == {"list": before["list"] + 3, "retrieve": before["retrieve"]}
+    assert sorted(status.total for status in statuses.values()) == [1, 2, 3]  # the filler records left out
+    for ref in refs[:3]:
+        assert _shape(statuses[ref.remote_id]) == _shape(await adapter.poll(ref))
