@@ -20,6 +20,7 @@ import corthex.providers.anthropic as anthropic
 import corthex.providers.gemini as gemini
 import corthex.providers.mistral as mistral
 import corthex.providers.openai as openai
+import corthex.providers.vertex as vertex
 from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.emulator import EmulatorServer, Fault
@@ -27,6 +28,7 @@ from corthex.providers import WireItem, bedrock
 from corthex.providers.base import Provider
 from corthex.providers.bedrock import BedrockProvider
 from corthex.providers.registry import compatible_profile
+from corthex.providers.vertex import VertexProvider
 from corthex.testing.s3 import LocalS3
 
 KOREAN = "이 리뷰를 긍정 또는 부정으로 분류해 주세요: 배송이 빨라서 좋았어요"
@@ -51,7 +53,7 @@ async def gemini_lister(tmp_path, emulator: EmulatorServer) -> AsyncIterator[gem
 @pytest.fixture(autouse=True)
 def _small_pages(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer) -> None:
     emulator.state.reset()
-    for module in (openai, anthropic, gemini, mistral, bedrock):
+    for module in (openai, anthropic, gemini, mistral, bedrock, vertex):
         monkeypatch.setattr(module, "LIST_PAGE", PAGE)
     # every batch stays open: its status cannot move between the list and the retrieve compared
     emulator.state.add_fault(Fault("*", "create", "never_end"))
@@ -186,3 +188,32 @@ async def test_bedrock_lists_jobs_a_page_at_a_time_through_boto3_and_the_adapter
     assert sorted(status.total for status in statuses.values()) == [1, 2, 3]  # the filler records left out
     for ref in refs[:3]:
         assert _shape(statuses[ref.remote_id]) == _shape(await adapter.poll(ref))
+
+
+# --- Vertex: batchPredictionJobs.list pages with pageToken ------------------------------------
+
+
+@pytest.mark.usefixtures("vertex_env")
+async def test_vertex_reads_its_jobs_statuses_from_list_pages(tmp_path, emulator: EmulatorServer) -> None:
+    adapter = VertexProvider(tmp_path)
+    vertex_name = ProviderName("vertex")
+    try:
+        refs = []
+        for i in range(5):
+            batch = [
+                WireItem(f"w{j}", LLMRequest(f"q{j}", "gemini-2.5-flash", vertex_name, (Message("user", KOREAN),)))
+                for j in range(i + 1)
+            ]
+            refs.append(await adapter.submit(f"vertex-l{i}", "gemini-2.5-flash", batch))
+        before = _calls(emulator, "vertex")
+        statuses = await adapter.poll_many(refs[:3], datetime.now(UTC))
+        assert _calls(emulator, "vertex") == {"list": before["list"] + 3, "retrieve": before["retrieve"]}
+        assert sorted(status.total for status in statuses.values()) == [1, 2, 3]
+        for ref in refs[:3]:
+            assert _shape(statuses[ref.remote_id]) == _shape(await adapter.poll(ref))
+        before = _calls(emulator, "vertex")
+        missing = RemoteRef(refs[0].remote_id.rsplit("/", 1)[0] + "/404", {})
+        assert set(await adapter.poll_many([refs[0], missing], datetime.now(UTC))) == {refs[0].remote_id}
+        assert _calls(emulator, "vertex")["list"] == before["list"] + 3  # every page: a ref is not there
+    finally:
+        await adapter.aclose()
