@@ -25,6 +25,7 @@ from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.requests import LLMRequest, Message, ProviderName
 from corthex.emulator import EmulatorServer, Fault
 from corthex.providers import WireItem, bedrock
+from corthex.providers.azure import AzureProvider
 from corthex.providers.base import Provider
 from corthex.providers.bedrock import BedrockProvider
 from corthex.providers.registry import compatible_profile
@@ -217,3 +218,43 @@ async def test_vertex_reads_its_jobs_statuses_from_list_pages(tmp_path, emulator
         assert _calls(emulator, "vertex")["list"] == before["list"] + 3  # every page: a ref is not there
     finally:
         await adapter.aclose()
+
+
+# --- Azure: OpenAI's list, in both URL forms ----------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["api-version", "v1"])
+async def test_azure_reads_its_batches_statuses_from_list_pages(form, emulator, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", f"{emulator.url}/azure")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-test-key")
+    monkeypatch.setenv("CORTHEX_AZURE_DEPLOYMENTS", '{"gpt-5-mini": "gpt5mini-batch"}')
+    if form == "v1":
+        monkeypatch.delenv("OPENAI_API_VERSION", raising=False)
+    else:
+        monkeypatch.setenv("OPENAI_API_VERSION", "2025-04-01-preview")
+    provider = AzureProvider(tmp_path)
+    azure_name = ProviderName.AZURE
+    try:
+        assert provider.lists_statuses
+        assert await provider.poll_many([], datetime.now(UTC)) == {}  # (the emulator's Azure state now exists)
+        emulator.state.compat["azure"].add_fault(Fault("openai", "create", "never_end"))  # statuses hold still
+        refs = []
+        for i in range(5):
+            batch = [
+                WireItem(f"w{j}", LLMRequest(f"c{j}", "gpt-5-mini", azure_name, (Message("user", KOREAN),)))
+                for j in range(i + 1)
+            ]
+            refs.append(await provider.submit(f"az-{form}-{i}", "gpt-5-mini", batch))
+        before = len(_list_calls(emulator))
+        statuses = await provider.poll_many(refs[:3], datetime.now(UTC) - timedelta(minutes=1))
+        assert len(_list_calls(emulator)) == before + 3  # 2 a page, newest first: the oldest on the third
+        assert sorted(status.total for status in statuses.values()) == [1, 2, 3]
+        for ref in refs[:3]:
+            assert _shape(statuses[ref.remote_id]) == _shape(await provider.poll(ref))
+    finally:
+        await provider.aclose()
+
+
+def _list_calls(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    sent = emulator.state.compat["azure"].openai_requests
+    return [r for r in sent if r["path"] == "/batches" and r["method"] == "GET"]
