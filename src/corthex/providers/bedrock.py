@@ -199,6 +199,7 @@ async def probe(environ: dict[str, str], seconds: float) -> tuple[bool, str | No
 
 class BedrockProvider(Provider):
     lists_statuses = True
+
     def __init__(
         self,
         workdir: Path,
