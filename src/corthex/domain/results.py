@@ -202,3 +202,5 @@ class FinalResult:
     raw: dict[str, Any] | None = None
     #: one vector (the request gave one string) or one per text (it gave a list)
     embedding: list[float] | list[list[float]] | None = None
+    tier: str = "batch"  #: what answered it: batch, flex or realtime (domain/deadlines.Tier)
+    batch_cost_usd: float | None = None  #: answered on a faster tier: what it would have cost in a batch
