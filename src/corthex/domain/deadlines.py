@@ -72,6 +72,27 @@ def checked_deadline(deadline: float | None, now: float) -> float | None:
     return deadline
 
 
+def job_deadline(deadline: float | str | None, margin: float | str | None, now: float) -> tuple[float, float] | None:
+    """(Unix time, margin in seconds) of a job's deadline given as a Unix time, a duration
+    (`2h`) or an ISO timestamp, its margin as seconds or a duration (default: `default_margin`);
+    None without a deadline.
+
+    :raises UsageError: a deadline past or unreadable, a margin without a deadline, or a
+        negative margin."""
+    if deadline is None:
+        if margin is not None:
+            raise UsageError("a deadline margin needs a deadline")
+        return None
+    when = parse_deadline(deadline, now) if isinstance(deadline, str) else checked_deadline(float(deadline), now)
+    assert when is not None
+    if margin is None:
+        return when, default_margin(when, now)
+    seconds = parse_duration(margin.strip()) if isinstance(margin, str) else float(margin)
+    if seconds < 0:
+        raise UsageError("the deadline margin cannot be negative")
+    return when, seconds
+
+
 def default_margin(deadline: float, now: float) -> float:
     """The margin kept before a deadline when the user gives none: a tenth of the time left
     (the faster tier needs time too, and a prediction made hours ahead is less sure than one

@@ -110,7 +110,7 @@ def _similar(history: Sequence[PastBatch], batch: OpenBatch) -> tuple[list[PastB
 def _scaled(seconds: float, size: int, to_size: int) -> float:
     ratio = max(to_size, 1) / max(size, 1)
     ratio = min(max(ratio, 1 / MAX_SIZE_RATIO), MAX_SIZE_RATIO)
-    return seconds * ratio**SIZE_EXPONENT
+    return float(seconds * ratio**SIZE_EXPONENT)
 
 
 def _conditional(durations: list[float], age: float, q: float) -> float:
@@ -149,6 +149,5 @@ def spreads(history: Iterable[PastBatch]) -> dict[tuple[str, str | None], Spread
     for past in history:
         grouped.setdefault((past.provider, past.model), []).append(past.seconds)
     return {
-        key: Spread(len(xs), statistics.median(xs), quantile(xs, 0.9), min(xs), max(xs))
-        for key, xs in grouped.items()
+        key: Spread(len(xs), statistics.median(xs), quantile(xs, 0.9), min(xs), max(xs)) for key, xs in grouped.items()
     }

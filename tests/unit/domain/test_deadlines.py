@@ -12,6 +12,7 @@ from corthex.domain.deadlines import (
     at_tier,
     default_margin,
     is_late,
+    job_deadline,
     parse_deadline,
     parse_duration,
 )
@@ -66,3 +67,16 @@ def test_a_result_at_each_tier_is_priced_at_that_tier_with_its_batch_price_besid
     assert realtime.cost_usd == pytest.approx(2 * realtime.batch_cost_usd)
     assert flex.cost_usd == flex.batch_cost_usd == realtime.batch_cost_usd
     assert realtime.realtime_cost_usd == realtime.cost_usd
+
+
+def test_a_job_s_deadline_from_each_form() -> None:
+    assert job_deadline(None, None, NOW) is None
+    assert job_deadline("2h", None, NOW) == (NOW + 7200, 720)
+    assert job_deadline("2h", "5m", NOW) == (NOW + 7200, 300)
+    assert job_deadline(NOW + 600, 30, NOW) == (NOW + 600, 30)
+    with pytest.raises(UsageError, match="needs a deadline"):
+        job_deadline(None, "5m", NOW)
+    with pytest.raises(UsageError, match="already passed"):
+        job_deadline(NOW - 1, None, NOW)
+    with pytest.raises(UsageError, match="negative"):
+        job_deadline("1h", -5, NOW)
