@@ -101,7 +101,7 @@ class RequestsMoved(Event):
     requests still queued sent at once (`batch_id` None)."""
 
     TYPE = "job.requests_moved"
-    SPARSE = frozenset({"batch_id"})
+    SPARSE = frozenset({"batch_id", "provider"})
     job_id: str
     requests: int
     tier: str  #: flex | realtime
