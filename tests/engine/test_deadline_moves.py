@@ -14,8 +14,9 @@ from corthex.engine.engine import Engine
 from corthex.testing import FakeBatch, FakeProvider, fake_providers, fast_settings, worker_loop
 
 
-def requests(n: int, prefix: str) -> list[dict[str, object]]:
-    return [{"custom_id": f"{prefix}{i}", "model": "gpt-5-mini", "prompt": f"리뷰 {i} 요약"} for i in range(n)]
+def requests(n: int, prefix: str, model: str = "gpt-4.1-mini") -> list[dict[str, object]]:
+    """gpt-4.1-mini has no flex processing: a faster tier for it is realtime."""
+    return [{"custom_id": f"{prefix}{i}", "model": model, "prompt": f"리뷰 {i} 요약"} for i in range(n)]
 
 
 async def lines_of(engine: Engine, job_id: str) -> list[dict[str, Any]]:
@@ -70,6 +71,17 @@ async def test_queued_requests_go_straight_to_realtime_when_no_batch_could_end_i
     assert openai.created == 0 and openai.calls["complete"] == 4
     assert summary.succeeded == 4 and {line["tier"] for line in lines} == {"realtime"}
     assert summary.deadline is not None
+
+
+async def test_a_model_with_flex_processing_is_answered_on_flex_at_the_batch_price(tmp_path: Path) -> None:
+    openai = FakeProvider(ProviderName.OPENAI)
+    async with Engine(fast_settings(tmp_path), providers=fake_providers(openai=openai)) as engine:
+        report = await engine.submit(requests(3, "x", model="gpt-5-mini"), deadline="2m")
+        summary = await engine.wait(report.job_id, timeout=30)
+        lines = await lines_of(engine, report.job_id)
+    assert openai.created == 0 and {line["tier"] for line in lines} == {"flex"}
+    flex = summary.tiers["flex"]
+    assert flex.results == 3 and flex.cost_usd == flex.batch_cost_usd > 0 and summary.deadline_cost_usd == 0
 
 
 async def test_without_a_deadline_nothing_changes(tmp_path: Path) -> None:

@@ -1,28 +1,17 @@
 """Deadlines on jobs (issue 17): reading `--deadline 2h` or a timestamp, the default margin, when
-a job's requests are late, and what a request answered on a faster tier costs (pure)."""
+a job's requests are late, and what a request answered on a faster tier would have cost in a
+batch (pure)."""
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from corthex.domain.pricing import batch_cost, realtime_cost
+from corthex.domain.pricing import batch_cost
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
 from corthex.errors import UsageError
-
-
-class Tier(enum.StrEnum):
-    """Which transport answered a request: the batch (half price, hours), OpenAI's flex
-    processing (billed at Batch API rates, answered in minutes:
-    https://developers.openai.com/api/docs/guides/flex-processing), or realtime (full price)."""
-
-    BATCH = "batch"
-    FLEX = "flex"
-    REALTIME = "realtime"
-
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
@@ -106,11 +95,9 @@ def is_late(predicted_end: float, deadline: float, margin: float) -> bool:
     return predicted_end + margin > deadline
 
 
-def at_tier(final: FinalResult, tier: Tier, provider: ProviderName, model: str) -> FinalResult:
-    """A result answered on `tier`, priced at that tier, with what it would have cost in a batch
-    (so the job summary can say what the deadline cost)."""
+def with_batch_price(final: FinalResult, provider: ProviderName, model: str) -> FinalResult:
+    """A result answered on a faster tier (and priced at it), with what it would have cost in a
+    batch beside: the job summary says what the deadline cost over all-batch."""
     usage = final.usage
-    full = realtime_cost(provider, model, usage) if usage is not None else None
-    in_batch = batch_cost(provider, model, usage) if usage is not None and full is not None else None
-    cost = full if tier is Tier.REALTIME else in_batch  # flex is billed at Batch API rates
-    return replace(final, tier=tier.value, cost_usd=cost, realtime_cost_usd=full, batch_cost_usd=in_batch)
+    in_batch = batch_cost(provider, model, usage) if usage is not None else None
+    return replace(final, batch_cost_usd=in_batch)

@@ -64,7 +64,6 @@ def settle(
         tool_calls=row.tool_calls,
         raw=row.raw,
         embedding=row.embedding[0] if one_vector and row.embedding else row.embedding,
-        tier="realtime" if realtime else "batch",
     )
 
 

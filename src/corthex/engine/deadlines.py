@@ -26,15 +26,19 @@ import orjson
 
 from corthex import clock
 from corthex.crashpoints import crash_point
-from corthex.domain.deadlines import Tier, at_tier, is_late
+from corthex.domain.capabilities import tier_for
+from corthex.domain.deadlines import is_late, with_batch_price
 from corthex.domain.events import JobCompleted, RequestsMoved
 from corthex.domain.records import BatchRow, DeadlineJob
-from corthex.domain.requests import LLMRequest
+from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import FinalResult
+from corthex.domain.tiers import Tier
 from corthex.domain.turnaround import OpenBatch, PastBatch, predict
 from corthex.engine.cancel import stop_remote
 from corthex.engine.context import EngineContext
-from corthex.engine.realtime import _one, _sender_lease_kept
+from corthex.engine.realtime import _sender_lease_kept
+from corthex.engine.tiers import answer_on_tier
+from corthex.providers.base import WireItem
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +98,7 @@ def _late_queue(history: Sequence[PastBatch], job: DeadlineJob, now: float) -> R
     for (provider, model), count in job.queued.items():
         end = predict(history, OpenBatch(provider, model, count, 0.0)).end(now)
         if is_late(end, job.deadline, job.margin):
-            total = sum(job.queued.values())
-            tier = Tier.REALTIME.value
+            total, tier = sum(job.queued.values()), faster_tier(provider, model).value
             return RequestsMoved(job_id=job.job_id, requests=total, tier=tier, deadline=job.deadline, predicted_end=end)
     return None
 
@@ -112,7 +115,7 @@ async def _move_batch(ctx: EngineContext, job: DeadlineJob, batch: BatchRow, end
         RequestsMoved(
             job_id=job.job_id,
             requests=job.held.get(batch.id, 0),
-            tier=Tier.REALTIME.value,
+            tier=faster_tier(batch.provider.value, batch.model).value,
             deadline=job.deadline,
             predicted_end=end,
             batch_id=batch.id,
@@ -142,17 +145,21 @@ async def send_faster(ctx: EngineContext, job_id: str) -> int:
 
 
 async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> int:
+    """One request on the faster tier, its answer written the moment it is in."""
     request = LLMRequest.from_dict(orjson.loads(body))
-    final = await _send_fast(ctx, wire_id, body, tier=Tier.REALTIME)
-    final = at_tier(final, Tier.REALTIME, request.provider, request.model)
+    final = await _send_fast(ctx, WireItem(wire_id, request))
+    final = with_batch_price(final, request.provider, request.model)
     written = await ctx.store.record_results(batch_id, [final], [], clock.now())
     crash_point("after_deadline_answer")
     return written
 
 
-async def _send_fast(ctx: EngineContext, wire_id: str, body: bytes, *, tier: Tier) -> FinalResult:
-    """The one call on a faster tier. Today every call is realtime (`adapter.complete`, with
-    realtime.py's retries and per-provider bound); a tier-aware sender (flex where the model
-    takes it, 429-aware) replaces this function."""
-    del tier  # realtime only until the tier-aware sender lands
-    return await _one(ctx, wire_id, body)
+def faster_tier(provider: str, model: str | None) -> Tier:
+    """Flex where the model takes it (OpenAI's flex processing, at the batch rates), else realtime."""
+    return tier_for(ProviderName(provider), model or "", Tier.FLEX)
+
+
+async def _send_fast(ctx: EngineContext, item: WireItem) -> FinalResult:
+    """The one call on the faster tier (engine/tiers.py: bounded per provider, 429 and
+    retry-after honoured; flex refused for good goes realtime), priced at the tier that answered."""
+    return await answer_on_tier(ctx, item, Tier.FLEX)

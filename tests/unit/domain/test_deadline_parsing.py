@@ -8,13 +8,12 @@ import pytest
 
 from corthex.domain.deadlines import (
     MIN_MARGIN,
-    Tier,
-    at_tier,
     default_margin,
     is_late,
     job_deadline,
     parse_deadline,
     parse_duration,
+    with_batch_price,
 )
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult, ResultStatus, Usage
@@ -58,15 +57,11 @@ def test_late_means_the_predicted_end_plus_the_margin_passes_the_deadline() -> N
     assert is_late(NOW + 160, NOW + 200, 50)
 
 
-def test_a_result_at_each_tier_is_priced_at_that_tier_with_its_batch_price_beside() -> None:
-    final = FinalResult("w1", ResultStatus.SUCCEEDED, "답", "gpt-5-mini", Usage(1000, 500), cost_usd=1.0)
-    realtime = at_tier(final, Tier.REALTIME, ProviderName("openai"), "gpt-5-mini")
-    flex = at_tier(final, Tier.FLEX, ProviderName("openai"), "gpt-5-mini")
-    assert realtime.tier == "realtime" and flex.tier == "flex"
-    assert realtime.cost_usd is not None and realtime.batch_cost_usd is not None
-    assert realtime.cost_usd == pytest.approx(2 * realtime.batch_cost_usd)
-    assert flex.cost_usd == flex.batch_cost_usd == realtime.batch_cost_usd
-    assert realtime.realtime_cost_usd == realtime.cost_usd
+def test_a_result_on_a_faster_tier_keeps_its_price_and_gets_its_batch_price_beside() -> None:
+    final = FinalResult("w1", ResultStatus.SUCCEEDED, "답", "gpt-4.1-mini", Usage(1000, 500), cost_usd=1.0)
+    priced = with_batch_price(final, ProviderName("openai"), "gpt-4.1-mini")
+    assert priced.cost_usd == 1.0 and priced.batch_cost_usd is not None and 0 < priced.batch_cost_usd < 0.01
+    assert with_batch_price(FinalResult("w2", ResultStatus.FAILED), ProviderName("openai"), "m").batch_cost_usd is None
 
 
 def test_a_job_s_deadline_from_each_form() -> None:
