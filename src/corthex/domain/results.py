@@ -207,4 +207,6 @@ class FinalResult:
     embedding: list[float] | list[list[float]] | None = None
     #: the tier that answered (engine/tiers.py sets it; None: the request's batch)
     tier: Tier | None = None
+    #: its cost without prompt caching minus its cost: cache reads saved, less the write premium
+    cache_saving_usd: float | None = None
     batch_cost_usd: float | None = None  #: answered on a faster tier: what it would have cost in a batch

@@ -81,7 +81,7 @@ class DeadlineSection(SqlBase):
 
 
 def tier_of_result() -> Any:
-    """The tier that answered a result; rows stored before migration 0017 have none: a realtime
+    """The tier that answered a result; rows stored before migration 0018 have none: a realtime
     job's pseudo-batch (`rt_…`) says realtime, anything else was a batch."""
     return func.coalesce(
         results.c.tier, case((results.c.batch_id.like("rt\\_%", escape="\\"), "realtime"), else_="batch")

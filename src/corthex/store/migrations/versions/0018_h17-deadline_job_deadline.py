@@ -1,7 +1,7 @@
 """deadlines: a job's deadline and margin, the batches moved to a faster tier, each result's tier
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 
 A job may carry a deadline (issue 17). When its batches are predicted to end too late the engine
 hurries it (`hurried_at`: its requests no longer go into batches), cancels the late batches
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 
 
 def upgrade() -> None:
