@@ -25,6 +25,7 @@ from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuse
 from corthex.domain.templates import RowTemplate, is_table
 from corthex.engine.engine import BatchRow, DoctorReport, Engine, ProvidersReport
 from corthex.errors import CorthexError, JobFinished, UsageError
+from corthex.phases import install_from_env, mark
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
 
@@ -72,6 +73,8 @@ def main() -> None:
         level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     install_log_redaction()  # every command's log lines, at any level, carry no key
+    install_from_env()
+    mark("imported")
     app()
 
 
@@ -80,10 +83,14 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
 
     async def go() -> T:
         async with Engine(load_settings()) as engine:
-            return await factory(engine)
+            result = await factory(engine)
+        mark("closed")
+        return result
 
     try:
-        return asyncio.run(go())
+        result = asyncio.run(go())
+        mark("loop closed")
+        return result
     except CorthexError as exc:  # InvalidInput, NotFound, a bad setting, over the budget, …
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
@@ -162,6 +169,7 @@ def submit(
         err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
 
     async def go(engine: Engine) -> JobSummary | None:
+        mark("opened")
         template = _row_template(file, model, prompt, system, schema, id_column)
         if template is not None:
             report = await engine.submit_table(
@@ -230,10 +238,12 @@ async def _wait_and_write(
     engine: Engine, job_id: str, out: Path | None, source: TableSource | None = None
 ) -> JobSummary:
     summary = await _wait_with_progress(engine, job_id)
+    mark("waited", job_id=job_id)
     console.print(summary_table(summary))
     _emulator_badge(engine)
     if out is not None:
         count = await _write_results(engine, job_id, out, source=source)
+        mark("written", rows=count)
         console.print(f"{count} results written to {out}", highlight=False)
     return summary
 

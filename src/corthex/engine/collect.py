@@ -23,6 +23,7 @@ from corthex.domain.registry import fallback_after
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus, Usage
 from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
+from corthex.phases import mark
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
     :param error: why results could not be read, for the requests left without one.
     """
     log.info("batch %s collecting", batch.id)
+    mark("collecting", batch=batch.id)
     with _gc_paused():
         await _collect(ctx, batch, fetch=fetch, error=error)
 
@@ -54,6 +56,7 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
     crash_point("before_close")
     now = clock.now()
     await ctx.store.close_batch(batch.id, now)
+    mark("collected", batch=batch.id, results=written)
     ctx.storage.succeeded()
     await ctx.store.checkpoint()  # the WAL back to nothing: a worker recovers from a full disk with little room
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
@@ -87,6 +90,7 @@ async def _stream(
                     if await writes.add(buffer):
                         crash_point("after_result_chunk")
                     buffer = []
+        mark("downloaded", batch=batch.id)
         if await writes.add(buffer):
             crash_point("after_result_chunk")
     finally:

@@ -71,6 +71,7 @@ from corthex.errors import (
     KeyTaken,
     UsageError,
 )
+from corthex.phases import mark
 from corthex.providers.base import Provider
 from corthex.providers.registry import load_providers
 from corthex.providers.vocabulary import with_state
@@ -233,6 +234,7 @@ class Engine:
 
         :raises SetupError: a provider the file needs is not set up (nothing stored)."""
         intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
+        mark("validated", requests=intake.total)
         source = "queue" if queue else "cli"
         return await self._record(
             intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
@@ -342,6 +344,7 @@ class Engine:
             return twin
         if refused is not None:
             raise BudgetExceeded(f"nothing submitted: {refused.explain('this job')}")
+        mark("recorded", job_id=job_id)
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)

@@ -19,6 +19,7 @@ from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
+from corthex.phases import mark
 from corthex.providers.vocabulary import batch_state
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
         return
     interval = ctx.poll_policy.next_interval(batch.poll_interval)
     await ctx.store.record_progress(batch.id, status, interval=interval, now=now)
+    mark("polled", batch=batch.id, done=status.done, interval=interval)
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
         await ctx.bus.publish(
             BatchProgress(
