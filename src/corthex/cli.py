@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -75,7 +78,30 @@ def main() -> None:
     install_log_redaction()  # every command's log lines, at any level, carry no key
     install_from_env()
     mark("imported")
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        _leave(exc)
+
+
+def _leave(exc: SystemExit) -> NoReturn:
+    """Exit with `exc`'s status, without the interpreter's teardown: freeing every module object
+    by object (the SDKs' thousands of classes and schemas) took 1 to 2 s of CPU after the results
+    were written (the "exit" phase of bench/peers.py's timeline). What that teardown did that
+    matters is done first: the atexit handlers (logging's flush, temporary directories) and the
+    standard streams' flush. While a non-daemon thread still runs, the normal exit waits for it."""
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
+        raise exc
+    code = exc.code
+    if code is not None and not isinstance(code, int):  # SystemExit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
 
 
 def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:

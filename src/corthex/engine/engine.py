@@ -716,18 +716,24 @@ class Engine:
         on_progress: Callable[[JobSummary], Any] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - bounds the in-process work, not one await
     ) -> JobSummary:
-        """Work in-process until the job is complete (or canceled); returns its final summary."""
+        """Work in-process until the job is complete (or canceled); returns its final summary.
+        Each batch is polled and collected in a task of its own, as the worker does: a batch's
+        end is not noticed late because another one is being created or collected."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            summary = await self.status(job_id)
-            if on_progress is not None:
-                on_progress(summary)
-            if summary.status.is_final and summary.completed_at is not None:
-                return summary
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} not complete after {timeout}s")
-            await self.step()
-            await self._sleep_until_due()
+        polls = BackgroundPolls(self._ctx)
+        try:
+            while True:
+                summary = await self.status(job_id)
+                if on_progress is not None:
+                    on_progress(summary)
+                if summary.status.is_final and summary.completed_at is not None:
+                    return summary
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"job {job_id} not complete after {timeout}s")
+                await self.step(polls)
+                await self._sleep_until_due(polls)
+        finally:
+            await polls.drain()
 
 
 def output_line(row: dict[str, Any]) -> dict[str, Any]:
