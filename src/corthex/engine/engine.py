@@ -722,18 +722,29 @@ class Engine:
         deadline = None if timeout is None else time.monotonic() + timeout
         polls = BackgroundPolls(self._ctx)
         try:
-            while True:
-                summary = await self.status(job_id)
-                if on_progress is not None:
-                    on_progress(summary)
-                if summary.status.is_final and summary.completed_at is not None:
-                    return summary
+            summary = await self._progress(job_id, on_progress)
+            while not _complete(summary):
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"job {job_id} not complete after {timeout}s")
+                # The status is read after the round, which clears the wake-up first: a batch task
+                # completing the job before that is seen here, one after it ends the sleep at once.
                 await self.step(polls)
-                await self._sleep_until_due(polls)
+                summary = await self._progress(job_id, on_progress)
+                if not _complete(summary):
+                    await self._sleep_until_due(polls)
+            return summary
         finally:
             await polls.drain()
+
+    async def _progress(self, job_id: str, on_progress: Callable[[JobSummary], Any] | None) -> JobSummary:
+        summary = await self.status(job_id)
+        if on_progress is not None:
+            on_progress(summary)
+        return summary
+
+
+def _complete(summary: JobSummary) -> bool:
+    return summary.status.is_final and summary.completed_at is not None
 
 
 def output_line(row: dict[str, Any]) -> dict[str, Any]:
