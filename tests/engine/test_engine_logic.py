@@ -190,3 +190,27 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
         download.set()
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
     assert (await engine.status(slow.job_id)).succeeded == 3
+
+
+async def test_wait_collects_a_batch_that_ended_while_another_is_still_being_created(
+    engine: Engine, fakes: Fakes
+) -> None:
+    """`Engine.wait` (`corthex submit --wait`) handles each batch in a task of its own, as the
+    worker does: a batch that ended is collected while another one's creation is in flight,
+    not after it."""
+    creating = fakes["anthropic"].hold("create")  # Anthropic's creation waits until the test lets it go
+    lines = [{"custom_id": f"a{i}", "model": "claude-haiku-4-5", "prompt": "안녕하세요"} for i in range(3)]
+    lines += [{"custom_id": f"o{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)]
+    report = await engine.submit(lines)
+    waiting = asyncio.create_task(engine.wait(report.job_id, timeout=60))
+    try:
+        for _ in range(3000):  # the OpenAI batch's answers are stored while Anthropic's is being created
+            if (await engine.status(report.job_id)).succeeded == 3 or waiting.done():
+                break
+            await asyncio.sleep(0.01)
+        assert (await engine.status(report.job_id)).succeeded == 3
+        assert fakes["anthropic"].created == 0 and not waiting.done()
+    finally:
+        creating.set()
+    summary = await asyncio.wait_for(waiting, timeout=60)
+    assert summary.succeeded == 6
