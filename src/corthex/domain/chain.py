@@ -402,6 +402,8 @@ class StepView(Protocol):
 
     @property
     def job_id(self) -> str | None: ...
+    @property
+    def realtime(self) -> bool: ...  #: its job's calls go out realtime (not by batch)
 
 
 def next_action(chain: ChainView, step: StepView | None, job: JobState | None) -> Action:
@@ -418,4 +420,4 @@ def next_action(chain: ChainView, step: StepView | None, job: JobState | None) -
         return Action.ENTER
     if step.job_id is None or job is JobState.DONE:
         return Action.COMPLETE
-    return Action.RESUME_REALTIME if chain.realtime else Action.WAIT
+    return Action.RESUME_REALTIME if step.realtime else Action.WAIT

@@ -65,6 +65,8 @@ class Org:
     broadcast_keywords: tuple[str, ...]
     broadcast_departments: tuple[str, ...]  #: the departments a broadcast command runs
     classifier_model: str
+    #: the steps whose calls go out realtime (the org's `transport`); every other step goes by batch
+    realtime_steps: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         problems = _duplicates("department", [d.id for d in self.departments])

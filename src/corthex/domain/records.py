@@ -111,6 +111,7 @@ class StepRow:
     step: Step
     job_id: str | None
     created_at: float
+    realtime: bool = False  #: its job's calls go out realtime (the chain's flag or the org's transport)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
@@ -66,12 +66,18 @@ class _DepartmentSpec(_Strict):
     keywords: list[_KeywordGroup] = []
 
 
+_StepName = Literal["classify", "delegate", "specialists", "synthesize", "summary"]
+
+
 class _OrgSpec(_Strict):
     chief_of_staff: Id
     classifier_model: Text
     broadcast_keywords: list[Text] = []
     broadcast_departments: list[Id] | None = None  #: None: every department but the chief of staff
     departments: list[_DepartmentSpec] = Field(min_length=1)
+    #: how each step's calls go out: "realtime" (full price, seconds) or "batch" (half price, minutes
+    #: to hours); a step not named goes by batch
+    transport: dict[_StepName, Literal["batch", "realtime"]] = {}
 
 
 # -- problems -----------------------------------------------------------------------------------
@@ -276,6 +282,7 @@ def _build(spec: _OrgSpec) -> Org:
         broadcast_keywords=tuple(spec.broadcast_keywords),
         broadcast_departments=tuple(broadcast),
         classifier_model=spec.classifier_model,
+        realtime_steps=frozenset(step for step, way in spec.transport.items() if way == "realtime"),
     )
 
 

@@ -23,6 +23,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -245,9 +246,11 @@ class AnthropicProvider(Provider):
         with self._errors("cancel"):
             await self._sdk.messages.batches.cancel(ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
-            message = await self._sdk.messages.create(**params(request, realtime=True))
+            # no SDK retry: the caller retries, waiting as retry-after says (engine/tiers.py)
+            message = await self._sdk.with_options(max_retries=0).messages.create(**params(request, realtime=True))
         except anthropic.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc

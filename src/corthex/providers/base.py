@@ -16,6 +16,7 @@ from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.limits import LIMITS, ProviderLimits
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult
+from corthex.domain.tiers import Tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,13 @@ class Provider(ABC):
         """Ask the provider to stop the batch. :raises ProviderError:"""
 
     @abstractmethod
-    async def complete(self, request: LLMRequest) -> ProviderResult:
-        """Run one request through the realtime API (urgent chains). Never raises for a
-        per-request failure: that is a failed result. :raises ProviderError: on transport failure."""
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        """Run one request as a single call on `tier` (realtime, or flex where the model takes it:
+        `capabilities.tier_for`; a model without flex is answered realtime). The row's `tier` says
+        which tier answered (None: realtime). The SDK does not retry: the caller does
+        (engine/tiers.py, which honours retry-after). Never raises for a per-request failure: that
+        is a failed result. :raises ProviderError: on transport failure, a 429 or a 5xx (the
+        SDK's exception as its `__cause__`, for `told_wait`)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the SDK client."""

@@ -37,6 +37,7 @@ from corthex.domain.bedrock_models import model_id
 from corthex.domain.registry import ProviderProfile, profile_of
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ProviderResult, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import check_items, new_temp_path, read_jsonl, redact, remove, window_start
 from corthex.providers.base import Provider, WireItem
@@ -322,7 +323,8 @@ class BedrockProvider(Provider):
         _, bedrock, _ = self._ready()
         await self._call("cancel", bedrock.stop_model_invocation_job, jobIdentifier=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         """One request through bedrock-runtime's InvokeModel (urgent chains); a body the model
         refuses (400 ValidationException) is a failed result, not a provider failure."""
         settings, _, _ = self._ready()

@@ -49,6 +49,7 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -85,6 +86,10 @@ E = ErrorType
 log = logging.getLogger(__name__)
 
 NAME = ProviderName.GEMINI.value
+#: one attempt, no SDK retry (a retried batch create may be a second, paid batch; single calls are
+#: retried by the caller, waiting as the 429 says)
+_ONCE_DICT: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}
+_ONCE = types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1))
 #: The batch input's MIME type: a bare "jsonl" is refused ("Unsupported MIME type: jsonl"),
 #: "application/jsonl" is the full type (docs/wire/gemini.md).
 JSONL_MIME = "application/jsonl"
@@ -470,8 +475,7 @@ class GeminiProvider(Provider):
             extra = {"count": len(items), "mode": "file", "input_file": src, "wire_bytes": size}
         # No SDK retry on create: a retried create after a timeout may be a second, paid batch.
         # The engine looks for the batch (`find`) before it creates it again.
-        once: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}
-        config: types.CreateBatchJobConfigDict = {"display_name": key, "http_options": once}
+        config: types.CreateBatchJobConfigDict = {"display_name": key, "http_options": _ONCE_DICT}
         with self._errors("create"):
             job = await self._aio.batches.create(model=model, src=src, config=config)
         if not job.name:
@@ -585,14 +589,17 @@ class GeminiProvider(Provider):
         with self._errors("cancel"):
             await self._aio.batches.cancel(name=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         if request.is_embedding:
             message = "Gemini embeddings go through the Batch API only (realtime calls are not built)"
             error = ResultError(E.INVALID_REQUEST, message, code="not_built")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         try:
+            # no SDK retry: the caller retries, waiting as RetryInfo says (engine/tiers.py)
+            config = generation_config(request).model_copy(update={"http_options": _ONCE})
             response = await self._aio.models.generate_content(
-                model=request.model, contents=contents(request), config=generation_config(request)
+                model=request.model, contents=contents(request), config=config
             )
         except genai_errors.APIError as exc:
             if not is_request_error(exc.code):

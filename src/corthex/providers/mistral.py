@@ -30,6 +30,7 @@ from corthex.domain.finish import MISTRAL_FINISH
 from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, retryable_status_code
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -261,7 +262,8 @@ class MistralProvider(Provider):
         with self._errors("cancel"):
             await self._sdk.batch.jobs.cancel_async(job_id=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
             answer = await self._sdk.chat.complete_async(**mistral_body(request))
         except MistralError as exc:

@@ -38,6 +38,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import ProviderProfile, WireFamily
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import UNKEYED, ErrorType, ProviderResult, ResultError, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -319,7 +320,8 @@ class VertexProvider(Provider):
         with self._errors("cancel"):
             await self._aio.batches.cancel(name=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
             response = await self._aio.models.generate_content(
                 model=vertex_model(request.model), contents=contents(request), config=generation_config(request)

@@ -25,6 +25,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import provider_names
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import FinishReason, ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers.base import Provider, WireItem
 
@@ -167,7 +168,8 @@ class FakeProvider(Provider):
         await self._enter("cancel")
         self._batch(ref).canceled = True
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # the fake has one tier: realtime
         await self._enter("complete")
         return self.handler(WireItem(request.custom_id, request))
 
