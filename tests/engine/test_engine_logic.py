@@ -4,13 +4,14 @@ cancellation. (These ran against the emulator until issue 13; each asserts what 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from engine_support import mixed
 
-from corthex.domain.batches import BatchStatus
+from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.requests import ProviderName
-from corthex.domain.results import ResultStatus
+from corthex.domain.results import ProviderResult, ResultStatus
 from corthex.engine.engine import Engine
 from corthex.providers.base import WireItem
 from corthex.testing import (
@@ -214,3 +215,33 @@ async def test_wait_collects_a_batch_that_ended_while_another_is_still_being_cre
         creating.set()
     summary = await asyncio.wait_for(waiting, timeout=60)
     assert summary.succeeded == 6
+
+
+async def test_reading_a_long_result_stream_gives_other_tasks_their_turns(engine: Engine, fakes: Fakes) -> None:
+    """Rows already received are read without awaiting I/O: collection gives the event loop a
+    turn every few hundred rows, so other batches' polls are not held up until a download ends."""
+    openai = fakes["openai"]
+    turns = 0
+    seen: list[int] = []  # the turns taken by the other task when each row was read
+    stream = openai.results
+
+    async def watched(ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        async for row in stream(ref):
+            seen.append(turns)
+            yield row
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    openai.results = watched  # type: ignore[method-assign]
+    report = await engine.submit([{"custom_id": f"r{i}", "model": "gpt-5-mini", "prompt": "요약"} for i in range(1000)])
+    other = asyncio.create_task(other_task())
+    try:
+        await engine.wait(report.job_id, timeout=60)
+    finally:
+        other.cancel()
+    assert len(seen) == 1000
+    assert seen[-1] - seen[0] >= 4  # 1,000 rows: a turn at least every 200

@@ -28,6 +28,9 @@ from corthex.phases import mark
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
+#: Rows read between two turns given to the event loop: reading rows already received awaits no
+#: I/O, so a long download would otherwise hold up every other batch's polls until it ends.
+ROWS_PER_TURN = 200
 
 
 async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, error: str | None = None) -> None:
@@ -78,10 +81,14 @@ async def _stream(
     writes = _Writes(ctx, batch, pending)
     buffer: list[ProviderResult] = []
     unkeyed: list[ProviderResult] = []
+    read = 0
     try:
         async with ctx.limit(batch.provider.value):
             rows = ctx.provider(batch.provider).results(batch.remote)
             async for row in provider_rows(batch.provider.value, rows):
+                read += 1
+                if read % ROWS_PER_TURN == 0:
+                    await asyncio.sleep(0)  # other batches' polls and collections get their turn
                 if row.wire_id == UNKEYED:
                     unkeyed.append(row)
                     continue
