@@ -65,6 +65,8 @@ def summary_table(summary: JobSummary) -> Table:
     notes = []
     if any(c.unpriced for c in totals):
         notes.append("* some models have no known price: their cost is left out")
+    if caching := summary.cache_saving_usd:
+        notes.append(f"prompt caching {'saved' if caching > 0 else 'cost'} ${abs(caching):.4f} (reads less writes)")
     if cut := sum(c.cut for c in totals):
         per = ", ".join(f"{p} {c.cut}" for p, c in rows if c.cut)
         notes.append(f"{cut} answers cut at max_output_tokens ({per}): raise it for those requests")

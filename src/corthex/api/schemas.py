@@ -64,6 +64,7 @@ class ProviderCounts(BaseModel):
     cost_usd: float
     realtime_cost_usd: float
     saving_usd: float
+    cache_saving_usd: float = Field(0.0, description="what prompt caching saved: reads, less the write premium")
 
 
 class Job(BaseModel):
@@ -77,6 +78,7 @@ class Job(BaseModel):
     canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
+    cache_saving_usd: float = Field(0.0, description="what prompt caching saved: reads, less the write premium")
     batches: int
     created_at: float
     completed_at: float | None

@@ -36,6 +36,7 @@ class ProviderCounts:
     unpriced: int = 0  #: results whose model has no known price
     cut: int = 0  #: answers the output budget cut (finish_reason `length`: cut text, or none at all)
     canceled: int = 0  #: canceled by the user, or with a batch canceled at its provider (last: for positional uses)
+    cache_saving_usd: float = 0.0  #: what prompt caching saved (reads, less the write premium)
 
     @property
     def finished(self) -> int:
@@ -84,6 +85,12 @@ class JobSummary:
         return sum(c.cost_usd for c in self.by_provider.values())
 
     @property
+    def cache_saving_usd(self) -> float:
+        """What prompt caching saved over the same requests uncached (negative: writes cost more
+        than reads saved, e.g. a cache written by every request of a batch and read by none)."""
+        return sum(c.cache_saving_usd for c in self.by_provider.values())
+
+    @property
     def all_succeeded(self) -> bool:
         """Every request has its answer: nothing failed, expired or was canceled."""
         return self.succeeded == self.total and self.status is not JobStatus.CANCELED
@@ -100,6 +107,7 @@ class JobSummary:
             "canceled": self.canceled,
             "cut": self.cut,
             "cost_usd": round(self.cost_usd, 8),
+            "cache_saving_usd": round(self.cache_saving_usd, 8),
             "batches": self.batches,
             "created_at": self.created_at,
             "completed_at": self.completed_at,
@@ -121,6 +129,7 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "cost_usd": round(c.cost_usd, 8),
         "realtime_cost_usd": round(c.realtime_cost_usd, 8),
         "saving_usd": round(c.saving_usd, 8),
+        "cache_saving_usd": round(c.cache_saving_usd, 8),
     }
 
 

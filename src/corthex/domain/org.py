@@ -43,6 +43,9 @@ class Department:
     specialists: tuple[Agent, ...]
     keywords: tuple[KeywordRule, ...]
     remit: str = ""  #: one line for the classifier; derived from the specialists when empty
+    #: what every specialist of the department should know (background, house rules, documents):
+    #: the start of each specialist's prompt, the same for all, so it is cached once and read by each
+    context: str = ""
 
     @property
     def agents(self) -> tuple[Agent, ...]:

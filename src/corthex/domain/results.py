@@ -207,3 +207,5 @@ class FinalResult:
     embedding: list[float] | list[list[float]] | None = None
     #: the tier that answered (engine/tiers.py sets it; None: the request's batch)
     tier: Tier | None = None
+    #: its cost without prompt caching minus its cost: cache reads saved, less the write premium
+    cache_saving_usd: float | None = None

@@ -38,6 +38,9 @@ class EmulatorConfig:
     public_url: str | None = None  # absolute root URL (no provider prefix); default: request host
     finalize_seconds: float = 0.1  # OpenAI 'finalizing'
     cancel_seconds: float = 0.2  # 'cancelling' before 'cancelled'
+    #: Anthropic batch requests processed at once: a cache write is read only by later waves and
+    #: by batches created after this one is processed (1: each request sees those before it)
+    anthropic_cache_concurrency: int = 1
     shuffle_results: bool = True  # OpenAI and Anthropic results come out of input order
     profile: str = "realistic"  # one of PROFILES
     quirks: dict[str, list[str]] = field(default_factory=dict)  # provider -> sometimes-behaviours on

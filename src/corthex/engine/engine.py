@@ -684,7 +684,7 @@ class Engine:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
         stop = stop or asyncio.Event()
-        if self._own_providers:  # long-lived: import the SDKs (~1.5 s) now, not on the first job
+        if self._own_providers:  # long-lived: import the set-up providers' SDKs (~1.5 s) now, not on the first job
             from corthex.providers import preload
 
             # ... in a thread, and wait for it: a step that needs an adapter while the thread
@@ -692,7 +692,7 @@ class Engine:
             # machine), and a blocked loop cannot renew its leases: another worker would take
             # over an intent in hand.
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(preload)
+                await asyncio.to_thread(preload, os.environ)
         polls = BackgroundPolls(self._ctx)
         try:
             while not stop.is_set():

@@ -61,6 +61,7 @@ class _DepartmentSpec(_Strict):
     name: Text
     division: Text
     remit: str = ""
+    context: str = ""  #: shared by every specialist of the department (their cached prompt prefix)
     manager: _AgentSpec
     specialists: list[_AgentSpec] = []
     keywords: list[_KeywordGroup] = []
@@ -269,6 +270,7 @@ def _department(spec: _DepartmentSpec) -> Department:
         specialists=tuple(_agent(a) for a in spec.specialists),
         keywords=rules,
         remit=spec.remit.strip(),
+        context=spec.context.strip(),
     )
 
 

@@ -299,6 +299,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
                 "unpriced"
             ),
             func.sum((results.c.finish_reason == "length").cast(Integer)).label("cut"),
+            func.coalesce(func.sum(results.c.cache_saving_usd), 0.0).label("cache_saving"),
         )
         .where(results.c.job_id == job.id)
         .group_by(results.c.provider)
@@ -317,6 +318,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             realtime_cost_usd=float(r.realtime),
             unpriced=int(r.unpriced or 0),
             cut=int(r.cut or 0),
+            cache_saving_usd=float(r.cache_saving),
         )
     batch_ids = select(func.count(func.distinct(results.c.batch_id))).where(results.c.job_id == job.id)
     n_batches = (await conn.execute(batch_ids)).scalar_one()

@@ -65,6 +65,8 @@ requests = Table(
     Column("not_before", Float),
     Column("batch_id", String(40)),
     Column("last_error", Text),
+    Column("cache_group", Text),  # its cacheable prompt prefix (domain/cache_groups.py), planned together
+    Column("held_by", String(40)),  # the priming batch it waits for: sent once that batch has ended
     Index("ix_requests_job_seq", "job_id", "seq", unique=True),
     # Queued requests only, in dispatch order: a request leaves it when it goes out, and the
     # in_batch -> done step (once per result) touches no index on state (migration 0004).
@@ -102,6 +104,7 @@ results = Table(
     Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
     Column("raw", Text),  # a native line's answer: the provider's own result object, as JSON
     Column("embedding", LargeBinary),  # an embedding's vectors as float32 (domain/embeddings.pack_embedding)
+    Column("cache_saving_usd", Float),  # its cost without prompt caching minus its cost (None: no cache use)
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )
