@@ -84,10 +84,18 @@ def main() -> None:
     install_log_redaction()  # every command's log lines, at any level, carry no key
     install_from_env()
     mark("imported")
+    app()
+
+
+def run() -> NoReturn:
+    """The `corthex` command's entry (its console script, `python -m corthex`): `main`, then
+    leave the process without the interpreter's teardown (`_leave`). `main` itself ends in a
+    SystemExit, for a caller in the same process."""
     try:
-        app()
+        main()
     except SystemExit as exc:
         _leave(exc)
+    _leave(SystemExit(0))
 
 
 def _leave(exc: SystemExit) -> NoReturn:

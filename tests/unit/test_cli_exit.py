@@ -1,4 +1,4 @@
-"""`corthex` leaves without the interpreter's teardown once a command is done (cli._leave): the
+"""`corthex` (cli.run, the console script's entry) leaves without the interpreter's teardown once a command is done (cli._leave): the
 teardown freed the SDKs' modules object by object, 1 to 2 s of CPU after the results were
 written. What matters of it still happens: atexit handlers, flushed output, the exit status."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 SCRIPT = textwrap.dedent(
     """
     import atexit, sys
-    from corthex.cli import main
+    from corthex.cli import run
 
     class Torn:
         def __del__(self):
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     atexit.register(lambda: print("atexit ran", flush=True))
     sys.argv = ["corthex", *sys.argv[1:]]
     print("before", end="")  # unflushed: the exit must flush it
-    main()
+    run()  # the console script's entry
     """
 )
 
