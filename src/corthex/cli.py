@@ -87,6 +87,10 @@ def main() -> None:
     app()
 
 
+#: seconds a thread still running at exit is waited for before the normal, slow exit is taken
+THREAD_GRACE = 1.0
+
+
 def run() -> NoReturn:
     """The `corthex` command's entry (its console script, `python -m corthex`): `main`, then
     leave the process without the interpreter's teardown (`_leave`). `main` itself ends in a
@@ -103,10 +107,14 @@ def _leave(exc: SystemExit) -> NoReturn:
     by object (the SDKs' thousands of classes and schemas) took 1 to 2 s of CPU after the results
     were written (the "exit" phase of bench/peers.py's timeline). What that teardown did that
     matters is done first: the atexit handlers (logging's flush, temporary directories) and the
-    standard streams' flush. While a non-daemon thread still runs, the normal exit waits for it."""
+    standard streams' flush. Threads still finishing (a closed database connection's worker) are
+    waited for a moment; one that goes on (never stopped) gets the normal exit, which waits for it."""
     main_thread = threading.main_thread()
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
-        raise exc
+    for thread in threading.enumerate():
+        if thread is not main_thread and not thread.daemon:
+            thread.join(timeout=THREAD_GRACE)
+            if thread.is_alive():
+                raise exc
     code = exc.code
     if code is not None and not isinstance(code, int):  # SystemExit("message"): printed, status 1
         print(code, file=sys.stderr)

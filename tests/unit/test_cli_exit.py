@@ -12,7 +12,7 @@ from pathlib import Path
 
 SCRIPT = textwrap.dedent(
     """
-    import atexit, sys
+    import atexit, os, sys, threading, time
     from corthex.cli import run
 
     class Torn:
@@ -23,14 +23,17 @@ SCRIPT = textwrap.dedent(
     atexit.register(lambda: print("atexit ran", flush=True))
     sys.argv = ["corthex", *sys.argv[1:]]
     print("before", end="")  # unflushed: the exit must flush it
+    if os.environ.get("FINISHING_THREAD"):  # a worker thread still ending its work (a closed connection's)
+        threading.Thread(target=lambda: (time.sleep(0.3), print("thread done", flush=True))).start()
     run()  # the console script's entry
     """
 )
 
 
-def _run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **(env or {}),
         "CORTHEX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/corthex.db",
         "CORTHEX_DATA_DIR": str(tmp / "data"),
     }
@@ -49,3 +52,10 @@ def test_the_exit_status_is_kept(tmp_path: Path) -> None:
     done = _run(tmp_path, "status", "job_not_there")  # refused: an unknown id
     assert done.returncode == 2, done.stderr
     assert "atexit ran" in done.stdout and "torn down" not in done.stdout
+
+
+def test_a_thread_still_finishing_is_waited_for_and_the_teardown_still_skipped(tmp_path: Path) -> None:
+    done = _run(tmp_path, "--help", env={"FINISHING_THREAD": "1"})
+    assert done.returncode == 0
+    assert "thread done" in done.stdout and "atexit ran" in done.stdout
+    assert "torn down" not in done.stdout
