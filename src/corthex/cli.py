@@ -222,6 +222,20 @@ def submit(
         str | None,
         typer.Option("--id-column", help="The column of each row's custom_id (else row-N)", rich_help_panel=TABLE_HELP),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            help="When every result is wanted: 90m, 2h, 1d or an ISO time (2026-12-04T09:00+09:00). Requests whose "
+            "batch is predicted to end later are answered in realtime instead (at full price)",
+        ),
+    ] = None,
+    deadline_margin: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
+        ),
+    ] = None,
 ) -> None:
     """Validate FILE, record it as a job and send its batches.
 
@@ -231,16 +245,18 @@ def submit(
     if out is not None and not wait:
         err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
 
+    by: dict[str, Any] = {"deadline": deadline, "deadline_margin": deadline_margin}
+
     async def go(engine: Engine) -> JobSummary | None:
         mark("opened")
         template = _row_template(file, model, prompt, system, schema, id_column)
         if template is not None:
             report = await engine.submit_table(
-                file, template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+                file, template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models, **by
             )
         else:
             report = await engine.submit_file(
-                file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+                file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models, **by
             )
         _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)

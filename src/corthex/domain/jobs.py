@@ -48,6 +48,19 @@ class ProviderCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class TierCounts:
+    """The results one tier answered (batch, flex, realtime: domain/deadlines.Tier)."""
+
+    results: int = 0
+    cost_usd: float = 0.0
+    batch_cost_usd: float = 0.0  #: what the same results cost (or would have cost) in a batch
+
+    @property
+    def over_batch_usd(self) -> float:
+        return self.cost_usd - self.batch_cost_usd
+
+
+@dataclass(frozen=True, slots=True)
 class JobSummary:
     id: str
     status: JobStatus
@@ -59,6 +72,13 @@ class JobSummary:
     by_provider: dict[str, ProviderCounts] = field(default_factory=dict)
     batches: int = 0
     retry_of: str | None = None  #: the job whose failed requests this one sends again
+    deadline: float | None = None  #: Unix time its results are wanted by
+    tiers: dict[str, TierCounts] = field(default_factory=dict)  #: results and cost per tier that answered
+
+    @property
+    def deadline_cost_usd(self) -> float:
+        """What answering on faster tiers cost over answering everything in batches."""
+        return sum(t.over_batch_usd for t in self.tiers.values())
 
     @property
     def finished(self) -> int:
@@ -114,7 +134,14 @@ class JobSummary:
             "label": self.label,
             "retry_of": self.retry_of,
             "by_provider": {k: _counts_dict(v) for k, v in self.by_provider.items()},
+            "deadline": self.deadline,
+            "tiers": {k: _tier_dict(t) for k, t in self.tiers.items()},
+            "deadline_cost_usd": round(self.deadline_cost_usd, 8),
         }
+
+
+def _tier_dict(t: TierCounts) -> dict[str, Any]:
+    return {"results": t.results, "cost_usd": round(t.cost_usd, 8), "batch_cost_usd": round(t.batch_cost_usd, 8)}
 
 
 def _counts_dict(c: ProviderCounts) -> dict[str, Any]:

@@ -122,3 +122,16 @@ class ChainState:
     chain: ChainRow
     step: StepRow | None
     job: JobState | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineJob:
+    """A running job with a deadline, and where its unanswered requests are (engine/deadlines.py)."""
+
+    job_id: str
+    deadline: float  #: Unix time
+    margin: float  #: seconds kept before it
+    hurried: bool  #: found late already: its requests no longer go into batches
+    queued: dict[tuple[str, str], int]  #: requests waiting to go out, by (provider, model)
+    batches: tuple[BatchRow, ...]  #: its open batches at a provider
+    held: dict[str, int]  #: batch id -> the job's requests still waiting in it (pseudo-batches too)

@@ -209,3 +209,4 @@ class FinalResult:
     tier: Tier | None = None
     #: its cost without prompt caching minus its cost: cache reads saved, less the write premium
     cache_saving_usd: float | None = None
+    batch_cost_usd: float | None = None  #: answered on a faster tier: what it would have cost in a batch

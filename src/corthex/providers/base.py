@@ -70,6 +70,19 @@ class Provider(ABC):
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         """The batch's state now. :raises ProviderError:"""
 
+    #: True where `poll_many` reads many batches' statuses with one list call per page (the poller
+    #: then polls a provider's due batches together); False: every batch is retrieved on its own.
+    lists_statuses: bool = False
+
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """The statuses of `refs`, by remote id, read from as few list pages as the provider allows.
+
+        :param since: the earliest creation time among `refs` (our clock): a list that pages newest
+            first stops at the first batch created before it (less clock skew).
+        A batch the list did not show is left out (the caller retrieves it on its own); by default
+        (a provider without a list) each is polled in turn. :raises ProviderError: a call failed."""
+        return {ref.remote_id: await self.poll(ref) for ref in refs}
+
     @abstractmethod
     def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Stream the ended batch's results, one per request, in any order. :raises ProviderError:"""

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from google import genai
 from google.genai import errors as genai_errors
@@ -102,6 +103,7 @@ INLINE_ENV = "CORTHEX_GEMINI_INLINE"
 #: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
 #: while a file is written, uploaded, downloaded and read line by line.
 INLINE_MAX_REQUESTS = 1000
+LIST_PAGE = 100  #: batches per list page (the `find` page; the API documents no maximum)
 
 S = types.JobState
 # Every JobState member: (our state, what requests without a row become).
@@ -329,6 +331,14 @@ def map_status(job: types.BatchJob, total: int = 0, failure: dict[str, Any] | No
     return RemoteStatus(remote, raw, total, done, ended_as=ended_as)
 
 
+def _operation_status(operation: dict[str, Any], ref: RemoteRef) -> RemoteStatus:
+    """The batch's status from its operation JSON (a `batches.get` answer or a list entry)."""
+    job = types.BatchJob(state=job_state(operation))
+    error = operation.get("error")
+    failure = error if job.state == S.JOB_STATE_FAILED and isinstance(error, dict) else None
+    return map_status(job, int(ref.extra.get("count") or 0), failure)
+
+
 def _failure(error: dict[str, Any] | None) -> tuple[str, bool]:
     if not error:
         return "the batch failed without a reason", False
@@ -423,6 +433,7 @@ def _unkeyed_warned(result: ProviderResult, ref: RemoteRef, index: int) -> Provi
 
 class GeminiProvider(Provider):
     name = ProviderName.GEMINI
+    lists_statuses = True
 
     def __init__(
         self,
@@ -539,19 +550,41 @@ class GeminiProvider(Provider):
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         with self._errors("poll"):
             operation = await self._operation(ref.remote_id)
-        job = types.BatchJob(state=job_state(operation))
-        error = operation.get("error")
-        failure = error if job.state == S.JOB_STATE_FAILED and isinstance(error, dict) else None
-        return map_status(job, int(ref.extra.get("count") or 0), failure)
+        return _operation_status(operation, ref)
+
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:  # noqa: ARG002
+        """`GET batches?pageSize=100&pageToken=…` (operations, each as `batches.get` shows it: the
+        state and, failed, the `error`), read as REST JSON like `poll`. The list's order is not
+        documented, so no page is taken for the last: it pages until every ref was seen, the
+        pages run out, or after twice the pages the refs fill (the rest are retrieved one by one)."""
+        by_name = {ref.remote_id: ref for ref in refs}
+        found: dict[str, RemoteStatus] = {}
+        token: str | None = None
+        for _ in range(2 * -(-len(by_name) // LIST_PAGE) + 1):
+            query = urlencode({"pageSize": LIST_PAGE} | ({"pageToken": token} if token else {}))
+            with self._errors("poll"):
+                page = await self._json(f"batches?{query}")
+            for operation in page.get("operations") or []:
+                ref = by_name.get(str(operation.get("name") if isinstance(operation, dict) else ""))
+                if ref is not None:
+                    found[ref.remote_id] = _operation_status(operation, ref)
+            token = page.get("nextPageToken") or None
+            if len(found) == len(by_name) or not token:
+                break
+        return found
 
     async def _operation(self, name: str) -> dict[str, Any]:
-        """The batch's operation as the API sends it, through the SDK's own transport (auth,
-        retries, base URL, API version); see the module docstring for why not `batches.get`."""
-        response = await self._aio._api_client.async_request("get", name, {})
-        operation = json.loads(response.body or "{}")
-        if not isinstance(operation, dict):
+        """The batch's operation as the API sends it (see the module docstring for why not
+        `batches.get`)."""
+        return await self._json(name)
+
+    async def _json(self, path: str) -> dict[str, Any]:
+        """A GET's JSON object through the SDK's own transport (auth, retries, base URL, API version)."""
+        response = await self._aio._api_client.async_request("get", path, {})
+        answer = json.loads(response.body or "{}")
+        if not isinstance(answer, dict):
             raise transient_error(NAME, "poll", "the batch answer is not a JSON object")
-        return operation
+        return answer
 
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):

@@ -83,6 +83,8 @@ _ENDED_AS = {
 #: error-file codes of requests that never ran (the rest, e.g. request_timeout, are failures)
 _NOT_RUN = {"batch_expired": ResultStatus.EXPIRED, "batch_cancelled": ResultStatus.CANCELED}
 _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
+LIST_PAGE = 100  #: `GET /batches` takes a limit of 1 to 100 (openai/types/batch_list_params.py)
+_LISTS_STATUSES = frozenset({ProviderName.OPENAI.value, ProviderName.AZURE.value})
 
 
 # --- results --------------------------------------------------------------------------------
@@ -385,6 +387,10 @@ class OpenAIProvider(Provider):
         self._client, self._owns_client = client, client is None
         self._max_retries, self._timeout = max_retries, timeout
         self._purpose = profile.options.get("file_purpose", "batch")
+        # OpenAI's and Azure's list shows each batch as `retrieve` does (docs/providers.md #26); a
+        # compatible server's list is not documented as such: it opts in with `list_polling = "yes"`
+        default = "yes" if profile.name in _LISTS_STATUSES else "no"
+        self.lists_statuses = str(profile.options.get("list_polling", default)).lower() in ("yes", "true", "1")
         self._window = profile.options.get("completion_window", "24h")
 
     @property
@@ -459,6 +465,22 @@ class OpenAIProvider(Provider):
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         with self._errors("poll"):
             return map_status(await self._sdk.batches.retrieve(ref.remote_id))
+
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """`GET /batches?limit=100&after=…` pages (newest first, each batch as `retrieve` shows it)
+        until every ref was seen or the page reaches batches created before `since`."""
+        wanted = {ref.remote_id for ref in refs}
+        oldest = math.floor(window_start(since).timestamp())  # created_at is whole seconds
+        found: dict[str, RemoteStatus] = {}
+        with self._errors("poll"):
+            async for batch in self._sdk.batches.list(limit=LIST_PAGE):
+                if batch.id in wanted:
+                    found[batch.id] = map_status(batch)
+                    if len(found) == len(wanted):
+                        break  # the SDK fetches no further page
+                elif batch.created_at < oldest:
+                    break
+        return found
 
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""

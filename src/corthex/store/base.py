@@ -15,9 +15,10 @@ from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.chain import ChainStatus, Step, StepResults
 from corthex.domain.jobs import Cancellation, JobStatus, JobSummary
 from corthex.domain.planning import PlanItem
-from corthex.domain.records import BatchRow, ChainRow, ChainState, RequestMeta, StepRow
+from corthex.domain.records import BatchRow, ChainRow, ChainState, DeadlineJob, RequestMeta, StepRow
 from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
+from corthex.domain.turnaround import PastBatch
 
 
 class Chains(Protocol):
@@ -101,6 +102,7 @@ class Store(Protocol):
         idempotency_key: str | None = None,
         request_digest: str | None = None,
         retry_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> None: ...
     async def requests_with_results(self, job_id: str, statuses: Sequence[str]) -> list[str]: ...
     async def job_for_key(self, idempotency_key: str) -> tuple[str, str | None] | None: ...
@@ -190,3 +192,9 @@ class Store(Protocol):
         fallbacks: Sequence[tuple[str, str, str]] = (),
     ) -> int: ...
     async def close_batch(self, batch_id: str, now: float) -> None: ...
+
+    # -- deadlines (store/deadlines.py)
+    async def deadline_jobs(self, *, limit: int = 1000) -> list[DeadlineJob]: ...
+    async def turnaround_history(self, *, limit: int = 2000) -> list[PastBatch]: ...
+    async def hurry(self, job_id: str, now: float) -> bool: ...
+    async def mark_moving(self, batch_id: str, now: float, *, again_after: float) -> bool: ...

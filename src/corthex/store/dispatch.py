@@ -43,6 +43,7 @@ class DispatchSection(SqlBase):
                 requests.c.state == RequestState.QUEUED.value,
                 jobs.c.status == JobStatus.RUNNING.value,
                 jobs.c.realtime.is_(False),
+                jobs.c.hurried_at.is_(None),  # late for its deadline: engine/deadlines.py sends it
                 or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
                 or_(priming.c.id.is_(None), priming.c.status.in_(PRIMING_OVER)),
             )
@@ -58,7 +59,11 @@ class DispatchSection(SqlBase):
         query = (
             select(func.min(requests.c.not_before))
             .join(jobs, jobs.c.id == requests.c.job_id)
-            .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
+            .where(
+                requests.c.state == RequestState.QUEUED.value,
+                jobs.c.status == JobStatus.RUNNING.value,
+                jobs.c.hurried_at.is_(None),
+            )
         )
         async with self.engine.connect() as conn:
             earliest: float | None = (await conn.execute(query)).scalar()

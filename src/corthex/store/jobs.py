@@ -15,6 +15,7 @@ from corthex.domain.batches import BatchStatus
 from corthex.domain.jobs import Cancellation, JobStatus, JobSummary, ProviderCounts, RequestState
 from corthex.errors import AlreadyExists, JobFinished, KeyTaken, NotFound
 from corthex.store.connection import SqlBase
+from corthex.store.deadlines import tier_counts
 from corthex.store.rows import CHUNK, RETURNED, canceled_row, chunks, duplicate
 from corthex.store.tables import batches, jobs, requests, results
 
@@ -34,6 +35,7 @@ class JobSection(SqlBase):
         idempotency_key: str | None = None,
         request_digest: str | None = None,
         retry_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing).
 
@@ -53,6 +55,8 @@ class JobSection(SqlBase):
             idempotency_key=idempotency_key,
             request_digest=request_digest,
             retry_of=retry_of,
+            deadline=deadline[0] if deadline else None,
+            deadline_margin=deadline[1] if deadline else None,
         )
         try:
             async with self.engine.begin() as conn:
@@ -333,4 +337,6 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         by_provider=by_provider,
         batches=int(n_batches),
         retry_of=job.retry_of,
+        deadline=job.deadline,
+        tiers=await tier_counts(conn, job.id),
     )

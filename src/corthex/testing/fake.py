@@ -60,7 +60,7 @@ class FakeBatch:
     created_at: datetime = field(default_factory=lambda: datetime.fromtimestamp(clock.now(), UTC))
     polls: int | None = 0  #: RUNNING answers before it ends; None: never (until canceled)
     ended_as: ResultStatus | None = None  #: EXPIRED or CANCELED: requests without a row end so
-    answered: int | None = None  #: how many rows it returns (None: all)
+    answered: int | None = None  #: how many rows it returns (None: all; canceled: none unless set)
     canceled: bool = False
 
     @property
@@ -77,8 +77,8 @@ class FakeBatch:
         return RemoteStatus(RemoteState.ENDED, "ended", len(self.items), done=done, ended_as=self.ended_as)
 
     def returned(self) -> list[ProviderResult]:
-        if self.canceled:
-            return []
+        if self.canceled:  # what it had answered before the cancel
+            return self.rows[: self.answered] if self.answered is not None else []
         return self.rows if self.answered is None else self.rows[: self.answered]
 
 
