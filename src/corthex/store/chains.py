@@ -104,10 +104,8 @@ class ChainStore:
         interrupted realtime step is resumed). A chain whose
         step's job is still running is not read at all. (`domain.chain.next_action` as a query:
         it says WAIT for every chain left out.)"""
-        now = clock.now()
         # a realtime step whose calls a live process is sending has nothing for this one to do
-        # (picking it each round only to be told so spun the worker's loop)
-        sender_gone = or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now)
+        sender_gone = or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < clock.now())
         has_work = or_(
             chains.c.step == Step.DELIVER.value,
             and_(jobs.c.realtime == true(), sender_gone),
