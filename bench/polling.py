@@ -16,6 +16,9 @@ measured window. The poll interval is fixed (`poll_initial = poll_max = --interv
   gap between two status calls of one batch, in intervals (at least ~1);
 - poller CPU per minute: the process's CPU time (all threads: event loop, SQLite, file I/O)
   over the window, scaled to 60 s;
+- status calls: retrieves (one per batch) and list reads (`poll_many`: one list call per page for
+  a provider's due batches, issue 18), counted in this process and, as calls on the wire
+  (`retrieve`, `list`), by the emulator; both per minute;
 - concurrency: most status calls in flight at once, per provider and in total, counted around
   each call (the bound is `provider_concurrency` per provider), and the emulator's own count
   of status calls in the window, as a cross-check.
@@ -56,10 +59,13 @@ def _main_thread_cpu() -> float:
 
 
 class CallCounter:
-    """Wraps each provider's `poll`: when each batch was polled, and how many calls were in flight."""
+    """Wraps each provider's `poll` and `poll_many` (a list call per page, issue 18): when each
+    batch's status was read, how many list calls were made, and how many calls were in flight."""
 
     def __init__(self) -> None:
         self.calls: dict[str, list[float]] = defaultdict(list)
+        self.retrieves = 0
+        self.list_reads = 0  #: `poll_many` calls (each one list call or more: pages)
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
         self.total_in_flight = self.max_total = 0
@@ -75,6 +81,7 @@ class CallCounter:
             self.max_total = max(self.max_total, self.total_in_flight)
             if self.recording:
                 self.calls[ref.remote_id].append(time.monotonic())
+                self.retrieves += 1
             try:
                 return await original(ref)
             finally:
@@ -82,16 +89,43 @@ class CallCounter:
                 self.total_in_flight -= 1
 
         provider.poll = poll
+        if getattr(provider, "lists_statuses", False):  # main before issue 18 has no poll_many
+            self._wrap_many(name, provider)
+
+    def _wrap_many(self, name: str, provider: Any) -> None:
+        original = provider.poll_many
+
+        async def poll_many(refs: Any, since: Any) -> Any:
+            self.in_flight[name] += 1
+            self.total_in_flight += 1
+            self.max_in_flight[name] = max(self.max_in_flight[name], self.in_flight[name])
+            self.max_total = max(self.max_total, self.total_in_flight)
+            try:
+                found = await original(refs, since)
+            finally:
+                self.in_flight[name] -= 1
+                self.total_in_flight -= 1
+            if self.recording:
+                self.list_reads += 1
+                now = time.monotonic()
+                for remote_id in found:
+                    self.calls[remote_id].append(now)
+            return found
+
+        provider.poll_many = poll_many
 
 
-def _status_calls(stats: dict[str, Any]) -> int:
-    return sum(stats[p]["calls"].get("retrieve", 0) for p in ("openai", "anthropic", "gemini"))
+PROVIDERS = ("openai", "anthropic", "gemini")  #: the providers of SCALE_MODELS
+
+
+def _status_calls(stats: dict[str, Any], op: str = "retrieve") -> int:
+    return sum(stats[p]["calls"].get(op, 0) for p in PROVIDERS)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from corthex import Engine, Settings
     from corthex.domain.limits import LIMITS
-    from corthex.domain.registry import BUILTIN_NAMES
+    from corthex.domain.requests import ProviderName
     from corthex.engine.dispatch import dispatch_once
 
     tmp = Path(tempfile.mkdtemp(prefix="corthex-polling-"))
@@ -99,8 +133,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with Emulator(speed=1.0) as emu:
         emu.post("/_emulator/faults", {"provider": "*", "op": "create", "kind": "never_end"})
         os.environ.update(sdk_env(emu.url))
-        for name in BUILTIN_NAMES:  # one request per batch, in this process only
-            LIMITS[name] = dataclasses.replace(LIMITS[name], max_requests=1)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{tmp}/polling.db",
             data_dir=tmp / "data",
@@ -110,6 +142,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             provider_concurrency=args.concurrency,
         )
         async with Engine(settings) as engine:
+            for name in PROVIDERS:  # one request per batch, on this engine's adapters only (the
+                # engine loads the profiles afresh when it starts: a LIMITS entry set before is lost)
+                provider = engine._ctx.provider(name)
+                provider.limits = dataclasses.replace(LIMITS[ProviderName(name)], max_requests=1)
             lines = [
                 {"custom_id": f"p-{i}", "model": SCALE_MODELS[i % len(SCALE_MODELS)], "prompt": f"question {i}"}
                 for i in range(args.batches)
@@ -124,18 +160,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 created += made
             create_s = time.monotonic() - started
             counter = CallCounter()
-            for name in BUILTIN_NAMES:
-                counter.wrap(name.value, engine._ctx.provider(name))
+            for name in PROVIDERS:
+                counter.wrap(name, engine._ctx.provider(name))
             stop = asyncio.Event()
             worker = asyncio.ensure_future(engine.run(stop))
             await asyncio.sleep(args.interval * 1.5)  # every batch has had its first poll scheduled
             counter.recording = True
-            calls_before = _status_calls(emu.get("/_emulator/stats"))
+            stats = emu.get("/_emulator/stats")
+            calls_before, lists_before = _status_calls(stats), _status_calls(stats, "list")
             cpu_before, loop_before, window_start = _cpu(), _main_thread_cpu(), time.monotonic()
             await asyncio.sleep(args.window)
             cpu_after, loop_after, window_end = _cpu(), _main_thread_cpu(), time.monotonic()
             counter.recording = False
-            calls_after = _status_calls(emu.get("/_emulator/stats"))
+            stats = emu.get("/_emulator/stats")
+            calls_after, lists_after = _status_calls(stats), _status_calls(stats, "list")
             stop.set()
             engine._ctx.wake.set()
             await worker
@@ -145,6 +183,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         args, counter, created, create_s, open_batches, window, cpu_after - cpu_before, calls_after - calls_before
     )
     result["event_loop_cpu_s_per_minute"] = round((loop_after - loop_before) * 60 / window, 1)
+    result["emulator_list_calls_in_window"] = lists_after - lists_before
+    result["emulator_status_and_list_calls_per_minute"] = round(
+        (calls_after - calls_before + lists_after - lists_before) * 60 / window, 1
+    )
+    result["load_average_1m"] = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -168,7 +211,9 @@ def _report(
         "interval_s": args.interval,
         "window_s": round(window, 1),
         "batches_polled_in_window": len(counter.calls),
-        "status_calls_in_window": sum(len(t) for t in counter.calls.values()),
+        "statuses_read_in_window": sum(len(t) for t in counter.calls.values()),
+        "retrieves_in_window": counter.retrieves,
+        "list_reads_in_window": counter.list_reads,
         "emulator_status_calls_in_window": emulator_calls,
         "max_calls_per_batch_per_interval": round(max(per_batch, default=0.0), 2),
         # over every open batch: one never polled counts as 0 (starvation would show)

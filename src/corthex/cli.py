@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -19,14 +19,20 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup, TyperOption
 
-from corthex.config import load_settings
 from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuses
 from corthex.domain.templates import RowTemplate, is_table
-from corthex.engine.engine import BatchRow, DoctorReport, Engine, ProvidersReport
 from corthex.errors import CorthexError, JobFinished, UsageError
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
+
+if TYPE_CHECKING:
+    from corthex.config import Settings
+    from corthex.engine.engine import BatchRow, DoctorReport, Engine, ProvidersReport
+
+# The engine and the settings (SQLAlchemy, Alembic, pydantic-settings) are imported by the
+# commands that use them, not here: `corthex --help` stays light. The SDKs load later still,
+# one provider's when its adapter is first built (corthex.providers).
 
 #: Exit codes (README "Exit codes"): what a script can tell apart without reading the output.
 EXIT_OK = 0  #: every request succeeded (or the command did what it says)
@@ -75,11 +81,26 @@ def main() -> None:
     app()
 
 
+def _engine() -> type[Engine]:
+    from corthex.engine.engine import Engine
+
+    return Engine
+
+
+def load_settings() -> Settings:
+    """The settings from the environment (and a .env file).
+
+    :raises UsageError: a setting is wrong, naming it."""
+    from corthex.config import load_settings as load
+
+    return load()
+
+
 def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
     """Run one engine operation; user errors become a message and exit code 2."""
 
     async def go() -> T:
-        async with Engine(load_settings()) as engine:
+        async with _engine()(load_settings()) as engine:
             return await factory(engine)
 
     try:
@@ -152,6 +173,20 @@ def submit(
         str | None,
         typer.Option("--id-column", help="The column of each row's custom_id (else row-N)", rich_help_panel=TABLE_HELP),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            help="When every result is wanted: 90m, 2h, 1d or an ISO time (2026-12-04T09:00+09:00). Requests whose "
+            "batch is predicted to end later are answered in realtime instead (at full price)",
+        ),
+    ] = None,
+    deadline_margin: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
+        ),
+    ] = None,
 ) -> None:
     """Validate FILE, record it as a job and send its batches.
 
@@ -161,15 +196,17 @@ def submit(
     if out is not None and not wait:
         err.print(f"{OUT_IMPLIES_WAIT} {out}", highlight=False)
 
+    by: dict[str, Any] = {"deadline": deadline, "deadline_margin": deadline_margin}
+
     async def go(engine: Engine) -> JobSummary | None:
         template = _row_template(file, model, prompt, system, schema, id_column)
         if template is not None:
             report = await engine.submit_table(
-                file, template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+                file, template, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models, **by
             )
         else:
             report = await engine.submit_file(
-                file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models
+                file, skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models, **by
             )
         _report_skipped(report.skipped, report.warnings)
         console.print(f"job [bold]{report.job_id}[/bold]: {report.total} requests", highlight=False)
@@ -588,7 +625,7 @@ def doctor(
     """Check the setup: each provider's key (present or not, never its value), the endpoint its SDK
     will call and whether it answers, the database and its schema, the versions. Exit 0 when every
     configured provider and the database are fine, 1 otherwise."""
-    report = _checked(lambda: Engine.doctor(load_settings(), reach=not offline))
+    report = _checked(lambda: _engine().doctor(load_settings(), reach=not offline))
     _show(report.to_dict(), as_json, lambda: _print_doctor(report))
     raise typer.Exit(0 if report.ok else 1)
 
@@ -642,7 +679,7 @@ def providers_command(
     """List the providers installed (built in, plugins, OpenAI-compatible servers from
     CORTHEX_PROVIDERS_FILE and the shipped ones), whether each is configured (its key set) and
     reachable, and the model routes. Exit 0 unless a configured provider or a plugin has a problem."""
-    report = _checked(lambda: Engine.providers(load_settings(), reach=not offline))
+    report = _checked(lambda: _engine().providers(load_settings(), reach=not offline))
     _show(report.to_dict(), as_json, lambda: _print_providers(report))
     broken = report.problems or [row for row in report.to_dict()["providers"] if row["configured"] and not row["ok"]]
     raise typer.Exit(1 if broken else 0)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     #: (429, 5xx, timeouts), only once they also span poll_unreachable_minutes, as polling does
     submit_max_failures: int = 6
 
+    #: CORTHEX_CACHE_PRIMING: on Anthropic, a cache group (requests sharing a cacheable prefix of
+    #: 1,024+ tokens) of at least `cache_priming_min_requests` sends one request first, in a small
+    #: priming batch, and the rest once it has ended, so they read its cache write instead of all
+    #: writing it at once (the batch's requests run concurrently: docs/providers.md)
+    cache_priming: bool = True
+    cache_priming_min_requests: int = 20
+
     queue_max_requests: int = 1000  #: auto-flush when the queue holds this many requests
     queue_max_age: float = 300.0  #: … or when its oldest request is this many seconds old
 

@@ -23,6 +23,8 @@ during_delivery      archive: the report's temporary file written, not yet renam
 after_delivery       chains: a sink delivered the report, not yet marked delivered
 before_finish        chains: every sink marked delivered, chain not yet marked done
 after_realtime_answer realtime: one answer of a step recorded, others may still be out
+after_deadline_take  deadlines: a late job's requests taken for the faster tier, none sent yet
+after_deadline_answer deadlines: one answer on the faster tier recorded, others may still be out
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ POINTS = frozenset(
         "after_delivery",
         "before_finish",
         "after_realtime_answer",
+        "after_deadline_take",
+        "after_deadline_answer",
     }
 )
 

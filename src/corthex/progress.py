@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from corthex.domain.describe import clock_time
 from corthex.domain.jobs import JobSummary, ProviderCounts
 
 
@@ -65,11 +66,29 @@ def summary_table(summary: JobSummary) -> Table:
     notes = []
     if any(c.unpriced for c in totals):
         notes.append("* some models have no known price: their cost is left out")
+    if caching := summary.cache_saving_usd:
+        notes.append(f"prompt caching {'saved' if caching > 0 else 'cost'} ${abs(caching):.4f} (reads less writes)")
     if cut := sum(c.cut for c in totals):
         per = ", ".join(f"{p} {c.cut}" for p, c in rows if c.cut)
         notes.append(f"{cut} answers cut at max_output_tokens ({per}): raise it for those requests")
+    notes.extend(_deadline_notes(summary))
     table.caption = "\n".join(notes) or None
     return table
+
+
+def _deadline_notes(summary: JobSummary) -> list[str]:
+    """The deadline, the cost of each tier that answered, and what the deadline cost over
+    answering everything in batches (only for a job with a deadline or a faster tier)."""
+    faster = {tier: t for tier, t in summary.tiers.items() if tier != "batch"}
+    if summary.deadline is None and not faster:
+        return []
+    notes = [f"deadline {clock_time(summary.deadline)}"] if summary.deadline is not None else []
+    per_tier = ", ".join(f"{tier} {t.results} for ${_usd(t.cost_usd)}" for tier, t in sorted(summary.tiers.items()))
+    if per_tier:
+        notes.append(f"answered by tier: {per_tier}")
+    if faster:
+        notes.append(f"the deadline cost ${_usd(summary.deadline_cost_usd)} over all-batch")
+    return notes
 
 
 def _cells(name: str, counts: list[ProviderCounts], shown: list[str]) -> list[str]:

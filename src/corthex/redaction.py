@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from corthex.config import Settings
+if TYPE_CHECKING:
+    from corthex.config import Settings
 
 SECRET_VARIABLES = (
     "OPENAI_API_KEY",

@@ -41,6 +41,7 @@ async def test_submit_a_job_and_stream_its_results(client: httpx.AsyncClient) ->
         "provider",
         "usage",
         "cost_usd",
+        "tier",
         "error",
         "attempts",
     }

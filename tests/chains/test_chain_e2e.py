@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from importlib import resources
 from pathlib import Path
 
 import orjson
@@ -126,7 +127,9 @@ async def test_failed_delegation_lets_specialists_work_from_the_command(
     emulator.state.add_fault(Fault("openai", "create", kind="row_errors", every=1, times=1))  # the CIO manager
     chain = await run_until(engine, (await engine.chains.start(STOCK)).id)
     bodies = await step_bodies(engine, chain.id, Step.SPECIALISTS)
-    assert all(b["messages"][0]["content"] == STOCK for b in bodies.values())
+    # their role, then the command itself (no manager's instruction)
+    assert all(b["messages"][0]["content"].endswith("\n\n" + STOCK) for b in bodies.values())
+    assert not any("## Instruction from" in b["messages"][0]["content"] for b in bodies.values())
     assert chain.status is ChainStatus.COMPLETED
 
 
@@ -186,6 +189,23 @@ async def test_realtime_chain_uses_the_same_steps_without_batches(engine: Engine
     assert total_batches(emulator) == 0
     cost, realtime = await engine._store.chains.cost(chain.id)
     assert cost == pytest.approx(realtime) and cost > 0
+
+
+async def test_the_orgs_transport_sends_the_manager_steps_realtime_and_the_specialists_by_batch(
+    engine: Engine, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    default = (resources.files("corthex.org") / "default.yaml").read_text(encoding="utf-8")
+    org = tmp_path / "org.yaml"
+    org.write_text(default + "\ntransport: {delegate: realtime, synthesize: realtime}\n", encoding="utf-8")
+    engine.settings.org_path = org
+    chain = await run_until(engine, (await engine.chains.start(STOCK)).id)
+    assert chain.status is ChainStatus.COMPLETED and chain.report
+    assert total_batches(emulator) == 3  # the specialists only: one batch per provider
+    batches = {s.step: await engine.batches(s.job_id) for s in await engine.chain_steps(chain.id) if s.job_id}
+    realtime_steps = [step for step, ones in batches.items() if all(b.id.startswith("rt_") for b in ones)]
+    assert realtime_steps == [Step.DELEGATE, Step.SYNTHESIZE]
+    cost, realtime = await engine._store.chains.cost(chain.id)
+    assert realtime / 2 < cost < realtime  # half of the calls at the batch price
 
 
 @pytest.mark.parametrize("stop_at", [Step.DELEGATE, Step.SPECIALISTS, Step.SYNTHESIZE, Step.DELIVER])

@@ -66,10 +66,12 @@ async def _chain(store: SqlStore, name: str, step: Step, *, realtime: bool = Fal
     return chain_id
 
 
-async def _job(store: SqlStore, job_id: str, *, requests: int) -> None:
+async def _job(store: SqlStore, job_id: str, *, requests: int, realtime: bool) -> None:
     lines = [{"custom_id": f"r{i}", "model": "gpt-5-mini", "prompt": "질문"} for i in range(requests)]
     chunks = read_objects(lines, skip_invalid=False).chunks(job_id[4:]) if lines else []
-    await store.add_job(job_id, source="chain", status=JobStatus.RUNNING, label=None, total=requests, chunks=chunks)
+    await store.add_job(
+        job_id, source="chain", status=JobStatus.RUNNING, label=None, total=requests, chunks=chunks, realtime=realtime
+    )
 
 
 async def test_the_query_for_chains_with_work_agrees_with_next_action(engine: Engine) -> None:
@@ -94,15 +96,17 @@ async def agreement(store: SqlStore) -> None:
     missing = await _chain(store, "missing", Step.SPECIALISTS)
     await store.chains.record_step(missing, Step.SPECIALISTS, "job_never_recorded")
     expected[missing] = Action.ENTER
-    for name, realtime, requests, action in [
-        ("waiting", False, 1, Action.WAIT),
-        ("realtime", True, 1, Action.RESUME_REALTIME),
-        ("done", False, 0, Action.COMPLETE),
-        ("done_realtime", True, 0, Action.COMPLETE),
+    # (chain realtime, its step's job realtime): the org's transport may send one step realtime
+    for name, realtime, job_realtime, requests, action in [
+        ("waiting", False, False, 1, Action.WAIT),
+        ("realtime", True, True, 1, Action.RESUME_REALTIME),
+        ("realtime_step", False, True, 1, Action.RESUME_REALTIME),
+        ("done", False, False, 0, Action.COMPLETE),
+        ("done_realtime", True, True, 0, Action.COMPLETE),
     ]:
         chain_id = await _chain(store, name, Step.SYNTHESIZE, realtime=realtime)
         await store.chains.record_step(chain_id, Step.SYNTHESIZE, f"job_{name}")
-        await _job(store, f"job_{name}", requests=requests)
+        await _job(store, f"job_{name}", requests=requests, realtime=job_realtime)
         expected[chain_id] = action
     await store.finish_jobs(clock.now())  # the jobs without requests are complete
     finished = await _chain(store, "finished", Step.DELIVER)

@@ -38,9 +38,11 @@ async def test_mixed_job_gets_one_result_per_request_in_input_order(engine: Engi
         "provider",
         "usage",
         "cost_usd",
+        "tier",
         "error",
         "attempts",
     }
+    assert first["tier"] == "batch"
     assert first["provider"] == "openai" and first["status"] == "succeeded" and first["attempts"] == 1
     assert isinstance(first["cost_usd"], float) and first["cost_usd"] > 0
     assert set(summary.by_provider) == {"openai", "anthropic", "gemini"}

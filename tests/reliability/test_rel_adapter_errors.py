@@ -20,6 +20,7 @@ import pytest
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.engine.engine import Engine
 from corthex.providers.base import Provider, WireItem
 from corthex.testing import fast_settings
@@ -92,7 +93,7 @@ class Broken(Provider):
     async def cancel(self, ref: RemoteRef) -> None:
         self._call("cancel")
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
         self._call("complete")
         return ProviderResult(request.custom_id, ResultStatus.SUCCEEDED, "ok")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts
+from corthex.domain.jobs import JobStatus, JobSummary, ProviderCounts, TierCounts
 from corthex.progress import summary_table
 
 
@@ -38,3 +38,38 @@ def test_cut_answers_are_counted_under_the_table() -> None:
     console = Console(width=80, record=True)
     console.print(summary_table(summary))
     assert "3 answers cut at max_output_tokens (openai 3)" in console.export_text()
+
+
+def test_a_job_with_a_deadline_shows_its_cost_per_tier_and_what_the_deadline_cost() -> None:
+    from datetime import UTC, datetime
+
+    deadline = datetime(2025, 6, 1, 9, 0, tzinfo=UTC).timestamp()
+    tiers = {"batch": TierCounts(7, 0.0007, 0.0007), "realtime": TierCounts(3, 0.0006, 0.0003)}
+    summary = JobSummary(
+        "job_1",
+        JobStatus.COMPLETED,
+        "cli",
+        10,
+        0.0,
+        1.0,
+        None,
+        {"openai": ProviderCounts(10, 10)},
+        deadline=deadline,
+        tiers=tiers,
+    )
+    assert summary.deadline_cost_usd == 0.0003
+    assert summary.to_dict()["tiers"]["realtime"] == {"results": 3, "cost_usd": 0.0006, "batch_cost_usd": 0.0003}
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    text = console.export_text()
+    assert "deadline 2025-06-01 09:00 UTC" in text
+    assert "answered by tier: batch 7 for $0.000700, realtime 3 for $0.000600" in text
+    assert "the deadline cost $0.000300 over all-batch" in text
+
+
+def test_a_job_without_a_deadline_says_nothing_of_tiers() -> None:
+    tiers = {"batch": TierCounts(2, 0.1, 0.1)}
+    summary = JobSummary("job_1", JobStatus.COMPLETED, "cli", 2, 0.0, 1.0, None, {}, tiers=tiers)
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    assert "tier" not in console.export_text() and "deadline" not in console.export_text()

@@ -34,6 +34,17 @@ class SubmitBody(BaseModel):
     queue: bool = Field(False, description="Wait in the queue for a flush instead of going out now")
     skip_invalid: bool = Field(False, description="Submit the valid items and report the others")
     label: str | None = Field(None, max_length=200)
+    deadline: float | str | None = Field(
+        None,
+        description="When every result is wanted: a Unix time, a duration (90m, 2h, 1d) or an ISO timestamp. "
+        "Requests whose batch is predicted to end later go on a faster tier (realtime) instead.",
+        examples=["2h", "2026-12-04T09:00:00+09:00"],
+    )
+    deadline_margin: float | str | None = Field(
+        None,
+        description="Time kept before the deadline, in seconds or a duration (default: a tenth of the time left, "
+        "at least a minute)",
+    )
 
 
 class QueueBody(BaseModel):
@@ -64,6 +75,13 @@ class ProviderCounts(BaseModel):
     cost_usd: float
     realtime_cost_usd: float
     saving_usd: float
+    cache_saving_usd: float = Field(0.0, description="what prompt caching saved: reads, less the write premium")
+
+
+class TierCounts(BaseModel):
+    results: int
+    cost_usd: float
+    batch_cost_usd: float = Field(description="What the same results cost (or would have cost) in a batch")
 
 
 class Job(BaseModel):
@@ -77,12 +95,18 @@ class Job(BaseModel):
     canceled: int = Field(0, description="canceled (by a cancel of the job, or with a batch canceled at its provider)")
     cut: int = Field(0, description="answers the output budget cut (finish_reason length)")
     cost_usd: float
+    cache_saving_usd: float = Field(0.0, description="what prompt caching saved: reads, less the write premium")
     batches: int
     created_at: float
     completed_at: float | None
     label: str | None
     retry_of: str | None = Field(None, description="The job whose failed requests this one sends again")
     by_provider: dict[str, ProviderCounts]
+    deadline: float | None = Field(None, description="Unix time every result is wanted by")
+    tiers: dict[str, TierCounts] = Field(
+        default_factory=dict, description="Per tier that answered (batch, flex, realtime): results and cost"
+    )
+    deadline_cost_usd: float = Field(0.0, description="What answering on faster tiers cost over all-batch")
 
 
 RetryStatus = Literal["failed", "expired", "canceled"]

@@ -15,6 +15,7 @@ from corthex.domain.bedrock_models import neutral_name
 from corthex.domain.registry import catalogue, family_of
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.structured import strict_form
+from corthex.domain.tiers import Tier
 
 
 class OpenAIEndpoint(enum.StrEnum):
@@ -54,6 +55,8 @@ class ModelCapabilities:
     embedding: bool = False
     embedding_dimensions: int | None = None
     shortens: bool = False
+    #: OpenAI: takes `service_tier: "flex"` (flex processing, priced at the batch rates)
+    flex: bool = False
 
     @property
     def known(self) -> bool:
@@ -82,9 +85,14 @@ _HIGH_ONLY = frozenset({"high"})
 
 
 def _reasoning(
-    family: str, max_out: int, endpoint: OpenAIEndpoint = _CHAT, efforts: frozenset[str] = _O_SERIES, stop: bool = True
+    family: str,
+    max_out: int,
+    endpoint: OpenAIEndpoint = _CHAT,
+    efforts: frozenset[str] = _O_SERIES,
+    stop: bool = True,
+    flex: bool = False,
 ) -> ModelCapabilities:
-    return ModelCapabilities(family, endpoint, _NO_TEMP, max_out, thinks=True, efforts=efforts, stop=stop)
+    return ModelCapabilities(family, endpoint, _NO_TEMP, max_out, thinks=True, efforts=efforts, stop=stop, flex=flex)
 
 
 def _embedding(
@@ -107,19 +115,26 @@ _OPENAI: tuple[ModelCapabilities, ...] = (
     _reasoning("o1", 100_000),
     _reasoning("o1-mini", 65_536, efforts=frozenset()),  # o1-mini takes no reasoning_effort
     _reasoning("o1-pro", 100_000, _RESPONSES),
-    _reasoning("o3", 100_000, stop=False),  # SDK: `stop` "not supported with … o3 and o4-mini"
+    _reasoning("o3", 100_000, stop=False, flex=True),  # SDK: `stop` "not supported with … o3 and o4-mini"
     _reasoning("o3-pro", 100_000, _RESPONSES),
     _reasoning("o3-deep-research", 100_000, _RESPONSES, _HIGH_ONLY),
-    _reasoning("o4-mini", 100_000, stop=False),
+    _reasoning("o4-mini", 100_000, stop=False, flex=True),
     _reasoning("o4-mini-deep-research", 100_000, _RESPONSES, _HIGH_ONLY),
-    _reasoning("gpt-5", 128_000, efforts=_GPT5),  # gpt-5, -mini, -nano: effort minimal..high, no temperature
+    _reasoning("gpt-5", 128_000, efforts=_GPT5, flex=True),  # gpt-5, -mini, -nano: effort minimal..high, no temperature
     _reasoning("gpt-5-pro", 272_000, _RESPONSES, _HIGH_ONLY),
     _reasoning("gpt-5-codex", 128_000, _RESPONSES),
     ModelCapabilities("gpt-5-chat", _CHAT, Temperature.ANY, 16_384),
     # gpt-5.1 and later: effort "none" is the default (no thinking unless asked), and temperature
     # is taken at effort none
     ModelCapabilities(
-        "gpt-5.x", _CHAT, _EFFORT_NONE, 128_000, thinks=False, default_effort="none", efforts=_GPT5_POINT_EFFORTS
+        "gpt-5.x",
+        _CHAT,
+        _EFFORT_NONE,
+        128_000,
+        thinks=False,
+        default_effort="none",
+        efforts=_GPT5_POINT_EFFORTS,
+        flex=True,
     ),
     _reasoning("gpt-5.x-pro", 128_000, _RESPONSES, frozenset({"medium", "high"})),
     _reasoning("gpt-5.x-codex", 128_000, _RESPONSES),
@@ -210,6 +225,18 @@ def gemini_thinking(model: str) -> ModelCapabilities | None:
     table does not know (nothing refused on a guess) and for one that does not think."""
     caps = capabilities(ProviderName.GEMINI, model)
     return caps if caps.thinking_levels or caps.thinking_budget else None
+
+
+def takes_flex(provider: ProviderName, model: str) -> bool:
+    """Whether `model` answers on OpenAI's flex tier (OpenAI's own API only: no evidence that Azure or
+    a compatible server takes `service_tier: "flex"`; docs/providers.md, tiers)."""
+    return provider == ProviderName.OPENAI and capabilities(provider, model).flex
+
+
+def tier_for(provider: ProviderName, model: str, asked: Tier) -> Tier:
+    """The tier a single call of `model` goes on when `asked`: flex where the model takes it, else
+    realtime (the batch tier is not a single call)."""
+    return Tier.FLEX if asked is Tier.FLEX and takes_flex(provider, model) else Tier.REALTIME
 
 
 def for_request(request: LLMRequest) -> ModelCapabilities:

@@ -169,7 +169,10 @@ def specialist_requests(org: Org, plan: ChainPlan, delegations: StepResults) -> 
 
 
 def _specialist_request(dept: Department, agent: Agent, command: str, instruction: str | None) -> LLMRequest:
-    user = (
+    """The department's context is the system prompt, the same for each of its specialists (the
+    cached prefix: written once, read by the others); the specialist's own role, instruction and
+    the command follow it, in the user turn."""
+    task = (
         command
         if not instruction
         else (f"## Instruction from {dept.manager.name}\n{instruction}\n\n## The CEO's original command\n{command}")
@@ -177,12 +180,23 @@ def _specialist_request(dept: Department, agent: Agent, command: str, instructio
     return _request(
         specialist_id(dept.id, agent.id),
         agent.model,
-        agent.prompt + TEXT_ONLY,
-        user,
+        department_context(dept),
+        f"## Your role: {agent.name}\n{agent.prompt}\n\n{task}",
         TOKENS["specialists"],
         cache=True,
         provider_name=agent.provider,
     )
+
+
+def department_context(dept: Department) -> str:
+    """What every specialist of `dept` shares: the department, its people, its own context."""
+    roster = "\n".join(f"- {a.name} ({a.id})" for a in dept.specialists)
+    parts = [
+        f"You are a specialist in {dept.name} ({dept.division}), reporting to {dept.manager.name}.",
+        f"The department's specialists:\n{roster}",
+        dept.context,
+    ]
+    return "\n\n".join(part for part in parts if part) + TEXT_ONLY
 
 
 def parse_instructions(outcome: Outcome | None) -> dict[str, str]:
@@ -402,6 +416,8 @@ class StepView(Protocol):
 
     @property
     def job_id(self) -> str | None: ...
+    @property
+    def realtime(self) -> bool: ...  #: its job's calls go out realtime (not by batch)
 
 
 def next_action(chain: ChainView, step: StepView | None, job: JobState | None) -> Action:
@@ -418,4 +434,4 @@ def next_action(chain: ChainView, step: StepView | None, job: JobState | None) -
         return Action.ENTER
     if step.job_id is None or job is JobState.DONE:
         return Action.COMPLETE
-    return Action.RESUME_REALTIME if chain.realtime else Action.WAIT
+    return Action.RESUME_REALTIME if step.realtime else Action.WAIT

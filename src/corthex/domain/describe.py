@@ -3,6 +3,8 @@ Telegram progress messages all show these (each adds its own dress: a clock, HTM
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from corthex.domain.chain import who
 from corthex.domain.events import (
     BatchSubmitted,
@@ -14,6 +16,7 @@ from corthex.domain.events import (
     ChainStepDone,
     ChainStepSubmitted,
     Event,
+    RequestsMoved,
 )
 from corthex.domain.org import Org
 from corthex.i18n import step_name, text
@@ -53,7 +56,26 @@ def _control(event: Event) -> str | None:
         return f"⏹ chain {event.chain_id} canceled at {event.step}: {stopped}"
     if isinstance(event, ChainRerun):
         return f"↻ chain {event.chain_id} runs {event.rerun_of} again"
+    if isinstance(event, RequestsMoved):
+        return _moved(event)
     return None
+
+
+def _moved(event: RequestsMoved) -> str:
+    """E.g. `⏩ job job_1: 40 requests to realtime (batch b_1 at openai expected 14:05 UTC, deadline 13:30 UTC)`."""
+    where = f"batch {event.batch_id} at {event.provider}" if event.batch_id else "a new batch"
+    expected, deadline = clock_time(event.predicted_end), clock_time(event.deadline)
+    return (
+        f"⏩ job {event.job_id}: {count(event.requests, 'request')} to {event.tier} "
+        f"({where} expected {expected}, deadline {deadline})"
+    )
+
+
+def clock_time(ts: float) -> str:
+    """A Unix time as `HH:MM UTC` (with the date when it is not today's, UTC)."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    today = datetime.now(UTC).date()
+    return moment.strftime("%H:%M UTC" if moment.date() == today else "%Y-%m-%d %H:%M UTC")
 
 
 def _started(event: ChainStarted, lang: str) -> str:

@@ -95,6 +95,23 @@ class JobCompleted(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestsMoved(Event):
+    """A job's requests left the batch tier for a faster one to meet its deadline: a late
+    batch canceled at its provider (`batch_id`; what it answered is kept, the rest follows), or
+    requests still queued sent at once (`batch_id` None)."""
+
+    TYPE = "job.requests_moved"
+    SPARSE = frozenset({"batch_id", "provider"})
+    job_id: str
+    requests: int
+    tier: str  #: flex | realtime
+    deadline: float
+    predicted_end: float  #: when the batch (or a new one) was expected to end
+    batch_id: str | None = None
+    provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueFlushed(Event):
     TYPE = "queue.flushed"
     requests: int
@@ -282,6 +299,7 @@ _BY_TYPE: dict[str, type[Event]] = {
         JobSubmitted,
         JobCanceled,
         JobCompleted,
+        RequestsMoved,
         QueueFlushed,
         QueueCleared,
         BatchSubmitted,

@@ -36,6 +36,7 @@ class ProviderCounts:
     unpriced: int = 0  #: results whose model has no known price
     cut: int = 0  #: answers the output budget cut (finish_reason `length`: cut text, or none at all)
     canceled: int = 0  #: canceled by the user, or with a batch canceled at its provider (last: for positional uses)
+    cache_saving_usd: float = 0.0  #: what prompt caching saved (reads, less the write premium)
 
     @property
     def finished(self) -> int:
@@ -44,6 +45,19 @@ class ProviderCounts:
     @property
     def saving_usd(self) -> float:
         return self.realtime_cost_usd - self.cost_usd
+
+
+@dataclass(frozen=True, slots=True)
+class TierCounts:
+    """The results one tier answered (batch, flex, realtime: domain/deadlines.Tier)."""
+
+    results: int = 0
+    cost_usd: float = 0.0
+    batch_cost_usd: float = 0.0  #: what the same results cost (or would have cost) in a batch
+
+    @property
+    def over_batch_usd(self) -> float:
+        return self.cost_usd - self.batch_cost_usd
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +72,13 @@ class JobSummary:
     by_provider: dict[str, ProviderCounts] = field(default_factory=dict)
     batches: int = 0
     retry_of: str | None = None  #: the job whose failed requests this one sends again
+    deadline: float | None = None  #: Unix time its results are wanted by
+    tiers: dict[str, TierCounts] = field(default_factory=dict)  #: results and cost per tier that answered
+
+    @property
+    def deadline_cost_usd(self) -> float:
+        """What answering on faster tiers cost over answering everything in batches."""
+        return sum(t.over_batch_usd for t in self.tiers.values())
 
     @property
     def finished(self) -> int:
@@ -84,6 +105,12 @@ class JobSummary:
         return sum(c.cost_usd for c in self.by_provider.values())
 
     @property
+    def cache_saving_usd(self) -> float:
+        """What prompt caching saved over the same requests uncached (negative: writes cost more
+        than reads saved, e.g. a cache written by every request of a batch and read by none)."""
+        return sum(c.cache_saving_usd for c in self.by_provider.values())
+
+    @property
     def all_succeeded(self) -> bool:
         """Every request has its answer: nothing failed, expired or was canceled."""
         return self.succeeded == self.total and self.status is not JobStatus.CANCELED
@@ -100,13 +127,21 @@ class JobSummary:
             "canceled": self.canceled,
             "cut": self.cut,
             "cost_usd": round(self.cost_usd, 8),
+            "cache_saving_usd": round(self.cache_saving_usd, 8),
             "batches": self.batches,
             "created_at": self.created_at,
             "completed_at": self.completed_at,
             "label": self.label,
             "retry_of": self.retry_of,
             "by_provider": {k: _counts_dict(v) for k, v in self.by_provider.items()},
+            "deadline": self.deadline,
+            "tiers": {k: _tier_dict(t) for k, t in self.tiers.items()},
+            "deadline_cost_usd": round(self.deadline_cost_usd, 8),
         }
+
+
+def _tier_dict(t: TierCounts) -> dict[str, Any]:
+    return {"results": t.results, "cost_usd": round(t.cost_usd, 8), "batch_cost_usd": round(t.batch_cost_usd, 8)}
 
 
 def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
@@ -121,6 +156,7 @@ def _counts_dict(c: ProviderCounts) -> dict[str, Any]:
         "cost_usd": round(c.cost_usd, 8),
         "realtime_cost_usd": round(c.realtime_cost_usd, 8),
         "saving_usd": round(c.saving_usd, 8),
+        "cache_saving_usd": round(c.cache_saving_usd, 8),
     }
 
 

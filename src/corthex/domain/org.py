@@ -43,6 +43,9 @@ class Department:
     specialists: tuple[Agent, ...]
     keywords: tuple[KeywordRule, ...]
     remit: str = ""  #: one line for the classifier; derived from the specialists when empty
+    #: what every specialist of the department should know (background, house rules, documents):
+    #: the start of each specialist's prompt, the same for all, so it is cached once and read by each
+    context: str = ""
 
     @property
     def agents(self) -> tuple[Agent, ...]:
@@ -65,6 +68,8 @@ class Org:
     broadcast_keywords: tuple[str, ...]
     broadcast_departments: tuple[str, ...]  #: the departments a broadcast command runs
     classifier_model: str
+    #: the steps whose calls go out realtime (the org's `transport`); every other step goes by batch
+    realtime_steps: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         problems = _duplicates("department", [d.id for d in self.departments])

@@ -8,7 +8,7 @@ from typing import Any
 from corthex.domain.polling import RetryPolicy
 from corthex.domain.pricing import batch_cost, realtime_cost
 from corthex.domain.requests import ProviderName
-from corthex.domain.results import ErrorType, FinalResult, ProviderResult, ResultError, ResultStatus
+from corthex.domain.results import ErrorType, FinalResult, ProviderResult, ResultError, ResultStatus, Usage
 from corthex.domain.structured import check_answer
 
 
@@ -64,7 +64,20 @@ def settle(
         tool_calls=row.tool_calls,
         raw=row.raw,
         embedding=row.embedding[0] if one_vector and row.embedding else row.embedding,
+        cache_saving_usd=cache_saving(provider, model, row.usage, realtime=realtime),
     )
+
+
+def cache_saving(provider: ProviderName, model: str, usage: Usage | None, *, realtime: bool) -> float | None:
+    """What prompt caching saved on this answer: its price with every cached or written token
+    priced as plain input, minus its price (cached reads × (input − read rate), less writes ×
+    (write rate − input)). None when it used no cache, or its model has no known price."""
+    if usage is None or not (usage.cached_tokens or usage.cache_write_tokens):
+        return None
+    plain = replace(usage, cached_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0)
+    price = realtime_cost if realtime else batch_cost
+    paid, uncached = price(provider, model, usage), price(provider, model, plain)
+    return None if paid is None or uncached is None else uncached - paid
 
 
 def structured(row: ProviderResult, schema: dict[str, Any] | None) -> tuple[ProviderResult, Any]:

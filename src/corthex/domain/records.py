@@ -111,6 +111,7 @@ class StepRow:
     step: Step
     job_id: str | None
     created_at: float
+    realtime: bool = False  #: its job's calls go out realtime (the chain's flag or the org's transport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +122,16 @@ class ChainState:
     chain: ChainRow
     step: StepRow | None
     job: JobState | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineJob:
+    """A running job with a deadline, and where its unanswered requests are (engine/deadlines.py)."""
+
+    job_id: str
+    deadline: float  #: Unix time
+    margin: float  #: seconds kept before it
+    hurried: bool  #: found late already: its requests no longer go into batches
+    queued: dict[tuple[str, str], int]  #: requests waiting to go out, by (provider, model)
+    batches: tuple[BatchRow, ...]  #: its open batches at a provider
+    held: dict[str, int]  #: batch id -> the job's requests still waiting in it (pseudo-batches too)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corthex.domain.content import ToolCall
+from corthex.domain.tiers import Tier
 from corthex.errors import UsageError
 
 
@@ -172,6 +173,8 @@ class ProviderResult:
     raw: dict[str, Any] | None = None  #: the provider's own result object (kept for native lines)
     #: an embedding request's answer: one vector per text, in input order
     embedding: list[list[float]] | None = None
+    #: the tier that answered a single call (None: a batch row, or an adapter without tiers: realtime)
+    tier: Tier | None = None
 
     @property
     def retryable(self) -> bool:
@@ -202,3 +205,8 @@ class FinalResult:
     raw: dict[str, Any] | None = None
     #: one vector (the request gave one string) or one per text (it gave a list)
     embedding: list[float] | list[list[float]] | None = None
+    #: the tier that answered (engine/tiers.py sets it; None: the request's batch)
+    tier: Tier | None = None
+    #: its cost without prompt caching minus its cost: cache reads saved, less the write premium
+    cache_saving_usd: float | None = None
+    batch_cost_usd: float | None = None  #: answered on a faster tier: what it would have cost in a batch

@@ -23,7 +23,7 @@ from corthex.emulator.errors import EmulatorError
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.ids import compact_json, rfc3339, stable_id
 from corthex.emulator.lifecycle import Phase, Snapshot, Timeline
-from corthex.emulator.prompt_cache import PromptCache
+from corthex.emulator.prompt_cache import TTL_SECONDS, PromptCache, Use
 from corthex.emulator.stats import MAX_RECORDS
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -41,6 +41,7 @@ class Prepared:
     params: list[bytes] = field(default_factory=list)
     problems: dict[int, RowProblem] = field(default_factory=dict)
     cache: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (write, read)
+    uses: list[Use] = field(default_factory=list)  # the requests with a cached prefix, until looked up
 
 
 @dataclass
@@ -102,9 +103,9 @@ def _bad(message: str) -> EmulatorError:
     return EmulatorError("anthropic", 400, message)
 
 
-def prepare(checked: list[tuple[str, Any]], faults: BatchFaults, prompt_cache: PromptCache) -> Prepared:
-    """The asynchronous per-request validation, decided now, and prompt-cache use in input order
-    (runs in a worker thread)."""
+def prepare(checked: list[tuple[str, Any]], faults: BatchFaults) -> Prepared:
+    """The asynchronous per-request validation, decided now, and which requests use the prompt
+    cache, in input order (runs in a worker thread; `use_cache` looks them up)."""
     out = Prepared()
     for index, (custom_id, params) in enumerate(checked):
         problem = _problem(index, params, faults)
@@ -113,10 +114,19 @@ def prepare(checked: list[tuple[str, Any]], faults: BatchFaults, prompt_cache: P
         elif isinstance(params.get("system"), list):
             ask = anthropic_ask(params)
             if ask.cache_key is not None:
-                out.cache[index] = prompt_cache.lookup("anthropic", ask)
+                out.uses.append(Use(index, ask, TTL_SECONDS.get(cached_prefix(params)[2], TTL_SECONDS["5m"])))
         out.custom_ids.append(custom_id)
         out.params.append(compact_json(params))
     return out
+
+
+def use_cache(prepared: Prepared, cache: PromptCache, timeline: Timeline, concurrency: int) -> None:
+    """The batch's cache reads and writes: its requests run `concurrency` at a time from its
+    start; what they write is readable by other batches once it is processed."""
+    prepared.cache = cache.lookup_batch(
+        "anthropic", prepared.uses, now=timeline.started, ready_at=timeline.processed, concurrency=concurrency
+    )
+    prepared.uses = []
 
 
 def _problem(index: int, params: Any, faults: BatchFaults) -> RowProblem | None:

@@ -5,23 +5,29 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from corthex.emulator.anthropic_batches import (
     AnthropicBatch,
+    Prepared,
     batch_json,
     check_requests,
     message_json,
     prepare,
     result_chunks,
+    use_cache,
 )
+from corthex.emulator.anthropic_cache import cached_prefix
 from corthex.emulator.asks import anthropic_ask, anthropic_problem
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.guard import get_state, guard
 from corthex.emulator.http import json_response, public_root, query_int, read_json
 from corthex.emulator.ids import new_id
 from corthex.emulator.lifecycle import Snapshot, initial, snapshot
+from corthex.emulator.prompt_cache import TTL_SECONDS
+from corthex.emulator.single_calls import REALTIME
 from corthex.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/anthropic/v1")
@@ -42,9 +48,14 @@ async def create_batch(request: Request) -> Response:
     checked = await asyncio.to_thread(check_requests, requests)
     del body, requests  # only the compact form below is kept
     faults = state.faults.take_batch_faults("anthropic")
-    prepared = await asyncio.to_thread(prepare, checked, faults, state.cache)
+    prepared = await asyncio.to_thread(prepare, checked, faults)
     del checked
-    timeline = state.config.timeline(state.now(), len(prepared.params), faults, validate=False, finalize=False)
+    model = _model_of(prepared)
+    n = len(prepared.params)
+    timeline = state.config.timeline(
+        state.now(), n, faults, validate=False, finalize=False, provider="anthropic", model=model
+    )
+    use_cache(prepared, state.cache, timeline, state.config.anthropic_cache_concurrency)
     batch = AnthropicBatch(new_id("msgbatch_"), timeline, prepared)
     state.anthropic.batches[batch.id] = batch
     received = len(await request.body())  # starlette keeps the body read above
@@ -134,8 +145,18 @@ async def create_message(request: Request) -> Response:
     problem = anthropic_problem(params)
     if problem is not None:
         raise _err(problem.status, problem.message)
-    cache = state.cache.lookup("anthropic", anthropic_ask(params))
-    return json_response(message_json(params, new_id("rt"), cache, tier="standard"))
+    ttl = TTL_SECONDS.get(cached_prefix(params)[2], TTL_SECONDS["5m"])
+    async with state.single_calls.serving(state.config, "anthropic", str(params.get("model")), REALTIME, state.now()):
+        cache = state.cache.lookup("anthropic", anthropic_ask(params), now=state.now(), ttl=ttl)
+        return json_response(message_json(params, new_id("rt"), cache, tier="standard"))
+
+
+def _model_of(prepared: Prepared) -> str | None:
+    """The model of a batch's first request (a batch may mix models: its turnaround is the first's)."""
+    if not prepared.params:
+        return None
+    model = orjson.loads(prepared.params[0]).get("model")
+    return model if isinstance(model, str) else None
 
 
 def _batch(state: EmulatorState, batch_id: str) -> AnthropicBatch:

@@ -145,7 +145,19 @@ async def list_jobs(request: Request) -> Response:
         if query.get("submitTimeAfter") and job.timeline.created < _epoch(query["submitTimeAfter"]):
             continue
         summaries.append(summary)
-    return _answer({"invocationJobSummaries": summaries[:limit]})
+    return _page(summaries, query.get("nextToken"), limit)
+
+
+def _page(summaries: list[dict[str, Any]], token: str | None, limit: int) -> Response:
+    """`maxResults` a page; `nextToken` (opaque to the client: here the next page's offset) while
+    more follow, as ListModelInvocationJobs pages (botocore paginators-1.json: nextToken)."""
+    if token is not None and not token.isdigit():
+        return _answer({"message": "Invalid nextToken."}, 400, "ValidationException")
+    start = int(token or 0)
+    body: dict[str, Any] = {"invocationJobSummaries": summaries[start : start + limit]}
+    if start + limit < len(summaries):
+        body["nextToken"] = str(start + limit)
+    return _answer(body)
 
 
 def _epoch(iso: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from corthex.domain.limits import ANTHROPIC_BODY_MAX_BYTES, GEMINI_INLINE_BODY_MAX_BYTES, OPENAI_FILE_MAX_BYTES
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.lifecycle import Timeline
+from corthex.emulator.turnaround import parse_turnarounds, turnaround_of
 
 #: The profiles: `realistic` (the default) answers as the real APIs always do (docs/providers.md);
 #: `ideal` leaves out the behaviours a careless client gets wrong, for tests of other things.
@@ -36,6 +38,9 @@ class EmulatorConfig:
     public_url: str | None = None  # absolute root URL (no provider prefix); default: request host
     finalize_seconds: float = 0.1  # OpenAI 'finalizing'
     cancel_seconds: float = 0.2  # 'cancelling' before 'cancelled'
+    #: Anthropic batch requests processed at once: a cache write is read only by later waves and
+    #: by batches created after this one is processed (1: each request sees those before it)
+    anthropic_cache_concurrency: int = 1
     shuffle_results: bool = True  # OpenAI and Anthropic results come out of input order
     profile: str = "realistic"  # one of PROFILES
     quirks: dict[str, list[str]] = field(default_factory=dict)  # provider -> sometimes-behaviours on
@@ -54,9 +59,25 @@ class EmulatorConfig:
     s3_endpoint: str | None = None
     bedrock_min_records: int = 100
     bedrock_max_records: int = 50_000
+    #: Batch turnaround: "provider" or "provider/model" -> "published" (emulator/turnaround.py's
+    #: presets) or {"median_seconds", "spread"}: a batch then runs a lognormal draw (times `speed`)
+    #: instead of base_seconds + per_request_seconds * n. Draws are seeded by `seed`.
+    turnaround: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None  #: seeds the turnaround draws and flex refusals (None: not reproducible)
+    # Single calls (realtime and flex), docs/providers.md (tiers, rate limits); not scaled by `speed`
+    realtime_seconds: float = 0.0  #: a realtime answer's latency
+    flex_seconds: float = 0.02  #: a flex answer's latency (flex is slower)
+    flex_unavailable: float = 0.0  #: the share of flex calls refused 429 (resource unavailable)
+    #: requests per `rate_window_seconds` per model ("model" or "provider/model"); beyond: 429 with
+    #: the provider's retry-after (OpenAI retry-after and x-ratelimit-*, Anthropic retry-after,
+    #: Gemini RESOURCE_EXHAUSTED with RetryInfo)
+    rate_limits: dict[str, int] = field(default_factory=dict)
+    rate_window_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         self._check(self.profile, self.quirks)
+        self._turnarounds = parse_turnarounds(self.turnaround)
+        self.rng = random.Random(self.seed)
 
     @property
     def realistic(self) -> bool:
@@ -80,15 +101,27 @@ class EmulatorConfig:
             if unknown or not isinstance(names, list):
                 raise ValueError(f"unknown {provider} quirks {unknown}: known are {sorted(known)}")
 
-    def timeline(self, created: float, n: int, faults: BatchFaults, *, validate: bool, finalize: bool) -> Timeline:
+    def timeline(
+        self,
+        created: float,
+        n: int,
+        faults: BatchFaults,
+        *,
+        validate: bool,
+        finalize: bool,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> Timeline:
         """The schedule of a batch created now, frozen at creation (later config changes apply
         to later batches)."""
         scale = max(self.speed, 0.0)
+        turnaround = turnaround_of(self._turnarounds, provider, model)
+        process = turnaround.sample(self.rng) if turnaround else self.base_seconds + self.per_request_seconds * n
         return Timeline(
             created=created,
             n=n,
             validate_s=self.validate_seconds * scale if validate else 0.0,
-            process_s=(self.base_seconds + self.per_request_seconds * n) * scale,
+            process_s=process * scale,
             finalize_s=self.finalize_seconds * scale if finalize else 0.0,
             cancel_s=self.cancel_seconds * scale,
             faults=faults,
@@ -100,8 +133,12 @@ class EmulatorConfig:
             if key not in known or key == "data_dir":
                 raise ValueError(f"cannot change config field {key!r}")
         self._check(changes.get("profile", self.profile), changes.get("quirks", self.quirks))
+        turnarounds = parse_turnarounds(changes.get("turnaround", self.turnaround))
         for key, value in changes.items():
             setattr(self, key, value)
+        self._turnarounds = turnarounds
+        if "seed" in changes:
+            self.rng = random.Random(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

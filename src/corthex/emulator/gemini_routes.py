@@ -29,6 +29,7 @@ from corthex.emulator.guard import get_state, guard
 from corthex.emulator.http import json_response, query_int, read_json
 from corthex.emulator.ids import LOWER, new_id
 from corthex.emulator.lifecycle import Phase, Snapshot, initial, snapshot
+from corthex.emulator.single_calls import REALTIME
 from corthex.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/gemini")
@@ -75,7 +76,9 @@ async def _create(request: Request, version: str, model: str, embed: bool = Fals
         # ours: the API takes inline embedding requests too; we send files only (docs/wire/embeddings.md)
         raise err(400, "The emulator takes batch embeddings as an uploaded file only (inputConfig.file_name).")
     inline, stored, scan = await _load_input(request, state, input_config, faults, model, embed)
-    timeline = state.config.timeline(state.now(), scan.n, faults, validate=True, finalize=False)
+    timeline = state.config.timeline(
+        state.now(), scan.n, faults, validate=True, finalize=False, provider="gemini", model=model
+    )
     timeline.fails = faults.fail or scan.n == 0
     batch = GeminiBatch(
         new_id("", 20, LOWER), f"models/{model}", display_name, timeline, inline=inline, input_file=stored, scan=scan
@@ -135,8 +138,9 @@ async def _generate(request: Request, model: str) -> Response:
     problem = gemini_problem(body, model)
     if problem is not None:
         raise err(problem.status, problem.message)
-    ask = gemini_ask(model, body)
-    return json_response(generate_response(ask, new_id("rt"), state.cache))
+    async with state.single_calls.serving(state.config, "gemini", model, REALTIME, state.now()):
+        ask = gemini_ask(model, body)
+        return json_response(generate_response(ask, new_id("rt"), state.cache))
 
 
 @router.get("/{version}/batches", dependencies=[guard("gemini", "list")])

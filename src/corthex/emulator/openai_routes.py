@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
+from corthex.domain.capabilities import takes_flex
+from corthex.domain.requests import ProviderName
 from corthex.emulator.answers import answer
 from corthex.emulator.errors import EmulatorError
 from corthex.emulator.guard import get_state, guard, record
@@ -30,6 +32,7 @@ from corthex.emulator.openai_batches import (
 )
 from corthex.emulator.openai_embeddings import EMBEDDINGS, embeddings_body
 from corthex.emulator.openai_render import OPENAI_CACHE_MIN_TOKENS, cached_tokens, response_body
+from corthex.emulator.single_calls import FLEX, REALTIME
 from corthex.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/openai/v1")
@@ -182,7 +185,9 @@ async def create_batch(request: Request) -> Response:
     scan = await asyncio.to_thread(scan_input, source.path, endpoint, faults, state.config.openai_max_tasks, azure)
     if faults.fail and not scan.errors:
         scan.errors.append(token_limit_error(scan.model))
-    timeline = state.config.timeline(state.now(), scan.n, faults, validate=True, finalize=True)
+    timeline = state.config.timeline(
+        state.now(), scan.n, faults, validate=True, finalize=True, provider="openai", model=scan.model
+    )
     timeline.fails = bool(scan.errors)
     batch = OpenAIBatch(
         id=new_id("batch_"),
@@ -397,9 +402,23 @@ async def _realtime(request: Request, url: str) -> Response:
     problem = openai_row_problem(url, body)
     if problem is not None:
         raise EmulatorError("openai", problem.status, problem.message, param=problem.param, code=problem.code)
-    ask = openai_full_ask(url, body)
-    ans = answer(ask)
-    _, hit = state.cache.lookup("openai", ask, OPENAI_CACHE_MIN_TOKENS)
-    seed = new_id("rt")
-    data = response_body(url, ask, ans, seed, int(state.now()), cached_tokens(hit))
+    model, tier = str(body.get("model")), _tier_asked(body)
+    async with state.single_calls.serving(state.config, "openai", model, tier, state.now()):
+        ask = openai_full_ask(url, body)
+        ans = answer(ask)
+        _, hit = state.cache.lookup("openai", ask, OPENAI_CACHE_MIN_TOKENS)
+        seed = new_id("rt")
+        data = response_body(url, ask, ans, seed, int(state.now()), cached_tokens(hit))
+    data["service_tier"] = "flex" if tier == FLEX else "default"  # the tier that served the call
     return json_response(data)
+
+
+def _tier_asked(body: dict[str, Any]) -> str:
+    """flex for `service_tier: "flex"` on a model that takes it; a model without flex is refused
+    (400 naming `service_tier`: the wording is ours, UNVERIFIED); any other tier is realtime."""
+    if body.get("service_tier") != "flex":
+        return REALTIME
+    model = str(body.get("model"))
+    if not takes_flex(ProviderName.OPENAI, model):
+        raise _err(400, f"Flex processing is not available for model '{model}'.", "service_tier", "unsupported_value")
+    return FLEX

@@ -17,6 +17,7 @@ from corthex.emulator.gemini_batches import GeminiStore
 from corthex.emulator.mistral_batches import MistralStore
 from corthex.emulator.openai_batches import OpenAIStore
 from corthex.emulator.prompt_cache import PromptCache
+from corthex.emulator.single_calls import SingleCalls
 from corthex.emulator.stats import MAX_RECORDS, Stats
 
 
@@ -36,6 +37,7 @@ class EmulatorState:
 
     def _fresh(self) -> None:
         self.counters = Stats()
+        self.single_calls = SingleCalls()  #: realtime and flex calls: rate limits, latency, in flight
         self.cache = PromptCache()
         self.openai = OpenAIStore(self.data_dir / "openai")
         self.anthropic = AnthropicStore()
@@ -70,6 +72,7 @@ class EmulatorState:
 
     def stats(self) -> dict[str, Any]:
         data = self.counters.snapshot()
+        data["single_calls"] = self.single_calls.snapshot()
         data["faults"] = {
             "active": [f.to_dict() for f in self.faults.active()],
             "triggered": dict(self.faults.triggered),

@@ -221,7 +221,8 @@ class ChainRunner:
             await self._complete(chain, step, {})
             return
         job_id = f"job_{chain.id[3:]}_{step.value}"
-        refused = await self._submit_within_budget(chain, step, job_id, requests)
+        realtime = chain.realtime or step.value in self.org.realtime_steps
+        refused = await self._submit_within_budget(chain, step, job_id, requests, realtime=realtime)
         if refused is not None:
             reason = refused.explain("this step")
             notice = f"Stopped before the {step.value} step: {reason}. What the chain had is kept below."
@@ -229,12 +230,12 @@ class ChainRunner:
             return
         if await self._canceled_meanwhile(chain.id, job_id):
             return
-        if chain.realtime:
+        if realtime:
             await run_realtime(self.ctx, job_id)
             await self.advance(chain.id)
 
     async def _submit_within_budget(
-        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest]
+        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest], *, realtime: bool
     ) -> BudgetCheck | None:
         """Claim the step and submit its job unless it would go over the daily budget (then the
         failed check is returned and nothing is recorded)."""
@@ -247,7 +248,7 @@ class ChainRunner:
             total=len(requests),
             requests=requests,
             chunks=[[request_row(prefix, seq, r) for seq, r in enumerate(requests)]],
-            realtime=chain.realtime,
+            realtime=realtime,
             once=True,
         )
         submitted = ChainStepSubmitted(

@@ -16,7 +16,7 @@ from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef
 from corthex.domain.events import BatchDuplicateCanceled, BatchSubmitFailed, BatchSubmitted
 from corthex.domain.limits import ProviderLimits
-from corthex.domain.planning import BatchPlan, PlanItem, plan_batches
+from corthex.domain.planning import BatchPlan, PlanItem, Priming, plan_batches, priming
 from corthex.domain.registry import fallback_after
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.engine.calls import provider_call
@@ -84,12 +84,35 @@ async def dispatch_once(ctx: EngineContext) -> int:
     items = await ctx.store.dispatchable(clock.now(), limit=DISPATCH_WINDOW)
     if not items:
         return 0
+    limits = _limits(ctx, items)
+    primed = _priming(ctx, items)
+    if primed.primers:  # those go first, alone; the requests held for them wait
+        out = {item.request_id for item in primed.primers} | {i for ids in primed.held.values() for i in ids}
+        items = [item for item in items if item.request_id not in out]
     # Largest first: it runs longest at the provider, so it should start first.
-    plans = sorted(plan_batches(items, _limits(ctx, items)), key=lambda plan: len(plan.request_ids), reverse=True)
+    plans = sorted(plan_batches(items, limits), key=lambda plan: len(plan.request_ids), reverse=True)
     del items
+    firsts = [(plan, _held_for(plan, primed)) for plan in plan_batches(primed.primers, limits)]
     building = asyncio.Semaphore(BUILDING_AT_ONCE)
-    created = await asyncio.gather(*(_send(ctx, plan, building) for plan in plans))
+    sends = [*firsts, *((plan, []) for plan in plans)]
+    created = await asyncio.gather(*(_send(ctx, plan, building, hold) for plan, hold in sends))
     return sum(created)
+
+
+#: providers whose cache is written by one request and read by those processed after it, in a
+#: batch whose requests run concurrently: worth a priming batch (docs/providers.md)
+PRIMING_PROVIDERS = frozenset({"anthropic"})
+
+
+def _priming(ctx: EngineContext, items: Sequence[PlanItem]) -> Priming:
+    if not ctx.settings.cache_priming:
+        return Priming()
+    return priming(items, lambda name: name in PRIMING_PROVIDERS, ctx.settings.cache_priming_min_requests)
+
+
+def _held_for(plan: BatchPlan, primed: Priming) -> list[str]:
+    """The requests that wait for this priming batch: those of each primer in it."""
+    return [held for primer in plan.request_ids for held in primed.held.get(primer, ())]
 
 
 def _limits(ctx: EngineContext, items: Sequence[PlanItem]) -> dict[ProviderName, ProviderLimits]:
@@ -97,12 +120,12 @@ def _limits(ctx: EngineContext, items: Sequence[PlanItem]) -> dict[ProviderName,
     return {name: ctx.provider(name).limits for name in {item.provider for item in items}}
 
 
-async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore) -> int:
+async def _send(ctx: EngineContext, plan: BatchPlan, building: asyncio.Semaphore, hold: list[str]) -> int:
     async with building:
-        return await _record_and_create(ctx, plan)
+        return await _record_and_create(ctx, plan, hold)
 
 
-async def _record_and_create(ctx: EngineContext, plan: BatchPlan) -> int:
+async def _record_and_create(ctx: EngineContext, plan: BatchPlan, hold: Sequence[str] = ()) -> int:
     batch_id = new_batch_id()
     now = clock.now()
     taken = await ctx.store.open_batch(
@@ -113,6 +136,7 @@ async def _record_and_create(ctx: EngineContext, plan: BatchPlan) -> int:
         now=now,
         owner=ctx.worker_id,
         lease=ctx.settings.lease_seconds,
+        hold=hold,
     )
     if taken == 0:  # another worker took them all
         await ctx.store.discard_empty_intent(batch_id)

@@ -28,6 +28,7 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus, CostBreakdown, cost_breakdown
 from corthex.domain.chain import ChainStatus, who
+from corthex.domain.deadlines import job_deadline
 from corthex.domain.embeddings import unpack_embedding
 from corthex.domain.endpoints import emulated_providers
 from corthex.domain.events import JobSubmitted, QueueCleared, QueueFlushed
@@ -43,6 +44,7 @@ from corthex.engine.budget import budget_status
 from corthex.engine.cancel import cancel_job
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery, checked_command
 from corthex.engine.context import EngineContext
+from corthex.engine.deadlines import keep_deadlines
 from corthex.engine.dispatch import dispatch_once
 from corthex.engine.events import EventBus
 from corthex.engine.intake import Intake, checked_key, new_job_id, read_file, read_objects
@@ -225,6 +227,8 @@ class Engine:
         encoding: str | None = None,
         idempotency_key: str | None = None,
         strict_models: bool = False,
+        deadline: float | str | None = None,
+        deadline_margin: float | str | None = None,
     ) -> SubmitReport:
         """Validate a JSONL file and record it as a job; nothing is stored if a line is invalid
         (unless `skip_invalid`). With `queue`, the job waits in the queue for a flush. The file
@@ -235,7 +239,12 @@ class Engine:
         intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
         source = "queue" if queue else "cli"
         return await self._record(
-            intake, queue=queue, source=source, label=label or Path(path).name, idempotency_key=idempotency_key
+            intake,
+            queue=queue,
+            source=source,
+            label=label or Path(path).name,
+            idempotency_key=idempotency_key,
+            deadline=job_deadline(deadline, deadline_margin, clock.now()),
         )
 
     async def submit_table(
@@ -249,6 +258,8 @@ class Engine:
         encoding: str | None = None,
         idempotency_key: str | None = None,
         strict_models: bool = False,
+        deadline: float | str | None = None,
+        deadline_margin: float | str | None = None,
     ) -> SubmitReport:
         """A table as a job, one request per row from `template`: a CSV, TSV or Parquet path, a
         list of dicts, a pyarrow Table, or a pandas or polars DataFrame (neither is required). Each
@@ -260,7 +271,12 @@ class Engine:
         source = "queue" if queue else "cli"
         name = Path(table).name if isinstance(table, str | os.PathLike) else type(table).__name__
         return await self._record(
-            intake, queue=queue, source=source, label=label or name, idempotency_key=idempotency_key
+            intake,
+            queue=queue,
+            source=source,
+            label=label or name,
+            idempotency_key=idempotency_key,
+            deadline=job_deadline(deadline, deadline_margin, clock.now()),
         )
 
     async def submit(
@@ -273,16 +289,24 @@ class Engine:
         label: str | None = None,
         idempotency_key: str | None = None,
         strict_models: bool = False,
+        deadline: float | str | None = None,
+        deadline_margin: float | str | None = None,
     ) -> SubmitReport:
         """Validate request objects (dicts in the input-line format, or LLMRequest) and record them.
 
         With `idempotency_key`, a second call with the same key and the same requests (a retry
         after a timeout) returns the job the first created; with other requests it is refused.
-        An unknown model is a warning, or with `strict_models` an invalid item.
+        An unknown model is a warning, or with `strict_models` an invalid item. With `deadline`
+        (a Unix time, a duration such as "2h", or an ISO timestamp), requests whose batches are
+        predicted to end later than the deadline less `deadline_margin` (seconds or a duration;
+        default a tenth of the time left, at least a minute) are sent on a faster tier instead.
 
         :raises SetupError: a provider the requests need is not set up (nothing stored)."""
         intake = read_objects(requests, skip_invalid=skip_invalid, strict_models=strict_models)
-        return await self._record(intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key)
+        when = job_deadline(deadline, deadline_margin, clock.now())
+        return await self._record(
+            intake, queue=queue, source=source, label=label, idempotency_key=idempotency_key, deadline=when
+        )
 
     async def retry(
         self,
@@ -311,6 +335,7 @@ class Engine:
         label: str | None,
         idempotency_key: str | None = None,
         retry_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> SubmitReport:
         if label is not None and (refusal := nul_refusal("the label", label)):
             raise UsageError(refusal)
@@ -332,6 +357,7 @@ class Engine:
             idempotency_key=idempotency_key,
             request_digest=digest,
             retry_of=retry_of,
+            deadline=deadline,
         )
         try:
             refused = await submit_job(self._ctx, job, JobSubmitted(job_id=job_id, total=intake.total, queued=queue))
@@ -632,6 +658,7 @@ class Engine:
         if self._ctx.storage.remaining() > 0:  # the local disk is failing: nothing is done until it passes
             return
         await self._auto_flush()
+        await keep_deadlines(self._ctx)  # before dispatch: a late job's requests go into no new batch
         if polls is None:
             await dispatch_once(self._ctx)
             await poll_once(self._ctx)
@@ -681,7 +708,7 @@ class Engine:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """The worker loop: runs until `stop` is set. Survives provider and store hiccups."""
         stop = stop or asyncio.Event()
-        if self._own_providers:  # long-lived: import the SDKs (~1.5 s) now, not on the first job
+        if self._own_providers:  # long-lived: import the set-up providers' SDKs (~1.5 s) now, not on the first job
             from corthex.providers import preload
 
             # ... in a thread, and wait for it: a step that needs an adapter while the thread
@@ -689,7 +716,7 @@ class Engine:
             # machine), and a blocked loop cannot renew its leases: another worker would take
             # over an intent in hand.
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(preload)
+                await asyncio.to_thread(preload, os.environ)
         polls = BackgroundPolls(self._ctx)
         try:
             while not stop.is_set():
@@ -727,6 +754,14 @@ class Engine:
             await self._sleep_until_due()
 
 
+def tier_of(row: dict[str, Any]) -> str:
+    """batch, flex or realtime; a row stored before results had a tier: a realtime job's
+    pseudo-batch (`rt_…`) says realtime."""
+    if row.get("tier"):
+        return str(row["tier"])
+    return "realtime" if str(row.get("batch_id") or "").startswith("rt_") else "batch"
+
+
 def output_line(row: dict[str, Any]) -> dict[str, Any]:
     """A stored result in the output-line format of DESIGN.md §7."""
     usage = None
@@ -751,7 +786,8 @@ def output_line(row: dict[str, Any]) -> dict[str, Any]:
         "model": row["model"],
         "provider": row["provider"],
         "usage": usage,
-        "cost_usd": row["cost_usd"],
+        "cost_usd": row["cost_usd"],  # at the tier that answered it
+        "tier": tier_of(row),
         "error": error,
         "attempts": row["attempts"],
     }

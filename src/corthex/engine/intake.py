@@ -14,6 +14,7 @@ from typing import IO, Any
 import orjson
 import pydantic
 
+from corthex.domain.cache_groups import cache_group
 from corthex.domain.capabilities import request_warnings
 from corthex.domain.embeddings import inputs_of
 from corthex.domain.limits import MiB, largest_request_bytes
@@ -120,6 +121,7 @@ def request_row(prefix: str, seq: int, request: LLMRequest) -> dict[str, Any]:
         # bytes in the provider's batch wire form, what planning compares with the limits
         "size": wire_size_of(request.provider, WireItem(wire_id, request)),
         "inputs": inputs_of(request),  # OpenAI counts a batch's embedding inputs (≤ 50,000)
+        "cache_group": cache_group(request),  # requests sharing a cacheable prefix are planned together
     }
 
 

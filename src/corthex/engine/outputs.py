@@ -31,6 +31,7 @@ _RESULT_COLUMNS: tuple[tuple[str, str, Callable[[dict[str, Any]], Any]], ...] = 
     ("input_tokens", "int64", lambda line: (line["usage"] or {}).get("input_tokens")),
     ("output_tokens", "int64", lambda line: (line["usage"] or {}).get("output_tokens")),
     ("cost_usd", "float64", lambda line: line["cost_usd"]),
+    ("tier", "string", lambda line: line.get("tier")),
     ("error_type", "string", lambda line: (line["error"] or {}).get("type")),
     ("error_message", "string", lambda line: (line["error"] or {}).get("message")),
     ("attempts", "int64", lambda line: line["attempts"]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from corthex import clock
@@ -25,6 +27,12 @@ log = logging.getLogger(__name__)
 
 #: Batches recorded this long before an intent are never adopted for it (Anthropic's matching).
 KNOWN_WINDOW = 3600.0
+#: From this many due batches of one provider, one list call per page reads their statuses
+#: instead of one retrieve each (where the provider's list shows what retrieve does).
+LIST_POLL_MIN = 3
+
+#: One provider's list call, shared by the due batches it reads: their statuses by remote id.
+Listing = asyncio.Task[dict[str, RemoteStatus]]
 
 
 async def poll_once(ctx: EngineContext, limit: int = 1000, *, intents: bool = True) -> int:
@@ -34,14 +42,45 @@ async def poll_once(ctx: EngineContext, limit: int = 1000, *, intents: bool = Tr
     if ctx.storage.remaining() > 0:
         return 0
     due = await ctx.store.claim_due(clock.now(), ctx.worker_id, lease, limit=limit, intents=intents)
-    await asyncio.gather(*(_handle_guarded(ctx, batch) for batch in due))
+    listings = start_listings(ctx, due)
+    await asyncio.gather(*(_handle_guarded(ctx, batch, listings.get(batch.id)) for batch in due))
     return len(due)
 
 
-async def _handle_guarded(ctx: EngineContext, batch: BatchRow) -> None:
+def start_listings(ctx: EngineContext, due: Sequence[BatchRow]) -> dict[str, Listing]:
+    """Start one list call per provider with at least LIST_POLL_MIN submitted batches due (and a
+    list that shows their statuses): the batch ids it serves, each with its shared task."""
+    groups: dict[str, list[BatchRow]] = defaultdict(list)
+    for batch in due:
+        if batch.status is BatchStatus.SUBMITTED and batch.remote is not None:
+            groups[batch.provider.value].append(batch)
+    listings: dict[str, Listing] = {}
+    for name, batches in groups.items():
+        if len(batches) >= LIST_POLL_MIN and ctx.provider(name).lists_statuses:
+            task = asyncio.create_task(_list_statuses(ctx, name, batches), name=f"corthex list {name}")
+            task.add_done_callback(_retrieved)  # its failure is each batch's to handle, never "unretrieved"
+            listings.update(dict.fromkeys((batch.id for batch in batches), task))
+    return listings
+
+
+def _retrieved(task: Listing) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _list_statuses(ctx: EngineContext, name: str, batches: Sequence[BatchRow]) -> dict[str, RemoteStatus]:
+    refs = [batch.remote for batch in batches if batch.remote is not None]
+    # our record of a batch is made before the provider's: no listed batch of ours is older
+    since = _utc(min(batch.created_at for batch in batches))
+    async with ctx.limit(name):
+        with provider_call(name, "poll"):
+            return await ctx.provider(name).poll_many(refs, since)
+
+
+async def _handle_guarded(ctx: EngineContext, batch: BatchRow, listing: Listing | None = None) -> None:
     """`_handle`, a local storage error turned into the worker's pause (see engine/storage.py)."""
     try:
-        await _handle(ctx, batch)
+        await _handle(ctx, batch, listing)
     except Exception as exc:
         if storage_failure(exc) is None:
             raise
@@ -88,13 +127,15 @@ class BackgroundPolls:
         ctx = self._ctx
         due = await ctx.store.claim_due(clock.now(), ctx.worker_id, ctx.settings.lease_seconds, limit=room)
         fresh = [batch for batch in due if batch.id not in self._tasks]  # in hand already: renewed, not restarted
+        listings = start_listings(ctx, fresh)
         for batch in fresh:
-            self._tasks[batch.id] = asyncio.create_task(self._handle(batch), name=f"corthex batch {batch.id}")
+            handling = self._handle(batch, listings.get(batch.id))
+            self._tasks[batch.id] = asyncio.create_task(handling, name=f"corthex batch {batch.id}")
         return len(fresh)
 
-    async def _handle(self, batch: BatchRow) -> None:
+    async def _handle(self, batch: BatchRow, listing: Listing | None) -> None:
         try:
-            await _handle(self._ctx, batch)
+            await _handle(self._ctx, batch, listing)
         except Exception as exc:  # e.g. the store failed: the batch is due again after a backoff
             if storage_failure(exc) is not None:  # recording a backoff would fail too: the worker pauses
                 self._ctx.storage.failed(exc)
@@ -122,14 +163,15 @@ async def _back_off(ctx: EngineContext, batch: BatchRow) -> None:
         log.exception("could not defer batch %s", batch.id)
 
 
-async def _handle(ctx: EngineContext, batch: BatchRow) -> None:
-    """Work on a batch this worker has claimed; the lease is renewed meanwhile, released after."""
+async def _handle(ctx: EngineContext, batch: BatchRow, listing: Listing | None = None) -> None:
+    """Work on a batch this worker has claimed; the lease is renewed meanwhile, released after.
+    `listing`: the list call that reads its status with other batches' (else it is retrieved)."""
     try:
         async with renewed(ctx.store.claim, batch.id, ctx.worker_id, ctx.settings.lease_seconds):
             if batch.status is BatchStatus.INTENT:
                 await _recover_intent(ctx, batch)
             elif batch.status is BatchStatus.SUBMITTED:
-                await _poll(ctx, batch)
+                await _poll(ctx, batch, listing)
             else:
                 await _collect(ctx, batch)
     finally:
@@ -194,12 +236,14 @@ async def _abandon_intent(ctx: EngineContext, batch: BatchRow, error: str, *, ma
         await ctx.bus.publish(JobCompleted(job_id=job_id))
 
 
-async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
+async def _poll(ctx: EngineContext, batch: BatchRow, listing: Listing | None = None) -> None:
     assert batch.remote is not None
     try:
-        async with ctx.limit(batch.provider.value):
-            with provider_call(batch.provider.value, "poll"):
-                status = await ctx.provider(batch.provider).poll(batch.remote)
+        status = await _listed(batch, listing) if listing is not None else None
+        if status is None:  # no list call, or the list did not show it: retrieved on its own
+            async with ctx.limit(batch.provider.value):
+                with provider_call(batch.provider.value, "poll"):
+                    status = await ctx.provider(batch.provider).poll(batch.remote)
     except ProviderError as exc:
         await _poll_failed(ctx, batch, exc, clock.now())
         return
@@ -209,6 +253,21 @@ async def _poll(ctx: EngineContext, batch: BatchRow) -> None:
         return
     await _mark_ended(ctx, batch, status, now)
     await _collect(ctx, await ctx.store.get_batch(batch.id))
+
+
+async def _listed(batch: BatchRow, listing: Listing) -> RemoteStatus | None:
+    """The batch's status as the shared list call read it (None: not shown). A failed list call
+    fails this batch's poll as a retrieve would; one the provider refuses for good (a server
+    without that list) leaves the batch to its own retrieve."""
+    assert batch.remote is not None
+    try:
+        statuses = await asyncio.shield(listing)  # one batch's cancellation stops not the others' list
+    except ProviderError as exc:
+        if exc.retryable or exc.setup:
+            raise
+        log.warning("listing %s batches failed (%s); retrieving batch %s on its own", batch.provider, exc, batch.id)
+        return None
+    return statuses.get(batch.remote.remote_id)
 
 
 async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStatus, now: float) -> None:

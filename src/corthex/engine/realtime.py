@@ -4,7 +4,6 @@ chains. Results land in the store exactly as batch results do."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from contextlib import AbstractAsyncContextManager
 
@@ -13,19 +12,13 @@ import orjson
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.events import BatchCollected, JobCompleted
-from corthex.domain.outcomes import Retry, settle
 from corthex.domain.requests import LLMRequest
-from corthex.domain.results import (
-    ErrorType,
-    FinalResult,
-    ProviderResult,
-    ResultError,
-    ResultStatus,
-    error_type_of_status,
-)
+from corthex.domain.results import FinalResult
+from corthex.domain.tiers import Tier
 from corthex.engine.context import EngineContext
 from corthex.engine.keeper import held_off_loop
-from corthex.errors import ProviderError
+from corthex.engine.tiers import answer_on_tier
+from corthex.providers.base import WireItem
 from corthex.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -69,41 +62,8 @@ def _sender_lease_kept(ctx: EngineContext, job_id: str) -> AbstractAsyncContextM
 async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> FinalResult:
     """One call, its result written as soon as it is in: a crash while the other calls of the
     step are still out re-sends only those (each answer is paid for at the full price)."""
-    final = await _one(ctx, wire_id, body)
+    item = WireItem(wire_id, LLMRequest.from_dict(orjson.loads(body)))
+    final = await answer_on_tier(ctx, item, Tier.REALTIME)
     await ctx.store.record_results(batch_id, [final], [], clock.now())
     crash_point("after_realtime_answer")
     return final
-
-
-async def _one(ctx: EngineContext, wire_id: str, body: bytes) -> FinalResult:
-    request = LLMRequest.from_dict(orjson.loads(body))
-    provider = request.provider.value
-    for attempt in range(1, ctx.retry_policy.max_attempts + 1):
-        row = await _call(ctx, wire_id, request)
-        outcome = settle(
-            row,
-            provider=request.provider,
-            model=request.model,
-            attempts=attempt,
-            job_canceled=False,
-            policy=ctx.retry_policy,
-            realtime=True,
-            schema=request.json_schema,
-            one_vector=request.embed_single,
-        )
-        if not isinstance(outcome, Retry):
-            return outcome
-        await asyncio.sleep(min(ctx.retry_policy.submit_backoff * attempt, 10))
-        log.warning("realtime %s call for %s retried: %s", provider, wire_id, outcome.reason)
-    raise AssertionError("settle() returns a final result once attempts run out")
-
-
-async def _call(ctx: EngineContext, wire_id: str, request: LLMRequest) -> ProviderResult:
-    try:
-        async with ctx.limit(request.provider.value):
-            row = await ctx.provider(request.provider).complete(request)
-    except ProviderError as exc:
-        kind = error_type_of_status(exc.status_code) if exc.status_code else ErrorType.SERVER_ERROR
-        error = ResultError(kind, str(exc), exc.retryable, code="provider_error")
-        return ProviderResult(wire_id, ResultStatus.FAILED, error=error)
-    return dataclasses.replace(row, wire_id=wire_id)

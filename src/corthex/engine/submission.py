@@ -34,6 +34,7 @@ class NewJob:
     #: nothing is announced again
     once: bool = False
     retry_of: str | None = None  #: the job whose failed requests this one sends again
+    deadline: tuple[float, float] | None = None  #: (Unix time, margin in seconds): see engine/deadlines.py
 
 
 async def submit_job(
@@ -76,6 +77,7 @@ async def _record(ctx: EngineContext, job: NewJob, *, estimate: float | None) ->
             idempotency_key=job.idempotency_key,
             request_digest=job.request_digest,
             retry_of=job.retry_of,
+            deadline=job.deadline,
         )
     except AlreadyExists as taken:
         if not job.once or isinstance(taken, KeyTaken):

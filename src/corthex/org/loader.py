@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
@@ -61,9 +61,13 @@ class _DepartmentSpec(_Strict):
     name: Text
     division: Text
     remit: str = ""
+    context: str = ""  #: shared by every specialist of the department (their cached prompt prefix)
     manager: _AgentSpec
     specialists: list[_AgentSpec] = []
     keywords: list[_KeywordGroup] = []
+
+
+_StepName = Literal["classify", "delegate", "specialists", "synthesize", "summary"]
 
 
 class _OrgSpec(_Strict):
@@ -72,6 +76,9 @@ class _OrgSpec(_Strict):
     broadcast_keywords: list[Text] = []
     broadcast_departments: list[Id] | None = None  #: None: every department but the chief of staff
     departments: list[_DepartmentSpec] = Field(min_length=1)
+    #: how each step's calls go out: "realtime" (full price, seconds) or "batch" (half price, minutes
+    #: to hours); a step not named goes by batch
+    transport: dict[_StepName, Literal["batch", "realtime"]] = {}
 
 
 # -- problems -----------------------------------------------------------------------------------
@@ -263,6 +270,7 @@ def _department(spec: _DepartmentSpec) -> Department:
         specialists=tuple(_agent(a) for a in spec.specialists),
         keywords=rules,
         remit=spec.remit.strip(),
+        context=spec.context.strip(),
     )
 
 
@@ -276,6 +284,7 @@ def _build(spec: _OrgSpec) -> Org:
         broadcast_keywords=tuple(spec.broadcast_keywords),
         broadcast_departments=tuple(broadcast),
         classifier_model=spec.classifier_model,
+        realtime_steps=frozenset(step for step, way in spec.transport.items() if way == "realtime"),
     )
 
 

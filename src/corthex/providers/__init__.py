@@ -59,10 +59,15 @@ def wire_size_of(provider: ProviderName, item: WireItem) -> int:
     return size
 
 
-def preload() -> None:
-    """Import every adapter (and its SDK) now: for long-lived workers, off the first job's path."""
+def preload(environ: Mapping[str, str]) -> None:
+    """Import the adapters (and their SDKs) of the providers `environ` gives a key now: for
+    long-lived workers, off the first job's path. The others' SDKs (some 50-80 MB each) load only
+    if a job names them, and fail then for want of a key."""
+    from corthex.providers.setup import read_setup
+
     for name in provider_names():
-        _adapter_class(name)
+        if read_setup(name, environ).key_variable is not None:
+            _adapter_class(name)
 
 
 def __getattr__(attr: str) -> Any:

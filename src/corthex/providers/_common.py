@@ -247,3 +247,49 @@ def _parse_line(line: bytes, line_no: int, provider: str) -> dict[str, Any]:
 
 def remove(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+# --- how long a 429 says to wait ----------------------------------------------------------------
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
+
+
+def told_wait(exc: BaseException) -> float | None:
+    """The seconds a refused call was told to wait, read from the SDK's exception behind `exc`
+    (docs/providers.md, rate limits): `retry-after-ms`, `retry-after` (seconds), OpenAI's
+    `x-ratelimit-reset-requests` ("1s", "6m0s"), or Gemini's `google.rpc.RetryInfo.retryDelay`
+    ("12s") in the error body. None when the answer said nothing."""
+    cause = exc.__cause__ or exc
+    headers = getattr(getattr(cause, "response", None), "headers", None)
+    if headers is not None:
+        told = _header_wait(headers)
+        if told is not None:
+            return told
+    return _retry_info(getattr(cause, "details", None))
+
+
+def _header_wait(headers: Any) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return max(float(headers.get(name)) * scale, 0.0)
+        except (TypeError, ValueError):
+            continue
+    return duration_seconds(headers.get("x-ratelimit-reset-requests"))
+
+
+def _retry_info(details: Any) -> float | None:
+    """`retryDelay` of the RetryInfo detail of a Google API error body."""
+    error = details.get("error", details) if isinstance(details, dict) else {}
+    for detail in error.get("details") or () if isinstance(error, dict) else ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            return duration_seconds(detail.get("retryDelay"))
+    return None
+
+
+def duration_seconds(text: Any) -> float | None:
+    """A duration as OpenAI ("6m0s", "20ms") and Google ("12s", "0.5s") write them, in seconds."""
+    match = _DURATION.match(text) if isinstance(text, str) and text else None
+    if match is None or not any(match.groups()):
+        return None
+    hours, minutes, seconds, millis = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + millis / 1000

@@ -23,6 +23,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -59,6 +60,7 @@ E = ErrorType
 
 NAME = ProviderName.ANTHROPIC.value
 _JSON = {"Content-Type": "application/json"}
+LIST_PAGE = 1000  #: `limit` ranges from 1 to 1000 (anthropic/types/messages/batch_list_params.py)
 _RETRYABLE_ERROR_TYPES = frozenset({"rate_limit_error", "overloaded_error", "api_error", "timeout_error"})
 
 
@@ -143,6 +145,7 @@ def to_provider_error(op: str, exc: Exception) -> ProviderError:
 
 class AnthropicProvider(Provider):
     name = ProviderName.ANTHROPIC
+    lists_statuses = True
 
     def __init__(
         self,
@@ -217,6 +220,23 @@ class AnthropicProvider(Provider):
         with self._errors("poll"):
             return map_status(await self._sdk.messages.batches.retrieve(ref.remote_id))
 
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """`GET /v1/messages/batches?limit=1000&after_id=…` pages (newest first, each batch as
+        `retrieve` shows it) until every ref was seen or the page reaches batches created before
+        `since`."""
+        wanted = {ref.remote_id for ref in refs}
+        oldest = window_start(since)
+        found: dict[str, RemoteStatus] = {}
+        with self._errors("poll"):
+            async for batch in self._sdk.messages.batches.list(limit=LIST_PAGE):
+                if batch.id in wanted:
+                    found[batch.id] = map_status(batch)
+                    if len(found) == len(wanted):
+                        break  # the SDK fetches no further page
+                elif batch.created_at < oldest:
+                    break
+        return found
+
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """The stream lands on disk whole before the first row is yielded."""
         path = new_temp_path(self._workdir, ref.remote_id)
@@ -245,9 +265,11 @@ class AnthropicProvider(Provider):
         with self._errors("cancel"):
             await self._sdk.messages.batches.cancel(ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
-            message = await self._sdk.messages.create(**params(request, realtime=True))
+            # no SDK retry: the caller retries, waiting as retry-after says (engine/tiers.py)
+            message = await self._sdk.with_options(max_retries=0).messages.create(**params(request, realtime=True))
         except anthropic.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc) from exc

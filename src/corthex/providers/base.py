@@ -16,6 +16,7 @@ from corthex.domain.batches import RemoteRef, RemoteStatus
 from corthex.domain.limits import LIMITS, ProviderLimits
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import ProviderResult
+from corthex.domain.tiers import Tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,19 @@ class Provider(ABC):
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         """The batch's state now. :raises ProviderError:"""
 
+    #: True where `poll_many` reads many batches' statuses with one list call per page (the poller
+    #: then polls a provider's due batches together); False: every batch is retrieved on its own.
+    lists_statuses: bool = False
+
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """The statuses of `refs`, by remote id, read from as few list pages as the provider allows.
+
+        :param since: the earliest creation time among `refs` (our clock): a list that pages newest
+            first stops at the first batch created before it (less clock skew).
+        A batch the list did not show is left out (the caller retrieves it on its own); by default
+        (a provider without a list) each is polled in turn. :raises ProviderError: a call failed."""
+        return {ref.remote_id: await self.poll(ref) for ref in refs}
+
     @abstractmethod
     def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Stream the ended batch's results, one per request, in any order. :raises ProviderError:"""
@@ -78,9 +92,13 @@ class Provider(ABC):
         """Ask the provider to stop the batch. :raises ProviderError:"""
 
     @abstractmethod
-    async def complete(self, request: LLMRequest) -> ProviderResult:
-        """Run one request through the realtime API (urgent chains). Never raises for a
-        per-request failure: that is a failed result. :raises ProviderError: on transport failure."""
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        """Run one request as a single call on `tier` (realtime, or flex where the model takes it:
+        `capabilities.tier_for`; a model without flex is answered realtime). The row's `tier` says
+        which tier answered (None: realtime). The SDK does not retry: the caller does
+        (engine/tiers.py, which honours retry-after). Never raises for a per-request failure: that
+        is a failed result. :raises ProviderError: on transport failure, a 429 or a 5xx (the
+        SDK's exception as its `__cause__`, for `told_wait`)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the SDK client."""

@@ -37,6 +37,7 @@ from corthex.domain.bedrock_models import model_id
 from corthex.domain.registry import ProviderProfile, profile_of
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ProviderResult, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import check_items, new_temp_path, read_jsonl, redact, remove, window_start
 from corthex.providers.base import Provider, WireItem
@@ -49,6 +50,7 @@ T = TypeVar("T")
 
 #: filler records' ids: never an engine wire id (those are short, without this prefix)
 PAD_PREFIX = "corthexpad"
+LIST_PAGE = 1000  #: ListModelInvocationJobs `maxResults`: 1 to 1000 (botocore service-2.json MaxResults)
 PAD_INPUT = {"anthropic_version": ANTHROPIC_VERSION, "max_tokens": 1, "messages": [{"role": "user", "content": "."}]}
 #: the errors that say the credentials are wrong: asking again cannot help
 _KEY_REFUSED = frozenset(
@@ -196,6 +198,8 @@ async def probe(environ: dict[str, str], seconds: float) -> tuple[bool, str | No
 
 
 class BedrockProvider(Provider):
+    lists_statuses = True
+
     def __init__(
         self,
         workdir: Path,
@@ -299,6 +303,29 @@ class BedrockProvider(Provider):
         job = await self._call("poll", bedrock.get_model_invocation_job, jobIdentifier=ref.remote_id)
         return map_status(job, int(ref.extra.get("padded") or 0))
 
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """ListModelInvocationJobs (its summaries carry what GetModelInvocationJob answers: status,
+        message, the record counts), filtered to jobs submitted since `since` (less clock skew),
+        newest first, `maxResults` 1000 a page, until every ref was seen or no `nextToken` is left."""
+        _, bedrock, _ = self._ready()
+        by_arn = {ref.remote_id: ref for ref in refs}
+        found: dict[str, RemoteStatus] = {}
+        query: dict[str, Any] = {
+            "maxResults": LIST_PAGE,
+            "submitTimeAfter": window_start(since),
+            "sortBy": "CreationTime",
+            "sortOrder": "Descending",
+        }
+        while True:
+            page = await self._call("poll", bedrock.list_model_invocation_jobs, **query)
+            for job in page.get("invocationJobSummaries") or []:
+                ref = by_arn.get(str(job.get("jobArn")))
+                if ref is not None:
+                    found[ref.remote_id] = map_status(job, int(ref.extra.get("padded") or 0))
+            query["nextToken"] = page.get("nextToken")
+            if len(found) == len(by_arn) or not query["nextToken"]:
+                return found
+
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Every `.jsonl.out` file under `{output}/{jobId}/` (the manifest left out), each downloaded
         whole to disk first, then read a chunk of lines at a time."""
@@ -322,7 +349,8 @@ class BedrockProvider(Provider):
         _, bedrock, _ = self._ready()
         await self._call("cancel", bedrock.stop_model_invocation_job, jobIdentifier=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         """One request through bedrock-runtime's InvokeModel (urgent chains); a body the model
         refuses (400 ValidationException) is a failed result, not a provider failure."""
         settings, _, _ = self._ready()

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from google import genai
 from google.genai import errors as genai_errors
@@ -49,6 +50,7 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -85,6 +87,10 @@ E = ErrorType
 log = logging.getLogger(__name__)
 
 NAME = ProviderName.GEMINI.value
+#: one attempt, no SDK retry (a retried batch create may be a second, paid batch; single calls are
+#: retried by the caller, waiting as the 429 says)
+_ONCE_DICT: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}
+_ONCE = types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1))
 #: The batch input's MIME type: a bare "jsonl" is refused ("Unsupported MIME type: jsonl"),
 #: "application/jsonl" is the full type (docs/wire/gemini.md).
 JSONL_MIME = "application/jsonl"
@@ -97,6 +103,7 @@ INLINE_ENV = "CORTHEX_GEMINI_INLINE"
 #: and responses as pydantic objects (all of them, and in every `get` once the job has ended),
 #: while a file is written, uploaded, downloaded and read line by line.
 INLINE_MAX_REQUESTS = 1000
+LIST_PAGE = 100  #: batches per list page (the `find` page; the API documents no maximum)
 
 S = types.JobState
 # Every JobState member: (our state, what requests without a row become).
@@ -324,6 +331,14 @@ def map_status(job: types.BatchJob, total: int = 0, failure: dict[str, Any] | No
     return RemoteStatus(remote, raw, total, done, ended_as=ended_as)
 
 
+def _operation_status(operation: dict[str, Any], ref: RemoteRef) -> RemoteStatus:
+    """The batch's status from its operation JSON (a `batches.get` answer or a list entry)."""
+    job = types.BatchJob(state=job_state(operation))
+    error = operation.get("error")
+    failure = error if job.state == S.JOB_STATE_FAILED and isinstance(error, dict) else None
+    return map_status(job, int(ref.extra.get("count") or 0), failure)
+
+
 def _failure(error: dict[str, Any] | None) -> tuple[str, bool]:
     if not error:
         return "the batch failed without a reason", False
@@ -418,6 +433,7 @@ def _unkeyed_warned(result: ProviderResult, ref: RemoteRef, index: int) -> Provi
 
 class GeminiProvider(Provider):
     name = ProviderName.GEMINI
+    lists_statuses = True
 
     def __init__(
         self,
@@ -470,8 +486,7 @@ class GeminiProvider(Provider):
             extra = {"count": len(items), "mode": "file", "input_file": src, "wire_bytes": size}
         # No SDK retry on create: a retried create after a timeout may be a second, paid batch.
         # The engine looks for the batch (`find`) before it creates it again.
-        once: types.HttpOptionsDict = {"retry_options": {"attempts": 1}}
-        config: types.CreateBatchJobConfigDict = {"display_name": key, "http_options": once}
+        config: types.CreateBatchJobConfigDict = {"display_name": key, "http_options": _ONCE_DICT}
         with self._errors("create"):
             job = await self._aio.batches.create(model=model, src=src, config=config)
         if not job.name:
@@ -535,19 +550,41 @@ class GeminiProvider(Provider):
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         with self._errors("poll"):
             operation = await self._operation(ref.remote_id)
-        job = types.BatchJob(state=job_state(operation))
-        error = operation.get("error")
-        failure = error if job.state == S.JOB_STATE_FAILED and isinstance(error, dict) else None
-        return map_status(job, int(ref.extra.get("count") or 0), failure)
+        return _operation_status(operation, ref)
+
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:  # noqa: ARG002
+        """`GET batches?pageSize=100&pageToken=…` (operations, each as `batches.get` shows it: the
+        state and, failed, the `error`), read as REST JSON like `poll`. The list's order is not
+        documented, so no page is taken for the last: it pages until every ref was seen, the
+        pages run out, or after twice the pages the refs fill (the rest are retrieved one by one)."""
+        by_name = {ref.remote_id: ref for ref in refs}
+        found: dict[str, RemoteStatus] = {}
+        token: str | None = None
+        for _ in range(2 * -(-len(by_name) // LIST_PAGE) + 1):
+            query = urlencode({"pageSize": LIST_PAGE} | ({"pageToken": token} if token else {}))
+            with self._errors("poll"):
+                page = await self._json(f"batches?{query}")
+            for operation in page.get("operations") or []:
+                ref = by_name.get(str(operation.get("name") if isinstance(operation, dict) else ""))
+                if ref is not None:
+                    found[ref.remote_id] = _operation_status(operation, ref)
+            token = page.get("nextPageToken") or None
+            if len(found) == len(by_name) or not token:
+                break
+        return found
 
     async def _operation(self, name: str) -> dict[str, Any]:
-        """The batch's operation as the API sends it, through the SDK's own transport (auth,
-        retries, base URL, API version); see the module docstring for why not `batches.get`."""
-        response = await self._aio._api_client.async_request("get", name, {})
-        operation = json.loads(response.body or "{}")
-        if not isinstance(operation, dict):
+        """The batch's operation as the API sends it (see the module docstring for why not
+        `batches.get`)."""
+        return await self._json(name)
+
+    async def _json(self, path: str) -> dict[str, Any]:
+        """A GET's JSON object through the SDK's own transport (auth, retries, base URL, API version)."""
+        response = await self._aio._api_client.async_request("get", path, {})
+        answer = json.loads(response.body or "{}")
+        if not isinstance(answer, dict):
             raise transient_error(NAME, "poll", "the batch answer is not a JSON object")
-        return operation
+        return answer
 
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):
@@ -585,14 +622,17 @@ class GeminiProvider(Provider):
         with self._errors("cancel"):
             await self._aio.batches.cancel(name=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         if request.is_embedding:
             message = "Gemini embeddings go through the Batch API only (realtime calls are not built)"
             error = ResultError(E.INVALID_REQUEST, message, code="not_built")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
         try:
+            # no SDK retry: the caller retries, waiting as RetryInfo says (engine/tiers.py)
+            config = generation_config(request).model_copy(update={"http_options": _ONCE})
             response = await self._aio.models.generate_content(
-                model=request.model, contents=contents(request), config=generation_config(request)
+                model=request.model, contents=contents(request), config=config
             )
         except genai_errors.APIError as exc:
             if not is_request_error(exc.code):

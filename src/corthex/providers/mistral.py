@@ -30,6 +30,7 @@ from corthex.domain.finish import MISTRAL_FINISH
 from corthex.domain.registry import ProviderProfile
 from corthex.domain.requests import LLMRequest
 from corthex.domain.results import ErrorType, ProviderResult, ResultError, ResultStatus, retryable_status_code
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -57,6 +58,7 @@ from corthex.providers.wire.mistral import ENDPOINT, mistral_body, native_line, 
 E = ErrorType
 KEY_FIELD = "corthex_key"  #: job metadata entry that carries our batch key
 TIMEOUT_HOURS = 24  #: the SDK's default; "should be lower than 7 days" (docs.mistral.ai batch FAQ)
+LIST_PAGE = 100  #: jobs per list page: the SDK's default `page_size` (mistralai client/jobs.py)
 
 _RUNNING = frozenset({"QUEUED", "RUNNING", "CANCELLATION_REQUESTED"})
 #: how the requests without a result row ended, by the job's final status
@@ -134,6 +136,8 @@ def _message(exc: MistralError) -> str:
 
 
 class MistralProvider(Provider):
+    lists_statuses = True
+
     def __init__(
         self,
         workdir: Path,
@@ -228,6 +232,22 @@ class MistralProvider(Provider):
         with self._errors("poll"):
             return map_status(await self._sdk.batch.jobs.get_async(job_id=ref.remote_id))
 
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """`GET /v1/batch/jobs?page=…&page_size=100&order_by=-created` (each job as `get` shows it)
+        until every ref was seen, a page runs short, or it reaches jobs created before `since`."""
+        wanted = {ref.remote_id for ref in refs}
+        oldest = math.floor(window_start(since).timestamp())
+        found: dict[str, RemoteStatus] = {}
+        page = 0
+        with self._errors("poll"):
+            while True:
+                listed = await self._sdk.batch.jobs.list_async(page=page, page_size=LIST_PAGE, order_by="-created")
+                jobs = listed.data or []
+                found |= {job.id: map_status(job) for job in jobs if job.id in wanted}
+                if len(found) == len(wanted) or len(jobs) < LIST_PAGE or jobs[-1].created_at < oldest:
+                    return found
+                page += 1
+
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""
         with self._errors("results"):
@@ -261,7 +281,8 @@ class MistralProvider(Provider):
         with self._errors("cancel"):
             await self._sdk.batch.jobs.cancel_async(job_id=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
             answer = await self._sdk.chat.complete_async(**mistral_body(request))
         except MistralError as exc:

@@ -24,7 +24,7 @@ from openai.types import Batch
 from corthex.crashpoints import crash_point
 from corthex.domain import builtin_providers
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
-from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint
+from corthex.domain.capabilities import OpenAIEndpoint, openai_endpoint, tier_for
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import OPENAI_FINISH, finish_from, model_answer
 from corthex.domain.registry import ProviderProfile, WireFamily
@@ -38,6 +38,7 @@ from corthex.domain.results import (
     Usage,
     retryable_status_code,
 )
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -82,6 +83,8 @@ _ENDED_AS = {
 #: error-file codes of requests that never ran (the rest, e.g. request_timeout, are failures)
 _NOT_RUN = {"batch_expired": ResultStatus.EXPIRED, "batch_cancelled": ResultStatus.CANCELED}
 _RETRYABLE_BATCH_ERRORS = frozenset({"token_limit_exceeded"})
+LIST_PAGE = 100  #: `GET /batches` takes a limit of 1 to 100 (openai/types/batch_list_params.py)
+_LISTS_STATUSES = frozenset({ProviderName.OPENAI.value, ProviderName.AZURE.value})
 
 
 # --- results --------------------------------------------------------------------------------
@@ -384,6 +387,10 @@ class OpenAIProvider(Provider):
         self._client, self._owns_client = client, client is None
         self._max_retries, self._timeout = max_retries, timeout
         self._purpose = profile.options.get("file_purpose", "batch")
+        # OpenAI's and Azure's list shows each batch as `retrieve` does (docs/providers.md #26); a
+        # compatible server's list is not documented as such: it opts in with `list_polling = "yes"`
+        default = "yes" if profile.name in _LISTS_STATUSES else "no"
+        self.lists_statuses = str(profile.options.get("list_polling", default)).lower() in ("yes", "true", "1")
         self._window = profile.options.get("completion_window", "24h")
 
     @property
@@ -459,6 +466,22 @@ class OpenAIProvider(Provider):
         with self._errors("poll"):
             return map_status(await self._sdk.batches.retrieve(ref.remote_id))
 
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:
+        """`GET /batches?limit=100&after=…` pages (newest first, each batch as `retrieve` shows it)
+        until every ref was seen or the page reaches batches created before `since`."""
+        wanted = {ref.remote_id for ref in refs}
+        oldest = math.floor(window_start(since).timestamp())  # created_at is whole seconds
+        found: dict[str, RemoteStatus] = {}
+        with self._errors("poll"):
+            async for batch in self._sdk.batches.list(limit=LIST_PAGE):
+                if batch.id in wanted:
+                    found[batch.id] = map_status(batch)
+                    if len(found) == len(wanted):
+                        break  # the SDK fetches no further page
+                elif batch.created_at < oldest:
+                    break
+        return found
+
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""
         with self._errors("results"):
@@ -489,29 +512,54 @@ class OpenAIProvider(Provider):
         with self._errors("cancel"):
             await self._sdk.batches.cancel(ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        """Flex (where the model takes it) sends `service_tier: "flex"` with a long timeout (OpenAI
+        advises 15 minutes); the answer's own `service_tier` says which tier served it."""
+        answered = tier_for(self.name, request.model, tier)
         try:
-            model = {"model": self._wire_model(request.model)}
-            if request.is_embedding:
-                answer = await self._sdk.embeddings.create(**embeddings_body(request) | model)
-                return from_embeddings(request.custom_id, answer.to_dict())
-            if openai_endpoint(request.model) is OpenAIEndpoint.RESPONSES:
-                response = await self._sdk.responses.create(**responses_body(request) | model)
-                return from_response(request.custom_id, response.to_dict())
-            completion = await self._sdk.chat.completions.create(**chat_body(request) | model)
+            row = await self._single_call(request, answered)
         except openai.APIStatusError as exc:
             if not is_request_error(exc.status_code):
                 raise to_provider_error("complete", exc, self.name.value) from exc
             kind = openai_error_type({"code": exc.code, "type": exc.type}, exc.status_code)
             error = ResultError(kind, _api_message(exc), code=exc.type or f"http_{exc.status_code}")
-            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error, tier=answered)
         except _CATCH as exc:
             raise self._provider_error("complete", exc) from exc
-        return from_completion(request.custom_id, completion.to_dict())
+        return row
+
+    async def _single_call(self, request: LLMRequest, tier: Tier) -> ProviderResult:
+        # no SDK retry: the caller retries, waiting as retry-after says (engine/tiers.py)
+        flex = tier is Tier.FLEX
+        sdk = self._sdk.with_options(max_retries=0, timeout=max(self._timeout, FLEX_TIMEOUT) if flex else self._timeout)
+        model: dict[str, Any] = {"model": self._wire_model(request.model)}
+        if request.is_embedding:
+            answer = await sdk.embeddings.create(**embeddings_body(request) | model)
+            return replace(from_embeddings(request.custom_id, answer.to_dict()), tier=Tier.REALTIME)
+        if flex:
+            model["service_tier"] = "flex"
+        if openai_endpoint(request.model) is OpenAIEndpoint.RESPONSES:
+            response = (await sdk.responses.create(**responses_body(request) | model)).to_dict()
+            return replace(from_response(request.custom_id, response), tier=served_tier(response, tier))
+        completion = (await sdk.chat.completions.create(**chat_body(request) | model)).to_dict()
+        return replace(from_completion(request.custom_id, completion), tier=served_tier(completion, tier))
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.close()
+
+
+#: the timeout of a flex call: "increase default timeout to 15 minutes" (OpenAI's flex guide)
+FLEX_TIMEOUT = 900.0
+
+
+def served_tier(body: dict[str, Any], asked: Tier) -> Tier:
+    """The tier that served a call, from the answer's `service_tier` ("the processing mode actually
+    used", which may differ from the one asked): `flex` is flex, any other value realtime."""
+    served = body.get("service_tier")
+    if served is None:
+        return asked
+    return Tier.FLEX if served == "flex" else Tier.REALTIME
 
 
 def _file_ids(batch: Batch) -> dict[str, str]:

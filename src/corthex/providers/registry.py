@@ -189,6 +189,9 @@ def compatible_profile(name: str, fields: Any, source: str) -> ProviderProfile:
         options={
             "file_purpose": str(fields.get("file_purpose", "batch")),
             "completion_window": str(fields.get("completion_window", "24h")),
+            # poll open batches with one list call per page: only a server whose list shows each
+            # batch as retrieve does (off unless said: docs/providers.md #26)
+            "list_polling": str(fields.get("list_polling", "no")),
         },
         source=source,
     )

@@ -38,6 +38,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import ProviderProfile, WireFamily
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import UNKEYED, ErrorType, ProviderResult, ResultError, ResultStatus
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers._common import (
     MALFORMED_ERRORS,
@@ -70,6 +71,7 @@ TOKEN_ENV, CREDENTIALS_ENV, BASE_URL_ENV = (
 DEFAULT_LOCATION = "us-central1"
 #: the GA version of batchPredictionJobs (the docs' curl); the SDK's own default is v1beta1
 API_VERSION = "v1"
+LIST_PAGE = 100  #: jobs per list page (the `find` page)
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 S = types.JobState
 _RPC_STATUS = re.compile(r"\b([A-Z]+(?:_[A-Z]+)+)\b")
@@ -204,6 +206,7 @@ def to_provider_error(op: str, exc: Exception) -> ProviderError:
 
 class VertexProvider(Provider):
     name = ProviderName(NAME)
+    lists_statuses = True
 
     def __init__(
         self,
@@ -297,6 +300,24 @@ class VertexProvider(Provider):
             job = await self._aio.batches.get(name=ref.remote_id)
         return map_status(job, int(ref.extra.get("count") or 0))
 
+    async def poll_many(self, refs: Sequence[RemoteRef], since: datetime) -> dict[str, RemoteStatus]:  # noqa: ARG002
+        """`GET …/batchPredictionJobs?pageSize=100&pageToken=…` (each job as `get` shows it). Its
+        order is not documented, so no page is taken for the last: it pages until every ref was
+        seen, the pages run out, or after twice the pages the refs fill, plus one (the rest are
+        retrieved one by one)."""
+        by_name = {ref.remote_id: ref for ref in refs}
+        found: dict[str, RemoteStatus] = {}
+        budget = (2 * -(-len(by_name) // LIST_PAGE) + 1) * LIST_PAGE  # jobs read at most
+        with self._errors("poll"):
+            async for job in await self._aio.batches.list(config={"page_size": LIST_PAGE}):
+                ref = by_name.get(job.name or "")
+                if ref is not None:
+                    found[ref.remote_id] = map_status(job, int(ref.extra.get("count") or 0))
+                budget -= 1
+                if len(found) == len(by_name) or budget <= 0:
+                    break  # the pager fetches no further page
+        return found
+
     async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):
             job = await self._aio.batches.get(name=ref.remote_id)
@@ -319,7 +340,8 @@ class VertexProvider(Provider):
         with self._errors("cancel"):
             await self._aio.batches.cancel(name=ref.remote_id)
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
         try:
             response = await self._aio.models.generate_content(
                 model=vertex_model(request.model), contents=contents(request), config=generation_config(request)

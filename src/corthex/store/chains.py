@@ -100,12 +100,12 @@ class ChainStore:
     async def with_work(self, *, limit: int = 10_000) -> builtins.list[ChainState]:
         """The running chains that have something to do now, newest first, in one query: those to
         deliver, those whose current step is not claimed, has no job, or whose job is missing or
-        done, and every realtime one (an interrupted realtime step is resumed). A chain whose
+        done, and every one whose step's job goes realtime (an interrupted realtime step is resumed). A chain whose
         step's job is still running is not read at all. (`domain.chain.next_action` as a query:
         it says WAIT for every chain left out.)"""
         has_work = or_(
             chains.c.step == Step.DELIVER.value,
-            chains.c.realtime == true(),
+            jobs.c.realtime == true(),
             chain_steps.c.chain_id.is_(None),
             chain_steps.c.job_id.is_(None),
             jobs.c.id.is_(None),
@@ -379,6 +379,7 @@ def _with_current_step() -> Select[Any]:
         chain_steps.c.created_at.label("step_created_at"),
         jobs.c.id.label("job_found"),
         jobs.c.completed_at.label("job_completed_at"),
+        jobs.c.realtime.label("job_realtime"),
     ).select_from(chains.outerjoin(chain_steps, current).outerjoin(jobs, jobs.c.id == chain_steps.c.job_id))
 
 
@@ -386,7 +387,7 @@ def _chain_state(row: Row[Any]) -> ChainState:
     chain = chain_from_row(row)
     if row.step_claimed is None:
         return ChainState(chain, None, None)
-    step = StepRow(chain.step, row.step_job_id, row.step_created_at)
+    step = StepRow(chain.step, row.step_job_id, row.step_created_at, realtime=bool(row.job_realtime))
     if row.step_job_id is None:
         return ChainState(chain, step, None)
     if row.job_found is None:

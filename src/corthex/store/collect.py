@@ -189,4 +189,7 @@ def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -
         r.metadata,
         storable(orjson.dumps(final.raw).decode()) if final.raw is not None and r.route else None,
         pack_embedding(final.embedding) if final.embedding is not None else None,
+        final.cache_saving_usd,
+        final.tier.value if final.tier is not None else None,
+        final.batch_cost_usd,
     )

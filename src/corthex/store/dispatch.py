@@ -23,7 +23,9 @@ from corthex.store.tables import batches, jobs, requests, results
 
 class DispatchSection(SqlBase):
     async def dispatchable(self, now: float, limit: int = 200_000) -> list[PlanItem]:
-        """Requests ready to go out: queued, in a running job, past any backoff."""
+        """Requests ready to go out: queued, in a running job, past any backoff, and not held for
+        a priming batch that has not ended yet."""
+        priming = batches.alias("priming")
         query = (
             select(
                 requests.c.id,
@@ -32,27 +34,36 @@ class DispatchSection(SqlBase):
                 requests.c.size,
                 requests.c.route,
                 requests.c.inputs,
+                requests.c.cache_group,
+                requests.c.held_by,
             )
             .join(jobs, jobs.c.id == requests.c.job_id)
+            .outerjoin(priming, priming.c.id == requests.c.held_by)
             .where(
                 requests.c.state == RequestState.QUEUED.value,
                 jobs.c.status == JobStatus.RUNNING.value,
                 jobs.c.realtime.is_(False),
+                jobs.c.hurried_at.is_(None),  # late for its deadline: engine/deadlines.py sends it
                 or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
+                or_(priming.c.id.is_(None), priming.c.status.in_(PRIMING_OVER)),
             )
             .order_by(requests.c.job_id, requests.c.seq)
             .limit(limit)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [PlanItem(r.id, ProviderName(r.provider), r.model, r.size, r.route, r.inputs or 1) for r in rows]
+        return [_plan_item(r) for r in rows]
 
     async def next_dispatch_at(self) -> float | None:
         """When the earliest backed-off request becomes ready (None if nothing waits)."""
         query = (
             select(func.min(requests.c.not_before))
             .join(jobs, jobs.c.id == requests.c.job_id)
-            .where(requests.c.state == RequestState.QUEUED.value, jobs.c.status == JobStatus.RUNNING.value)
+            .where(
+                requests.c.state == RequestState.QUEUED.value,
+                jobs.c.status == JobStatus.RUNNING.value,
+                jobs.c.hurried_at.is_(None),
+            )
         )
         async with self.engine.connect() as conn:
             earliest: float | None = (await conn.execute(query)).scalar()
@@ -68,9 +79,12 @@ class DispatchSection(SqlBase):
         now: float,
         owner: str,
         lease: float,
+        hold: Sequence[str] = (),
     ) -> int:
         """Record the intent to create a batch, leased to `owner`, and assign the requests still
-        queued to it. Returns how many it took (another worker may have taken some first)."""
+        queued to it. Returns how many it took (another worker may have taken some first).
+        `hold`: requests (still queued, held by no other batch) kept back until this batch has
+        ended — a priming batch's — in the same transaction, so a crash leaves both or neither."""
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert(batches).values(
@@ -97,6 +111,8 @@ class DispatchSection(SqlBase):
                     .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
                 )
                 taken += result.rowcount
+            if taken:  # an empty intent is discarded: nothing may wait for it
+                await _hold(conn, hold, batch_id)
             # the lease runs from now: taking many requests may have taken a while
             await conn.execute(
                 update(batches)
@@ -264,6 +280,29 @@ class DispatchSection(SqlBase):
                 .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
             )
         return await self.batch_bodies(batch_id)
+
+
+def _plan_item(r: Any) -> PlanItem:
+    primed = r.held_by is not None
+    return PlanItem(r.id, ProviderName(r.provider), r.model, r.size, r.route, r.inputs or 1, r.cache_group, primed)
+
+
+#: a priming batch in one of these states no longer holds its requests back: its answers are in
+#: (or it was never created, and they go as they are)
+PRIMING_OVER = (BatchStatus.ENDED.value, BatchStatus.COLLECTED.value, BatchStatus.ABANDONED.value)
+
+
+async def _hold(conn: AsyncConnection, request_ids: Sequence[str], batch_id: str) -> None:
+    for chunk in chunks(request_ids):
+        await conn.execute(
+            update(requests)
+            .where(
+                requests.c.id.in_(chunk),
+                requests.c.state == RequestState.QUEUED.value,
+                requests.c.held_by.is_(None),
+            )
+            .values(held_by=batch_id)
+        )
 
 
 async def _move_on(

@@ -15,6 +15,7 @@ from corthex.domain.batches import BatchStatus
 from corthex.domain.jobs import Cancellation, JobStatus, JobSummary, ProviderCounts, RequestState
 from corthex.errors import AlreadyExists, JobFinished, KeyTaken, NotFound
 from corthex.store.connection import SqlBase
+from corthex.store.deadlines import tier_counts
 from corthex.store.rows import CHUNK, RETURNED, canceled_row, chunks, duplicate
 from corthex.store.tables import batches, jobs, requests, results
 
@@ -34,6 +35,7 @@ class JobSection(SqlBase):
         idempotency_key: str | None = None,
         request_digest: str | None = None,
         retry_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> None:
         """Record a job and its requests in one transaction (all or nothing).
 
@@ -53,6 +55,8 @@ class JobSection(SqlBase):
             idempotency_key=idempotency_key,
             request_digest=request_digest,
             retry_of=retry_of,
+            deadline=deadline[0] if deadline else None,
+            deadline_margin=deadline[1] if deadline else None,
         )
         try:
             async with self.engine.begin() as conn:
@@ -299,6 +303,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
                 "unpriced"
             ),
             func.sum((results.c.finish_reason == "length").cast(Integer)).label("cut"),
+            func.coalesce(func.sum(results.c.cache_saving_usd), 0.0).label("cache_saving"),
         )
         .where(results.c.job_id == job.id)
         .group_by(results.c.provider)
@@ -317,6 +322,7 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
             realtime_cost_usd=float(r.realtime),
             unpriced=int(r.unpriced or 0),
             cut=int(r.cut or 0),
+            cache_saving_usd=float(r.cache_saving),
         )
     batch_ids = select(func.count(func.distinct(results.c.batch_id))).where(results.c.job_id == job.id)
     n_batches = (await conn.execute(batch_ids)).scalar_one()
@@ -331,4 +337,6 @@ async def _summary(conn: AsyncConnection, job: Row[Any]) -> JobSummary:
         by_provider=by_provider,
         batches=int(n_batches),
         retry_of=job.retry_of,
+        deadline=job.deadline,
+        tiers=await tier_counts(conn, job.id),
     )

@@ -61,6 +61,7 @@ def _base_row(r: Row[Any], now: float, batch_id: str | None) -> dict[str, Any]:
         "metadata": r.metadata,
         "raw": None,
         "embedding": None,
+        "cache_saving_usd": None,
     }
 
 

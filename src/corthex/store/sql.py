@@ -15,6 +15,7 @@ from corthex.errors import KeyTaken
 from corthex.store.chains import ChainStore
 from corthex.store.collect import CollectSection
 from corthex.store.connection import BUSY_TIMEOUT_MS, CHECKPOINT_WAIT_MS
+from corthex.store.deadlines import DeadlineSection
 from corthex.store.dispatch import DispatchSection
 from corthex.store.jobs import JobSection
 from corthex.store.polling import PollingSection
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class SqlStore(JobSection, DispatchSection, PollingSection, CollectSection):
+class SqlStore(JobSection, DispatchSection, PollingSection, CollectSection, DeadlineSection):
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
         self.chains = ChainStore(engine, lambda table: self._insert(table).on_conflict_do_nothing())

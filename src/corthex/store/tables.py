@@ -40,6 +40,9 @@ jobs = Table(
     Column("lease_owner", String(64)),  # a realtime job: the process sending its calls
     Column("lease_until", Float),
     Column("retry_of", String(40)),  # the job whose failed (or expired, …) requests this one sends again
+    Column("deadline", Float),  # Unix time its results are wanted by (issue 17); NULL: none
+    Column("deadline_margin", Float),  # seconds kept before the deadline
+    Column("hurried_at", Float),  # set when it was found late: its requests no longer go into batches
     Index("ix_jobs_status", "status"),
     Index("ux_jobs_idempotency_key", "idempotency_key", unique=True),
     Index("ix_jobs_created", "created_at"),
@@ -65,6 +68,8 @@ requests = Table(
     Column("not_before", Float),
     Column("batch_id", String(40)),
     Column("last_error", Text),
+    Column("cache_group", Text),  # its cacheable prompt prefix (domain/cache_groups.py), planned together
+    Column("held_by", String(40)),  # the priming batch it waits for: sent once that batch has ended
     Index("ix_requests_job_seq", "job_id", "seq", unique=True),
     # Queued requests only, in dispatch order: a request leaves it when it goes out, and the
     # in_batch -> done step (once per result) touches no index on state (migration 0004).
@@ -102,6 +107,9 @@ results = Table(
     Column("metadata", Text),  # the request's metadata as JSON, handed back on its output line
     Column("raw", Text),  # a native line's answer: the provider's own result object, as JSON
     Column("embedding", LargeBinary),  # an embedding's vectors as float32 (domain/embeddings.pack_embedding)
+    Column("cache_saving_usd", Float),  # its cost without prompt caching minus its cost (None: no cache use)
+    Column("tier", String(16)),  # batch | flex | realtime (NULL: stored before migration 0018)
+    Column("batch_cost_usd", Float),  # answered on a faster tier: what it would have cost in a batch
     Index("ix_results_job_seq", "job_id", "seq"),
     Index("ix_results_created", "created_at"),
 )
@@ -130,6 +138,7 @@ batches = Table(
     Column("error_retryable", Boolean, nullable=False, default=False),
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
+    Column("moved_at", Float),  # canceled for a job's deadline: what it did not answer goes on a faster tier
     Index("ix_batches_due", "status", "next_poll_at"),
     Index("ix_batches_created", "created_at"),
 )

@@ -25,6 +25,7 @@ from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
 from corthex.domain.registry import provider_names
 from corthex.domain.requests import LLMRequest, ProviderName
 from corthex.domain.results import FinishReason, ProviderResult, ResultError, ResultStatus, Usage
+from corthex.domain.tiers import Tier
 from corthex.errors import ProviderError
 from corthex.providers.base import Provider, WireItem
 
@@ -59,7 +60,7 @@ class FakeBatch:
     created_at: datetime = field(default_factory=lambda: datetime.fromtimestamp(clock.now(), UTC))
     polls: int | None = 0  #: RUNNING answers before it ends; None: never (until canceled)
     ended_as: ResultStatus | None = None  #: EXPIRED or CANCELED: requests without a row end so
-    answered: int | None = None  #: how many rows it returns (None: all)
+    answered: int | None = None  #: how many rows it returns (None: all; canceled: none unless set)
     canceled: bool = False
 
     @property
@@ -76,8 +77,8 @@ class FakeBatch:
         return RemoteStatus(RemoteState.ENDED, "ended", len(self.items), done=done, ended_as=self.ended_as)
 
     def returned(self) -> list[ProviderResult]:
-        if self.canceled:
-            return []
+        if self.canceled:  # what it had answered before the cancel
+            return self.rows[: self.answered] if self.answered is not None else []
         return self.rows if self.answered is None else self.rows[: self.answered]
 
 
@@ -167,7 +168,8 @@ class FakeProvider(Provider):
         await self._enter("cancel")
         self._batch(ref).canceled = True
 
-    async def complete(self, request: LLMRequest) -> ProviderResult:
+    async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
+        del tier  # the fake has one tier: realtime
         await self._enter("complete")
         return self.handler(WireItem(request.custom_id, request))
 

@@ -20,9 +20,10 @@ class Chain:
 @dataclass(frozen=True)
 class StepRow:
     job_id: str | None = "job_1_specialists"
+    realtime: bool = False
 
 
-CLAIMED, NOTHING_SENT = StepRow(), StepRow(job_id=None)
+CLAIMED, NOTHING_SENT, CLAIMED_REALTIME = StepRow(), StepRow(job_id=None), StepRow(realtime=True)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,10 @@ CLAIMED, NOTHING_SENT = StepRow(), StepRow(job_id=None)
         (Chain(), NOTHING_SENT, None, Action.COMPLETE),  # the step had nothing to send
         (Chain(), CLAIMED, JobState.DONE, Action.COMPLETE),
         (Chain(realtime=True), CLAIMED, JobState.DONE, Action.COMPLETE),
-        (Chain(realtime=True), CLAIMED, JobState.RUNNING, Action.RESUME_REALTIME),
+        (Chain(realtime=True), CLAIMED_REALTIME, JobState.RUNNING, Action.RESUME_REALTIME),
+        # the org sends this step realtime (its transport), the chain as a whole goes by batch
+        (Chain(), CLAIMED_REALTIME, JobState.RUNNING, Action.RESUME_REALTIME),
+        (Chain(Step.CLASSIFY), CLAIMED_REALTIME, JobState.DONE, Action.COMPLETE),
         (Chain(), CLAIMED, JobState.RUNNING, Action.WAIT),  # the batch is still out
         (Chain(Step.CLASSIFY), CLAIMED, JobState.RUNNING, Action.WAIT),
     ],

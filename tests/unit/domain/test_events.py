@@ -25,6 +25,27 @@ CASES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         {"job_id": "j1", "canceled": 4998, "already_done": 2, "batches": 3},
     ),
     (ev.JobCompleted(job_id="j1"), "job.completed", {"job_id": "j1"}),
+    (
+        ev.RequestsMoved(
+            job_id="j1",
+            requests=40,
+            tier="realtime",
+            deadline=1.7e9,
+            predicted_end=1.7e9 + 60,
+            batch_id="b1",
+            provider="openai",
+        ),
+        "job.requests_moved",
+        {
+            "job_id": "j1",
+            "requests": 40,
+            "tier": "realtime",
+            "deadline": 1.7e9,
+            "predicted_end": 1.7e9 + 60,
+            "batch_id": "b1",
+            "provider": "openai",
+        },
+    ),
     (ev.QueueFlushed(requests=7), "queue.flushed", {"requests": 7}),
     (ev.QueueCleared(jobs=2, requests=9), "queue.cleared", {"jobs": 2, "requests": 9}),
     (
@@ -205,7 +226,7 @@ def test_the_wire_form_is_todays_payload_and_reads_back_as_the_same_event(
 
 def test_every_wire_type_has_a_case() -> None:
     assert {t for _, t, _ in CASES} == ev.WIRE_TYPES
-    assert len(ev.WIRE_TYPES) == 18
+    assert len(ev.WIRE_TYPES) == 19
 
 
 def test_events_are_frozen() -> None:
@@ -274,3 +295,31 @@ def test_with_the_org_agents_are_named() -> None:
         chain_id="c", step="delegate", custom_id="delegate:cio", agent="cio", status="succeeded", model="m", cost_usd=0
     )
     assert describe(item, org) == f"   ✔ {manager.name} (m)"
+
+
+def test_requests_moved_for_a_deadline_are_described() -> None:
+    from datetime import UTC, datetime
+
+    deadline = datetime(2025, 6, 1, 13, 30, tzinfo=UTC).timestamp()
+    late = ev.RequestsMoved(
+        job_id="j1",
+        requests=40,
+        tier="realtime",
+        deadline=deadline,
+        predicted_end=deadline + 2100,
+        batch_id="b1",
+        provider="openai",
+    )
+    assert describe(late) == (
+        "⏩ job j1: 40 requests to realtime (batch b1 at openai expected 2025-06-01 14:05 UTC, "
+        "deadline 2025-06-01 13:30 UTC)"
+    )
+    queued = ev.RequestsMoved(job_id="j1", requests=1, tier="realtime", deadline=deadline, predicted_end=deadline)
+    assert queued.data() == {
+        "job_id": "j1",
+        "requests": 1,
+        "tier": "realtime",
+        "deadline": deadline,
+        "predicted_end": deadline,
+    }
+    assert describe(queued) is not None and "1 request to realtime (a new batch" in (describe(queued) or "")

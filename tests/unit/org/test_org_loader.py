@@ -91,6 +91,26 @@ def test_broadcast_departments_default_to_all_but_the_chief_of_staff() -> None:
     assert parse_org(_dump(data)).broadcast_departments == ("cio", "clo")
 
 
+def test_the_transport_names_the_steps_that_go_realtime_and_the_rest_go_by_batch() -> None:
+    assert parse_org(_dump(_base())).realtime_steps == frozenset()
+    data = _base()
+    data["transport"] = {"classify": "realtime", "delegate": "realtime", "specialists": "batch"}
+    assert parse_org(_dump(data)).realtime_steps == {"classify", "delegate"}
+
+
+@pytest.mark.parametrize(
+    ("transport", "field"),
+    [({"classify": "fast"}, "transport.classify"), ({"deliver": "realtime"}, "transport.deliver")],
+)
+def test_a_transport_that_is_not_batch_or_realtime_for_a_step_is_refused_naming_it(
+    transport: dict[str, str], field: str
+) -> None:
+    data = _base()
+    data["transport"] = transport
+    error = _error(data)
+    assert field in error and len(error.splitlines()) == 1, error
+
+
 def test_load_org_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "org.yaml"
     path.write_text(_dump(_base()), encoding="utf-8")

@@ -73,6 +73,8 @@ async def submit(
         source="api",
         label=body.label,
         idempotency_key=idempotency_key,
+        deadline=body.deadline,
+        deadline_margin=body.deadline_margin,
     )
     return submitted(report, response)
 

@@ -3,11 +3,11 @@ their bytes as sent. No SDK here: planning sizes requests without importing one 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 
+from corthex.domain.cache_groups import marked_prefix, prefix_digest
 from corthex.domain.capabilities import OpenAIEndpoint, for_request, openai_endpoint, unsent_temperature, unsent_top_p
 from corthex.domain.content import Part, PartType, ToolCall, ToolChoice, ToolMode, ToolSpec
 from corthex.domain.requests import LLMRequest, Message
@@ -206,23 +206,8 @@ def prompt_cache_key(request: LLMRequest) -> str | None:
     OpenAI caches prefixes by itself; the key only keeps them together (docs/wire/requests-openai.md)."""
     if request.cache_key is not None:
         return request.cache_key
-    prefix = _marked_prefix(request)
-    if prefix is None:
-        return None
-    digest = hashlib.blake2b(orjson.dumps(prefix, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
-    return DERIVED_KEY_PREFIX + digest
-
-
-def _marked_prefix(request: LLMRequest) -> list[Any] | None:
-    """Tools, system prompt, then message parts (the order Anthropic's cache reads them), cut after
-    the last one marked `cache`; None when nothing is marked."""
-    pieces: list[tuple[Any, bool]] = [(t.declaration(), t.cache) for t in request.tools]
-    if request.system:
-        pieces.append((request.system, request.cache_system))
-    for message in request.messages:  # a turn without parts is one unmarked piece
-        pieces += [(p.to_json(), p.cache) for p in message.parts] or [(message.to_json(), False)]
-    marked = [i for i, (_, cache) in enumerate(pieces) if cache]
-    return [piece for piece, _ in pieces[: marked[-1] + 1]] if marked else None
+    prefix = marked_prefix(request)
+    return None if prefix is None else DERIVED_KEY_PREFIX + prefix_digest(prefix)
 
 
 def _add_sampling(body: dict[str, Any], request: LLMRequest, *, chat: bool) -> None:

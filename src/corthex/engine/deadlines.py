@@ -1,0 +1,165 @@
+"""Deadlines (issue 17): a job with a deadline whose batches are predicted to end too late is
+moved to a faster tier.
+
+Each worker round, for every running job with a deadline:
+- an open batch of it whose predicted end (domain/turnaround.py) plus the job's margin passes
+  the deadline is canceled at its provider (`mark_moving` first, so a crash before the cancel
+  or a failed cancel is tried again a minute later). The poller then collects it as usual:
+  every answer already there is recorded at the batch price and never asked again; the
+  requests it did not answer come back as retries (a canceled row is worth another attempt);
+- the job is marked hurried: its queued requests (those retries, and requests not yet in a
+  batch when a new batch would end too late) no longer go into batches;
+- a hurried job's queued requests are sent on the faster tier, exactly as a realtime job's
+  (engine/realtime.py): under the job's sending lease, assigned to the job's pseudo-batch
+  `dl_<job>` first, each answer written the moment it is in. A crash re-sends only requests
+  without a result; a request answered by its batch is never in the pseudo-batch.
+Without a deadline none of this runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import orjson
+
+from corthex import clock
+from corthex.crashpoints import crash_point
+from corthex.domain.capabilities import tier_for
+from corthex.domain.deadlines import is_late, with_batch_price
+from corthex.domain.events import JobCompleted, RequestsMoved
+from corthex.domain.records import BatchRow, DeadlineJob
+from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.results import FinalResult
+from corthex.domain.tiers import Tier
+from corthex.domain.turnaround import OpenBatch, PastBatch, predict
+from corthex.engine.cancel import stop_remote
+from corthex.engine.context import EngineContext
+from corthex.engine.realtime import _sender_lease_kept
+from corthex.engine.tiers import answer_on_tier
+from corthex.providers.base import WireItem
+
+log = logging.getLogger(__name__)
+
+#: a batch marked moved but still open after this long is canceled again (the cancel failed,
+#: or the process died between the mark and the cancel)
+CANCEL_AGAIN_AFTER = 60.0
+
+
+def deadline_batch_id(job_id: str) -> str:
+    """The pseudo-batch of a job's requests sent on a faster tier for its deadline."""
+    return "dl_" + job_id
+
+
+async def keep_deadlines(ctx: EngineContext) -> int:
+    """One round over the running jobs with a deadline; how many requests were sent faster."""
+    jobs = await ctx.store.deadline_jobs()
+    if not jobs:
+        return 0
+    history = await ctx.store.turnaround_history()
+    sent = 0
+    for job in jobs:
+        sent += await _keep(ctx, job, history)
+    return sent
+
+
+async def _keep(ctx: EngineContext, job: DeadlineJob, history: Sequence[PastBatch]) -> int:
+    now = clock.now()
+    hurried = job.hurried
+    for batch in job.batches:
+        end = _predicted_end(history, batch, now)
+        if is_late(end, job.deadline, job.margin):
+            await _move_batch(ctx, job, batch, end, now)
+            hurried = True
+    if not hurried and job.queued:
+        late = _late_queue(history, job, now)
+        if late is None:
+            return 0
+        await ctx.bus.publish(late)
+        hurried = True
+    if hurried:
+        await ctx.store.hurry(job.job_id, now)
+    waiting = sum(job.queued.values()) + job.held.get(deadline_batch_id(job.job_id), 0)
+    return await send_faster(ctx, job.job_id) if hurried and waiting else 0
+
+
+def _predicted_end(history: Sequence[PastBatch], batch: BatchRow, now: float) -> float:
+    started = batch.submitted_at if batch.submitted_at is not None else now
+    open_batch = OpenBatch(
+        batch.provider.value, batch.model, batch.request_count, max(now - started, 0.0), batch.done_count
+    )
+    return predict(history, open_batch).end(started)
+
+
+def _late_queue(history: Sequence[PastBatch], job: DeadlineJob, now: float) -> RequestsMoved | None:
+    """Whether a new batch for the job's queued requests would end too late: the event saying
+    they go faster, or None."""
+    for (provider, model), count in job.queued.items():
+        end = predict(history, OpenBatch(provider, model, count, 0.0)).end(now)
+        if is_late(end, job.deadline, job.margin):
+            total, tier = sum(job.queued.values()), faster_tier(provider, model).value
+            return RequestsMoved(job_id=job.job_id, requests=total, tier=tier, deadline=job.deadline, predicted_end=end)
+    return None
+
+
+async def _move_batch(ctx: EngineContext, job: DeadlineJob, batch: BatchRow, end: float, now: float) -> None:
+    """Cancel a late batch at its provider; its collection keeps what it answered."""
+    if batch.remote is None or not await ctx.store.mark_moving(batch.id, now, again_after=CANCEL_AGAIN_AFTER):
+        return
+    log.info(
+        "job %s: batch %s expected at %.0f, past its deadline %.0f: canceled", job.job_id, batch.id, end, job.deadline
+    )
+    await stop_remote(ctx, batch.id, batch.provider.value, batch.remote)
+    await ctx.bus.publish(
+        RequestsMoved(
+            job_id=job.job_id,
+            requests=job.held.get(batch.id, 0),
+            tier=faster_tier(batch.provider.value, batch.model).value,
+            deadline=job.deadline,
+            predicted_end=end,
+            batch_id=batch.id,
+            provider=batch.provider.value,
+        )
+    )
+
+
+async def send_faster(ctx: EngineContext, job_id: str) -> int:
+    """Send a hurried job's queued requests (and any its pseudo-batch still owes) on the faster
+    tier; how many answers were written. Nothing is sent while another live process holds the
+    job's sending lease."""
+    owner, lease = ctx.worker_id, ctx.settings.lease_seconds
+    if not await ctx.store.claim_sending(job_id, owner, clock.now(), lease):
+        return 0
+    batch_id = deadline_batch_id(job_id)
+    try:
+        async with _sender_lease_kept(ctx, job_id):
+            bodies = await ctx.store.take_realtime(job_id, batch_id)
+            crash_point("after_deadline_take")
+            written = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
+    finally:
+        await ctx.store.release_sending(job_id, owner)
+    for done in await ctx.store.finish_jobs(clock.now()):
+        await ctx.bus.publish(JobCompleted(job_id=done))
+    return sum(written)
+
+
+async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> int:
+    """One request on the faster tier, its answer written the moment it is in."""
+    request = LLMRequest.from_dict(orjson.loads(body))
+    final = await _send_fast(ctx, WireItem(wire_id, request))
+    final = with_batch_price(final, request.provider, request.model)
+    written = await ctx.store.record_results(batch_id, [final], [], clock.now())
+    crash_point("after_deadline_answer")
+    return written
+
+
+def faster_tier(provider: str, model: str | None) -> Tier:
+    """Flex where the model takes it (OpenAI's flex processing, at the batch rates), else realtime."""
+    return tier_for(ProviderName(provider), model or "", Tier.FLEX)
+
+
+async def _send_fast(ctx: EngineContext, item: WireItem) -> FinalResult:
+    """The one call on the faster tier (engine/tiers.py: bounded per provider, 429 and
+    retry-after honoured; flex refused for good goes realtime), priced at the tier that answered."""
+    return await answer_on_tier(ctx, item, Tier.FLEX)

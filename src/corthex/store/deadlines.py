@@ -1,0 +1,132 @@
+"""The store's side of deadlines (issue 17): the running jobs with one and their open batches,
+the turnaround of past batches, and the marks that make a move happen once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from corthex.domain.batches import BatchStatus
+from corthex.domain.jobs import JobStatus, RequestState, TierCounts
+from corthex.domain.records import BatchRow, DeadlineJob
+from corthex.domain.turnaround import PastBatch
+from corthex.store.connection import SqlBase
+from corthex.store.polling import GIVEN_UP, batch_from_row
+from corthex.store.tables import batches, jobs, requests, results
+
+
+class DeadlineSection(SqlBase):
+    async def deadline_jobs(self, *, limit: int = 1000) -> list[DeadlineJob]:
+        """Running jobs with a deadline: each with its requests still queued and its batches at
+        a provider that still hold some of its requests."""
+        query = (
+            select(jobs.c.id, jobs.c.deadline, jobs.c.deadline_margin, jobs.c.hurried_at)
+            .where(jobs.c.status == JobStatus.RUNNING.value, jobs.c.deadline.is_not(None))
+            .order_by(jobs.c.deadline)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).all()
+            return [
+                DeadlineJob(
+                    r.id, r.deadline, r.deadline_margin or 0.0, r.hurried_at is not None, *await _work(conn, r.id)
+                )
+                for r in found
+            ]
+
+    async def turnaround_history(self, *, limit: int = 2000) -> list[PastBatch]:
+        """The most recent batches that ended on their own (not canceled for a deadline, not given
+        up, not failed): provider, model, size, seconds from creation at the provider to end."""
+        ended = batches.c.ended_at
+        query = (
+            select(batches.c.provider, batches.c.model, batches.c.request_count, batches.c.submitted_at, ended)
+            .where(
+                batches.c.status == BatchStatus.COLLECTED.value,
+                batches.c.submitted_at.is_not(None),
+                ended.is_not(None),
+                batches.c.moved_at.is_(None),
+                batches.c.error.is_(None),
+                or_(batches.c.raw_status.is_(None), batches.c.raw_status != GIVEN_UP),
+                or_(batches.c.ended_as.is_(None), batches.c.ended_as == "succeeded"),
+            )
+            .order_by(ended.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PastBatch(r.provider, r.model, r.request_count, max(r.ended_at - r.submitted_at, 0.0)) for r in rows]
+
+    async def hurry(self, job_id: str, now: float) -> bool:
+        """Mark the job late: its requests stop going into batches. Whether it was not yet."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                update(jobs).where(jobs.c.id == job_id, jobs.c.hurried_at.is_(None)).values(hurried_at=now)
+            )
+        return bool(done.rowcount)
+
+    async def mark_moving(self, batch_id: str, now: float, *, again_after: float) -> bool:
+        """Mark an open batch as canceled for a deadline, unless that was done less than
+        `again_after` seconds ago (a cancel that failed, or a crash before it, is tried again).
+        Whether the caller is to cancel it now."""
+        stale = or_(batches.c.moved_at.is_(None), batches.c.moved_at <= now - again_after)
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == BatchStatus.SUBMITTED.value, stale)
+                .values(moved_at=now)
+            )
+        return bool(done.rowcount)
+
+
+def tier_of_result() -> Any:
+    """The tier that answered a result; rows stored before migration 0018 have none: a realtime
+    job's pseudo-batch (`rt_…`) says realtime, anything else was a batch."""
+    return func.coalesce(
+        results.c.tier, case((results.c.batch_id.like("rt\\_%", escape="\\"), "realtime"), else_="batch")
+    )
+
+
+async def tier_counts(conn: AsyncConnection, job_id: str) -> dict[str, TierCounts]:
+    """Per tier: the job's results, their cost, and their cost in a batch (a batch result's own)."""
+    tier = tier_of_result().label("tier")
+    in_batch = func.coalesce(results.c.batch_cost_usd, results.c.cost_usd, 0.0)
+    query = (
+        select(tier, func.count().label("n"), func.sum(results.c.cost_usd).label("cost"), func.sum(in_batch).label("b"))
+        .where(results.c.job_id == job_id)
+        .group_by(tier)
+    )
+    rows = (await conn.execute(query)).all()
+    return {r.tier: TierCounts(int(r.n), float(r.cost or 0.0), float(r.b or 0.0)) for r in rows}
+
+
+async def _work(
+    conn: AsyncConnection, job_id: str
+) -> tuple[dict[tuple[str, str], int], tuple[BatchRow, ...], dict[str, int]]:
+    """(the job's queued requests by provider and model, its open batches at a provider, its
+    live requests in each batch)."""
+    queued_query = (
+        select(requests.c.provider, requests.c.model, func.count().label("n"))
+        .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+        .group_by(requests.c.provider, requests.c.model)
+    )
+    queued = {(r.provider, r.model): int(r.n) for r in (await conn.execute(queued_query)).all()}
+    held_query = (
+        select(requests.c.batch_id, func.count().label("n"))
+        .where(requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value)
+        .group_by(requests.c.batch_id)
+    )
+    held = {r.batch_id: int(r.n) for r in (await conn.execute(held_query)).all() if r.batch_id is not None}
+    rows = (
+        (
+            await conn.execute(
+                select(batches).where(
+                    and_(batches.c.id.in_(list(held)), batches.c.status == BatchStatus.SUBMITTED.value)
+                )
+            )
+        ).all()
+        if held
+        else []
+    )
+    return queued, tuple(batch_from_row(r) for r in rows), held

@@ -1,0 +1,58 @@
+"""`corthex submit --deadline` (issue 17): read as a duration or a timestamp, refused clearly
+otherwise, stored on the job and shown by `corthex status`. Through Typer's runner against the
+emulator, as a user types it."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+import corthex.cli
+from corthex.cli import app
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - returns the runner
+    monkeypatch.setenv("CORTHEX_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("CORTHEX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CORTHEX_ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.setattr(corthex.cli.console, "width", 200)
+
+    def invoke(*words: str, code: int = 0) -> str:
+        result = CliRunner().invoke(app, list(words))
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    return invoke
+
+
+@pytest.fixture
+def requests_file(tmp_path: Path) -> Path:
+    path = tmp_path / "reviews.jsonl"
+    lines = [{"custom_id": f"r{i}", "model": "gpt-5-mini", "prompt": f"리뷰 {i} 분류"} for i in range(3)]
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    return path
+
+
+def test_a_deadline_in_hours_is_stored_and_shown(cli, requests_file: Path) -> None:
+    before = time.time()
+    out = cli("submit", str(requests_file), "--deadline", "1d", "--deadline-margin", "5m")
+    job_id = re.search(r"job (job_\w+)", out).group(1)
+    shown = orjson.loads(cli("status", job_id, "--json"))
+    assert before + 86400 <= shown["deadline"] <= time.time() + 86400
+    assert "tiers" in shown and "deadline_cost_usd" in shown
+
+
+@pytest.mark.parametrize("given", ["tomorrow", "2h30", "-1h", "2020-01-01T00:00:00Z"])
+def test_a_deadline_that_cannot_be_read_or_has_passed_is_refused(cli, requests_file: Path, given: str) -> None:
+    out = " ".join(cli("submit", str(requests_file), "--deadline", given, code=2).split())
+    assert "is neither a duration" in out or "has already passed" in out, out
+
+
+def test_a_margin_needs_a_deadline(cli, requests_file: Path) -> None:
+    assert "needs a deadline" in cli("submit", str(requests_file), "--deadline-margin", "5m", code=2)
