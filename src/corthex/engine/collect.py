@@ -39,10 +39,11 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
     :param fetch: read the provider's results (False when the batch was given up).
     :param error: why results could not be read, for the requests left without one.
     """
-    log.info("batch %s collecting", batch.id)
-    mark("collecting", batch=batch.id)
-    with _gc_paused():
-        await _collect(ctx, batch, fetch=fetch, error=error)
+    async with ctx.collecting():  # a few at a time: each holds its batch's pending requests
+        log.info("batch %s collecting", batch.id)
+        mark("collecting", batch=batch.id)
+        with _gc_paused():
+            await _collect(ctx, batch, fetch=fetch, error=error)
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: str | None) -> None:
