@@ -57,7 +57,12 @@ class CollectSection(SqlBase):
         with_schema = case((read_back, requests.c.body), else_=None)
         query = (
             select(
-                requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status, with_schema.label("schema_body")
+                requests.c.id,
+                requests.c.attempts,
+                requests.c.model,
+                jobs.c.status,
+                with_schema.label("schema_body"),
+                requests.c.route,
             )
             .join(jobs, jobs.c.id == requests.c.job_id)
             .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
@@ -68,7 +73,10 @@ class CollectSection(SqlBase):
         # buffered whole they were a burst of ~35 MB per 50,000-line batch (issue 14).
         async with self.engine.connect() as conn:
             rows = await conn.stream(query.execution_options(yield_per=1000))
-            return {r.id: (r.attempts, r.status == canceled, r.model, *schemas.of(r.schema_body)) async for r in rows}
+            return {
+                r.id: (r.attempts, r.status == canceled, r.model, *schemas.of(r.schema_body), r.route is not None)
+                async for r in rows
+            }
 
     async def record_results(
         self,
