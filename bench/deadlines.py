@@ -48,6 +48,7 @@ from _bench import Emulator, print_table, save, sdk_env
 
 import corthex.domain.turnaround as turnaround
 import corthex.engine.deadlines as mover
+from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobSubmitted
 from corthex.domain.jobs import JobStatus
 from corthex.domain.pricing import batch_cost
@@ -71,6 +72,14 @@ MODELS = (
 )
 TOPICS = ("배송 지연 환불 요청", "요금제 변경 문의", "앱 로그인 오류", "계약 해지 절차", "포인트 적립 누락")
 ARMS = ("all-batch", "deadlines", "all-realtime")
+COMMANDS = (
+    "신제품 출시 마케팅 계획을 세워라",
+    "서버 인프라 비용을 줄이는 방안을 보고하라",
+    "새 공급 계약서의 법률 위험을 검토하라",
+    "다음 분기 투자 포트폴리오를 분석하라",
+    "모바일 앱 로그인 오류의 원인을 찾아라",
+    "경쟁사 가격 정책을 조사하라",
+)
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,17 @@ class PlannedJob:
     requests: tuple[dict[str, Any], ...]
 
 
+@dataclass(frozen=True)
+class Day:
+    jobs: list[PlannedJob]
+    chains: list[PlannedChain]
+
+
 @dataclass
 class ArmRun:
     arm: str
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    chains: list[dict[str, Any]] = field(default_factory=list)
     predictions: list[tuple[str, float, float, float, str]] = field(default_factory=list)
     batches: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
@@ -112,6 +128,29 @@ def plan_day(seed: int, jobs: int) -> list[PlannedJob]:
         )
         within = math.exp(rng.uniform(math.log(0.5 * HOUR), math.log(8 * HOUR)))
         planned.append(PlannedJob(f"업무{j}", rng.uniform(0, 12 * HOUR), within, requests))
+    return sorted(planned, key=lambda p: p.arrival)
+
+
+@dataclass(frozen=True)
+class PlannedChain:
+    name: str
+    arrival: float
+    wanted_within: float
+    command: str
+
+
+def plan_chains(seed: int, chains: int) -> list[PlannedChain]:
+    """The day's chains: as the jobs (arrivals over 12 hours, deadlines 30 min..8 h), a command each."""
+    rng = random.Random(seed + 1)
+    planned = [
+        PlannedChain(
+            f"지시{c}",
+            rng.uniform(0, 12 * HOUR),
+            math.exp(rng.uniform(math.log(0.5 * HOUR), math.log(8 * HOUR))),
+            rng.choice(COMMANDS),
+        )
+        for c in range(chains)
+    ]
     return sorted(planned, key=lambda p: p.arrival)
 
 
@@ -163,44 +202,119 @@ async def submit(engine: Engine, arm: str, job: PlannedJob, speed: float, calls:
     return report.job_id, deadline
 
 
-async def run_arm(arm: str, plan: list[PlannedJob], folder: Path, speed: float, bound: float) -> ArmRun:
+async def start_chain(engine: Engine, arm: str, chain: PlannedChain, speed: float) -> tuple[str, float]:
+    """The chain as the arm starts it: (chain id, its deadline as a Unix time)."""
+    now = time.time()
+    deadline = now + chain.wanted_within * speed
+    if arm == "all-realtime":
+        row = await engine.start_chain(chain.command, realtime=True)
+    elif arm == "deadlines":
+        row = await engine.start_chain(chain.command, deadline=deadline, deadline_margin=0.1 * (deadline - now))
+    else:
+        row = await engine.start_chain(chain.command)
+    return row.id, deadline
+
+
+async def run_arm(arm: str, day: Day, folder: Path, speed: float, bound: float) -> ArmRun:
     run = ArmRun(arm)
     handler = Predictions()
-    logging.getLogger("corthex.engine.deadlines").addHandler(handler)
-    logging.getLogger("corthex.engine.deadlines").setLevel(logging.DEBUG)
+    logger = logging.getLogger("corthex.engine.deadlines")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
     settings = fast_settings(folder, poll_initial=0.05, poll_max=0.2, idle_recheck=0.1)
     async with Engine(settings) as engine:
-        calls: set[Any] = set()  # the realtime arm's sending tasks, kept alive
         stop = asyncio.Event()
         worker = asyncio.create_task(engine.run(stop))
         started = time.time()
-        sent: list[tuple[PlannedJob, str, float]] = []
-        for job in plan:
-            await asyncio.sleep(max(started + job.arrival * speed - time.time(), 0.0))
-            job_id, deadline = await submit(engine, arm, job, speed, calls)
-            sent.append((job, job_id, deadline))
-        last = max(deadline for _, _, deadline in sent)
-        run.timed_out = not await _until_done(engine, [j for _, j, _ in sent], min(last, started + bound))
+        jobs, chains = await _send_day(engine, arm, day, speed, started)
+        last = max(deadline for _, _, deadline in [*jobs, *chains])
+        run.timed_out = not await _until_done(engine, jobs, chains, min(last, started + bound))
         run.wall_s = time.time() - started
-        run.jobs = [await _job_row(engine, job, job_id, deadline, started, speed) for job, job_id, deadline in sent]
-        run.batches = [b.to_dict() for _, job_id, _ in sent for b in await engine.batches(job_id)]
-        for _, job_id, _ in sent:
-            if not await engine.job_done(job_id):
-                await engine.cancel(job_id)
+        run.jobs = [await _job_row(engine, job, job_id, deadline, started, speed) for job, job_id, deadline in jobs]
+        run.chains = [
+            await _chain_row(engine, c, chain_id, deadline, started, speed) for c, chain_id, deadline in chains
+        ]
+        run.batches = [b.to_dict() for _, job_id, _ in jobs for b in await engine.batches(job_id)]
+        await _stop_all(engine, jobs, chains)
         stop.set()
         await asyncio.wait_for(worker, 60)
-    logging.getLogger("corthex.engine.deadlines").removeHandler(handler)
+    logger.removeHandler(handler)
     run.predictions = handler.seen
     return run
 
 
-async def _until_done(engine: Engine, job_ids: list[str], until: float) -> bool:
-    """Wait until every job is complete or `until` (the last deadline) passes; whether all were."""
+async def _send_day(engine: Engine, arm: str, day: Day, speed: float, started: float) -> tuple[list[Any], list[Any]]:
+    """Each job and chain at its arrival time; starting a chain (its first step may run
+    realtime) does not hold up the ones after it."""
+    jobs: list[tuple[PlannedJob, str, float]] = []
+    starts: list[tuple[PlannedChain, asyncio.Task[tuple[str, float]]]] = []
+    calls: set[Any] = set()  # the realtime arm's sending tasks, kept alive
+    for item in sorted([*day.jobs, *day.chains], key=lambda x: x.arrival):
+        await asyncio.sleep(max(started + item.arrival * speed - time.time(), 0.0))
+        if isinstance(item, PlannedJob):
+            job_id, deadline = await submit(engine, arm, item, speed, calls)
+            jobs.append((item, job_id, deadline))
+        else:
+            starts.append((item, asyncio.create_task(start_chain(engine, arm, item, speed))))
+    chains = [(c, *(await task)) for c, task in starts]
+    return jobs, chains
+
+
+async def _until_done(engine: Engine, jobs: list[Any], chains: list[Any], until: float) -> bool:
+    """Wait until every job and chain is done or `until` (the last deadline) passes; whether all were."""
+
+    async def all_done() -> bool:
+        done = [await engine.job_done(job_id) for _, job_id, _ in jobs]
+        done += [(await engine.chain(chain_id)).status is not ChainStatus.RUNNING for _, chain_id, _ in chains]
+        return all(done)
+
     while time.time() < until:
-        if all([await engine.job_done(j) for j in job_ids]):
+        if await all_done():
             return True
         await asyncio.sleep(0.1)
-    return all([await engine.job_done(j) for j in job_ids])
+    return await all_done()
+
+
+async def _stop_all(engine: Engine, jobs: list[Any], chains: list[Any]) -> None:
+    for _, chain_id, _ in chains:
+        if (await engine.chain(chain_id)).status is ChainStatus.RUNNING:
+            await engine.cancel_chain(chain_id)
+    for _, job_id, _ in jobs:
+        if not await engine.job_done(job_id):
+            await engine.cancel(job_id)
+
+
+async def _chain_row(
+    engine: Engine, chain: PlannedChain, chain_id: str, deadline: float, t0: float, speed: float
+) -> dict:
+    row = await engine.chain(chain_id)
+    cost, realtime_cost = await engine.chain_cost(chain_id)
+    steps = []
+    for step in await engine.chain_steps(chain_id):
+        summary = await engine.status(step.job_id) if step.job_id else None
+        steps.append(
+            {
+                "step": step.step.value,
+                "realtime": step.realtime,
+                "requests": summary.total if summary else 0,
+                "tiers": {n: t.results for n, t in summary.tiers.items()} if summary else {},
+                "cost_usd": summary.cost_usd if summary else 0.0,
+            }
+        )
+    done_at = row.completed_at if row.status is ChainStatus.COMPLETED else None
+    return {
+        "chain": chain.name,
+        "chain_id": chain_id,
+        "command": chain.command,
+        "arrival_h": round(chain.arrival / HOUR, 2),
+        "wanted_within_h": round(chain.wanted_within / HOUR, 2),
+        "done_after_h": round((done_at - t0) / speed / HOUR - chain.arrival / HOUR, 2) if done_at else None,
+        "met": done_at is not None and done_at <= deadline,
+        "status": row.status.value,
+        "cost_usd": cost,
+        "realtime_cost_usd": realtime_cost,
+        "steps": steps,
+    }
 
 
 async def _job_row(engine: Engine, job: PlannedJob, job_id: str, deadline: float, t0: float, speed: float) -> dict:
@@ -235,20 +349,26 @@ def _all_batch_cost(lines: list[dict[str, Any]]) -> float:
 
 
 def arm_summary(run: ArmRun, realtime_cost: float | None) -> dict[str, Any]:
-    cost = sum(j["cost_usd"] for j in run.jobs)
+    cost = sum(j["cost_usd"] for j in [*run.jobs, *run.chains])
     tiers: dict[str, int] = {}
     for job in run.jobs:
         for name, t in job["tiers"].items():
             tiers[name] = tiers.get(name, 0) + t["results"]
     return {
         "arm": run.arm,
-        "met": sum(j["met"] for j in run.jobs),
+        "jobs_met": sum(j["met"] for j in run.jobs),
         "jobs": len(run.jobs),
+        "chains_met": sum(c["met"] for c in run.chains),
+        "chains": len(run.chains),
+        "met": sum(x["met"] for x in [*run.jobs, *run.chains]),
+        "of": len(run.jobs) + len(run.chains),
+        "jobs_cost_usd": round(sum(j["cost_usd"] for j in run.jobs), 4),
+        "chains_cost_usd": round(sum(c["cost_usd"] for c in run.chains), 4),
         "cost_usd": round(cost, 4),
         "vs_realtime": round(cost / realtime_cost, 4) if realtime_cost else None,
-        "results_by_tier": tiers,
+        "job_results_by_tier": tiers,
         "wall_s": round(run.wall_s, 1),
-        "timed_out": run.timed_out,
+        "unfinished_at_last_deadline": run.timed_out,
     }
 
 
@@ -263,8 +383,8 @@ def predictor_error(run: ArmRun, speed: float) -> dict[str, Any]:
         seen = by_batch.get(batch["id"])
         if not seen or batch["submitted_at"] is None:
             continue
-        if batch["ended_as"] != "succeeded" or batch["ended_at"] is None:
-            moved += 1
+        if batch["ended_as"] not in (None, "succeeded") or batch["ended_at"] is None:
+            moved += 1  # canceled by the mover (or still open when the arm ended): no actual end
             continue
         actual, created = batch["ended_at"], batch["submitted_at"]
         mid = created + (actual - created) / 2
@@ -307,7 +427,7 @@ def emulator_config(speed: float, seed: int) -> dict[str, Any]:
 async def main(args: argparse.Namespace) -> None:
     speed = args.day_seconds / DAY
     compress(speed)
-    plan = plan_day(args.seed, args.jobs)
+    day = Day(plan_day(args.seed, args.jobs), plan_chains(args.seed, args.chains))
     runs: dict[str, ArmRun] = {}
     folder = Path(tempfile.mkdtemp(prefix="corthex-deadlines-"))
     try:
@@ -316,30 +436,22 @@ async def main(args: argparse.Namespace) -> None:
                 emu.post("/_emulator/config", emulator_config(speed, args.seed))
                 os.environ.update(sdk_env(emu.url))
                 (folder / arm).mkdir()
-                runs[arm] = await run_arm(arm, plan, folder / arm, speed, args.arm_timeout)
-                print(f"{arm}: {runs[arm].wall_s:.0f} s, load {_uptime()}", flush=True)
+                runs[arm] = await run_arm(arm, day, folder / arm, speed, args.arm_timeout)
+                print(f"{arm}: {runs[arm].wall_s:.0f} s, {_uptime()}", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    report(args, speed, plan, runs)
+    report(args, speed, day, runs)
 
 
-def report(args: argparse.Namespace, speed: float, plan: list[PlannedJob], runs: dict[str, ArmRun]) -> None:
-    realtime = sum(j["cost_usd"] for j in runs["all-realtime"].jobs)
+def report(args: argparse.Namespace, speed: float, day: Day, runs: dict[str, ArmRun]) -> None:
+    realtime = sum(x["cost_usd"] for x in [*runs["all-realtime"].jobs, *runs["all-realtime"].chains])
     arms = [arm_summary(runs[arm], realtime) for arm in ARMS]
     every_batch = sum(j["all_batch_usd"] for j in runs["all-realtime"].jobs)
+    requests = sum(len(p.requests) for p in day.jobs)
     print_table(
-        f"deadlines: a simulated day, {len(plan)} jobs, {sum(len(p.requests) for p in plan)} requests "
-        f"(day = {args.day_seconds:g} s, speed {speed:.5f}, seed {args.seed})",
-        [
-            (
-                a["arm"],
-                f"met {a['met']}/{a['jobs']} ({a['met'] / a['jobs']:.0%}), cost ${a['cost_usd']:.4f} "
-                f"({a['vs_realtime']:.0%} of all-realtime), by tier {a['results_by_tier']}, {a['wall_s']} s"
-                + (" TIMED OUT" if a["timed_out"] else ""),
-            )
-            for a in arms
-        ]
-        + [("every request at batch rates", f"${every_batch:.4f} ({every_batch / realtime:.0%} of all-realtime)")],
+        f"deadlines: a simulated day, {len(day.jobs)} jobs ({requests} requests) and {len(day.chains)} chains "
+        f"(day = {args.day_seconds:g} s wall, speed {speed:.5f}, seed {args.seed})",
+        [(a["arm"], _arm_line(a)) for a in arms] + [("jobs: every request at batch rates", f"${every_batch:.4f}")],
     )
     error = predictor_error(runs["deadlines"], speed)
     print_table(
@@ -359,12 +471,29 @@ def report(args: argparse.Namespace, speed: float, plan: list[PlannedJob], runs:
             "seed": args.seed,
             "load": load,
             "arms": arms,
-            "every_request_at_batch_rates_usd": round(every_batch, 4),
+            "jobs_every_request_at_batch_rates_usd": round(every_batch, 4),
             "predictor": error,
             "jobs": {arm: runs[arm].jobs for arm in ARMS},
+            "chains": {arm: runs[arm].chains for arm in ARMS},
+            "batches": {arm: [_batch_row(b) for b in runs[arm].batches] for arm in ARMS},
         },
     )
     print(f"\nuptime: {load}; written to {path}")
+
+
+def _arm_line(a: dict[str, Any]) -> str:
+    return (
+        f"met {a['met']}/{a['of']} ({a['met'] / a['of']:.0%}; jobs {a['jobs_met']}/{a['jobs']}, chains "
+        f"{a['chains_met']}/{a['chains']}), cost ${a['cost_usd']:.4f} ({a['vs_realtime']:.0%} of all-realtime; "
+        f"jobs ${a['jobs_cost_usd']:.4f}, chains ${a['chains_cost_usd']:.4f}), job results by tier "
+        f"{a['job_results_by_tier']}, {a['wall_s']} s"
+        + (" (unfinished at the last deadline)" if a["unfinished_at_last_deadline"] else "")
+    )
+
+
+def _batch_row(batch: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "provider", "model", "request_count", "status", "ended_as", "submitted_at", "ended_at")
+    return {k: batch[k] for k in keys}
 
 
 def _uptime() -> str:
@@ -376,5 +505,6 @@ if __name__ == "__main__":
     parser.add_argument("--day-seconds", type=float, default=150.0, help="wall seconds a simulated day takes")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--chains", type=int, default=10)
     parser.add_argument("--arm-timeout", type=float, default=200.0, help="wall seconds an arm may take at most")
     asyncio.run(main(parser.parse_args()))
