@@ -65,6 +65,8 @@ def _with_forecast(data: dict[str, Any], forecast: ChainForecast) -> None:
         step = forecast.step(entry["step"])
         if step is not None:
             entry["predicted_finish_at"] = step.predicted_finish_at
+        elif entry["step"] == Step.DELIVER.value:  # the report goes out when the last step ends
+            entry["predicted_finish_at"] = forecast.predicted_finish_at
     for entry in data["steps"]:
         step = forecast.step(entry["step"])
         if step is not None:
