@@ -21,11 +21,27 @@ from corthex.errors import JobFinished
 Op = Callable[[Engine], Awaitable[Any]]
 
 
-def run_chain(console: Console, command: str, *, broadcast: bool, realtime: bool, wait: bool) -> Op:
+def run_chain(
+    console: Console,
+    command: str,
+    *,
+    broadcast: bool,
+    realtime: bool,
+    wait: bool,
+    deadline: str | None = None,
+    deadline_margin: str | None = None,
+) -> Op:
     async def go(engine: Engine) -> None:
         started = time.monotonic()
         engine.bus.subscribe(lambda event: _show_event(console, event, started))
-        chain = await engine.start_chain(command, broadcast=broadcast, realtime=realtime, origin="cli")
+        chain = await engine.start_chain(
+            command,
+            broadcast=broadcast,
+            realtime=realtime,
+            origin="cli",
+            deadline=deadline,
+            deadline_margin=deadline_margin,
+        )
         if not wait:
             await engine.step()
             console.print(f"chain {chain.id} started; follow it with: corthex chain show {chain.id}", highlight=False)

@@ -50,8 +50,9 @@ class ChainStore:
         origin_ref: str | None,
         owed_to: Sequence[str] = (),
         rerun_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> None:
-        """Record a new chain, owing its report to the sinks in `owed_to`."""
+        """Record a new chain, owing its report to the sinks in `owed_to` (`deadline`: Unix time, margin)."""
         now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -68,6 +69,8 @@ class ChainStore:
                     origin=origin,
                     origin_ref=origin_ref,
                     rerun_of=rerun_of,
+                    deadline=deadline[0] if deadline else None,
+                    deadline_margin=deadline[1] if deadline else None,
                     created_at=now,
                     updated_at=now,
                 )
