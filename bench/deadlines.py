@@ -46,6 +46,7 @@ from typing import Any
 
 from _bench import Emulator, print_table, save, sdk_env
 
+import corthex.domain.chain_deadlines as chain_deadlines
 import corthex.domain.turnaround as turnaround
 import corthex.engine.deadlines as mover
 from corthex.domain.chain import ChainStatus
@@ -172,6 +173,7 @@ def compress(speed: float) -> None:
     for provider, seconds in list(turnaround.PRIORS.items()):
         turnaround.PRIORS[provider] = seconds * speed
     mover.CANCEL_AGAIN_AFTER *= speed
+    chain_deadlines.REALTIME_STEP_SECONDS *= speed
 
 
 async def submit_realtime(engine: Engine, requests: Sequence[dict[str, Any]], label: str) -> str:
