@@ -236,7 +236,7 @@ async def run_arm(arm: str, day: Day, folder: Path, speed: float, bound: float) 
         run.chains = [
             await _chain_row(engine, c, chain_id, deadline, started, speed) for c, chain_id, deadline in chains
         ]
-        run.batches = [b.to_dict() for _, job_id, _ in jobs for b in await engine.batches(job_id)]
+        run.batches = [b.to_dict() for b in await engine.batches(limit=5000)]  # the jobs' and the chain steps'
         await _stop_all(engine, jobs, chains)
         stop.set()
         await asyncio.wait_for(worker, 60)
@@ -376,11 +376,12 @@ def arm_summary(run: ArmRun, realtime_cost: float | None) -> dict[str, Any]:
 
 def predictor_error(run: ArmRun, speed: float) -> dict[str, Any]:
     """Predicted end at the first evaluation and at mid-life against the actual end, in
-    simulated minutes, for the batches that ended on their own."""
+    simulated minutes, for the batches (of jobs and of chain steps) that ended on their own."""
     by_batch: dict[str, list[tuple[str, float, float, float, str]]] = {}
     for seen in run.predictions:
         by_batch.setdefault(seen[0], []).append(seen)
-    first, middle, moved = [], [], 0
+    first: dict[str, list[float]] = {}
+    middle, moved, rows = [], 0, []
     for batch in run.batches:
         seen = by_batch.get(batch["id"])
         if not seen or batch["submitted_at"] is None:
@@ -390,14 +391,17 @@ def predictor_error(run: ArmRun, speed: float) -> dict[str, Any]:
             continue
         actual, created = batch["ended_at"], batch["submitted_at"]
         mid = created + (actual - created) / 2
-        first.append((seen[0][3] - actual) / speed / 60)
-        at_mid = min(seen, key=lambda s: abs(s[1] - mid))
-        middle.append((at_mid[3] - actual) / speed / 60)
+        error = (seen[0][3] - actual) / speed / 60
+        first.setdefault(seen[0][4], []).append(error)
+        middle.append((min(seen, key=lambda s: abs(s[1] - mid))[3] - actual) / speed / 60)
+        rows.append((batch["provider"], batch["model"], batch["request_count"], seen[0][4], round(error, 1)))
     return {
-        "batches_judged": len(first),
+        "batches_judged": len(middle),
         "batches_moved": moved,
-        "at_submission": _errors(first),
+        "at_submission": _errors([e for errors in first.values() for e in errors]),
+        "at_submission_by_basis": {basis: _errors(errors) for basis, errors in sorted(first.items())},
         "at_mid_life": _errors(middle),
+        "first_predictions": rows,  # (provider, model, size, basis, error in simulated minutes)
     }
 
 
@@ -461,6 +465,7 @@ def report(args: argparse.Namespace, speed: float, day: Day, runs: dict[str, Arm
         [
             ("batches judged / canceled by the mover", f"{error['batches_judged']} / {error['batches_moved']}"),
             ("at submission", error["at_submission"]),
+            *((f"at submission, basis {basis}", e) for basis, e in error["at_submission_by_basis"].items()),
             ("at mid-life", error["at_mid_life"]),
         ],
     )

@@ -46,9 +46,9 @@ def test_a_batch_step_takes_its_slowest_providers_predicted_turnaround_and_a_rea
     groups = (("anthropic", "claude-haiku-4-5", 3), ("openai", "gpt-5-mini", 3))
     history = [PastBatch("openai", "gpt-5-mini", 3, s) for s in (40.0, 50.0, 60.0)]
     batch = step_seconds(history, StepPlan("specialists", False, groups))
-    # OpenAI has history (about a minute); Anthropic has none: its prior (scaled down to 3
-    # requests, at most 8 times smaller) is the slower and sets the step's duration
-    assert batch == pytest.approx(PRIORS["anthropic"] / 8**0.5)
+    # OpenAI has history (about a minute); Anthropic has none: its prior (never shrunk for a small
+    # batch) is the slower and sets the step's duration
+    assert batch == pytest.approx(PRIORS["anthropic"])
     assert step_seconds(history, StepPlan("specialists", True, groups)) == REALTIME_STEP_SECONDS
     assert step_seconds(history, StepPlan("delegate", False, ())) == 0.0  # sends nothing
 
