@@ -34,6 +34,8 @@ async function startChain(event) {
   chainState.starting = true;
   try {
     const body = { command, broadcast: $("scope-broadcast").checked, realtime: $("mode-realtime").checked, origin: "web" };
+    const deadline = $("deadline").value.trim();
+    if (deadline) body.deadline = deadline; // a duration (2h) or an ISO time: the server reads it
     const started = await send("/chains", "POST", body);
     await followChain(started.id);
     later("chains", refreshChains, 100);
