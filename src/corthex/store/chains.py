@@ -103,12 +103,15 @@ class ChainStore:
     async def with_work(self, *, limit: int = 10_000) -> builtins.list[ChainState]:
         """The running chains that have something to do now, newest first, in one query: those to
         deliver, those whose current step is not claimed, has no job, or whose job is missing or
-        done, and every one whose step's job goes realtime (an interrupted realtime step is resumed). A chain whose
+        done, and every one whose step's job goes realtime and is not being sent by a live process (an
+        interrupted realtime step is resumed). A chain whose
         step's job is still running is not read at all. (`domain.chain.next_action` as a query:
         it says WAIT for every chain left out.)"""
+        # a realtime step whose calls a live process is sending has nothing for this one to do
+        sender_gone = or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < clock.now())
         has_work = or_(
             chains.c.step == Step.DELIVER.value,
-            jobs.c.realtime == true(),
+            and_(jobs.c.realtime == true(), sender_gone),
             chain_steps.c.chain_id.is_(None),
             chain_steps.c.job_id.is_(None),
             jobs.c.id.is_(None),
