@@ -2,6 +2,7 @@
 user would pick instead, all pointed at one emulator through their SDK base-URL settings.
 
     .venv/bin/python bench/peers.py [--requests 10000] [--speed 0.2] [--repeat N] [--only NAME] [--timeout S]
+                                    [--name NAME] [--profile]
 
 Each peer is installed from PyPI by this script into a virtualenv of its own under
 bench/.peers-venv/NAME (gitignored; the peers pin different SDK versions, and batchata needs
@@ -29,7 +30,14 @@ Tools (rows):
 - batchwizard: its CLI, `batchwizard process` once per provider (it takes one provider at a
   time), the two run side by side; memory and CPU are those of both trees together.
 
-Writes bench/out/peers.json. Not a test: run it on demand.
+CORTHEX's row also has its timeline (bench/_timeline.py): the wall time split into phases, from
+the process start through validation, recording, planning, creation, the provider's processing,
+the poll that notices each batch's end, download, collection and the output file to its exit,
+from the phase marks it writes (`CORTHEX_PHASE_LOG`, src/corthex/phases.py) and the emulator's
+batch end times (`GET /_emulator/batches`). With --profile, py-spy samples it (stacks in
+bench/out/NAME.pyspy.txt, the hottest places printed; that run's timings are not the benchmark's).
+
+Writes bench/out/NAME.json (peers.json). Not a test: run it on demand.
 """
 
 from __future__ import annotations
@@ -55,9 +63,13 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import PYTHON, ROOT, Emulator, calls_made, save, sdk_env  # noqa: E402
+from _bench import OUT, PYTHON, ROOT, Emulator, calls_made, save, sdk_env  # noqa: E402
+from _profile import analyse, show  # noqa: E402
+from _timeline import print_timeline, read_marks, timeline  # noqa: E402
 
 VENVS = ROOT / ".peers-venv"
+#: py-spy (`pip install -e .[bench]`), or the one PY_SPY names
+PY_SPY = os.environ.get("PY_SPY") or str(Path(PYTHON).with_name("py-spy"))
 MODELS = ("gpt-4.1-nano-2025-04-14", "claude-sonnet-4-20250514", "gpt-4o-mini-2024-07-18", "claude-3-haiku-20240307")
 PEERS = {  # venv name -> pip requirements (the first is the tool itself)
     "batchata": ["batchata"],
@@ -82,6 +94,8 @@ class Measured:
     cpu_s: float
     timed_out: bool
     logs: list[Path]
+    started_at: float = 0.0  #: wall clock: the processes were started
+    exited_at: float = 0.0  #: wall clock: the last one was seen gone (to within SAMPLE_S)
 
     def tail(self, lines: int = 4) -> str:
         out = []
@@ -146,7 +160,7 @@ class _Tree:
 def measure(cmds: list[list[str]], env: dict[str, str], logs: list[Path], timeout: float) -> Measured:
     """Run `cmds` side by side and measure them and every descendant together until all have
     exited or `timeout` has passed (then they are killed, and the row says so)."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     tree = _Tree(cmds, env, logs)
     timed_out = False
     while tree.running():
@@ -164,6 +178,8 @@ def measure(cmds: list[list[str]], env: dict[str, str], logs: list[Path], timeou
         cpu_s=round(max(tree.wait_cpu, sum(tree.cpu_seen.values())), 2),
         timed_out=timed_out,
         logs=logs,
+        started_at=started_at,
+        exited_at=time.time(),
     )
 
 
@@ -265,16 +281,22 @@ def _provider(model: str) -> str:
 # --- one runner per tool: each returns a row -------------------------------------------------
 
 
-def run_ours(job: Path, work: Path, emu: Emulator, timeout: float) -> dict[str, Any]:
+def run_ours(job: Path, work: Path, emu: Emulator, timeout: float, profile: str | None = None) -> dict[str, Any]:
     env = _env(emu, work)
     env.update(
         CORTHEX_DATABASE_URL=f"sqlite+aiosqlite:///{work}/corthex.db",
         CORTHEX_DATA_DIR=str(work / "data"),
         CORTHEX_POLL_INITIAL="1.0",
+        CORTHEX_PHASE_LOG=str(work / "phases.jsonl"),  # the timeline's marks (src/corthex/phases.py)
     )
     out = work / "results.jsonl"
     cmd = [PYTHON, "-m", "corthex", "submit", str(job), "--wait", "--out", str(out)]
+    raw = OUT / f"{profile}.pyspy.txt"
+    if profile:  # sampled: slower, and its figures are not the benchmark's
+        OUT.mkdir(exist_ok=True)
+        cmd = [PY_SPY, "record", "-r", "100", "-f", "raw", "-o", str(raw), "--", *cmd]
     done = measure([cmd], env, [work / "log"], timeout)
+    phases = timeline(read_marks(work / "phases.jsonl"), emu.get("/_emulator/batches"), done.started_at, done.exited_at)
     answered: dict[str, str] = {}
     if out.exists():
         for line in out.open("rb"):
@@ -283,7 +305,13 @@ def run_ours(job: Path, work: Path, emu: Emulator, timeout: float) -> dict[str, 
                 answered[row["custom_id"]] = row["provider"]
     errors = _process_errors("corthex", done)
     versions = {"corthex": importlib.metadata.version("corthex-batch"), "python": platform.python_version()}
-    return _row("corthex (ours)", versions, done, answered, errors)
+    row = _row("corthex (ours)", versions, done, answered, errors)
+    row["timeline"] = phases
+    print_timeline(phases)
+    if profile and raw.exists():
+        row["profile"] = analyse(raw, top=15)
+        show(f"py-spy corthex ({raw})", row["profile"])
+    return row
 
 
 def run_python_peer(
@@ -465,7 +493,8 @@ def combine(tries: list[dict[str, Any]]) -> dict[str, Any]:
     row["every_result_back"] = all(t["every_result_back"] for t in tries)
     row["errors"] = list(dict.fromkeys(e for t in tries for e in t["errors"]))
     row["runs"] = [
-        {k: t.get(k) for k in ("wall_s", "peak_rss_mb", "cpu_s", "results", "load_avg_before_after")} for t in tries
+        {k: t.get(k) for k in ("wall_s", "peak_rss_mb", "cpu_s", "results", "load_avg_before_after", "timeline")}
+        for t in tries
     ]
     return row
 
@@ -479,12 +508,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool (the table shows medians)")
     parser.add_argument("--name", default="peers", help="output name: bench/out/NAME.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample corthex with py-spy (raw stacks in bench/out/NAME.pyspy.txt)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="corthex-peers-"))
     job = tmp / "job.jsonl"
     write_job(job, args.requests)
     runs = {
-        "corthex": lambda w, e: run_ours(job, w, e, args.timeout),
+        "corthex": lambda w, e: run_ours(job, w, e, args.timeout, args.name if args.profile else None),
         "batchata": lambda w, e: run_python_peer(
             "batchata", "batchata", "_peer_batchata.py", [str(w / "out"), "one"], job, w, e, args.timeout
         ),

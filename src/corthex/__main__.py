@@ -1,3 +1,3 @@
-from corthex.cli import main
+from corthex.cli import run
 
-main()
+run()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -23,6 +26,7 @@ from corthex.domain.jobs import JobStatus, JobSummary
 from corthex.domain.results import RETRY_BY_DEFAULT, ResultStatus, retry_statuses
 from corthex.domain.templates import RowTemplate, is_table
 from corthex.errors import CorthexError, JobFinished, UsageError
+from corthex.phases import install_from_env, mark
 from corthex.progress import JobProgress, summary_table
 from corthex.redaction import install_log_redaction
 
@@ -78,7 +82,48 @@ def main() -> None:
         level=os.environ.get("CORTHEX_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     install_log_redaction()  # every command's log lines, at any level, carry no key
+    install_from_env()
+    mark("imported")
     app()
+
+
+#: seconds a thread still running at exit is waited for before the normal, slow exit is taken
+THREAD_GRACE = 1.0
+
+
+def run() -> NoReturn:
+    """The `corthex` command's entry (its console script, `python -m corthex`): `main`, then
+    leave the process without the interpreter's teardown (`_leave`). `main` itself ends in a
+    SystemExit, for a caller in the same process."""
+    try:
+        main()
+    except SystemExit as exc:
+        _leave(exc)
+    _leave(SystemExit(0))
+
+
+def _leave(exc: SystemExit) -> NoReturn:
+    """Exit with `exc`'s status, without the interpreter's teardown: freeing every module object
+    by object (the SDKs' thousands of classes and schemas) took 1 to 2 s of CPU after the results
+    were written (the "exit" phase of bench/peers.py's timeline). What that teardown did that
+    matters is done first: the atexit handlers (logging's flush, temporary directories) and the
+    standard streams' flush. Threads still finishing (a closed database connection's worker) are
+    waited for a moment; one that goes on (never stopped) gets the normal exit, which waits for it."""
+    main_thread = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main_thread and not thread.daemon:
+            thread.join(timeout=THREAD_GRACE)
+            if thread.is_alive():
+                raise exc
+    code = exc.code
+    if code is not None and not isinstance(code, int):  # SystemExit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
 
 
 def _engine() -> type[Engine]:
@@ -101,10 +146,14 @@ def _run(factory: Callable[[Engine], Awaitable[T]]) -> T:
 
     async def go() -> T:
         async with _engine()(load_settings()) as engine:
-            return await factory(engine)
+            result = await factory(engine)
+        mark("closed")
+        return result
 
     try:
-        return asyncio.run(go())
+        result = asyncio.run(go())
+        mark("loop closed")
+        return result
     except CorthexError as exc:  # InvalidInput, NotFound, a bad setting, over the budget, …
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
@@ -199,6 +248,7 @@ def submit(
     by: dict[str, Any] = {"deadline": deadline, "deadline_margin": deadline_margin}
 
     async def go(engine: Engine) -> JobSummary | None:
+        mark("opened")
         template = _row_template(file, model, prompt, system, schema, id_column)
         if template is not None:
             report = await engine.submit_table(
@@ -267,10 +317,12 @@ async def _wait_and_write(
     engine: Engine, job_id: str, out: Path | None, source: TableSource | None = None
 ) -> JobSummary:
     summary = await _wait_with_progress(engine, job_id)
+    mark("waited", job_id=job_id)
     console.print(summary_table(summary))
     _emulator_badge(engine)
     if out is not None:
         count = await _write_results(engine, job_id, out, source=source)
+        mark("written", rows=count)
         console.print(f"{count} results written to {out}", highlight=False)
     return summary
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     #: same batch meanwhile. Default: the calls' timeouts, retries included.
     creation_window: float | None = None
     result_chunk: int = 5000  #: result rows written per transaction while collecting (bench: 5000 beats 2000 by ~15%)
+    #: batches a worker collects at once: each holds its pending requests and a result chunk in
+    #: memory, so many batches ending together would take memory in proportion to the job
+    collect_concurrency: int = Field(default=2, ge=1)
 
     #: CORTHEX_PROVIDERS_FILE: a TOML of OpenAI-compatible servers and model routes (providers/registry.py)
     providers_file: Path | None = None

@@ -4,13 +4,14 @@ cancellation. (These ran against the emulator until issue 13; each asserts what 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from engine_support import mixed
 
-from corthex.domain.batches import BatchStatus
+from corthex.domain.batches import BatchStatus, RemoteRef
 from corthex.domain.requests import ProviderName
-from corthex.domain.results import ResultStatus
+from corthex.domain.results import ProviderResult, ResultStatus
 from corthex.engine.engine import Engine
 from corthex.providers.base import WireItem
 from corthex.testing import (
@@ -190,3 +191,57 @@ async def test_a_slow_result_download_does_not_hold_up_other_batches(engine: Eng
         download.set()
         await asyncio.wait_for(completed[slow.job_id].wait(), timeout=60)
     assert (await engine.status(slow.job_id)).succeeded == 3
+
+
+async def test_wait_collects_a_batch_that_ended_while_another_is_still_being_created(
+    engine: Engine, fakes: Fakes
+) -> None:
+    """`Engine.wait` (`corthex submit --wait`) handles each batch in a task of its own, as the
+    worker does: a batch that ended is collected while another one's creation is in flight,
+    not after it."""
+    creating = fakes["anthropic"].hold("create")  # Anthropic's creation waits until the test lets it go
+    lines = [{"custom_id": f"a{i}", "model": "claude-haiku-4-5", "prompt": "안녕하세요"} for i in range(3)]
+    lines += [{"custom_id": f"o{i}", "model": "gpt-5-mini", "prompt": "p"} for i in range(3)]
+    report = await engine.submit(lines)
+    waiting = asyncio.create_task(engine.wait(report.job_id, timeout=60))
+    try:
+        for _ in range(3000):  # the OpenAI batch's answers are stored while Anthropic's is being created
+            if (await engine.status(report.job_id)).succeeded == 3 or waiting.done():
+                break
+            await asyncio.sleep(0.01)
+        assert (await engine.status(report.job_id)).succeeded == 3
+        assert fakes["anthropic"].created == 0 and not waiting.done()
+    finally:
+        creating.set()
+    summary = await asyncio.wait_for(waiting, timeout=60)
+    assert summary.succeeded == 6
+
+
+async def test_reading_a_long_result_stream_gives_other_tasks_their_turns(engine: Engine, fakes: Fakes) -> None:
+    """Rows already received are read without awaiting I/O: collection gives the event loop a
+    turn every few hundred rows, so other batches' polls are not held up until a download ends."""
+    openai = fakes["openai"]
+    turns = 0
+    seen: list[int] = []  # the turns taken by the other task when each row was read
+    stream = openai.results
+
+    async def watched(ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+        async for row in stream(ref):
+            seen.append(turns)
+            yield row
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    openai.results = watched  # type: ignore[method-assign]
+    report = await engine.submit([{"custom_id": f"r{i}", "model": "gpt-5-mini", "prompt": "요약"} for i in range(1000)])
+    other = asyncio.create_task(other_task())
+    try:
+        await engine.wait(report.job_id, timeout=60)
+    finally:
+        other.cancel()
+    assert len(seen) == 1000
+    assert seen[-1] - seen[0] >= 4  # 1,000 rows: a turn at least every 200

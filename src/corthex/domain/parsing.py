@@ -21,6 +21,7 @@ from corthex.domain.parsing_content import Bad as _Bad
 from corthex.domain.registry import is_known, provider_for_model
 from corthex.domain.registry import provider_names as registered_names
 from corthex.domain.requests import LLMRequest, Message, ProviderName
+from corthex.domain.seen_ids import SeenIds
 from corthex.domain.storable import nul_refusal
 from corthex.domain.structured import SchemaProblem, schema_problem
 from corthex.errors import InputProblem
@@ -80,15 +81,21 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def parse_lines(
-    lines: Iterable[str | bytes | LineTooLong], *, seen: set[str] | None = None, first_line: int = 1
+    lines: Iterable[str | bytes | LineTooLong],
+    *,
+    seen: SeenIds | None = None,
+    first_line: int = 1,
+    unique: bool = True,
+    unit: str = "line",
 ) -> Iterator[LLMRequest | InputProblem]:
     """Yield one request or one problem per non-blank line, in order. Bytes must be UTF-8
     (a leading byte order mark is dropped): a line that is not is a problem, never guessed at —
     a mangled Korean prompt would still be sent and billed.
 
-    `seen` collects custom_ids so duplicates are caught across calls (pass the same set).
+    `seen` collects custom_ids so duplicates are caught across calls (pass the same one); with
+    `unique=False` the caller checks them itself (`duplicate`). `unit` names a line in the problem.
     """
-    seen = set() if seen is None else seen
+    seen = (SeenIds() if seen is None else seen) if unique else None
     for number, raw in enumerate(lines, start=first_line):
         if isinstance(raw, LineTooLong):
             yield raw.problem(number)
@@ -104,7 +111,7 @@ def parse_lines(
         if isinstance(text, InputProblem):
             yield replace(text, line=number)
         elif text.strip():
-            yield _parse_one(number, text, seen, len(raw) if isinstance(raw, bytes) else None)
+            yield _parse_one(number, text, seen, len(raw) if isinstance(raw, bytes) else None, unit)
 
 
 def decoded(raw: bytes) -> str | InputProblem:
@@ -119,7 +126,16 @@ def decoded(raw: bytes) -> str | InputProblem:
         )
 
 
-def _parse_one(number: int, text: str, seen: set[str], size: int | None) -> LLMRequest | InputProblem:
+def duplicate(request: LLMRequest, number: int, seen: SeenIds, unit: str = "line") -> InputProblem | None:
+    """The problem of a request whose custom_id an earlier line (row, item) gave, naming both."""
+    first = seen.first(request.custom_id, number)
+    if first is None:
+        return None
+    reason = f"duplicate custom_id {request.custom_id!r}, first on {unit} {first}"
+    return InputProblem(number, reason, "custom_id", unit)
+
+
+def _parse_one(number: int, text: str, seen: SeenIds | None, size: int | None, unit: str) -> LLMRequest | InputProblem:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -128,9 +144,8 @@ def _parse_one(number: int, text: str, seen: set[str], size: int | None) -> LLMR
         request = parse_request(data)
     except _Bad as bad:
         return InputProblem(number, bad.reason, bad.field)
-    if request.custom_id in seen:
-        return InputProblem(number, f"duplicate custom_id {request.custom_id!r}", "custom_id")
-    seen.add(request.custom_id)
+    if seen is not None and (twice := duplicate(request, number, seen, unit)) is not None:
+        return twice
     size = len(text.encode()) if size is None else size  # UTF-8 bytes (a line read as bytes is its size)
     limit = LIMITS[request.provider].max_request_bytes
     if size > limit:

@@ -24,20 +24,50 @@ _MOST_DOUBLINGS = 1000  #: 2.0 ** 1000 is finite; past the cap anyway for any sa
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """What a status call said of a running batch: how far along it is, and since when."""
+
+    done: int  #: requests with a result so far (succeeded or failed)
+    total: int  #: requests in the batch
+    elapsed: float  #: seconds since the batch was created
+
+
+@dataclass(frozen=True, slots=True)
 class PollPolicy:
     initial: float = 1.0  #: seconds before the first poll after submission
     factor: float = 1.5  #: each quiet poll waits this much longer
     maximum: float = 60.0  #: cap on the interval
+    #: Near an expected end, polls come no closer than this many seconds …
+    soonest: float = 0.25
+    #: … nor than this share of the batch's age: a batch whose last requests stall (or whose
+    #: provider finalizes for long) is polled more and more rarely, never in a hot loop, and
+    #: its end is noticed at most this share of its run time late
+    near_end_share: float = 0.1
     max_failures: int = 8  #: consecutive failed status calls before the batch is given up …
     #: … and only once they span this long: a provider outage of minutes must not end a running
     #: batch (its requests would go out again while it still runs: paid twice)
     unreachable_for: float = 3600.0
     max_age: float = 50 * 3600.0  #: a batch older than this is given up (Gemini expires at 48 h)
 
-    def next_interval(self, current: float | None) -> float:
-        if current is None or current <= 0:
-            return self.initial
-        return min(self.maximum, current * self.factor)
+    def next_interval(self, current: float | None, progress: Progress | None = None) -> float:
+        """Seconds to the next poll: `current` grown by `factor` up to `maximum`, or sooner
+        when the batch's `progress` says its end is near: at the time its own pace (requests
+        done over the time they took) puts the end, or once every request is done (only the
+        provider's finalizing is left), after the shortest wait allowed."""
+        grown = self.initial if current is None or current <= 0 else min(self.maximum, current * self.factor)
+        expected = self.expected_in(progress)
+        if progress is None or expected is None or expected >= grown:
+            return grown
+        return min(grown, max(expected, self.soonest, self.near_end_share * progress.elapsed))
+
+    @staticmethod
+    def expected_in(progress: Progress | None) -> float | None:
+        """Seconds until the batch is expected to have every request done, at the pace it has
+        kept so far; 0 when they are; None while none is (no pace to go by)."""
+        if progress is None or progress.total <= 0 or progress.done <= 0 or progress.elapsed <= 0:
+            return None
+        left = max(progress.total - progress.done, 0)
+        return progress.elapsed * left / progress.done
 
     def failure_delay(self, failures: int) -> float:
         """Backoff after a failed status call: doubles, capped at the maximum interval."""

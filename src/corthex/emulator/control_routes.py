@@ -1,4 +1,4 @@
-"""The emulator's own control API under `/_emulator` (faults, stats, reset, config)."""
+"""The emulator's own control API under `/_emulator` (faults, stats, batches, reset, config)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ async def list_faults(request: Request) -> Response:
 @router.get("/stats")
 async def stats(request: Request) -> Response:
     return json_response(get_state(request).stats())
+
+
+@router.get("/batches")
+async def batch_times(request: Request) -> Response:
+    """Each batch's creation and end times (wall clock): when a client could have had its results."""
+    return json_response(get_state(request).batch_times())
 
 
 @router.post("/reset")

@@ -14,6 +14,7 @@ from corthex.emulator.bedrock_jobs import BedrockStore
 from corthex.emulator.config import EmulatorConfig
 from corthex.emulator.faults import BatchFaults, Fault, FaultSet
 from corthex.emulator.gemini_batches import GeminiStore
+from corthex.emulator.lifecycle import Timeline, snapshot
 from corthex.emulator.mistral_batches import MistralStore
 from corthex.emulator.openai_batches import OpenAIStore
 from corthex.emulator.prompt_cache import PromptCache
@@ -78,6 +79,31 @@ class EmulatorState:
             "triggered": dict(self.faults.triggered),
         }
         return data
+
+    def batch_times(self) -> list[dict[str, Any]]:
+        """When each OpenAI, Anthropic and Gemini batch was created and ended (or will end, held
+        batches aside): wall-clock seconds, for a client's timeline (bench/peers.py)."""
+        now = self.now()
+        timelines: list[tuple[str, str, Timeline]] = [
+            *(("openai", b.id, b.timeline) for b in self.openai.batches.values()),
+            *(("anthropic", b.id, b.timeline) for b in self.anthropic.batches.values()),
+            *(("gemini", b.id, b.timeline) for b in self.gemini.batches.values()),
+        ]
+        out = []
+        for provider, batch_id, tl in timelines:
+            snap = snapshot(tl, now, self.held(tl.faults))
+            out.append(
+                {
+                    "provider": provider,
+                    "id": batch_id,
+                    "requests": tl.n,
+                    "created": tl.created,
+                    "processed": tl.processed,  # every request done (OpenAI finalizes after)
+                    "phase": snap.phase.value,
+                    "ended_at": snap.ended_at,
+                }
+            )
+        return out
 
     def reset(self) -> None:
         """Forget every batch, file, fault and counter (the data dir is emptied)."""

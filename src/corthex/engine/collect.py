@@ -23,10 +23,14 @@ from corthex.domain.registry import fallback_after
 from corthex.domain.results import UNKEYED, FinalResult, ProviderResult, ResultStatus, Usage
 from corthex.engine.calls import provider_rows
 from corthex.engine.context import EngineContext
+from corthex.phases import mark
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
+#: Rows read between two turns given to the event loop: reading rows already received awaits no
+#: I/O, so a long download would otherwise hold up every other batch's polls until it ends.
+ROWS_PER_TURN = 200
 
 
 async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, error: str | None = None) -> None:
@@ -35,9 +39,11 @@ async def collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool = True, er
     :param fetch: read the provider's results (False when the batch was given up).
     :param error: why results could not be read, for the requests left without one.
     """
-    log.info("batch %s collecting", batch.id)
-    with _gc_paused():
-        await _collect(ctx, batch, fetch=fetch, error=error)
+    async with ctx.collecting():  # a few at a time: each holds its batch's pending requests
+        log.info("batch %s collecting", batch.id)
+        mark("collecting", batch=batch.id)
+        with _gc_paused():
+            await _collect(ctx, batch, fetch=fetch, error=error)
 
 
 async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: str | None) -> None:
@@ -54,6 +60,7 @@ async def _collect(ctx: EngineContext, batch: BatchRow, *, fetch: bool, error: s
     crash_point("before_close")
     now = clock.now()
     await ctx.store.close_batch(batch.id, now)
+    mark("collected", batch=batch.id, results=written)
     ctx.storage.succeeded()
     await ctx.store.checkpoint()  # the WAL back to nothing: a worker recovers from a full disk with little room
     log.info("batch %s collected: %d results, %d requests to retry", batch.id, written, retried)
@@ -75,10 +82,14 @@ async def _stream(
     writes = _Writes(ctx, batch, pending)
     buffer: list[ProviderResult] = []
     unkeyed: list[ProviderResult] = []
+    read = 0
     try:
         async with ctx.limit(batch.provider.value):
             rows = ctx.provider(batch.provider).results(batch.remote)
             async for row in provider_rows(batch.provider.value, rows):
+                read += 1
+                if read % ROWS_PER_TURN == 0:
+                    await asyncio.sleep(0)  # other batches' polls and collections get their turn
                 if row.wire_id == UNKEYED:
                     unkeyed.append(row)
                     continue
@@ -87,6 +98,7 @@ async def _stream(
                     if await writes.add(buffer):
                         crash_point("after_result_chunk")
                     buffer = []
+        mark("downloaded", batch=batch.id)
         if await writes.add(buffer):
             crash_point("after_result_chunk")
     finally:

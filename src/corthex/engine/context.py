@@ -28,6 +28,7 @@ class EngineContext:
     # see engine/budget.py: held from a budget check until its job is recorded
     budget_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _collecting: asyncio.Semaphore | None = None
 
     def __post_init__(self) -> None:
         self.poll_policy: PollPolicy = self.settings.poll_policy()
@@ -45,3 +46,10 @@ class EngineContext:
         if name not in self._limits:
             self._limits[name] = asyncio.Semaphore(self.settings.provider_concurrency)
         return self._limits[name]
+
+    def collecting(self) -> AbstractAsyncContextManager[None]:
+        """Bound the batches collected at once (`collect_concurrency`): memory stays flat however
+        many batches end together."""
+        if self._collecting is None:
+            self._collecting = asyncio.Semaphore(self.settings.collect_concurrency)
+        return self._collecting

@@ -25,6 +25,7 @@ from corthex.engine.context import EngineContext
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
+from corthex.phases import mark
 from corthex.providers.base import Provider, WireItem
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ async def dispatch_once(ctx: EngineContext) -> int:
     plans = sorted(plan_batches(items, limits), key=lambda plan: len(plan.request_ids), reverse=True)
     del items
     firsts = [(plan, _held_for(plan, primed)) for plan in plan_batches(primed.primers, limits)]
+    mark("planned", batches=len(plans) + len(firsts))
     building = asyncio.Semaphore(BUILDING_AT_ONCE)
     sends = [*firsts, *((plan, []) for plan in plans)]
     created = await asyncio.gather(*(_send(ctx, plan, building, hold) for plan, hold in sends))
@@ -181,6 +183,7 @@ async def create_remote(ctx: EngineContext, batch_id: str, provider_name: str, m
     ctx.storage.succeeded()
     await ctx.store.release(batch_id, ctx.worker_id)
     log.info("batch %s created at %s as %s (%d requests)", batch_id, provider_name, ref.remote_id, len(items))
+    mark("created", batch=batch_id, provider=provider_name, model=model, remote=ref.remote_id, requests=len(items))
     await ctx.bus.publish(
         BatchSubmitted(
             batch_id=batch_id, provider=provider_name, model=model, requests=len(items), remote_id=ref.remote_id

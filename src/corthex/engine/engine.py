@@ -75,6 +75,7 @@ from corthex.errors import (
     KeyTaken,
     UsageError,
 )
+from corthex.phases import mark
 from corthex.providers.base import Provider
 from corthex.providers.registry import load_providers
 from corthex.providers.vocabulary import with_state
@@ -239,6 +240,7 @@ class Engine:
 
         :raises SetupError: a provider the file needs is not set up (nothing stored)."""
         intake = read_file(Path(path), skip_invalid=skip_invalid, encoding=encoding, strict_models=strict_models)
+        mark("validated", requests=intake.total)
         source = "queue" if queue else "cli"
         return await self._record(
             intake,
@@ -370,6 +372,7 @@ class Engine:
             return twin
         if refused is not None:
             raise BudgetExceeded(f"nothing submitted: {refused.explain('this job')}")
+        mark("recorded", job_id=job_id)
         for warning in intake.warnings:
             log.warning("job %s: %s", job_id, warning)
         return SubmitReport(job_id, intake.total, queue, intake.skipped, intake.warnings)
@@ -756,18 +759,35 @@ class Engine:
         on_progress: Callable[[JobSummary], Any] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - bounds the in-process work, not one await
     ) -> JobSummary:
-        """Work in-process until the job is complete (or canceled); returns its final summary."""
+        """Work in-process until the job is complete (or canceled); returns its final summary.
+        Each batch is polled and collected in a task of its own, as the worker does: a batch's
+        end is not noticed late because another one is being created or collected."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            summary = await self.status(job_id)
-            if on_progress is not None:
-                on_progress(summary)
-            if summary.status.is_final and summary.completed_at is not None:
-                return summary
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} not complete after {timeout}s")
-            await self.step()
-            await self._sleep_until_due()
+        polls = BackgroundPolls(self._ctx)
+        try:
+            summary = await self._progress(job_id, on_progress)
+            while not _complete(summary):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"job {job_id} not complete after {timeout}s")
+                # The status is read after the round, which clears the wake-up first: a batch task
+                # completing the job before that is seen here, one after it ends the sleep at once.
+                await self.step(polls)
+                summary = await self._progress(job_id, on_progress)
+                if not _complete(summary):
+                    await self._sleep_until_due(polls)
+            return summary
+        finally:
+            await polls.drain()
+
+    async def _progress(self, job_id: str, on_progress: Callable[[JobSummary], Any] | None) -> JobSummary:
+        summary = await self.status(job_id)
+        if on_progress is not None:
+            on_progress(summary)
+        return summary
+
+
+def _complete(summary: JobSummary) -> bool:
+    return summary.status.is_final and summary.completed_at is not None
 
 
 def tier_of(row: dict[str, Any]) -> str:

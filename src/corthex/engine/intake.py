@@ -20,9 +20,10 @@ from corthex.domain.embeddings import inputs_of
 from corthex.domain.limits import MiB, largest_request_bytes
 from corthex.domain.models import unknown_model_warning
 from corthex.domain.native import route_of
-from corthex.domain.parsing import LineTooLong, checked_request, parse_lines, parse_request
+from corthex.domain.parsing import LineTooLong, checked_request, duplicate, parse_lines, parse_request
 from corthex.domain.registry import route_chain
 from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.seen_ids import SeenIds
 from corthex.engine.setup import Need
 from corthex.errors import InputProblem, InvalidInput, UsageError
 from corthex.providers import WireItem, wire_size_of
@@ -148,27 +149,37 @@ Numbered = Iterable[tuple[int, LLMRequest | InputProblem]]
 def streamed_intake(
     read: Callable[[], Numbered], *, skip_invalid: bool, strict_models: bool, source: str, unit: str = "line"
 ) -> Intake:
-    """Validate what `read()` yields, keeping only ids; the requests are read again when stored
-    (a file or a table is never held in memory). With `strict_models`, an unknown model is the
-    problem of its line (or row, as `unit` says) rather than a warning."""
+    """Validate what `read()` yields, keeping only the ids' digests (SeenIds: a duplicate names
+    the line that gave its id first); the requests are read again when stored, skipping the lines
+    with a problem (a file or a table is never held in memory). With `strict_models`, an unknown
+    model is the problem of its line (or row, as `unit` says) rather than a warning."""
     total, problems, tally = 0, [], WarningTally(strict_models=strict_models)
-    refused: set[str] = set()  # custom_ids refused for their model only
+    seen = SeenIds()
     for number, item in read():
-        if isinstance(item, LLMRequest) and (problem := tally.check(item, number)) is not None:
-            refused.add(item.custom_id)
-            item = replace(problem, unit=unit)
+        if isinstance(item, LLMRequest):
+            item = _admitted(item, number, seen, tally, unit)
         if isinstance(item, InputProblem):
             problems.append(item)
         else:
             total += 1
+    del seen  # not held while the requests are stored
     check_intake(total, problems, skip_invalid, source=source)
+    skipped = {problem.line for problem in problems}
 
     def requests() -> Iterator[LLMRequest]:
-        for _, r in read():
-            if isinstance(r, LLMRequest) and r.custom_id not in refused:
+        for number, r in read():
+            if isinstance(r, LLMRequest) and number not in skipped:
                 yield r
 
     return Intake(total, problems if skip_invalid else [], requests, tally.messages(), tally.needs)
+
+
+def _admitted(
+    request: LLMRequest, number: int, seen: SeenIds, tally: WarningTally, unit: str
+) -> LLMRequest | InputProblem:
+    """The request, or its problem: a custom_id given before, or (strict) an unknown model."""
+    problem = duplicate(request, number, seen, unit) or tally.check(request, number)
+    return request if problem is None else replace(problem, unit=unit)
 
 
 def _known_encoding(encoding: str | None) -> str | None:
@@ -243,15 +254,14 @@ def _parsed(path: Path, encoding: str | None) -> Iterator[tuple[int, LLMRequest 
     if encoding is None:
         with path.open("rb") as fh:
             lines = _Counted(bounded_lines(fh, limit))
-            for item in parse_lines(lines):
+            for item in parse_lines(lines, unique=False):  # ids checked by streamed_intake
                 yield lines.number, item
         return
-    seen: set[str] = set()
     for number, line in enumerate(_text_lines(path, encoding, limit), start=1):
         if isinstance(line, InputProblem):
             yield number, replace(line, line=number)
             return
-        for item in parse_lines([line], first_line=number, seen=seen):
+        for item in parse_lines([line], first_line=number, unique=False):
             yield number, item
 
 
@@ -280,7 +290,7 @@ def read_objects(
         raise InvalidInput([InputProblem(0, "the requests must be a list of request objects")])
     requests: list[LLMRequest] = []
     problems: list[InputProblem] = []
-    seen: set[str] = set()
+    seen = SeenIds()
     tally = WarningTally(strict_models=strict_models)
     for number, item in enumerate(items, start=1):
         if isinstance(item, LLMRequest):
@@ -299,19 +309,16 @@ def read_objects(
     return intake
 
 
-def _checked_object(item: LLMRequest, number: int, seen: set[str]) -> LLMRequest | InputProblem:
-    if item.custom_id in seen:
-        return InputProblem(number, f"duplicate custom_id {item.custom_id!r}", "custom_id")
-    seen.add(item.custom_id)
-    return checked_request(item, number)
+def _checked_object(item: LLMRequest, number: int, seen: SeenIds) -> LLMRequest | InputProblem:
+    return duplicate(item, number, seen, "item") or checked_request(item, number)
 
 
-def _parse_object(item: Any, number: int, seen: set[str]) -> LLMRequest | InputProblem:
+def _parse_object(item: Any, number: int, seen: SeenIds) -> LLMRequest | InputProblem:
     try:
         line = orjson.dumps(with_schema_of_model(item))
     except TypeError as exc:  # orjson.JSONEncodeError: a set, bytes, an object, a too-deep nest…
         return InputProblem(number, f"not a JSON value ({exc})")
-    return next(parse_lines([line], seen=seen, first_line=number))
+    return next(parse_lines([line], seen=seen, first_line=number, unit="item"))
 
 
 def with_schema_of_model(item: Any) -> Any:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from corthex import clock
 from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
+from corthex.domain.polling import Progress
 from corthex.domain.records import BatchRow
 from corthex.engine.calls import provider_call
 from corthex.engine.cancel import stop_if_unwanted
@@ -21,6 +22,7 @@ from corthex.engine.dispatch import create_remote, dispatch_once
 from corthex.engine.leases import renewed
 from corthex.engine.storage import storage_failure
 from corthex.errors import ProviderError
+from corthex.phases import mark
 from corthex.providers.vocabulary import batch_state
 
 log = logging.getLogger(__name__)
@@ -275,8 +277,10 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
     if reason is not None:
         await _give_up(ctx, batch, reason, now)
         return
-    interval = ctx.poll_policy.next_interval(batch.poll_interval)
+    progress = Progress(status.done, status.total or batch.request_count, now - (batch.submitted_at or now))
+    interval = ctx.poll_policy.next_interval(batch.poll_interval, progress)  # sooner near an expected end
     await ctx.store.record_progress(batch.id, status, interval=interval, now=now)
+    mark("polled", batch=batch.id, done=status.done, interval=interval)
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
         await ctx.bus.publish(
             BatchProgress(

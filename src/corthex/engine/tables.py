@@ -79,13 +79,13 @@ def input_schema(table: Any, encoding: str | None = None) -> Any:
 
 
 def _requests(rows: Iterator[dict[str, Any]], template: RowTemplate) -> Iterator[LLMRequest | InputProblem]:
-    seen: set[str] = set()
+    """Each row's request or problem; a custom_id given twice is found by `streamed_intake`."""
     for number, row in enumerate(rows, start=1):
         line = row_request(template, row, number)
         if isinstance(line, InputProblem):
             yield replace(line, unit="row")
             continue
-        for parsed in parse_lines([orjson.dumps(line)], seen=seen, first_line=number):
+        for parsed in parse_lines([orjson.dumps(line)], first_line=number, unique=False):
             yield replace(parsed, unit="row") if isinstance(parsed, InputProblem) else parsed
 
 

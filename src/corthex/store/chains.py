@@ -16,7 +16,7 @@ from corthex.domain.chain import ChainStatus, JobState, Outcome, Step, StepResul
 from corthex.domain.jobs import JobStatus
 from corthex.domain.records import ChainRow, ChainState, StepRow
 from corthex.errors import ChainFinished, NotFound
-from corthex.store import leases
+from corthex.store import deadlines, leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
 __all__ = ["ChainRow", "ChainState", "ChainStore", "StepRow", "chain_from_row"]
@@ -69,8 +69,7 @@ class ChainStore:
                     origin=origin,
                     origin_ref=origin_ref,
                     rerun_of=rerun_of,
-                    deadline=deadline[0] if deadline else None,
-                    deadline_margin=deadline[1] if deadline else None,
+                    **deadlines.deadline_columns(deadline),
                     created_at=now,
                     updated_at=now,
                 )
@@ -103,12 +102,14 @@ class ChainStore:
     async def with_work(self, *, limit: int = 10_000) -> builtins.list[ChainState]:
         """The running chains that have something to do now, newest first, in one query: those to
         deliver, those whose current step is not claimed, has no job, or whose job is missing or
-        done, and every one whose step's job goes realtime (an interrupted realtime step is resumed). A chain whose
-        step's job is still running is not read at all. (`domain.chain.next_action` as a query:
-        it says WAIT for every chain left out.)"""
+        done, and every one whose step's job goes realtime and is not being sent by a live process
+        (an interrupted realtime step is resumed). A chain whose step's job is still running is not
+        read at all. (`domain.chain.next_action` as a query: it says WAIT for every chain left out.)"""
+        # a realtime step whose calls a live process is sending has nothing for this one to do
+        sender_gone = or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < clock.now())
         has_work = or_(
             chains.c.step == Step.DELIVER.value,
-            jobs.c.realtime == true(),
+            and_(jobs.c.realtime == true(), sender_gone),
             chain_steps.c.chain_id.is_(None),
             chain_steps.c.job_id.is_(None),
             jobs.c.id.is_(None),

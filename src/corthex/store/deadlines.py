@@ -91,6 +91,11 @@ class DeadlineSection(SqlBase):
         return bool(done.rowcount)
 
 
+def deadline_columns(deadline: tuple[float, float] | None) -> dict[str, float | None]:
+    """The `deadline` and `deadline_margin` columns of a job or a chain from (Unix time, margin)."""
+    return {"deadline": deadline[0] if deadline else None, "deadline_margin": deadline[1] if deadline else None}
+
+
 def tier_of_result() -> Any:
     """The tier that answered a result; rows stored before migration 0018 have none: a realtime
     job's pseudo-batch (`rt_…`) says realtime, anything else was a batch."""

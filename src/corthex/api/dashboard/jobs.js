@@ -80,6 +80,8 @@ function summaryFigures(job) {
     ["cost", usd(job.cost_usd)],
     ["batches", count(job.batches)],
   ];
+  if (job.deadline) figures.push(["deadline", when(job.deadline)], ["deadline_cost", usd(job.deadline_cost_usd || 0)]);
+  if (job.cache_saving_usd) figures.push(["cache_saving", usd(job.cache_saving_usd)]);
   return figures.map(([k, v]) => `<div><dt>${t(`fig.${k}`)}</dt><dd data-figure="${k}">${v}</dd></div>`).join("");
 }
 
@@ -94,6 +96,21 @@ function providerTable(job) {
     )
     .join("");
   return `<div class="table-scroll"><table class="list"><thead><tr><th>${t("col.provider")}</th>${["requests", "succeeded", "failed", "tokens_in", "tokens_out", "cost", "realtime", "saving"].map((h) => `<th class="num">${t(`col.${h}`)}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+// Which tier answered (batch, flex, realtime: a deadline moves late requests to the faster ones),
+// and what those results would have cost in a batch. Shown once anything left the batch tier.
+function tierTable(job) {
+  const rows = Object.entries(job.tiers || {});
+  if (!rows.some(([tier]) => tier !== "batch")) return "";
+  const digits = columnDigits(rows.flatMap(([, c]) => [c.cost_usd, c.batch_cost_usd]));
+  const body = rows
+    .map(
+      ([tier, c]) => `<tr data-tier="${esc(tier)}"><td>${esc(t(`tier.${tier}`))}</td><td class="num">${count(c.results)}</td>
+      <td class="num money">${usd(c.cost_usd, digits)}</td><td class="num money">${usd(c.batch_cost_usd, digits)}</td></tr>`,
+    )
+    .join("");
+  return `<h4>${t("jobs.by_tier")}</h4><div class="table-scroll"><table class="list" id="job-tiers"><thead><tr><th>${t("col.tier")}</th>${["results", "cost", "in_batch"].map((h) => `<th class="num">${t(`col.${h}`)}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 // "3 of 5 (shared with 1 other job)" when other jobs have requests in the batch; else "all".
@@ -139,6 +156,7 @@ export async function showJob(id) {
     </div>
     <dl class="figures wide">${summaryFigures(job)}</dl>
     <h4>${t("jobs.by_provider")}</h4>${providerTable(job)}
+    ${tierTable(job)}
     <h4>${t("jobs.batches")}</h4>${batchTable(job)}
     <h4>${t("jobs.results")}</h4>
     <div class="row filters">
