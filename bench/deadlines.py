@@ -21,9 +21,9 @@ the same way, and so are the engine's constants in seconds that the deadline wor
 predictor's priors per provider, the cancel retry): the engine runs in this process, the
 emulator in its own. Realtime and flex latencies are set to compressed values too.
 
-    .venv/bin/python bench/deadlines.py [--day-seconds 150] [--seed 17]
+    .venv/bin/python bench/deadlines.py [--day-seconds 200] [--seed 17]
 
-Not a test: run it on demand (about 6 minutes). Writes bench/out/deadlines.json.
+Not a test: run it on demand (about 7 minutes: each arm bounded by --arm-timeout). Writes bench/out/deadlines.json.
 """
 
 from __future__ import annotations
@@ -509,7 +509,7 @@ def _uptime() -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--day-seconds", type=float, default=150.0, help="wall seconds a simulated day takes")
+    parser.add_argument("--day-seconds", type=float, default=200.0, help="wall seconds a simulated day takes")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--chains", type=int, default=10)
