@@ -612,12 +612,27 @@ def chain_run(
     broadcast: Annotated[bool, typer.Option("--broadcast", help="Run every department")] = False,
     realtime: Annotated[bool, typer.Option("--realtime", help="Use the realtime APIs (urgent)")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the chain live and print the report")] = False,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            help="When the report is wanted: 90m, 2h, 1d or an ISO time. The time left is shared among the steps; "
+            "a step whose batch would end past its share goes on a faster tier (flex or realtime)",
+        ),
+    ] = None,
+    deadline_margin: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
+        ),
+    ] = None,
 ) -> None:
     """Run a command through the delegation chain (the default: `corthex chain "…"` is the same)."""
     from corthex import chain_cli
 
     command = " ".join(words)
-    _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait))
+    by = {"deadline": deadline, "deadline_margin": deadline_margin}
+    _run(chain_cli.run_chain(console, command, broadcast=broadcast, realtime=realtime, wait=wait, **by))
 
 
 @chain_app.command("list", epilog="Example: corthex chain list --json")

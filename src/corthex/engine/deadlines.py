@@ -76,6 +76,7 @@ async def _keep(ctx: EngineContext, job: DeadlineJob, history: Sequence[PastBatc
         late = _late_queue(history, job, now)
         if late is None:
             return 0
+        await ctx.store.hurry(job.job_id, now)  # before the event: who reads the job on it sees it hurried
         await ctx.bus.publish(late)
         hurried = True
     if hurried:
