@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
+from corthex.domain.chain_deadlines import ChainForecast
 from corthex.domain.describe import describe
 from corthex.domain.events import Event
 from corthex.engine.engine import ChainRow, Engine
@@ -21,11 +23,27 @@ from corthex.errors import JobFinished
 Op = Callable[[Engine], Awaitable[Any]]
 
 
-def run_chain(console: Console, command: str, *, broadcast: bool, realtime: bool, wait: bool) -> Op:
+def run_chain(
+    console: Console,
+    command: str,
+    *,
+    broadcast: bool,
+    realtime: bool,
+    wait: bool,
+    deadline: str | None = None,
+    deadline_margin: str | None = None,
+) -> Op:
     async def go(engine: Engine) -> None:
         started = time.monotonic()
         engine.bus.subscribe(lambda event: _show_event(console, event, started))
-        chain = await engine.start_chain(command, broadcast=broadcast, realtime=realtime, origin="cli")
+        chain = await engine.start_chain(
+            command,
+            broadcast=broadcast,
+            realtime=realtime,
+            origin="cli",
+            deadline=deadline,
+            deadline_margin=deadline_margin,
+        )
         if not wait:
             await engine.step()
             console.print(f"chain {chain.id} started; follow it with: corthex chain show {chain.id}", highlight=False)
@@ -117,12 +135,50 @@ def show_chain(console: Console, chain_id: str) -> Op:
         console.print(
             f"[bold]{chain.id}[/bold] {chain.status.value} at step {chain.step.value}: {chain.command}", highlight=False
         )
+        console.print(_forecast_table(chain, await engine.chain_forecast(chain_id), time.time()))
         for step in await engine.chain_steps(chain_id):
             console.print(_step_table(step.step.value, await _step_rows(engine, step.job_id)))
         if chain.report:
             await _print_report(console, engine, chain)
 
     return go
+
+
+def _forecast_table(chain: ChainRow, forecast: ChainForecast, now: float) -> Table:
+    """Each step: how it goes out, its job's deadline, when it finished or is predicted to."""
+    title = "steps"
+    if chain.deadline is not None:
+        title += f" — deadline {_when(chain.deadline, now)}"
+    if forecast.predicted_finish_at is not None:
+        title += f" — predicted finish {_when(forecast.predicted_finish_at, now)}"
+    table = Table(title=title)
+    for column in ("step", "transport", "state", "deadline", "predicted finish", "finished"):
+        table.add_column(column)
+    for step in forecast.steps:
+        table.add_row(
+            step.step,
+            step.transport,
+            step.state,
+            _when(step.deadline, now),
+            _when(step.predicted_finish_at, now),
+            _when(step.finished_at, now),
+        )
+    return table
+
+
+def _when(moment: float | None, now: float) -> str:
+    """A local time, with how far ahead it is (or `-`)."""
+    if moment is None:
+        return "-"
+    shown = datetime.fromtimestamp(moment).strftime("%Y-%m-%d %H:%M:%S")
+    ahead = moment - now
+    return f"{shown} (in {_span(ahead)})" if ahead > 0 else shown
+
+
+def _span(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 async def _step_rows(engine: Engine, job_id: str | None) -> list[dict[str, Any]]:

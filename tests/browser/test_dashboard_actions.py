@@ -76,3 +76,27 @@ async def test_stop_a_running_chain_then_run_it_again(page: Any, server: ServePr
     await expect(view).not_to_have_attribute("data-chain", chain)
     await expect(page.locator("#chain-command")).to_have_text("Quarterly review of everything")
     assert page.errors == []
+
+
+async def test_a_chain_started_with_a_deadline_shows_it_and_when_it_and_its_steps_are_predicted_to_finish(
+    page: Any,
+) -> None:
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    await page.fill("#command", "삼성전자 주가 분석")
+    await page.fill("#deadline", "1d")
+    await page.click("#start")
+    view = page.locator("#chain-view")
+    await expect(view).to_have_attribute("data-status", "running")
+    shown = page.locator("#chain-deadline")
+    await expect(shown).to_contain_text("deadline ")
+    await expect(shown).to_contain_text("predicted finish ")
+    await expect(page.locator("#steps .step[data-state=pending] .eta").first).to_have_text(
+        re.compile(r"^\d\d:\d\d:\d\d$")
+    )
+    chain = await page.evaluate(
+        "fetch('/chains/' + document.querySelector('#chain-view').dataset.chain).then(r => r.json())"
+    )
+    assert chain["deadline"] > chain["created_at"] + 86_000
+    await expect(view).to_have_attribute("data-status", "completed", timeout=60_000)
+    await expect(shown).not_to_contain_text("predicted")  # done: only the deadline stays
+    assert page.errors == []

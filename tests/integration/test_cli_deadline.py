@@ -56,3 +56,16 @@ def test_a_deadline_that_cannot_be_read_or_has_passed_is_refused(cli, requests_f
 
 def test_a_margin_needs_a_deadline(cli, requests_file: Path) -> None:
     assert "needs a deadline" in cli("submit", str(requests_file), "--deadline-margin", "5m", code=2)
+
+
+def test_a_chain_deadline_is_stored_and_chain_show_says_when_each_step_is_predicted_to_finish(cli) -> None:
+    before = time.time()
+    out = cli("chain", "run", "삼성전자", "주가", "분석", "--deadline", "1d", "--deadline-margin", "1h")
+    chain_id = re.search(r"chain (ch_\w+) started", out).group(1)
+    listed = {c["id"]: c for c in orjson.loads(cli("chain", "list", "--json"))}
+    assert before + 86400 <= listed[chain_id]["deadline"] <= time.time() + 86400
+    shown = cli("chain", "show", chain_id)
+    assert "deadline" in shown and "predicted finish" in shown, shown
+    assert re.search(r"specialists\s+│\s+batch\s+│\s+pending", shown), shown
+    refused = " ".join(cli("chain", "run", "분석", "--deadline", "tomorrow", code=2).split())
+    assert "is neither a duration" in refused, refused

@@ -199,6 +199,15 @@ class ChainBody(BaseModel):
     broadcast: bool = Field(False, description="Run every department, plus a chief-of-staff summary")
     realtime: bool = Field(False, description="Use the realtime APIs (full price, no batch wait)")
     origin: Literal["api", "web"] = "api"
+    deadline: float | str | None = Field(
+        None,
+        description="When the report is wanted: a Unix time, a duration (90m, 2h, 1d) or an ISO timestamp. "
+        "The time left is shared among the steps; a step whose batch would end past its share goes faster.",
+        examples=["2h"],
+    )
+    deadline_margin: float | str | None = Field(
+        None, description="Time kept before the deadline, in seconds or a duration (default as for jobs)"
+    )
 
 
 class ChainItem(BaseModel):
@@ -224,6 +233,9 @@ class ChainStep(BaseModel):
     started_at: float
     finished_at: float | None = Field(None, description="When its last result was recorded, once done")
     items: list[ChainItem]
+    transport: Literal["batch", "realtime"] | None = Field(None, description="How its calls go out")
+    deadline: float | None = Field(None, description="Its job's deadline: its share of the chain's (unix time)")
+    predicted_finish_at: float | None = Field(None, description="When it is predicted to finish, while running")
 
 
 class Chain(BaseModel):
@@ -246,15 +258,19 @@ class Chain(BaseModel):
     saving_usd: float
     error: str | None
     rerun_of: str | None = Field(None, description="the chain this one runs again (POST /chains/{id}/rerun)")
+    deadline: float | None = Field(None, description="When its report is wanted (unix time); null: no deadline")
+    deadline_margin: float | None = Field(None, description="Seconds kept before the deadline")
 
 
 class LadderStep(BaseModel):
     step: str
     state: Literal["done", "running", "pending", "skipped", "stopped"]
+    predicted_finish_at: float | None = Field(None, description="When it is predicted to finish (running, pending)")
 
 
 class ChainDetail(Chain):
     report: str | None
+    predicted_finish_at: float | None = Field(None, description="When the running chain is predicted to finish")
     steps: list[ChainStep]
     ladder: list[LadderStep]  #: each step of the chain's path with the state the dashboard shows
 

@@ -13,6 +13,7 @@ import orjson
 from corthex.api.state import ServerState
 from corthex.domain.budget import day_start
 from corthex.domain.chain import ChainStatus, Step, who
+from corthex.domain.chain_deadlines import ChainForecast
 from corthex.domain.jobs import RequestState
 from corthex.domain.org import Org
 from corthex.domain.step_states import step_states
@@ -53,7 +54,23 @@ async def chain_detail(state: ServerState, chain: ChainRow) -> dict[str, Any]:
     recorded = {Step(s["step"]): s["status"] for s in data["steps"]}
     ladder = step_states(chain.step, chain.status, chain.broadcast, recorded)
     data["ladder"] = [{"step": step.value, "state": shown.value} for step, shown in ladder]
+    _with_forecast(data, await state.engine.chain_forecast(chain.id))
     return data
+
+
+def _with_forecast(data: dict[str, Any], forecast: ChainForecast) -> None:
+    """The predicted finish of the chain, and of each step (its transport and its job's deadline too)."""
+    data["predicted_finish_at"] = forecast.predicted_finish_at
+    for entry in (*data["steps"], *data["ladder"]):
+        step = forecast.step(entry["step"])
+        if step is not None:
+            entry["predicted_finish_at"] = step.predicted_finish_at
+        elif entry["step"] == Step.DELIVER.value:  # the report goes out when the last step ends
+            entry["predicted_finish_at"] = forecast.predicted_finish_at
+    for entry in data["steps"]:
+        step = forecast.step(entry["step"])
+        if step is not None:
+            entry.update(transport=step.transport, deadline=step.deadline)
 
 
 async def _step(state: ServerState, step: StepRow) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class ChainRow:
     updated_at: float
     completed_at: float | None
     rerun_of: str | None = None  #: the chain this one runs again
+    deadline: float | None = None  #: Unix time its report is wanted by (None: no deadline)
+    deadline_margin: float | None = None  #: seconds kept before the deadline
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__slots__}
@@ -136,3 +138,16 @@ class DeadlineJob:
     queued: dict[tuple[str, str], int]  #: requests waiting to go out, by (provider, model)
     batches: tuple[BatchRow, ...]  #: its open batches at a provider
     held: dict[str, int]  #: batch id -> the job's requests still waiting in it (pseudo-batches too)
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """Where a job stands for a forecast of its end (a chain's step: engine/chain_deadlines.py)."""
+
+    job_id: str
+    completed_at: float | None  #: Unix time every request had its result
+    realtime: bool  #: its calls go out realtime
+    hurried: bool  #: found late for its deadline: its requests go on a faster tier
+    deadline: float | None  #: its own deadline (a chain step's share), if any
+    queued: dict[tuple[str, str], int]  #: requests waiting to go out, by (provider, model)
+    batches: tuple[BatchRow, ...]  #: its open batches at a provider

@@ -27,8 +27,8 @@ MAX_SIZE_RATIO = 8.0
 #: a batch running past everything seen: expected to need half its age again
 OVERDUE_FACTOR = 1.5
 
-#: Priors, seconds to the end of a batch of PRIOR_SIZE requests (quantile QUANTILE), used until a
-#: provider has history. From published runs (issue 17): OpenAI batches slowed from 14 to 84
+#: Priors, seconds to the end of a batch of PRIOR_SIZE requests or fewer (quantile QUANTILE), used
+#: until a provider has history. From published runs (issue 17): OpenAI batches slowed from 14 to 84
 #: minutes over one day; Claude took 2 h 44 min for 100,000 requests (most end within the hour,
 #: Anthropic's docs); Gemini's target is 24 h and batches were seen stuck past it.
 PRIORS: dict[str, float] = {
@@ -91,7 +91,9 @@ def predict(history: Sequence[PastBatch], batch: OpenBatch, *, quantile: float =
     if similar:
         scaled = [_scaled(p.seconds, p.size, batch.size) for p in similar]
     else:
-        scaled = [_scaled(PRIORS.get(batch.provider, DEFAULT_PRIOR), PRIOR_SIZE, batch.size)]
+        # a prior grows for a batch larger than PRIOR_SIZE but never shrinks for a smaller one: the
+        # published figures are turnarounds whatever the size (a small batch waits in the same queue)
+        scaled = [_scaled(PRIORS.get(batch.provider, DEFAULT_PRIOR), PRIOR_SIZE, max(batch.size, PRIOR_SIZE))]
     total = _conditional(scaled, batch.age, quantile)
     total = _with_progress(total, batch)
     return Prediction(seconds=total, left=max(total - batch.age, 0.0), basis=basis, samples=len(similar))

@@ -36,6 +36,7 @@ from corthex.domain.routing import classify_by_keywords, is_broadcast
 from corthex.domain.storable import nul_refusal
 from corthex.engine.budget import BudgetCheck
 from corthex.engine.cancel import cancel_job
+from corthex.engine.chain_deadlines import deadline_for_step
 from corthex.engine.context import EngineContext
 from corthex.engine.intake import request_row
 from corthex.engine.leases import renewed
@@ -94,8 +95,10 @@ class ChainRunner:
         origin: str = "cli",
         origin_ref: str | None = None,
         rerun_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> ChainRow:
-        """Route the command (keywords first, else a classify step) and submit the first step."""
+        """Route the command (keywords first, else a classify step) and submit the first step.
+        `deadline`: (Unix time, margin in seconds), shared among the steps as each is entered."""
         command = checked_command(command)
         short = uuid.uuid4().hex[:12]
         chain_id = "ch_" + short
@@ -114,6 +117,7 @@ class ChainRunner:
                 origin_ref=origin_ref,
                 owed_to=[d.name for d in self.deliveries],  # whichever process finishes it
                 rerun_of=rerun_of,
+                deadline=deadline,
             )
             await self.store.claim(chain_id, self.ctx.worker_id, clock.now(), self.ctx.settings.lease_seconds)
             chain = await self.store.get(chain_id)
@@ -222,7 +226,8 @@ class ChainRunner:
             return
         job_id = f"job_{chain.id[3:]}_{step.value}"
         realtime = chain.realtime or step.value in self.org.realtime_steps
-        refused = await self._submit_within_budget(chain, step, job_id, requests, realtime=realtime)
+        deadline = None if realtime else await deadline_for_step(self.ctx, self.org, chain, step, requests)
+        refused = await self._submit_within_budget(chain, step, job_id, requests, realtime=realtime, deadline=deadline)
         if refused is not None:
             reason = refused.explain("this step")
             notice = f"Stopped before the {step.value} step: {reason}. What the chain had is kept below."
@@ -235,7 +240,14 @@ class ChainRunner:
             await self.advance(chain.id)
 
     async def _submit_within_budget(
-        self, chain: ChainRow, step: Step, job_id: str, requests: list[LLMRequest], *, realtime: bool
+        self,
+        chain: ChainRow,
+        step: Step,
+        job_id: str,
+        requests: list[LLMRequest],
+        *,
+        realtime: bool,
+        deadline: tuple[float, float] | None,
     ) -> BudgetCheck | None:
         """Claim the step and submit its job unless it would go over the daily budget (then the
         failed check is returned and nothing is recorded)."""
@@ -250,6 +262,7 @@ class ChainRunner:
             chunks=[[request_row(prefix, seq, r) for seq, r in enumerate(requests)]],
             realtime=realtime,
             once=True,
+            deadline=deadline,
         )
         submitted = ChainStepSubmitted(
             chain_id=chain.id,
@@ -316,6 +329,7 @@ class ChainRunner:
             origin=origin,
             origin_ref=origin_ref,
             rerun_of=first.id,
+            deadline=_same_allowance(first, clock.now()),
         )
         await self.ctx.bus.publish(ChainRerun(chain_id=again.id, rerun_of=first.id))
         return again
@@ -381,6 +395,13 @@ class ChainRunner:
 
 def _plan(chain: ChainRow) -> ChainPlan:
     return ChainPlan(chain.command, chain.departments, chain.broadcast)
+
+
+def _same_allowance(chain: ChainRow, now: float) -> tuple[float, float] | None:
+    """A rerun's deadline: as long after its start as the first chain's was after its own."""
+    if chain.deadline is None:
+        return None
+    return now + (chain.deadline - chain.created_at), chain.deadline_margin or 0.0
 
 
 def checked_command(command: str) -> str:

@@ -76,6 +76,7 @@ async def _keep(ctx: EngineContext, job: DeadlineJob, history: Sequence[PastBatc
         late = _late_queue(history, job, now)
         if late is None:
             return 0
+        await ctx.store.hurry(job.job_id, now)  # before the event: who reads the job on it sees it hurried
         await ctx.bus.publish(late)
         hurried = True
     if hurried:
@@ -89,7 +90,20 @@ def _predicted_end(history: Sequence[PastBatch], batch: BatchRow, now: float) ->
     open_batch = OpenBatch(
         batch.provider.value, batch.model, batch.request_count, max(now - started, 0.0), batch.done_count
     )
-    return predict(history, open_batch).end(started)
+    prediction = predict(history, open_batch)
+    # one line per batch and round at DEBUG: what the predictor said, for judging it (bench/deadlines.py)
+    log.debug(
+        "batch %s: predicted end %.3f at age %.3f (%d/%d done, %s, %d samples)",
+        batch.id,
+        prediction.end(started),
+        open_batch.age,
+        open_batch.done,
+        open_batch.size,
+        prediction.basis,
+        prediction.samples,
+        extra={"prediction": (batch.id, now, started, prediction.end(started), prediction.basis)},
+    )
+    return prediction.end(started)
 
 
 def _late_queue(history: Sequence[PastBatch], job: DeadlineJob, now: float) -> RequestsMoved | None:

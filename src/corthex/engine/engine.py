@@ -28,6 +28,7 @@ from corthex.config import Settings
 from corthex.domain import pricing
 from corthex.domain.budget import BudgetStatus, CostBreakdown, cost_breakdown
 from corthex.domain.chain import ChainStatus, who
+from corthex.domain.chain_deadlines import ChainForecast
 from corthex.domain.deadlines import job_deadline
 from corthex.domain.embeddings import unpack_embedding
 from corthex.domain.endpoints import emulated_providers
@@ -42,6 +43,7 @@ from corthex.domain.storable import nul_refusal
 from corthex.domain.templates import RowTemplate
 from corthex.engine.budget import budget_status
 from corthex.engine.cancel import cancel_job
+from corthex.engine.chain_deadlines import forecast as forecast_chain
 from corthex.engine.chains import MAX_COMMAND_CHARS, ChainRunner, Delivery, checked_command
 from corthex.engine.context import EngineContext
 from corthex.engine.deadlines import keep_deadlines
@@ -570,15 +572,29 @@ class Engine:
         realtime: bool = False,
         origin: str = "api",
         origin_ref: str | None = None,
+        deadline: float | str | None = None,
+        deadline_margin: float | str | None = None,
     ) -> ChainRow:
-        """Start a delegation chain; its first step is submitted before this returns.
+        """Start a delegation chain; its first step is submitted before this returns. With
+        `deadline` (a Unix time, a duration such as `2h`, or an ISO timestamp; as `submit`'s) the
+        time left is shared among the steps as each is entered, each step's job getting its share
+        as its own deadline (engine/chain_deadlines.py); `deadline_margin` as `submit`'s.
 
-        :raises SetupError: a provider the org's agents use is not set up (nothing stored)."""
+        :raises SetupError: a provider the org's agents use is not set up (nothing stored).
+        :raises UsageError: a deadline past or unreadable (nothing stored)."""
         checked_command(command)  # the command's own fault is said first, whatever the setup
+        when = job_deadline(deadline, deadline_margin, clock.now())
         await self._check_setup(org_needs(self.org))
         return await self.chains.start(
-            command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref
+            command, broadcast=broadcast, realtime=realtime, origin=origin, origin_ref=origin_ref, deadline=when
         )
+
+    async def chain_forecast(self, chain_id: str) -> ChainForecast:
+        """When the chain and each of its steps finished or are predicted to finish (the running
+        step from its open batches, the later ones from their predicted durations).
+
+        :raises NotFound: no chain has this id."""
+        return await forecast_chain(self._ctx, self.org, await self._store.chains.get(chain_id))
 
     async def cancel_chain(self, chain_id: str) -> ChainStopped:
         """Stop a chain: no step follows, its open jobs and their batches are canceled, and the

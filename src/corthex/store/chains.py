@@ -16,7 +16,7 @@ from corthex.domain.chain import ChainStatus, JobState, Outcome, Step, StepResul
 from corthex.domain.jobs import JobStatus
 from corthex.domain.records import ChainRow, ChainState, StepRow
 from corthex.errors import ChainFinished, NotFound
-from corthex.store import leases
+from corthex.store import deadlines, leases
 from corthex.store.tables import chain_steps, chains, deliveries, jobs, results
 
 __all__ = ["ChainRow", "ChainState", "ChainStore", "StepRow", "chain_from_row"]
@@ -50,8 +50,9 @@ class ChainStore:
         origin_ref: str | None,
         owed_to: Sequence[str] = (),
         rerun_of: str | None = None,
+        deadline: tuple[float, float] | None = None,
     ) -> None:
-        """Record a new chain, owing its report to the sinks in `owed_to`."""
+        """Record a new chain, owing its report to the sinks in `owed_to` (`deadline`: Unix time, margin)."""
         now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -68,6 +69,7 @@ class ChainStore:
                     origin=origin,
                     origin_ref=origin_ref,
                     rerun_of=rerun_of,
+                    **deadlines.deadline_columns(deadline),
                     created_at=now,
                     updated_at=now,
                 )
@@ -100,10 +102,9 @@ class ChainStore:
     async def with_work(self, *, limit: int = 10_000) -> builtins.list[ChainState]:
         """The running chains that have something to do now, newest first, in one query: those to
         deliver, those whose current step is not claimed, has no job, or whose job is missing or
-        done, and every one whose step's job goes realtime and is not being sent by a live process (an
-        interrupted realtime step is resumed). A chain whose
-        step's job is still running is not read at all. (`domain.chain.next_action` as a query:
-        it says WAIT for every chain left out.)"""
+        done, and every one whose step's job goes realtime and is not being sent by a live process
+        (an interrupted realtime step is resumed). A chain whose step's job is still running is not
+        read at all. (`domain.chain.next_action` as a query: it says WAIT for every chain left out.)"""
         # a realtime step whose calls a live process is sending has nothing for this one to do
         sender_gone = or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < clock.now())
         has_work = or_(

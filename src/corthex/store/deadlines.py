@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from corthex.domain.batches import BatchStatus
 from corthex.domain.jobs import JobStatus, RequestState, TierCounts
-from corthex.domain.records import BatchRow, DeadlineJob
+from corthex.domain.records import BatchRow, DeadlineJob, JobProgress
 from corthex.domain.turnaround import PastBatch
 from corthex.store.connection import SqlBase
 from corthex.store.polling import GIVEN_UP, batch_from_row
@@ -35,6 +35,17 @@ class DeadlineSection(SqlBase):
                 )
                 for r in found
             ]
+
+    async def job_progress(self, job_id: str) -> JobProgress | None:
+        """Where the job stands: done, or its queued requests and open batches (None: no such job)."""
+        columns = (jobs.c.completed_at, jobs.c.realtime, jobs.c.hurried_at, jobs.c.deadline)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*columns).where(jobs.c.id == job_id))).first()
+            if row is None:
+                return None
+            queued, open_batches, _ = await _work(conn, job_id)
+        hurried = row.hurried_at is not None
+        return JobProgress(job_id, row.completed_at, bool(row.realtime), hurried, row.deadline, queued, open_batches)
 
     async def turnaround_history(self, *, limit: int = 2000) -> list[PastBatch]:
         """The most recent batches that ended on their own (not canceled for a deadline, not given
@@ -78,6 +89,11 @@ class DeadlineSection(SqlBase):
                 .values(moved_at=now)
             )
         return bool(done.rowcount)
+
+
+def deadline_columns(deadline: tuple[float, float] | None) -> dict[str, float | None]:
+    """The `deadline` and `deadline_margin` columns of a job or a chain from (Unix time, margin)."""
+    return {"deadline": deadline[0] if deadline else None, "deadline_margin": deadline[1] if deadline else None}
 
 
 def tier_of_result() -> Any:

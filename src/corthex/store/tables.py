@@ -163,6 +163,8 @@ chains = Table(
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
     Column("rerun_of", String(40)),  # the chain this one runs again (migration 0011)
+    Column("deadline", Float),  # Unix time its report is wanted by (migration 0019); NULL: none
+    Column("deadline_margin", Float),  # seconds kept before it
     Column("lease_owner", String(64)),  # the worker advancing the chain now
     Column("lease_until", Float),
     Index("ix_chains_status", "status"),

@@ -89,6 +89,17 @@ def test_with_no_history_the_provider_s_prior_applies() -> None:
     assert other.seconds == DEFAULT_PRIOR
 
 
+def test_a_prior_is_not_shrunk_for_a_small_batch_but_grows_for_a_large_one() -> None:
+    """The published figures are turnarounds whatever the size (a small batch waits in the same
+    queue): on the simulated day of bench/deadlines.py, priors shrunk to batches of 13..190
+    requests were passed by 8 of 16 OpenAI, 11 of 12 Anthropic and 5 of 7 Gemini batches; the
+    priors as given (a 90th percentile) by 0, 3 and 1."""
+    small = predict([], OpenBatch("anthropic", "claude-haiku-4-5", size=20, age=0))
+    assert small.seconds == PRIORS["anthropic"]
+    large = predict([], OpenBatch("anthropic", "claude-haiku-4-5", size=4 * PRIOR_SIZE, age=0))
+    assert large.seconds == pytest.approx(2 * PRIORS["anthropic"])
+
+
 def test_other_providers_history_is_not_used() -> None:
     history = [past(5, provider="gemini", model="gemini-2.5-flash")] * 5
     p = predict(history, OpenBatch("openai", "gpt-5-mini", size=PRIOR_SIZE, age=0))

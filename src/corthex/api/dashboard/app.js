@@ -34,6 +34,8 @@ async function startChain(event) {
   chainState.starting = true;
   try {
     const body = { command, broadcast: $("scope-broadcast").checked, realtime: $("mode-realtime").checked, origin: "web" };
+    const deadline = $("deadline").value.trim();
+    if (deadline) body.deadline = deadline; // a duration (2h) or an ISO time: the server reads it
     const started = await send("/chains", "POST", body);
     await followChain(started.id);
     later("chains", refreshChains, 100);
@@ -222,7 +224,7 @@ function wire() {
   on("chain-rerun", "click", () => chainAction("rerun", (id) => go("chains", id)));
   on("toast-close", "click", dismissToast);
   on("job-submit", "click", () =>
-    upload("job-file", "/jobs/upload")
+    upload("job-file", jobUploadPath())
       .then((r) => toast(t("jobs.submitted", { job_id: r.job_id, total: r.total })))
       .then(refreshJobs)
       .catch((e) => toast(errorText(e), { sticky: true })),
@@ -234,6 +236,12 @@ function wire() {
   wireLists();
   wireDetail();
   onRoute((route) => applyRoute(route).catch(report));
+}
+
+// A deadline typed beside the file (2h, 90m, an ISO time) goes with it; the server reads it.
+function jobUploadPath() {
+  const deadline = $("job-deadline").value.trim();
+  return deadline ? `/jobs/upload?${new URLSearchParams({ deadline })}` : "/jobs/upload";
 }
 
 // The header's language switch: relabel the page, then redraw what app code wrote.

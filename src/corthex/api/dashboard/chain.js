@@ -42,8 +42,29 @@ function renderHead(chain) {
   $("chain-realtime").textContent = usd(chain.realtime_cost_usd);
   const pct = chain.realtime_cost_usd ? ` (${Math.round((100 * chain.saving_usd) / chain.realtime_cost_usd)}%)` : "";
   $("chain-saving").textContent = usd(chain.saving_usd) + pct;
+  renderDeadline(chain);
   $("chain-stop").hidden = chain.status !== "running";
   $("chain-rerun").hidden = chain.status === "running";
+}
+
+// The chain's deadline and, while it runs, when it is predicted to finish (late: past the deadline).
+function renderDeadline(chain) {
+  const shown = $("chain-deadline");
+  const parts = [];
+  if (chain.deadline) parts.push(t("chain.deadline", { when: when(chain.deadline) }));
+  if (chain.predicted_finish_at) parts.push(t("chain.predicted", { when: when(chain.predicted_finish_at) }));
+  shown.hidden = !parts.length;
+  shown.textContent = parts.join(" · ");
+  const late = chain.deadline && chain.predicted_finish_at && chain.predicted_finish_at > chain.deadline;
+  shown.classList.toggle("late", Boolean(late));
+  shown.dataset.predicted = chain.predicted_finish_at ?? "";
+}
+
+// A step's predicted finish, for a step that has not finished (its time of day).
+function eta(step) {
+  if (!step.predicted_finish_at || !["running", "pending"].includes(step.state)) return "";
+  const title = t("chain.predicted", { when: when(step.predicted_finish_at) });
+  return ` <small class="eta" title="${esc(title)}">${esc(when(step.predicted_finish_at).slice(11))}</small>`;
 }
 
 export function renderChain(chain) {
@@ -51,8 +72,10 @@ export function renderChain(chain) {
   tick();
   // each step's state is the server's (GET /chains/{id} → ladder), not worked out here
   $("steps").innerHTML = chain.ladder
-    .map(({ step: name, state: s }) => {
-      return `<li class="step ${s}" data-step="${name}" data-state="${s}" title="${esc(stepName(name))}: ${esc(t(`ladder.${s}`))}"><span class="icon">${ICONS[s] || "○"}</span>${esc(stepName(name))}</li>`;
+    .map((step) => {
+      const { step: name, state: s } = step;
+      const predicted = step.predicted_finish_at ?? "";
+      return `<li class="step ${s}" data-step="${name}" data-state="${s}" data-predicted="${predicted}" title="${esc(stepName(name))}: ${esc(t(`ladder.${s}`))}"><span class="icon">${ICONS[s] || "○"}</span>${esc(stepName(name))}${eta(step)}</li>`;
     })
     .join("");
   // While the chain runs, the agents of its last two steps stay in view (earlier ones fold

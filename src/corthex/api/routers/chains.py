@@ -35,7 +35,12 @@ async def start(body: ChainBody, state: State) -> ChainStarted:
     chain_id = await _start_in_background(
         state,
         lambda: state.engine.start_chain(
-            body.command, broadcast=body.broadcast, realtime=body.realtime, origin=body.origin
+            body.command,
+            broadcast=body.broadcast,
+            realtime=body.realtime,
+            origin=body.origin,
+            deadline=body.deadline,
+            deadline_margin=body.deadline_margin,
         ),
     )
     return await _started(state, chain_id)

@@ -89,6 +89,10 @@ async def upload(
     label: str | None = None,
     encoding: Annotated[str | None, Query(description="The file's encoding when not UTF-8, e.g. cp949")] = None,
     idempotency_key: IdempotencyKey = None,
+    deadline: Annotated[
+        str | None, Query(description="When every result is wanted: a duration (90m, 2h, 1d) or an ISO timestamp")
+    ] = None,
+    deadline_margin: Annotated[str | None, Query(description="Time kept before the deadline (e.g. 5m)")] = None,
 ) -> Submitted:
     """Submit a JSONL file; problems are named by line and field."""
     async with saved_upload(file, state.settings.data_dir) as path:
@@ -99,6 +103,8 @@ async def upload(
             label=label or file.filename or "upload.jsonl",
             encoding=encoding,
             idempotency_key=idempotency_key,
+            deadline=deadline,
+            deadline_margin=deadline_margin,
         )
     return submitted(report, response)
 
