@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from corthex.domain import deadlines as deadline_rules
+from corthex.domain.describe import describe
 from corthex.domain.events import Event, RequestsMoved
 from corthex.domain.requests import ProviderName
 from corthex.engine.engine import Engine
@@ -119,7 +120,9 @@ async def test_only_the_late_provider_and_model_group_of_a_job_is_moved(tmp_path
     hour, is far past a deadline two minutes off): only the Claude requests go faster."""
     openai, anthropic = FakeProvider(ProviderName.OPENAI), FakeProvider(ProviderName.ANTHROPIC)
     providers = fake_providers(openai=openai, anthropic=anthropic)
+    moved: list[Event] = []
     async with Engine(fast_settings(tmp_path), providers=providers) as engine:
+        engine.bus.subscribe(moved.append, types=(RequestsMoved,))
         first = await engine.submit(requests(5, "h"))
         await engine.wait(first.job_id, timeout=30)
         report = await engine.submit(requests(3, "o") + claude_requests(3, "c"), deadline="2m")
@@ -130,6 +133,10 @@ async def test_only_the_late_provider_and_model_group_of_a_job_is_moved(tmp_path
     assert openai.created == 2 and openai.calls["complete"] == 0  # the on-time group kept going by batch
     assert anthropic.created == 0 and anthropic.calls["complete"] == 3
     assert summary.succeeded == 6
+    assert [(e.batch_id, e.provider, e.requests) for e in moved if isinstance(e, RequestsMoved)] == [
+        (None, "anthropic", 3)
+    ]
+    assert describe(moved[0]).startswith(f"⏩ job {report.job_id}: 3 requests to realtime (a new batch at anthropic")
 
 
 def _fast_tier_in_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
