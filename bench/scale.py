@@ -151,6 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "CORTHEX_POLL_MAX": str(args.poll_max),
             "CORTHEX_IDLE_RECHECK": str(args.idle_recheck),
             "CORTHEX_LOG_LEVEL": "INFO",
+            "CORTHEX_QUEUE_MAX_REQUESTS": "1",  # a small run is flushed at once, not after queue_max_age
         }
         if args.src:
             env["PYTHONPATH"] = str(Path(args.src).resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -87,6 +88,12 @@ def main() -> None:
     app()
 
 
+#: The cyclic garbage collector's thresholds in a command's process. Python's (700, 10, 10) ran
+#: some 800 collections in a 10,000-request `submit --wait` (the SDKs' imports, validation and
+#: collection allocate millions of objects, nearly all freed by reference counting): 0.8 s of its
+#: 6.8 s of CPU. These run about ten (0.2 s); cycles are still collected, only in larger rounds.
+GC_THRESHOLDS = (50_000, 20, 20)
+
 #: seconds a thread still running at exit is waited for before the normal, slow exit is taken
 THREAD_GRACE = 1.0
 
@@ -95,6 +102,7 @@ def run() -> NoReturn:
     """The `corthex` command's entry (its console script, `python -m corthex`): `main`, then
     leave the process without the interpreter's teardown (`_leave`). `main` itself ends in a
     SystemExit, for a caller in the same process."""
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         main()
     except SystemExit as exc:

@@ -225,8 +225,8 @@ async def test_reading_a_long_result_stream_gives_other_tasks_their_turns(engine
     seen: list[int] = []  # the turns taken by the other task when each row was read
     stream = openai.results
 
-    async def watched(ref: RemoteRef) -> AsyncIterator[ProviderResult]:
-        async for row in stream(ref):
+    async def watched(ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
+        async for row in stream(ref, keep_raw=keep_raw):
             seen.append(turns)
             yield row
 

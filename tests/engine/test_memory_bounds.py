@@ -27,12 +27,12 @@ class _Counting(FakeProvider):
     now = 0
     most = 0
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         _Counting.now += 1
         _Counting.most = max(_Counting.most, _Counting.now)
         try:
             await asyncio.sleep(0.05)  # the others that ended too get their chance to start
-            async for row in super().results(ref):
+            async for row in super().results(ref, keep_raw=keep_raw):
                 yield row
         finally:
             _Counting.now -= 1

@@ -5,6 +5,7 @@ carry the provider's own result object as `raw`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -61,6 +62,29 @@ async def test_a_mixed_file_of_native_and_our_lines_comes_back_whole(engine: Eng
     # one endpoint per OpenAI file: the /v1/responses line went in a batch of its own
     openai_batches = [b for b in await engine.batches(report.job_id) if b.provider.value == "openai"]
     assert len(openai_batches) == 3  # chat native, responses native, ours
+
+
+async def test_only_native_answers_carry_the_providers_object_into_the_writer(engine: Engine, tmp_path: Path) -> None:
+    """Issue 18: a row's `raw` (the provider's whole parsed answer) is stored for native lines
+    only; held on every row of a chunk it was most of collection's memory. Our own lines'
+    answers reach the store without it, the native ones with it."""
+    store = engine._ctx.store
+    record = store.record_results
+    raws: dict[str, bool] = {}
+
+    async def spied(batch_id: str, finals: Any, *args: Any, **kwargs: Any) -> int:
+        raws.update((f.request_id, f.raw is not None) for f in finals)
+        return await record(batch_id, finals, *args, **kwargs)
+
+    store.record_results = spied  # type: ignore[method-assign]
+    ours = [{**OURS, "custom_id": f"ours-{i}", "prompt": f"인천 {i}"} for i in range(3)]
+    report = await engine.submit_file(jsonl(tmp_path / "mixed.jsonl", [OPENAI_CHAT, ANTHROPIC, *ours]))
+    await engine.wait(report.job_id, timeout=60)
+    kept = sorted(r for r, has_raw in raws.items() if has_raw)
+    assert len(raws) == 5 and len(kept) == 2  # the two native lines', not our three
+    lines = {line["custom_id"]: line async for line in engine.results(report.job_id)}
+    assert lines["oa-chat"]["raw"]["response"]["body"]["object"] == "chat.completion"
+    assert lines["an-1"]["raw"]["result"]["type"] == "succeeded"
 
 
 @pytest.mark.parametrize(

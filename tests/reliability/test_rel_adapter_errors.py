@@ -85,7 +85,8 @@ class Broken(Provider):
         total = len(self.sent[ref.extra["key"]])
         return RemoteStatus(RemoteState.ENDED, "ended", total, total)
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
+        del keep_raw
         self._call("results")
         for wire_id in self.sent[ref.extra["key"]]:
             yield ProviderResult(wire_id, ResultStatus.SUCCEEDED, "ok")

@@ -62,9 +62,9 @@ def count_downloads(engine: Engine) -> list[float]:
     downloads: list[float] = []
     results = provider.results
 
-    def counted(ref):  # type: ignore[no-untyped-def]
+    def counted(ref, **options):  # type: ignore[no-untyped-def]
         downloads.append(time.monotonic())
-        return results(ref)
+        return results(ref, **options)
 
     provider.results = counted  # type: ignore[method-assign]
     return downloads

@@ -143,7 +143,7 @@ async def test_reasoning_goes_out_in_openai_form(openai_provider, emulator):
 
 
 async def test_top_p_stop_seed_and_provider_options_go_out_on_chat(openai_provider, emulator):
-    options = {"openai": {"service_tier": "flex", "user": "연구팀"}}
+    options = {"openai": {"service_tier": "default", "user": "연구팀"}}  # gpt-4o-mini takes no flex
     req = request(
         "gpt-4o-mini", Message("user", "짧게 답해 주세요"), top_p=0.5, stop=("끝",), seed=7, provider_options=options
     )
@@ -151,7 +151,7 @@ async def test_top_p_stop_seed_and_provider_options_go_out_on_chat(openai_provid
     assert result.status is ResultStatus.SUCCEEDED
     sent = realtime_bodies(emulator, "/chat/completions")[-1]
     assert (sent["top_p"], sent["stop"], sent["seed"]) == (0.5, ["끝"], 7)
-    assert sent["service_tier"] == "flex" and sent["user"] == "연구팀" and sent["model"] == "gpt-4o-mini"
+    assert sent["service_tier"] == "default" and sent["user"] == "연구팀" and sent["model"] == "gpt-4o-mini"
 
 
 # --- the emulator refuses what OpenAI refuses ---------------------------------------------------

@@ -50,3 +50,19 @@ def test_load_providers_cache_per_file_keeps_the_routes_of_the_file_loaded_now(t
     assert routes() == []
     load_providers(path)  # cached: returns the old Loaded without calling set_routes again
     assert routes() and routes()[0][0] == "gpt-5-mini*"
+
+
+def test_catalogue_follows_a_provider_registered_or_removed_after_it_was_asked() -> None:
+    """catalogue keeps its answers (asked ~30 times a request at intake): a provider registered,
+    replaced or removed afterwards is seen at once."""
+    from dataclasses import replace
+
+    from corthex.domain.registry import ProviderName, catalogue, profile_of, register, unregister
+
+    assert catalogue(ProviderName("labserve")) == "labserve"  # unknown: its own
+    register(replace(profile_of("openai"), name=ProviderName("labserve"), builtin=False, models_of=ProviderName.OPENAI))
+    try:
+        assert catalogue(ProviderName("labserve")) is ProviderName.OPENAI
+    finally:
+        unregister("labserve")
+    assert catalogue(ProviderName("labserve")) == "labserve"

@@ -199,6 +199,7 @@ _DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")  # a snapshot date: gpt-5-20
 _GPT5_POINT = re.compile(r"^gpt-5\.\d+")  # gpt-5.1, gpt-5.2, …: one family "gpt-5.x"
 
 
+@lru_cache(maxsize=1024)  # asked several times per request at intake; a job names few models
 def family_name(model: str) -> str:
     """The name the table is keyed on: no `models/` prefix, no snapshot date, gpt-5.N as gpt-5.x."""
     name = model.removeprefix("publishers/google/models/").removeprefix("models/")

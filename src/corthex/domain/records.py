@@ -15,8 +15,9 @@ from corthex.domain.requests import ProviderName
 #: collector stops tracking tuples of plain values, so the pending requests of large batches do
 #: not make every full collection longer (and more frequent).
 #: (attempts, job canceled, model, JSON schema, whether an embedding answer is one vector,
-#: an embedding request's tokens estimated from its texts, for an answer without a count; else 0)
-RequestMeta = tuple[int, bool, str, dict[str, Any] | None, bool, int]
+#: an embedding request's tokens estimated from its texts, for an answer without a count; else 0,
+#: whether it is a native line, whose answer keeps the provider's own result object as `raw`)
+RequestMeta = tuple[int, bool, str, dict[str, Any] | None, bool, int, bool]
 
 
 @dataclass(frozen=True, slots=True)

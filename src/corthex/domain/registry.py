@@ -136,6 +136,7 @@ def register(profile: ProviderProfile) -> None:
     """Add or replace a provider (a plugin's, a configured server's, a test's)."""
     _table()[profile.name] = profile
     provider_for_model.cache_clear()
+    _catalogues.clear()
 
 
 def unregister(name: str) -> None:
@@ -144,6 +145,7 @@ def unregister(name: str) -> None:
     if profile is not None and not profile.builtin:
         del _profiles[profile.name]
         provider_for_model.cache_clear()
+        _catalogues.clear()
 
 
 def profile_of(name: str) -> ProviderProfile:
@@ -171,11 +173,20 @@ def family_of(name: str) -> WireFamily:
     return profile_of(name).family
 
 
+#: catalogue's answers by name: it is asked some 30 times per request at intake (each provider's
+#: admission checks ask whether the request is theirs); cleared when a provider is (un)registered
+_catalogues: dict[str, ProviderName] = {}
+
+
 def catalogue(name: ProviderName) -> ProviderName:
     """The provider whose models (and model rules) `name` serves: its `models_of`, else itself.
     An unknown name is its own (the callers refuse it elsewhere)."""
-    profile = _table().get(ProviderName(name))
-    return profile.models_of if profile is not None and profile.models_of is not None else name
+    found = _catalogues.get(name)
+    if found is None:
+        profile = _table().get(ProviderName(name))
+        found = profile.models_of if profile is not None and profile.models_of is not None else name
+        _catalogues[name] = found
+    return found
 
 
 def set_routes(routes: Sequence[tuple[str, str | Sequence[str]]]) -> None:

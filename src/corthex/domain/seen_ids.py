@@ -5,7 +5,7 @@ lines and growing with the input. Here an id is a 128-bit digest in an open-addr
 three flat integer arrays, with the number of the line (row, item) that gave it first: 24 bytes a
 slot, about 40 an id.
 
-The digest is Python's own string hash of the id and of the id with a NUL after it: SipHash, keyed
+The digest is Python's own string hash of the id and of the id with a '#' after it: SipHash, keyed
 at random per process, so the two halves are independent 64-bit values, computed in C (a blake2b
 digest cost twice the time of the whole check). Two different ids share both with a probability of
 about n²/2¹²⁹ (1e-21 at a billion ids): nowhere near anything that happens.
@@ -36,7 +36,7 @@ class SeenIds:
     def first(self, custom_id: str, number: int) -> int | None:
         """The number of the line that gave `custom_id` before; None if none did, and then
         `number` is remembered as its first."""
-        high, low = hash(custom_id + "\0"), hash(custom_id)
+        high, low = hash(custom_id + "#"), hash(custom_id)
         numbers, lows, mask = self._number, self._low, self._mask
         slot = low & mask
         while numbers[slot]:  # linear probing, in line: this runs once for every line of the input

@@ -83,9 +83,12 @@ async def _stream(
     buffer: list[ProviderResult] = []
     unkeyed: list[ProviderResult] = []
     read = 0
+    # Native lines (batched apart from ours) keep the provider's whole result object; for the
+    # others it is never stored, and held through a chunk it was most of collection's memory.
+    keep_raw = any(meta[6] for meta in pending.values())
     try:
         async with ctx.limit(batch.provider.value):
-            rows = ctx.provider(batch.provider).results(batch.remote)
+            rows = ctx.provider(batch.provider).results(batch.remote, keep_raw=keep_raw)
             async for row in provider_rows(batch.provider.value, rows):
                 read += 1
                 if read % ROWS_PER_TURN == 0:
@@ -198,7 +201,7 @@ async def _write(
         meta = pending.pop(row.wire_id, None)
         if meta is None:  # a row for a request that is not ours (or already settled)
             continue
-        attempts, job_canceled, model, schema, one_vector, estimate = meta
+        attempts, job_canceled, model, schema, one_vector, estimate, _ = meta
         if row.embedding is not None and row.usage is None and estimate:
             row = dataclasses.replace(row, usage=Usage(input_tokens=estimate))  # Gemini file rows carry no count
             estimated += 1

@@ -237,13 +237,13 @@ class AnthropicProvider(Provider):
                     break
         return found
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """The stream lands on disk whole before the first row is yielded."""
         path = new_temp_path(self._workdir, ref.remote_id)
         try:
             await self._download(ref.remote_id, path)
             async for row in read_jsonl(path, NAME):
-                yield replace(from_wire(row), raw=row)  # raw: kept for native lines
+                yield replace(from_wire(row), raw=row) if keep_raw else from_wire(row)
         finally:
             remove(path)
 

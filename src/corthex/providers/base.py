@@ -84,8 +84,11 @@ class Provider(ABC):
         return {ref.remote_id: await self.poll(ref) for ref in refs}
 
     @abstractmethod
-    def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
-        """Stream the ended batch's results, one per request, in any order. :raises ProviderError:"""
+    def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
+        """Stream the ended batch's results, one per request, in any order. :raises ProviderError:
+
+        :param keep_raw: give each row the provider's own result object as `raw` (stored for
+            native lines only: collection asks for it for their batches alone)."""
 
     @abstractmethod
     async def cancel(self, ref: RemoteRef) -> None:

@@ -326,7 +326,7 @@ class BedrockProvider(Provider):
             if len(found) == len(by_arn) or not query["nextToken"]:
                 return found
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """Every `.jsonl.out` file under `{output}/{jobId}/` (the manifest left out), each downloaded
         whole to disk first, then read a chunk of lines at a time."""
         settings, _, s3 = self._ready()
@@ -341,7 +341,7 @@ class BedrockProvider(Provider):
                 async for row in read_jsonl(path, NAME):  # a malformed line: retryable
                     result = from_record(row)
                     if result is not None:
-                        yield replace(result, raw=row)
+                        yield replace(result, raw=row) if keep_raw else result
             finally:
                 remove(path)
 

@@ -586,7 +586,7 @@ class GeminiProvider(Provider):
             raise transient_error(NAME, "poll", "the batch answer is not a JSON object")
         return answer
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):
             operation = await self._operation(ref.remote_id)
         job = types.BatchJob(state=job_state(operation))
@@ -599,18 +599,18 @@ class GeminiProvider(Provider):
                 yield _unkeyed_warned(from_wire(row if isinstance(row, dict) else {}), ref, index)
         elif isinstance(file_name := output.get("responsesFile"), str) and file_name:
             index = 0
-            async for result in self._file_results(file_name):
+            async for result in self._file_results(file_name, keep_raw):
                 yield _unkeyed_warned(result, ref, index)
                 index += 1
 
-    async def _file_results(self, file_name: str) -> AsyncIterator[ProviderResult]:
+    async def _file_results(self, file_name: str, keep_raw: bool) -> AsyncIterator[ProviderResult]:
         path = new_temp_path(self._workdir, file_name)
         try:
             with self._errors("results"):
                 await self._aio.files.download(file=file_name, destination=path)
             regroup = Regrouper()  # a list input's rows, one per text, become one result
             async for row in read_jsonl(path, NAME):
-                whole = regroup.add(replace(from_wire(row), raw=row))  # raw: kept for native lines
+                whole = regroup.add(replace(from_wire(row), raw=row) if keep_raw else from_wire(row))
                 if whole is not None:
                     yield whole
             for missing in regroup.missing():

@@ -248,7 +248,7 @@ class MistralProvider(Provider):
                     return found
                 page += 1
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""
         with self._errors("results"):
             job = await self._sdk.batch.jobs.get_async(job_id=ref.remote_id)
@@ -261,7 +261,7 @@ class MistralProvider(Provider):
                 await self._download(file_id, path)
             for path in paths:
                 async for row in read_jsonl(path, self.name.value):
-                    yield dataclasses.replace(from_wire(row), raw=row)
+                    yield dataclasses.replace(from_wire(row), raw=row) if keep_raw else from_wire(row)
         finally:
             for path in paths:
                 remove(path)

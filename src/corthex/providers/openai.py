@@ -482,7 +482,7 @@ class OpenAIProvider(Provider):
                     break
         return found
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""
         with self._errors("results"):
             batch = await self._sdk.batches.retrieve(ref.remote_id)
@@ -495,7 +495,7 @@ class OpenAIProvider(Provider):
                 await self._download(file_id, path)
             for path in paths:
                 async for row in read_jsonl(path, self.name.value):
-                    yield replace(from_wire(row), raw=row)  # raw: kept for native lines
+                    yield replace(from_wire(row), raw=row) if keep_raw else from_wire(row)
         finally:
             for path in paths:
                 remove(path)

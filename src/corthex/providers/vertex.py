@@ -134,14 +134,16 @@ def gcs_root() -> GsUri:
 # --- results -------------------------------------------------------------------------------
 
 
-def from_row(row: dict[str, Any]) -> ProviderResult:
+def from_row(row: dict[str, Any], *, keep_raw: bool = True) -> ProviderResult:
     """A predictions line: `status` "" with a `response` (succeeded), else the error text in
     `status` (its exact shape is UNVERIFIED: a google.rpc status name in it decides the type)."""
     wire_id = row_wire_id(row) or UNKEYED
     status = row.get("status")
     if status or not isinstance(row.get("response"), dict):
-        return replace(_failed_row(wire_id, str(status or "the row has neither a response nor a status")), raw=row)
-    return replace(from_response(wire_id, row["response"]), raw=row)
+        result = _failed_row(wire_id, str(status or "the row has neither a response nor a status"))
+    else:
+        result = from_response(wire_id, row["response"])
+    return replace(result, raw=row) if keep_raw else result
 
 
 def _failed_row(wire_id: str, text: str) -> ProviderResult:
@@ -318,7 +320,7 @@ class VertexProvider(Provider):
                     break  # the pager fetches no further page
         return found
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         with self._errors("results"):
             job = await self._aio.batches.get(name=ref.remote_id)
         if (status := map_status(job, 0)).state is RemoteState.RUNNING:
@@ -334,7 +336,7 @@ class VertexProvider(Provider):
                 data = await self._storage.read(GsUri(where.bucket, name))
             for line_no, line in enumerate(data.splitlines(), 1):
                 if line.strip():
-                    yield from_row(_row(line, name, line_no))
+                    yield from_row(_row(line, name, line_no), keep_raw=keep_raw)
 
     async def cancel(self, ref: RemoteRef) -> None:
         with self._errors("cancel"):

@@ -4,6 +4,7 @@ request), sending retries back to the queue, and closing the batch."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from sys import intern
 from typing import Any
 
 import orjson
@@ -45,6 +46,10 @@ class _SchemaInterner:
         return self._seen.setdefault(orjson.dumps(schema), schema), one_vector, estimate
 
 
+def _meta(r: Any, canceled: str, schemas: _SchemaInterner) -> RequestMeta:
+    return (r.attempts, r.status == canceled, intern(r.model), *schemas.of(r.schema_body), r.route is not None)
+
+
 class CollectSection(SqlBase):
     _insert_results: str  #: set by SqlStore: the driver's INSERT of a result row
 
@@ -57,7 +62,12 @@ class CollectSection(SqlBase):
         with_schema = case((read_back, requests.c.body), else_=None)
         query = (
             select(
-                requests.c.id, requests.c.attempts, requests.c.model, jobs.c.status, with_schema.label("schema_body")
+                requests.c.id,
+                requests.c.attempts,
+                requests.c.model,
+                jobs.c.status,
+                with_schema.label("schema_body"),
+                requests.c.route,
             )
             .join(jobs, jobs.c.id == requests.c.job_id)
             .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
@@ -65,10 +75,11 @@ class CollectSection(SqlBase):
         canceled = JobStatus.CANCELED.value
         schemas = _SchemaInterner()
         # Streamed, a thousand rows at a time: a batch's bodies with a schema are read here, and
-        # buffered whole they were a burst of ~35 MB per 50,000-line batch (issue 14).
+        # buffered whole they were a burst of ~35 MB per 50,000-line batch (issue 14). The model
+        # name is shared: the driver gives each row its own copy, kept for the whole collection.
         async with self.engine.connect() as conn:
             rows = await conn.stream(query.execution_options(yield_per=1000))
-            return {r.id: (r.attempts, r.status == canceled, r.model, *schemas.of(r.schema_body)) async for r in rows}
+            return {r.id: _meta(r, canceled, schemas) async for r in rows}
 
     async def record_results(
         self,

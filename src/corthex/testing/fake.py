@@ -159,7 +159,8 @@ class FakeProvider(Provider):
         await self._enter("poll")
         return self._batch(ref).status()
 
-    async def results(self, ref: RemoteRef) -> AsyncIterator[ProviderResult]:
+    async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
+        del keep_raw  # the fake's rows carry no raw object
         await self._enter("results")
         for row in self._batch(ref).returned():
             yield row
