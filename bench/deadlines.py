@@ -47,6 +47,7 @@ from typing import Any
 from _bench import Emulator, print_table, save, sdk_env
 
 import corthex.domain.chain_deadlines as chain_deadlines
+import corthex.domain.deadlines as deadline_rules
 import corthex.domain.turnaround as turnaround
 import corthex.engine.deadlines as mover
 from corthex.domain.chain import ChainStatus
@@ -173,6 +174,10 @@ def compress(speed: float) -> None:
     for provider, seconds in list(turnaround.PRIORS.items()):
         turnaround.PRIORS[provider] = seconds * speed
     mover.CANCEL_AGAIN_AFTER *= speed
+    deadline_rules.FAST_CALL_SECONDS *= speed
+    # the least time a move takes is mostly the engine's own rounds (cancel, collect, requeue,
+    # send), which run in wall seconds, not compressed ones: at least a second here
+    deadline_rules.FAST_FLOOR_SECONDS = max(deadline_rules.FAST_FLOOR_SECONDS * speed, 1.0)
     chain_deadlines.REALTIME_STEP_SECONDS *= speed
 
 

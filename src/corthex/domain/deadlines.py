@@ -1,9 +1,10 @@
 """Deadlines on jobs (issue 17): reading `--deadline 2h` or a timestamp, the default margin, when
-a job's requests are late, and what a request answered on a faster tier would have cost in a
-batch (pure)."""
+a job's requests are late, the last safe moment to move them, and what a request answered on a
+faster tier would have cost in a batch (pure)."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,6 +21,13 @@ _WHOLE_DURATION = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+")
 #: the default margin: a tenth of the time left at submission, and never less than a minute
 MARGIN_SHARE = 0.10
 MIN_MARGIN = 60.0
+
+#: a conservative time for one call on a faster tier: flex may take minutes (OpenAI's flex
+#: processing queues), realtime a long answer, and a 429 waits its retry-after
+FAST_CALL_SECONDS = 60.0
+#: the least time a move takes whatever its size: the cancel taking effect at the provider,
+#: the canceled batch collected (its unanswered requests come back), a few worker rounds
+FAST_FLOOR_SECONDS = 120.0
 
 
 def parse_duration(text: str) -> float:
@@ -93,6 +101,28 @@ def default_margin(deadline: float, now: float) -> float:
 def is_late(predicted_end: float, deadline: float, margin: float) -> bool:
     """Whether a batch expected to end at `predicted_end` misses the deadline with its margin."""
     return predicted_end + margin > deadline
+
+
+def fast_estimate(requests: int, concurrency: int) -> float:
+    """Seconds to answer `requests` on flex or realtime at `concurrency` calls in flight: rounds
+    of `FAST_CALL_SECONDS`, never less than `FAST_FLOOR_SECONDS` (read at the call: a
+    compressed benchmark scales them)."""
+    rounds = math.ceil(max(requests, 0) / max(concurrency, 1))
+    return max(FAST_FLOOR_SECONDS, rounds * FAST_CALL_SECONDS)
+
+
+def last_safe_moment(deadline: float, margin: float, requests: int, concurrency: int) -> float:
+    """The latest time `requests` still unanswered can leave their batch and be answered on a
+    faster tier before the deadline with its margin. Waiting in the batch until then costs
+    nothing: a cancel keeps what the batch answered, and all it answers meanwhile is at half
+    price."""
+    return deadline - margin - fast_estimate(requests, concurrency)
+
+
+def must_move(now: float, deadline: float, margin: float, requests: int, concurrency: int) -> bool:
+    """Whether a late batch's (or a late group's) `requests` must go faster now: its last safe
+    moment has come."""
+    return now >= last_safe_moment(deadline, margin, requests, concurrency)
 
 
 def with_batch_price(final: FinalResult, provider: ProviderName, model: str) -> FinalResult:

@@ -63,7 +63,8 @@ def _control(event: Event) -> str | None:
 
 def _moved(event: RequestsMoved) -> str:
     """E.g. `⏩ job job_1: 40 requests to realtime (batch b_1 at openai expected 14:05 UTC, deadline 13:30 UTC)`."""
-    where = f"batch {event.batch_id} at {event.provider}" if event.batch_id else "a new batch"
+    where = f"batch {event.batch_id}" if event.batch_id else "a new batch"
+    where += f" at {event.provider}" if event.provider else ""
     expected, deadline = clock_time(event.predicted_end), clock_time(event.deadline)
     return (
         f"⏩ job {event.job_id}: {count(event.requests, 'request')} to {event.tier} "

@@ -3,7 +3,7 @@ as plain values (the store maps its rows into them; nothing here knows SQL)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from corthex.domain.batches import BatchState, BatchStatus, RemoteRef
@@ -134,10 +134,12 @@ class DeadlineJob:
     job_id: str
     deadline: float  #: Unix time
     margin: float  #: seconds kept before it
-    hurried: bool  #: found late already: its requests no longer go into batches
-    queued: dict[tuple[str, str], int]  #: requests waiting to go out, by (provider, model)
+    hurried: bool  #: some of its requests are marked late: they no longer go into batches
+    queued: dict[tuple[str, str], int]  #: requests waiting to go out by batch, by (provider, model)
     batches: tuple[BatchRow, ...]  #: its open batches at a provider
     held: dict[str, int]  #: batch id -> the job's requests still waiting in it (pseudo-batches too)
+    #: requests marked late waiting to go on a faster tier, by (provider, model)
+    fast_queued: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

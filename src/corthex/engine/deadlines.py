@@ -3,13 +3,18 @@ moved to a faster tier.
 
 Each worker round, for every running job with a deadline:
 - an open batch of it whose predicted end (domain/turnaround.py) plus the job's margin passes
-  the deadline is canceled at its provider (`mark_moving` first, so a crash before the cancel
-  or a failed cancel is tried again a minute later). The poller then collects it as usual:
-  every answer already there is recorded at the batch price and never asked again; the
-  requests it did not answer come back as retries (a canceled row is worth another attempt);
-- the job is marked hurried: its queued requests (those retries, and requests not yet in a
-  batch when a new batch would end too late) no longer go into batches;
-- a hurried job's queued requests are sent on the faster tier, exactly as a realtime job's
+  the deadline is left running until its last safe moment: the deadline, less the margin, less
+  a conservative estimate of answering its unanswered requests on the faster tier
+  (domain/deadlines.py `must_move`) — all it answers until then is at half price. Then its
+  requests are marked late (`hurry`, per batch: only the late provider and model) and it is
+  canceled at its provider (`mark_moving` first, so a crash before the cancel or a failed cancel
+  is tried again a minute later). The poller then collects it as usual: every answer already
+  there is recorded at the batch price and never asked again; the requests it did not answer
+  come back as retries (a canceled row is worth another attempt), marked late;
+- queued requests of a (provider, model) group for which a new batch would end too late go into
+  a batch as usual while there is time, and are marked late once their last safe moment has
+  come; the job's other groups keep going by batch;
+- requests marked late are sent on the faster tier, as a realtime job's are
   (engine/realtime.py): under the job's sending lease, assigned to the job's pseudo-batch
   `dl_<job>` first, each answer written the moment it is in. A crash re-sends only requests
   without a result; a request answered by its batch is never in the pseudo-batch.
@@ -27,7 +32,7 @@ import orjson
 from corthex import clock
 from corthex.crashpoints import crash_point
 from corthex.domain.capabilities import tier_for
-from corthex.domain.deadlines import is_late, with_batch_price
+from corthex.domain.deadlines import is_late, must_move, with_batch_price
 from corthex.domain.events import JobCompleted, RequestsMoved
 from corthex.domain.records import BatchRow, DeadlineJob
 from corthex.domain.requests import LLMRequest, ProviderName
@@ -66,23 +71,23 @@ async def keep_deadlines(ctx: EngineContext) -> int:
 
 async def _keep(ctx: EngineContext, job: DeadlineJob, history: Sequence[PastBatch]) -> int:
     now = clock.now()
-    hurried = job.hurried
+    concurrency = ctx.settings.provider_concurrency
     for batch in job.batches:
         end = _predicted_end(history, batch, now)
-        if is_late(end, job.deadline, job.margin):
+        unanswered = job.held.get(batch.id, batch.request_count)
+        if is_late(end, job.deadline, job.margin) and must_move(now, job.deadline, job.margin, unanswered, concurrency):
+            # its requests marked first: once canceled they come back as retries, never into a batch
+            await ctx.store.hurry(job.job_id, now, batch_id=batch.id)
             await _move_batch(ctx, job, batch, end, now)
-            hurried = True
-    if not hurried and job.queued:
-        late = _late_queue(history, job, now)
-        if late is None:
-            return 0
-        await ctx.store.hurry(job.job_id, now)  # before the event: who reads the job on it sees it hurried
-        await ctx.bus.publish(late)
-        hurried = True
-    if hurried:
-        await ctx.store.hurry(job.job_id, now)
-    waiting = sum(job.queued.values()) + job.held.get(deadline_batch_id(job.job_id), 0)
-    return await send_faster(ctx, job.job_id) if hurried and waiting else 0
+    fast = sum(job.fast_queued.values())
+    for group, count in job.queued.items():
+        late = _late_group(history, job, group, count, now, concurrency)
+        if late is not None:
+            await ctx.store.hurry(job.job_id, now, group=group)  # before the event: who reads the job sees it
+            await ctx.bus.publish(late)
+            fast += count
+    waiting = fast + job.held.get(deadline_batch_id(job.job_id), 0)
+    return await send_faster(ctx, job.job_id) if waiting else 0
 
 
 def _predicted_end(history: Sequence[PastBatch], batch: BatchRow, now: float) -> float:
@@ -106,15 +111,21 @@ def _predicted_end(history: Sequence[PastBatch], batch: BatchRow, now: float) ->
     return prediction.end(started)
 
 
-def _late_queue(history: Sequence[PastBatch], job: DeadlineJob, now: float) -> RequestsMoved | None:
-    """Whether a new batch for the job's queued requests would end too late: the event saying
-    they go faster, or None."""
-    for (provider, model), count in job.queued.items():
-        end = predict(history, OpenBatch(provider, model, count, 0.0)).end(now)
-        if is_late(end, job.deadline, job.margin):
-            total, tier = sum(job.queued.values()), faster_tier(provider, model).value
-            return RequestsMoved(job_id=job.job_id, requests=total, tier=tier, deadline=job.deadline, predicted_end=end)
-    return None
+def _late_group(
+    history: Sequence[PastBatch], job: DeadlineJob, group: tuple[str, str], count: int, now: float, concurrency: int
+) -> RequestsMoved | None:
+    """Whether a group's queued requests go faster now: a new batch of them would end too late
+    and their last safe moment has come (the event saying so), or None. A late group with time
+    left goes into a batch as usual: all that batch answers before its last safe moment is at
+    half price, and it is moved then (waiting queued instead would save nothing)."""
+    provider, model = group
+    end = predict(history, OpenBatch(provider, model, count, 0.0)).end(now)
+    if not is_late(end, job.deadline, job.margin) or not must_move(now, job.deadline, job.margin, count, concurrency):
+        return None
+    tier = faster_tier(provider, model).value
+    return RequestsMoved(
+        job_id=job.job_id, requests=count, tier=tier, deadline=job.deadline, predicted_end=end, provider=provider
+    )
 
 
 async def _move_batch(ctx: EngineContext, job: DeadlineJob, batch: BatchRow, end: float, now: float) -> None:
@@ -148,7 +159,7 @@ async def send_faster(ctx: EngineContext, job_id: str) -> int:
     batch_id = deadline_batch_id(job_id)
     try:
         async with _sender_lease_kept(ctx, job_id):
-            bodies = await ctx.store.take_realtime(job_id, batch_id)
+            bodies = await ctx.store.take_realtime(job_id, batch_id, hurried_only=True)
             crash_point("after_deadline_take")
             written = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
     finally:

@@ -19,8 +19,9 @@ from corthex.store.tables import batches, jobs, requests, results
 
 class DeadlineSection(SqlBase):
     async def deadline_jobs(self, *, limit: int = 1000) -> list[DeadlineJob]:
-        """Running jobs with a deadline: each with its requests still queued and its batches at
-        a provider that still hold some of its requests."""
+        """Running jobs with a deadline: each with its requests still queued (those going by batch
+        and those marked late apart) and its batches at a provider that still hold some of its
+        requests."""
         query = (
             select(jobs.c.id, jobs.c.deadline, jobs.c.deadline_margin, jobs.c.hurried_at)
             .where(jobs.c.status == JobStatus.RUNNING.value, jobs.c.deadline.is_not(None))
@@ -29,12 +30,13 @@ class DeadlineSection(SqlBase):
         )
         async with self.engine.connect() as conn:
             found = (await conn.execute(query)).all()
-            return [
-                DeadlineJob(
-                    r.id, r.deadline, r.deadline_margin or 0.0, r.hurried_at is not None, *await _work(conn, r.id)
-                )
-                for r in found
-            ]
+            found_jobs = []
+            for r in found:
+                queued, open_batches, held = await _work(conn, r.id)
+                fast = await _queued(conn, r.id, hurried=True)
+                margin = r.deadline_margin or 0.0
+                found_jobs.append(DeadlineJob(r.id, r.deadline, margin, bool(fast), queued, open_batches, held, fast))
+            return found_jobs
 
     async def job_progress(self, job_id: str) -> JobProgress | None:
         """Where the job stands: done, or its queued requests and open batches (None: no such job)."""
@@ -43,7 +45,7 @@ class DeadlineSection(SqlBase):
             row = (await conn.execute(select(*columns).where(jobs.c.id == job_id))).first()
             if row is None:
                 return None
-            queued, open_batches, _ = await _work(conn, job_id)
+            queued, open_batches, _ = await _work(conn, job_id, hurried=None)
         hurried = row.hurried_at is not None
         return JobProgress(job_id, row.completed_at, bool(row.realtime), hurried, row.deadline, queued, open_batches)
 
@@ -69,13 +71,30 @@ class DeadlineSection(SqlBase):
             rows = (await conn.execute(query)).all()
         return [PastBatch(r.provider, r.model, r.request_count, max(r.ended_at - r.submitted_at, 0.0)) for r in rows]
 
-    async def hurry(self, job_id: str, now: float) -> bool:
-        """Mark the job late: its requests stop going into batches. Whether it was not yet."""
-        async with self.engine.begin() as conn:
-            done = await conn.execute(
+    async def hurry(
+        self, job_id: str, now: float, *, batch_id: str | None = None, group: tuple[str, str] | None = None
+    ) -> int:
+        """Mark late the job's requests held in `batch_id` (they come back as retries when it is
+        canceled), or its queued requests of `group` (provider, model): they stop going into
+        batches; the job's other requests keep going by batch. The job's `hurried_at` says when
+        it was first found late. How many requests were marked."""
+        late = [requests.c.job_id == job_id, requests.c.hurried.is_(False)]
+        if batch_id is not None:
+            late.append(requests.c.batch_id == batch_id)
+        elif group is not None:
+            late += [
+                requests.c.provider == group[0],
+                requests.c.model == group[1],
+                requests.c.state == RequestState.QUEUED.value,
+            ]
+        else:
+            raise ValueError("hurry needs a batch or a (provider, model) group")
+        async with self.engine.begin() as conn:  # one transaction: both marks or neither
+            done = await conn.execute(update(requests).where(*late).values(hurried=True))
+            await conn.execute(
                 update(jobs).where(jobs.c.id == job_id, jobs.c.hurried_at.is_(None)).values(hurried_at=now)
             )
-        return bool(done.rowcount)
+        return int(done.rowcount)
 
     async def mark_moving(self, batch_id: str, now: float, *, again_after: float) -> bool:
         """Mark an open batch as canceled for a deadline, unless that was done less than
@@ -117,17 +136,26 @@ async def tier_counts(conn: AsyncConnection, job_id: str) -> dict[str, TierCount
     return {r.tier: TierCounts(int(r.n), float(r.cost or 0.0), float(r.b or 0.0)) for r in rows}
 
 
-async def _work(
-    conn: AsyncConnection, job_id: str
-) -> tuple[dict[tuple[str, str], int], tuple[BatchRow, ...], dict[str, int]]:
-    """(the job's queued requests by provider and model, its open batches at a provider, its
-    live requests in each batch)."""
-    queued_query = (
+async def _queued(conn: AsyncConnection, job_id: str, *, hurried: bool | None) -> dict[tuple[str, str], int]:
+    """The job's queued requests by (provider, model): those marked late (`hurried`), those
+    going by batch (not), or all (None)."""
+    where = [requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value]
+    if hurried is not None:
+        where.append(requests.c.hurried.is_(hurried))
+    query = (
         select(requests.c.provider, requests.c.model, func.count().label("n"))
-        .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+        .where(*where)
         .group_by(requests.c.provider, requests.c.model)
     )
-    queued = {(r.provider, r.model): int(r.n) for r in (await conn.execute(queued_query)).all()}
+    return {(r.provider, r.model): int(r.n) for r in (await conn.execute(query)).all()}
+
+
+async def _work(
+    conn: AsyncConnection, job_id: str, *, hurried: bool | None = False
+) -> tuple[dict[tuple[str, str], int], tuple[BatchRow, ...], dict[str, int]]:
+    """(the job's queued requests by provider and model — by default those going by batch —,
+    its open batches at a provider, its live requests in each batch)."""
+    queued = await _queued(conn, job_id, hurried=hurried)
     held_query = (
         select(requests.c.batch_id, func.count().label("n"))
         .where(requests.c.job_id == job_id, requests.c.state == RequestState.IN_BATCH.value)

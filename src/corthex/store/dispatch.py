@@ -44,7 +44,7 @@ class DispatchSection(SqlBase):
                 requests.c.state == RequestState.QUEUED.value,
                 jobs.c.status == JobStatus.RUNNING.value,
                 jobs.c.realtime.is_(False),
-                jobs.c.hurried_at.is_(None),  # late for its deadline: engine/deadlines.py sends it
+                requests.c.hurried.is_(False),  # late for its deadline: engine/deadlines.py sends it
                 or_(requests.c.not_before.is_(None), requests.c.not_before <= now),
                 or_(priming.c.id.is_(None), priming.c.status.in_(PRIMING_OVER)),
             )
@@ -64,7 +64,7 @@ class DispatchSection(SqlBase):
             .where(
                 requests.c.state == RequestState.QUEUED.value,
                 jobs.c.status == JobStatus.RUNNING.value,
-                jobs.c.hurried_at.is_(None),
+                requests.c.hurried.is_(False),
             )
         )
         async with self.engine.connect() as conn:
@@ -273,12 +273,17 @@ class DispatchSection(SqlBase):
         async with self.engine.begin() as conn:
             await conn.execute(leases.let_go(jobs, jobs.c.id == job_id, owner=owner))
 
-    async def take_realtime(self, job_id: str, batch_id: str) -> list[tuple[str, bytes]]:
-        """Assign a realtime job's unsettled requests to its pseudo-batch; return them."""
+    async def take_realtime(self, job_id: str, batch_id: str, *, hurried_only: bool = False) -> list[tuple[str, bytes]]:
+        """Assign a realtime job's unsettled requests to its pseudo-batch (`hurried_only`: only
+        those marked late for the job's deadline, engine/deadlines.py); return every request the
+        pseudo-batch still owes."""
+        taken = [requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value]
+        if hurried_only:
+            taken.append(requests.c.hurried.is_(True))
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(requests)
-                .where(requests.c.job_id == job_id, requests.c.state == RequestState.QUEUED.value)
+                .where(*taken)
                 .values(state=RequestState.IN_BATCH.value, batch_id=batch_id, attempts=requests.c.attempts + 1)
             )
         return await self.batch_bodies(batch_id)

@@ -70,6 +70,8 @@ requests = Table(
     Column("last_error", Text),
     Column("cache_group", Text),  # its cacheable prompt prefix (domain/cache_groups.py), planned together
     Column("held_by", String(40)),  # the priming batch it waits for: sent once that batch has ended
+    # late for its job's deadline (migration 0020): no longer goes into batches, sent on a faster tier
+    Column("hurried", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_requests_job_seq", "job_id", "seq", unique=True),
     # Queued requests only, in dispatch order: a request leaves it when it goes out, and the
     # in_batch -> done step (once per result) touches no index on state (migration 0004).
