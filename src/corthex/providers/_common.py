@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ import httpx
 import httpx2
 import orjson
 
+from corthex.domain.batches import RemoteStatus
 from corthex.domain.results import retryable_status_code
 from corthex.errors import ProviderError
 from corthex.providers.base import WireItem
@@ -121,6 +122,23 @@ def as_utc(moment: datetime) -> datetime:
 def window_start(created_after: datetime) -> datetime:
     """The earliest provider creation time `find` accepts."""
     return as_utc(created_after) - CLOCK_SKEW
+
+
+async def statuses_until_seen(
+    listed: AsyncIterable[Any], wanted: set[str], oldest: Any, status_of: Callable[[Any], RemoteStatus]
+) -> dict[str, RemoteStatus]:
+    """The statuses of the `wanted` batches from a newest-first list (objects with `id` and
+    `created_at`), read until every one was seen or the list reaches batches created before
+    `oldest`: a batch not found is left to its own retrieve."""
+    found: dict[str, RemoteStatus] = {}
+    async for batch in listed:
+        if batch.id in wanted:
+            found[batch.id] = status_of(batch)
+            if len(found) == len(wanted):
+                break  # the SDK fetches no further page
+        elif batch.created_at < oldest:
+            break
+    return found
 
 
 _WIRE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Anthropic's custom_id rule, the strictest

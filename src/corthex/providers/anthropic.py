@@ -35,6 +35,7 @@ from corthex.providers._common import (
     redact,
     remove,
     status_error,
+    statuses_until_seen,
     transient_error,
     translated,
     transport_error,
@@ -226,16 +227,10 @@ class AnthropicProvider(Provider):
         `since`."""
         wanted = {ref.remote_id for ref in refs}
         oldest = window_start(since)
-        found: dict[str, RemoteStatus] = {}
         with self._errors("poll"):
-            async for batch in self._sdk.messages.batches.list(limit=LIST_PAGE):
-                if batch.id in wanted:
-                    found[batch.id] = map_status(batch)
-                    if len(found) == len(wanted):
-                        break  # the SDK fetches no further page
-                elif batch.created_at < oldest:
-                    break
-        return found
+            return await statuses_until_seen(
+                self._sdk.messages.batches.list(limit=LIST_PAGE), wanted, oldest, map_status
+            )
 
     async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """The stream lands on disk whole before the first row is yielded."""

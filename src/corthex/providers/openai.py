@@ -50,6 +50,7 @@ from corthex.providers._common import (
     redact,
     remove,
     status_error,
+    statuses_until_seen,
     transient_error,
     translated,
     transport_error,
@@ -471,16 +472,8 @@ class OpenAIProvider(Provider):
         until every ref was seen or the page reaches batches created before `since`."""
         wanted = {ref.remote_id for ref in refs}
         oldest = math.floor(window_start(since).timestamp())  # created_at is whole seconds
-        found: dict[str, RemoteStatus] = {}
         with self._errors("poll"):
-            async for batch in self._sdk.batches.list(limit=LIST_PAGE):
-                if batch.id in wanted:
-                    found[batch.id] = map_status(batch)
-                    if len(found) == len(wanted):
-                        break  # the SDK fetches no further page
-                elif batch.created_at < oldest:
-                    break
-        return found
+            return await statuses_until_seen(self._sdk.batches.list(limit=LIST_PAGE), wanted, oldest, map_status)
 
     async def results(self, ref: RemoteRef, *, keep_raw: bool = True) -> AsyncIterator[ProviderResult]:
         """Both files are downloaded before the first row is yielded, then read line by line."""
