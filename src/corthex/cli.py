@@ -182,6 +182,11 @@ FileArg = Annotated[
     ),
 ]
 TABLE_HELP = "Tables (CSV or Parquet: one request per row)"
+#: `--deadline-margin`, the same on `submit` and `chain`
+DeadlineMargin = Annotated[
+    str | None,
+    typer.Option("--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"),
+]
 EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp949, utf-16)")
 ]
@@ -238,12 +243,7 @@ def submit(
             "batch is predicted to end later are answered in realtime instead (at full price)",
         ),
     ] = None,
-    deadline_margin: Annotated[
-        str | None,
-        typer.Option(
-            "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
-        ),
-    ] = None,
+    deadline_margin: DeadlineMargin = None,
 ) -> None:
     """Validate FILE, record it as a job and send its batches.
 
@@ -620,12 +620,7 @@ def chain_run(
             "a step whose batch would end past its share goes on a faster tier (flex or realtime)",
         ),
     ] = None,
-    deadline_margin: Annotated[
-        str | None,
-        typer.Option(
-            "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
-        ),
-    ] = None,
+    deadline_margin: DeadlineMargin = None,
 ) -> None:
     """Run a command through the delegation chain (the default: `corthex chain "…"` is the same)."""
     from corthex import chain_cli
