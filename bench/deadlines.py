@@ -50,6 +50,7 @@ import corthex.domain.chain_deadlines as chain_deadlines
 import corthex.domain.deadlines as deadline_rules
 import corthex.domain.turnaround as turnaround
 import corthex.engine.deadlines as mover
+from corthex.demo import SAMPLE_MODELS
 from corthex.domain.chain import ChainStatus
 from corthex.domain.events import JobSubmitted
 from corthex.domain.jobs import JobStatus
@@ -64,14 +65,7 @@ from corthex.testing import fast_settings
 
 DAY = 86_400.0
 HOUR = 3600.0
-MODELS = (
-    "gpt-5-mini",
-    "gpt-5-nano",
-    "claude-sonnet-4-6",
-    "claude-haiku-4-5",
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-)
+MODELS = SAMPLE_MODELS  # two of each provider, as the demo's sample job
 TOPICS = ("배송 지연 환불 요청", "요금제 변경 문의", "앱 로그인 오류", "계약 해지 절차", "포인트 적립 누락")
 ARMS = ("all-batch", "deadlines", "all-realtime")
 COMMANDS = (
