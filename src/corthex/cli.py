@@ -185,7 +185,9 @@ TABLE_HELP = "Tables (CSV or Parquet: one request per row)"
 #: `--deadline-margin`, the same on `submit` and `chain`
 DeadlineMargin = Annotated[
     str | None,
-    typer.Option("--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"),
+    typer.Option(
+        "--deadline-margin", help="Time kept before the deadline, e.g. 5m (default: a tenth of the time left)"
+    ),
 ]
 EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="The file's encoding when it is not UTF-8 (e.g. cp949, utf-16)")

@@ -48,6 +48,9 @@ class BatchState(enum.StrEnum):
         return self in (BatchState.COMPLETED, BatchState.FAILED, BatchState.EXPIRED, BatchState.CANCELED)
 
 
+#: the states in which the provider is running a batch (its time to start ends at the first)
+RUNNING_STATES = frozenset({BatchState.IN_PROGRESS, BatchState.FINALIZING})
+
 #: how a batch that ended at its provider ended, from what the collection recorded (`ended_as`)
 _ENDED_STATE = {None: BatchState.COMPLETED, "expired": BatchState.EXPIRED, "canceled": BatchState.CANCELED}
 

@@ -52,6 +52,8 @@ class PastBatch:
     model: str | None
     size: int
     seconds: float  #: from creation at the provider to its end
+    #: from creation to the first poll that found it running (None: never seen running)
+    start_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class Spread:
     p90: float
     low: float
     high: float
+    median_start: float | None = None  #: the median time to start, of those seen running
 
 
 def predict(history: Sequence[PastBatch], batch: OpenBatch, *, quantile: float = QUANTILE) -> Prediction:
@@ -146,10 +149,15 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 def spreads(history: Iterable[PastBatch]) -> dict[tuple[str, str | None], Spread]:
     """Per provider and model: how many batches, the median and 90th percentile of their
-    turnaround, the fastest and the slowest."""
-    grouped: dict[tuple[str, str | None], list[float]] = {}
+    turnaround, the fastest and the slowest, and their median time to start."""
+    grouped: dict[tuple[str, str | None], list[PastBatch]] = {}
     for past in history:
-        grouped.setdefault((past.provider, past.model), []).append(past.seconds)
-    return {
-        key: Spread(len(xs), statistics.median(xs), quantile(xs, 0.9), min(xs), max(xs)) for key, xs in grouped.items()
-    }
+        grouped.setdefault((past.provider, past.model), []).append(past)
+    return {key: _spread(group) for key, group in grouped.items()}
+
+
+def _spread(group: list[PastBatch]) -> Spread:
+    xs = [p.seconds for p in group]
+    starts = [p.start_seconds for p in group if p.start_seconds is not None]
+    start = statistics.median(starts) if starts else None
+    return Spread(len(xs), statistics.median(xs), quantile(xs, 0.9), min(xs), max(xs), median_start=start)

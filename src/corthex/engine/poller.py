@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from corthex import clock
-from corthex.domain.batches import BatchStatus, RemoteState, RemoteStatus
+from corthex.domain.batches import RUNNING_STATES, BatchStatus, RemoteState, RemoteStatus
 from corthex.domain.events import BatchEnded, BatchProgress, BatchSubmitFailed, JobCompleted
 from corthex.domain.polling import Progress
 from corthex.domain.records import BatchRow
@@ -279,7 +279,8 @@ async def _still_running(ctx: EngineContext, batch: BatchRow, status: RemoteStat
         return
     progress = Progress(status.done, status.total or batch.request_count, now - (batch.submitted_at or now))
     interval = ctx.poll_policy.next_interval(batch.poll_interval, progress)  # sooner near an expected end
-    await ctx.store.record_progress(batch.id, status, interval=interval, now=now)
+    started = batch_state(batch.provider, status.raw_status) in RUNNING_STATES  # its time to start, once
+    await ctx.store.record_progress(batch.id, status, interval=interval, now=now, started=started)
     mark("polled", batch=batch.id, done=status.done, interval=interval)
     if (status.done, status.failed) != (batch.done_count, batch.failed_count):
         await ctx.bus.publish(

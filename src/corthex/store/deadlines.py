@@ -54,7 +54,14 @@ class DeadlineSection(SqlBase):
         up, not failed): provider, model, size, seconds from creation at the provider to end."""
         ended = batches.c.ended_at
         query = (
-            select(batches.c.provider, batches.c.model, batches.c.request_count, batches.c.submitted_at, ended)
+            select(
+                batches.c.provider,
+                batches.c.model,
+                batches.c.request_count,
+                batches.c.submitted_at,
+                batches.c.started_at,
+                ended,
+            )
             .where(
                 batches.c.status == BatchStatus.COLLECTED.value,
                 batches.c.submitted_at.is_not(None),
@@ -69,7 +76,7 @@ class DeadlineSection(SqlBase):
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [PastBatch(r.provider, r.model, r.request_count, max(r.ended_at - r.submitted_at, 0.0)) for r in rows]
+        return [_past(r) for r in rows]
 
     async def hurry(
         self, job_id: str, now: float, *, batch_id: str | None = None, group: tuple[str, str] | None = None
@@ -113,6 +120,13 @@ class DeadlineSection(SqlBase):
 def deadline_columns(deadline: tuple[float, float] | None) -> dict[str, float | None]:
     """The `deadline` and `deadline_margin` columns of a job or a chain from (Unix time, margin)."""
     return {"deadline": deadline[0] if deadline else None, "deadline_margin": deadline[1] if deadline else None}
+
+
+def _past(row: Any) -> PastBatch:
+    start = None if row.started_at is None else max(row.started_at - row.submitted_at, 0.0)
+    return PastBatch(
+        row.provider, row.model, row.request_count, max(row.ended_at - row.submitted_at, 0.0), start_seconds=start
+    )
 
 
 def tier_of_result() -> Any:

@@ -131,10 +131,15 @@ class PollingSection(SqlBase):
 
     # -- what a look at the batch found ----------------------------------------------------------
 
-    async def record_progress(self, batch_id: str, status: RemoteStatus, *, interval: float, now: float) -> None:
-        """A poll found the batch still running: its counts, and the next poll `interval` from now."""
+    async def record_progress(
+        self, batch_id: str, status: RemoteStatus, *, interval: float, now: float, started: bool = False
+    ) -> None:
+        """A poll found the batch still running: its counts, and the next poll `interval` from now;
+        `started`: the provider runs it (the first such poll's time is kept as its start)."""
+        started_at = func.coalesce(batches.c.started_at, now) if started else batches.c.started_at
         await self._update_batch(
             batch_id,
+            started_at=started_at,
             raw_status=status.raw_status,
             done_count=status.done,
             failed_count=status.failed,

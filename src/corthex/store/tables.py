@@ -131,6 +131,7 @@ batches = Table(
     Column("created_at", Float, nullable=False),
     Column("submitted_at", Float),
     Column("ended_at", Float),
+    Column("started_at", Float),  # when a poll first found it running at the provider (time to start)
     Column("next_poll_at", Float),
     Column("poll_interval", Float),
     Column("poll_failures", Integer, nullable=False, default=0),
