@@ -23,25 +23,21 @@ Without a deadline none of this runs.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
-import orjson
-
 from corthex import clock
-from corthex.crashpoints import crash_point
 from corthex.domain.capabilities import tier_for
 from corthex.domain.deadlines import is_late, must_move, with_batch_price
-from corthex.domain.events import JobCompleted, RequestsMoved
+from corthex.domain.events import RequestsMoved
 from corthex.domain.records import BatchRow, DeadlineJob
-from corthex.domain.requests import LLMRequest, ProviderName
+from corthex.domain.requests import ProviderName
 from corthex.domain.results import FinalResult
 from corthex.domain.tiers import Tier
 from corthex.domain.turnaround import OpenBatch, PastBatch, predict
 from corthex.engine.cancel import stop_remote
 from corthex.engine.context import EngineContext
-from corthex.engine.realtime import _sender_lease_kept
+from corthex.engine.realtime import finish_ready_jobs, send_job_calls
 from corthex.engine.tiers import answer_on_tier
 from corthex.providers.base import WireItem
 
@@ -153,30 +149,19 @@ async def send_faster(ctx: EngineContext, job_id: str) -> int:
     """Send a hurried job's queued requests (and any its pseudo-batch still owes) on the faster
     tier; how many answers were written. Nothing is sent while another live process holds the
     job's sending lease."""
-    owner, lease = ctx.worker_id, ctx.settings.lease_seconds
-    if not await ctx.store.claim_sending(job_id, owner, clock.now(), lease):
+    finals = await send_job_calls(
+        ctx,
+        job_id,
+        deadline_batch_id(job_id),
+        lambda item: _send_fast(ctx, item),
+        after_answer="after_deadline_answer",
+        after_take="after_deadline_take",
+        hurried_only=True,
+    )
+    if finals is None:
         return 0
-    batch_id = deadline_batch_id(job_id)
-    try:
-        async with _sender_lease_kept(ctx, job_id):
-            bodies = await ctx.store.take_realtime(job_id, batch_id, hurried_only=True)
-            crash_point("after_deadline_take")
-            written = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
-    finally:
-        await ctx.store.release_sending(job_id, owner)
-    for done in await ctx.store.finish_jobs(clock.now()):
-        await ctx.bus.publish(JobCompleted(job_id=done))
-    return sum(written)
-
-
-async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> int:
-    """One request on the faster tier, its answer written the moment it is in."""
-    request = LLMRequest.from_dict(orjson.loads(body))
-    final = await _send_fast(ctx, WireItem(wire_id, request))
-    final = with_batch_price(final, request.provider, request.model)
-    written = await ctx.store.record_results(batch_id, [final], [], clock.now())
-    crash_point("after_deadline_answer")
-    return written
+    await finish_ready_jobs(ctx)
+    return len(finals)
 
 
 def faster_tier(provider: str, model: str | None) -> Tier:
@@ -186,5 +171,7 @@ def faster_tier(provider: str, model: str | None) -> Tier:
 
 async def _send_fast(ctx: EngineContext, item: WireItem) -> FinalResult:
     """The one call on the faster tier (engine/tiers.py: bounded per provider, 429 and
-    retry-after honoured; flex refused for good goes realtime), priced at the tier that answered."""
-    return await answer_on_tier(ctx, item, Tier.FLEX)
+    retry-after honoured; flex refused for good goes realtime), priced at the tier that answered
+    and at what it would have cost in a batch (the deadline's cost over all-batch)."""
+    final = await answer_on_tier(ctx, item, Tier.FLEX)
+    return with_batch_price(final, item.request.provider, item.request.model)

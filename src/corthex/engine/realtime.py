@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
 import orjson
@@ -33,19 +34,58 @@ async def run_realtime(ctx: EngineContext, job_id: str) -> None:
     again after a crash: only requests without a result go out. While another live process is
     sending the job's calls, nothing is sent (each call sent again is paid for again)."""
     batch_id = realtime_batch_id(job_id)
-    owner, lease = ctx.worker_id, ctx.settings.lease_seconds
-    if not await ctx.store.claim_sending(job_id, owner, clock.now(), lease):
+
+    async def answer(item: WireItem) -> FinalResult:
+        return await answer_on_tier(ctx, item, Tier.REALTIME)
+
+    finals = await send_job_calls(ctx, job_id, batch_id, answer, after_answer="after_realtime_answer")
+    if finals is None:
         log.info("realtime job %s: its calls are being sent by another process", job_id)
         return
-    try:
-        async with _sender_lease_kept(ctx, job_id):
-            bodies = await ctx.store.take_realtime(job_id, batch_id)
-            finals = await asyncio.gather(*(_answered(ctx, batch_id, wire_id, body) for wire_id, body in bodies))
-    finally:
-        await ctx.store.release_sending(job_id, owner)
     await ctx.bus.publish(BatchCollected(batch_id=batch_id, provider="realtime", results=len(finals), retried=0))
+    await finish_ready_jobs(ctx)
+
+
+async def finish_ready_jobs(ctx: EngineContext) -> None:
+    """Mark complete the jobs whose every request now has its result, and say so."""
     for done in await ctx.store.finish_jobs(clock.now()):
         await ctx.bus.publish(JobCompleted(job_id=done))
+
+
+async def send_job_calls(
+    ctx: EngineContext,
+    job_id: str,
+    batch_id: str,
+    answer: Callable[[WireItem], Awaitable[FinalResult]],
+    *,
+    after_answer: str,
+    after_take: str | None = None,
+    hurried_only: bool = False,
+) -> list[FinalResult] | None:
+    """A job's queued requests (with `hurried_only`, those a deadline moved) sent as single calls
+    under the job's sending lease: assigned to the pseudo-batch `batch_id` first, each answer
+    (`answer`) written the moment it is in, so a crash re-sends only the unanswered. None,
+    sending nothing, while another live process holds the lease. (`after_take`, `after_answer`:
+    the crash points where the reliability tests kill it.)"""
+    owner, lease = ctx.worker_id, ctx.settings.lease_seconds
+    if not await ctx.store.claim_sending(job_id, owner, clock.now(), lease):
+        return None
+
+    async def answered(wire_id: str, body: bytes) -> FinalResult:
+        final = await answer(WireItem(wire_id, LLMRequest.from_dict(orjson.loads(body))))
+        await ctx.store.record_results(batch_id, [final], [], clock.now())
+        crash_point(after_answer)
+        return final
+
+    try:
+        async with _sender_lease_kept(ctx, job_id):
+            bodies = await ctx.store.take_realtime(job_id, batch_id, hurried_only=hurried_only)
+            if after_take is not None:
+                crash_point(after_take)
+            finals = await asyncio.gather(*(answered(wire_id, body) for wire_id, body in bodies))
+    finally:
+        await ctx.store.release_sending(job_id, owner)
+    return list(finals)
 
 
 def _sender_lease_kept(ctx: EngineContext, job_id: str) -> AbstractAsyncContextManager[None]:
@@ -57,13 +97,3 @@ def _sender_lease_kept(ctx: EngineContext, job_id: str) -> AbstractAsyncContextM
         return await store.claim_sending(job_id, owner, clock.now(), lease)
 
     return held_off_loop(ctx.store.url, renew, lease=lease, stall_limit=ctx.settings.call_seconds())
-
-
-async def _answered(ctx: EngineContext, batch_id: str, wire_id: str, body: bytes) -> FinalResult:
-    """One call, its result written as soon as it is in: a crash while the other calls of the
-    step are still out re-sends only those (each answer is paid for at the full price)."""
-    item = WireItem(wire_id, LLMRequest.from_dict(orjson.loads(body)))
-    final = await answer_on_tier(ctx, item, Tier.REALTIME)
-    await ctx.store.record_results(batch_id, [final], [], clock.now())
-    crash_point("after_realtime_answer")
-    return final
