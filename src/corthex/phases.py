@@ -25,7 +25,10 @@ def install_from_env() -> None:
     path = os.environ.get("CORTHEX_PHASE_LOG")
     if not path:
         return
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:  # a setup mistake: one line naming the variable, not a traceback
+        raise SystemExit(f"CORTHEX_PHASE_LOG: cannot write {path}: {exc.strerror or exc}") from None
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)

@@ -69,3 +69,14 @@ def test_a_command_runs_with_fewer_garbage_collections() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert ast.literal_eval(done.stdout)[0] >= 10_000
+
+
+def test_a_phase_log_that_cannot_be_written_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    env = {**os.environ, "CORTHEX_PHASE_LOG": str(tmp_path / "없는-폴더" / "phases.log")}
+    done = subprocess.run(
+        [sys.executable, "-m", "corthex", "--help"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        done.stderr.strip().startswith("CORTHEX_PHASE_LOG: cannot write") and len(done.stderr.strip().splitlines()) == 1
+    )
