@@ -43,10 +43,13 @@ def provider_call(provider: str, op: str) -> Iterator[None]:
 async def provider_rows(provider: str, rows: AsyncIterator[T]) -> AsyncIterator[T]:
     """The provider's result stream, its exceptions raised as ProviderErrors. Only the provider's
     side is wrapped: an error of the consumer (the store) is not a failed provider call."""
-    while True:
-        with provider_call(provider, "results"):
-            try:
-                row = await anext(rows)
-            except StopAsyncIteration:
-                return
+    while True:  # `provider_call` inlined: a context manager per row was a tenth of collection's time
+        try:
+            row = await anext(rows)
+        except StopAsyncIteration:
+            return
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise failed_call(provider, "results", exc) from exc
         yield row

@@ -38,7 +38,9 @@ class _SchemaInterner:
 
     def of(self, body: str | None) -> tuple[dict[str, Any] | None, bool, int]:
         """(the body's schema, whether it embeds one string, its texts' estimated tokens)."""
-        data = orjson.loads(body) if body is not None else {}
+        if body is None:  # most requests: no schema, no texts to embed
+            return None, False, 0
+        data = orjson.loads(body)
         schema, texts = data.get("json_schema"), data.get("input")
         one_vector, estimate = isinstance(texts, str), estimated_tokens(texts)
         if not isinstance(schema, dict):
@@ -47,7 +49,8 @@ class _SchemaInterner:
 
 
 def _meta(r: Any, canceled: str, schemas: _SchemaInterner) -> RequestMeta:
-    return (r.attempts, r.status == canceled, intern(r.model), *schemas.of(r.schema_body), r.route is not None)
+    _, attempts, model, status, body, route = r
+    return (attempts, status == canceled, intern(model), *schemas.of(body), route is not None)
 
 
 class CollectSection(SqlBase):
@@ -79,7 +82,11 @@ class CollectSection(SqlBase):
         # name is shared: the driver gives each row its own copy, kept for the whole collection.
         async with self.engine.connect() as conn:
             rows = await conn.stream(query.execution_options(yield_per=1000))
-            return {r.id: _meta(r, canceled, schemas) async for r in rows}
+            found: dict[str, RequestMeta] = {}
+            async for part in rows.partitions():  # a hop to the driver's thread per part, not per row
+                for r in part:
+                    found[r[0]] = _meta(r, canceled, schemas)
+            return found
 
     async def record_results(
         self,
@@ -108,7 +115,7 @@ class CollectSection(SqlBase):
                     .values(state=RequestState.DONE.value)
                     .returning(*RETURNED)
                 )
-                rows = [_result_values(r, by_id[r.id], now, batch_id) for r in taken]
+                rows = [_result_values(r, by_id[r[0]], now, batch_id) for r in taken]
                 if rows:
                     await conn.exec_driver_sql(self._insert_results, rows)
                 written = len(rows)
@@ -168,39 +175,55 @@ def _by_reason(retries: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -> tuple[Any, ...]:
-    """A result row for `SqlStore._insert_results`, in the column order of `results`."""
+    """A result row for `SqlStore._insert_results`, in the column order of `results`. The row
+    returned (`RETURNED`) is unpacked once: a Row's attributes are looked up by name each time."""
+    request_id, job_id, seq, custom_id, provider, model, attempts, metadata, route = r
     usage, error = final.usage, final.error
-    tokens = (
-        (usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.cache_write_tokens)
-        if usage is not None
-        else (None, None, None, None)
-    )
+    if usage is not None:
+        tokens: tuple[Any, ...] = (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cached_tokens,
+            usage.cache_write_tokens,
+        )
+        reasoning = usage.reasoning_tokens
+    else:
+        tokens, reasoning = _NO_TOKENS, None
+    if error is not None:
+        failure: tuple[Any, ...] = (error.type, error_text(error.message))
+        code = storable(error.code) if error.code else None
+    else:
+        failure, code = _NO_ERROR, None
+    finish, tier = final.finish_reason, final.tier
     return (
-        r.id,
-        r.job_id,
-        r.seq,
-        r.custom_id,
+        request_id,
+        job_id,
+        seq,
+        custom_id,
         final.status.value,
         storable(final.content),
-        final.model or r.model,
-        r.provider,
+        final.model or model,
+        provider,
         *tokens,
         final.cost_usd,
         final.realtime_cost_usd,
-        error.type if error is not None else None,
-        error_text(error.message) if error is not None else None,
-        r.attempts,
+        *failure,
+        attempts,
         batch_id,
         now,
-        final.finish_reason.value if final.finish_reason is not None else None,
-        usage.reasoning_tokens if usage is not None else None,
+        finish.value if finish is not None else None,
+        reasoning,
         storable(orjson.dumps(final.parsed).decode()) if final.has_parsed else None,
-        storable(error.code) if error is not None and error.code else None,
+        code,
         storable(orjson.dumps([c.to_json() for c in final.tool_calls]).decode()) if final.tool_calls else None,
-        r.metadata,
-        storable(orjson.dumps(final.raw).decode()) if final.raw is not None and r.route else None,
+        metadata,
+        storable(orjson.dumps(final.raw).decode()) if final.raw is not None and route else None,
         pack_embedding(final.embedding) if final.embedding is not None else None,
         final.cache_saving_usd,
-        final.tier.value if final.tier is not None else None,
+        tier.value if tier is not None else None,
         final.batch_cost_usd,
     )
+
+
+_NO_TOKENS: tuple[None, ...] = (None, None, None, None)
+_NO_ERROR: tuple[None, ...] = (None, None)
