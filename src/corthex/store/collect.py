@@ -4,7 +4,6 @@ request), sending retries back to the queue, and closing the batch."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from sys import intern
 from typing import Any
 
 import orjson
@@ -48,9 +47,21 @@ class _SchemaInterner:
         return self._seen.setdefault(orjson.dumps(schema), schema), one_vector, estimate
 
 
-def _meta(r: Any, canceled: str, schemas: _SchemaInterner) -> RequestMeta:
-    _, attempts, model, status, body, route = r
-    return (attempts, status == canceled, intern(model), *schemas.of(body), route is not None)
+class _MetaInterner:
+    """One tuple per distinct request metadata: a batch's requests mostly share theirs (same
+    model, first attempt, no schema), and a tuple for each was ~10 MB held through a 100,000-row
+    collection (issue 14). A schema is keyed by its identity: `_SchemaInterner` shares those."""
+
+    def __init__(self, canceled: str) -> None:
+        self._canceled, self._schemas = canceled, _SchemaInterner()
+        self._seen: dict[tuple[Any, ...], RequestMeta] = {}
+
+    def of(self, r: Any) -> RequestMeta:
+        _, attempts, model, status, body, route = r
+        schema, one_vector, estimate = self._schemas.of(body)
+        meta: RequestMeta = (attempts, status == self._canceled, model, schema, one_vector, estimate, route is not None)
+        key = (attempts, meta[1], model, id(schema), one_vector, estimate, meta[6])
+        return self._seen.setdefault(key, meta)
 
 
 class CollectSection(SqlBase):
@@ -75,17 +86,15 @@ class CollectSection(SqlBase):
             .join(jobs, jobs.c.id == requests.c.job_id)
             .where(requests.c.batch_id == batch_id, requests.c.state == RequestState.IN_BATCH.value)
         )
-        canceled = JobStatus.CANCELED.value
-        schemas = _SchemaInterner()
+        metas = _MetaInterner(JobStatus.CANCELED.value)
         # Streamed, a thousand rows at a time: a batch's bodies with a schema are read here, and
-        # buffered whole they were a burst of ~35 MB per 50,000-line batch (issue 14). The model
-        # name is shared: the driver gives each row its own copy, kept for the whole collection.
+        # buffered whole they were a burst of ~35 MB per 50,000-line batch (issue 14).
         async with self.engine.connect() as conn:
             rows = await conn.stream(query.execution_options(yield_per=1000))
             found: dict[str, RequestMeta] = {}
             async for part in rows.partitions():  # a hop to the driver's thread per part, not per row
                 for r in part:
-                    found[r[0]] = _meta(r, canceled, schemas)
+                    found[r[0]] = metas.of(r)
             return found
 
     async def record_results(
