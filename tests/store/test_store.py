@@ -195,3 +195,33 @@ async def test_an_embedding_is_kept_as_float32_bytes_and_read_back(store: SqlSto
     stored = [row async for chunk in store.iter_results("je") for row in chunk]
     assert [len(r["embedding"]) for r in stored] == [4 + 3 * 4, 4 + 6 * 4]
     assert [unpack_embedding(r["embedding"]) for r in stored] == vectors
+
+
+async def test_request_meta_shares_one_tuple_among_requests_alike(store: SqlStore) -> None:
+    """Issue 18: a 100,000-request collection held a metadata tuple per request; requests alike
+    (same model, attempts, no schema) now share one, and the ones that differ keep their own."""
+    made = [
+        LLMRequest(f"u{i}", "claude-sonnet-4-6", ProviderName.ANTHROPIC, (Message("user", f"질문 {i}"),))
+        for i in range(6)
+    ]
+    schema = {"type": "object", "properties": {"답": {"type": "string"}}}
+    made.append(
+        LLMRequest("s", "claude-sonnet-4-6", ProviderName.ANTHROPIC, (Message("user", "요약"),), json_schema=schema)
+    )
+    chunk = [request_row("jm", i, r) for i, r in enumerate(made)]
+    await store.add_job("jm", source="api", status=JobStatus.RUNNING, label=None, total=7, chunks=[chunk])
+    ids = [i.request_id for i in await store.dispatchable(time.time())]
+    now = time.time()
+    await store.open_batch("bm", ProviderName.ANTHROPIC, "claude-sonnet-4-6", ids, now=now, owner="w", lease=60)
+    meta = await store.request_meta("bm")
+    plain = [meta[i] for i in ids[:6]]
+    assert all(m is plain[0] for m in plain) and plain[0][3] is None
+    assert meta[ids[6]][3] == schema
+    finals = [FinalResult(i, ResultStatus.SUCCEEDED, content="네, 알겠습니다", usage=Usage(3, 5)) for i in ids]
+    assert await store.record_results("bm", finals, [], now) == 7
+    assert await store.record_results("bm", finals, [], now) == 0  # replayed: written once
+    stored = [row async for part in store.iter_results("jm") for row in part]
+    assert sorted(r["custom_id"] for r in stored) == sorted(["s", *(f"u{i}" for i in range(6))])
+    assert {(r["content"], r["input_tokens"], r["output_tokens"], r["provider"]) for r in stored} == {
+        ("네, 알겠습니다", 3, 5, "anthropic")
+    }
