@@ -242,9 +242,11 @@ async def scalar(store: SqlStore, sql: str) -> Any:
 
 
 async def all_done(store: SqlStore) -> bool:
-    """Every job complete, every chain ended, no batch open."""
+    """Some work recorded, every job complete, every chain ended, no batch open. (Without the first,
+    a chain started by another process was "done" before that process had recorded it.)"""
     return (
-        await scalar(store, "SELECT count(*) FROM jobs WHERE completed_at IS NULL") == 0
+        await scalar(store, "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM chains)") > 0
+        and await scalar(store, "SELECT count(*) FROM jobs WHERE completed_at IS NULL") == 0
         and await scalar(store, "SELECT count(*) FROM chains WHERE status = 'running'") == 0
         and await scalar(store, "SELECT count(*) FROM batches WHERE status IN ('intent', 'submitted', 'ended')") == 0
     )

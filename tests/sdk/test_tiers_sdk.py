@@ -76,7 +76,40 @@ async def test_a_flex_call_on_gpt5_mini_carries_service_tier_flex_and_is_priced_
     assert emulator.state.single_calls.snapshot()["answered"] == {"openai": {"flex": 1}}
 
 
-@pytest.mark.parametrize("model", ["gpt-4.1-mini", "claude-haiku-4-5"])
+async def test_a_gemini_flex_call_carries_service_tier_flex_and_is_priced_at_batch_rates(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The Gemini Developer API's flex tier (Preview, half price): google-genai sends
+    `serviceTier: "flex"` at the request's top level; the answer's `usageMetadata.serviceTier`
+    says flex served it."""
+    [final] = await _send(_context(tmp_path), _items("gemini-3-flash-preview", 1), Tier.FLEX)
+
+    assert [body.get("serviceTier") for body in emulator.state.gemini.generated] == ["flex"]
+    assert final.status is ResultStatus.SUCCEEDED and final.content, final.error
+    assert final.tier is Tier.FLEX
+    assert final.usage is not None and final.cost_usd is not None and final.realtime_cost_usd is not None
+    assert final.cost_usd == batch_cost(ProviderName.GEMINI, "gemini-3-flash-preview", final.usage)
+    assert final.cost_usd < final.realtime_cost_usd
+    assert emulator.state.single_calls.snapshot()["answered"] == {"gemini": {"flex": 1}}
+
+
+async def test_gemini_flex_that_stays_unavailable_goes_realtime(emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.state.config.update({"flex_unavailable": 1.0})
+    try:
+        [final] = await _send(
+            _context(tmp_path), _items("gemini-3-flash-preview", 1), Tier.FLEX, call_attempts=2, backoff=0.01
+        )
+    finally:
+        emulator.state.config.update({"flex_unavailable": 0.0})
+
+    assert final.status is ResultStatus.SUCCEEDED and final.tier is Tier.REALTIME, final.error
+    assert final.cost_usd == final.realtime_cost_usd
+    assert [body.get("serviceTier") for body in emulator.state.gemini.generated] == ["flex", "flex", None]
+    seen = emulator.state.single_calls.snapshot()
+    assert seen["unavailable"] == {"gemini": 2} and seen["answered"] == {"gemini": {"realtime": 1}}
+
+
+@pytest.mark.parametrize("model", ["gpt-4.1-mini", "claude-haiku-4-5", "gemini-2.5-flash"])
 async def test_a_model_without_flex_is_answered_realtime_at_the_full_price(
     emulator: EmulatorServer, tmp_path: Path, model: str
 ) -> None:
@@ -87,6 +120,7 @@ async def test_a_model_without_flex_is_answered_realtime_at_the_full_price(
     assert final.usage is not None
     assert final.cost_usd == realtime_cost(final_provider(model), model, final.usage)
     assert all("service_tier" not in body for body in _sent_json(emulator))  # the emulator refuses it (400)
+    assert all("serviceTier" not in body for body in emulator.state.gemini.generated)
 
 
 def final_provider(model: str) -> ProviderName:

@@ -55,7 +55,8 @@ class ModelCapabilities:
     embedding: bool = False
     embedding_dimensions: int | None = None
     shortens: bool = False
-    #: OpenAI: takes `service_tier: "flex"` (flex processing, priced at the batch rates)
+    #: takes the flex tier (priced at the batch rates): OpenAI `service_tier: "flex"`, Gemini
+    #: `serviceTier: "flex"` (docs/wire/tiers.md)
     flex: bool = False
 
     @property
@@ -168,17 +169,20 @@ _ANTHROPIC: tuple[ModelCapabilities, ...] = (
 
 #: Gemini families (docs/wire/requests-gemini.md): 2.0 does not think; 2.5 takes a thinking
 #: budget; 3.x takes a thinking level (each model its own set). gemini-3.N is the family gemini-3.N.
+#: Flex (Preview) on the 3.x families: the flex guide's examples are 3.x models; which models take
+#: it is UNVERIFIED, and a flex call refused for its model goes realtime (engine/tiers.py).
+_GEMINI_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
 _GEMINI: tuple[ModelCapabilities, ...] = (
     ModelCapabilities("gemini-2.0-flash"),
     ModelCapabilities("gemini-2.0-flash-lite"),
     ModelCapabilities("gemini-2.5-pro", thinks=True, thinking_budget=(128, 32_768)),
     ModelCapabilities("gemini-2.5-flash", thinks=True, thinking_budget=(1, 24_576), thinking_off=True),
     ModelCapabilities("gemini-2.5-flash-lite", thinking_budget=(512, 24_576), thinking_off=True),
-    ModelCapabilities("gemini-3-pro", thinks=True, thinking_levels=("LOW", "HIGH")),
-    ModelCapabilities("gemini-3-flash", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
-    ModelCapabilities("gemini-3.1-pro", thinks=True, thinking_levels=("LOW", "MEDIUM", "HIGH")),
-    ModelCapabilities("gemini-3.1-flash-lite", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
-    ModelCapabilities("gemini-3.5-flash", thinks=True, thinking_levels=("MINIMAL", "LOW", "MEDIUM", "HIGH")),
+    ModelCapabilities("gemini-3-pro", thinks=True, thinking_levels=("LOW", "HIGH"), flex=True),
+    ModelCapabilities("gemini-3-flash", thinks=True, thinking_levels=_GEMINI_LEVELS, flex=True),
+    ModelCapabilities("gemini-3.1-pro", thinks=True, thinking_levels=("LOW", "MEDIUM", "HIGH"), flex=True),
+    ModelCapabilities("gemini-3.1-flash-lite", thinks=True, thinking_levels=_GEMINI_LEVELS, flex=True),
+    ModelCapabilities("gemini-3.5-flash", thinks=True, thinking_levels=_GEMINI_LEVELS, flex=True),
     _embedding("gemini-embedding-001", 3072),
 )
 
@@ -229,9 +233,13 @@ def gemini_thinking(model: str) -> ModelCapabilities | None:
 
 
 def takes_flex(provider: ProviderName, model: str) -> bool:
-    """Whether `model` answers on OpenAI's flex tier (OpenAI's own API only: no evidence that Azure or
-    a compatible server takes `service_tier: "flex"`; docs/providers.md, tiers)."""
-    return provider == ProviderName.OPENAI and capabilities(provider, model).flex
+    """Whether `model` answers on the flex tier: OpenAI's and the Gemini Developer API's own
+    services only (no evidence that Azure, Vertex or a compatible server takes it;
+    docs/wire/tiers.md)."""
+    return provider in _FLEX_PROVIDERS and capabilities(provider, model).flex
+
+
+_FLEX_PROVIDERS = (ProviderName.OPENAI, ProviderName.GEMINI)
 
 
 def tier_for(provider: ProviderName, model: str, asked: Tier) -> Tier:

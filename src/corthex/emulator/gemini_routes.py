@@ -9,6 +9,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from corthex.domain.capabilities import takes_flex
+from corthex.domain.requests import ProviderName
 from corthex.emulator.asks import gemini_ask, gemini_problem, pick
 from corthex.emulator.faults import BatchFaults
 from corthex.emulator.gemini_batches import (
@@ -29,7 +31,7 @@ from corthex.emulator.guard import get_state, guard
 from corthex.emulator.http import json_response, query_int, read_json
 from corthex.emulator.ids import LOWER, new_id
 from corthex.emulator.lifecycle import Phase, Snapshot, initial, snapshot
-from corthex.emulator.single_calls import REALTIME
+from corthex.emulator.single_calls import FLEX, REALTIME
 from corthex.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/gemini")
@@ -138,9 +140,24 @@ async def _generate(request: Request, model: str) -> Response:
     problem = gemini_problem(body, model)
     if problem is not None:
         raise err(problem.status, problem.message)
-    async with state.single_calls.serving(state.config, "gemini", model, REALTIME, state.now()):
+    tier = _tier_asked(body, model)
+    async with state.single_calls.serving(state.config, "gemini", model, tier, state.now()):
         ask = gemini_ask(model, body)
-        return json_response(generate_response(ask, new_id("rt"), state.cache))
+        data = generate_response(ask, new_id("rt"), state.cache)
+    data["usageMetadata"]["serviceTier"] = tier if tier == FLEX else "standard"  # the tier that served the call
+    return json_response(data)
+
+
+def _tier_asked(body: dict[str, Any], model: str) -> str:
+    """flex for `serviceTier` (the SDK's spelling) or `service_tier` (the REST example's) `flex`, in
+    any case, on a model that takes it; a model without flex is refused 400 (the wording is ours,
+    UNVERIFIED); standard, priority or none is realtime."""
+    asked = pick(body, "serviceTier")
+    if not isinstance(asked, str) or asked.lower() != FLEX:
+        return REALTIME
+    if not takes_flex(ProviderName.GEMINI, model.removeprefix("models/")):
+        raise err(400, f"* GenerateContentRequest.service_tier: flex is not supported for model '{model}'.")
+    return FLEX
 
 
 @router.get("/{version}/batches", dependencies=[guard("gemini", "list")])

@@ -115,7 +115,19 @@ async def _answered_row(ctx: EngineContext, item: WireItem, tier: Tier, policy: 
 
 
 def _refused(row: ProviderResult) -> bool:
-    return row.status is ResultStatus.FAILED and row.error is not None and row.error.type == ErrorType.RATE_LIMIT
+    """Flex refused: no capacity (429), overloaded or timed out (5xx: Gemini's flex is "sheddable"), or not for
+    this model (400: which Gemini models take flex is UNVERIFIED). Realtime answers the same
+    request or fails it the same way: at worst one call more."""
+    return row.status is ResultStatus.FAILED and row.error is not None and row.error.type in _FLEX_REFUSALS
+
+
+_FLEX_REFUSALS = (
+    ErrorType.RATE_LIMIT,
+    ErrorType.OVERLOADED,
+    ErrorType.TIMEOUT,
+    ErrorType.SERVER_ERROR,
+    ErrorType.INVALID_REQUEST,
+)
 
 
 async def call_with_retries(ctx: EngineContext, item: WireItem, tier: Tier, policy: TierPolicy) -> ProviderResult:

@@ -35,6 +35,7 @@ from google.genai.client import AsyncClient
 
 from corthex.crashpoints import crash_point
 from corthex.domain.batches import RemoteRef, RemoteState, RemoteStatus
+from corthex.domain.capabilities import tier_for
 from corthex.domain.content import ToolCall
 from corthex.domain.finish import GEMINI_FINISH, finish_from, model_answer
 from corthex.domain.limits import GEMINI_INLINE_MAX_BYTES
@@ -623,32 +624,55 @@ class GeminiProvider(Provider):
             await self._aio.batches.cancel(name=ref.remote_id)
 
     async def complete(self, request: LLMRequest, *, tier: Tier = Tier.REALTIME) -> ProviderResult:
-        del tier  # no flex tier here (capabilities.takes_flex): every call is realtime
+        """Flex (where the model takes it) sends `serviceTier: "flex"` with a 15-minute timeout
+        (flex answers in minutes); the answer's `usageMetadata.serviceTier` says which tier served it."""
         if request.is_embedding:
             message = "Gemini embeddings go through the Batch API only (realtime calls are not built)"
             error = ResultError(E.INVALID_REQUEST, message, code="not_built")
             return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+        answered = tier_for(self.name, request.model, tier)
         try:
-            # no SDK retry: the caller retries, waiting as RetryInfo says (engine/tiers.py)
-            config = generation_config(request).model_copy(update={"http_options": _ONCE})
             response = await self._aio.models.generate_content(
-                model=request.model, contents=contents(request), config=config
+                model=request.model, contents=contents(request), config=_single_call_config(request, answered)
             )
         except genai_errors.APIError as exc:
             if not is_request_error(exc.code):
                 raise to_provider_error("complete", exc) from exc
             raw = exc.status or f"http_{exc.code}"
             error = ResultError(error_type(exc.code, exc.status), redact(exc.message or str(exc)), code=raw)
-            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error)
+            return ProviderResult(request.custom_id, ResultStatus.FAILED, error=error, tier=answered)
         except _CATCH as exc:
             raise to_provider_error("complete", exc) from exc
         dumped = response.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return from_response(request.custom_id, dumped)
+        return replace(from_response(request.custom_id, dumped), tier=served_tier(dumped, answered))
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.aio.aclose()
             self._client.close()  # the SDK's sync transport is separate
+
+
+#: a flex call's timeout: flex targets answers within 1–15 minutes (docs/wire/tiers.md)
+FLEX_TIMEOUT_MS = 900_000
+_FLEX_ONCE = types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1), timeout=FLEX_TIMEOUT_MS)
+
+
+def _single_call_config(request: LLMRequest, tier: Tier) -> types.GenerateContentConfig:
+    # no SDK retry: the caller retries, waiting as RetryInfo says (engine/tiers.py)
+    config = generation_config(request)
+    if tier is Tier.FLEX:
+        return config.model_copy(update={"http_options": _FLEX_ONCE, "service_tier": types.ServiceTier.FLEX})
+    return config.model_copy(update={"http_options": _ONCE})
+
+
+def served_tier(response: dict[str, Any], asked: Tier) -> Tier:
+    """The tier that served a call, from `usageMetadata.serviceTier` (the SDK's `ServiceTier`:
+    flex, standard, priority; compared without case, the REST form's case is UNVERIFIED); absent,
+    the tier asked."""
+    served = (response.get("usageMetadata") or {}).get("serviceTier")
+    if not isinstance(served, str) or not served:
+        return asked
+    return Tier.FLEX if "flex" in served.lower() else Tier.REALTIME
 
 
 def _padded(data: str) -> str:
