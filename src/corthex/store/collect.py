@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from corthex.domain.batches import BatchStatus
@@ -183,7 +183,7 @@ def _by_reason(retries: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def _result_values(r: Row[Any], final: FinalResult, now: float, batch_id: str) -> tuple[Any, ...]:
+def _result_values(r: Sequence[Any], final: FinalResult, now: float, batch_id: str) -> tuple[Any, ...]:
     """A result row for `SqlStore._insert_results`, in the column order of `results`. The row
     returned (`RETURNED`) is unpacked once: a Row's attributes are looked up by name each time."""
     request_id, job_id, seq, custom_id, provider, model, attempts, metadata, route = r
